@@ -1,0 +1,128 @@
+"""One exception tree for the whole engine.
+
+    EngineError                      anything the engine refuses to do
+    ├── InputError                   one or more located problems in files a user gave us
+    │   ├── PolicyError              rules/*.yaml: schema, references, unreachable rules
+    │   ├── DataError                worker register, metrics, events, roster data
+    │   └── TemplateError            notice templates and office settings
+    ├── ExampleMismatch              a policy's own worked examples do not come out as written
+    ├── RuleEngineError              durable_rules misbehaved (swallowed action error, lost sid)
+    ├── HistoryError                 the stored months do not fit the new run
+    └── InfeasibleError              no roster satisfies the hard rules (carries an explanation)
+
+The library raises these; only the CLI turns them into text for a clerk.  Every
+`Problem` names the file, the line or row, the field, the value found and what was
+expected, so that all problems of one pass can be reported together.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A single located problem in an input file (message text is Chinese, for the clerk)."""
+
+    file: str
+    line: int | None          # line (YAML) or row (CSV/XLSX, header = row 1); None when unknown
+    field: str                # dotted location, e.g. "items[3].points" or column name
+    found: Any                # the value found (None when missing)
+    expected: str             # what was expected, in Chinese
+    hint: str = ""            # optional: how to fix it
+
+    def where(self) -> str:
+        loc = self.file
+        if self.line is not None:
+            loc += f":{self.line}"
+        return loc
+
+    def __str__(self) -> str:
+        found = "（缺失）" if self.found is _MISSING or self.found is None else repr(self.found)
+        text = f"{self.where()} {self.field}: 发现 {found}，应为 {self.expected}"
+        if self.hint:
+            text += f"（{self.hint}）"
+        return text
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "（缺失）"
+
+
+_MISSING = _Missing()
+MISSING = _MISSING
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+
+class InputError(EngineError):
+    """A set of located problems, collected in one pass."""
+
+    kind = "输入文件"
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class PolicyError(InputError):
+    kind = "考核细则"
+
+
+class DataError(InputError):
+    kind = "数据文件"
+
+
+class TemplateError(InputError):
+    kind = "模板"
+
+
+class ExampleMismatch(EngineError):
+    """A worked example inside a policy file did not produce what it states."""
+
+    def __init__(self, failures: list[str]):
+        self.failures = failures
+        super().__init__("\n".join(failures))
+
+
+class RuleEngineError(EngineError):
+    """durable_rules did something we guard against (see engine/assessment.py)."""
+
+
+class HistoryError(EngineError):
+    """Stored history and the new run disagree (unknown worker, unresolvable policy, ...)."""
+
+    def __init__(self, message: str, problems: Iterable[Problem] = ()):
+        self.problems = list(problems)
+        super().__init__(message)
+
+
+class InfeasibleError(EngineError):
+    """No roster satisfies the hard rules; `explanation` lists the conflicting rules in Chinese."""
+
+    def __init__(self, message: str, explanation: list[str] | None = None):
+        self.explanation = explanation or []
+        super().__init__(message)
+
+
+@dataclass
+class ProblemList:
+    """Collects problems during a pass; `raise_if_any` raises them all at once."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, file: str, line: int | None, field_: str, found: Any, expected: str, hint: str = "") -> None:
+        self.problems.append(Problem(file, line, field_, found, expected, hint))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.problems.extend(problems)
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+    def raise_if_any(self, cls: type[InputError] = InputError) -> None:
+        if self.problems:
+            raise cls(self.problems)

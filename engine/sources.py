@@ -1,0 +1,317 @@
+"""Read YAML, CSV and XLSX into plain Python values, keeping file and line/row numbers.
+
+YAML mappings come back as `LocDict` and sequences as `LocList`: ordinary dict/list with a
+`.line` for the node and `.lines` for each key/index, so later validation can point at the
+exact line of a bad value.  Tables come back as `Row`s that remember their file and row
+number (the header is row 1, as a spreadsheet shows it).  This module is the only reader of
+files a user gives us; it raises `InputError` subclasses with every problem it found.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import yaml
+
+from .errors import DataError, InputError, Problem, ProblemList
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+class LocDict(dict):
+    """A dict that remembers the line of each key (1-based)."""
+
+    line: int = 0
+    lines: dict
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.lines = {}
+
+
+class LocList(list):
+    """A list that remembers the line of each item (1-based)."""
+
+    line: int = 0
+    lines: list
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.lines = []
+
+
+class _LocLoader(yaml.SafeLoader):
+    """SafeLoader that records line numbers; duplicate keys are errors, not silent overrides."""
+
+
+def _construct_mapping(loader: _LocLoader, node: yaml.MappingNode) -> LocDict:
+    loader.flatten_mapping(node)
+    out = LocDict()
+    out.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in out:
+            loader.duplicates.append((key, key_node.start_mark.line + 1))
+        out[key] = loader.construct_object(value_node, deep=True)
+        out.lines[key] = key_node.start_mark.line + 1
+    return out
+
+
+def _construct_sequence(loader: _LocLoader, node: yaml.SequenceNode) -> LocList:
+    out = LocList()
+    out.line = node.start_mark.line + 1
+    for child in node.value:
+        out.append(loader.construct_object(child, deep=True))
+        out.lines.append(child.start_mark.line + 1)
+    return out
+
+
+_LocLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LocLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+# Dates stay strings: "2026-01" and "2026-01-05" are parsed where they are used, with a located error.
+_LocLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(path: str | Path, cls: type[InputError] = InputError) -> Any:
+    """Parse a YAML file safely, with line numbers; syntax errors become a located problem."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = read_text(path)
+    except OSError as exc:
+        raise cls([Problem(name, None, "文件", str(path), "可读取的 YAML 文件", str(exc.strerror or exc))])
+    loader = _LocLoader(text)
+    loader.duplicates = []
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        raise cls([Problem(name, line, "YAML 语法", getattr(exc, "problem", str(exc)), "合法的 YAML",
+                           "检查缩进、冒号和引号")])
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise cls([Problem(name, line, str(key), key, "每个键只出现一次", "重复的键会覆盖前一个")
+                   for key, line in loader.duplicates])
+    return data
+
+
+def line_of(node: Any, path: Sequence[Any]) -> int | None:
+    """The line of the deepest node along `path` (keys and indexes) that we can find."""
+    best = getattr(node, "line", None) or None
+    cur = node
+    for step in path:
+        if isinstance(cur, LocDict) and step in cur:
+            best = cur.lines.get(step, best)
+            cur = cur[step]
+        elif isinstance(cur, LocList) and isinstance(step, int) and 0 <= step < len(cur):
+            best = cur.lines[step]
+            cur = cur[step]
+        else:
+            break
+    return best
+
+
+def dotted(path: Sequence[Any]) -> str:
+    """('items', 3, 'points') -> 'items[3].points'."""
+    out = ""
+    for step in path:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        else:
+            out += ("." if out else "") + str(step)
+    return out or "（根）"
+
+
+def read_text(path: Path) -> str:
+    """Read text as UTF-8 (with or without BOM), falling back to GB18030 as saved by Chinese Excel."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass
+class Row:
+    """One data row of a table, with where it came from."""
+
+    file: str
+    row: int                  # spreadsheet row number; the header is row 1
+    values: dict              # canonical column name -> raw cell value (str, number or None)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+def _norm_header(text: Any) -> str:
+    return str(text if text is not None else "").strip().replace("\u3000", "").replace(" ", "").lower()
+
+
+def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, required: Iterable[str] = (),
+               extra: Mapping[str, Iterable[str]] | None = None, keep_unknown: bool = False,
+               sheet: str | None = None) -> tuple[list[Row], list[str]]:
+    """Read a CSV or XLSX table.
+
+    `columns` maps a canonical column name to its accepted headers (English and Chinese);
+    `extra` adds more accepted columns (e.g. metric ids and labels).  Returns the rows and
+    the list of canonical columns present.  Unknown headers are errors unless `keep_unknown`.
+    Raises DataError with every header problem at once.
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        header, body = _read_raw(path, sheet)
+    except OSError as exc:
+        raise DataError([Problem(name, None, "文件", str(path), "可读取的 CSV 或 XLSX 文件", str(exc.strerror or exc))])
+    except _BadFile as exc:
+        raise DataError([Problem(name, None, "文件", path.suffix, "CSV 或 XLSX 文件", str(exc))])
+
+    alias: dict[str, str] = {}
+    for canon, names in list(columns.items()) + list((extra or {}).items()):
+        alias[_norm_header(canon)] = canon
+        for n in names:
+            alias[_norm_header(n)] = canon
+
+    problems = ProblemList()
+    mapping: list[str | None] = []
+    seen: dict[str, int] = {}
+    for idx, head in enumerate(header):
+        key = _norm_header(head)
+        if not key:
+            mapping.append(None)
+            continue
+        canon = alias.get(key)
+        if canon is None:
+            if keep_unknown:
+                canon = str(head).strip()
+            else:
+                known = "、".join(sorted({c for c in columns} | set(extra or {})))
+                problems.add(name, 1, f"第{idx + 1}列表头", head, f"已知的列名之一：{known}")
+                mapping.append(None)
+                continue
+        if canon in seen:
+            problems.add(name, 1, f"第{idx + 1}列表头", head, "每列只出现一次",
+                         f"与第{seen[canon] + 1}列重复")
+            mapping.append(None)
+            continue
+        seen[canon] = idx
+        mapping.append(canon)
+    for req in required:
+        if req not in seen:
+            names = list(columns.get(req, []))
+            problems.add(name, 1, "表头", None, f"包含列「{req}」" + (f"（也可写作 {'、'.join(names)}）" if names else ""))
+    problems.raise_if_any(DataError)
+
+    rows: list[Row] = []
+    for rno, cells in body:
+        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+            continue  # blank lines are common at the end of hand-kept sheets
+        values = {}
+        for idx, canon in enumerate(mapping):
+            if canon is None:
+                continue
+            cell = cells[idx] if idx < len(cells) else None
+            if isinstance(cell, str):
+                cell = cell.strip()
+                if cell == "":
+                    cell = None
+            values[canon] = cell
+        rows.append(Row(name, rno, values))
+    return rows, [c for c in mapping if c]
+
+
+class _BadFile(Exception):
+    pass
+
+
+def _read_raw(path: Path, sheet: str | None) -> tuple[list, list[tuple[int, list]]]:
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        text = read_text(path)
+        dialect = "excel-tab" if suffix == ".tsv" else "excel"
+        reader = csv.reader(io.StringIO(text), dialect=dialect)
+        lines = list(reader)
+        if not lines:
+            raise _BadFile("文件为空，缺少表头")
+        return lines[0], [(i + 2, r) for i, r in enumerate(lines[1:])]
+    if suffix in (".xlsx", ".xlsm"):
+        import openpyxl  # only here: tables are the one place we read Excel
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a corrupt file
+            raise _BadFile(f"无法打开 Excel 文件：{exc}")
+        try:
+            ws = wb[sheet] if sheet else wb.worksheets[0]
+            all_rows = [list(r) for r in ws.iter_rows(values_only=True)]
+        finally:
+            wb.close()
+        if not all_rows:
+            raise _BadFile("工作表为空，缺少表头")
+        return all_rows[0], [(i + 2, r) for i, r in enumerate(all_rows[1:])]
+    raise _BadFile("不支持的文件类型（请用 .csv 或 .xlsx）")
+
+
+# --------------------------------------------------------------------------- cell parsing
+
+
+def parse_decimal_cell(value: Any):
+    """Cell -> Decimal, or raise ValueError. Accepts '1,234.50', '95%', numbers."""
+    from decimal import Decimal, InvalidOperation
+
+    if value is None:
+        raise ValueError("empty")
+    if isinstance(value, bool):
+        raise ValueError("bool")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    text = str(value).strip().replace(",", "").replace("，", "")
+    if text.endswith("%") or text.endswith("％"):
+        text = text[:-1]
+    try:
+        d = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text)
+    if not d.is_finite():
+        raise ValueError(text)
+    return d
+
+
+_TRUE = {"1", "true", "yes", "y", "是", "有", "√", "✓", "t"}
+_FALSE = {"0", "false", "no", "n", "否", "无", "×", "f", ""}
+
+
+def parse_bool_cell(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    text = str(value if value is not None else "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(text)
