@@ -14,14 +14,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from .assessment import NOT_REPORTED_HOURS, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
+from .assessment import CHUNK, NOT_REPORTED_HOURS, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
 from .errors import ExampleMismatch
 from .inputs import MonthInputs, WorkerInfo, read_month
 from .policy import ExampleDef, MetricDef, Policy, QuotaBy, RuleDef
@@ -71,7 +71,7 @@ class Finding:
 
 @dataclass
 class WorkerResult:
-    case: WorkerCase
+    case: WorkerCase | None
     findings: list[Finding]
     items: list[dict]
     deductions: Decimal
@@ -85,6 +85,11 @@ class WorkerResult:
     performance_base: Decimal | None
     pay: Decimal | None
     rank: int = 0
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["case"] = None   # the parent process has the inputs already
+        return state
 
 
 # --------------------------------------------------------------------------- per-rule points
@@ -334,18 +339,60 @@ def _hours_text(rng) -> str:
 # --------------------------------------------------------------------------- month
 
 
+PARALLEL_FROM = 4 * CHUNK   # below this many workers one process is faster than starting a pool
+
+
 def score_cases(policy: Policy, cases: list[WorkerCase], wages: list[Decimal | None],
                 metric_srcs: list | None = None, processes: int | None = None,
                 progress: Callable[[int], None] | None = None) -> list[WorkerResult]:
-    hits = evaluate_cases(policy, cases, processes=processes, progress=progress)
+    """Evaluate and score every case, in chunks spread over processes when there are many."""
+    srcs = metric_srcs or [None] * len(cases)
+    if processes is None:
+        processes = (os.cpu_count() or 1) if len(cases) >= PARALLEL_FROM else 1
+    tasks = [(off, min(off + CHUNK, len(cases))) for off in range(0, len(cases), CHUNK)]
+    global _JOB
+    _JOB = (policy, cases, wages, srcs)
+    results: list[WorkerResult] = []
+    try:
+        if processes <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                results.extend(_score_chunk(task))
+                if progress:
+                    progress(task[1] - task[0])
+        else:
+            import multiprocessing as mp
+
+            # fork: children inherit _JOB (policy and inputs) instead of receiving pickles;
+            # each child builds its own durable_rules Host, and only results travel back.
+            with mp.get_context("fork").Pool(processes) as pool:
+                for (lo, hi), part in zip(tasks, pool.imap(_score_chunk, tasks)):
+                    for k, r in enumerate(part):
+                        r.case = cases[lo + k]
+                    results.extend(part)
+                    if progress:
+                        progress(hi - lo)
+    finally:
+        _JOB = None
+    _rank(results)
+    return results
+
+
+_JOB: tuple | None = None
+_SCORERS: dict[str, "_Scorer"] = {}
+
+
+def _score_chunk(task: tuple[int, int]) -> list[WorkerResult]:
+    lo, hi = task
+    policy, all_cases, wages, srcs = _JOB
+    cases = all_cases[lo:hi]
+    hits = evaluate_cases(policy, cases)
     per_case: list[list[Hit]] = [[] for _ in cases]
     for h in hits:
         per_case[h.case].append(h)
-    scorer = _Scorer(policy)
-    results = [scorer.score(c, per_case[i], wages[i], (metric_srcs[i] if metric_srcs else None))
-               for i, c in enumerate(cases)]
-    _rank(results)
-    return results
+    scorer = _SCORERS.get(policy.hash)
+    if scorer is None:
+        scorer = _SCORERS[policy.hash] = _Scorer(policy)
+    return [scorer.score(c, per_case[i], wages[lo + i], srcs[lo + i]) for i, c in enumerate(cases)]
 
 
 def _rank(results: list[WorkerResult]) -> None:
