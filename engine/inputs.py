@@ -118,10 +118,11 @@ def _read_workers(path: str | Path, policy: Policy) -> tuple[list[WorkerInfo], P
         if not wid:
             problems.add(r.file, r.row, "工号", None, "非空的工号")
             continue
-        if wid in seen:
+        duplicate = wid in seen
+        if duplicate:
             problems.add(r.file, r.row, "工号", wid, "唯一的工号", f"与第 {seen[wid]} 行重复")
-            continue
-        seen[wid] = r.row
+        else:
+            seen[wid] = r.row
         for col in ("name", "town", "community", "grid"):
             if not _text(r.get(col)):
                 problems.add(r.file, r.row, col, None, "非空的" + {"name": "姓名", "town": "乡镇/街道",
@@ -146,6 +147,8 @@ def _read_workers(path: str | Path, policy: Policy) -> tuple[list[WorkerInfo], P
             if a.values is not None and val not in a.values:
                 problems.add(r.file, r.row, a.label, val, "以下之一：" + "、".join(a.values))
             attrs[name] = val
+        if duplicate:
+            continue  # its other cells were still checked above
         out.append(WorkerInfo(wid, _text(r.get("name")), _text(r.get("town")), _text(r.get("community")),
                               _text(r.get("grid")), _text(r.get("role")), _text(r.get("employment")), wage, attrs,
                               _text(r.get("phone")), _text(r.get("id_number")), _text(r.get("duties")),
@@ -245,8 +248,9 @@ def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
             continue
         src[wid] = (r.file, r.row)
         vals = {}
-        for mid, m in stored.items():
-            if mid not in present:
+        for mid in present:   # the file's column order, so messages read left to right
+            m = stored.get(mid)
+            if m is None:
                 continue
             raw = r.get(mid)
             if raw is None:
@@ -306,21 +310,21 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
             except ValueError:
                 problems.add(r.file, r.row, label, raw, "时间，如 2026-10-05 14:30")
                 bad = True
-        if bad:
-            continue
-        disc = times["discovered"]
-        if disc.strftime("%Y-%m") != month:
-            continue  # the event belongs to the month it was discovered in
         rep, clo = times.get("reported"), times.get("closed")
-        if rep is not None and rep < disc:
+        disc = times.get("discovered")
+        if disc is not None and rep is not None and rep < disc:
             problems.add(r.file, r.row, "上报时间", str(r.get("reported")), f"不早于发现时间 {disc:%Y-%m-%d %H:%M}")
-            continue
+            bad = True
         if clo is not None and rep is None:
             problems.add(r.file, r.row, "上报时间", None, "已办结的事件应有上报时间")
-            continue
-        if clo is not None and clo < rep:
+            bad = True
+        if clo is not None and rep is not None and clo < rep:
             problems.add(r.file, r.row, "办结时间", str(r.get("closed")), f"不早于上报时间 {rep:%Y-%m-%d %H:%M}")
+            bad = True
+        if bad:
             continue
+        if disc.strftime("%Y-%m") != month:
+            continue  # the event belongs to the month it was discovered in
         delay = _hours(rep - disc) if rep is not None else NOT_REPORTED_HOURS
         handling = _hours(clo - rep) if clo is not None else None
         out.setdefault(wid, []).append((EventCase(eid, cat, sev, delay, handling, clo is None, (r.file, r.row)), disc))

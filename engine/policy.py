@@ -437,9 +437,6 @@ def _tag(node: Any, file: str) -> None:
 
 def _resolve(path: Path, chain: list[Path]) -> tuple[LocDict, list[Path]]:
     real = path.resolve()
-    if real in chain:
-        cycle = " → ".join(str(p) for p in chain + [real])
-        raise PolicyError([Problem(str(path), None, "extends", str(path), "不循环的继承关系", f"循环：{cycle}")])
     raw = load_yaml(path, PolicyError)
     if not isinstance(raw, LocDict):
         raise PolicyError([Problem(str(path), 1, "（根）", type(raw).__name__, "一个 YAML 映射（键: 值）")])
@@ -453,6 +450,10 @@ def _resolve(path: Path, chain: list[Path]) -> tuple[LocDict, list[Path]]:
     if not parent_path.exists():
         raise PolicyError([Problem(str(path), raw.lines.get("extends"), "extends", parent_ref,
                                    "存在的考核细则文件（相对于本文件所在文件夹）")])
+    if parent_path.resolve() in chain + [real]:
+        names = [p.name for p in chain + [real, parent_path.resolve()]]
+        raise PolicyError([Problem(str(path), raw.lines.get("extends"), "extends", parent_ref, "不循环的继承关系",
+                                   "循环：" + " → ".join(names))])
     base, base_files = _resolve(parent_path, chain + [real])
     return _merge(base, raw, str(path)), [path] + base_files
 

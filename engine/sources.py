@@ -28,10 +28,12 @@ class LocDict(dict):
 
     line: int = 0
     lines: dict
+    file: str = "?"
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.lines = {}
+        self.keyfiles = {}
 
 
 class LocList(list):
@@ -39,10 +41,12 @@ class LocList(list):
 
     line: int = 0
     lines: list
+    file: str = "?"
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.lines = []
+        self.itemfiles = []
 
 
 class _LocLoader(yaml.SafeLoader):
