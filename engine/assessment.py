@@ -87,8 +87,9 @@ class Hit:
 # --------------------------------------------------------------------------- compiling
 
 
-def _num(d: Decimal) -> float | int:
-    return int(d) if d == d.to_integral_value() else float(d)
+def _num(d: Decimal) -> float:
+    """Decimals reach durable_rules as doubles; values have at most 4 decimals, so order is kept."""
+    return float(d)
 
 
 def _range_terms(fld: str, rng: Interval) -> list[dict]:

@@ -34,11 +34,11 @@ FORMAT = "wangge.results/1"
 
 def n(d: Decimal | int) -> str:
     """Decimal -> shortest exact text: 2, 1.5, -0.25."""
-    d = Decimal(d)
-    if d == 0:
-        return "0"
-    t = format(d.normalize(), "f")
-    return t
+    if type(d) is int:
+        return str(d)
+    if d == d.to_integral_value():
+        return str(int(d))
+    return format(d.normalize(), "f")
 
 
 def money(d: Decimal) -> str:
@@ -73,7 +73,7 @@ class Finding:
 class WorkerResult:
     case: WorkerCase | None
     findings: list[Finding]
-    items: list[dict]
+    items: list[tuple]             # (ItemDef, deducted, capped)
     deductions: Decimal
     bonus: Decimal
     score: Decimal
@@ -139,6 +139,10 @@ class _Scorer:
                 self.rules[r.id] = r
                 self.section_of[r.id] = ("bonus", self.doc.bonus.label, "加分")
         self.vetoes = {v.id: v for v in self.doc.vetoes}
+        # (rule id, rule, section, section label, category, sign) in policy order, computed once
+        self.order = [(rid, r, *self.section_of[rid], Decimal(1) if self.section_of[rid][0] == "bonus" else Decimal(-1))
+                      for rid, r in self.rules.items()]
+        self.kinds = {rid: r.kind for rid, r in self.rules.items()}
 
     def score(self, case: WorkerCase, hits: list[Hit], wage: Decimal | None,
               metric_src: tuple[str, int] | None) -> WorkerResult:
@@ -155,11 +159,9 @@ class _Scorer:
 
         findings_by_section: dict[str, list[Finding]] = defaultdict(list)
         # Walk rules in policy order so findings read like the sheet.
-        for rid, rule in self.rules.items():
+        for rid, rule, section, slabel, cat, sign in self.order:
             if rid not in by_rule:
                 continue
-            section, slabel, cat = self.section_of[rid]
-            sign = Decimal(1) if section == "bonus" else Decimal(-1)
             fs = self._rule_findings(rule, by_rule[rid], case, sign, section, slabel, cat, msrc)
             if rule.cap is not None:
                 total = sum((abs(f.points) for f in fs), Decimal(0))
@@ -185,8 +187,7 @@ class _Scorer:
                                   f"扣完为止，只扣 {n(it.points)} 分（退回 {n(raw - it.points)} 分）", msrc))
             ded = min(raw, it.points)
             deductions += ded
-            items.append({"item_id": it.id, "label": it.label, "category": it.category, "points": n(it.points),
-                          "deducted": n(ded), "capped": capped, "earned": n(it.points - ded)})
+            items.append((it, ded, capped))
             findings.extend(fs)
         bonus = Decimal(0)
         if doc.bonus:
@@ -258,8 +259,9 @@ class _Scorer:
                 reason = _fill(rule.reason, {**values, "label": rule.label, "points": n(points)})
             return Finding(rule.id, rule.label, section, slabel, cat, kind, sign * points, values, reason, src, event_id)
 
-        if rule.kind == "event":
-            spec = rule.spec
+        kind_ = self.kinds[rule.id]
+        if kind_ == "event":
+            spec = rule.event
             evs: list[EventCase] = [case.events[h.event] for _, h in matches]
             evs.sort(key=lambda e: next(i for i, x in enumerate(case.events) if x is e))
             for k, ev in enumerate(evs, 1):
@@ -285,22 +287,22 @@ class _Scorer:
                 out.append(make(p, values, reason, src, ev.event_id))
             return out
 
-        spec = rule.spec
+        spec = getattr(rule, kind_)
         m = doc.metrics[spec.metric]
         v = case.metrics[spec.metric]
-        if rule.kind == "per_count":
+        if kind_ == "per_count":
             count = int(v)
             pts, how = _escalated(spec, count)
             values = {spec.metric: n(v)}
             reason = f"{m.label} {n(v)} 次（{how}），{verb} {n(pts)} 分"
             out.append(make(pts, values, reason))
-        elif rule.kind == "tiers":
+        elif kind_ == "tiers":
             for cr, _ in matches:
                 t = spec.tiers[cr.tier]
                 values = {spec.metric: n(v), "档位": str(t.range)}
                 reason = f"{m.label} {_val(m, v)}，在{_range_text(t.range, m)}档，{verb} {n(t.points)} 分"
                 out.append(make(t.points, values, reason))
-        elif rule.kind == "shortfall":
+        elif kind_ == "shortfall":
             for cr, _ in matches:
                 q = spec.quota
                 who = ""
@@ -436,7 +438,8 @@ def worker_dict(w: WorkerInfo, r: WorkerResult) -> dict:
         "worker_id": w.worker_id, "name": w.name, "town": w.town, "community": w.community, "grid": w.grid,
         "role": w.role, "employment": w.employment, "attributes": w.attributes,
         "wage": money(w.wage) if w.wage is not None else None,
-        "items": r.items,
+        "items": [{"item_id": it.id, "label": it.label, "category": it.category, "points": n(it.points),
+                   "deducted": n(ded), "capped": capped, "earned": n(it.points - ded)} for it, ded, capped in r.items],
         "deductions": n(r.deductions), "bonus": n(r.bonus), "score": n(r.score),
         "veto": r.vetoes[0] if r.vetoes else None, "vetoes": r.vetoes, "failed": r.failed,
         "stars": r.stars, "band": r.band,
