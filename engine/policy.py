@@ -439,7 +439,8 @@ def _resolve(path: Path, chain: list[Path]) -> tuple[LocDict, list[Path]]:
     real = path.resolve()
     raw = load_yaml(path, PolicyError)
     if not isinstance(raw, LocDict):
-        raise PolicyError([Problem(str(path), 1, "（根）", type(raw).__name__, "一个 YAML 映射（键: 值）")])
+        raise PolicyError([Problem(str(path), 1, "（根）", {"LocList": "列表", "NoneType": "空文件"}.get(
+            type(raw).__name__, type(raw).__name__), "一个 YAML 映射（键: 值），如 id: … name: …")])
     _tag(raw, str(path))
     parent_ref = raw.get("extends")
     if parent_ref is None:
