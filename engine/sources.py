@@ -50,13 +50,18 @@ class _LocLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LocLoader, node: yaml.MappingNode) -> LocDict:
+    own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
     loader.flatten_mapping(node)
+    merged = len(node.value) - own   # `<<: *anchor` keys come first and may be overridden
     out = LocDict()
     out.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
+    own_keys = set()
+    for pos, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
-        if key in out:
-            loader.duplicates.append((key, key_node.start_mark.line + 1))
+        if pos >= merged:
+            if key in own_keys:
+                loader.duplicates.append((key, key_node.start_mark.line + 1))
+            own_keys.add(key)
         out[key] = loader.construct_object(value_node, deep=True)
         out.lines[key] = key_node.start_mark.line + 1
     return out

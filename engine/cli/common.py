@@ -9,8 +9,9 @@ from rich.console import Console
 
 from ..errors import EngineError, ExampleMismatch, HistoryError, InfeasibleError, InputError, RuleEngineError
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Piped output (CI logs, files, tests) gets a fixed width so tables do not truncate Chinese headers.
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 120)
 
 EXIT_INPUT = 2     # a file the user gave has problems
 EXIT_ENGINE = 1    # anything else we refused

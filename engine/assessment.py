@@ -1,0 +1,377 @@
+"""Policy -> durable_rules rulesets -> which rule fired for which worker or event.
+
+This is the only module that imports durable_rules.  durable_rules decides *which* rules
+match; engine/scoring.py turns each match into points with exact decimals.  The traps
+listed in shared/notes/durable_rules.md are guarded here, each with a test in
+tests/test_assessment_traps.py:
+
+* An event fires only one rule -> every input is asserted as a *fact*, never posted as an
+  event, so all matching rules fire.
+* State leaks between months -> every batch uses a fresh sid (run nonce + batch number) and
+  the sid is deleted right after; nothing is kept in `c.s`.
+* 1,024 live sids crash the process -> at most one live sid per ruleset at a time (asserted).
+* Errors inside actions are swallowed -> actions only record the match; any exception there
+  is captured on our side and raised as RuleEngineError, and `state['exception']` is checked
+  whenever a call fails.
+* Strings compare as text -> metric values are converted to numbers/bools before posting,
+  and attribute conditions compare strings only with equality.
+* A fact that matches no rule makes the whole batch raise -> a catch-all rule per fact type
+  also proves that every fact was seen exactly once (a lost fact is an error, not a zero).
+* The background dispatcher can run actions behind our back -> a Host with `_run` disabled.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable
+
+from durable import engine as _dr
+
+from .errors import RuleEngineError
+from .intervals import Interval
+from .policy import EventFilter, Policy, QuotaBy, RuleDef
+
+NOT_REPORTED_HOURS = Decimal(10 ** 9)   # an event never reported counts as reported infinitely late
+BATCH = 25                              # workers per sid: amortises sid set-up, far below hash-collision risk
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass
+class EventCase:
+    event_id: str
+    category: str
+    severity: str
+    delay_hours: Decimal | None          # reported - discovered; NOT_REPORTED_HOURS if never reported
+    handling_hours: Decimal | None       # closed - reported; None if not closed
+    unclosed: bool
+    source: tuple[str, int] | None = None
+
+
+@dataclass
+class WorkerCase:
+    """One worker-month, with values already checked and converted."""
+
+    worker_id: str
+    attributes: dict[str, str]
+    metrics: dict[str, Any]              # metric id -> Decimal or bool
+    events: list[EventCase] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """One durable_rules rule and what it stands for in the policy."""
+
+    index: int
+    name: str                 # durable_rules rule name
+    target: str               # "w" worker fact, "e" event fact
+    rule_id: str              # policy rule / veto id
+    kind: str                 # per_count | shortfall | tiers | event | veto
+    section: str              # item id, "bonus", or "veto"
+    tier: int | None = None   # tiers: which tier
+    quota_key: str | None = None   # shortfall by attribute: which attribute value ("*" = default)
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: int                 # CompiledRule.index
+    case: int                 # index of the WorkerCase
+    event: int | None = None  # index of the EventCase within the worker
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+def _num(d: Decimal) -> float | int:
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def _range_terms(fld: str, rng: Interval) -> list[dict]:
+    terms = []
+    if rng.lo is not None:
+        terms.append({("$gte" if rng.lo_closed else "$gt"): {fld: _num(rng.lo)}})
+    if rng.hi is not None:
+        terms.append({("$lte" if rng.hi_closed else "$lt"): {fld: _num(rng.hi)}})
+    return terms
+
+
+def _any_of(fld: str, values: list[str]) -> dict:
+    return {"$or": [{fld: v} for v in values]} if len(values) > 1 else {fld: values[0]}
+
+
+def metric_field(mid: str) -> str:
+    return "m_" + mid
+
+
+def attr_field(name: str) -> str:
+    return "a_" + name
+
+
+def event_terms(f: EventFilter) -> list[dict]:
+    terms: list[dict] = [{"t": "e"}]
+    if f.category:
+        terms.append(_any_of("cat", f.category))
+    if f.severity:
+        terms.append(_any_of("sev", f.severity))
+    if f.delay_hours is not None:
+        terms += [{"$ex": {"dh": 1}}] + _range_terms("dh", f.delay_hours)
+    if f.handling_hours is not None:
+        terms += [{"$ex": {"hh": 1}}] + _range_terms("hh", f.handling_hours)
+    if f.unclosed is not None:
+        terms.append({"uc": bool(f.unclosed)})
+    return terms
+
+
+def compile_policy(policy: Policy) -> tuple[list[CompiledRule], list[dict]]:
+    """Each policy rule becomes one or more durable_rules conditions (tiers and quotas split)."""
+    doc = policy.doc
+    table: list[CompiledRule] = []
+    conds: list[dict] = []
+
+    def emit(rule_id: str, kind: str, section: str, target: str, terms: list[dict], **kw) -> None:
+        idx = len(table)
+        table.append(CompiledRule(idx, f"r{idx}_{rule_id}", target, rule_id, kind, section, **kw))
+        conds.append({"$and": terms} if len(terms) > 1 else terms[0])
+
+    def rule(r: RuleDef, section: str) -> None:
+        spec = r.spec
+        if r.kind == "event":
+            emit(r.id, "event", section, "e", event_terms(spec))
+            return
+        fld = metric_field(spec.metric)
+        if r.kind == "per_count":
+            emit(r.id, "per_count", section, "w", [{"t": "w"}, {"$gt": {fld: 0}}])
+        elif r.kind == "tiers":
+            for j, t in enumerate(spec.tiers):
+                emit(r.id, "tiers", section, "w", [{"t": "w"}] + _range_terms(fld, t.range), tier=j)
+        elif r.kind == "shortfall":
+            q = spec.quota
+            if isinstance(q, QuotaBy):
+                af = attr_field(q.by)
+                for val, quota in q.values.items():
+                    emit(r.id, "shortfall", section, "w", [{"t": "w"}, {af: val}, {"$lt": {fld: _num(quota)}}],
+                         quota_key=val)
+                if q.default is not None:
+                    others = [{"$neq": {af: v}} for v in q.values]
+                    emit(r.id, "shortfall", section, "w", [{"t": "w"}] + others + [{"$lt": {fld: _num(q.default)}}],
+                         quota_key="*")
+            else:
+                emit(r.id, "shortfall", section, "w", [{"t": "w"}, {"$lt": {fld: _num(q)}}])
+
+    for it in doc.items:
+        for r in it.rules:
+            rule(r, it.id)
+    if doc.bonus:
+        for r in doc.bonus.rules:
+            rule(r, "bonus")
+    for v in doc.vetoes:
+        m = doc.metrics[v.metric]
+        fld = metric_field(v.metric)
+        if m.type == "bool":
+            terms = [{"t": "w"}, {fld: True}]
+        elif v.range is not None:
+            terms = [{"t": "w"}] + _range_terms(fld, v.range)
+        else:
+            terms = [{"t": "w"}, {"$gte": {fld: 1}}]
+        emit(v.id, "veto", "veto", "w", terms)
+    return table, conds
+
+
+# --------------------------------------------------------------------------- the host
+
+
+class _QuietHost(_dr.Host):
+    """A Host without the background dispatcher threads (see the module docstring)."""
+
+    def _run(self):  # noqa: D401 - durable_rules hook
+        pass
+
+
+_COUNTER = itertools.count()
+
+
+class Evaluator:
+    """One compiled policy registered in one process-local Host."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self.table, conds = compile_policy(policy)
+        self.ruleset = f"p{policy.hash[:10]}_{os.getpid()}_{next(_COUNTER)}"
+        self._hits: list[tuple[int, dict]] = []
+        self._errors: list[BaseException] = []
+        self._seen: list[tuple[str, int, int]] = []
+        self._live_sids = 0
+        spec: dict[str, dict] = {}
+        for cr, cond in zip(self.table, conds):
+            spec[cr.name] = {"all": [{"m": cond}], "run": self._action(cr.index)}
+        # catch-alls: every fact matches at least one rule, and we can prove each was seen once
+        spec["seen_worker"] = {"all": [{"m": {"t": "w"}}], "run": self._seen_action("w")}
+        spec["seen_event"] = {"all": [{"m": {"t": "e"}}], "run": self._seen_action("e")}
+        self.host = _QuietHost()
+        self.host.register_rulesets({self.ruleset: spec})
+
+    def _action(self, index: int):
+        hits, errors = self._hits, self._errors
+
+        def act(c):  # exactly one parameter: durable_rules treats two as an async action
+            try:
+                record_hit(hits, index, c.m._d)
+            except BaseException as exc:  # durable_rules would swallow it; we keep it
+                errors.append(exc)
+
+        return act
+
+    def _seen_action(self, kind: str):
+        seen, errors = self._seen, self._errors
+
+        def act(c):
+            try:
+                d = c.m._d
+                seen.append((kind, d["k"], d.get("ei", -1)))
+            except BaseException as exc:
+                errors.append(exc)
+
+        return act
+
+    def evaluate(self, cases: list[WorkerCase], offset: int = 0) -> list[Hit]:
+        """Run every case through the ruleset; Hit.case is offset + position in `cases`."""
+        out: list[Hit] = []
+        nonce = uuid.uuid4().hex[:12]
+        for b in range(0, len(cases), BATCH):
+            batch = cases[b:b + BATCH]
+            sid = f"{nonce}:{b}"
+            facts, expected = self._facts(batch, b, sid)
+            try:
+                out.extend(self._run_sid(sid, facts, expected, offset))
+            except _Retry:
+                # a rare fact-id collision inside one sid: fall back to one sid per worker
+                for i, case in enumerate(batch):
+                    sid1 = f"{nonce}:{b}:{i}"
+                    facts1, expected1 = self._facts([case], b + i, sid1)
+                    out.extend(self._run_sid(sid1, facts1, expected1, offset))
+        return out
+
+    def _facts(self, batch: list[WorkerCase], base: int, sid: str) -> tuple[list[dict], set]:
+        facts, expected = [], set()
+        for i, case in enumerate(batch):
+            k = base + i
+            f: dict[str, Any] = {"t": "w", "k": k, "sid": sid}
+            for name, val in case.attributes.items():
+                f[attr_field(name)] = "" if val is None else str(val)
+            for mid, val in case.metrics.items():
+                f[metric_field(mid)] = val if isinstance(val, bool) else _num(val)
+            facts.append(f)
+            expected.add(("w", k, -1))
+            for j, ev in enumerate(case.events):
+                e: dict[str, Any] = {"t": "e", "k": k, "ei": j, "sid": sid,
+                                     "cat": ev.category or "", "sev": ev.severity or "", "uc": bool(ev.unclosed)}
+                if ev.delay_hours is not None:
+                    e["dh"] = _num(ev.delay_hours)
+                if ev.handling_hours is not None:
+                    e["hh"] = _num(ev.handling_hours)
+                facts.append(e)
+                expected.add(("e", k, j))
+        return facts, expected
+
+    def _run_sid(self, sid: str, facts: list[dict], expected: set, offset: int) -> list[Hit]:
+        self._hits.clear()
+        self._seen.clear()
+        self._errors.clear()
+        if self._live_sids != 0:
+            raise RuleEngineError(f"规则引擎会话未释放（{self._live_sids} 个），为避免超过 1024 个会话的上限而停止")
+        self._live_sids += 1
+        try:
+            try:
+                if len(facts) == 1:
+                    self.host.assert_fact(self.ruleset, facts[0])
+                else:
+                    self.host.assert_facts(self.ruleset, facts)
+            except _dr.MessageObservedException:
+                raise _Retry()
+            except Exception as exc:
+                raise RuleEngineError(f"规则引擎拒绝了输入：{exc}") from exc
+            if self._errors:
+                raise RuleEngineError(f"规则动作执行出错：{self._errors[0]!r}") from self._errors[0]
+            seen = self._seen
+            if len(seen) != len(expected) or set(seen) != expected:
+                state = self.host.get_state(self.ruleset, sid)
+                detail = f"；引擎记录的异常：{state['exception']}" if state and "exception" in state else ""
+                raise RuleEngineError(
+                    f"规则引擎只处理了 {len(set(seen) & expected)}/{len(expected)} 条事实{detail}")
+            return [Hit(rule, offset + d["k"], d.get("ei")) for rule, d in self._hits]
+        finally:
+            self._delete(sid)
+
+    def _delete(self, sid: str) -> None:
+        try:
+            self.host.delete_state(self.ruleset, sid)
+        except Exception:
+            pass  # a sid that never got state (the call raised before storing) has nothing to delete
+        self._live_sids -= 1
+
+
+class _Retry(Exception):
+    pass
+
+
+def record_hit(hits: list, index: int, message: dict) -> None:
+    """What every rule action does: remember which rule matched which fact."""
+    hits.append((index, message))
+
+
+# --------------------------------------------------------------------------- processes
+
+
+_PROC_EVALUATORS: dict[str, Evaluator] = {}
+
+
+def _evaluator_for(policy: Policy) -> Evaluator:
+    ev = _PROC_EVALUATORS.get(policy.hash)
+    if ev is None:
+        ev = _PROC_EVALUATORS[policy.hash] = Evaluator(policy)
+    return ev
+
+
+_POOL_POLICY: Policy | None = None
+
+
+def _pool_init(policy: Policy) -> None:
+    global _POOL_POLICY
+    _POOL_POLICY = policy
+
+
+def _pool_task(args: tuple[int, list[WorkerCase]]) -> list[Hit]:
+    offset, cases = args
+    return _evaluator_for(_POOL_POLICY).evaluate(cases, offset)
+
+
+CHUNK = 2000
+
+
+def evaluate_cases(policy: Policy, cases: list[WorkerCase], processes: int | None = None,
+                   progress=None) -> list[Hit]:
+    """Evaluate all cases; with processes > 1 the work is split across processes (durable_rules holds the GIL)."""
+    if processes is None:
+        processes = (os.cpu_count() or 1) if len(cases) >= 4 * CHUNK else 1
+    chunks = [(i, cases[i:i + CHUNK]) for i in range(0, len(cases), CHUNK)]
+    hits: list[Hit] = []
+    if processes <= 1 or len(chunks) <= 1:
+        ev = _evaluator_for(policy)
+        for off, chunk in chunks:
+            hits.extend(ev.evaluate(chunk, off))
+            if progress:
+                progress(len(chunk))
+        return hits
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    with ctx.Pool(processes, initializer=_pool_init, initargs=(policy,)) as pool:
+        for (off, chunk), part in zip(chunks, pool.imap(_pool_task, chunks)):
+            hits.extend(part)
+            if progress:
+                progress(len(chunk))
+    return hits

@@ -1,0 +1,226 @@
+"""Commands for monthly scoring: validate, score, schema, demo, demo-data."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..errors import ExampleMismatch, PolicyError
+from ..outputs import staged_outputs, write_text_atomic
+from .common import console, err_console, run_guarded
+
+PROGRESS_MIN = 2000   # show a progress bar from this many workers on
+
+
+def register(group: click.Group) -> None:
+    for cmd in (validate, score, schema, demo, demo_data):
+        group.add_command(cmd)
+
+
+@click.command()
+@click.argument("policies", nargs=-1, required=True, type=click.Path())
+@run_guarded
+def validate(policies: tuple[str, ...]) -> None:
+    """检查考核细则文件并运行其中的示例（可一次检查多个文件或文件夹）。
+
+    \b
+    示例：
+      wangge validate rules/
+      wangge validate rules/chengguan.yaml rules/youhao.yaml
+    """
+    from ..policy import load_policy_file
+    from ..scoring import run_examples
+
+    files: list[Path] = []
+    for p in map(Path, policies):
+        files.extend(sorted(p.glob("*.yaml")) if p.is_dir() else [p])
+    problems, failures, ok = [], [], []
+    for f in files:
+        if not f.exists():
+            from ..errors import Problem
+            problems.append(Problem(str(f), None, "文件", str(f), "存在的考核细则文件"))
+            continue
+        try:
+            pol = load_policy_file(f)
+        except PolicyError as exc:
+            problems.extend(exc.problems)
+            continue
+        if pol.doc.abstract:
+            ok.append(f"{f}（{pol.name}，基础细则，供继承）")
+            continue
+        try:
+            fails = run_examples(pol)
+        except ExampleMismatch as exc:
+            fails = exc.failures
+        if fails:
+            failures.extend(fails)
+        else:
+            ok.append(f"{f}（{pol.name} {pol.version}）：{len(pol.doc.examples)} 个示例全部通过")
+    for line in ok:
+        console.print(f"✓ {line}", markup=False)
+    if problems:
+        raise PolicyError(problems)
+    if failures:
+        raise ExampleMismatch(failures)
+
+
+@click.command()
+@click.option("--policy", "policy_paths", multiple=True, required=True, type=click.Path(),
+              help="考核细则文件或文件夹（同一细则的多个版本按生效月份自动选用）")
+@click.option("--month", required=True, help="考核月份，YYYY-MM")
+@click.option("--workers", required=True, type=click.Path(), help="网格员名册（CSV/XLSX）")
+@click.option("--metrics", required=True, type=click.Path(), help="月度指标表（CSV/XLSX）")
+@click.option("--events", type=click.Path(), default=None, help="事件台账（CSV/XLSX）")
+@click.option("--out", required=True, type=click.Path(), help="输出文件夹")
+@click.option("--processes", type=int, default=None, help="并行进程数（默认按人数自动）")
+@click.option("--top", type=int, default=None, help="排名表只显示前 N 名和后 N 名")
+@run_guarded
+def score(policy_paths, month, workers, metrics, events, out, processes, top) -> None:
+    """按考核细则计算一个月的得分、星级、档次和绩效工资。
+
+    \b
+    输出 results.json（逐人逐条扣分原因）、results.csv、findings.csv，并打印排名表。
+    示例：
+      wangge score --policy rules/chengguan.yaml --month 2026-10 \\
+        --workers demo/heshan/workers.csv --metrics demo/heshan/metrics.csv \\
+        --events demo/heshan/events.csv --out out/2026-10
+    """
+    res = score_to_dir(policy_paths, month, workers, metrics, events, out, processes)
+    print_ranking(res, top)
+    console.print(f"\n结果已写入 {out}/results.json、results.csv、findings.csv", markup=False)
+
+
+def score_to_dir(policy_paths, month, workers, metrics, events, out, processes=None) -> dict:
+    from ..inputs import read_month
+    from ..policy import load_policy
+    from ..scoring import score_month, write_results
+
+    policy = load_policy(list(policy_paths)).for_month(month)
+    inputs = read_month(policy, month, workers, metrics, events)
+    total = len(inputs.cases)
+    if total >= PROGRESS_MIN:
+        with Progress(TextColumn("评分"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err_console, transient=True) as prog:
+            task = prog.add_task("score", total=total)
+            res = score_month(policy, month, workers, metrics, events, processes=processes, inputs=inputs,
+                              progress=lambda k: prog.advance(task, k))
+    else:
+        res = score_month(policy, month, workers, metrics, events, processes=processes, inputs=inputs)
+    with staged_outputs(out) as stage:
+        write_results(res, stage)
+    return res
+
+
+def print_ranking(res: dict, top: int | None = None) -> None:
+    """The ranking as a compact table, then every finding of every shown worker, one per line."""
+    pol = res["policy"]
+    workers = sorted(res["workers"], key=lambda w: (w["rank"], w["worker_id"]))
+    console.print(f"{pol['name']}（{pol['version']}） {res['month']} 考核排名，共 {len(workers)} 人", markup=False)
+    table = Table(pad_edge=False)
+    for col, just in (("名次", "right"), ("工号", "left"), ("姓名", "left"), ("社区/村", "left"), ("得分", "right"),
+                      ("星级", "left"), ("档次", "left"), ("绩效工资", "right"), ("扣分项", "right")):
+        table.add_column(col, justify=just, no_wrap=True)
+    shown = workers
+    if top and len(workers) > 2 * top:
+        shown = workers[:top] + [None] + workers[-top:]
+    for w in shown:
+        if w is None:
+            table.add_row("…", "", f"（中间 {len(workers) - 2 * top} 人略）", "", "", "", "", "", "")
+            continue
+        band = (w["band"] or {}).get("label", "")
+        if w["failed"]:
+            band = "一票否决"
+        nded = sum(1 for f in w["findings"] if f["kind"] == "deduction")
+        table.add_row(str(w["rank"]), w["worker_id"], w["name"], w["community"], w["score"],
+                      f"{w['stars']}星" if w["stars"] is not None else "", band, w["pay"] or "", str(nded))
+    console.print(table)
+    console.print("\n扣分、加分明细（规则编号 规则名称 分值：原因）", markup=False)
+    for w in shown:
+        if w is None or not w["findings"]:
+            continue
+        console.print(f"{w['rank']:>3}. {w['worker_id']} {w['name']}（{w['community']}）{w['score']} 分", markup=False)
+        for f in w["findings"]:
+            pts = "否决" if f["kind"] == "veto" and f["points"] == "0" else f["points"]
+            console.print(f"     {pts:>4} {f['rule_id']} {f['rule_label']}：{f['reason']}", markup=False)
+
+
+@click.command()
+@click.option("--out", type=click.Path(), default=None, help="写入文件（默认打印）")
+@run_guarded
+def schema(out) -> None:
+    """输出考核细则格式的 JSON Schema，供编辑器边写边检查。
+
+    \b
+    示例：
+      wangge schema --out policy.schema.json
+      （VS Code：在 YAML 文件第一行写 # yaml-language-server: $schema=policy.schema.json）
+    """
+    from ..policy import policy_json_schema
+
+    text = json.dumps(policy_json_schema(), ensure_ascii=False, indent=1) + "\n"
+    if out:
+        write_text_atomic(out, text)
+        console.print(f"已写入 {out}", markup=False)
+    else:
+        click.echo(text, nl=False)
+
+
+DEMO_POLICY = Path(__file__).resolve().parents[2] / "rules" / "chengguan.yaml"
+
+
+@click.command()
+@click.option("--out", type=click.Path(), default="out/demo", show_default=True, help="输出文件夹")
+@click.option("--month", default="2026-10", show_default=True, help="考核月份")
+@click.option("--policy", "policy_path", type=click.Path(), default=None, help="考核细则（默认城关镇细则）")
+@click.option("--top", type=int, default=None, help="排名表只显示前 N 名和后 N 名")
+@run_guarded
+def demo(out, month, policy_path, top) -> None:
+    """用内置示例镇（7个社区、68个网格）生成数据并跑一遍月度考核。
+
+    \b
+    示例：
+      wangge demo
+      wangge demo --out out/demo --month 2026-10
+    """
+    from ..demo import generate
+    from ..policy import load_policy
+
+    policy_path = policy_path or str(DEMO_POLICY)
+    policy = load_policy(policy_path).for_month(month)
+    data_dir = Path(out) / "data"
+    paths = generate(policy, data_dir, "town", [month])
+    console.print(f"示例数据（鹤山镇，{month}）已生成：{data_dir}", markup=False)
+    res = score_to_dir([policy_path], month, paths["workers"], paths["metrics"], paths["events"], out)
+    print_ranking(res, top)
+    console.print(f"\n结果已写入 {out}/results.json、results.csv、findings.csv", markup=False)
+
+
+@click.command("demo-data")
+@click.option("--size", type=click.Choice(["town", "county"]), default="town", show_default=True,
+              help="town：鹤山镇式 68 人；county：利津县式约 650 人")
+@click.option("--months", default="2026-10", show_default=True, help="月份，如 2026-10 或 2026-01:12（从1月起12个月）")
+@click.option("--policy", "policy_path", type=click.Path(), default=None, help="按哪个考核细则的指标生成（默认城关镇细则）")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--out", required=True, type=click.Path(), help="输出文件夹")
+@run_guarded
+def demo_data(size, months, policy_path, seed, out) -> None:
+    """生成确定性的示例名册、指标表和事件台账。
+
+    \b
+    示例：
+      wangge demo-data --size county --months 2026-01:12 --out demo/county
+    """
+    from ..demo import generate, month_list
+    from ..policy import load_policy
+
+    if ":" in months:
+        first, count = months.split(":")
+        mlist = month_list(first, int(count))
+    else:
+        mlist = [m.strip() for m in months.split(",")]
+    policy = load_policy(policy_path or str(DEMO_POLICY)).for_month(mlist[0])
+    paths = generate(policy, out, size, mlist, seed)
+    console.print("已生成：" + "、".join(str(p) for p in paths.values()), markup=False)

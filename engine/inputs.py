@@ -1,0 +1,345 @@
+"""The three monthly inputs an office keeps: worker register, metrics sheet, event log.
+
+Each is a CSV or XLSX with English or Chinese headers (docs/inputs.md).  `read_month`
+checks them against a policy and returns one `WorkerCase` per worker, or raises DataError
+with every problem of all three files at once.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .assessment import NOT_REPORTED_HOURS, EventCase, WorkerCase
+from .errors import DataError, Problem, ProblemList
+from .intervals import Interval
+from .policy import EventFilter, MetricDef, Policy, coerce_metric
+from .sources import Row, parse_decimal_cell, read_table
+
+WORKER_COLUMNS = {
+    "worker_id": ["工号", "编号", "人员编号", "网格员编号", "id"],
+    "name": ["姓名", "网格员", "网格员姓名"],
+    "town": ["乡镇", "街道", "乡镇街道", "乡镇/街道", "镇街"],
+    "community": ["社区", "村", "村社区", "社区/村", "村/社区"],
+    "grid": ["网格", "网格编号", "所属网格"],
+    "role": ["岗位", "角色", "职务"],
+    "employment": ["用工性质", "专兼职", "专职/兼职", "类型"],
+    "wage": ["月工资", "工资", "月工资（元）", "月工资(元)", "基本工资"],
+    "phone": ["电话", "联系电话", "手机", "手机号"],
+    "id_number": ["身份证号", "身份证号码", "身份证"],
+    "duties": ["职责", "工作职责"],
+}
+WORKER_REQUIRED = ["worker_id", "name", "town", "community", "grid"]
+
+METRIC_BASE_COLUMNS = {
+    "worker_id": ["工号", "编号", "人员编号", "网格员编号", "id"],
+    "month": ["月份", "考核月份"],
+    "name": ["姓名"],  # tolerated for readability, checked against the register
+}
+
+EVENT_COLUMNS = {
+    "event_id": ["事件编号", "编号", "事件号", "id"],
+    "worker_id": ["工号", "网格员工号", "网格员编号", "人员编号", "上报人工号"],
+    "category": ["类别", "事件类别", "类型"],
+    "severity": ["等级", "事件等级", "紧急程度", "级别"],
+    "discovered": ["发现时间"],
+    "reported": ["上报时间"],
+    "closed": ["办结时间", "结案时间"],
+    "name": ["姓名", "网格员"],
+    "description": ["描述", "事件描述", "内容", "备注"],
+}
+EVENT_REQUIRED = ["event_id", "worker_id", "category", "severity", "discovered"]
+
+_TS_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+               "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日%H:%M", "%Y年%m月%d日 %H时%M分"]
+
+
+@dataclass
+class WorkerInfo:
+    worker_id: str
+    name: str
+    town: str
+    community: str
+    grid: str
+    role: str
+    employment: str
+    wage: Decimal | None
+    attributes: dict[str, str]
+    phone: str = ""
+    id_number: str = ""
+    duties: str = ""
+    source: tuple[str, int] = ("", 0)
+
+
+@dataclass
+class MonthInputs:
+    month: str
+    workers: list[WorkerInfo]
+    cases: list[WorkerCase]
+    metric_rows: list[tuple[str, int] | None]          # source of each worker's metrics row
+    event_times: list[list[datetime]] = field(default_factory=list)   # discovered, per case event
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def parse_timestamp(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    text = str(value).strip()
+    for fmt in _TS_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError(text)
+
+
+def read_workers(path: str | Path, policy: Policy) -> list[WorkerInfo]:
+    doc = policy.doc
+    extra = {name: [a.label] for name, a in doc.attributes.items()}
+    rows, present = read_table(path, WORKER_COLUMNS, required=WORKER_REQUIRED + [a for a, d in doc.attributes.items()
+                                                                                   if d.default is None],
+                               extra=extra, keep_unknown=True)
+    problems = ProblemList()
+    out: list[WorkerInfo] = []
+    seen: dict[str, int] = {}
+    for r in rows:
+        wid = _text(r.get("worker_id"))
+        if not wid:
+            problems.add(r.file, r.row, "工号", None, "非空的工号")
+            continue
+        if wid in seen:
+            problems.add(r.file, r.row, "工号", wid, "唯一的工号", f"与第 {seen[wid]} 行重复")
+            continue
+        seen[wid] = r.row
+        for col in ("name", "town", "community", "grid"):
+            if not _text(r.get(col)):
+                problems.add(r.file, r.row, col, None, "非空的" + {"name": "姓名", "town": "乡镇/街道",
+                                                                  "community": "社区/村", "grid": "网格"}[col])
+        wage = None
+        if r.get("wage") is not None:
+            try:
+                wage = parse_decimal_cell(r.get("wage"))
+                if wage < 0 or wage.as_tuple().exponent < -2:
+                    raise ValueError
+            except ValueError:
+                problems.add(r.file, r.row, "月工资", r.get("wage"), "不小于 0、最多两位小数的金额（元）")
+                wage = None
+        elif doc.pay is not None:
+            problems.add(r.file, r.row, "月工资", None, "月工资金额（计算绩效工资需要）")
+        attrs: dict[str, str] = {}
+        for name, a in doc.attributes.items():
+            val = _text(r.get(name)) or a.default
+            if val is None:
+                problems.add(r.file, r.row, a.label, None, f"{a.label}（考核细则中的人员属性）")
+                continue
+            if a.values is not None and val not in a.values:
+                problems.add(r.file, r.row, a.label, val, "以下之一：" + "、".join(a.values))
+            attrs[name] = val
+        out.append(WorkerInfo(wid, _text(r.get("name")), _text(r.get("town")), _text(r.get("community")),
+                              _text(r.get("grid")), _text(r.get("role")), _text(r.get("employment")), wage, attrs,
+                              _text(r.get("phone")), _text(r.get("id_number")), _text(r.get("duties")),
+                              (r.file, r.row)))
+    if not rows:
+        problems.add(str(path), None, "名册", None, "至少一名网格员")
+    problems.raise_if_any(DataError)
+    return out
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | Path,
+               events: str | Path | None) -> MonthInputs:
+    """Read and check the month's three files; all problems of all files are raised together."""
+    problems = ProblemList()
+    try:
+        register = read_workers(workers, policy)
+    except DataError as exc:
+        problems.extend(exc.problems)
+        register = []
+    try:
+        metric_values, metric_src = _read_metrics(metrics, policy, month, register)
+    except DataError as exc:
+        problems.extend(exc.problems)
+        metric_values, metric_src = {}, {}
+    event_map: dict[str, list[tuple[EventCase, datetime]]] = {}
+    if events is not None:
+        try:
+            event_map = _read_events(events, policy, month, register)
+        except DataError as exc:
+            problems.extend(exc.problems)
+    problems.raise_if_any(DataError)
+
+    doc = policy.doc
+    cases, srcs, times = [], [], []
+    for w in register:
+        vals = dict(metric_values.get(w.worker_id, {}))
+        evs = event_map.get(w.worker_id, [])
+        for mid, m in doc.metrics.items():
+            if m.count_events is not None:
+                vals[mid] = Decimal(sum(1 for ev, _ in evs if event_matches(m.count_events, ev)))
+            elif mid not in vals:
+                if m.default is None:
+                    src = metric_src.get(w.worker_id)
+                    problems.add(src[0] if src else str(metrics), src[1] if src else None, m.label, None,
+                                 f"工号 {w.worker_id} 的「{m.label}」数值" if src else
+                                 f"工号 {w.worker_id}（{w.name}）的一行指标数据", "未设默认值的指标必须填写")
+                    continue
+                vals[mid] = coerce_metric(m, m.default)
+        cases.append(WorkerCase(w.worker_id, w.attributes, vals, [ev for ev, _ in evs]))
+        times.append([t for _, t in evs])
+        srcs.append(metric_src.get(w.worker_id))
+    problems.raise_if_any(DataError)
+    files = {"workers": str(workers), "metrics": str(metrics)}
+    if events is not None:
+        files["events"] = str(events)
+    return MonthInputs(month, register, cases, srcs, times, files)
+
+
+def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
+    doc = policy.doc
+    stored = {mid: m for mid, m in doc.metrics.items() if m.count_events is None}
+    extra = {mid: [m.label] + ([f"{m.label}（{m.unit}）", f"{m.label}({m.unit})"] if m.unit else [])
+             for mid, m in stored.items()}
+    rows, present = read_table(path, METRIC_BASE_COLUMNS, required=["worker_id"], extra=extra)
+    problems = ProblemList()
+    counted = [mid for mid, m in doc.metrics.items() if m.count_events is not None]
+    known = {w.worker_id: w for w in register}
+    values: dict[str, dict[str, Any]] = {}
+    src: dict[str, tuple[str, int]] = {}
+    for mid, m in stored.items():
+        if mid not in present and m.default is None:
+            problems.add(str(path), 1, "表头", None, f"包含指标列「{m.label}」（或 {mid}）", "未设默认值的指标必须有一列")
+    for r in rows:
+        if "month" in present:
+            rm = _text(r.get("month")).replace("/", "-").replace("年", "-").replace("月", "")
+            if re.match(r"^\d{4}-\d{1,2}$", rm):
+                y, mm = rm.split("-")
+                rm = f"{y}-{int(mm):02d}"
+            if rm != month:
+                continue  # other months in the same sheet are not this run's business
+        wid = _text(r.get("worker_id"))
+        if not wid:
+            problems.add(r.file, r.row, "工号", None, "非空的工号")
+            continue
+        if register and wid not in known:
+            problems.add(r.file, r.row, "工号", wid, "名册中已有的工号")
+            continue
+        if wid in src:
+            problems.add(r.file, r.row, "工号", wid, "每人每月一行", f"与第 {src[wid][1]} 行重复")
+            continue
+        src[wid] = (r.file, r.row)
+        vals = {}
+        for mid, m in stored.items():
+            if mid not in present:
+                continue
+            raw = r.get(mid)
+            if raw is None:
+                if m.default is None:
+                    problems.add(r.file, r.row, m.label, None, f"数值（{m.label}未设默认值，不能留空）")
+                    continue
+                raw = m.default
+            try:
+                vals[mid] = coerce_metric(m, raw)
+            except ValueError as e:
+                problems.add(r.file, r.row, m.label, raw, str(e))
+        values[wid] = vals
+    del counted
+    problems.raise_if_any(DataError)
+    return values, src
+
+
+def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
+    doc = policy.doc
+    rows, present = read_table(path, EVENT_COLUMNS, required=EVENT_REQUIRED)
+    problems = ProblemList()
+    known = {w.worker_id for w in register}
+    vocab = doc.events
+    out: dict[str, list[tuple[EventCase, datetime]]] = {}
+    seen: dict[str, int] = {}
+    for r in rows:
+        eid = _text(r.get("event_id"))
+        wid = _text(r.get("worker_id"))
+        bad = False
+        if not eid:
+            problems.add(r.file, r.row, "事件编号", None, "非空的事件编号")
+            bad = True
+        elif eid in seen:
+            problems.add(r.file, r.row, "事件编号", eid, "唯一的事件编号", f"与第 {seen[eid]} 行重复")
+            bad = True
+        else:
+            seen[eid] = r.row
+        if register and wid not in known:
+            problems.add(r.file, r.row, "工号", wid or None, "名册中已有的工号")
+            bad = True
+        cat, sev = _text(r.get("category")), _text(r.get("severity"))
+        if vocab and vocab.categories is not None and cat not in vocab.categories:
+            problems.add(r.file, r.row, "类别", cat or None, "以下之一：" + "、".join(vocab.categories))
+            bad = True
+        if vocab and vocab.severities is not None and sev not in vocab.severities:
+            problems.add(r.file, r.row, "等级", sev or None, "以下之一：" + "、".join(vocab.severities))
+            bad = True
+        times = {}
+        for col, label in (("discovered", "发现时间"), ("reported", "上报时间"), ("closed", "办结时间")):
+            raw = r.get(col)
+            if raw is None:
+                if col == "discovered":
+                    problems.add(r.file, r.row, label, None, "时间，如 2026-10-05 14:30")
+                    bad = True
+                continue
+            try:
+                times[col] = parse_timestamp(raw)
+            except ValueError:
+                problems.add(r.file, r.row, label, raw, "时间，如 2026-10-05 14:30")
+                bad = True
+        if bad:
+            continue
+        disc = times["discovered"]
+        if disc.strftime("%Y-%m") != month:
+            continue  # the event belongs to the month it was discovered in
+        rep, clo = times.get("reported"), times.get("closed")
+        if rep is not None and rep < disc:
+            problems.add(r.file, r.row, "上报时间", str(r.get("reported")), f"不早于发现时间 {disc:%Y-%m-%d %H:%M}")
+            continue
+        if clo is not None and rep is None:
+            problems.add(r.file, r.row, "上报时间", None, "已办结的事件应有上报时间")
+            continue
+        if clo is not None and clo < rep:
+            problems.add(r.file, r.row, "办结时间", str(r.get("closed")), f"不早于上报时间 {rep:%Y-%m-%d %H:%M}")
+            continue
+        delay = _hours(rep - disc) if rep is not None else NOT_REPORTED_HOURS
+        handling = _hours(clo - rep) if clo is not None else None
+        out.setdefault(wid, []).append((EventCase(eid, cat, sev, delay, handling, clo is None, (r.file, r.row)), disc))
+    problems.raise_if_any(DataError)
+    for lst in out.values():
+        lst.sort(key=lambda p: (p[1], p[0].event_id))
+    return out
+
+
+def _hours(td) -> Decimal:
+    """Whole minutes as hours with 4 decimals at most (durable_rules compares doubles)."""
+    minutes = int(td.total_seconds() // 60)
+    return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.0001"))
+
+
+def event_matches(f: EventFilter, ev: EventCase) -> bool:
+    """Plain-Python event filter, used for counted metrics (data preparation, not scoring)."""
+    if f.category and ev.category not in f.category:
+        return False
+    if f.severity and ev.severity not in f.severity:
+        return False
+    if f.delay_hours is not None and (ev.delay_hours is None or not f.delay_hours.contains(ev.delay_hours)):
+        return False
+    if f.handling_hours is not None and (ev.handling_hours is None or not f.handling_hours.contains(ev.handling_hours)):
+        return False
+    if f.unclosed is not None and bool(ev.unclosed) != f.unclosed:
+        return False
+    return True

@@ -1,0 +1,956 @@
+"""Assessment policies (考核细则) in YAML: load, inherit, validate, and pick the version in force.
+
+A policy file describes one office's 100-point sheet: metrics, items with deduction rules,
+bonuses, one-vote vetoes, stars, pay bands and worked examples (format: docs/policy.md).
+`load_policy(paths)` reads files or folders, resolves `extends:` (a county policy on top of a
+base), validates everything in one pass and raises `PolicyError` listing every problem with
+file, line, field, the value found and what was expected.  A rule that could never fire
+(unknown metric, a tier outside the metric's range, an unreachable pay band) is an error.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
+
+from .errors import PolicyError, Problem, ProblemList
+from .intervals import Interval, covers, parse_interval
+from .sources import LocDict, LocList, dotted, load_yaml
+
+MONTH_RX = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+ID_RX = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+MAX_DECIMALS = 4   # values are compared as doubles inside durable_rules; 4 places keep that exact
+
+
+# --------------------------------------------------------------------------- value types
+
+
+def _to_decimal(v: Any) -> Decimal:
+    if isinstance(v, bool):
+        raise ValueError("应为数字，不能是 true/false")
+    if isinstance(v, Decimal):
+        d = v
+    elif isinstance(v, int):
+        d = Decimal(v)
+    elif isinstance(v, float):
+        d = Decimal(repr(v))
+    elif isinstance(v, str):
+        t = v.strip()
+        pct = t.endswith("%")
+        try:
+            d = Decimal(t[:-1] if pct else t)
+        except InvalidOperation:
+            raise ValueError("应为数字")
+        if pct:
+            d = d / 100
+    else:
+        raise ValueError("应为数字")
+    if not d.is_finite():
+        raise ValueError("应为有限的数字")
+    if d.as_tuple().exponent < -MAX_DECIMALS - 2:
+        raise ValueError(f"小数位过多（最多 {MAX_DECIMALS} 位）")
+    return d
+
+
+def _to_interval(v: Any) -> Interval:
+    if isinstance(v, Interval):
+        return v
+    return parse_interval(v)
+
+
+def _to_str_list(v: Any) -> list[str]:
+    if isinstance(v, str):
+        return [v]
+    return v
+
+
+Num = Annotated[Decimal, BeforeValidator(_to_decimal),
+                WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?[0-9.]+%?$"}]})]
+Range = Annotated[Interval, BeforeValidator(_to_interval),
+                  WithJsonSchema({"type": "string", "pattern": r"^\s*[\[(].*,.*[\])]\s*$",
+                                  "description": "区间，如 [80, 90) 或 [90, +inf)"})]
+StrList = Annotated[list[str], BeforeValidator(_to_str_list),
+                    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]})]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+class EventFilter(Strict):
+    """Which events of the log a rule or a counted metric looks at."""
+
+    category: Optional[StrList] = None        # 类别, any of
+    severity: Optional[StrList] = None        # 等级, any of
+    delay_hours: Optional[Range] = None       # reported - discovered, in hours
+    handling_hours: Optional[Range] = None    # closed - reported, in hours
+    unclosed: Optional[bool] = None           # true: not closed by the end of the month
+
+
+class MetricDef(Strict):
+    label: str
+    type: Literal["integer", "number", "percent", "bool"]
+    unit: str = ""
+    min: Optional[Num] = None
+    max: Optional[Num] = None
+    default: Any = None
+    count_events: Optional[EventFilter] = None   # computed: how many of the worker's events match
+    description: str = ""
+
+
+class AttributeDef(Strict):
+    label: str
+    values: Optional[list[str]] = None
+    default: Optional[str] = None
+
+
+class QuotaBy(Strict):
+    by: str
+    values: dict[str, Num]
+    default: Optional[Num] = None
+
+
+class PerCount(Strict):
+    metric: str
+    points: Optional[Num] = None
+    escalate: Optional[list[Num]] = None      # points for the 1st, 2nd, 3rd… occurrence; the last repeats
+
+
+class Shortfall(Strict):
+    metric: str
+    quota: Union[Num, QuotaBy]
+    points: Num                               # per `per` units short
+    per: Num = Decimal(1)
+    partial: Literal["up", "down", "exact"] = "up"
+
+
+class Tier(Strict):
+    range: Range
+    points: Num
+
+
+class Tiers(Strict):
+    metric: str
+    tiers: list[Tier]
+
+
+class EventRule(EventFilter):
+    points: Optional[Num] = None
+    escalate: Optional[list[Num]] = None
+
+
+class RuleDef(Strict):
+    id: str
+    label: str
+    reason: Optional[str] = None              # optional sentence template, e.g. "{label}：{value}{unit}"
+    cap: Optional[Num] = None                 # at most this many points from this rule
+    per_count: Optional[PerCount] = None
+    shortfall: Optional[Shortfall] = None
+    tiers: Optional[Tiers] = None
+    event: Optional[EventRule] = None
+
+    @property
+    def kind(self) -> str:
+        for k in ("per_count", "shortfall", "tiers", "event"):
+            if getattr(self, k) is not None:
+                return k
+        return ""
+
+    @property
+    def spec(self):
+        return getattr(self, self.kind) if self.kind else None
+
+
+class ItemDef(Strict):
+    id: str
+    label: str
+    category: str = ""
+    points: Num
+    rules: list[RuleDef] = []
+    description: str = ""
+
+
+class BonusDef(Strict):
+    label: str = "加分项目"
+    cap: Num
+    rules: list[RuleDef] = []
+
+
+class VetoEffect(Strict):
+    fail: bool = True                                   # the month counts as failed (不合格)
+    score: Literal["keep", "zero"] = "keep"
+    pay: Literal["withhold", "keep"] = "withhold"       # withhold = no performance pay at all
+    stars: Literal["keep", "zero"] = "zero"
+
+
+class VetoDef(Strict):
+    id: str
+    label: str
+    domain: str
+    metric: str
+    range: Optional[Range] = None              # default: true for bool metrics, ≥1 for counts
+    effect: Optional[VetoEffect] = None
+
+
+class StarDef(Strict):
+    stars: int
+    range: Range
+    label: str = ""
+
+
+class BandDef(Strict):
+    id: str
+    label: str
+    range: Range
+    ratio: Num
+
+
+class PayDef(Strict):
+    performance_share: Num                      # e.g. 20% of the monthly wage is performance pay
+    bands: list[BandDef]
+
+
+class EventEvent(Strict):
+    """An event inside a worked example."""
+
+    id: Optional[str] = None
+    category: str = ""
+    severity: str = ""
+    delay_hours: Optional[Num] = None
+    handling_hours: Optional[Num] = None
+    unclosed: bool = False
+
+
+class ExpectDef(Strict):
+    score: Optional[Num] = None
+    deductions: Optional[Num] = None
+    bonus: Optional[Num] = None
+    stars: Optional[int] = None
+    band: Optional[str] = None
+    pay: Optional[Num] = None
+    veto: Optional[Union[bool, str]] = None           # true/false, or the veto rule id
+    findings: Optional[dict[str, Num]] = None        # rule id -> signed points
+
+
+class ExampleDef(Strict):
+    name: str
+    month: Optional[str] = None
+    worker: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+    events: list[EventEvent] = []
+    expect: ExpectDef
+
+
+class EventVocabulary(Strict):
+    categories: Optional[list[str]] = None
+    severities: Optional[list[str]] = None
+
+
+class PolicyDoc(Strict):
+    id: str
+    name: str
+    version: str = ""
+    description: str = ""
+    abstract: bool = False                     # a base that is only extended, never scored directly
+    extends: Optional[str] = None
+    remove: list[str] = []
+    effective_from: Optional[str] = None
+    effective_until: Optional[str] = None
+    full_score: Num = Decimal(100)
+    attributes: dict[str, AttributeDef] = {}
+    events: Optional[EventVocabulary] = None
+    metrics: dict[str, MetricDef] = {}
+    items: list[ItemDef] = []
+    bonus: Optional[BonusDef] = None
+    vetoes: list[VetoDef] = []
+    veto_effect: VetoEffect = VetoEffect()
+    stars: Optional[list[StarDef]] = None
+    pay: Optional[PayDef] = None
+    periods: Optional[dict[str, Any]] = None    # cross-month rules, validated by engine.periods
+    examples: list[ExampleDef] = []
+
+
+# --------------------------------------------------------------------------- resolved policy
+
+
+@dataclass
+class Policy:
+    """A validated, inheritance-resolved policy, ready to compile."""
+
+    doc: PolicyDoc
+    files: list[str]
+    hash: str
+    raw: LocDict
+    periods_file: str | None = None
+
+    # convenient views
+    @property
+    def id(self) -> str:
+        return self.doc.id
+
+    @property
+    def name(self) -> str:
+        return self.doc.name
+
+    @property
+    def version(self) -> str:
+        return self.doc.version
+
+    @property
+    def full_score(self) -> Decimal:
+        return self.doc.full_score
+
+    @property
+    def max_score(self) -> Decimal:
+        return self.doc.full_score + (self.doc.bonus.cap if self.doc.bonus else 0)
+
+    @property
+    def periods_raw(self):
+        return self.raw.get("periods")
+
+    def veto_effect(self, veto: VetoDef) -> VetoEffect:
+        return veto.effect or self.doc.veto_effect
+
+    def applies_to(self, month: str) -> bool:
+        lo = self.doc.effective_from or "0000-01"
+        hi = self.doc.effective_until or "9999-12"
+        return lo <= month <= hi
+
+
+@dataclass
+class PolicySet:
+    """All versions of one policy id found in the given files; picks the one in force."""
+
+    versions: list[Policy] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.versions[0].id
+
+    def for_month(self, month: str) -> Policy:
+        if not MONTH_RX.match(month or ""):
+            raise PolicyError([Problem("--month", None, "月份", month, "YYYY-MM 格式，如 2026-10")])
+        chosen = [p for p in self.versions if p.applies_to(month)]
+        if not chosen:
+            spans = "、".join(f"{p.files[0]}（{p.doc.effective_from or '不限'} 至 {p.doc.effective_until or '不限'}）"
+                             for p in self.versions)
+            raise PolicyError([Problem(self.versions[0].files[0], None, "effective_from/effective_until", month,
+                                       f"有一个版本在该月有效；现有版本：{spans}")])
+        return chosen[-1]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_policy(paths: list[str | Path] | str | Path) -> PolicySet:
+    """Load policy files/folders; the scorable (non-abstract) ones must share one id."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files: list[Path] = []
+    problems = ProblemList()
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            files.extend(sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml"))))
+        elif p.exists():
+            files.append(p)
+        else:
+            problems.add(str(p), None, "--policy", str(p), "存在的考核细则文件或文件夹")
+    problems.raise_if_any(PolicyError)
+    policies: list[Policy] = []
+    all_problems: list[Problem] = []
+    for f in files:
+        try:
+            policies.append(load_policy_file(f))
+        except PolicyError as exc:
+            all_problems.extend(exc.problems)
+    if all_problems:
+        raise PolicyError(all_problems)
+    scorable = [p for p in policies if not p.doc.abstract]
+    if not scorable:
+        raise PolicyError([Problem(str(paths[0]), None, "abstract", True, "至少一个可直接使用的考核细则（abstract 不为 true）")])
+    ids = sorted({p.id for p in scorable})
+    if len(ids) > 1:
+        raise PolicyError([Problem(str(paths[0]), None, "id", "、".join(ids),
+                                   "同一次只使用一个考核细则（同一 id 的多个版本可以一起给出）",
+                                   "请用 --policy 指定具体文件")])
+    return _order_versions(scorable)
+
+
+def _order_versions(versions: list[Policy]) -> PolicySet:
+    problems = ProblemList()
+    versions = sorted(versions, key=lambda p: p.doc.effective_from or "0000-01")
+    for a, b in zip(versions, versions[1:]):
+        a_end = a.doc.effective_until or "9999-12"
+        b_start = b.doc.effective_from or "0000-01"
+        if a.doc.effective_until is None and b.doc.effective_from is not None:
+            continue  # an open-ended version is superseded by the next one from its start month
+        if a_end >= b_start:
+            problems.add(b.files[0], b.raw.lines.get("effective_from"), "effective_from", b.doc.effective_from,
+                         f"晚于 {a.files[0]} 的截止月份 {a_end}（同一考核细则的版本不能重叠）")
+    problems.raise_if_any(PolicyError)
+    # an open-ended version ends the month before the next one starts
+    for a, b in zip(versions, versions[1:]):
+        if a.doc.effective_until is None and b.doc.effective_from:
+            y, m = map(int, b.doc.effective_from.split("-"))
+            y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+            a.doc = a.doc.model_copy(update={"effective_until": f"{y:04d}-{m:02d}"})
+    return PolicySet(versions)
+
+
+def load_policy_file(path: str | Path) -> Policy:
+    """Load one file, resolving its `extends:` chain, and validate the result."""
+    raw, files = _resolve(Path(path), [])
+    doc = _validate_schema(raw)
+    problems = _check_semantics(doc, raw)
+    if doc.periods is not None:
+        problems.extend(_check_periods(raw))
+    if problems:
+        raise PolicyError(problems)
+    return Policy(doc=doc, files=[str(f) for f in files], hash=policy_hash(doc), raw=raw,
+                  periods_file=_file_of(raw, ["periods"]))
+
+
+def _tag(node: Any, file: str) -> None:
+    """Record the file each mapping key came from (merged trees mix files)."""
+    if isinstance(node, LocDict):
+        node.file = file
+        node.keyfiles = {k: file for k in node}
+        for v in node.values():
+            _tag(v, file)
+    elif isinstance(node, LocList):
+        node.file = file
+        node.itemfiles = [file] * len(node)
+        for v in node:
+            _tag(v, file)
+
+
+def _resolve(path: Path, chain: list[Path]) -> tuple[LocDict, list[Path]]:
+    real = path.resolve()
+    if real in chain:
+        cycle = " → ".join(str(p) for p in chain + [real])
+        raise PolicyError([Problem(str(path), None, "extends", str(path), "不循环的继承关系", f"循环：{cycle}")])
+    raw = load_yaml(path, PolicyError)
+    if not isinstance(raw, LocDict):
+        raise PolicyError([Problem(str(path), 1, "（根）", type(raw).__name__, "一个 YAML 映射（键: 值）")])
+    _tag(raw, str(path))
+    parent_ref = raw.get("extends")
+    if parent_ref is None:
+        return raw, [path]
+    if not isinstance(parent_ref, str):
+        raise PolicyError([Problem(str(path), raw.lines.get("extends"), "extends", parent_ref, "被继承文件的相对路径")])
+    parent_path = (path.parent / parent_ref)
+    if not parent_path.exists():
+        raise PolicyError([Problem(str(path), raw.lines.get("extends"), "extends", parent_ref,
+                                   "存在的考核细则文件（相对于本文件所在文件夹）")])
+    base, base_files = _resolve(parent_path, chain + [real])
+    return _merge(base, raw, str(path)), [path] + base_files
+
+
+_BY_ID_LISTS = {"items", "vetoes"}
+_INHERITED_NOT = {"abstract", "examples", "extends", "remove", "effective_from", "effective_until"}
+
+
+def _merge(base: LocDict, child: LocDict, child_file: str) -> LocDict:
+    """Child overrides base: mappings merge by key, item/veto/rule lists merge by id, `remove` drops ids."""
+    out = LocDict()
+    out.line, out.file, out.keyfiles = child.line, child_file, {}
+    for k, v in base.items():
+        if k in _INHERITED_NOT:
+            continue
+        out[k] = v
+        out.lines[k] = base.lines.get(k)
+        out.keyfiles[k] = base.keyfiles.get(k, base.file)
+    for k, v in child.items():
+        if k in out and k in _BY_ID_LISTS and isinstance(v, LocList) and isinstance(out[k], LocList):
+            out[k] = _merge_list(out[k], v)
+        elif k in out and k in ("metrics", "attributes") and isinstance(v, LocDict) and isinstance(out[k], LocDict):
+            out[k] = _merge_map(out[k], v)
+        elif k == "bonus" and isinstance(v, LocDict) and isinstance(out.get(k), LocDict):
+            merged = _merge_map(out[k], v)
+            if isinstance(v.get("rules"), LocList) and isinstance(out[k].get("rules"), LocList):
+                merged["rules"] = _merge_list(out[k]["rules"], v["rules"])
+            out[k] = merged
+        else:
+            out[k] = v
+        out.lines[k] = child.lines.get(k)
+        out.keyfiles[k] = child_file
+    removed = child.get("remove") or []
+    if isinstance(removed, list) and removed:
+        out = _remove_ids(out, set(str(r) for r in removed))
+    return out
+
+
+def _merge_map(base: LocDict, child: LocDict) -> LocDict:
+    out = LocDict()
+    out.line, out.file, out.keyfiles = child.line, child.file, {}
+    for src in (base, child):
+        for k, v in src.items():
+            out[k] = v
+            out.lines[k] = src.lines.get(k)
+            out.keyfiles[k] = src.keyfiles.get(k, src.file)
+    return out
+
+
+def _merge_list(base: LocList, child: LocList) -> LocList:
+    out = LocList()
+    out.line, out.file, out.itemfiles = child.line, child.file, []
+    index: dict[Any, int] = {}
+    for i, v in enumerate(base):
+        index[v.get("id") if isinstance(v, dict) else object()] = len(out)
+        out.append(v)
+        out.lines.append(base.lines[i])
+        out.itemfiles.append(base.itemfiles[i] if hasattr(base, "itemfiles") else base.file)
+    for i, v in enumerate(child):
+        key = v.get("id") if isinstance(v, dict) else None
+        if key is not None and key in index:
+            pos = index[key]
+            old = out[pos]
+            merged = _merge_map(old, v) if isinstance(old, LocDict) and isinstance(v, LocDict) else v
+            if isinstance(old, LocDict) and isinstance(v, LocDict) and isinstance(v.get("rules"), LocList) \
+                    and isinstance(old.get("rules"), LocList):
+                merged["rules"] = _merge_list(old["rules"], v["rules"])
+            out[pos] = merged
+            out.lines[pos] = child.lines[i]
+            out.itemfiles[pos] = child.file
+        else:
+            out.append(v)
+            out.lines.append(child.lines[i])
+            out.itemfiles.append(child.file)
+    return out
+
+
+def _remove_ids(node: LocDict, ids: set[str]) -> LocDict:
+    found: set[str] = set()
+
+    def prune(lst: LocList) -> LocList:
+        out = LocList()
+        out.line, out.file, out.itemfiles = lst.line, getattr(lst, "file", ""), []
+        for i, v in enumerate(lst):
+            if isinstance(v, dict) and str(v.get("id")) in ids:
+                found.add(str(v.get("id")))
+                continue
+            if isinstance(v, LocDict) and isinstance(v.get("rules"), LocList):
+                v = _merge_map(v, LocDict())
+                v["rules"] = prune(v["rules"])
+            out.append(v)
+            out.lines.append(lst.lines[i])
+            out.itemfiles.append(lst.itemfiles[i] if hasattr(lst, "itemfiles") else out.file)
+        return out
+
+    for key in ("items", "vetoes"):
+        if isinstance(node.get(key), LocList):
+            node[key] = prune(node[key])
+    if isinstance(node.get("bonus"), LocDict) and isinstance(node["bonus"].get("rules"), LocList):
+        b = _merge_map(node["bonus"], LocDict())
+        b["rules"] = prune(b["rules"])
+        node["bonus"] = b
+    missing = ids - found
+    if missing:
+        raise PolicyError([Problem(node.keyfiles.get("remove", node.file), node.lines.get("remove"), "remove",
+                                   m, "被继承的考核细则中存在的项目、规则或否决项 id") for m in sorted(missing)])
+    return node
+
+
+def _locate(raw: Any, path: tuple | list) -> tuple[str, int | None]:
+    """File and line of the deepest node along `path`."""
+    file = getattr(raw, "file", "?")
+    line = getattr(raw, "line", None)
+    cur = raw
+    for step in path:
+        if isinstance(cur, LocDict) and step in cur:
+            file = cur.keyfiles.get(step, getattr(cur, "file", file))
+            line = cur.lines.get(step, line)
+            cur = cur[step]
+        elif isinstance(cur, LocList) and isinstance(step, int) and 0 <= step < len(cur):
+            file = cur.itemfiles[step] if hasattr(cur, "itemfiles") else getattr(cur, "file", file)
+            line = cur.lines[step]
+            cur = cur[step]
+        else:
+            break
+    return file, line
+
+
+def _file_of(raw: LocDict, path: list) -> str | None:
+    return _locate(raw, path)[0] if raw.get(path[0]) is not None else None
+
+
+_EXPECTED_BY_TYPE = {
+    "missing": "必填项",
+    "extra_forbidden": "已知的字段（此字段名不认识，可能拼写有误）",
+    "string_type": "文字",
+    "int_type": "整数",
+    "int_parsing": "整数",
+    "bool_type": "true 或 false",
+    "bool_parsing": "true 或 false",
+    "list_type": "列表（以 - 开头的多行）",
+    "dict_type": "映射（键: 值）",
+    "model_type": "映射（键: 值）",
+    "literal_error": "",
+    "value_error": "",
+}
+
+
+def _validate_schema(raw: LocDict) -> PolicyDoc:
+    try:
+        return PolicyDoc.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(s for s in err["loc"] if not (isinstance(s, str) and ("[" in s or s in ("function-after", "function-before", "union"))))
+            loc = _clean_loc(err["loc"])
+            file, line = _locate(raw, loc)
+            expected = _EXPECTED_BY_TYPE.get(err["type"], None)
+            if err["type"] == "literal_error":
+                expected = "以下之一：" + err["ctx"]["expected"].replace("'", "")
+            elif err["type"] == "value_error" or expected is None:
+                expected = str(err["msg"]).removeprefix("Value error, ")
+            found = err.get("input") if err["type"] != "missing" else None
+            if isinstance(found, (dict, list)):
+                found = type(found).__name__ if err["type"] != "extra_forbidden" else loc[-1]
+            problems.append(Problem(file, line, dotted(loc), found, expected))
+        raise PolicyError(_dedupe(problems))
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    out = []
+    for s in loc:
+        if isinstance(s, str) and (s.startswith("function-") or s in ("union", "tagged-union") or "[" in s
+                                   or s in ("Decimal", "QuotaBy", "bool", "str", "int")):
+            continue
+        if isinstance(s, str) and s.startswith("constrained-"):
+            continue
+        out.append(s)
+    return tuple(out)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        key = (p.file, p.line, p.field)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(p)
+    return out
+
+
+# --------------------------------------------------------------------------- semantic checks
+
+
+def _check_semantics(doc: PolicyDoc, raw: LocDict) -> list[Problem]:
+    probs: list[Problem] = []
+
+    def add(path: list, found: Any, expected: str, hint: str = "") -> None:
+        f, line = _locate(raw, path)
+        probs.append(Problem(f, line, dotted(path), found, expected, hint))
+
+    for key in ("effective_from", "effective_until"):
+        v = getattr(doc, key)
+        if v is not None and not MONTH_RX.match(str(v)):
+            add([key], v, "YYYY-MM 格式的月份，如 2026-01")
+    if doc.effective_from and doc.effective_until and doc.effective_until < doc.effective_from:
+        add(["effective_until"], doc.effective_until, f"不早于 effective_from（{doc.effective_from}）")
+    if not ID_RX.match(doc.id):
+        add(["id"], doc.id, "以字母开头、由字母数字下划线组成的标识")
+
+    for name, a in doc.attributes.items():
+        if name in RESERVED_ATTRS:
+            add(["attributes", name], name, f"不与名册固定列重名（{'、'.join(sorted(RESERVED_ATTRS))}）")
+    for mid, m in doc.metrics.items():
+        if not re.match(r"^[a-z][a-z0-9_]*$", mid):
+            add(["metrics", mid], mid, "小写字母开头、由小写字母数字下划线组成的指标代码")
+        if m.min is not None and m.max is not None and m.min > m.max:
+            add(["metrics", mid, "max"], str(m.max), f"不小于 min（{m.min}）")
+        if m.type == "percent":
+            lo, hi = m.min if m.min is not None else Decimal(0), m.max if m.max is not None else Decimal(100)
+            if lo < 0 or hi > 100:
+                add(["metrics", mid], f"[{lo}, {hi}]", "百分比指标的范围在 0 到 100 之间")
+        if m.type == "bool" and (m.min is not None or m.max is not None):
+            add(["metrics", mid, "min"], m.min, "是/否指标不设 min/max")
+        if m.default is not None:
+            try:
+                coerce_metric(m, m.default)
+            except ValueError as e:
+                add(["metrics", mid, "default"], m.default, str(e))
+        if m.count_events is not None:
+            if m.type != "integer":
+                add(["metrics", mid, "type"], m.type, "integer（由事件台账计数的指标）")
+            _check_event_filter(doc, m.count_events, ["metrics", mid, "count_events"], add)
+
+    # ids are unique across items, rules, bonus rules and vetoes: a finding's rule id is unambiguous
+    seen: dict[str, list] = {}
+
+    def claim(i: str, path: list) -> None:
+        if i in seen:
+            add(path + ["id"], i, "唯一的 id", f"与 {dotted(seen[i])} 重复")
+        else:
+            seen[i] = path
+        if not ID_RX.match(str(i)):
+            add(path + ["id"], i, "以字母开头、由字母数字下划线或连字符组成的标识")
+
+    if not doc.abstract and not doc.items:
+        add(["items"], None, "至少一个考核项目")
+    total = sum((it.points for it in doc.items), Decimal(0))
+    if not doc.abstract and doc.items and total != doc.full_score:
+        add(["items"], f"各项分值合计 {_n(total)}", f"等于满分 full_score = {_n(doc.full_score)}")
+    for i, it in enumerate(doc.items):
+        claim(it.id, ["items", i])
+        if it.points <= 0:
+            add(["items", i, "points"], _n(it.points), "大于 0 的分值")
+        for j, r in enumerate(it.rules):
+            _check_rule(doc, r, ["items", i, "rules", j], add, claim, bonus=False)
+    if doc.bonus:
+        if doc.bonus.cap <= 0:
+            add(["bonus", "cap"], _n(doc.bonus.cap), "大于 0 的加分上限")
+        for j, r in enumerate(doc.bonus.rules):
+            _check_rule(doc, r, ["bonus", "rules", j], add, claim, bonus=True)
+    for i, v in enumerate(doc.vetoes):
+        claim(v.id, ["vetoes", i])
+        m = doc.metrics.get(v.metric)
+        if m is None:
+            add(["vetoes", i, "metric"], v.metric, "metrics 中已声明的指标", _known(doc))
+        elif v.range is not None:
+            if m.type == "bool":
+                add(["vetoes", i, "range"], str(v.range), "不填（是/否指标为“是”即否决）")
+            else:
+                _check_reachable(m, v.range, ["vetoes", i, "range"], add)
+        elif m.type not in ("bool", "integer"):
+            add(["vetoes", i, "range"], None, "数值指标需写明否决区间，如 \"[1, +inf)\"")
+
+    domain = parse_interval(f"[0, {_n(doc.full_score + (doc.bonus.cap if doc.bonus else 0))}]")
+    if doc.stars is not None:
+        for msg in covers([s.range for s in doc.stars], domain):
+            add(["stars"], msg, f"各星级区间恰好覆盖得分范围 {domain}，不重叠、无空档")
+        for i, s in enumerate(doc.stars):
+            if not s.range.overlaps(domain):
+                add(["stars", i, "range"], str(s.range), f"与得分范围 {domain} 有交集（否则永远评不到）")
+    if doc.pay is not None:
+        if not (0 < doc.pay.performance_share <= 1):
+            add(["pay", "performance_share"], _n(doc.pay.performance_share), "0 到 100% 之间，如 20%")
+        ids = set()
+        for i, b in enumerate(doc.pay.bands):
+            if b.id in ids:
+                add(["pay", "bands", i, "id"], b.id, "唯一的档次 id")
+            ids.add(b.id)
+            if not (0 <= b.ratio <= 1):
+                add(["pay", "bands", i, "ratio"], _n(b.ratio), "0 到 1 之间的发放比例，如 0.9 或 90%")
+            if not b.range.overlaps(domain):
+                add(["pay", "bands", i, "range"], str(b.range), f"与得分范围 {domain} 有交集（否则永远用不到）")
+        for msg in covers([b.range for b in doc.pay.bands], domain):
+            add(["pay", "bands"], msg, f"各档区间恰好覆盖得分范围 {domain}，不重叠、无空档",
+                "写明边界归属，如 [90, +inf) 与 [80, 90)")
+    elif not doc.abstract:
+        add(["pay"], None, "绩效工资档次（pay.performance_share 与 pay.bands）")
+
+    for i, ex in enumerate(doc.examples):
+        if ex.month is not None and not MONTH_RX.match(ex.month):
+            add(["examples", i, "month"], ex.month, "YYYY-MM 格式的月份")
+        for k in ex.metrics:
+            if k not in doc.metrics:
+                add(["examples", i, "metrics", k], k, "metrics 中已声明的指标", _known(doc))
+        for k in ex.worker:
+            if k not in doc.attributes and k not in EXAMPLE_WORKER_FIELDS:
+                add(["examples", i, "worker", k], k,
+                    f"attributes 中声明的属性或 {'、'.join(sorted(EXAMPLE_WORKER_FIELDS))}")
+        if ex.expect.band is not None and doc.pay and ex.expect.band not in {b.id for b in doc.pay.bands}:
+            add(["examples", i, "expect", "band"], ex.expect.band, "pay.bands 中的档次 id")
+        for rid in (ex.expect.findings or {}):
+            if rid not in seen:
+                add(["examples", i, "expect", "findings", rid], rid, "本细则中的规则 id")
+    return probs
+
+
+RESERVED_ATTRS = {"worker_id", "name", "town", "community", "grid", "role", "employment", "wage", "phone", "id_number"}
+EXAMPLE_WORKER_FIELDS = {"worker_id", "name", "town", "community", "grid", "role", "employment", "wage"}
+
+
+def _known(doc: PolicyDoc) -> str:
+    names = "、".join(doc.metrics)
+    return f"已声明：{names}" if names else "尚未声明任何指标"
+
+
+def _n(d: Decimal) -> str:
+    return format(d.normalize(), "f") if d == d.to_integral() else format(d.normalize(), "f")
+
+
+def _metric_domain(m: MetricDef) -> Interval:
+    if m.type == "percent":
+        lo = m.min if m.min is not None else Decimal(0)
+        hi = m.max if m.max is not None else Decimal(100)
+    else:
+        lo = m.min if m.min is not None else (Decimal(0) if m.type == "integer" else None)
+        hi = m.max
+    return Interval(lo, lo is not None, hi, hi is not None, f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else '+inf'}]")
+
+
+def _check_reachable(m: MetricDef, rng: Interval, path: list, add) -> None:
+    dom = _metric_domain(m)
+    if not rng.overlaps(dom):
+        add(path, str(rng), f"与指标「{m.label}」的取值范围 {dom} 有交集（否则此规则永远不会触发）")
+
+
+def _check_event_filter(doc: PolicyDoc, f: EventFilter, path: list, add) -> None:
+    vocab = doc.events
+    if vocab and vocab.categories is not None:
+        for c in f.category or []:
+            if c not in vocab.categories:
+                add(path + ["category"], c, "events.categories 中声明的类别之一：" + "、".join(vocab.categories))
+    if vocab and vocab.severities is not None:
+        for s in f.severity or []:
+            if s not in vocab.severities:
+                add(path + ["severity"], s, "events.severities 中声明的等级之一：" + "、".join(vocab.severities))
+    for key in ("delay_hours", "handling_hours"):
+        rng = getattr(f, key)
+        if rng is not None and rng.hi is not None and rng.hi < 0:
+            add(path + [key], str(rng), "与 [0, +inf) 有交集的小时区间（否则永远不会触发）")
+
+
+def _check_rule(doc: PolicyDoc, r: RuleDef, path: list, add, claim, bonus: bool) -> None:
+    claim(r.id, path)
+    kinds = [k for k in ("per_count", "shortfall", "tiers", "event") if getattr(r, k) is not None]
+    if len(kinds) != 1:
+        add(path, "、".join(kinds) or None, "恰好一种规则写法：per_count（按次）、shortfall（按差额）、tiers（分档）或 event（按事件）")
+        return
+    kind = kinds[0]
+    spec = getattr(r, kind)
+    if r.cap is not None and r.cap <= 0:
+        add(path + ["cap"], _n(r.cap), "大于 0 的上限")
+    if kind in ("per_count", "event"):
+        if (spec.points is None) == (spec.escalate is None):
+            add(path + [kind], None, "points（每次分值）与 escalate（逐次递增分值）二选一")
+        for j, p in enumerate(spec.escalate or []):
+            if p < 0:
+                add(path + [kind, "escalate", j], _n(p), "不小于 0 的分值")
+        if spec.escalate is not None and not spec.escalate:
+            add(path + [kind, "escalate"], [], "至少一个分值")
+        if spec.points is not None and spec.points <= 0:
+            add(path + [kind, "points"], _n(spec.points), "大于 0 的分值")
+    if kind == "event":
+        _check_event_filter(doc, spec, path + [kind], add)
+        return
+    m = doc.metrics.get(spec.metric)
+    if m is None:
+        add(path + [kind, "metric"], spec.metric, "metrics 中已声明的指标", _known(doc))
+        return
+    if m.type == "bool":
+        add(path + [kind, "metric"], spec.metric, "数值指标（是/否指标只能用于一票否决）")
+        return
+    if kind == "per_count":
+        if m.type != "integer":
+            add(path + [kind, "metric"], f"{spec.metric}（{m.type}）", "integer 类型的计数指标（按次扣分）")
+        elif m.max is not None and m.max < 1:
+            add(path + [kind, "metric"], spec.metric, "最大值至少为 1 的计数指标（否则永远不会触发）")
+    elif kind == "shortfall":
+        if spec.points <= 0:
+            add(path + [kind, "points"], _n(spec.points), "大于 0 的分值")
+        if spec.per <= 0:
+            add(path + [kind, "per"], _n(spec.per), "大于 0 的单位")
+        quotas: list[tuple[list, Decimal]] = []
+        if isinstance(spec.quota, QuotaBy):
+            attr = doc.attributes.get(spec.quota.by)
+            if attr is None:
+                add(path + [kind, "quota", "by"], spec.quota.by, "attributes 中声明的人员属性",
+                    "已声明：" + ("、".join(doc.attributes) or "无"))
+            elif attr.values is not None:
+                for v in spec.quota.values:
+                    if v not in attr.values:
+                        add(path + [kind, "quota", "values", v], v, f"属性「{attr.label}」的取值之一：" + "、".join(attr.values))
+            quotas += [([kind, "quota", "values", k], q) for k, q in spec.quota.values.items()]
+            if spec.quota.default is not None:
+                quotas.append(([kind, "quota", "default"], spec.quota.default))
+        else:
+            quotas.append(([kind, "quota"], spec.quota))
+        dom = _metric_domain(m)
+        for qpath, q in quotas:
+            if dom.lo is not None and (q < dom.lo or (q == dom.lo)):
+                add(path + qpath, _n(q), f"大于指标「{m.label}」的最小值 {_n(dom.lo)}（否则永远不会差额扣分）")
+    elif kind == "tiers":
+        if not spec.tiers:
+            add(path + [kind, "tiers"], [], "至少一档")
+        for j, t in enumerate(spec.tiers):
+            if t.points <= 0:
+                add(path + [kind, "tiers", j, "points"], _n(t.points), "大于 0 的分值")
+            _check_reachable(m, t.range, path + [kind, "tiers", j, "range"], add)
+            for k in range(j):
+                if spec.tiers[k].range.overlaps(t.range):
+                    add(path + [kind, "tiers", j, "range"], str(t.range),
+                        f"与第 {k + 1} 档 {spec.tiers[k].range} 不重叠的区间", "同一数值只能落在一档")
+
+
+def _check_periods(raw: LocDict) -> list[Problem]:
+    """Cross-month rules live in engine.periods; validate them there when that module exists."""
+    try:
+        from . import periods  # noqa: WPS433 (optional feature module)
+    except ImportError:
+        return []
+    parse = getattr(periods, "parse_period_rules", None)
+    if parse is None:
+        return []
+    try:
+        parse(raw["periods"], _file_of(raw, ["periods"]))
+    except PolicyError as exc:
+        return list(exc.problems)
+    return []
+
+
+# --------------------------------------------------------------------------- values and hashing
+
+
+def coerce_metric(m: MetricDef, value: Any):
+    """A raw cell or YAML value -> Decimal (numbers) or bool; ValueError(Chinese) if it does not fit."""
+    from .sources import parse_bool_cell, parse_decimal_cell
+
+    if m.type == "bool":
+        try:
+            return parse_bool_cell(value)
+        except ValueError:
+            raise ValueError("是/否（如 是、否、1、0）")
+    try:
+        d = parse_decimal_cell(value)
+    except ValueError:
+        raise ValueError(f"数字（{m.label}）")
+    if m.type == "integer" and d != d.to_integral_value():
+        raise ValueError(f"整数（{m.label}）")
+    if d.as_tuple().exponent < -MAX_DECIMALS:
+        raise ValueError(f"最多 {MAX_DECIMALS} 位小数的数字")
+    dom = _metric_domain(m)
+    if not dom.contains(d):
+        raise ValueError(f"在 {dom} 范围内的数值（{m.label}{('，单位' + m.unit) if m.unit else ''}）")
+    return d
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return _n(v)
+    if isinstance(v, Interval):
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def policy_hash(doc: PolicyDoc) -> str:
+    """sha256 of the resolved policy, examples and descriptions excluded: same rules, same hash."""
+    data = doc.model_dump(exclude={"examples", "description", "extends", "remove", "abstract"})
+    text = json.dumps(_jsonable(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def policy_json_schema() -> dict:
+    """JSON Schema of the policy format, for editors (`wangge schema`)."""
+    schema = PolicyDoc.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "wangge 考核细则（policy）"
+    return schema

@@ -1,0 +1,536 @@
+"""Findings -> score, veto, stars, band and pay for each worker-month; the month's results.
+
+durable_rules (engine/assessment.py) says which rule matched which worker or event; this
+module turns every match into a finding with exact decimal points and a Chinese reason,
+caps each item at its points (扣完为止) and the bonus at its cap, applies vetoes, and
+derives stars, pay band and performance pay.  The findings of a worker add up exactly to
+`score - full_score` (docs/results.md).
+
+Money rule: performance pay = wage × performance share × band ratio, rounded once to the
+fen (0.01 yuan) with ROUND_HALF_UP; the displayed performance base is rounded the same way.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, Callable
+
+from .assessment import NOT_REPORTED_HOURS, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
+from .errors import ExampleMismatch
+from .inputs import MonthInputs, WorkerInfo, read_month
+from .policy import ExampleDef, MetricDef, Policy, QuotaBy, RuleDef
+from .sources import sha256_file
+
+FEN = Decimal("0.01")
+ROUNDING_RULE = "绩效工资 = 月工资 × 绩效比例 × 发放比例，只在最后一步按分（0.01 元）四舍五入（ROUND_HALF_UP）"
+FORMAT = "wangge.results/1"
+
+
+def n(d: Decimal | int) -> str:
+    """Decimal -> shortest exact text: 2, 1.5, -0.25."""
+    d = Decimal(d)
+    if d == 0:
+        return "0"
+    t = format(d.normalize(), "f")
+    return t
+
+
+def money(d: Decimal) -> str:
+    return format(d.quantize(FEN, rounding=ROUND_HALF_UP), "f")
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    rule_label: str
+    item_id: str
+    item_label: str
+    category: str
+    kind: str                      # deduction | bonus | veto | cap | bonus_cap
+    points: Decimal                # signed effect on the score
+    values: dict[str, str]
+    reason: str
+    source: dict | None = None
+    event_id: str | None = None
+
+    def as_dict(self) -> dict:
+        d = {"rule_id": self.rule_id, "rule_label": self.rule_label, "item_id": self.item_id,
+             "item_label": self.item_label, "category": self.category, "kind": self.kind,
+             "points": n(self.points), "values": self.values, "reason": self.reason}
+        if self.event_id is not None:
+            d["event_id"] = self.event_id
+        d["source"] = self.source
+        return d
+
+
+@dataclass
+class WorkerResult:
+    case: WorkerCase
+    findings: list[Finding]
+    items: list[dict]
+    deductions: Decimal
+    bonus: Decimal
+    score: Decimal
+    vetoes: list[dict]
+    failed: bool
+    stars: int | None
+    band: dict | None
+    pay_ratio: Decimal | None
+    performance_base: Decimal | None
+    pay: Decimal | None
+    rank: int = 0
+
+
+# --------------------------------------------------------------------------- per-rule points
+
+
+def _unit(m: MetricDef) -> str:
+    return m.unit or ""
+
+
+def _val(m: MetricDef, v) -> str:
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    return f"{n(v)}{_unit(m)}"
+
+
+def _escalated(spec, count: int) -> tuple[Decimal, str]:
+    """Points for `count` occurrences and a sentence saying how they add up."""
+    if spec.escalate is None:
+        return spec.points * count, f"每次 {n(spec.points)} 分"
+    parts, total = [], Decimal(0)
+    for k in range(1, count + 1):
+        p = spec.escalate[min(k, len(spec.escalate)) - 1]
+        parts.append(p)
+        total += p
+    return total, "逐次递增：" + "、".join(f"第{k}次 {n(p)} 分" for k, p in enumerate(parts, 1))
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    import re
+
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+class _Scorer:
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self.doc = policy.doc
+        self.table, _ = compile_policy(policy)
+        self.rules: dict[str, RuleDef] = {}
+        self.section_of: dict[str, tuple[str, str, str]] = {}
+        for it in self.doc.items:
+            for r in it.rules:
+                self.rules[r.id] = r
+                self.section_of[r.id] = (it.id, it.label, it.category)
+        if self.doc.bonus:
+            for r in self.doc.bonus.rules:
+                self.rules[r.id] = r
+                self.section_of[r.id] = ("bonus", self.doc.bonus.label, "加分")
+        self.vetoes = {v.id: v for v in self.doc.vetoes}
+
+    def score(self, case: WorkerCase, hits: list[Hit], wage: Decimal | None,
+              metric_src: tuple[str, int] | None) -> WorkerResult:
+        doc = self.doc
+        by_rule: dict[str, list[tuple[CompiledRule, Hit]]] = defaultdict(list)
+        veto_hits: list[CompiledRule] = []
+        for h in hits:
+            cr = self.table[h.rule]
+            if cr.kind == "veto":
+                veto_hits.append(cr)
+            else:
+                by_rule[cr.rule_id].append((cr, h))
+        msrc = {"file": Path(metric_src[0]).name, "row": metric_src[1]} if metric_src else None
+
+        findings_by_section: dict[str, list[Finding]] = defaultdict(list)
+        # Walk rules in policy order so findings read like the sheet.
+        for rid, rule in self.rules.items():
+            if rid not in by_rule:
+                continue
+            section, slabel, cat = self.section_of[rid]
+            sign = Decimal(1) if section == "bonus" else Decimal(-1)
+            fs = self._rule_findings(rule, by_rule[rid], case, sign, section, slabel, cat, msrc)
+            if rule.cap is not None:
+                total = sum((abs(f.points) for f in fs), Decimal(0))
+                if total > rule.cap:
+                    excess = total - rule.cap
+                    fs.append(Finding(rid, rule.label, section, slabel, cat, "cap", -sign * excess,
+                                      {"合计": n(total), "上限": n(rule.cap)},
+                                      f"「{rule.label}」合计 {n(total)} 分，超过该规则上限 {n(rule.cap)} 分，"
+                                      f"按 {n(rule.cap)} 分计（{'退回' if sign < 0 else '扣回'} {n(excess)} 分）", msrc))
+            findings_by_section[section].extend(fs)
+
+        findings: list[Finding] = []
+        items: list[dict] = []
+        deductions = Decimal(0)
+        for it in doc.items:
+            fs = findings_by_section.get(it.id, [])
+            raw = -sum((f.points for f in fs), Decimal(0))
+            capped = raw > it.points
+            if capped:
+                fs.append(Finding(it.id, it.label, it.id, it.label, it.category, "cap", raw - it.points,
+                                  {"扣分合计": n(raw), "项目分值": n(it.points)},
+                                  f"「{it.label}」扣分合计 {n(raw)} 分，超过该项分值 {n(it.points)} 分，"
+                                  f"扣完为止，只扣 {n(it.points)} 分（退回 {n(raw - it.points)} 分）", msrc))
+            ded = min(raw, it.points)
+            deductions += ded
+            items.append({"item_id": it.id, "label": it.label, "category": it.category, "points": n(it.points),
+                          "deducted": n(ded), "capped": capped, "earned": n(it.points - ded)})
+            findings.extend(fs)
+        bonus = Decimal(0)
+        if doc.bonus:
+            fs = findings_by_section.get("bonus", [])
+            raw = sum((f.points for f in fs), Decimal(0))
+            if raw > doc.bonus.cap:
+                fs.append(Finding("bonus", doc.bonus.label, "bonus", doc.bonus.label, "加分", "bonus_cap",
+                                  doc.bonus.cap - raw, {"加分合计": n(raw), "加分上限": n(doc.bonus.cap)},
+                                  f"加分合计 {n(raw)} 分，超过加分上限 {n(doc.bonus.cap)} 分，按 {n(doc.bonus.cap)} 分计",
+                                  msrc))
+            bonus = min(raw, doc.bonus.cap)
+            findings.extend(fs)
+        score = doc.full_score - deductions + bonus
+
+        vetoes, failed, zero_score, withhold, zero_stars = [], False, False, False, False
+        for cr in sorted(veto_hits, key=lambda c: c.index):
+            v = self.vetoes[cr.rule_id]
+            eff = self.policy.veto_effect(v)
+            m = doc.metrics[v.metric]
+            val = case.metrics[v.metric]
+            consequences = []
+            if eff.fail:
+                consequences.append("本月考核不合格")
+                failed = True
+            if eff.score == "zero":
+                consequences.append("得分计为 0 分")
+                zero_score = True
+            if eff.pay == "withhold":
+                consequences.append("绩效工资不予发放")
+                withhold = True
+            if eff.stars == "zero":
+                zero_stars = True
+            vetoes.append({"rule_id": v.id, "label": v.label, "domain": v.domain,
+                           "effect": {"fail": eff.fail, "score": eff.score, "pay": eff.pay, "stars": eff.stars}})
+            findings.append(Finding(v.id, v.label, "veto", "一票否决", v.domain, "veto", Decimal(0),
+                                    {v.metric: _val(m, val)},
+                                    f"{m.label}为{_val(m, val)}，触发「{v.label}」（{v.domain}一票否决），"
+                                    + "，".join(consequences or ["记录在案"]), msrc))
+        if zero_score and score != 0:
+            findings.append(Finding(vetoes[0]["rule_id"], vetoes[0]["label"], "veto", "一票否决", vetoes[0]["domain"],
+                                    "veto", -score, {"否决前得分": n(score)},
+                                    f"一票否决：得分由 {n(score)} 分计为 0 分", msrc))
+            score = Decimal(0)
+
+        stars = None
+        if doc.stars is not None:
+            stars = 0 if (zero_stars and vetoes) else next((s.stars for s in doc.stars if s.range.contains(score)), 0)
+        band, ratio, base, pay = None, None, None, None
+        if doc.pay is not None:
+            b = next((b for b in doc.pay.bands if b.range.contains(score)), None)
+            if b is not None:
+                band = {"id": b.id, "label": b.label, "range": str(b.range), "ratio": n(b.ratio)}
+                ratio = Decimal(0) if withhold else b.ratio
+            if wage is not None and ratio is not None:
+                base = (wage * doc.pay.performance_share).quantize(FEN, rounding=ROUND_HALF_UP)
+                pay = (wage * doc.pay.performance_share * ratio).quantize(FEN, rounding=ROUND_HALF_UP)
+        return WorkerResult(case, findings, items, deductions, bonus, score, vetoes, failed, stars, band, ratio,
+                            base, pay)
+
+    def _rule_findings(self, rule: RuleDef, matches, case: WorkerCase, sign: Decimal, section: str, slabel: str,
+                       cat: str, msrc) -> list[Finding]:
+        doc = self.doc
+        verb = "加" if sign > 0 else "扣"
+        kind = "bonus" if sign > 0 else "deduction"
+        out: list[Finding] = []
+
+        def make(points: Decimal, values: dict, reason: str, src=msrc, event_id=None) -> Finding:
+            if rule.reason:
+                reason = _fill(rule.reason, {**values, "label": rule.label, "points": n(points)})
+            return Finding(rule.id, rule.label, section, slabel, cat, kind, sign * points, values, reason, src, event_id)
+
+        if rule.kind == "event":
+            spec = rule.spec
+            evs: list[EventCase] = [case.events[h.event] for _, h in matches]
+            evs.sort(key=lambda e: next(i for i, x in enumerate(case.events) if x is e))
+            for k, ev in enumerate(evs, 1):
+                p = spec.points if spec.escalate is None else spec.escalate[min(k, len(spec.escalate)) - 1]
+                values = {"事件编号": ev.event_id, "类别": ev.category, "等级": ev.severity}
+                desc = []
+                if spec.delay_hours is not None:
+                    if ev.delay_hours == NOT_REPORTED_HOURS:
+                        values["上报延迟"] = "未上报"
+                        desc.append("未上报")
+                    else:
+                        values["上报延迟"] = f"{n(ev.delay_hours)}小时"
+                        desc.append(f"发现后 {n(ev.delay_hours)} 小时才上报（{_hours_text(spec.delay_hours)}）")
+                if spec.handling_hours is not None:
+                    values["办理用时"] = f"{n(ev.handling_hours)}小时"
+                    desc.append(f"上报后 {n(ev.handling_hours)} 小时办结（{_hours_text(spec.handling_hours)}）")
+                if spec.unclosed:
+                    desc.append("月底仍未办结")
+                nth = f"，本月第 {k} 次" if spec.escalate is not None else ""
+                reason = (f"事件 {ev.event_id}（{ev.category}，{ev.severity}）" + "，".join(desc or ["符合条件"])
+                          + f"，属「{rule.label}」{nth}，{verb} {n(p)} 分")
+                src = {"file": Path(ev.source[0]).name, "row": ev.source[1]} if ev.source else None
+                out.append(make(p, values, reason, src, ev.event_id))
+            return out
+
+        spec = rule.spec
+        m = doc.metrics[spec.metric]
+        v = case.metrics[spec.metric]
+        if rule.kind == "per_count":
+            count = int(v)
+            pts, how = _escalated(spec, count)
+            values = {spec.metric: n(v)}
+            reason = f"{m.label} {n(v)} 次（{how}），{verb} {n(pts)} 分"
+            out.append(make(pts, values, reason))
+        elif rule.kind == "tiers":
+            for cr, _ in matches:
+                t = spec.tiers[cr.tier]
+                values = {spec.metric: n(v), "档位": str(t.range)}
+                reason = f"{m.label} {_val(m, v)}，在{_range_text(t.range, m)}档，{verb} {n(t.points)} 分"
+                out.append(make(t.points, values, reason))
+        elif rule.kind == "shortfall":
+            for cr, _ in matches:
+                q = spec.quota
+                who = ""
+                if isinstance(q, QuotaBy):
+                    attr_val = case.attributes.get(q.by)
+                    quota = q.values[attr_val] if cr.quota_key != "*" else q.default
+                    who = f"（{doc.attributes[q.by].label}：{attr_val}）"
+                else:
+                    quota = q
+                short = quota - v
+                units = short / spec.per
+                if spec.partial == "up":
+                    units = units.to_integral_value(rounding=ROUND_CEILING)
+                elif spec.partial == "down":
+                    units = units.to_integral_value(rounding=ROUND_FLOOR)
+                pts = units * spec.points
+                values = {spec.metric: n(v), "定额": n(quota), "差额": n(short)}
+                per = f"每差 {n(spec.per)}{_unit(m)}" if spec.per != 1 else f"每差 1{_unit(m) or '个'}"
+                rnd = {"up": "不足一个单位按一个单位计", "down": "不足一个单位不计", "exact": "按比例计"}[spec.partial]
+                reason = (f"{m.label} {_val(m, v)}，低于定额 {_val(m, quota)}{who}，差 {n(short)}{_unit(m)}，"
+                          f"{per}{verb} {n(spec.points)} 分" + (f"（{rnd}）" if spec.per != 1 or units != short else "")
+                          + f"，{verb} {n(pts)} 分")
+                if pts > 0:
+                    out.append(make(pts, values, reason))
+        return out
+
+
+def _range_text(rng, m: MetricDef) -> str:
+    return f"「{rng.human(m.unit)}」"
+
+
+def _hours_text(rng) -> str:
+    return rng.human("小时")
+
+
+# --------------------------------------------------------------------------- month
+
+
+def score_cases(policy: Policy, cases: list[WorkerCase], wages: list[Decimal | None],
+                metric_srcs: list | None = None, processes: int | None = None,
+                progress: Callable[[int], None] | None = None) -> list[WorkerResult]:
+    hits = evaluate_cases(policy, cases, processes=processes, progress=progress)
+    per_case: list[list[Hit]] = [[] for _ in cases]
+    for h in hits:
+        per_case[h.case].append(h)
+    scorer = _Scorer(policy)
+    results = [scorer.score(c, per_case[i], wages[i], (metric_srcs[i] if metric_srcs else None))
+               for i, c in enumerate(cases)]
+    _rank(results)
+    return results
+
+
+def _rank(results: list[WorkerResult]) -> None:
+    """Competition ranking (1, 2, 2, 4) by score, highest first; failed months (vetoes) rank last."""
+    order = sorted(range(len(results)), key=lambda i: (results[i].failed, -results[i].score))
+    prev, rank = None, 0
+    for pos, i in enumerate(order, 1):
+        key = (results[i].failed, results[i].score)
+        if key != prev:
+            rank, prev = pos, key
+        results[i].rank = rank
+
+
+def score_month(policy: Policy, month: str, workers, metrics, events=None, *, processes: int | None = None,
+                progress: Callable[[int], None] | None = None, inputs: MonthInputs | None = None) -> dict:
+    """Read, check and score one month; returns the results.json structure (docs/results.md)."""
+    if inputs is None:
+        inputs = read_month(policy, month, workers, metrics, events)
+    wages = [w.wage for w in inputs.workers]
+    results = score_cases(policy, inputs.cases, wages, inputs.metric_rows, processes=processes, progress=progress)
+    return build_results(policy, month, inputs, results)
+
+
+def build_results(policy: Policy, month: str, inputs: MonthInputs, results: list[WorkerResult]) -> dict:
+    workers = []
+    for w, r in zip(inputs.workers, results):
+        workers.append(worker_dict(w, r))
+    return {
+        "format": FORMAT,
+        "month": month,
+        "policy": {"id": policy.id, "name": policy.name, "version": policy.version, "hash": policy.hash,
+                   "files": policy.files, "full_score": n(policy.full_score), "max_score": n(policy.max_score)},
+        "inputs": {k: {"path": v, "sha256": sha256_file(v)} for k, v in inputs.files.items()},
+        "rounding": ROUNDING_RULE,
+        "workers": workers,
+    }
+
+
+def worker_dict(w: WorkerInfo, r: WorkerResult) -> dict:
+    return {
+        "worker_id": w.worker_id, "name": w.name, "town": w.town, "community": w.community, "grid": w.grid,
+        "role": w.role, "employment": w.employment, "attributes": w.attributes,
+        "wage": money(w.wage) if w.wage is not None else None,
+        "items": r.items,
+        "deductions": n(r.deductions), "bonus": n(r.bonus), "score": n(r.score),
+        "veto": r.vetoes[0] if r.vetoes else None, "vetoes": r.vetoes, "failed": r.failed,
+        "stars": r.stars, "band": r.band,
+        "pay_ratio": n(r.pay_ratio) if r.pay_ratio is not None else None,
+        "performance_base": money(r.performance_base) if r.performance_base is not None else None,
+        "pay": money(r.pay) if r.pay is not None else None,
+        "rank": r.rank,
+        "findings": [f.as_dict() for f in r.findings],
+    }
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+RESULT_COLUMNS = ["工号", "姓名", "乡镇", "社区", "网格", "得分", "扣分", "加分", "一票否决", "星级", "档次",
+                  "发放比例", "绩效基数", "绩效工资", "名次"]
+FINDING_COLUMNS = ["工号", "姓名", "规则编号", "规则名称", "考核项目", "类型", "分值", "原因", "来源文件", "来源行", "事件编号"]
+KIND_ZH = {"deduction": "扣分", "bonus": "加分", "veto": "一票否决", "cap": "扣完为止", "bonus_cap": "加分封顶"}
+
+
+def _safe_cell(v: Any) -> str:
+    """CSV cells that a spreadsheet would run as formulas get a leading apostrophe."""
+    s = "" if v is None else str(v)
+    if s and s[0] in "=+-@\t\r" and not _is_number(s):
+        return "'" + s
+    return s
+
+
+def _is_number(s: str) -> bool:
+    try:
+        Decimal(s)
+        return True
+    except Exception:
+        return False
+
+
+def results_csv(res: dict) -> str:
+    buf = io.StringIO()
+    wr = csv.writer(buf, lineterminator="\n")
+    wr.writerow(RESULT_COLUMNS)
+    for w in res["workers"]:
+        wr.writerow([_safe_cell(x) for x in (
+            w["worker_id"], w["name"], w["town"], w["community"], w["grid"], w["score"], w["deductions"], w["bonus"],
+            "、".join(v["label"] for v in w["vetoes"]), w["stars"] if w["stars"] is not None else "",
+            (w["band"] or {}).get("label", ""), w["pay_ratio"] or "", w["performance_base"] or "", w["pay"] or "",
+            w["rank"])])
+    return buf.getvalue()
+
+
+def findings_csv(res: dict) -> str:
+    buf = io.StringIO()
+    wr = csv.writer(buf, lineterminator="\n")
+    wr.writerow(FINDING_COLUMNS)
+    for w in res["workers"]:
+        for f in w["findings"]:
+            src = f.get("source") or {}
+            wr.writerow([_safe_cell(x) for x in (
+                w["worker_id"], w["name"], f["rule_id"], f["rule_label"], f["item_label"], KIND_ZH[f["kind"]],
+                f["points"], f["reason"], src.get("file", ""), src.get("row", ""), f.get("event_id", ""))])
+    return buf.getvalue()
+
+
+def results_json(res: dict) -> str:
+    return json.dumps(res, ensure_ascii=False, indent=1) + "\n"
+
+
+def write_results(res: dict, stage: Path) -> None:
+    """Write results.json, results.csv (UTF-8 with BOM, so Excel shows Chinese) and findings.csv."""
+    (stage / "results.json").write_text(results_json(res), encoding="utf-8")
+    (stage / "results.csv").write_text("\ufeff" + results_csv(res), encoding="utf-8")
+    (stage / "findings.csv").write_text("\ufeff" + findings_csv(res), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- worked examples
+
+
+def run_examples(policy: Policy) -> list[str]:
+    """Score each worked example of the policy; return mismatch descriptions (empty = all pass)."""
+    doc = policy.doc
+    if not doc.examples:
+        return []
+    cases, wages = [], []
+    for i, ex in enumerate(doc.examples):
+        attrs = {}
+        for name, a in doc.attributes.items():
+            attrs[name] = str(ex.worker.get(name, a.default if a.default is not None else (a.values or [""])[0]))
+        metrics = {}
+        events = [EventCase(e.id or f"例{k + 1}", e.category, e.severity,
+                            e.delay_hours if e.delay_hours is not None else NOT_REPORTED_HOURS,
+                            e.handling_hours, e.unclosed) for k, e in enumerate(ex.events)]
+        from .inputs import event_matches
+        from .policy import coerce_metric
+
+        for mid, m in doc.metrics.items():
+            if m.count_events is not None:
+                metrics[mid] = Decimal(sum(1 for e in events if event_matches(m.count_events, e)))
+            elif mid in ex.metrics:
+                metrics[mid] = coerce_metric(m, ex.metrics[mid])
+            elif m.default is not None:
+                metrics[mid] = coerce_metric(m, m.default)
+            else:
+                raise ExampleMismatch([f"{policy.files[0]} 示例「{ex.name}」：缺少指标「{m.label}」（{mid}）的数值，且该指标没有默认值"])
+        cases.append(WorkerCase(f"例{i + 1}", attrs, metrics, events))
+        wage = ex.worker.get("wage")
+        wages.append(Decimal(str(wage)) if wage is not None else None)
+    results = score_cases(policy, cases, wages, processes=1)
+    failures = []
+    for ex, r in zip(doc.examples, results):
+        failures.extend(_compare_example(policy, ex, r))
+    return failures
+
+
+def _compare_example(policy: Policy, ex: ExampleDef, r: WorkerResult) -> list[str]:
+    e = ex.expect
+    out = []
+    where = f"{policy.files[0]} 示例「{ex.name}」"
+
+    def chk(label: str, want, got) -> None:
+        if want is not None and want != got:
+            out.append(f"{where}：{label}应为 {want}，实际为 {got}")
+
+    chk("得分", n(e.score) if e.score is not None else None, n(r.score))
+    chk("扣分", n(e.deductions) if e.deductions is not None else None, n(r.deductions))
+    chk("加分", n(e.bonus) if e.bonus is not None else None, n(r.bonus))
+    chk("星级", e.stars, r.stars)
+    chk("档次", e.band, (r.band or {}).get("id"))
+    chk("绩效工资", money(e.pay) if e.pay is not None else None, money(r.pay) if r.pay is not None else None)
+    if e.veto is not None:
+        got = bool(r.vetoes) if isinstance(e.veto, bool) else ",".join(v["rule_id"] for v in r.vetoes)
+        chk("一票否决", e.veto, got)
+    if e.findings is not None:
+        got: dict[str, Decimal] = defaultdict(Decimal)
+        for f in r.findings:
+            if f.kind in ("deduction", "bonus"):
+                got[f.rule_id] += f.points
+        for rid, pts in e.findings.items():
+            chk(f"规则 {rid} 的分值", n(pts), n(got.get(rid, Decimal(0))))
+        extra = [rid for rid in got if rid not in e.findings]
+        if extra:
+            out.append(f"{where}：还触发了示例未列出的规则 {'、'.join(extra)}（{'；'.join(n(got[x]) for x in extra)} 分）")
+    if out:
+        detail = "；".join(f.reason for f in r.findings) or "无扣分"
+        out.append(f"{where}：实际计算明细：{detail}")
+    return out
