@@ -36,6 +36,7 @@ from .outputs import staged_outputs
 from .periods import PeriodRules, WorkerMonth, evaluate, merge_additions, month_label, views_from_results
 
 __all__ = ["History", "MonthInfo", "record_month", "RunReport", "check_stored_policies", "default_data_dir",
+           "compare_results",
            "SCHEMA_VERSION", "FAULT_POINTS", "FaultInjected", "results_json_text"]
 
 DB_NAME = "history.sqlite3"
@@ -104,8 +105,8 @@ def _unpack(blob: bytes | None) -> Any:
 
 
 def results_json_text(results: Mapping[str, Any]) -> str:
-    """The one way results.json is serialised, so that the same month gives the same bytes."""
-    return json.dumps(results, ensure_ascii=False, indent=2) + "\n"
+    """The one way results.json is serialised (as engine.scoring does), so the same month gives the same bytes."""
+    return json.dumps(results, ensure_ascii=False, indent=1) + "\n"
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,8 @@ def check_workers(history: History, results: Mapping[str, Any], *, correction: b
         raise HistoryError(f"{month_label(month)}的人员与历史记录不符，共 {len(problems)} 处，未写入任何内容：", problems)
 
 
-def check_stored_policies(history: History, resolve_hash: Callable[[str], str], *, skip: str | None = None) -> None:
+def check_stored_policies(history: History, resolve_hash: Callable[[str], str], *, skip: str | None = None,
+                          only: Iterable[str] | None = None) -> None:
     """Every stored month the period rules read must still resolve to the policy it was scored under.
 
     `resolve_hash(month)` returns the hash of the policy now in force for that month, or raises
@@ -314,7 +316,7 @@ def check_stored_policies(history: History, resolve_hash: Callable[[str], str], 
     """
     problems: list[Problem] = []
     for info in history.months():
-        if info.month == skip:
+        if info.month == skip or (only is not None and info.month not in only):
             continue
         where = ", ".join(info.policy_files) or info.policy_id
         try:
@@ -476,3 +478,39 @@ def record_month(history: History, results: Mapping[str, Any], *,
         history.store(results, new_adds, correction=corr)
         _fault("after_commit")
     return report
+
+
+# --------------------------------------------------------------------------- what-if
+
+
+def compare_results(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
+    """Per-worker and total differences between the same month scored under policies A and B."""
+    wa = {w["worker_id"]: w for w in a["workers"]}
+    wb = {w["worker_id"]: w for w in b["workers"]}
+    rows = []
+    pay_a = pay_b = Decimal("0.00")
+    score_changed = band_changed = 0
+    for wid in sorted(set(wa) | set(wb)):
+        x, y = wa.get(wid), wb.get(wid)
+        band_x = (x.get("band") or {}).get("label") if x else None
+        band_y = (y.get("band") or {}).get("label") if y else None
+        row = {"worker_id": wid, "name": (x or y).get("name", ""),
+               "score_a": x["score"] if x else None, "score_b": y["score"] if y else None,
+               "band_a": band_x, "band_b": band_y,
+               "pay_a": x["pay"] if x else None, "pay_b": y["pay"] if y else None,
+               "score_delta": None, "pay_delta": None}
+        if x and y:
+            row["score_delta"] = str(Decimal(y["score"]) - Decimal(x["score"]))
+            row["pay_delta"] = str(Decimal(y["pay"]) - Decimal(x["pay"]))
+        row["changed"] = (row["score_a"], band_x, row["pay_a"]) != (row["score_b"], band_y, row["pay_b"])
+        score_changed += row["score_a"] != row["score_b"]
+        band_changed += band_x != band_y
+        pay_a += Decimal(x["pay"]) if x else 0
+        pay_b += Decimal(y["pay"]) if y else 0
+        rows.append(row)
+    return {"month": a["month"],
+            "policy_a": {k: a["policy"].get(k) for k in ("id", "version", "hash")},
+            "policy_b": {k: b["policy"].get(k) for k in ("id", "version", "hash")},
+            "workers": rows,
+            "totals": {"workers": len(rows), "score_changed": score_changed, "band_changed": band_changed,
+                       "pay_a": str(pay_a), "pay_b": str(pay_b), "pay_delta": str(pay_b - pay_a)}}

@@ -688,12 +688,6 @@ class _Evaluator:
     def graded_workers(self, month: str, adds: dict) -> list[str]:
         return [wid for wid in adds if self.present_all_year(month, wid)]
 
-    def grade_of(self, month: str, wid: str) -> str | None:
-        for f in (self._additions.get(month) or {}).get(wid, {}).get("period_findings", []):
-            if f["kind"] == "annual_grade":
-                return f["grade"]
-        return None
-
     def rule_annual_grade(self, rule: Rule, rules: PeriodRules, month: str, adds: dict) -> None:
         if month[5:7] != "12":
             return
@@ -801,11 +795,15 @@ class _Evaluator:
                 payable = a["_remaining"] if m == month else Decimal((self.additions(m) or {})[wid]["payable"])
                 total += v.wage - v.performance_base + payable
                 got.append(m)
-            if total < rule["amount"]:
+            # a worker on the register only part of the year is held to the floor pro rata (HALF_UP to fen)
+            floor = (rule["amount"] * len(got) / 12).quantize(FEN, rounding=ROUND_HALF_UP)
+            if total < floor:
+                basis = f"保障线{rule['amount']}元" if len(got) == 12 else \
+                    f"保障线{rule['amount']}元按{len(got)}个月折算为{floor}元"
                 reason = (f"{months_label(got)}共{len(got)}个月实发工资合计{total.quantize(FEN)}元，"
-                          f"低于保障线{rule['amount']}元，差{(rule['amount'] - total).quantize(FEN)}元")
+                          f"低于{basis}，差{(floor - total).quantize(FEN)}元")
                 a["period_findings"].append(_finding(rule, "wage_floor", got, reason,
-                                                     annual_pay=str(total.quantize(FEN))))
+                                                     annual_pay=str(total.quantize(FEN)), floor=str(floor)))
 
 
 def evaluate(rules_for: Callable[[str], PeriodRules | None], views: Mapping[str, list[WorkerMonth]],
