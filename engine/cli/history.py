@@ -70,11 +70,12 @@ class _PolicyContext:
         return self._rules[month]
 
     def check_history(self, history: History, month: str) -> None:
-        """Stored months the period rules read (this year and last) must still resolve to their policy."""
+        """Stored months before `month` that its period rules read (this year and last) must still
+        resolve to the policy they were scored under.  Later months are re-evaluated, not read, so
+        a policy change can be carried through history one `wangge correct` at a time."""
         years = {month[:4], str(int(month[:4]) - 1)}
-        wanted = {i.month for i in history.months() if i.month[:4] in years}
-        check_stored_policies(history, lambda m: self.ps.for_month(m).hash,
-                              skip=month, only=wanted)
+        wanted = {i.month for i in history.months() if i.month[:4] in years and i.month < month}
+        check_stored_policies(history, lambda m: self.ps.for_month(m).hash, only=wanted)
 
 
 def _store(policy, month, workers, metrics, events, data, out, unit, *, correction, note) -> RunReport:
