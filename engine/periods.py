@@ -19,6 +19,7 @@ combined with Decimal and rounded once, ROUND_HALF_UP, to the decimals the polic
 from __future__ import annotations
 
 import math
+from itertools import groupby
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Mapping
@@ -436,12 +437,13 @@ def rank_month(views: list[WorkerMonth], ranking: Ranking) -> dict[str, Placing]
     out: dict[str, Placing] = {}
     for key, members in groups.items():
         ordered = sorted(members, key=lambda v: (v.failed, -v.score))
-        sort_keys = [(v.failed, -v.score) for v in ordered]
         size = len(ordered)
-        for i, v in enumerate(ordered):
-            first = sort_keys.index(sort_keys[i])
-            tied = sort_keys.count(sort_keys[i])
-            out[v.worker_id] = Placing(key, first + 1, size, size - first - tied, tied)
+        first = 0
+        for _k, tie in groupby(ordered, key=lambda v: (v.failed, -v.score)):
+            tie = list(tie)
+            for v in tie:
+                out[v.worker_id] = Placing(key, first + 1, size, size - first - len(tie), len(tie))
+            first += len(tie)
     return out
 
 
