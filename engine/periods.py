@@ -794,7 +794,9 @@ class _Evaluator:
                 v = self.views[m].get(wid)
                 if v is None:
                     continue
-                payable = a["_remaining"] if m == month else Decimal((self.additions(m) or {})[wid]["payable"])
+                earlier = self.additions(m) if m != month else None
+                payable = a["_remaining"] if m == month else \
+                    (Decimal(earlier[wid]["payable"]) if earlier else v.pay)   # a month without period rules
                 total += v.wage - v.performance_base + payable
                 got.append(m)
             # a worker on the register only part of the year is held to the floor pro rata (HALF_UP to fen)

@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "history"))
 from build import month, rules, worker  # noqa: E402
@@ -342,3 +344,30 @@ def test_withholdings_never_exceed_the_months_pay():
     # Mar: W1 was last in Jan and Feb (run completed Feb) -> Mar withheld: pay 85 -> 540.00
     assert (adds["2026-03"]["W1"]["withheld"], adds["2026-03"]["W1"]["payable"]) == ("540.00", "0.00")
     assert Decimal(adds["2026-03"]["W2"]["payable"]) == Decimal("600.00")
+
+
+def test_months_without_period_rules_count_their_full_pay():
+    # Jan-Nov under a policy without period rules, Dec with them: the wage floor reads Jan-Nov pay as paid.
+    # W1 wage 2000.00, base 400.00, score 95 -> 2000.00 a month, 24000.00 a year: not below the floor.
+    ms = {f"2026-{i:02d}": [worker("W1", 95, wage="2000.00", town="A镇")] for i in range(1, 13)}
+    adds = evaluate(lambda m: R if m == "2026-12" else None,
+                    {m: views_from_results(month(m, ws)) for m, ws in ms.items()}, list(ms))
+    assert adds["2026-11"] is None
+    assert findings(adds["2026-12"], "W1", "wage_floor") == []
+    assert adds["2026-12"]["W1"]["payable"] == "400.00"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.integers(min_value=50, max_value=100), min_size=4, max_size=4), min_size=1, max_size=6),
+       st.lists(st.booleans(), min_size=24, max_size=24))
+def test_withheld_is_the_sum_of_amounts_and_payable_never_negative(scores, vetoes):
+    ms = {f"2026-{i + 1:02d}": [worker(f"W{j}", s, vetoes=int(vetoes[i * 4 + j]), stars=s // 20)
+                                for j, s in enumerate(row)] for i, row in enumerate(scores)}
+    adds = run(ms)
+    for m, ws in ms.items():
+        for w in ws:
+            a = adds[m][w["worker_id"]]
+            amounts = sum(Decimal(f["amount"]) for f in a["period_findings"])
+            assert Decimal(a["withheld"]) == amounts
+            assert Decimal(a["payable"]) == Decimal(w["pay"]) - amounts >= 0
+            assert 1 <= a["peer_rank"] <= a["peer_size"] == 4
