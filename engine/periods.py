@@ -310,10 +310,14 @@ def _c_rules(self: _Checker, v, path):
             self.bad(p, item, "一条规则（映射，含 id、label、kind）")
             continue
         kind = item.get("kind")
+        if kind not in RULE_KINDS:
+            # without a known kind the other keys cannot be judged: report the kind (or its absence) only
+            self.c_kind(kind, p + ("kind",)) if "kind" in item else self.bad(p + ("kind",), None, "必填字段 kind")
+            continue
         fields = dict(_COMMON)
-        fields.update(RULE_KINDS.get(kind, {}))
+        fields.update(RULE_KINDS[kind])
         spec = self.mapping(item, p, fields)
-        if spec is None or any(spec.get(k) is None for k in spec) or kind not in RULE_KINDS:
+        if spec is None or any(spec.get(k) is None for k in spec):
             continue
         if spec["id"] in seen:
             self.bad(p + ("id",), spec["id"], "不重复的规则 id", f"与第 {seen[spec['id']] + 1} 条规则重复")

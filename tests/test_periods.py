@@ -104,7 +104,7 @@ def test_unknown_kind_and_bad_money_are_errors(tmp_path):
 periods:
   ranking: {id: r, label: 排名, peer_group: "attribute:worker_type", order: competition, last_place_ties: none}
   rules:
-    - {id: a, label: x, kind: last_place_runs}
+    - {id: a, label: x, kind: last_place_runs, months: 2}
     - {id: b, label: y, kind: wage_floor, employment: [专职], amount: "1.005"}
 """)
     with pytest.raises(PolicyError) as ei:
