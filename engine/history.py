@@ -235,7 +235,10 @@ class History:
         pol = results.get("policy", {})
         run_at = run_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
         db = self.db
-        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:   # e.g. another run holds the write lock
+            raise HistoryError(f"历史库 {self.path} 暂时无法写入（{exc}），未写入任何内容；请稍后重试") from None
         try:
             db.execute("DELETE FROM month_workers WHERE month = ?", (month,))
             db.execute("DELETE FROM months WHERE month = ?", (month,))

@@ -144,3 +144,12 @@ def test_bad_month_and_missing_history_are_clean_errors(tmp_path):
     assert code == 2 and "应为 YYYY-MM" in out
     code, out = invoke("history", "list", "--data", tmp_path / "none")
     assert code == 2 and "没有历史库" in out
+
+
+def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
+    root, paths = town
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the output folder should be", encoding="utf-8")
+    code, out = run_month(root, paths, "2026-10", tmp_path / "data", blocker)
+    assert code == 2 and "写出文件失败" in out
+    assert History(tmp_path / "data").months() == []

@@ -81,10 +81,14 @@ class _PolicyContext:
 def _store(policy, month, workers, metrics, events, data, out, unit, *, correction, note) -> RunReport:
     ctx = _PolicyContext(policy)
     results = ctx.score(month, workers, metrics, events)
-    with History(data) as hist:
-        ctx.check_history(hist, month)
-        return record_month(hist, results, rules_for=ctx.rules_for, out_dir=out, correction=correction,
-                            note=note, unit=unit, extra_outputs=_scoring_tables)
+    try:
+        with History(data) as hist:
+            ctx.check_history(hist, month)
+            return record_month(hist, results, rules_for=ctx.rules_for, out_dir=out, correction=correction,
+                                note=note, unit=unit, extra_outputs=_scoring_tables)
+    except OSError as exc:
+        raise HistoryError(f"写出文件失败：{exc.strerror or exc}（{exc.filename or out}）。"
+                           "若失败发生在存入历史库之前，历史和输出均未改动；否则用同样的输入重新运行本月即可恢复输出") from None
 
 
 def _scoring_tables(results: dict, stage: Path) -> list[str]:
