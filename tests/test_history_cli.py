@@ -150,6 +150,6 @@ def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
     root, paths = town
     blocker = tmp_path / "out"
     blocker.write_text("a file where the output folder should be", encoding="utf-8")
-    code, out = run_month(root, paths, "2026-10", tmp_path / "data", blocker)
+    code, out = run_month(root, paths, "2026-10", tmp_path / "data", blocker / "2026-10")
     assert code == 2 and "写出文件失败" in out
     assert History(tmp_path / "data").months() == []
