@@ -153,3 +153,9 @@ def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
     code, out = run_month(root, paths, "2026-10", tmp_path / "data", blocker / "2026-10")
     assert code == 2 and "写出文件失败" in out
     assert History(tmp_path / "data").months() == []
+
+
+@pytest.mark.parametrize("cmd", [["run"], ["correct"], ["compare"], ["paysheet"], ["history", "list"]])
+def test_every_command_has_help_with_an_example(cmd):
+    code, out = invoke(*cmd, "--help")
+    assert code == 0 and "Example:" in out and "wangge " + " ".join(cmd) in out
