@@ -479,6 +479,9 @@ def _finding(rule: Rule, kind: str, months: list[str], reason: str, *, amount: D
     return f
 
 
+_PHASE = {"annual_grade": 1, "excellent": 2, "never_criticised": 2, "wage_floor": 2}
+
+
 def _withhold_text(spec) -> str:
     return "当月绩效工资" if spec[0] == "performance_pay" else f"固定金额{spec[1]}元"
 
@@ -514,7 +517,9 @@ class _Evaluator:
             p = placing[wid]
             adds[wid] = {"peer_group": p.group, "peer_rank": p.rank, "peer_size": p.size,
                          "period_findings": [], "_remaining": v.pay}
-        for rule in rules.rules:
+        # monthly rules first (in policy order, which is also the order withholdings take from pay),
+        # then the year-end ones, which read the month's findings and final payable amounts
+        for rule in sorted(rules.rules, key=lambda r: _PHASE.get(r.kind, 0)):
             getattr(self, "rule_" + rule.kind)(rule, rules, month, adds)
         for wid, a in adds.items():
             withheld = sum((Decimal(f["amount"]) for f in a["period_findings"]), ZERO)

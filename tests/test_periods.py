@@ -371,3 +371,18 @@ def test_withheld_is_the_sum_of_amounts_and_payable_never_negative(scores, vetoe
             assert Decimal(a["withheld"]) == amounts
             assert Decimal(a["payable"]) == Decimal(w["pay"]) - amounts >= 0
             assert 1 <= a["peer_rank"] <= a["peer_size"] == 4
+
+
+def test_year_end_rules_see_the_months_findings_whatever_their_place_in_the_file():
+    # never_criticised written first: W2, last in Nov and Dec (80 < 90 < 95), is criticised in
+    # December itself, so it must not be listed for priority.  W3 (90) was last Jan-Oct (W2 99) and
+    # criticised then; W1 (95) was never last -> only W1.
+    raw = load_yaml(Path(__file__).parent / "fixtures" / "history" / "periods-003.yaml")["periods"]
+    raw["rules"].insert(0, raw["rules"].pop(6))
+    assert raw["rules"][0]["kind"] == "never_criticised"
+    r = parse_period_rules(raw, "x.yaml")
+    ms = {f"2026-{i:02d}": [worker("W1", 95), worker("W2", 80 if i >= 11 else 99), worker("W3", 90)]
+          for i in range(1, 13)}
+    adds = run(ms, r, targets=["2026-12"])["2026-12"]
+    assert findings(adds, "W2", "withhold_allowance")[0]["criticise"] is True
+    assert [w for w in ("W1", "W2", "W3") if findings(adds, w, "priority")] == ["W1"]
