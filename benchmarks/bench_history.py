@@ -60,15 +60,15 @@ def county(work: Path, months: int) -> list[str]:
     ps = load_policy([POLICY])
     ms = month_list("2026-01", months)
     paths = generate(ps.for_month(ms[0]), work / "in", "county", ms)
-    rows = ["| month | workers | score s | store+periods+outputs s |", "|---|---|---|---|"]
+    print("| month | workers | score s | store+periods+outputs s |\n|---|---|---|---|", flush=True)
+    rows = []
     total = [0.0, 0.0]
     with History(work / "data") as hist:
         for m in ms:
             n, ts, tr = run_month(ps, hist, m, paths, work / "out" / m)
             total[0] += ts
             total[1] += tr
-            rows.append(f"| {m} | {n} | {ts:.2f} | {tr:.2f} |")
-            print(rows[-1], flush=True)
+            print(f"| {m} | {n} | {ts:.2f} | {tr:.2f} |", flush=True)
     size = (work / "data" / "history.sqlite3").stat().st_size
     rows.append(f"| total | | {total[0]:.2f} | {total[1]:.2f} |")
     rows.append(f"\nhistory.sqlite3 after {months} months: {size / 1e6:.1f} MB")

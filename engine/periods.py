@@ -84,7 +84,8 @@ RULE_KINDS: dict[str, dict[str, tuple[bool, str]]] = {
                        "withhold": (True, "withhold")},
     # in the bottom p% of the peer group k or more times in a calendar year
     "bottom_share": {"percent": (True, "percent"), "rounding": (True, "rounding"), "times": (True, "count"),
-                     "withhold": (False, "withhold"), "award_ineligible": (False, "bool")},
+                     "withhold": (False, "withhold"), "award_ineligible": (False, "bool"),
+                     "reclaim": (False, "bool")},
     # no criticised finding and no veto in any stored month of the year (evaluated in December)
     "never_criticised": {"priority": (False, "text")},
     # count or more vetoes in a calendar year
@@ -604,9 +605,25 @@ class _Evaluator:
             if rule.get("withhold"):
                 amount = self.withhold(adds, wid, rule["withhold"])
                 reason += f"，{month_label(month)}扣发{_withhold_text(rule['withhold'])}"
+            extra = {}
+            if rule.get("reclaim") and first:
+                paid, got = self.paid_before(month, wid)
+                extra["reclaim"] = str(paid)
+                reason += f"；本年此前已发绩效工资{paid}元（{len(got)}个月）应予追回"
             adds[wid]["period_findings"].append(_finding(
                 rule, "withdraw_year", hits[:rule["times"]], reason, amount=amount,
-                criticise=rule.criticise and first, award_ineligible=bool(rule.get("award_ineligible"))))
+                criticise=rule.criticise and first, award_ineligible=bool(rule.get("award_ineligible")), **extra))
+
+    def paid_before(self, month: str, wid: str) -> tuple[Decimal, list[str]]:
+        """Performance pay actually paid (payable) in the year's stored months before `month`."""
+        total, got = ZERO, []
+        for m in self.year_months(month):
+            if m == month or wid not in self.views[m]:
+                continue
+            earlier = self.additions(m)
+            total += Decimal(earlier[wid]["payable"]) if earlier else self.views[m][wid].pay
+            got.append(m)
+        return total.quantize(FEN), got
 
     def veto_months(self, month: str, wid: str) -> list[tuple[str, int]]:
         return [(m, self.views[m][wid].veto_count) for m in self.year_months(month)

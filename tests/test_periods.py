@@ -50,6 +50,13 @@ def write(tmp_path, text):
     return p, load_yaml(p)["periods"]
 
 
+def test_the_shipped_example_is_the_fixture_and_parses():
+    shipped = Path(__file__).resolve().parents[1] / "rules" / "periods-example.yaml"
+    fixture = Path(__file__).parent / "fixtures" / "history" / "periods-003.yaml"
+    assert shipped.read_text(encoding="utf-8") == fixture.read_text(encoding="utf-8")
+    assert parse_period_rules(load_yaml(shipped)["periods"], str(shipped)).rules == R.rules
+
+
 def test_example_file_parses_with_all_rule_kinds():
     kinds = [r.kind for r in R.rules]
     assert kinds == ["last_place_run", "bottom_share", "veto_count", "quarter_score", "year_score",
@@ -227,6 +234,11 @@ def test_bottom_three_percent_six_times_withdraws_the_year():
         f = findings(adds[m], "W12", "withdraw_year")
         assert len(f) == 1 and f[0]["months"] == ["2026-01", "2026-03", "2026-05", "2026-07", "2026-09", "2026-10"]
         assert f[0]["award_ineligible"] is True and f[0]["criticise"] is (m == "2026-10")
+    # reclaim: pay already paid Jan-Sep = Feb, Apr, Jun, Aug at 600.00 (the 60-score months paid 0.00),
+    # none withheld (no two last places running before Sep/Oct): 4 x 600.00 = 2400.00; stated once, in Oct
+    oct_f = findings(adds["2026-10"], "W12", "withdraw_year")[0]
+    assert oct_f["reclaim"] == "2400.00" and oct_f["reason"].endswith("本年此前已发绩效工资2400.00元（9个月）应予追回")
+    assert "reclaim" not in findings(adds["2026-11"], "W12", "withdraw_year")[0]
     # Nov: score 99 -> pay 600.00; the last-place run (Sep, Oct) withholds it first, nothing left
     nov = adds["2026-11"]["W12"]
     assert [f["amount"] for f in findings(adds["2026-11"], "W12")
