@@ -269,7 +269,8 @@ class History:
 # --------------------------------------------------------------------------- checks against history
 
 
-def check_workers(history: History, results: Mapping[str, Any], *, correction: bool) -> None:
+def check_workers(history: History, results: Mapping[str, Any], *, correction: bool,
+                  rows: Mapping[str, tuple[str, int]] | None = None) -> None:
     """Workers of a new month must fit history: an id keeps its person, a person keeps their id.
 
     A correction must name exactly the workers stored for that month.  Raises HistoryError
@@ -277,12 +278,16 @@ def check_workers(history: History, results: Mapping[str, Any], *, correction: b
     """
     month = results["month"]
     src = str(results.get("inputs", {}).get("workers", {}).get("path", "workers"))
+    rows = rows or {}
+
+    def where(wid: str) -> tuple[str, int | None]:
+        return rows.get(wid, (src, None))
     problems: list[Problem] = []
     new_ids = {w["worker_id"] for w in results["workers"]}
     if correction:
         stored = {v.worker_id for v in history.views().get(month, [])}
         for wid in sorted(new_ids - stored):
-            problems.append(Problem(src, None, f"工号 {wid}", wid, f"{month_label(month)}已存的网格员之一",
+            problems.append(Problem(*where(wid), f"工号 {wid}", wid, f"{month_label(month)}已存的网格员之一",
                                     "更正只能改原有人员的记录，不能增加人员"))
         for wid in sorted(stored - new_ids):
             problems.append(Problem(src, None, f"工号 {wid}", None, f"{month_label(month)}已存的网格员 {wid} 仍在名册中",
@@ -297,13 +302,13 @@ def check_workers(history: History, results: Mapping[str, Any], *, correction: b
         if wid in register:
             old_name, _g, _c, seen = register[wid]
             if old_name != name:
-                problems.append(Problem(src, None, f"工号 {wid} 的姓名", name,
+                problems.append(Problem(*where(wid), f"工号 {wid} 的姓名", name,
                                         f"「{old_name}」（{month_label(seen)}历史记录）",
                                         "一个工号只能对应一个人；新人请用新工号"))
         else:
             olds = by_person.get((name, w.get("grid") or w.get("community") or ""), [])
             if olds:
-                problems.append(Problem(src, None, f"工号 {wid}", wid, f"沿用原工号 {olds[0]}",
+                problems.append(Problem(*where(wid), f"工号 {wid}", wid, f"沿用原工号 {olds[0]}",
                                         f"{name}（{w.get('grid') or w.get('community')}）在历史中的工号是 {olds[0]}，"
                                         "工号变化会使跨月规则断开"))
     if problems:
@@ -436,18 +441,20 @@ def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = 
 def record_month(history: History, results: Mapping[str, Any], *,
                  rules_for: Callable[[str], PeriodRules | None], out_dir: str | Path | None,
                  correction: bool = False, note: str = "", unit: str = "",
-                 extra_outputs: Callable[[Mapping[str, Any], Path], list[str]] | None = None) -> RunReport:
+                 extra_outputs: Callable[[Mapping[str, Any], Path], list[str]] | None = None,
+                 worker_rows: Mapping[str, tuple[str, int]] | None = None) -> RunReport:
     """Store a scored month, re-evaluate period rules from it onwards, write its outputs; all or nothing.
 
     `results` is the monthly results.json dict (without period additions).  With
     `correction=True` the month must already be stored and keep the same workers; the report
     then says who changed and which later consequences appeared or disappeared.
+    `worker_rows` (worker_id -> (file, row)) lets problems name the register row.
     """
     month = results["month"]
     replaced = history.has_month(month)
     if correction and not replaced:
         raise HistoryError(f"历史中没有 {month_label(month)}（{month}），无法更正；新月份请用 wangge run")
-    check_workers(history, results, correction=correction)
+    check_workers(history, results, correction=correction, rows=worker_rows)
     register = history.register(exclude=month)
     new_workers = sorted(w["worker_id"] for w in results["workers"] if w["worker_id"] not in register)
 

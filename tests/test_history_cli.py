@@ -159,3 +159,38 @@ def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
 def test_every_command_has_help_with_an_example(cmd):
     code, out = invoke(*cmd, "--help")
     assert code == 0 and "Example:" in out and "wangge " + " ".join(cmd) in out
+
+
+def test_workers_that_do_not_match_history_are_located_word_for_word(town, tmp_path):
+    root, paths = town
+    data = tmp_path / "data"
+    assert run_month(root, paths, "2026-10", data, tmp_path / "o10")[0] == 0
+    reg = list(csv.reader(io.StringIO(Path(paths["workers"]).read_text(encoding="utf-8"))))
+    (id1, name1), (id2, name2, grid2) = reg[1][:2], (reg[2][0], reg[2][1], reg[2][4])
+    swap = {id1: (id1, "李四"), id2: ("W9002", name2)}      # W0001 renamed, W0002 given a new id
+
+    def rewrite(src, dest, id_col, name_col=None):
+        rows = list(csv.reader(io.StringIO(Path(src).read_text(encoding="utf-8"))))
+        i, nm = rows[0].index(id_col), rows[0].index(name_col) if name_col else None
+        for r in rows[1:]:
+            if r[i] in swap:
+                new_id, new_name = swap[r[i]]
+                r[i] = new_id
+                if nm is not None:
+                    r[nm] = new_name
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(rows)
+        dest.write_text(buf.getvalue(), encoding="utf-8")
+        return dest
+    p = {"workers": rewrite(paths["workers"], tmp_path / "w.csv", "工号", "姓名"),
+         "metrics": rewrite(paths["metrics"], tmp_path / "m.csv", "工号", "姓名"),
+         "events": rewrite(paths["events"], tmp_path / "e.csv", "工号")}
+    code, out = run_month(root, p, "2026-11", data, tmp_path / "o11")
+    assert code == 2
+    assert out == (
+        "错误：2026年11月的人员与历史记录不符，共 2 处，未写入任何内容：\n"
+        f"  {p['workers']}:2 工号 {id1} 的姓名: 发现 '李四'，应为 「{name1}」（2026年10月历史记录）"
+        "（一个工号只能对应一个人；新人请用新工号）\n"
+        f"  {p['workers']}:3 工号 W9002: 发现 'W9002'，应为 沿用原工号 {id2}"
+        f"（{name2}（{grid2}）在历史中的工号是 {id2}，工号变化会使跨月规则断开）\n")
+    assert [i.month for i in History(data).months()] == ["2026-10"] and not (tmp_path / "o11").exists()

@@ -60,7 +60,16 @@ class _PolicyContext:
         self._rules: dict[str, PeriodRules | None] = {}
 
     def score(self, month: str, workers: str, metrics: str, events: str | None) -> dict:
-        return self._score(self.ps.for_month(month), month, workers, metrics, events)
+        return self.score_located(month, workers, metrics, events)[0]
+
+    def score_located(self, month: str, workers: str, metrics: str, events: str | None):
+        """The month's results and, per worker id, the (file, row) of the register it came from."""
+        from ..inputs import read_month
+
+        policy = self.ps.for_month(month)
+        inputs = read_month(policy, month, workers, metrics, events)
+        rows = {w.worker_id: w.source for w in inputs.workers if w.source and w.source[0]}
+        return self._score(policy, month, workers, metrics, events, inputs=inputs), rows
 
     def rules_for(self, month: str) -> PeriodRules | None:
         if month not in self._rules:
@@ -80,12 +89,12 @@ class _PolicyContext:
 
 def _store(policy, month, workers, metrics, events, data, out, unit, *, correction, note) -> RunReport:
     ctx = _PolicyContext(policy)
-    results = ctx.score(month, workers, metrics, events)
+    results, rows = ctx.score_located(month, workers, metrics, events)
     try:
         with History(data) as hist:
             ctx.check_history(hist, month)
             return record_month(hist, results, rules_for=ctx.rules_for, out_dir=out, correction=correction,
-                                note=note, unit=unit, extra_outputs=_scoring_tables)
+                                note=note, unit=unit, extra_outputs=_scoring_tables, worker_rows=rows)
     except OSError as exc:
         raise HistoryError(f"写出文件失败：{exc.strerror or exc}（{exc.filename or out}）。"
                            "若失败发生在存入历史库之前，历史和输出均未改动；否则用同样的输入重新运行本月即可恢复输出") from None
