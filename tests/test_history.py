@@ -263,3 +263,32 @@ def test_compare_reports_score_band_and_pay_differences():
     # totals: A 600 + 540 + 480 = 1620.00; B 600 + 600 + 0 = 1200.00; difference -420.00
     assert d["totals"] == {"workers": 3, "score_changed": 2, "band_changed": 2, "pay_a": "1620.00",
                            "pay_b": "1200.00", "pay_delta": "-420.00"}
+
+
+def test_an_older_database_is_migrated_in_place_keeping_its_months(tmp_path, monkeypatch):
+    import engine.history as eh
+    with History(tmp_path) as h:
+        store(h, "2026-01", three([95, 90, 85]))
+        kept = h.month_results("2026-01")
+    # a future schema 2 adds a column; opening the version-1 file must apply exactly that step
+    monkeypatch.setattr(eh, "MIGRATIONS", {**eh.MIGRATIONS, 2: ["ALTER TABLE months ADD COLUMN out_dir TEXT"]})
+    monkeypatch.setattr(eh, "SCHEMA_VERSION", 2)
+    with History(tmp_path) as h:
+        assert h.schema_version() == 2
+        assert h.month_results("2026-01") == kept
+        cols = [r[1] for r in h.db.execute("PRAGMA table_info(months)")]
+        assert cols[-1] == "out_dir"
+
+
+def test_a_failing_migration_leaves_the_old_version(tmp_path, monkeypatch):
+    import engine.history as eh
+    History(tmp_path).close()
+    monkeypatch.setattr(eh, "MIGRATIONS", {**eh.MIGRATIONS, 2: ["ALTER TABLE months ADD COLUMN x TEXT",
+                                                               "THIS IS NOT SQL"]})
+    monkeypatch.setattr(eh, "SCHEMA_VERSION", 2)
+    with pytest.raises(HistoryError, match="无法打开"):
+        History(tmp_path)
+    monkeypatch.setattr(eh, "SCHEMA_VERSION", 1)
+    with History(tmp_path) as h:
+        assert h.schema_version() == 1
+        assert "x" not in [r[1] for r in h.db.execute("PRAGMA table_info(months)")]
