@@ -1,0 +1,308 @@
+"""Commands for month after month: run, history list, correct, compare, paysheet."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+import click
+from rich.table import Table
+
+from ..errors import EngineError, HistoryError
+from ..history import History, RunReport, check_stored_policies, compare_results, record_month
+from ..outputs import staged_outputs
+from ..paysheet import csv_safe, write_paysheet_csv, write_paysheet_xlsx
+from ..periods import PeriodRules, month_label, parse_period_rules
+from .common import console, run_guarded
+
+_MONTH = click.option("--month", "month", required=True, callback=lambda c, p, v: _check_month(v),
+                      help="考核月份，格式 YYYY-MM")
+_DATA = click.option("--data", "data", type=click.Path(file_okay=False), envvar="WANGGE_DATA", default="data",
+                     show_default=True, help="历史数据目录（也可用环境变量 WANGGE_DATA）")
+
+
+def _check_month(value: str) -> str:
+    ok = len(value) == 7 and value[4] == "-" and value[:4].isdigit() and value[5:].isdigit() \
+        and 1 <= int(value[5:]) <= 12
+    if not ok:
+        raise click.BadParameter(f"应为 YYYY-MM（如 2026-10），发现 {value!r}")
+    return value
+
+
+def _inputs(f: Callable) -> Callable:
+    for opt in reversed([
+        click.option("--workers", required=True, type=click.Path(dir_okay=False), help="网格员名册（CSV/XLSX）"),
+        click.option("--metrics", required=True, type=click.Path(dir_okay=False), help="月度指标（CSV/XLSX）"),
+        click.option("--events", default=None, type=click.Path(dir_okay=False), help="事件台账（CSV/XLSX）"),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _scoring():
+    try:
+        from ..policy import load_policy
+        from ..scoring import score_month
+    except ImportError as exc:  # only before the scoring feature is merged
+        raise EngineError(f"本版本缺少月度计分模块（{exc.name}），无法计分") from None
+    return load_policy, score_month
+
+
+class _PolicyContext:
+    """The policy set of a run: scores a month and gives each month's period rules."""
+
+    def __init__(self, policy_paths: tuple[str, ...]):
+        load_policy, self._score = _scoring()
+        self.ps = load_policy(list(policy_paths))
+        self._rules: dict[str, PeriodRules | None] = {}
+
+    def score(self, month: str, workers: str, metrics: str, events: str | None) -> dict:
+        return self.score_located(month, workers, metrics, events)[0]
+
+    def score_located(self, month: str, workers: str, metrics: str, events: str | None):
+        """The month's results and, per worker id, the (file, row) of the register it came from."""
+        from ..inputs import read_month
+
+        policy = self.ps.for_month(month)
+        inputs = read_month(policy, month, workers, metrics, events)
+        rows = {w.worker_id: w.source for w in inputs.workers if w.source and w.source[0]}
+        return self._score(policy, month, workers, metrics, events, inputs=inputs), rows
+
+    def rules_for(self, month: str) -> PeriodRules | None:
+        if month not in self._rules:
+            pol = self.ps.for_month(month)
+            self._rules[month] = parse_period_rules(getattr(pol, "periods_raw", None),
+                                                    str(getattr(pol, "periods_file", "") or (pol.files or [""])[0]))
+        return self._rules[month]
+
+    def check_history(self, history: History, month: str) -> None:
+        """Stored months before `month` that its period rules read (this year and last) must still
+        resolve to the policy they were scored under.  Later months are re-evaluated, not read, so
+        a policy change can be carried through history one `wangge correct` at a time."""
+        years = {month[:4], str(int(month[:4]) - 1)}
+        wanted = {i.month for i in history.months() if i.month[:4] in years and i.month < month}
+        check_stored_policies(history, lambda m: self.ps.for_month(m).hash, only=wanted)
+
+
+def _store(policy, month, workers, metrics, events, data, out, unit, *, correction, note) -> RunReport:
+    ctx = _PolicyContext(policy)
+    results, rows = ctx.score_located(month, workers, metrics, events)
+    try:
+        with History(data) as hist:
+            ctx.check_history(hist, month)
+            return record_month(hist, results, rules_for=ctx.rules_for, out_dir=out, correction=correction,
+                                note=note, unit=unit, extra_outputs=_scoring_tables, worker_rows=rows)
+    except OSError as exc:
+        raise HistoryError(f"写出文件失败：{exc.strerror or exc}（{exc.filename or out}）。"
+                           "若失败发生在存入历史库之前，历史和输出均未改动；否则用同样的输入重新运行本月即可恢复输出") from None
+
+
+def _scoring_tables(results: dict, stage: Path) -> list[str]:
+    """results.csv and findings.csv exactly as `wangge score` writes them."""
+    from ..scoring import findings_csv, results_csv
+
+    (stage / "results.csv").write_text("\ufeff" + results_csv(results), encoding="utf-8")
+    (stage / "findings.csv").write_text("\ufeff" + findings_csv(results), encoding="utf-8")
+    return ["results.csv", "findings.csv"]
+
+
+def _print_period_summary(report: RunReport, data: str) -> None:
+    with History(data) as hist:
+        res = hist.month_results(report.month)
+    if not res.get("period_rules_applied"):
+        console.print("本月考核细则未设跨月规则。")
+        return
+    held = [w for w in res["workers"] if Decimal(w["withheld"]) > 0]
+    total = sum((Decimal(w["withheld"]) for w in held), Decimal("0.00"))
+    crit = sum(1 for w in res["workers"] if any(f["criticise"] for f in w["period_findings"]))
+    comm = sum(1 for w in res["workers"] if any(f["commend"] for f in w["period_findings"]))
+    console.print(f"跨月规则：扣发 {len(held)} 人，共 {total} 元；列入通报批评 {crit} 人，通报表彰 {comm} 人。")
+
+
+@click.command("run")
+@click.option("--policy", "policy", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="考核细则 YAML（可多次给出）")
+@_MONTH
+@_inputs
+@_DATA
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="本月输出目录")
+@click.option("--unit", default="", help="发放表上的填报单位名称")
+@run_guarded
+def run_cmd(policy, month, workers, metrics, events, data, out, unit):
+    """计分、存入历史、计算跨月规则并写出本月结果和绩效工资发放表，一步完成。
+
+    \b
+    Example:
+      wangge run --policy rules/youhao.yaml --month 2026-10 --workers in/workers.csv \\
+        --metrics in/2026-10/metrics.csv --events in/2026-10/events.csv --data data --out out/2026-10
+    """
+    report = _store(policy, month, workers, metrics, events, data, out, unit, correction=False, note="")
+    verb = "已替换" if report.replaced else "已存入"
+    console.print(f"{verb} {month_label(month)}考核结果（数据目录 {data}）。")
+    if report.new_workers:
+        console.print(f"新增网格员 {len(report.new_workers)} 人：{'、'.join(report.new_workers[:20])}"
+                      + ("等" if len(report.new_workers) > 20 else ""))
+    _print_period_summary(report, data)
+    if report.later_months:
+        console.print(f"已重新计算其后月份的跨月规则：{'、'.join(report.later_months)}")
+        _print_changes(report, score_changes=False)
+    console.print(f"输出目录 {out}：{'、'.join(report.outputs)}")
+
+
+def _print_changes(report: RunReport, *, score_changes: bool = True) -> None:
+    if score_changes:
+        if report.score_changes:
+            t = Table(title=f"{month_label(report.month)}得分变化", show_lines=False)
+            for h in ("工号", "姓名", "原得分", "新得分", "变化", "原档次", "新档次", "原绩效", "新绩效", "绩效变化"):
+                t.add_column(h)
+            for c in report.score_changes:
+                t.add_row(c["worker_id"], c["name"], c["old_score"], c["new_score"], _signed(c["score_delta"]),
+                          c["old_band"] or "", c["new_band"] or "", c["old_pay"], c["new_pay"], _signed(c["pay_delta"]))
+            console.print(t)
+        else:
+            console.print(f"{month_label(report.month)}无人得分或绩效变化。")
+    if report.consequence_changes:
+        console.print("跨月规则后果变化：")
+        for c in report.consequence_changes:
+            console.print(f"  {c['month']} {c['worker_id']} {c['change']}「{c['rule_label']}」"
+                          f"（扣发 {c['amount']} 元）：{c['reason']}", markup=False)
+    elif score_changes:
+        console.print("跨月规则后果无变化。")
+    for c in report.pay_changes:
+        console.print(f"  {c['month']} {c['worker_id']} 实发绩效 {c['old_payable']} → {c['new_payable']}", markup=False)
+
+
+def _signed(text: str) -> str:
+    return text if text.startswith("-") else "+" + text
+
+
+@click.command("correct")
+@click.option("--policy", "policy", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="考核细则 YAML（可多次给出）")
+@_MONTH
+@_inputs
+@_DATA
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="更正后本月输出目录")
+@click.option("--note", default="", help="更正原因（如申诉编号），记入历史")
+@click.option("--unit", default="", help="发放表上的填报单位名称")
+@run_guarded
+def correct_cmd(policy, month, workers, metrics, events, data, out, note, unit):
+    """申诉/更正：按更正后的记录重算已存月份，列出变化，并重算其后月份的跨月规则。
+
+    \b
+    Example:
+      wangge correct --policy rules/youhao.yaml --month 2026-09 --workers in/workers.csv \\
+        --metrics in/2026-09/metrics-corrected.csv --events in/2026-09/events.csv \\
+        --data data --out out/2026-09 --note "申诉 2026-017"
+    """
+    report = _store(policy, month, workers, metrics, events, data, out, unit, correction=True, note=note)
+    console.print(f"已更正 {month_label(month)}（数据目录 {data}）。")
+    _print_changes(report)
+    if report.later_months:
+        console.print(f"已重新计算其后月份：{'、'.join(report.later_months)}；"
+                      "其发放表可用 wangge paysheet 重新导出。")
+    console.print(f"输出目录 {out}：{'、'.join(report.outputs)}")
+
+
+@click.group("history")
+def history_group():
+    """查看历史库中存了哪些月份。"""
+
+
+@history_group.command("list")
+@_DATA
+@run_guarded
+def history_list(data):
+    """列出已存月份：考核细则、版本、哈希、人数、运行时间。
+
+    \b
+    Example:
+      wangge history list --data data
+    """
+    with History(data, create=False) as hist:
+        months = hist.months()
+        corrections = hist.corrections()
+    if not months:
+        console.print(f"数据目录 {data} 中还没有存入任何月份。")
+        return
+    t = Table(title=f"历史记录（{data}）")
+    for h in ("月份", "考核细则", "版本", "细则哈希", "人数", "运行时间（UTC）", "跨月规则", "更正次数"):
+        t.add_column(h)
+    for i in months:
+        n = sum(1 for c in corrections if c["month"] == i.month)
+        t.add_row(i.month, i.policy_id, i.policy_version, i.policy_hash[:12], str(i.worker_count), i.run_at,
+                  "已计算" if i.has_period else "无", str(n))
+    console.print(t)
+
+
+@click.command("paysheet")
+@_MONTH
+@_DATA
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="输出目录")
+@click.option("--unit", default="", help="发放表上的填报单位名称")
+@run_guarded
+def paysheet_cmd(month, data, out, unit):
+    """从历史库导出某月绩效工资发放表（paysheet.xlsx、paysheet.csv）。
+
+    \b
+    Example:
+      wangge paysheet --month 2026-10 --data data --out out/2026-10
+    """
+    with History(data, create=False) as hist:
+        results = hist.month_results(month)
+    with staged_outputs(out) as stage:
+        write_paysheet_xlsx(results, stage / "paysheet.xlsx", unit=unit)
+        write_paysheet_csv(results, stage / "paysheet.csv")
+    console.print(f"已写出 {month_label(month)}绩效工资发放表：{out}/paysheet.xlsx、{out}/paysheet.csv")
+
+
+@click.command("compare")
+@click.option("--policy", "policies", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="考核细则 YAML，给出两次：先原细则 A，后新细则 B")
+@_MONTH
+@_inputs
+@click.option("--out", type=click.Path(file_okay=False), help="可选：写出 compare.csv 和 compare.json")
+@run_guarded
+def compare_cmd(policies, month, workers, metrics, events, out):
+    """细则修改测算：同一个月的数据分别按细则 A、B 计分，比较每人得分、档次和绩效工资。
+
+    \b
+    Example:
+      wangge compare --policy rules/youhao.yaml --policy rules/youhao-2027.yaml --month 2026-10 \\
+        --workers in/workers.csv --metrics in/2026-10/metrics.csv --events in/2026-10/events.csv
+    """
+    if len(policies) != 2:
+        raise HistoryError(f"--policy 应给出两次（原细则和新细则），实际给出 {len(policies)} 次")
+    a = _PolicyContext((policies[0],)).score(month, workers, metrics, events)
+    b = _PolicyContext((policies[1],)).score(month, workers, metrics, events)
+    diff = compare_results(a, b)
+    t = Table(title=f"{month_label(month)}细则测算：A={policies[0]}  B={policies[1]}")
+    for h in ("工号", "姓名", "得分A", "得分B", "得分差", "档次A", "档次B", "绩效A", "绩效B", "绩效差"):
+        t.add_column(h)
+    for r in diff["workers"]:
+        if r["changed"]:
+            t.add_row(r["worker_id"], r["name"], r["score_a"] or "—", r["score_b"] or "—", r["score_delta"] or "",
+                      r["band_a"] or "—", r["band_b"] or "—", r["pay_a"] or "—", r["pay_b"] or "—", r["pay_delta"] or "")
+    console.print(t)
+    s = diff["totals"]
+    console.print(f"共 {s['workers']} 人，得分变化 {s['score_changed']} 人，档次变化 {s['band_changed']} 人；"
+                  f"绩效工资合计 A {s['pay_a']} 元，B {s['pay_b']} 元，差 {_signed(s['pay_delta'])} 元。")
+    if out:
+        with staged_outputs(out) as stage:
+            (stage / "compare.json").write_text(json.dumps(diff, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            buf = io.StringIO()
+            wr = csv.writer(buf, lineterminator="\r\n")
+            wr.writerow(["工号", "姓名", "得分A", "得分B", "得分差", "档次A", "档次B", "绩效A", "绩效B", "绩效差"])
+            for r in diff["workers"]:
+                wr.writerow([csv_safe(r["worker_id"]), csv_safe(r["name"]), r["score_a"], r["score_b"],
+                             r["score_delta"], r["band_a"], r["band_b"], r["pay_a"], r["pay_b"], r["pay_delta"]])
+            (stage / "compare.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8", newline="")
+        console.print(f"已写出 {out}/compare.csv、{out}/compare.json")
+
+
+def register(group: click.Group) -> None:
+    for cmd in (run_cmd, correct_cmd, history_group, paysheet_cmd, compare_cmd):
+        group.add_command(cmd)

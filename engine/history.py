@@ -1,0 +1,526 @@
+"""The store of past months (SQLite), and the one-step month run built on it.
+
+A data directory holds `history.sqlite3`.  Each stored month keeps the results.json of the
+monthly scoring (compressed), the policy it was scored under (id, version, hash of the
+resolved policy, files), the checksums of its input files, when it was run, a compact row per
+worker that period rules read, and the period additions computed for it.  `History` is the
+only sqlite3 user in the engine; other modules read months through `month_results`.
+
+`record_month` stores one scored month: it checks the month's workers against history,
+re-evaluates the period rules for that month and every later stored month, writes the
+month's outputs (results.json, period_findings.csv, paysheet.xlsx, paysheet.csv) into a
+staging folder, commits everything to SQLite in ONE transaction, and only then moves the
+outputs into place.  A failure or kill before the commit leaves history and outputs as they
+were; between the commit and the last file move the outputs may be older than history, and
+running the same month again restores them (same inputs give byte-identical files).
+
+Fault injection for tests: WANGGE_FAULT=<point>[:kill] raises `FaultInjected` (or kills the
+process with os._exit(137)) at one of FAULT_POINTS.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from .errors import EngineError, HistoryError, Problem
+from .outputs import staged_outputs
+from .periods import PeriodRules, WorkerMonth, evaluate, merge_additions, month_label, views_from_results
+
+__all__ = ["History", "MonthInfo", "record_month", "RunReport", "check_stored_policies", "default_data_dir",
+           "compare_results",
+           "SCHEMA_VERSION", "FAULT_POINTS", "FaultInjected", "results_json_text"]
+
+DB_NAME = "history.sqlite3"
+SCHEMA_VERSION = 1
+
+# MIGRATIONS[v] brings a database from version v-1 to v; each list runs inside one transaction.
+# To change the schema: add MIGRATIONS[SCHEMA_VERSION + 1] and raise SCHEMA_VERSION.
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "CREATE TABLE schema_version (version INTEGER NOT NULL)",
+        "INSERT INTO schema_version VALUES (0)",
+        """CREATE TABLE months (
+               month TEXT PRIMARY KEY,
+               policy_id TEXT NOT NULL, policy_version TEXT NOT NULL, policy_hash TEXT NOT NULL,
+               policy_files TEXT NOT NULL,          -- JSON list
+               inputs TEXT NOT NULL,                -- JSON: {"workers": {"path", "sha256"}, ...}
+               run_at TEXT NOT NULL,                -- ISO 8601 UTC
+               worker_count INTEGER NOT NULL,
+               results BLOB NOT NULL,               -- zlib(results.json of the monthly scoring)
+               period BLOB                          -- zlib(JSON worker_id -> period additions) or NULL
+           )""",
+        """CREATE TABLE month_workers (
+               month TEXT NOT NULL REFERENCES months(month) ON DELETE CASCADE,
+               worker_id TEXT NOT NULL, name TEXT NOT NULL, town TEXT, community TEXT, grid TEXT,
+               role TEXT, employment TEXT, attributes TEXT,
+               score TEXT NOT NULL, failed INTEGER NOT NULL, veto_count INTEGER NOT NULL, stars INTEGER,
+               wage TEXT NOT NULL, performance_base TEXT NOT NULL, pay TEXT NOT NULL,
+               PRIMARY KEY (month, worker_id)
+           )""",
+        "CREATE INDEX month_workers_worker ON month_workers (worker_id, month)",
+        """CREATE TABLE corrections (
+               id INTEGER PRIMARY KEY AUTOINCREMENT,
+               month TEXT NOT NULL, run_at TEXT NOT NULL, note TEXT NOT NULL,
+               old_policy_hash TEXT NOT NULL, new_policy_hash TEXT NOT NULL,
+               summary TEXT NOT NULL                -- JSON of what changed
+           )""",
+    ],
+}
+
+FAULT_POINTS = ("after_stage", "before_commit", "after_commit")
+
+
+class FaultInjected(EngineError):
+    """Raised at a WANGGE_FAULT point (tests simulate a crash with it)."""
+
+
+def _fault(point: str) -> None:
+    spec = os.environ.get("WANGGE_FAULT", "")
+    name, _, how = spec.partition(":")
+    if name == point:
+        if how == "kill":
+            os._exit(137)
+        raise FaultInjected(f"故障注入：在 {point} 处中断")
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("WANGGE_DATA") or "data")
+
+
+def _pack(obj: Any) -> bytes:
+    return zlib.compress(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
+
+
+def _unpack(blob: bytes | None) -> Any:
+    return None if blob is None else json.loads(zlib.decompress(blob).decode("utf-8"))
+
+
+def results_json_text(results: Mapping[str, Any]) -> str:
+    """The one way results.json is serialised (as engine.scoring does), so the same month gives the same bytes."""
+    return json.dumps(results, ensure_ascii=False, indent=1) + "\n"
+
+
+@dataclass(frozen=True)
+class MonthInfo:
+    month: str
+    policy_id: str
+    policy_version: str
+    policy_hash: str
+    policy_files: list
+    inputs: dict
+    run_at: str
+    worker_count: int
+    has_period: bool
+
+
+class History:
+    """Stored months in `<data_dir>/history.sqlite3`.  Opening creates or migrates the database."""
+
+    def __init__(self, data_dir: str | Path | None = None, *, create: bool = True):
+        self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
+        self.path = self.data_dir / DB_NAME
+        if not self.path.exists():
+            if not create:
+                raise HistoryError(f"数据目录 {self.data_dir} 中没有历史库 {DB_NAME}（先用 wangge run 存入月份）")
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"历史库 {self.path} 无法打开：{exc}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "History":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema
+
+    def schema_version(self) -> int:
+        has = self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").fetchone()
+        if not has:
+            return 0
+        return self.db.execute("SELECT version FROM schema_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise HistoryError(f"历史库 {self.path} 的结构版本为 {current}，高于本程序支持的 {SCHEMA_VERSION}，请升级 wangge")
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for stmt in MIGRATIONS[version]:
+                    self.db.execute(stmt)
+                self.db.execute("UPDATE schema_version SET version = ?", (version,))
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    # -- reading
+
+    def months(self) -> list[MonthInfo]:
+        rows = self.db.execute(
+            "SELECT month, policy_id, policy_version, policy_hash, policy_files, inputs, run_at, worker_count,"
+            " period IS NOT NULL FROM months ORDER BY month").fetchall()
+        return [MonthInfo(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7], bool(r[8]))
+                for r in rows]
+
+    def has_month(self, month: str) -> bool:
+        return self.db.execute("SELECT 1 FROM months WHERE month = ?", (month,)).fetchone() is not None
+
+    def base_results(self, month: str) -> dict:
+        row = self.db.execute("SELECT results FROM months WHERE month = ?", (month,)).fetchone()
+        if row is None:
+            raise HistoryError(f"历史中没有 {month_label(month)}（{month}）的考核结果")
+        return _unpack(row[0])
+
+    def period_additions(self, month: str) -> dict | None:
+        row = self.db.execute("SELECT period FROM months WHERE month = ?", (month,)).fetchone()
+        return None if row is None else _unpack(row[0])
+
+    def month_results(self, month: str) -> dict:
+        """The stored results.json of a month, with the period additions when period rules applied."""
+        return merge_additions(self.base_results(month), self.period_additions(month))
+
+    def views(self, exclude: str | None = None) -> dict[str, list[WorkerMonth]]:
+        """Compact per-worker facts of every stored month (what period rules read)."""
+        out: dict[str, list[WorkerMonth]] = {}
+        for r in self.db.execute(
+                "SELECT month, worker_id, name, town, community, grid, role, employment, attributes, score, failed,"
+                " veto_count, stars, wage, performance_base, pay FROM month_workers ORDER BY month, worker_id"):
+            if r[0] == exclude:
+                continue
+            out.setdefault(r[0], []).append(WorkerMonth(
+                worker_id=r[1], name=r[2], employment=r[7] or "",
+                group={"town": r[3] or "", "community": r[4] or "", "grid": r[5] or "", "role": r[6] or "",
+                       "employment": r[7] or "", "attributes": json.loads(r[8] or "{}")},
+                score=Decimal(r[9]), failed=bool(r[10]), veto_count=r[11], stars=r[12], wage=Decimal(r[13]),
+                performance_base=Decimal(r[14]), pay=Decimal(r[15])))
+        return out
+
+    def register(self, exclude: str | None = None) -> dict[str, tuple[str, str, str, str]]:
+        """worker_id -> (name, grid, community, latest month) over the stored months."""
+        out = {}
+        for wid, name, grid, community, month in self.db.execute(
+                "SELECT worker_id, name, grid, community, month FROM month_workers WHERE month != ?"
+                " ORDER BY month", (exclude or "",)):
+            out[wid] = (name, grid or "", community or "", month)
+        return out
+
+    def corrections(self) -> list[dict]:
+        return [{"id": r[0], "month": r[1], "run_at": r[2], "note": r[3], "summary": json.loads(r[4])}
+                for r in self.db.execute("SELECT id, month, run_at, note, summary FROM corrections ORDER BY id")]
+
+    # -- writing (one transaction)
+
+    def store(self, results: Mapping[str, Any], additions: Mapping[str, dict | None], *,
+              correction: dict | None = None, run_at: str | None = None) -> None:
+        """Replace one month's results and update the period additions of the months given, atomically."""
+        month = results["month"]
+        pol = results.get("policy", {})
+        run_at = run_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        db = self.db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:   # e.g. another run holds the write lock
+            raise HistoryError(f"历史库 {self.path} 暂时无法写入（{exc}），未写入任何内容；请稍后重试") from None
+        try:
+            db.execute("DELETE FROM month_workers WHERE month = ?", (month,))
+            db.execute("DELETE FROM months WHERE month = ?", (month,))
+            db.execute("INSERT INTO months VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", (
+                month, str(pol.get("id", "")), str(pol.get("version", "")), str(pol.get("hash", "")),
+                json.dumps(pol.get("files", []), ensure_ascii=False),
+                json.dumps(results.get("inputs", {}), ensure_ascii=False, sort_keys=True),
+                run_at, len(results["workers"]), _pack(results)))
+            db.executemany("INSERT INTO month_workers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                (month, v.worker_id, v.name, v.group["town"], v.group["community"], v.group["grid"],
+                 v.group["role"], v.employment, json.dumps(v.group["attributes"], ensure_ascii=False, sort_keys=True),
+                 str(v.score), int(v.failed), v.veto_count, v.stars, str(v.wage), str(v.performance_base), str(v.pay))
+                for v in views_from_results(results)])
+            for m, adds in additions.items():
+                db.execute("UPDATE months SET period = ? WHERE month = ?", (None if adds is None else _pack(adds), m))
+            if correction is not None:
+                db.execute("INSERT INTO corrections (month, run_at, note, old_policy_hash, new_policy_hash, summary)"
+                           " VALUES (?, ?, ?, ?, ?, ?)",
+                           (month, run_at, correction.get("note", ""), correction.get("old_policy_hash", ""),
+                            str(pol.get("hash", "")), json.dumps(correction.get("summary", {}), ensure_ascii=False)))
+            _fault("before_commit")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+
+# --------------------------------------------------------------------------- checks against history
+
+
+def check_workers(history: History, results: Mapping[str, Any], *, correction: bool,
+                  rows: Mapping[str, tuple[str, int]] | None = None) -> None:
+    """Workers of a new month must fit history: an id keeps its person, a person keeps their id.
+
+    A correction must name exactly the workers stored for that month.  Raises HistoryError
+    listing every mismatch.
+    """
+    month = results["month"]
+    src = str(results.get("inputs", {}).get("workers", {}).get("path", "workers"))
+    rows = rows or {}
+
+    def where(wid: str) -> tuple[str, int | None]:
+        return rows.get(wid, (src, None))
+    problems: list[Problem] = []
+    new_ids = {w["worker_id"] for w in results["workers"]}
+    if correction:
+        stored = {v.worker_id for v in history.views().get(month, [])}
+        for wid in sorted(new_ids - stored):
+            problems.append(Problem(*where(wid), f"工号 {wid}", wid, f"{month_label(month)}已存的网格员之一",
+                                    "更正只能改原有人员的记录，不能增加人员"))
+        for wid in sorted(stored - new_ids):
+            problems.append(Problem(src, None, f"工号 {wid}", None, f"{month_label(month)}已存的网格员 {wid} 仍在名册中",
+                                    "更正不能删除人员"))
+    register = history.register(exclude=month)
+    by_person: dict[tuple[str, str], list[str]] = {}
+    for wid, (name, grid, community, _m) in register.items():
+        if wid not in new_ids:
+            by_person.setdefault((name, grid or community), []).append(wid)
+    for w in results["workers"]:
+        wid, name = w["worker_id"], w.get("name", "")
+        if wid in register:
+            old_name, _g, _c, seen = register[wid]
+            if old_name != name:
+                problems.append(Problem(*where(wid), f"工号 {wid} 的姓名", name,
+                                        f"「{old_name}」（{month_label(seen)}历史记录）",
+                                        "一个工号只能对应一个人；新人请用新工号"))
+        else:
+            olds = by_person.get((name, w.get("grid") or w.get("community") or ""), [])
+            if olds:
+                problems.append(Problem(*where(wid), f"工号 {wid}", wid, f"沿用原工号 {olds[0]}",
+                                        f"{name}（{w.get('grid') or w.get('community')}）在历史中的工号是 {olds[0]}，"
+                                        "工号变化会使跨月规则断开"))
+    if problems:
+        raise HistoryError(f"{month_label(month)}的人员与历史记录不符，共 {len(problems)} 处，未写入任何内容：", problems)
+
+
+def check_stored_policies(history: History, resolve_hash: Callable[[str], str], *, skip: str | None = None,
+                          only: Iterable[str] | None = None) -> None:
+    """Every stored month the period rules read must still resolve to the policy it was scored under.
+
+    `resolve_hash(month)` returns the hash of the policy now in force for that month, or raises
+    an EngineError when it no longer resolves.
+    """
+    problems: list[Problem] = []
+    for info in history.months():
+        if info.month == skip or (only is not None and info.month not in only):
+            continue
+        where = ", ".join(info.policy_files) or info.policy_id
+        try:
+            now = resolve_hash(info.month)
+        except EngineError as exc:
+            problems.append(Problem(where, None, f"{info.month} 的考核细则", info.policy_id,
+                                    "仍能解析的考核细则", str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+            continue
+        if now != info.policy_hash:
+            problems.append(Problem(where, None, f"{info.month} 的考核细则", f"现为 {now[:12]}…",
+                                    f"存档时的版本 {info.policy_hash[:12]}…（{info.policy_id} {info.policy_version}）",
+                                    f"细则在该月存档后被修改；请恢复原细则，或用 wangge correct --month {info.month} 按新细则重算"))
+    if problems:
+        raise HistoryError(f"历史中有 {len(problems)} 个月份的考核细则与现在不符，未写入任何内容：", problems)
+
+
+# --------------------------------------------------------------------------- one month, stored and written
+
+
+@dataclass
+class RunReport:
+    month: str
+    replaced: bool
+    new_workers: list[str]
+    later_months: list[str]
+    score_changes: list[dict] = field(default_factory=list)      # corrections: who changed and by how much
+    consequence_changes: list[dict] = field(default_factory=list)  # appeared / disappeared period consequences
+    pay_changes: list[dict] = field(default_factory=list)         # payable changes in the months re-evaluated
+    outputs: list[str] = field(default_factory=list)
+
+
+_SCORE_KINDS = {"quarter_score", "year_score"}
+
+
+def _consequences(adds: Mapping[str, dict] | None) -> dict[tuple, dict]:
+    out = {}
+    for wid, a in (adds or {}).items():
+        for f in a["period_findings"]:
+            if f["kind"] in _SCORE_KINDS:
+                continue
+            out[(wid, f["rule_id"], f["kind"], tuple(f["months"]), f.get("grade"), f["amount"])] = f
+    return out
+
+
+def diff_months(old_base: Mapping | None, new_base: Mapping, old_adds: Mapping[str, Mapping | None],
+                new_adds: Mapping[str, Mapping | None]) -> tuple[list, list, list]:
+    """What a re-run changed: monthly scores of the month itself, period consequences, payable."""
+    score_changes = []
+    if old_base is not None:
+        old = {w["worker_id"]: w for w in old_base["workers"]}
+        for w in new_base["workers"]:
+            o = old.get(w["worker_id"])
+            if o is None:
+                continue
+            if (o["score"], o["band"]["id"] if o.get("band") else None, o["pay"]) != \
+                    (w["score"], w["band"]["id"] if w.get("band") else None, w["pay"]):
+                score_changes.append({
+                    "worker_id": w["worker_id"], "name": w.get("name", ""),
+                    "old_score": o["score"], "new_score": w["score"],
+                    "score_delta": str(Decimal(w["score"]) - Decimal(o["score"])),
+                    "old_band": (o.get("band") or {}).get("label"), "new_band": (w.get("band") or {}).get("label"),
+                    "old_pay": o["pay"], "new_pay": w["pay"],
+                    "pay_delta": str(Decimal(w["pay"]) - Decimal(o["pay"]))})
+    consequence_changes, pay_changes = [], []
+    for month in sorted(new_adds):
+        before, after = _consequences(old_adds.get(month)), _consequences(new_adds[month])
+        for key in sorted(set(before) | set(after)):
+            if key in before and key in after:
+                continue
+            f = after.get(key) or before[key]
+            consequence_changes.append({"month": month, "worker_id": key[0], "change": "出现" if key in after else "消失",
+                                        "rule_id": f["rule_id"], "rule_label": f["rule_label"], "kind": f["kind"],
+                                        "amount": f["amount"], "reason": f["reason"]})
+        o_adds, n_adds = old_adds.get(month) or {}, new_adds[month] or {}
+        for wid in sorted(n_adds):
+            if wid in o_adds and o_adds[wid]["payable"] != n_adds[wid]["payable"]:
+                pay_changes.append({"month": month, "worker_id": wid, "old_payable": o_adds[wid]["payable"],
+                                    "new_payable": n_adds[wid]["payable"]})
+    return score_changes, consequence_changes, pay_changes
+
+
+PERIOD_FINDING_COLUMNS = ("月份", "工号", "姓名", "乡镇", "社区", "规则编号", "规则名称", "类别", "涉及月份",
+                          "扣发金额", "通报批评", "通报表彰", "理由")
+
+
+def period_findings_csv(results: Mapping[str, Any]) -> str:
+    from .paysheet import csv_safe
+
+    buf = io.StringIO()
+    wr = csv.writer(buf, lineterminator="\r\n")
+    wr.writerow(PERIOD_FINDING_COLUMNS)
+    for w in results["workers"]:
+        for f in w.get("period_findings", []):
+            wr.writerow([results["month"], csv_safe(w["worker_id"]), csv_safe(w.get("name", "")),
+                         csv_safe(w.get("town", "")), csv_safe(w.get("community", "")), f["rule_id"],
+                         csv_safe(f["rule_label"]), f["kind"], " ".join(f["months"]), f["amount"],
+                         "是" if f["criticise"] else "否", "是" if f["commend"] else "否", csv_safe(f["reason"])])
+    return "\ufeff" + buf.getvalue()
+
+
+def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = "") -> list[str]:
+    from .paysheet import write_paysheet_csv, write_paysheet_xlsx
+
+    (stage / "results.json").write_text(results_json_text(results), encoding="utf-8")
+    names = ["results.json"]
+    if results.get("period_rules_applied"):
+        (stage / "period_findings.csv").write_text(period_findings_csv(results), encoding="utf-8", newline="")
+        names.append("period_findings.csv")
+    write_paysheet_xlsx(results, stage / "paysheet.xlsx", unit=unit)
+    write_paysheet_csv(results, stage / "paysheet.csv")
+    return names + ["paysheet.xlsx", "paysheet.csv"]
+
+
+def record_month(history: History, results: Mapping[str, Any], *,
+                 rules_for: Callable[[str], PeriodRules | None], out_dir: str | Path | None,
+                 correction: bool = False, note: str = "", unit: str = "",
+                 extra_outputs: Callable[[Mapping[str, Any], Path], list[str]] | None = None,
+                 worker_rows: Mapping[str, tuple[str, int]] | None = None) -> RunReport:
+    """Store a scored month, re-evaluate period rules from it onwards, write its outputs; all or nothing.
+
+    `results` is the monthly results.json dict (without period additions).  With
+    `correction=True` the month must already be stored and keep the same workers; the report
+    then says who changed and which later consequences appeared or disappeared.
+    `worker_rows` (worker_id -> (file, row)) lets problems name the register row.
+    """
+    month = results["month"]
+    replaced = history.has_month(month)
+    if correction and not replaced:
+        raise HistoryError(f"历史中没有 {month_label(month)}（{month}），无法更正；新月份请用 wangge run")
+    check_workers(history, results, correction=correction, rows=worker_rows)
+    register = history.register(exclude=month)
+    new_workers = sorted(w["worker_id"] for w in results["workers"] if w["worker_id"] not in register)
+
+    views = history.views(exclude=month)
+    views[month] = views_from_results(results)
+    targets = [m for m in sorted(views) if m >= month]
+    old_adds = {m: history.period_additions(m) for m in targets}
+    old_base = history.base_results(month) if replaced else None
+    try:
+        new_adds = evaluate(rules_for, views, targets)
+    except KeyError as exc:  # a worker missing from a month's facts: history is inconsistent
+        raise HistoryError(f"历史记录不完整，无法计算跨月规则：{exc}") from None
+    full = merge_additions(results, new_adds[month])
+    score_changes, consequence_changes, pay_changes = diff_months(old_base, results, old_adds, new_adds)
+    report = RunReport(month, replaced, new_workers, [m for m in targets if m != month],
+                       score_changes, consequence_changes, pay_changes)
+    corr = None
+    if correction:
+        corr = {"note": note, "old_policy_hash": old_base.get("policy", {}).get("hash", ""),
+                "summary": {"score_changes": score_changes, "consequence_changes": consequence_changes,
+                            "pay_changes": pay_changes}}
+
+    if out_dir is None:
+        history.store(results, new_adds, correction=corr)
+        return report
+    with staged_outputs(out_dir) as stage:
+        report.outputs = write_month_outputs(full, stage, unit=unit)
+        if extra_outputs is not None:
+            report.outputs += extra_outputs(full, stage)
+        _fault("after_stage")
+        history.store(results, new_adds, correction=corr)
+        _fault("after_commit")
+    return report
+
+
+# --------------------------------------------------------------------------- what-if
+
+
+def compare_results(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
+    """Per-worker and total differences between the same month scored under policies A and B."""
+    wa = {w["worker_id"]: w for w in a["workers"]}
+    wb = {w["worker_id"]: w for w in b["workers"]}
+    rows = []
+    pay_a = pay_b = Decimal("0.00")
+    score_changed = band_changed = 0
+    for wid in sorted(set(wa) | set(wb)):
+        x, y = wa.get(wid), wb.get(wid)
+        band_x = (x.get("band") or {}).get("label") if x else None
+        band_y = (y.get("band") or {}).get("label") if y else None
+        row = {"worker_id": wid, "name": (x or y).get("name", ""),
+               "score_a": x["score"] if x else None, "score_b": y["score"] if y else None,
+               "band_a": band_x, "band_b": band_y,
+               "pay_a": x["pay"] if x else None, "pay_b": y["pay"] if y else None,
+               "score_delta": None, "pay_delta": None}
+        if x and y:
+            row["score_delta"] = str(Decimal(y["score"]) - Decimal(x["score"]))
+            row["pay_delta"] = str(Decimal(y["pay"]) - Decimal(x["pay"]))
+        row["changed"] = (row["score_a"], band_x, row["pay_a"]) != (row["score_b"], band_y, row["pay_b"])
+        score_changed += row["score_a"] != row["score_b"]
+        band_changed += band_x != band_y
+        pay_a += Decimal(x["pay"]) if x else 0
+        pay_b += Decimal(y["pay"]) if y else 0
+        rows.append(row)
+    return {"month": a["month"],
+            "policy_a": {k: a["policy"].get(k) for k in ("id", "version", "hash")},
+            "policy_b": {k: b["policy"].get(k) for k in ("id", "version", "hash")},
+            "workers": rows,
+            "totals": {"workers": len(rows), "score_changed": score_changed, "band_changed": band_changed,
+                       "pay_a": str(pay_a), "pay_b": str(pay_b), "pay_delta": str(pay_b - pay_a)}}

@@ -1,0 +1,196 @@
+"""`wangge run / history list / correct / compare / paysheet` end to end with the real scorer."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("engine.scoring")
+
+from engine.cli import main  # noqa: E402
+from engine.demo import generate, month_list  # noqa: E402
+from engine.history import History  # noqa: E402
+from engine.policy import load_policy  # noqa: E402
+
+POLICY_DIR = Path(__file__).parent / "fixtures" / "history" / "policy"
+MONTHS = month_list("2026-10", 3)
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory):
+    """鹤山镇 demo data (68 workers) for Oct-Dec 2026, and a workspace with a copy of the policy."""
+    root = tmp_path_factory.mktemp("town")
+    rules = root / "rules"
+    rules.mkdir()
+    for f in ("chengguan-periods.yaml", "chengguan-whatif.yaml"):
+        text = (POLICY_DIR / f).read_text(encoding="utf-8")
+        # the copy lives elsewhere: point `extends` at the preset by absolute path
+        preset = (POLICY_DIR / "../../../../rules/chengguan.yaml").resolve()
+        (rules / f).write_text(text.replace("../../../../rules/chengguan.yaml", str(preset)), encoding="utf-8")
+    pol = load_policy([rules / "chengguan-periods.yaml"]).for_month("2026-10")
+    paths = generate(pol, root / "in", "town", MONTHS)
+    return root, paths
+
+
+def invoke(*args):
+    res = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return res.exit_code, res.output
+
+
+def run_month(root, paths, m, data, out, policy="chengguan-periods.yaml", cmd="run", *extra):
+    return invoke(cmd, "--policy", root / "rules" / policy, "--month", m, "--workers", paths["workers"],
+                  "--metrics", paths["metrics"], "--events", paths["events"], "--data", data, "--out", out, *extra)
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_run_three_months_rerun_correct_and_paysheet(town, tmp_path):
+    root, paths = town
+    data = tmp_path / "data"
+    for m in MONTHS:
+        code, out = run_month(root, paths, m, data, tmp_path / "out" / m)
+        assert code == 0, out
+        assert f"已存入 {int(m[:4])}年{int(m[5:])}月考核结果" in out
+    assert "新增网格员 68 人" not in out            # only October brought new workers
+    assert sorted(files(tmp_path / "out" / "2026-12")) == [
+        "findings.csv", "paysheet.csv", "paysheet.xlsx", "period_findings.csv", "results.csv", "results.json"]
+    dec = json.loads((tmp_path / "out" / "2026-12" / "results.json").read_text(encoding="utf-8"))
+    assert dec["period_rules_applied"] is True
+    assert dec == History(data).month_results("2026-12")
+    # December: every worker has an annual grade; 好 within floor(20% x 68) = 13, 较好 within floor(30% x 68) = 20
+    grades = [f["grade"] for w in dec["workers"] for f in w["period_findings"] if f["kind"] == "annual_grade"]
+    assert len(grades) == 68 and grades.count("good") <= 13 and grades.count("fair") <= 20
+    for w in dec["workers"]:
+        assert Decimal(w["payable"]) == Decimal(w["pay"]) - Decimal(w["withheld"]) >= 0
+
+    code, out = invoke("history", "list", "--data", data)
+    assert code == 0 and all(m in out for m in MONTHS) and "chengguan" in out
+
+    # re-running a month gives byte-identical outputs
+    before = files(tmp_path / "out" / "2026-11")
+    code, out = run_month(root, paths, "2026-11", data, tmp_path / "out" / "2026-11")
+    assert code == 0 and "已替换 2026年11月" in out
+    assert files(tmp_path / "out" / "2026-11") == before
+
+    # correction: W0001's October paper diaries were entered as 0 (quota 8, 1 point each)
+    rows = list(csv.reader(io.StringIO(Path(paths["metrics"]).read_text(encoding="utf-8"))))
+    col = rows[0].index("纸质民情日志")
+    for r in rows[1:]:
+        if r[0] == "2026-10" and r[1] == "W0001":
+            old_diary = int(r[col])
+            r[col] = "0"
+    fixed = tmp_path / "metrics-corrected.csv"
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    fixed.write_text(buf.getvalue(), encoding="utf-8")
+    old = {w["worker_id"]: w for w in History(data).month_results("2026-10")["workers"]}["W0001"]
+    code, out = invoke("correct", "--policy", root / "rules" / "chengguan-periods.yaml", "--month", "2026-10",
+                       "--workers", paths["workers"], "--metrics", fixed, "--events", paths["events"],
+                       "--data", data, "--out", tmp_path / "corr", "--note", "申诉 2026-017")
+    assert code == 0, out
+    new = {w["worker_id"]: w for w in History(data).month_results("2026-10")["workers"]}["W0001"]
+    assert Decimal(old["score"]) - Decimal(new["score"]) == min(8, old_diary)
+    assert "2026年10月得分变化" in out and "W0001" in out and "已重新计算其后月份：2026-11、2026-12" in out
+    assert History(data).corrections()[0]["note"] == "申诉 2026-017"
+
+    code, out = invoke("paysheet", "--month", "2026-12", "--data", data, "--out", tmp_path / "ps")
+    assert code == 0 and sorted(files(tmp_path / "ps")) == ["paysheet.csv", "paysheet.xlsx"]
+
+
+def test_a_month_stored_under_a_policy_that_changed_is_refused(town, tmp_path):
+    root, paths = town
+    rules = tmp_path / "rules"
+    shutil.copytree(root / "rules", rules)
+    data = tmp_path / "data"
+    assert run_month(tmp_path, paths, "2026-10", data, tmp_path / "o10")[0] == 0
+    # the office edits the policy after October was stored (every score now earns 5 stars)
+    p = rules / "chengguan-periods.yaml"
+    p.write_text(p.read_text(encoding="utf-8") + "\nstars:\n  - {stars: 5, range: \"[0, +inf)\"}\n",
+                 encoding="utf-8")
+    code, out = run_month(tmp_path, paths, "2026-11", data, tmp_path / "o11")
+    assert code == 2
+    assert "历史中有 1 个月份的考核细则与现在不符，未写入任何内容" in out and "2026-10 的考核细则" in out
+    assert [i.month for i in History(data).months()] == ["2026-10"] and not (tmp_path / "o11" / "results.json").exists()
+
+
+def test_compare_two_policies_on_one_month(town, tmp_path):
+    root, paths = town
+    code, out = invoke("compare", "--policy", root / "rules" / "chengguan-periods.yaml",
+                       "--policy", root / "rules" / "chengguan-whatif.yaml", "--month", "2026-10",
+                       "--workers", paths["workers"], "--metrics", paths["metrics"], "--events", paths["events"],
+                       "--out", tmp_path / "cmp")
+    assert code == 0, out
+    d = json.loads((tmp_path / "cmp" / "compare.json").read_text(encoding="utf-8"))
+    changed = [r for r in d["workers"] if r["changed"]]
+    # only the band moved: same scores; exactly the workers scoring [85, 90) changed, each gaining
+    # 10% of the performance base (p90 -> full)
+    assert d["totals"]["score_changed"] == 0
+    assert changed and all(Decimal(85) <= Decimal(r["score_a"]) < 90 for r in changed)
+    assert all(r["band_a"] == "发放90%" and r["band_b"] == "全额发放" for r in changed)
+    assert sum(Decimal(r["pay_delta"]) for r in changed) == Decimal(d["totals"]["pay_delta"]) > 0
+    assert f"档次变化 {len(changed)} 人" in out
+
+
+def test_bad_month_and_missing_history_are_clean_errors(tmp_path):
+    code, out = invoke("paysheet", "--month", "2026-13", "--data", tmp_path, "--out", tmp_path / "o")
+    assert code == 2 and "应为 YYYY-MM" in out
+    code, out = invoke("history", "list", "--data", tmp_path / "none")
+    assert code == 2 and "没有历史库" in out
+
+
+def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
+    root, paths = town
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the output folder should be", encoding="utf-8")
+    code, out = run_month(root, paths, "2026-10", tmp_path / "data", blocker / "2026-10")
+    assert code == 2 and "写出文件失败" in out
+    assert History(tmp_path / "data").months() == []
+
+
+@pytest.mark.parametrize("cmd", [["run"], ["correct"], ["compare"], ["paysheet"], ["history", "list"]])
+def test_every_command_has_help_with_an_example(cmd):
+    code, out = invoke(*cmd, "--help")
+    assert code == 0 and "Example:" in out and "wangge " + " ".join(cmd) in out
+
+
+def test_workers_that_do_not_match_history_are_located_word_for_word(town, tmp_path):
+    root, paths = town
+    data = tmp_path / "data"
+    assert run_month(root, paths, "2026-10", data, tmp_path / "o10")[0] == 0
+    reg = list(csv.reader(io.StringIO(Path(paths["workers"]).read_text(encoding="utf-8"))))
+    (id1, name1), (id2, name2, grid2) = reg[1][:2], (reg[2][0], reg[2][1], reg[2][4])
+    swap = {id1: (id1, "李四"), id2: ("W9002", name2)}      # W0001 renamed, W0002 given a new id
+
+    def rewrite(src, dest, id_col, name_col=None):
+        rows = list(csv.reader(io.StringIO(Path(src).read_text(encoding="utf-8"))))
+        i, nm = rows[0].index(id_col), rows[0].index(name_col) if name_col else None
+        for r in rows[1:]:
+            if r[i] in swap:
+                new_id, new_name = swap[r[i]]
+                r[i] = new_id
+                if nm is not None:
+                    r[nm] = new_name
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(rows)
+        dest.write_text(buf.getvalue(), encoding="utf-8")
+        return dest
+    p = {"workers": rewrite(paths["workers"], tmp_path / "w.csv", "工号", "姓名"),
+         "metrics": rewrite(paths["metrics"], tmp_path / "m.csv", "工号", "姓名"),
+         "events": rewrite(paths["events"], tmp_path / "e.csv", "工号")}
+    code, out = run_month(root, p, "2026-11", data, tmp_path / "o11")
+    assert code == 2
+    assert out == (
+        "错误：2026年11月的人员与历史记录不符，共 2 处，未写入任何内容：\n"
+        f"  {p['workers']}:2 工号 {id1} 的姓名: 发现 '李四'，应为 「{name1}」（2026年10月历史记录）"
+        "（一个工号只能对应一个人；新人请用新工号）\n"
+        f"  {p['workers']}:3 工号 W9002: 发现 'W9002'，应为 沿用原工号 {id2}"
+        f"（{name2}（{grid2}）在历史中的工号是 {id2}，工号变化会使跨月规则断开）\n")
+    assert [i.month for i in History(data).months()] == ["2026-10"] and not (tmp_path / "o11").exists()
