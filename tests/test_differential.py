@@ -138,6 +138,8 @@ def gen_tiers(rng: random.Random, m: dict) -> list[dict]:
     hi_s = sample_hi(lo_s, hi)
     integer = m["type"] == "integer"
     k = rng.randint(1, 3)
+    if integer:
+        k = min(k, int(hi_s - lo_s))      # a narrow integer range has few distinct cut points
     cuts: set[Decimal] = set()
     while len(cuts) < k + 1:
         cuts.add(rand_dec(rng, lo_s, hi_s, 0 if integer else rng.choice([0, 0, 1, 2])))
