@@ -276,7 +276,13 @@ def gen_policy(seed: int) -> dict:
         if kind == "flag":
             v["metric"] = rng.choice(flags)
         elif kind == "int" or kind == "int_range":
-            v["metric"] = rng.choice(ints)
+            # usually a dedicated incident count that is mostly 0, sometimes a count that rules also use
+            if rng.random() < 0.7:
+                mid = f"inc_{k}"
+                metrics[mid] = {"label": f"事故{k}", "type": "integer", "max": s(rng.choice([3, 5, 10]))}
+                v["metric"] = mid
+            else:
+                v["metric"] = rng.choice(ints)
             if kind == "int_range":
                 lo, hi = domain(metrics[v["metric"]])
                 top = hi if hi is not None else lo + 10
@@ -284,7 +290,7 @@ def gen_policy(seed: int) -> dict:
         else:
             v["metric"] = rng.choice(pcts)
             lo, hi = domain(metrics[v["metric"]])
-            v["range"] = iv(lo, True, rand_dec(rng, lo + 1, hi, rng.choice([0, 1])), rng.random() < 0.5)
+            v["range"] = iv(lo, True, rand_dec(rng, lo + 1, min(hi, lo + 25), rng.choice([0, 1])), rng.random() < 0.5)
         if rng.random() < 0.6:
             v["effect"] = gen_effect(rng)
         vetoes.append(v)
@@ -386,7 +392,9 @@ def gen_worker(rng: random.Random, doc: PolicyDoc, k: int, interesting, hours) -
         integer = m.type == "integer"
         cands = [x for x in interesting[mid]
                  if (lo is None or x >= lo) and (hi is None or x <= hi) and (not integer or x == x.to_integral_value())]
-        if clean:
+        if mid.startswith("inc_") and rng.random() < 0.85:
+            x = D(0)
+        elif clean:
             x = lo_s if integer and rng.random() < 0.8 else hi_s
         elif cands and rng.random() < 0.6:
             x = rng.choice(sorted(cands))
