@@ -521,6 +521,34 @@ def test_engine_matches_oracle_many(tmp_path):
     check_seeds(range(1000, 1200), 50, tmp_path)
 
 
+def test_harness_catches_an_injected_oracle_bug(tmp_path, monkeypatch):
+    """A differential test is only worth something if a wrong oracle makes it fail."""
+    monkeypatch.setattr(oracle, "_escalated", lambda seq, n: sum(seq[k % len(seq)] for k in range(n)))
+    assert any(run_seed(seed, 100, tmp_path) for seed in FAST_SEEDS)
+
+
+def _one_rule_policy(tmp_path: Path, rule: dict):
+    doc = {"id": "probe", "name": "探针", "metrics": {},
+           "items": [{"id": "it", "label": "项", "points": "100", "rules": [rule]}],
+           "pay": {"performance_share": "20%", "bands": [{"id": "all", "label": "全", "range": "[0, 100]", "ratio": "1"}]}}
+    path = tmp_path / "probe.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return load_policy_file(path)
+
+
+@pytest.mark.xfail(strict=True, reason="engine stores a never-reported delay as NOT_REPORTED_HOURS = 1e9, so a "
+                                       "bounded delay interval reaching past 1e9 hours matches it; docs/policy.md "
+                                       "says the delay is infinite (fix: reject such bounds or match +inf only)")
+def test_never_reported_event_only_matches_unbounded_delay(tmp_path):
+    policy = _one_rule_policy(tmp_path, {"id": "late", "label": "迟报",
+                                         "event": {"delay_hours": "[48, 2000000000]", "points": "1"}})
+    ev = EventCase("E1", "治安", "一般", NOT_REPORTED_HOURS, None, True)
+    res = score_cases(policy, [WorkerCase("W1", {}, {}, [ev])], [D(3000)], processes=1)[0]
+    expected = oracle.score(policy, {}, {}, [oracle.OEvent("E1", "治安", "一般", None, None, True)], D(3000))
+    assert expected.score == 100
+    assert res.score == expected.score
+
+
 def test_generated_policies_exercise_every_feature(tmp_path):
     """Guard against a generator that silently stops producing some rule form or boundary."""
     seen = set()
