@@ -189,3 +189,9 @@ def score(policy: Policy, attributes: dict[str, str], metrics: dict[str, Any],
 
     return OResult(score=sc, deductions=deductions, bonus=bonus, stars=stars, band=band, pay=pay,
                    vetoes=[v.id for v in fired], failed=failed, rules=per_rule, metrics=metrics)
+
+
+def ranks(results: list[OResult]) -> list[int]:
+    """Competition ranking by score (1, 2, 2, 4); failed months rank after every other month."""
+    key = [(r.failed, -r.score) for r in results]
+    return [1 + sum(1 for other in key if other < k) for k in key]

@@ -485,9 +485,10 @@ def run_seed(seed: int, n_workers: int, tmp: Path, oracle_mod=oracle) -> list[st
     results = score_cases(policy, cases, [w["wage"] for w in workers], processes=1)
     rule_ids = {r.id for it in doc.items for r in it.rules} | {r.id for r in (doc.bonus.rules if doc.bonus else [])}
     problems = []
-    for w, c, res in zip(workers, cases, results):
-        o = oracle_mod.score(policy, w["attributes"], w["metrics"], w["events"], w["wage"])
+    expected = [oracle_mod.score(policy, w["attributes"], w["metrics"], w["events"], w["wage"]) for w in workers]
+    for w, c, res, o, rank in zip(workers, cases, results, expected, oracle_mod.ranks(expected)):
         ev, ov = engine_view(res, rule_ids), oracle_view(o)
+        ev["rank"], ov["rank"] = res.rank, rank
         counted = {k: c.metrics[k] for k, m in doc.metrics.items() if m.count_events is not None}
         ocounted = {k: o.metrics[k] for k in counted}
         if ev != ov or counted != ocounted:
