@@ -40,6 +40,7 @@ class OResult:
     failed: bool
     rules: dict[str, Decimal] = field(default_factory=dict)   # rule id -> signed points (0 omitted)
     metrics: dict[str, Any] = field(default_factory=dict)     # the metric values used, counted ones included
+    base: Decimal | None = None                               # performance base wage × share, rounded to the fen
 
 
 def event_matches(f, ev: OEvent) -> bool:
@@ -179,16 +180,18 @@ def score(policy: Policy, attributes: dict[str, str], metrics: dict[str, Any],
 
     band = None
     pay = None
+    base = None
     if doc.pay is not None:
         hit = [b for b in doc.pay.bands if b.range.contains(sc)]
         assert len(hit) == 1, f"bands do not partition: score {sc} in {[b.id for b in hit]}"
         band = hit[0].id
         if wage is not None:
+            base = (wage * doc.pay.performance_share).quantize(FEN, rounding=ROUND_HALF_UP)   # shown only
             raw = ZERO if withhold else wage * doc.pay.performance_share * hit[0].ratio
             pay = raw.quantize(FEN, rounding=ROUND_HALF_UP)   # rounded once, at the very end
 
     return OResult(score=sc, deductions=deductions, bonus=bonus, stars=stars, band=band, pay=pay,
-                   vetoes=[v.id for v in fired], failed=failed, rules=per_rule, metrics=metrics)
+                   vetoes=[v.id for v in fired], failed=failed, rules=per_rule, metrics=metrics, base=base)
 
 
 def ranks(results: list[OResult]) -> list[int]:

@@ -421,7 +421,7 @@ def gen_worker(rng: random.Random, doc: PolicyDoc, k: int, interesting, hours) -
         events.append(oracle.OEvent(f"E{k}-{j}", rng.choice(CATEGORIES), rng.choice(SEVERITIES), delay, handling, unclosed))
     return {"worker_id": f"W{k:04d}", "attributes": {"worker_type": rng.choice(WORKER_TYPES)},
             "metrics": metrics, "events": events,
-            "wage": rand_dec(rng, D(1500), D(6000), rng.choice([0, 2]))}
+            "wage": None if rng.random() < 0.03 else rand_dec(rng, D(1500), D(6000), rng.choice([0, 2]))}
 
 
 def engine_case(doc: PolicyDoc, w: dict) -> WorkerCase:
@@ -451,13 +451,14 @@ def engine_view(res, rule_ids: set[str]) -> dict:
             rules[f.rule_id] = rules.get(f.rule_id, D(0)) + f.points
     return {"score": N(res.score), "deductions": N(res.deductions), "bonus": N(res.bonus),
             "stars": res.stars, "band": res.band["id"] if res.band else None, "pay": N(res.pay),
+            "base": N(res.performance_base),
             "vetoes": sorted(v["rule_id"] for v in res.vetoes), "failed": res.failed,
             "rules": {k: N(v) for k, v in sorted(rules.items()) if v != 0}}
 
 
 def oracle_view(o: oracle.OResult) -> dict:
     return {"score": N(o.score), "deductions": N(o.deductions), "bonus": N(o.bonus),
-            "stars": o.stars, "band": o.band, "pay": N(o.pay), "vetoes": sorted(o.vetoes), "failed": o.failed,
+            "stars": o.stars, "band": o.band, "pay": N(o.pay), "base": N(o.base), "vetoes": sorted(o.vetoes), "failed": o.failed,
             "rules": {k: N(v) for k, v in sorted(o.rules.items()) if v != 0}}
 
 
