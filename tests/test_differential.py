@@ -449,7 +449,13 @@ def engine_view(res, rule_ids: set[str]) -> dict:
         # a rule's own cap is reported as a separate finding on that rule id (item caps use the item id)
         if f.kind in ("deduction", "bonus") or (f.kind in ("cap", "bonus_cap") and f.rule_id in rule_ids):
             rules[f.rule_id] = rules.get(f.rule_id, D(0)) + f.points
-    return {"score": N(res.score), "deductions": N(res.deductions), "bonus": N(res.bonus),
+    items = {}
+    for entry in res.items:
+        if isinstance(entry, dict):
+            items[entry["item_id"]] = (N(D(entry["deducted"])), entry["capped"])
+        else:   # (ItemDef, deducted, capped)
+            items[entry[0].id] = (N(entry[1]), entry[2])
+    return {"items": items, "score": N(res.score), "deductions": N(res.deductions), "bonus": N(res.bonus),
             "stars": res.stars, "band": res.band["id"] if res.band else None, "pay": N(res.pay),
             "base": N(res.performance_base),
             "vetoes": sorted(v["rule_id"] for v in res.vetoes), "failed": res.failed,
@@ -457,7 +463,8 @@ def engine_view(res, rule_ids: set[str]) -> dict:
 
 
 def oracle_view(o: oracle.OResult) -> dict:
-    return {"score": N(o.score), "deductions": N(o.deductions), "bonus": N(o.bonus),
+    return {"items": {k: (N(d), c) for k, (d, c) in o.items.items()},
+            "score": N(o.score), "deductions": N(o.deductions), "bonus": N(o.bonus),
             "stars": o.stars, "band": o.band, "pay": N(o.pay), "base": N(o.base), "vetoes": sorted(o.vetoes), "failed": o.failed,
             "rules": {k: N(v) for k, v in sorted(o.rules.items()) if v != 0}}
 
@@ -492,6 +499,12 @@ def run_seed(seed: int, n_workers: int, tmp: Path, oracle_mod=oracle) -> list[st
         ev["rank"], ov["rank"] = res.rank, rank
         counted = {k: c.metrics[k] for k, m in doc.metrics.items() if m.count_events is not None}
         ocounted = {k: o.metrics[k] for k in counted}
+        # results.md: findings add up to score - full_score unless a veto set the score
+        zeroed = any(
+            (v.effect or doc.veto_effect).score == "zero" for v in doc.vetoes if v.id in o.vetoes)
+        if not zeroed:
+            ev["findings_sum"] = N(sum((f.points for f in res.findings), D(0)))
+            ov["findings_sum"] = N(o.score - doc.full_score)
         if ev != ov or counted != ocounted:
             diff = {k: (ov[k], ev[k]) for k in ov if ov[k] != ev[k]}
             if counted != ocounted:
