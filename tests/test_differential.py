@@ -42,6 +42,22 @@ def iv(lo, lo_closed, hi, hi_closed) -> str:
     return f"{'[' if lo_closed and lo is not None else '('}{a}, {b}{']' if hi_closed and hi is not None else ')'}"
 
 
+FULLWIDTH = str.maketrans({"[": "【", "(": "（", "]": "】", ")": "）", ",": "，"})
+
+
+def fullwidth_some(node, rng: random.Random):
+    """docs/policy.md accepts full-width brackets and commas: write some intervals that way."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("range", "delay_hours", "handling_hours") and isinstance(v, str) and rng.random() < 0.1:
+                node[k] = v.translate(FULLWIDTH)
+            else:
+                fullwidth_some(v, rng)
+    elif isinstance(node, list):
+        for v in node:
+            fullwidth_some(v, rng)
+
+
 # --------------------------------------------------------------------------- policy generator
 
 
@@ -271,11 +287,11 @@ def gen_policy(seed: int) -> dict:
     ints = [k for k, m in metrics.items() if m["type"] == "integer" and (domain(m)[1] is None or domain(m)[1] >= 1)]
     pcts = [k for k, m in metrics.items() if m["type"] == "percent"]
     for k in range(rng.randint(0, 3)):
-        kind = rng.choice(["flag", "int", "int_range", "pct"])
+        kind = rng.choice(["flag", "int", "int_range", "int_window", "pct", "num"])
         v = {"id": f"v{k}", "label": f"否决{k}", "domain": "综合"}
         if kind == "flag":
             v["metric"] = rng.choice(flags)
-        elif kind == "int" or kind == "int_range":
+        elif kind in ("int", "int_range", "int_window"):
             # usually a dedicated incident count that is mostly 0, sometimes a count that rules also use
             if rng.random() < 0.7:
                 mid = f"inc_{k}"
@@ -283,10 +299,20 @@ def gen_policy(seed: int) -> dict:
                 v["metric"] = mid
             else:
                 v["metric"] = rng.choice(ints)
-            if kind == "int_range":
+            if kind != "int":
                 lo, hi = domain(metrics[v["metric"]])
                 top = hi if hi is not None else lo + 10
-                v["range"] = iv(rand_dec(rng, lo, top, 0), True, None, False)
+                if kind == "int_range":
+                    v["range"] = iv(rand_dec(rng, lo, top, 0), True, None, False)
+                else:   # a finite window that still reaches the metric's range
+                    a = rand_dec(rng, lo, top - 1, 0)
+                    v["range"] = iv(a, rng.random() < 0.5, a + 2, True)
+        elif kind == "num":
+            v["metric"] = rng.choice([k for k, m in metrics.items() if m["type"] == "number"])
+            lo, hi = domain(metrics[v["metric"]])
+            top = hi if hi is not None else lo + 60
+            a = rand_dec(rng, lo, top, rng.choice([0, 1, 4]))
+            v["range"] = iv(a, a == top or rng.random() < 0.5, None, False)   # (max, +inf) could never fire
         else:
             v["metric"] = rng.choice(pcts)
             lo, hi = domain(metrics[v["metric"]])
@@ -308,6 +334,7 @@ def gen_policy(seed: int) -> dict:
                   "bands": [{"id": f"p{i}", "label": f"档{i}", "range": r,
                              "ratio": rng.choice(["1", "0.9", "80%", "0.5", "0", "87.5%", "0.333"])}
                             for i, r in enumerate(bands)]}
+    fullwidth_some(doc, rng)
     return doc
 
 
@@ -500,8 +527,7 @@ def run_seed(seed: int, n_workers: int, tmp: Path, oracle_mod=oracle) -> list[st
         counted = {k: c.metrics[k] for k, m in doc.metrics.items() if m.count_events is not None}
         ocounted = {k: o.metrics[k] for k in counted}
         # results.md: findings add up to score - full_score unless a veto set the score
-        zeroed = any(
-            (v.effect or doc.veto_effect).score == "zero" for v in doc.vetoes if v.id in o.vetoes)
+        zeroed = any((v.effect or doc.veto_effect).score == "zero" for v in doc.vetoes if v.id in o.vetoes)
         if not zeroed:
             ev["findings_sum"] = N(sum((f.points for f in res.findings), D(0)))
             ov["findings_sum"] = N(o.score - doc.full_score)
@@ -604,9 +630,11 @@ def test_generated_policies_exercise_every_feature(tmp_path):
             seen.add("veto." + ("range" if "range" in v else "plain"))
         if "[" in text and "(" in text:
             seen.add("mixed_brackets")
+        if "【" in text or "（" in text:
+            seen.add("fullwidth")
     expected = {"per_count", "shortfall", "tiers", "event", "per_count.escalate", "event.escalate", "cap",
                 "partial.up", "partial.down", "partial.exact", "quota_by.default", "quota_by.nodefault",
-                "veto.range", "veto.plain", "mixed_brackets"}
+                "veto.range", "veto.plain", "mixed_brackets", "fullwidth"}
     assert expected <= seen, expected - seen
 
 
