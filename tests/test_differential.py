@@ -606,6 +606,26 @@ def test_never_reported_event_only_matches_unbounded_delay(tmp_path):
     assert res.score == expected.score
 
 
+@pytest.mark.xfail(strict=True, reason="docs/policy.md: 'a rule cap limits that rule's total' and examples list "
+                                       "'signed points per rule', but run_examples compares the rule's points before "
+                                       "its own cap (-5 instead of -2)")
+def test_example_findings_use_the_rule_total_after_its_cap(tmp_path):
+    from engine.scoring import run_examples
+
+    doc = {"id": "probe", "name": "探针", "metrics": {"x": {"label": "次数", "type": "integer", "max": "20"}},
+           "items": [{"id": "it", "label": "项", "points": "100", "rules": [
+               {"id": "r", "label": "按次扣分", "cap": "2", "per_count": {"metric": "x", "points": "1"}}]}],
+           "pay": {"performance_share": "20%", "bands": [{"id": "all", "label": "全", "range": "[0, 100]", "ratio": "1"}]},
+           "examples": [{"name": "规则封顶", "worker": {"wage": 3000}, "metrics": {"x": 5},
+                         "expect": {"score": 98, "findings": {"r": -2}}}]}
+    path = tmp_path / "probe.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    policy = load_policy_file(path)
+    expected = oracle.score(policy, {}, {"x": D(5)}, [], D(3000))
+    assert expected.score == 98 and expected.rules == {"r": D(-2)}
+    assert run_examples(policy) == []
+
+
 def test_generated_policies_exercise_every_feature(tmp_path):
     """Guard against a generator that silently stops producing some rule form or boundary."""
     seen = set()
