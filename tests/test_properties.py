@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.assessment import NOT_REPORTED_HOURS, EventCase, WorkerCase
+from engine.assessment import EventCase, WorkerCase
 from engine.inputs import event_matches
 from engine.policy import load_policy
 from engine.scoring import score_cases
@@ -77,7 +77,7 @@ def to_events(raw) -> list[oracle.OEvent]:
 
 def run_engine(w: dict, events: list[oracle.OEvent]):
     evs = [EventCase(e.event_id, e.category, e.severity,
-                     NOT_REPORTED_HOURS if e.delay_hours is None else e.delay_hours,
+                     e.delay_hours,
                      e.handling_hours, e.unclosed) for e in events]
     metrics = dict(w["metrics"])
     for mid, m in DOC.metrics.items():
