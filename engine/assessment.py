@@ -35,7 +35,8 @@ from .intervals import Interval
 from .policy import EventFilter, Policy, QuotaBy, RuleDef
 
 NOT_REPORTED_HOURS = Decimal(10 ** 9)   # an event never reported counts as reported infinitely late
-BATCH = 25                              # workers per sid: amortises sid set-up, far below hash-collision risk
+BATCH = 100                             # workers per sid: amortises sid set-up and callbacks (see _run_sid)
+CAP = 1_000_000                         # `cap`: a rule's matches in one sid arrive in one callback
 
 
 # --------------------------------------------------------------------------- inputs
@@ -86,8 +87,9 @@ class Hit:
 # --------------------------------------------------------------------------- compiling
 
 
-def _num(d: Decimal) -> float | int:
-    return int(d) if d == d.to_integral_value() else float(d)
+def _num(d: Decimal) -> float:
+    """Decimals reach durable_rules as doubles; values have at most 4 decimals, so order is kept."""
+    return float(d)
 
 
 def _range_terms(fld: str, rng: Interval) -> list[dict]:
@@ -206,11 +208,13 @@ class Evaluator:
         self._seen: list[tuple[str, int, int]] = []
         self._live_sids = 0
         spec: dict[str, dict] = {}
+        # Every rule is capped: durable_rules then calls the action once per sid with all the
+        # facts that matched, instead of once per fact (each callback costs ~35 µs of state JSON).
         for cr, cond in zip(self.table, conds):
-            spec[cr.name] = {"all": [{"m": cond}], "run": self._action(cr.index)}
+            spec[cr.name] = {"all": [{"m": cond}], "cap": CAP, "run": self._action(cr.index)}
         # catch-alls: every fact matches at least one rule, and we can prove each was seen once
-        spec["seen_worker"] = {"all": [{"m": {"t": "w"}}], "run": self._seen_action("w")}
-        spec["seen_event"] = {"all": [{"m": {"t": "e"}}], "run": self._seen_action("e")}
+        spec["seen_worker"] = {"all": [{"m": {"t": "w"}}], "cap": CAP, "run": self._seen_action("w")}
+        spec["seen_event"] = {"all": [{"m": {"t": "e"}}], "cap": CAP, "run": self._seen_action("e")}
         self.host = _QuietHost()
         self.host.register_rulesets({self.ruleset: spec})
 
@@ -219,7 +223,8 @@ class Evaluator:
 
         def act(c):  # exactly one parameter: durable_rules treats two as an async action
             try:
-                record_hit(hits, index, c.m._d)
+                for m in _messages(c):
+                    record_hit(hits, index, m)
             except BaseException as exc:  # durable_rules would swallow it; we keep it
                 errors.append(exc)
 
@@ -230,8 +235,8 @@ class Evaluator:
 
         def act(c):
             try:
-                d = c.m._d
-                seen.append((kind, d["k"], d.get("ei", -1)))
+                for d in _messages(c):
+                    seen.append((kind, d["k"], d.get("ei", -1)))
             except BaseException as exc:
                 errors.append(exc)
 
@@ -318,6 +323,13 @@ class _Retry(Exception):
     pass
 
 
+def _messages(c) -> list[dict]:
+    """The matched facts of a capped rule's callback, as plain dicts."""
+    m = c.m
+    items = m if isinstance(m, list) else [m]
+    return [x._d if hasattr(x, "_d") else x for x in items]
+
+
 def record_hit(hits: list, index: int, message: dict) -> None:
     """What every rule action does: remember which rule matched which fact."""
     hits.append((index, message))
@@ -329,49 +341,24 @@ def record_hit(hits: list, index: int, message: dict) -> None:
 _PROC_EVALUATORS: dict[str, Evaluator] = {}
 
 
-def _evaluator_for(policy: Policy) -> Evaluator:
+def evaluator_for(policy: Policy) -> Evaluator:
+    """The process-local evaluator of a policy (one Host per process: durable_rules holds the GIL)."""
     ev = _PROC_EVALUATORS.get(policy.hash)
     if ev is None:
         ev = _PROC_EVALUATORS[policy.hash] = Evaluator(policy)
     return ev
 
 
-_POOL_POLICY: Policy | None = None
-
-
-def _pool_init(policy: Policy) -> None:
-    global _POOL_POLICY
-    _POOL_POLICY = policy
-
-
-def _pool_task(args: tuple[int, list[WorkerCase]]) -> list[Hit]:
-    offset, cases = args
-    return _evaluator_for(_POOL_POLICY).evaluate(cases, offset)
-
-
 CHUNK = 2000
 
 
-def evaluate_cases(policy: Policy, cases: list[WorkerCase], processes: int | None = None,
-                   progress=None) -> list[Hit]:
-    """Evaluate all cases; with processes > 1 the work is split across processes (durable_rules holds the GIL)."""
-    if processes is None:
-        processes = (os.cpu_count() or 1) if len(cases) >= 4 * CHUNK else 1
-    chunks = [(i, cases[i:i + CHUNK]) for i in range(0, len(cases), CHUNK)]
+def evaluate_cases(policy: Policy, cases: list[WorkerCase], progress=None) -> list[Hit]:
+    """Evaluate all cases in this process (engine/scoring.py spreads chunks over processes)."""
+    ev = evaluator_for(policy)
     hits: list[Hit] = []
-    if processes <= 1 or len(chunks) <= 1:
-        ev = _evaluator_for(policy)
-        for off, chunk in chunks:
-            hits.extend(ev.evaluate(chunk, off))
-            if progress:
-                progress(len(chunk))
-        return hits
-    import multiprocessing as mp
-
-    ctx = mp.get_context("fork")
-    with ctx.Pool(processes, initializer=_pool_init, initargs=(policy,)) as pool:
-        for (off, chunk), part in zip(chunks, pool.imap(_pool_task, chunks)):
-            hits.extend(part)
-            if progress:
-                progress(len(chunk))
+    for off in range(0, len(cases), CHUNK):
+        chunk = cases[off:off + CHUNK]
+        hits.extend(ev.evaluate(chunk, off))
+        if progress:
+            progress(len(chunk))
     return hits

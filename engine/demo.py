@@ -61,7 +61,7 @@ def make_workers(size: str = "town", seed: int = 7) -> list[DemoWorker]:
             for c in range(ncomm):
                 kind = "社区" if (t < 2 or c < 2) else "村"
                 comms.append((f"{tname[:2]}{'一二三四五六七八九十'[c]}{'社区' if kind == '社区' else '村'}", kind,
-                              rng.randint(7, 10) if kind == "社区" else rng.randint(6, 9)))
+                              rng.randint(8, 11) if kind == "社区" else rng.randint(7, 10)))
             towns.append((tname, comms))
     seq = 0
     for ti, (town, comms) in enumerate(towns):

@@ -97,6 +97,14 @@ def parse_timestamp(value: Any) -> datetime:
 
 
 def read_workers(path: str | Path, policy: Policy) -> list[WorkerInfo]:
+    workers, problems = _read_workers(path, policy)
+    problems.raise_if_any(DataError)
+    return workers
+
+
+def _read_workers(path: str | Path, policy: Policy) -> tuple[list[WorkerInfo], ProblemList]:
+    """The register and its problems; rows with problems are still returned when they have an id,
+    so the other files can be checked against it in the same pass."""
     doc = policy.doc
     extra = {name: [a.label] for name, a in doc.attributes.items()}
     rows, present = read_table(path, WORKER_COLUMNS, required=WORKER_REQUIRED + [a for a, d in doc.attributes.items()
@@ -110,10 +118,11 @@ def read_workers(path: str | Path, policy: Policy) -> list[WorkerInfo]:
         if not wid:
             problems.add(r.file, r.row, "工号", None, "非空的工号")
             continue
-        if wid in seen:
+        duplicate = wid in seen
+        if duplicate:
             problems.add(r.file, r.row, "工号", wid, "唯一的工号", f"与第 {seen[wid]} 行重复")
-            continue
-        seen[wid] = r.row
+        else:
+            seen[wid] = r.row
         for col in ("name", "town", "community", "grid"):
             if not _text(r.get(col)):
                 problems.add(r.file, r.row, col, None, "非空的" + {"name": "姓名", "town": "乡镇/街道",
@@ -138,14 +147,15 @@ def read_workers(path: str | Path, policy: Policy) -> list[WorkerInfo]:
             if a.values is not None and val not in a.values:
                 problems.add(r.file, r.row, a.label, val, "以下之一：" + "、".join(a.values))
             attrs[name] = val
+        if duplicate:
+            continue  # its other cells were still checked above
         out.append(WorkerInfo(wid, _text(r.get("name")), _text(r.get("town")), _text(r.get("community")),
                               _text(r.get("grid")), _text(r.get("role")), _text(r.get("employment")), wage, attrs,
                               _text(r.get("phone")), _text(r.get("id_number")), _text(r.get("duties")),
                               (r.file, r.row)))
     if not rows:
         problems.add(str(path), None, "名册", None, "至少一名网格员")
-    problems.raise_if_any(DataError)
-    return out
+    return out, problems
 
 
 def _text(v: Any) -> str:
@@ -161,38 +171,38 @@ def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | P
     """Read and check the month's three files; all problems of all files are raised together."""
     problems = ProblemList()
     try:
-        register = read_workers(workers, policy)
-    except DataError as exc:
+        register, reg_problems = _read_workers(workers, policy)
+        problems.extend(reg_problems.problems)
+    except DataError as exc:   # unreadable file or header problems: nothing to check against
         problems.extend(exc.problems)
         register = []
     try:
-        metric_values, metric_src = _read_metrics(metrics, policy, month, register)
+        metric_values, metric_src, metric_cols, mprobs = _read_metrics(metrics, policy, month, register)
+        problems.extend(mprobs.problems)
     except DataError as exc:
         problems.extend(exc.problems)
-        metric_values, metric_src = {}, {}
+        metric_values, metric_src, metric_cols = {}, {}, set()
     event_map: dict[str, list[tuple[EventCase, datetime]]] = {}
     if events is not None:
         try:
             event_map = _read_events(events, policy, month, register)
         except DataError as exc:
             problems.extend(exc.problems)
-    problems.raise_if_any(DataError)
+    metrics_readable = not any(p.file == str(metrics) and p.line in (None, 1) for p in problems.problems)
 
     doc = policy.doc
     cases, srcs, times = [], [], []
+    needs_row = any(m.default is None and m.count_events is None for m in doc.metrics.values())
     for w in register:
         vals = dict(metric_values.get(w.worker_id, {}))
         evs = event_map.get(w.worker_id, [])
+        if needs_row and metrics_readable and w.worker_id not in metric_src:
+            problems.add(str(metrics), None, "工号", w.worker_id,
+                         f"名册中的 {w.worker_id}（{w.name}）在指标表中有一行 {month} 的数据", "未设默认值的指标必须填写")
         for mid, m in doc.metrics.items():
             if m.count_events is not None:
                 vals[mid] = Decimal(sum(1 for ev, _ in evs if event_matches(m.count_events, ev)))
-            elif mid not in vals:
-                if m.default is None:
-                    src = metric_src.get(w.worker_id)
-                    problems.add(src[0] if src else str(metrics), src[1] if src else None, m.label, None,
-                                 f"工号 {w.worker_id} 的「{m.label}」数值" if src else
-                                 f"工号 {w.worker_id}（{w.name}）的一行指标数据", "未设默认值的指标必须填写")
-                    continue
+            elif mid not in vals and m.default is not None:
                 vals[mid] = coerce_metric(m, m.default)
         cases.append(WorkerCase(w.worker_id, w.attributes, vals, [ev for ev, _ in evs]))
         times.append([t for _, t in evs])
@@ -238,8 +248,9 @@ def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
             continue
         src[wid] = (r.file, r.row)
         vals = {}
-        for mid, m in stored.items():
-            if mid not in present:
+        for mid in present:   # the file's column order, so messages read left to right
+            m = stored.get(mid)
+            if m is None:
                 continue
             raw = r.get(mid)
             if raw is None:
@@ -253,8 +264,7 @@ def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
                 problems.add(r.file, r.row, m.label, raw, str(e))
         values[wid] = vals
     del counted
-    problems.raise_if_any(DataError)
-    return values, src
+    return values, src, set(present), problems
 
 
 def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
@@ -300,21 +310,21 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
             except ValueError:
                 problems.add(r.file, r.row, label, raw, "时间，如 2026-10-05 14:30")
                 bad = True
-        if bad:
-            continue
-        disc = times["discovered"]
-        if disc.strftime("%Y-%m") != month:
-            continue  # the event belongs to the month it was discovered in
         rep, clo = times.get("reported"), times.get("closed")
-        if rep is not None and rep < disc:
+        disc = times.get("discovered")
+        if disc is not None and rep is not None and rep < disc:
             problems.add(r.file, r.row, "上报时间", str(r.get("reported")), f"不早于发现时间 {disc:%Y-%m-%d %H:%M}")
-            continue
+            bad = True
         if clo is not None and rep is None:
             problems.add(r.file, r.row, "上报时间", None, "已办结的事件应有上报时间")
-            continue
-        if clo is not None and clo < rep:
+            bad = True
+        if clo is not None and rep is not None and clo < rep:
             problems.add(r.file, r.row, "办结时间", str(r.get("closed")), f"不早于上报时间 {rep:%Y-%m-%d %H:%M}")
+            bad = True
+        if bad:
             continue
+        if disc.strftime("%Y-%m") != month:
+            continue  # the event belongs to the month it was discovered in
         delay = _hours(rep - disc) if rep is not None else NOT_REPORTED_HOURS
         handling = _hours(clo - rep) if clo is not None else None
         out.setdefault(wid, []).append((EventCase(eid, cat, sev, delay, handling, clo is None, (r.file, r.row)), disc))

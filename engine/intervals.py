@@ -55,7 +55,7 @@ class Interval:
         return self.text
 
     def human(self, unit: str = "") -> str:
-        """Chinese reading of the interval: "95%（含）至100%（不含）", "超过24小时", "90及以上"."""
+        """Chinese reading of the interval: "95%及以上、低于100%", "超过24小时", "90及以上"."""
         lo = None if self.lo is None else f"{_fmt(self.lo, True)}{unit}"
         hi = None if self.hi is None else f"{_fmt(self.hi, False)}{unit}"
         if lo is None and hi is None:
@@ -64,7 +64,9 @@ class Interval:
             return f"{lo}及以上" if self.lo_closed else f"超过{lo}"
         if lo is None:
             return f"{hi}及以下" if self.hi_closed else f"低于{hi}"
-        return f"{lo}（{'含' if self.lo_closed else '不含'}）至{hi}（{'含' if self.hi_closed else '不含'}）"
+        low = f"{lo}及以上" if self.lo_closed else f"超过{lo}"
+        high = f"不超过{hi}" if self.hi_closed else f"低于{hi}"
+        return f"{low}、{high}"
 
 
 def parse_interval(text: object) -> Interval:

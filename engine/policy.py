@@ -33,7 +33,7 @@ MAX_DECIMALS = 4   # values are compared as doubles inside durable_rules; 4 plac
 
 def _to_decimal(v: Any) -> Decimal:
     if isinstance(v, bool):
-        raise ValueError("应为数字，不能是 true/false")
+        raise ValueError("数字，不能是 true/false")
     if isinstance(v, Decimal):
         d = v
     elif isinstance(v, int):
@@ -46,13 +46,13 @@ def _to_decimal(v: Any) -> Decimal:
         try:
             d = Decimal(t[:-1] if pct else t)
         except InvalidOperation:
-            raise ValueError("应为数字")
+            raise ValueError("数字（可带 %）")
         if pct:
             d = d / 100
     else:
-        raise ValueError("应为数字")
+        raise ValueError("数字")
     if not d.is_finite():
-        raise ValueError("应为有限的数字")
+        raise ValueError("有限的数字")
     if d.as_tuple().exponent < -MAX_DECIMALS - 2:
         raise ValueError(f"小数位过多（最多 {MAX_DECIMALS} 位）")
     return d
@@ -410,12 +410,13 @@ def _order_versions(versions: list[Policy]) -> PolicySet:
 def load_policy_file(path: str | Path) -> Policy:
     """Load one file, resolving its `extends:` chain, and validate the result."""
     raw, files = _resolve(Path(path), [])
-    doc = _validate_schema(raw)
-    problems = _check_semantics(doc, raw)
-    if doc.periods is not None:
-        problems.extend(_check_periods(raw))
+    doc, problems, pruned = _validate_schema(raw)
+    if doc is not None:
+        problems.extend(_check_semantics(doc, _without(raw, list(pruned)), pruned))
+        if doc.periods is not None:
+            problems.extend(_check_periods(raw))
     if problems:
-        raise PolicyError(problems)
+        raise PolicyError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
     return Policy(doc=doc, files=[str(f) for f in files], hash=policy_hash(doc), raw=raw,
                   periods_file=_file_of(raw, ["periods"]))
 
@@ -436,12 +437,10 @@ def _tag(node: Any, file: str) -> None:
 
 def _resolve(path: Path, chain: list[Path]) -> tuple[LocDict, list[Path]]:
     real = path.resolve()
-    if real in chain:
-        cycle = " → ".join(str(p) for p in chain + [real])
-        raise PolicyError([Problem(str(path), None, "extends", str(path), "不循环的继承关系", f"循环：{cycle}")])
     raw = load_yaml(path, PolicyError)
     if not isinstance(raw, LocDict):
-        raise PolicyError([Problem(str(path), 1, "（根）", type(raw).__name__, "一个 YAML 映射（键: 值）")])
+        raise PolicyError([Problem(str(path), 1, "（根）", {"LocList": "列表", "NoneType": "空文件"}.get(
+            type(raw).__name__, type(raw).__name__), "一个 YAML 映射（键: 值），如 id: … name: …")])
     _tag(raw, str(path))
     parent_ref = raw.get("extends")
     if parent_ref is None:
@@ -452,6 +451,10 @@ def _resolve(path: Path, chain: list[Path]) -> tuple[LocDict, list[Path]]:
     if not parent_path.exists():
         raise PolicyError([Problem(str(path), raw.lines.get("extends"), "extends", parent_ref,
                                    "存在的考核细则文件（相对于本文件所在文件夹）")])
+    if parent_path.resolve() in chain + [real]:
+        names = [p.name for p in chain + [real, parent_path.resolve()]]
+        raise PolicyError([Problem(str(path), raw.lines.get("extends"), "extends", parent_ref, "不循环的继承关系",
+                                   "循环：" + " → ".join(names))])
     base, base_files = _resolve(parent_path, chain + [real])
     return _merge(base, raw, str(path)), [path] + base_files
 
@@ -580,6 +583,22 @@ def _locate(raw: Any, path: tuple | list) -> tuple[str, int | None]:
     return file, line
 
 
+def _original_path(raw: Any, path: list) -> list:
+    """Translate list indexes of a pruned tree back to the indexes the user wrote."""
+    out, cur = [], raw
+    for step in path:
+        if isinstance(cur, LocList) and isinstance(step, int) and 0 <= step < len(cur):
+            out.append(cur.orig[step] if hasattr(cur, "orig") else step)
+            cur = cur[step]
+        elif isinstance(cur, dict) and step in cur:
+            out.append(step)
+            cur = cur[step]
+        else:
+            out.append(step)
+            cur = None
+    return out
+
+
 def _file_of(raw: LocDict, path: list) -> str | None:
     return _locate(raw, path)[0] if raw.get(path[0]) is not None else None
 
@@ -600,25 +619,80 @@ _EXPECTED_BY_TYPE = {
 }
 
 
-def _validate_schema(raw: LocDict) -> PolicyDoc:
-    try:
-        return PolicyDoc.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(s for s in err["loc"] if not (isinstance(s, str) and ("[" in s or s in ("function-after", "function-before", "union"))))
-            loc = _clean_loc(err["loc"])
-            file, line = _locate(raw, loc)
-            expected = _EXPECTED_BY_TYPE.get(err["type"], None)
-            if err["type"] == "literal_error":
-                expected = "以下之一：" + err["ctx"]["expected"].replace("'", "")
-            elif err["type"] == "value_error" or expected is None:
-                expected = str(err["msg"]).removeprefix("Value error, ")
-            found = err.get("input") if err["type"] != "missing" else None
-            if isinstance(found, (dict, list)):
-                found = type(found).__name__ if err["type"] != "extra_forbidden" else loc[-1]
-            problems.append(Problem(file, line, dotted(loc), found, expected))
-        raise PolicyError(_dedupe(problems))
+def _validate_schema(raw: LocDict) -> tuple[PolicyDoc | None, list[Problem], set[tuple]]:
+    """Validate; on errors, drop the offending parts and validate again so that the semantic
+    checks still run on everything else (all problems in one pass).  Returns the doc built
+    from what was valid, the schema problems, and the set of pruned paths."""
+    problems: list[Problem] = []
+    pruned: set[tuple] = set()
+    current = raw
+    for _ in range(8):
+        try:
+            return PolicyDoc.model_validate(current), _dedupe(problems), pruned
+        except ValidationError as exc:
+            cut = []
+            for err in exc.errors():
+                loc = _clean_loc(err["loc"])
+                problems.append(_schema_problem(raw, loc, err))
+                cut.append(_prune_point(loc))
+            current = _without(current, cut)
+            pruned.update(cut)
+    return None, _dedupe(problems), pruned
+
+
+def _schema_problem(raw: LocDict, loc: tuple, err: dict) -> Problem:
+    file, line = _locate(raw, loc)
+    expected = _EXPECTED_BY_TYPE.get(err["type"], None)
+    if err["type"] == "literal_error":
+        expected = "以下之一：" + err["ctx"]["expected"].replace("'", "")
+    elif err["type"] == "value_error" or expected is None:
+        expected = str(err["msg"]).removeprefix("Value error, ")
+    found = err.get("input") if err["type"] != "missing" else None
+    if isinstance(found, (dict, list)):
+        found = type(found).__name__ if err["type"] != "extra_forbidden" else loc[-1]
+    return Problem(file, line, dotted(loc), found, expected)
+
+
+_PRUNE_UNITS = {("items",), ("items", "*", "rules"), ("bonus", "rules"), ("vetoes",), ("stars",), ("pay", "bands"),
+                ("examples",), ("metrics",), ("attributes",)}
+
+
+def _prune_point(loc: tuple) -> tuple:
+    """The smallest self-contained part around an error: a list element or a metric, else the top key."""
+    best = loc[:1]
+    for i in range(1, len(loc)):
+        pattern = tuple("*" if isinstance(x, int) else x for x in loc[:i])
+        if pattern in _PRUNE_UNITS:
+            best = loc[:i + 1]
+    return best
+
+
+def _without(node: Any, cuts: list[tuple]) -> Any:
+    """A copy of `node` without the parts at `cuts` (lists keep their LocList type and lines)."""
+    def walk(n: Any, path: tuple) -> Any:
+        if isinstance(n, dict):
+            out = LocDict()
+            out.line, out.lines = getattr(n, "line", 0), dict(getattr(n, "lines", {}))
+            out.file, out.keyfiles = getattr(n, "file", "?"), dict(getattr(n, "keyfiles", {}))
+            for k, v in n.items():
+                if path + (k,) in cuts:
+                    continue
+                out[k] = walk(v, path + (k,))
+            return out
+        if isinstance(n, list):
+            out = LocList()
+            out.line, out.file, out.itemfiles = getattr(n, "line", 0), getattr(n, "file", "?"), []
+            out.orig = []   # original index of each kept element, so messages name the user's index
+            for i, v in enumerate(n):
+                if path + (i,) in cuts:
+                    continue
+                out.orig.append(getattr(n, "orig", range(len(n)))[i])
+                out.append(walk(v, path + (i,)))
+                out.lines.append(n.lines[i] if hasattr(n, "lines") and i < len(n.lines) else 0)
+                out.itemfiles.append(n.itemfiles[i] if hasattr(n, "itemfiles") else out.file)
+            return out
+        return n
+    return walk(node, ())
 
 
 def _clean_loc(loc: tuple) -> tuple:
@@ -647,12 +721,18 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 # --------------------------------------------------------------------------- semantic checks
 
 
-def _check_semantics(doc: PolicyDoc, raw: LocDict) -> list[Problem]:
+def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozenset()) -> list[Problem]:
+    """Cross-field checks.  Parts dropped for schema errors (`pruned`) already have a problem;
+    checks that need the whole (sums, coverage, references) skip what they cannot judge."""
     probs: list[Problem] = []
+    pruned_tops = {p[0] for p in pruned}
+    pruned_metrics = {p[1] for p in pruned if p[0] == "metrics" and len(p) > 1}
+    if any(p[0] == "metrics" and len(p) == 1 for p in pruned):
+        pruned_metrics = set(raw.get("metrics") or {}) | {"*"}
 
     def add(path: list, found: Any, expected: str, hint: str = "") -> None:
         f, line = _locate(raw, path)
-        probs.append(Problem(f, line, dotted(path), found, expected, hint))
+        probs.append(Problem(f, line, dotted(_original_path(raw, path)), found, expected, hint))
 
     for key in ("effective_from", "effective_until"):
         v = getattr(doc, key)
@@ -701,24 +781,25 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict) -> list[Problem]:
     if not doc.abstract and not doc.items:
         add(["items"], None, "至少一个考核项目")
     total = sum((it.points for it in doc.items), Decimal(0))
-    if not doc.abstract and doc.items and total != doc.full_score:
+    if not doc.abstract and doc.items and total != doc.full_score and "items" not in pruned_tops:
         add(["items"], f"各项分值合计 {_n(total)}", f"等于满分 full_score = {_n(doc.full_score)}")
     for i, it in enumerate(doc.items):
         claim(it.id, ["items", i])
         if it.points <= 0:
             add(["items", i, "points"], _n(it.points), "大于 0 的分值")
         for j, r in enumerate(it.rules):
-            _check_rule(doc, r, ["items", i, "rules", j], add, claim, bonus=False)
+            _check_rule(doc, r, ["items", i, "rules", j], add, claim, bonus=False, pruned_metrics=pruned_metrics)
     if doc.bonus:
         if doc.bonus.cap <= 0:
             add(["bonus", "cap"], _n(doc.bonus.cap), "大于 0 的加分上限")
         for j, r in enumerate(doc.bonus.rules):
-            _check_rule(doc, r, ["bonus", "rules", j], add, claim, bonus=True)
+            _check_rule(doc, r, ["bonus", "rules", j], add, claim, bonus=True, pruned_metrics=pruned_metrics)
     for i, v in enumerate(doc.vetoes):
         claim(v.id, ["vetoes", i])
         m = doc.metrics.get(v.metric)
         if m is None:
-            add(["vetoes", i, "metric"], v.metric, "metrics 中已声明的指标", _known(doc))
+            if v.metric not in pruned_metrics and "*" not in pruned_metrics:
+                add(["vetoes", i, "metric"], v.metric, "metrics 中已声明的指标", _known(doc))
         elif v.range is not None:
             if m.type == "bool":
                 add(["vetoes", i, "range"], str(v.range), "不填（是/否指标为“是”即否决）")
@@ -729,7 +810,7 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict) -> list[Problem]:
 
     domain = parse_interval(f"[0, {_n(doc.full_score + (doc.bonus.cap if doc.bonus else 0))}]")
     if doc.stars is not None:
-        for msg in covers([s.range for s in doc.stars], domain):
+        for msg in ([] if "stars" in pruned_tops or "bonus" in pruned_tops else covers([s.range for s in doc.stars], domain)):
             add(["stars"], msg, f"各星级区间恰好覆盖得分范围 {domain}，不重叠、无空档")
         for i, s in enumerate(doc.stars):
             if not s.range.overlaps(domain):
@@ -746,10 +827,10 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict) -> list[Problem]:
                 add(["pay", "bands", i, "ratio"], _n(b.ratio), "0 到 1 之间的发放比例，如 0.9 或 90%")
             if not b.range.overlaps(domain):
                 add(["pay", "bands", i, "range"], str(b.range), f"与得分范围 {domain} 有交集（否则永远用不到）")
-        for msg in covers([b.range for b in doc.pay.bands], domain):
+        for msg in ([] if "pay" in pruned_tops or "bonus" in pruned_tops else covers([b.range for b in doc.pay.bands], domain)):
             add(["pay", "bands"], msg, f"各档区间恰好覆盖得分范围 {domain}，不重叠、无空档",
                 "写明边界归属，如 [90, +inf) 与 [80, 90)")
-    elif not doc.abstract:
+    elif not doc.abstract and "pay" not in pruned_tops:
         add(["pay"], None, "绩效工资档次（pay.performance_share 与 pay.bands）")
 
     for i, ex in enumerate(doc.examples):
@@ -815,7 +896,8 @@ def _check_event_filter(doc: PolicyDoc, f: EventFilter, path: list, add) -> None
             add(path + [key], str(rng), "与 [0, +inf) 有交集的小时区间（否则永远不会触发）")
 
 
-def _check_rule(doc: PolicyDoc, r: RuleDef, path: list, add, claim, bonus: bool) -> None:
+def _check_rule(doc: PolicyDoc, r: RuleDef, path: list, add, claim, bonus: bool,
+                pruned_metrics: set[str] = frozenset()) -> None:
     claim(r.id, path)
     kinds = [k for k in ("per_count", "shortfall", "tiers", "event") if getattr(r, k) is not None]
     if len(kinds) != 1:
@@ -840,7 +922,8 @@ def _check_rule(doc: PolicyDoc, r: RuleDef, path: list, add, claim, bonus: bool)
         return
     m = doc.metrics.get(spec.metric)
     if m is None:
-        add(path + [kind, "metric"], spec.metric, "metrics 中已声明的指标", _known(doc))
+        if spec.metric not in pruned_metrics and "*" not in pruned_metrics:
+            add(path + [kind, "metric"], spec.metric, "metrics 中已声明的指标", _known(doc))
         return
     if m.type == "bool":
         add(path + [kind, "metric"], spec.metric, "数值指标（是/否指标只能用于一票否决）")

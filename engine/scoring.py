@@ -14,14 +14,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from .assessment import NOT_REPORTED_HOURS, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
+from .assessment import CHUNK, NOT_REPORTED_HOURS, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
 from .errors import ExampleMismatch
 from .inputs import MonthInputs, WorkerInfo, read_month
 from .policy import ExampleDef, MetricDef, Policy, QuotaBy, RuleDef
@@ -34,11 +34,11 @@ FORMAT = "wangge.results/1"
 
 def n(d: Decimal | int) -> str:
     """Decimal -> shortest exact text: 2, 1.5, -0.25."""
-    d = Decimal(d)
-    if d == 0:
-        return "0"
-    t = format(d.normalize(), "f")
-    return t
+    if type(d) is int:
+        return str(d)
+    if d == d.to_integral_value():
+        return str(int(d))
+    return format(d.normalize(), "f")
 
 
 def money(d: Decimal) -> str:
@@ -71,9 +71,9 @@ class Finding:
 
 @dataclass
 class WorkerResult:
-    case: WorkerCase
+    case: WorkerCase | None
     findings: list[Finding]
-    items: list[dict]
+    items: list[tuple]             # (ItemDef, deducted, capped)
     deductions: Decimal
     bonus: Decimal
     score: Decimal
@@ -85,6 +85,11 @@ class WorkerResult:
     performance_base: Decimal | None
     pay: Decimal | None
     rank: int = 0
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["case"] = None   # the parent process has the inputs already
+        return state
 
 
 # --------------------------------------------------------------------------- per-rule points
@@ -134,6 +139,10 @@ class _Scorer:
                 self.rules[r.id] = r
                 self.section_of[r.id] = ("bonus", self.doc.bonus.label, "加分")
         self.vetoes = {v.id: v for v in self.doc.vetoes}
+        # (rule id, rule, section, section label, category, sign) in policy order, computed once
+        self.order = [(rid, r, *self.section_of[rid], Decimal(1) if self.section_of[rid][0] == "bonus" else Decimal(-1))
+                      for rid, r in self.rules.items()]
+        self.kinds = {rid: r.kind for rid, r in self.rules.items()}
 
     def score(self, case: WorkerCase, hits: list[Hit], wage: Decimal | None,
               metric_src: tuple[str, int] | None) -> WorkerResult:
@@ -150,11 +159,9 @@ class _Scorer:
 
         findings_by_section: dict[str, list[Finding]] = defaultdict(list)
         # Walk rules in policy order so findings read like the sheet.
-        for rid, rule in self.rules.items():
+        for rid, rule, section, slabel, cat, sign in self.order:
             if rid not in by_rule:
                 continue
-            section, slabel, cat = self.section_of[rid]
-            sign = Decimal(1) if section == "bonus" else Decimal(-1)
             fs = self._rule_findings(rule, by_rule[rid], case, sign, section, slabel, cat, msrc)
             if rule.cap is not None:
                 total = sum((abs(f.points) for f in fs), Decimal(0))
@@ -180,8 +187,7 @@ class _Scorer:
                                   f"扣完为止，只扣 {n(it.points)} 分（退回 {n(raw - it.points)} 分）", msrc))
             ded = min(raw, it.points)
             deductions += ded
-            items.append({"item_id": it.id, "label": it.label, "category": it.category, "points": n(it.points),
-                          "deducted": n(ded), "capped": capped, "earned": n(it.points - ded)})
+            items.append((it, ded, capped))
             findings.extend(fs)
         bonus = Decimal(0)
         if doc.bonus:
@@ -253,8 +259,9 @@ class _Scorer:
                 reason = _fill(rule.reason, {**values, "label": rule.label, "points": n(points)})
             return Finding(rule.id, rule.label, section, slabel, cat, kind, sign * points, values, reason, src, event_id)
 
-        if rule.kind == "event":
-            spec = rule.spec
+        kind_ = self.kinds[rule.id]
+        if kind_ == "event":
+            spec = rule.event
             evs: list[EventCase] = [case.events[h.event] for _, h in matches]
             evs.sort(key=lambda e: next(i for i, x in enumerate(case.events) if x is e))
             for k, ev in enumerate(evs, 1):
@@ -280,22 +287,22 @@ class _Scorer:
                 out.append(make(p, values, reason, src, ev.event_id))
             return out
 
-        spec = rule.spec
+        spec = getattr(rule, kind_)
         m = doc.metrics[spec.metric]
         v = case.metrics[spec.metric]
-        if rule.kind == "per_count":
+        if kind_ == "per_count":
             count = int(v)
             pts, how = _escalated(spec, count)
             values = {spec.metric: n(v)}
             reason = f"{m.label} {n(v)} 次（{how}），{verb} {n(pts)} 分"
             out.append(make(pts, values, reason))
-        elif rule.kind == "tiers":
+        elif kind_ == "tiers":
             for cr, _ in matches:
                 t = spec.tiers[cr.tier]
                 values = {spec.metric: n(v), "档位": str(t.range)}
                 reason = f"{m.label} {_val(m, v)}，在{_range_text(t.range, m)}档，{verb} {n(t.points)} 分"
                 out.append(make(t.points, values, reason))
-        elif rule.kind == "shortfall":
+        elif kind_ == "shortfall":
             for cr, _ in matches:
                 q = spec.quota
                 who = ""
@@ -334,18 +341,60 @@ def _hours_text(rng) -> str:
 # --------------------------------------------------------------------------- month
 
 
+PARALLEL_FROM = 4 * CHUNK   # below this many workers one process is faster than starting a pool
+
+
 def score_cases(policy: Policy, cases: list[WorkerCase], wages: list[Decimal | None],
                 metric_srcs: list | None = None, processes: int | None = None,
                 progress: Callable[[int], None] | None = None) -> list[WorkerResult]:
-    hits = evaluate_cases(policy, cases, processes=processes, progress=progress)
+    """Evaluate and score every case, in chunks spread over processes when there are many."""
+    srcs = metric_srcs or [None] * len(cases)
+    if processes is None:
+        processes = (os.cpu_count() or 1) if len(cases) >= PARALLEL_FROM else 1
+    tasks = [(off, min(off + CHUNK, len(cases))) for off in range(0, len(cases), CHUNK)]
+    global _JOB
+    _JOB = (policy, cases, wages, srcs)
+    results: list[WorkerResult] = []
+    try:
+        if processes <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                results.extend(_score_chunk(task))
+                if progress:
+                    progress(task[1] - task[0])
+        else:
+            import multiprocessing as mp
+
+            # fork: children inherit _JOB (policy and inputs) instead of receiving pickles;
+            # each child builds its own durable_rules Host, and only results travel back.
+            with mp.get_context("fork").Pool(processes) as pool:
+                for (lo, hi), part in zip(tasks, pool.imap(_score_chunk, tasks)):
+                    for k, r in enumerate(part):
+                        r.case = cases[lo + k]
+                    results.extend(part)
+                    if progress:
+                        progress(hi - lo)
+    finally:
+        _JOB = None
+    _rank(results)
+    return results
+
+
+_JOB: tuple | None = None
+_SCORERS: dict[str, "_Scorer"] = {}
+
+
+def _score_chunk(task: tuple[int, int]) -> list[WorkerResult]:
+    lo, hi = task
+    policy, all_cases, wages, srcs = _JOB
+    cases = all_cases[lo:hi]
+    hits = evaluate_cases(policy, cases)
     per_case: list[list[Hit]] = [[] for _ in cases]
     for h in hits:
         per_case[h.case].append(h)
-    scorer = _Scorer(policy)
-    results = [scorer.score(c, per_case[i], wages[i], (metric_srcs[i] if metric_srcs else None))
-               for i, c in enumerate(cases)]
-    _rank(results)
-    return results
+    scorer = _SCORERS.get(policy.hash)
+    if scorer is None:
+        scorer = _SCORERS[policy.hash] = _Scorer(policy)
+    return [scorer.score(c, per_case[i], wages[lo + i], srcs[lo + i]) for i, c in enumerate(cases)]
 
 
 def _rank(results: list[WorkerResult]) -> None:
@@ -389,7 +438,8 @@ def worker_dict(w: WorkerInfo, r: WorkerResult) -> dict:
         "worker_id": w.worker_id, "name": w.name, "town": w.town, "community": w.community, "grid": w.grid,
         "role": w.role, "employment": w.employment, "attributes": w.attributes,
         "wage": money(w.wage) if w.wage is not None else None,
-        "items": r.items,
+        "items": [{"item_id": it.id, "label": it.label, "category": it.category, "points": n(it.points),
+                   "deducted": n(ded), "capped": capped, "earned": n(it.points - ded)} for it, ded, capped in r.items],
         "deductions": n(r.deductions), "bonus": n(r.bonus), "score": n(r.score),
         "veto": r.vetoes[0] if r.vetoes else None, "vetoes": r.vetoes, "failed": r.failed,
         "stars": r.stars, "band": r.band,

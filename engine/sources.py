@@ -28,10 +28,12 @@ class LocDict(dict):
 
     line: int = 0
     lines: dict
+    file: str = "?"
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.lines = {}
+        self.keyfiles = {}
 
 
 class LocList(list):
@@ -39,10 +41,12 @@ class LocList(list):
 
     line: int = 0
     lines: list
+    file: str = "?"
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.lines = []
+        self.itemfiles = []
 
 
 class _LocLoader(yaml.SafeLoader):
@@ -93,6 +97,8 @@ def load_yaml(path: str | Path, cls: type[InputError] = InputError) -> Any:
         text = read_text(path)
     except OSError as exc:
         raise cls([Problem(name, None, "文件", str(path), "可读取的 YAML 文件", str(exc.strerror or exc))])
+    except EncodingProblem as exc:
+        raise cls([Problem(name, None, "文件", exc.found, exc.expected, "请用 UTF-8 编码保存")])
     loader = _LocLoader(text)
     loader.duplicates = []
     try:
@@ -143,7 +149,19 @@ def read_text(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise EncodingProblem()
+
+
+class EncodingProblem(ValueError):
+    """The bytes are neither UTF-8 nor GB18030 (e.g. a binary file or UTF-16)."""
+
+    found = "无法识别的文字编码"
+    expected = "UTF-8 或 GBK（GB18030）编码的文本"
+    hint = "请在 Excel/WPS 中另存为“CSV UTF-8”或直接使用 .xlsx"
 
 
 def sha256_file(path: str | Path) -> str:
@@ -190,7 +208,9 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, requir
     except OSError as exc:
         raise DataError([Problem(name, None, "文件", str(path), "可读取的 CSV 或 XLSX 文件", str(exc.strerror or exc))])
     except _BadFile as exc:
-        raise DataError([Problem(name, None, "文件", path.suffix, "CSV 或 XLSX 文件", str(exc))])
+        raise DataError([Problem(name, None, "文件", exc.args[0], "CSV 或 XLSX 格式的表格", exc.args[1])])
+    except EncodingProblem as exc:
+        raise DataError([Problem(name, None, "文件", exc.found, exc.expected, exc.hint)])
 
     alias: dict[str, str] = {}
     for canon, names in list(columns.items()) + list((extra or {}).items()):
@@ -258,7 +278,7 @@ def _read_raw(path: Path, sheet: str | None) -> tuple[list, list[tuple[int, list
         reader = csv.reader(io.StringIO(text), dialect=dialect)
         lines = list(reader)
         if not lines:
-            raise _BadFile("文件为空，缺少表头")
+            raise _BadFile("空文件", "第 1 行应为表头")
         return lines[0], [(i + 2, r) for i, r in enumerate(lines[1:])]
     if suffix in (".xlsx", ".xlsm"):
         import openpyxl  # only here: tables are the one place we read Excel
@@ -266,16 +286,16 @@ def _read_raw(path: Path, sheet: str | None) -> tuple[list, list[tuple[int, list
         try:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a corrupt file
-            raise _BadFile(f"无法打开 Excel 文件：{exc}")
+            raise _BadFile("无法打开的 Excel 文件", f"文件可能已损坏：{exc}")
         try:
             ws = wb[sheet] if sheet else wb.worksheets[0]
             all_rows = [list(r) for r in ws.iter_rows(values_only=True)]
         finally:
             wb.close()
         if not all_rows:
-            raise _BadFile("工作表为空，缺少表头")
+            raise _BadFile("空工作表", "第 1 行应为表头")
         return all_rows[0], [(i + 2, r) for i, r in enumerate(all_rows[1:])]
-    raise _BadFile("不支持的文件类型（请用 .csv 或 .xlsx）")
+    raise _BadFile(path.suffix or path.name, "请用 .csv 或 .xlsx 文件")
 
 
 # --------------------------------------------------------------------------- cell parsing

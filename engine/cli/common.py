@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 
 import click
@@ -15,6 +16,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True, width=None i
 
 EXIT_INPUT = 2     # a file the user gave has problems
 EXIT_ENGINE = 1    # anything else we refused
+EXIT_BUG = 70      # an internal error (EX_SOFTWARE)
 
 
 def report_error(exc: EngineError) -> int:
@@ -58,5 +60,12 @@ def run_guarded(fn):
         except KeyboardInterrupt:
             err_console.print("已中断；之前的结果保持不变。")
             sys.exit(130)
+        except Exception as exc:  # a bug of ours: say so plainly, keep the trace for developers
+            if os.environ.get("WANGGE_DEBUG"):
+                raise
+            err_console.print(f"程序内部错误（不是您的文件有误；之前的结果保持不变）：{type(exc).__name__}: {exc}",
+                              markup=False)
+            err_console.print("请把此信息报告给开发者；设置环境变量 WANGGE_DEBUG=1 可看到完整的调用栈。", markup=False)
+            sys.exit(EXIT_BUG)
 
     return wrapper

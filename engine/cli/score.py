@@ -55,10 +55,13 @@ def validate(policies: tuple[str, ...]) -> None:
             fails = run_examples(pol)
         except ExampleMismatch as exc:
             fails = exc.failures
+        title = f"{pol.name} {pol.version}".strip()
         if fails:
             failures.extend(fails)
+        elif pol.doc.examples:
+            ok.append(f"{f}（{title}）：{len(pol.doc.examples)} 个示例全部通过")
         else:
-            ok.append(f"{f}（{pol.name} {pol.version}）：{len(pol.doc.examples)} 个示例全部通过")
+            ok.append(f"{f}（{title}）：格式正确（没有示例，建议添加 examples 以便核对）")
     for line in ok:
         console.print(f"✓ {line}", markup=False)
     if problems:

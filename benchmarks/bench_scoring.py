@@ -1,0 +1,77 @@
+"""Scoring throughput: worker-months per second through durable_rules, with full findings.
+
+Prints, for 10,000 and 100,000 synthetic worker-months under rules/chengguan.yaml:
+engine time and rate (1 and 2 processes), the plain-Python oracle's time over the same cases
+(tests/oracle.py, single process), their ratio, and that every score agreed.
+
+The synthetic month is the demo county (about 670 workers, generated deterministically with
+their event logs) repeated to the wanted size; every copy is evaluated afresh.
+
+    python benchmarks/bench_scoring.py              # 10k and 100k
+    python benchmarks/bench_scoring.py 20000        # other sizes
+"""
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from engine.assessment import NOT_REPORTED_HOURS  # noqa: E402
+from engine.demo import generate  # noqa: E402
+from engine.inputs import read_month  # noqa: E402
+from engine.policy import load_policy  # noqa: E402
+from engine.scoring import score_cases  # noqa: E402
+
+import oracle  # noqa: E402
+
+
+def county_cases():
+    policy = load_policy(ROOT / "rules" / "chengguan.yaml").for_month("2026-10")
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = generate(policy, tmp, "county", ["2026-10"])
+        inputs = read_month(policy, "2026-10", paths["workers"], paths["metrics"], paths["events"])
+    return policy, inputs.cases, [w.wage for w in inputs.workers]
+
+
+def run_oracle(policy, cases, wages):
+    out = []
+    for c, w in zip(cases, wages):
+        events = [oracle.OEvent(e.event_id, e.category, e.severity,
+                                None if e.delay_hours == NOT_REPORTED_HOURS else e.delay_hours,
+                                e.handling_hours, e.unclosed) for e in c.events]
+        out.append(oracle.score(policy, c.attributes, c.metrics, events, w))
+    return out
+
+
+def main(sizes: list[int]) -> None:
+    policy, base, base_wages = county_cases()
+    print(f"policy {policy.id} ({len(policy.doc.items)} items, "
+          f"{sum(len(i.rules) for i in policy.doc.items)} deduction rules), "
+          f"county template {len(base)} workers, cores {os.cpu_count()}")
+    for n in sizes:
+        cases = [base[i % len(base)] for i in range(n)]
+        wages = [base_wages[i % len(base)] for i in range(n)]
+        t0 = time.perf_counter()
+        expected = run_oracle(policy, cases, wages)
+        t_oracle = time.perf_counter() - t0
+        for procs in ([1, 2] if n <= 20000 else [2]):
+            t0 = time.perf_counter()
+            results = score_cases(policy, cases, wages, processes=procs)
+            dt = time.perf_counter() - t0
+            findings = sum(len(r.findings) for r in results)
+            agree = all(r.score == e.score and r.pay == e.pay for r, e in zip(results, expected))
+            print(f"{n:>7} worker-months  processes={procs}  {dt:6.2f} s  {n / dt:8.0f} /s  "
+                  f"findings={findings}  oracle {t_oracle:5.2f} s ({n / t_oracle:7.0f} /s)  "
+                  f"engine/oracle time ratio {dt / t_oracle:5.1f}  all scores agree: {agree}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of the parent process: {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [10_000, 100_000])

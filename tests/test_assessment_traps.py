@@ -1,0 +1,155 @@
+"""Each durable_rules trap from shared/notes/durable_rules.md, and the guard against it.
+
+Every test here fails if its guard in engine/assessment.py is removed.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from engine import assessment
+from engine.assessment import EventCase, Evaluator, WorkerCase
+from engine.errors import RuleEngineError
+from engine.policy import load_policy_file
+from engine.scoring import score_cases
+
+from conftest import write
+
+POLICY = """
+id: traps
+name: 陷阱测试
+events: {categories: [矛盾纠纷, 治安], severities: [一般, 紧急]}
+metrics:
+  complaints: {label: 投诉, type: integer, max: 20, default: 0}
+  diaries: {label: 日志, type: integer, max: 100, default: 30}
+items:
+  - id: a
+    label: 服务
+    points: 50
+    rules:
+      - {id: complaint, label: 投诉, per_count: {metric: complaints, points: 2}}
+      - id: many_complaints
+        label: 投诉过多
+        tiers: {metric: complaints, tiers: [{range: "[3, +inf)", points: 5}]}
+  - id: b
+    label: 日志
+    points: 50
+    rules:
+      - {id: diary_short, label: 日志不足, shortfall: {metric: diaries, quota: 9, points: 1}}
+      - {id: late, label: 紧急迟报, event: {severity: 紧急, delay_hours: "(3, +inf)", points: 3}}
+pay:
+  performance_share: 20%
+  bands: [{id: all, label: 全额, range: "[0, 100]", ratio: 1}]
+"""
+
+
+@pytest.fixture
+def policy(tmp_path):
+    return load_policy_file(write(tmp_path / "traps.yaml", POLICY))
+
+
+def case(wid="W1", complaints=0, diaries=30, events=()):
+    return WorkerCase(wid, {}, {"complaints": Decimal(complaints), "diaries": Decimal(diaries)}, list(events))
+
+
+def rules_fired(result):
+    return sorted(f.rule_id for f in result.findings)
+
+
+def test_one_input_fires_every_matching_rule(policy):
+    # As a durable_rules *event* only one of the two rules on `complaints` would fire.
+    [r] = score_cases(policy, [case(complaints=4)], [Decimal(1000)], processes=1)
+    assert rules_fired(r) == ["complaint", "many_complaints"]
+    assert r.score == Decimal(100 - 8 - 5)
+
+
+def test_no_state_leaks_between_months(policy):
+    first = score_cases(policy, [case(complaints=4, diaries=5)], [None], processes=1)
+    second = score_cases(policy, [case(complaints=0, diaries=30)], [None], processes=1)
+    assert first[0].score == 100 - 13 - 4
+    assert second[0].findings == [] and second[0].score == 100
+
+
+def test_more_than_1024_sessions_in_one_process(policy, monkeypatch):
+    # One sid per worker and 3,000 workers: without delete_state the 1,025th sid crashes the process.
+    monkeypatch.setattr(assessment, "BATCH", 1)
+    cases = [case(f"W{i}", complaints=i % 3) for i in range(3000)]
+    results = score_cases(policy, cases, [None] * 3000, processes=1)
+    assert [r.score for r in results[:3]] == [100, 98, 96]
+
+
+def test_a_session_left_open_stops_the_run_before_the_limit(policy, monkeypatch):
+    monkeypatch.setattr(Evaluator, "_delete", lambda self, sid: None)
+    ev = Evaluator(policy)
+    ev.evaluate([case("W1")])
+    with pytest.raises(RuleEngineError, match="会话未释放"):
+        ev.evaluate([case("W2")])
+
+
+def test_an_error_inside_an_action_is_not_swallowed(policy, monkeypatch):
+    def broken(hits, index, message):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(assessment, "record_hit", broken)
+    with pytest.raises(RuleEngineError, match="boom"):
+        Evaluator(policy).evaluate([case(complaints=2)])
+
+
+def test_numbers_from_text_compare_as_numbers(tmp_path, policy):
+    # "10" < "9" as text; the inputs path converts cells before they reach durable_rules.
+    from engine.inputs import read_month
+
+    write(tmp_path / "w.csv", "工号,姓名,乡镇,社区,网格,月工资\nW1,甲,镇,社区,G1,1000\n")
+    write(tmp_path / "m.csv", "工号,投诉,日志\nW1,0,10\n")
+    inputs = read_month(policy, "2026-10", tmp_path / "w.csv", tmp_path / "m.csv", None)
+    [r] = score_cases(policy, inputs.cases, [Decimal(1000)], processes=1)
+    assert r.findings == []          # 10 diaries is not below the quota of 9
+
+
+def test_a_fact_that_matches_no_rule_does_not_break_the_batch(policy):
+    quiet = EventCase("E1", "矛盾纠纷", "一般", Decimal(1), None, True)
+    loud = EventCase("E2", "治安", "紧急", Decimal(5), None, True)
+    results = score_cases(policy, [case("W1", events=[quiet]), case("W2", events=[loud, quiet])], [None, None],
+                          processes=1)
+    assert [rules_fired(r) for r in results] == [[], ["late"]]
+
+
+def test_a_lost_fact_is_an_error_not_a_perfect_score(policy, monkeypatch):
+    def deaf(self, kind):
+        return lambda c: None   # the catch-all no longer records what it saw
+
+    monkeypatch.setattr(Evaluator, "_seen_action", deaf)
+    with pytest.raises(RuleEngineError, match="只处理了"):
+        Evaluator(policy).evaluate([case(complaints=1)])
+
+
+def test_a_fact_id_collision_falls_back_to_one_session_per_worker(policy, monkeypatch):
+    ev = Evaluator(policy)
+    real = ev.host.assert_facts
+    calls = {"n": 0}
+
+    def flaky(ruleset, facts):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise assessment._dr.MessageObservedException("collision")
+        return real(ruleset, facts)
+
+    monkeypatch.setattr(ev.host, "assert_facts", flaky)
+    cases = [case("W1", complaints=1), case("W2", diaries=3), case("W3")]
+    hits = ev.evaluate(cases)
+    fired = sorted((h.case, ev.table[h.rule].rule_id) for h in hits)
+    assert fired == [(0, "complaint"), (1, "diary_short")]
+
+
+def test_parallel_processes_give_the_same_results(policy, monkeypatch):
+    from engine import scoring
+
+    monkeypatch.setattr(assessment, "CHUNK", 50)
+    monkeypatch.setattr(scoring, "CHUNK", 50)
+    cases = [case(f"W{i}", complaints=i % 5, diaries=i % 12) for i in range(400)]
+    one = score_cases(policy, cases, [Decimal(1000)] * 400, processes=1)
+    two = score_cases(policy, cases, [Decimal(1000)] * 400, processes=2)
+    assert [(r.score, r.pay, r.rank, rules_fired(r)) for r in one] == \
+           [(r.score, r.pay, r.rank, rules_fired(r)) for r in two]
+    assert two[7].case is cases[7]

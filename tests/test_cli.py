@@ -1,0 +1,129 @@
+"""The `wangge` command as a clerk uses it: whole outputs, exit codes, nothing written on errors."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+
+from conftest import FIXTURES, RULES
+
+DATA = FIXTURES / "data"
+BROKEN = DATA / "broken"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_every_command_has_help_with_an_example():
+    for name, cmd in main.commands.items():
+        assert cmd.help, name
+        if name not in ("history",):  # groups list their subcommands instead
+            assert "示例" in cmd.help or cmd.commands if hasattr(cmd, "commands") else "示例" in cmd.help, name
+
+
+def test_validate_presets():
+    r = run("validate", RULES)
+    assert r.exit_code == 0
+    assert r.output.splitlines() == [
+        f"✓ {RULES / 'base.yaml'}（县网格化服务管理中心网格员考核通用基础，基础细则，供继承）",
+        f"✓ {RULES / 'chengguan.yaml'}（城关镇网格员月度考核细则 2026.1）：7 个示例全部通过",
+        f"✓ {RULES / 'kongjiazhuang.yaml'}（孔家庄街道三级网格长月度考核细则 2026.1）：4 个示例全部通过",
+        f"✓ {RULES / 'youhao.yaml'}（友好社区网格管理员月度考核细则 2026.1）：8 个示例全部通过",
+    ] + [line for line in r.output.splitlines()[4:]]
+    assert len(r.output.splitlines()) == 4 + (1 if (RULES / "periods-example.yaml").exists() else 0)
+
+
+def test_validate_broken_policy_exact_output():
+    path = FIXTURES / "policies" / "error-unknown-metric.yaml"
+    r = run("validate", path)
+    assert r.exit_code == 2
+    assert r.output == (
+        "错误：考核细则有 1 处问题，未写出任何结果：\n"
+        f"  {path}:12 items[0].rules[0].tiers.metric: 发现 'patrol_rte'，应为 metrics 中已声明的指标（已声明：patrol_rate）\n")
+
+
+def test_score_writes_results_and_prints_the_ranking(tmp_path):
+    out = tmp_path / "out"
+    r = run("score", "--policy", RULES / "chengguan.yaml", "--month", "2026-10", "--workers", DATA / "workers.csv",
+            "--metrics", DATA / "metrics.csv", "--events", DATA / "events.csv", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "results.csv", "results.json"]
+    lines = r.output.splitlines()
+    assert lines[0] == "城关镇网格员月度考核细则（2026.1） 2026-10 考核排名，共 4 人"
+    assert "       -2 urgent_late 紧急信息迟报：事件 E6（治安，紧急）发现后 5 小时才上报（超过3小时、不超过24小时），" \
+           "属「紧急信息迟报」，扣 2 分" in lines
+    assert "       否决 veto_major_case 迟报漏报引发重大案件：因迟报漏报引发重大案件为是，触发「迟报漏报引发重大案件」" \
+           "（综合治理一票否决），本月考核不合格，绩效工资不予发放" in lines
+    res = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert res["format"] == "wangge.results/1" and len(res["inputs"]) == 3
+    csv_text = (out / "results.csv").read_text(encoding="utf-8-sig")
+    assert csv_text.splitlines()[0] == "工号,姓名,乡镇,社区,网格,得分,扣分,加分,一票否决,星级,档次,发放比例,绩效基数,绩效工资,名次"
+    assert "W02,李娜,鹤山镇,东村,1-1-02,76,24,0,,2,发放80%,0.8,500.00,400.00,3" in csv_text
+
+
+def test_bad_data_reports_everything_and_writes_nothing(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("previous", encoding="utf-8")
+    r = run("score", "--policy", RULES / "chengguan.yaml", "--month", "2026-10",
+            "--workers", BROKEN / "workers-duplicate-id.csv", "--metrics", BROKEN / "metrics-bad-values.csv",
+            "--events", BROKEN / "events-bad-times.csv", "--out", out)
+    assert r.exit_code == 2
+    lines = [line.replace(str(BROKEN) + "/", "") for line in r.output.splitlines()]
+    assert lines == [
+        "错误：数据文件有 9 处问题，未写出任何结果：",
+        "  workers-duplicate-id.csv:3 工号: 发现 'W01'，应为 唯一的工号（与第 2 行重复）",
+        "  workers-duplicate-id.csv:3 月工资: 发现 '三千'，应为 不小于 0、最多两位小数的金额（元）",
+        "  workers-duplicate-id.csv:3 网格员类别: 发现 '城市'，应为 以下之一：村、社区",
+        "  metrics-bad-values.csv:2 纸质民情日志: 发现 '8.5'，应为 整数（纸质民情日志）",
+        "  metrics-bad-values.csv:2 群众满意率: 发现 'abc'，应为 数字（群众满意率）",
+        "  metrics-bad-values.csv:3 工号: 发现 'W09'，应为 名册中已有的工号",
+        "  events-bad-times.csv:2 发现时间: 发现 '2026-10-45 09:00'，应为 时间，如 2026-10-05 14:30",
+        "  events-bad-times.csv:3 类别: 发现 '其他'，应为 以下之一：矛盾纠纷、安全隐患、治安、环境卫生、民生服务",
+        "  events-bad-times.csv:3 上报时间: 发现 '2026-10-01 09:00'，应为 不早于发现时间 2026-10-02 09:00",
+    ]
+    assert (out / "results.json").read_text(encoding="utf-8") == "previous"
+    assert sorted(p.name for p in out.iterdir()) == ["results.json"]
+
+
+def test_schema_is_valid_json(tmp_path):
+    r = run("schema", "--out", tmp_path / "s.json")
+    assert r.exit_code == 0
+    schema = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
+    assert schema["title"] == "wangge 考核细则（policy）"
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    r = run("demo", "--out", tmp_path / "demo")
+    assert r.exit_code == 0, r.output
+    assert "共 68 人" in r.output
+    res = json.loads((tmp_path / "demo" / "results.json").read_text(encoding="utf-8"))
+    assert len(res["workers"]) == 68 and len({w["community"] for w in res["workers"]}) == 7
+
+
+def test_demo_data_is_deterministic(tmp_path):
+    run("demo-data", "--out", tmp_path / "a")
+    run("demo-data", "--out", tmp_path / "b")
+    for name in ("workers.csv", "metrics.csv", "events.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_internal_errors_are_reported_plainly(monkeypatch):
+    from engine.cli import score as score_mod
+
+    def boom(*a, **k):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(score_mod, "score_to_dir", boom)
+    monkeypatch.delenv("WANGGE_DEBUG", raising=False)
+    r = CliRunner().invoke(main, ["score", "--policy", "x", "--month", "2026-10", "--workers", "w",
+                                  "--metrics", "m", "--out", "o"])
+    assert r.exit_code == 70
+    assert "程序内部错误（不是您的文件有误；之前的结果保持不变）：RuntimeError: unexpected" in r.output

@@ -1,0 +1,569 @@
+"""Differential test: random policies × random worker-months, engine vs tests/oracle.py.
+
+Each policy is generated from a seed, written as YAML, loaded through the real loader and scored
+by both the engine (durable_rules) and the oracle written from docs/policy.md.  Any disagreement
+is reported with the seed, the policy YAML and the worker input so it can be replayed with
+`python -m tests.test_differential SEED` (prints the case) or by re-running the single seed.
+"""
+from __future__ import annotations
+
+import random
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.assessment import NOT_REPORTED_HOURS, EventCase, WorkerCase
+from engine.inputs import event_matches as engine_event_matches
+from engine.policy import PolicyDoc, QuotaBy, load_policy_file
+from engine.scoring import score_cases
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import oracle  # noqa: E402  (tests/ is not a package)
+
+D = Decimal
+CATEGORIES = ["矛盾纠纷", "安全隐患", "治安", "环境卫生"]
+SEVERITIES = ["一般", "较大", "重大", "紧急"]
+WORKER_TYPES = ["村", "社区", "城镇"]
+
+
+def s(d) -> str:
+    """Decimal -> plain YAML-safe text (quoted by the dumper, parsed exactly by the loader)."""
+    d = D(d)
+    return format(d.normalize(), "f") if d != 0 else "0"
+
+
+def iv(lo, lo_closed, hi, hi_closed) -> str:
+    a = "-inf" if lo is None else s(lo)
+    b = "+inf" if hi is None else s(hi)
+    return f"{'[' if lo_closed and lo is not None else '('}{a}, {b}{']' if hi_closed and hi is not None else ')'}"
+
+
+# --------------------------------------------------------------------------- policy generator
+
+
+def rand_dec(rng: random.Random, lo: Decimal, hi: Decimal, places: int | None = None) -> Decimal:
+    """A value in [lo, hi] with 0–4 decimals."""
+    places = rng.choice([0, 0, 1, 2, 4]) if places is None else places
+    q = D(1).scaleb(-places)
+    span = int((hi - lo) / q)
+    return (lo + rng.randint(0, max(span, 0)) * q).quantize(q) if span >= 0 else lo
+
+
+def sample_hi(lo: Decimal, hi: Decimal | None) -> Decimal:
+    """An upper end for sampling when the metric has no max."""
+    return hi if hi is not None else lo + 60
+
+
+def gen_metrics(rng: random.Random) -> dict:
+    metrics: dict[str, dict] = {}
+    n = 0
+
+    def add(kind: str, spec: dict) -> str:
+        nonlocal n
+        mid = f"{kind}_{n}"
+        n += 1
+        metrics[mid] = {"label": f"指标{n}", **spec}
+        return mid
+
+    for _ in range(rng.randint(2, 4)):
+        spec = {"type": "integer"}
+        if rng.random() < 0.2:
+            spec["min"] = s(rng.choice([1, 2]))
+        if rng.random() < 0.7:
+            spec["max"] = s(rng.choice([3, 5, 10, 20, 62]))
+        if rng.random() < 0.4:
+            spec["default"] = spec.get("min", "0")
+        add("cnt", spec)
+    for _ in range(rng.randint(1, 3)):
+        spec = {"type": "number", "min": s(rng.choice([0, 0, -10, D("0.5")]))}
+        if rng.random() < 0.7:
+            spec["max"] = s(rng.choice([10, 50, D("99.5"), 200]))
+        add("num", spec)
+    for _ in range(rng.randint(1, 3)):
+        spec = {"type": "percent", "unit": "%"}
+        if rng.random() < 0.3:
+            spec["min"] = s(rng.choice([20, 50, D("12.5")]))
+        if rng.random() < 0.2:
+            spec["max"] = s(rng.choice([90, D("99.99")]))
+        if rng.random() < 0.3:
+            spec["default"] = spec.get("max", "100")
+        add("pct", spec)
+    for _ in range(rng.randint(1, 2)):
+        add("flag", {"type": "bool", "default": rng.choice(["否", "false", 0])})
+    for _ in range(rng.randint(1, 3)):
+        add("ev", {"type": "integer", "count_events": gen_filter(rng, allow_empty=False)})
+    return metrics
+
+
+def gen_filter(rng: random.Random, allow_empty: bool = True) -> dict:
+    f: dict = {}
+    while not f:
+        if rng.random() < 0.6:
+            k = rng.randint(1, 2)
+            cats = rng.sample(CATEGORIES, k)
+            f["category"] = cats[0] if k == 1 and rng.random() < 0.5 else cats
+        if rng.random() < 0.5:
+            k = rng.randint(1, 2)
+            sev = rng.sample(SEVERITIES, k)
+            f["severity"] = sev[0] if k == 1 and rng.random() < 0.5 else sev
+        if rng.random() < 0.5:
+            a, b = sorted(rng.sample([0, 2, 3, 4, D("4.5"), 24, 48], 2))
+            f["delay_hours"] = rng.choice([iv(b, False, None, False), iv(a, False, b, True),
+                                           iv(a, True, b, False), iv(a, True, None, False)])
+        if rng.random() < 0.25:
+            a, b = sorted(rng.sample([0, 1, 8, 24, D("72.25")], 2))
+            f["handling_hours"] = rng.choice([iv(a, True, b, False), iv(b, False, None, False)])
+        if rng.random() < 0.2:
+            f["unclosed"] = rng.random() < 0.8
+        if allow_empty:
+            break
+    return f
+
+
+def domain(m: dict) -> tuple[Decimal | None, Decimal | None]:
+    t = m["type"]
+    lo = D(m["min"]) if "min" in m else (D(0) if t in ("integer", "percent") else None)
+    hi = D(m["max"]) if "max" in m else (D(100) if t == "percent" else None)
+    return lo, hi
+
+
+def gen_tiers(rng: random.Random, m: dict) -> list[dict]:
+    """1–3 non-overlapping tiers inside the metric domain, boundaries owned by a random side."""
+    lo, hi = domain(m)
+    lo_s = lo if lo is not None else D(-10)
+    hi_s = sample_hi(lo_s, hi)
+    integer = m["type"] == "integer"
+    k = rng.randint(1, 3)
+    cuts: set[Decimal] = set()
+    while len(cuts) < k + 1:
+        cuts.add(rand_dec(rng, lo_s, hi_s, 0 if integer else rng.choice([0, 0, 1, 2])))
+    cuts = sorted(cuts)
+    tiers = []
+    owner_left = [rng.random() < 0.5 for _ in cuts]          # who owns each cut value
+    for i in range(k):
+        a, b = cuts[i], cuts[i + 1]
+        a_closed = not owner_left[i] if i > 0 else rng.random() < 0.7
+        b_closed = owner_left[i + 1] if i + 1 < k else rng.random() < 0.7
+        lo_v, hi_v = a, b
+        if i == 0 and rng.random() < 0.2:
+            lo_v = None                                       # open to -inf still overlaps the domain
+        if i == k - 1 and rng.random() < 0.2:
+            hi_v = None
+        if rng.random() < 0.15 and i > 0:
+            continue                                          # a gap between tiers is allowed
+        tiers.append({"range": iv(lo_v, a_closed, hi_v, b_closed),
+                      "points": s(rng.choice([1, 2, 3, 5, D("0.5"), D("1.5")]))})
+    if not tiers:
+        tiers.append({"range": iv(cuts[0], True, cuts[1], False), "points": "2"})
+    return tiers
+
+
+def gen_quota(rng: random.Random, m: dict):
+    lo, hi = domain(m)
+    lo_s = lo if lo is not None else D(-10)
+    hi_s = sample_hi(lo_s, hi)
+    integer = m["type"] == "integer"
+
+    def one():
+        q = rand_dec(rng, lo_s, hi_s + (2 if rng.random() < 0.1 else 0), 0 if integer else rng.choice([0, 0, 1, 2]))
+        return q if q > lo_s else lo_s + 1
+
+    if rng.random() < 0.4:
+        keys = rng.sample(WORKER_TYPES, rng.randint(1, 2))
+        qb = {"by": "worker_type", "values": {k: s(one()) for k in keys}}
+        if rng.random() < 0.5:
+            qb["default"] = s(one())
+        return qb
+    return s(one())
+
+
+def gen_rule(rng: random.Random, rid: str, metrics: dict) -> dict:
+    ints = [k for k, m in metrics.items() if m["type"] == "integer" and domain(m)[1] != 0]
+    nums = [k for k, m in metrics.items() if m["type"] != "bool"]
+    form = rng.choice(["per_count", "per_count", "shortfall", "shortfall", "tiers", "tiers", "event", "event"])
+    r: dict = {"id": rid, "label": f"规则{rid}"}
+    if rng.random() < 0.2:
+        r["cap"] = s(rng.choice([1, 2, 3, 5, D("2.5")]))
+
+    def pts_or_escalate(spec: dict) -> dict:
+        if rng.random() < 0.35:
+            spec["escalate"] = [s(rng.choice([0, 1, 2, 3, 5, D("0.5")])) for _ in range(rng.randint(1, 4))]
+        else:
+            spec["points"] = s(rng.choice([1, 2, 3, D("0.5"), D("1.5"), D("0.25")]))
+        return spec
+
+    if form == "per_count":
+        r["per_count"] = pts_or_escalate({"metric": rng.choice(ints)})
+    elif form == "shortfall":
+        mid = rng.choice(nums)
+        sf = {"metric": mid, "quota": gen_quota(rng, metrics[mid]),
+              "points": s(rng.choice([1, 2, D("0.5"), D("1.5"), 3]))}
+        if rng.random() < 0.5:
+            sf["per"] = s(rng.choice([1, 2, 5, D("0.5"), D("0.25"), 10, 3]))
+        if rng.random() < 0.8:
+            sf["partial"] = rng.choice(["up", "down", "exact"])
+        if sf.get("partial") == "exact" and sf.get("per") == "3":
+            sf["per"] = "2"     # an exact third is not a finite decimal; see the report
+        r["shortfall"] = sf
+    elif form == "tiers":
+        mid = rng.choice(nums)
+        r["tiers"] = {"metric": mid, "tiers": gen_tiers(rng, metrics[mid])}
+    else:
+        r["event"] = pts_or_escalate(gen_filter(rng))
+    return r
+
+
+def gen_partition(rng: random.Random, top: Decimal, n: int) -> list[str]:
+    """n intervals that partition [0, top] exactly, often with a degenerate point interval."""
+    cands = [D(x) for x in range(1, int(top))] + [D(x) + D("0.5") for x in range(0, int(top))]
+    cands = [c for c in cands if 0 < c < top]
+    cuts = sorted(rng.sample(cands, n - 1))
+    ranges = []
+    prev, prev_closed = (None, False) if rng.random() < 0.2 else (D(0), True)
+    for c in cuts:
+        if rng.random() < 0.08:
+            # a one-point band [c, c]
+            ranges.append(iv(prev, prev_closed, c, False))
+            ranges.append(iv(c, True, c, True))
+            prev, prev_closed = c, False
+            continue
+        left_owns = rng.random() < 0.5
+        ranges.append(iv(prev, prev_closed, c, left_owns))
+        prev, prev_closed = c, not left_owns
+    ranges.append(iv(prev, prev_closed, None, False) if rng.random() < 0.3 else iv(prev, prev_closed, top, True))
+    return ranges
+
+
+def gen_policy(seed: int) -> dict:
+    rng = random.Random(seed)
+    metrics = gen_metrics(rng)
+    full = D(rng.choice([100, 100, 100, 60, 120]))
+    n_items = rng.randint(2, 5)
+    cuts = sorted(rng.sample(range(1, int(full)), n_items - 1))
+    parts = [D(b - a) for a, b in zip([0] + cuts, cuts + [int(full)])]
+    if rng.random() < 0.3 and parts[0] > 1:
+        parts[0] -= D("0.5")
+        parts[-1] += D("0.5")
+    rid = 0
+    items = []
+    for i, p in enumerate(parts):
+        rules = []
+        for _ in range(rng.randint(1, 4)):
+            rules.append(gen_rule(rng, f"r{rid}", metrics))
+            rid += 1
+        items.append({"id": f"item{i}", "label": f"项目{i}", "points": s(p), "rules": rules})
+    doc: dict = {"id": f"rand{seed}", "name": f"随机细则{seed}", "version": "t", "full_score": s(full),
+                 "attributes": {"worker_type": {"label": "网格员类别", "values": WORKER_TYPES}},
+                 "events": {"categories": CATEGORIES, "severities": SEVERITIES},
+                 "metrics": metrics, "items": items}
+    cap = D(0)
+    if rng.random() < 0.8:
+        cap = D(rng.choice([3, 5, 10, D("2.5")]))
+        doc["bonus"] = {"cap": s(cap), "rules": [gen_rule(rng, f"b{k}", metrics) for k in range(rng.randint(1, 3))]}
+    vetoes = []
+    flags = [k for k, m in metrics.items() if m["type"] == "bool"]
+    ints = [k for k, m in metrics.items() if m["type"] == "integer" and (domain(m)[1] is None or domain(m)[1] >= 1)]
+    pcts = [k for k, m in metrics.items() if m["type"] == "percent"]
+    for k in range(rng.randint(0, 3)):
+        kind = rng.choice(["flag", "int", "int_range", "pct"])
+        v = {"id": f"v{k}", "label": f"否决{k}", "domain": "综合"}
+        if kind == "flag":
+            v["metric"] = rng.choice(flags)
+        elif kind == "int" or kind == "int_range":
+            v["metric"] = rng.choice(ints)
+            if kind == "int_range":
+                lo, hi = domain(metrics[v["metric"]])
+                top = hi if hi is not None else lo + 10
+                v["range"] = iv(rand_dec(rng, lo, top, 0), True, None, False)
+        else:
+            v["metric"] = rng.choice(pcts)
+            lo, hi = domain(metrics[v["metric"]])
+            v["range"] = iv(lo, True, rand_dec(rng, lo + 1, hi, rng.choice([0, 1])), rng.random() < 0.5)
+        if rng.random() < 0.6:
+            v["effect"] = gen_effect(rng)
+        vetoes.append(v)
+    if vetoes:
+        doc["vetoes"] = vetoes
+    if rng.random() < 0.5:
+        doc["veto_effect"] = gen_effect(rng)
+    top = full + cap
+    if rng.random() < 0.85:
+        ranges = gen_partition(rng, top, rng.randint(2, 5))
+        doc["stars"] = [{"stars": len(ranges) - 1 - i if rng.random() < 0.9 else i, "range": r}
+                        for i, r in enumerate(ranges)]
+    bands = gen_partition(rng, top, rng.randint(1, 4) + 1)
+    doc["pay"] = {"performance_share": rng.choice(["20%", "0.3", "15%", "33.33%", "1"]),
+                  "bands": [{"id": f"p{i}", "label": f"档{i}", "range": r,
+                             "ratio": rng.choice(["1", "0.9", "80%", "0.5", "0", "87.5%", "0.333"])}
+                            for i, r in enumerate(bands)]}
+    return doc
+
+
+def gen_effect(rng: random.Random) -> dict:
+    e = {}
+    if rng.random() < 0.5:
+        e["fail"] = rng.random() < 0.5
+    if rng.random() < 0.5:
+        e["score"] = rng.choice(["keep", "zero"])
+    if rng.random() < 0.5:
+        e["pay"] = rng.choice(["withhold", "keep"])
+    if rng.random() < 0.5:
+        e["stars"] = rng.choice(["keep", "zero"])
+    return e
+
+
+# --------------------------------------------------------------------------- worker-month generator
+
+
+def _interesting(doc: PolicyDoc) -> dict[str, set[Decimal]]:
+    """Boundary values per metric: tier ends, quotas and veto bounds (and their neighbours)."""
+    pts: dict[str, set[Decimal]] = {mid: set() for mid in doc.metrics}
+    eps = D("0.0001")
+
+    def around(mid: str, x: Decimal, per: Decimal = D(1)) -> None:
+        pts[mid].update({x, x - eps, x + eps, x - 1, x + 1, x - per / 2, x - per, x - 2 * per})
+
+    rules = [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
+    for r in rules:
+        if r.tiers:
+            for t in r.tiers.tiers:
+                for b in (t.range.lo, t.range.hi):
+                    if b is not None:
+                        around(r.tiers.metric, b)
+        if r.shortfall:
+            q = r.shortfall.quota
+            qs = list(q.values.values()) + ([q.default] if q.default is not None else []) if isinstance(q, QuotaBy) else [q]
+            for x in qs:
+                around(r.shortfall.metric, x, r.shortfall.per)
+        if r.per_count:
+            pts[r.per_count.metric].update({D(0), D(1), D(2), D(3), D(4)})
+    for v in doc.vetoes:
+        if v.range is not None:
+            for b in (v.range.lo, v.range.hi):
+                if b is not None:
+                    around(v.metric, b)
+    return pts
+
+
+def _metric_domain(m) -> tuple[Decimal | None, Decimal | None]:
+    if m.type == "percent":
+        return (m.min if m.min is not None else D(0)), (m.max if m.max is not None else D(100))
+    return (m.min if m.min is not None else (D(0) if m.type == "integer" else None)), m.max
+
+
+def _hours_interesting(doc: PolicyDoc) -> tuple[set[Decimal], set[Decimal]]:
+    delays, handlings = {D(0), D(1), D(5)}, {D(0), D(2)}
+    filters = [m.count_events for m in doc.metrics.values() if m.count_events is not None]
+    rules = [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
+    filters += [r.event for r in rules if r.event is not None]
+    for f in filters:
+        for rng_, out in ((f.delay_hours, delays), (f.handling_hours, handlings)):
+            if rng_ is not None:
+                for b in (rng_.lo, rng_.hi):
+                    if b is not None:
+                        out.update({b, b + D("0.0001"), max(b - D("0.0001"), D(0))})
+    return delays, handlings
+
+
+def gen_worker(rng: random.Random, doc: PolicyDoc, k: int, interesting, hours) -> dict:
+    metrics: dict[str, object] = {}
+    clean = rng.random() < 0.15          # some workers with few violations, to reach the top bands
+    for mid, m in doc.metrics.items():
+        if m.count_events is not None:
+            continue
+        if m.type == "bool":
+            metrics[mid] = rng.random() < 0.1
+            continue
+        lo, hi = _metric_domain(m)
+        lo_s = lo if lo is not None else D(-10)
+        hi_s = sample_hi(lo_s, hi)
+        integer = m.type == "integer"
+        cands = [x for x in interesting[mid]
+                 if (lo is None or x >= lo) and (hi is None or x <= hi) and (not integer or x == x.to_integral_value())]
+        if clean:
+            x = lo_s if integer and rng.random() < 0.8 else hi_s
+        elif cands and rng.random() < 0.6:
+            x = rng.choice(sorted(cands))
+        else:
+            x = rand_dec(rng, lo_s, hi_s, 0 if integer else None)
+            if integer and rng.random() < 0.5:
+                x = min(hi_s, lo_s + rng.randint(0, 3))
+        metrics[mid] = D(x)
+    delays, handlings = hours
+    events = []
+    for j in range(0 if clean else rng.choice([0, 1, 2, 3, 5, 8])):
+        unclosed = rng.random() < 0.2
+        if rng.random() < 0.08:
+            delay = None
+        elif rng.random() < 0.6:
+            delay = rng.choice(sorted(delays))
+        else:
+            delay = rand_dec(rng, D(0), D(60), rng.choice([0, 1, 4]))
+        handling = None
+        if not unclosed and delay is not None:
+            handling = rng.choice(sorted(handlings)) if rng.random() < 0.6 else rand_dec(rng, D(0), D(100), rng.choice([0, 2]))
+        if delay is None:
+            unclosed = True
+        events.append(oracle.OEvent(f"E{k}-{j}", rng.choice(CATEGORIES), rng.choice(SEVERITIES), delay, handling, unclosed))
+    return {"worker_id": f"W{k:04d}", "attributes": {"worker_type": rng.choice(WORKER_TYPES)},
+            "metrics": metrics, "events": events,
+            "wage": rand_dec(rng, D(1500), D(6000), rng.choice([0, 2]))}
+
+
+def engine_case(doc: PolicyDoc, w: dict) -> WorkerCase:
+    evs = [EventCase(e.event_id, e.category, e.severity,
+                     NOT_REPORTED_HOURS if e.delay_hours is None else e.delay_hours,
+                     e.handling_hours, e.unclosed) for e in w["events"]]
+    metrics = dict(w["metrics"])
+    # counted metrics are prepared by engine.inputs before scoring; use the engine's own matcher
+    for mid, m in doc.metrics.items():
+        if m.count_events is not None:
+            metrics[mid] = D(sum(1 for e in evs if engine_event_matches(m.count_events, e)))
+    return WorkerCase(w["worker_id"], dict(w["attributes"]), metrics, evs)
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def N(d):
+    return None if d is None else D(d).normalize()
+
+
+def engine_view(res, rule_ids: set[str]) -> dict:
+    rules: dict[str, Decimal] = {}
+    for f in res.findings:
+        # a rule's own cap is reported as a separate finding on that rule id (item caps use the item id)
+        if f.kind in ("deduction", "bonus") or (f.kind in ("cap", "bonus_cap") and f.rule_id in rule_ids):
+            rules[f.rule_id] = rules.get(f.rule_id, D(0)) + f.points
+    return {"score": N(res.score), "deductions": N(res.deductions), "bonus": N(res.bonus),
+            "stars": res.stars, "band": res.band["id"] if res.band else None, "pay": N(res.pay),
+            "vetoes": sorted(v["rule_id"] for v in res.vetoes), "failed": res.failed,
+            "rules": {k: N(v) for k, v in sorted(rules.items()) if v != 0}}
+
+
+def oracle_view(o: oracle.OResult) -> dict:
+    return {"score": N(o.score), "deductions": N(o.deductions), "bonus": N(o.bonus),
+            "stars": o.stars, "band": o.band, "pay": N(o.pay), "vetoes": sorted(o.vetoes), "failed": o.failed,
+            "rules": {k: N(v) for k, v in sorted(o.rules.items()) if v != 0}}
+
+
+def fmt_worker(w: dict, counted: dict) -> str:
+    ev = [f"{{id: {e.event_id}, category: {e.category}, severity: {e.severity}, delay_hours: {e.delay_hours}, "
+          f"handling_hours: {e.handling_hours}, unclosed: {e.unclosed}}}" for e in w["events"]]
+    return (f"worker {w['worker_id']} attributes={w['attributes']} wage={w['wage']}\n"
+            f"  metrics={ {k: str(v) for k, v in w['metrics'].items()} }\n"
+            f"  counted(engine)={ {k: str(v) for k, v in counted.items()} }\n"
+            "  events:\n    " + "\n    ".join(ev))
+
+
+def run_seed(seed: int, n_workers: int, tmp: Path, oracle_mod=oracle) -> list[str]:
+    """Score n_workers random worker-months under policy `seed`; returns mismatch reports."""
+    raw = gen_policy(seed)
+    text = yaml.safe_dump(raw, allow_unicode=True, sort_keys=False)
+    path = tmp / f"rand{seed}.yaml"
+    path.write_text(text, encoding="utf-8")
+    policy = load_policy_file(path)
+    doc = policy.doc
+    rng = random.Random(seed * 7919 + 1)
+    interesting, hours = _interesting(doc), _hours_interesting(doc)
+    workers = [gen_worker(rng, doc, k, interesting, hours) for k in range(n_workers)]
+    cases = [engine_case(doc, w) for w in workers]
+    results = score_cases(policy, cases, [w["wage"] for w in workers], processes=1)
+    rule_ids = {r.id for it in doc.items for r in it.rules} | {r.id for r in (doc.bonus.rules if doc.bonus else [])}
+    problems = []
+    for w, c, res in zip(workers, cases, results):
+        o = oracle_mod.score(policy, w["attributes"], w["metrics"], w["events"], w["wage"])
+        ev, ov = engine_view(res, rule_ids), oracle_view(o)
+        counted = {k: c.metrics[k] for k, m in doc.metrics.items() if m.count_events is not None}
+        ocounted = {k: o.metrics[k] for k in counted}
+        if ev != ov or counted != ocounted:
+            diff = {k: (ov[k], ev[k]) for k in ov if ov[k] != ev[k]}
+            if counted != ocounted:
+                diff["counted"] = (ocounted, counted)
+            problems.append(f"seed={seed} {fmt_worker(w, counted)}\n  (oracle, engine) differ: {diff}")
+    if problems:
+        problems[0] += f"\n--- policy rand{seed}.yaml ---\n{text}"
+    return problems
+
+
+def check_seeds(seeds, n_workers: int, tmp: Path, oracle_mod=oracle) -> None:
+    all_problems: list[str] = []
+    for seed in seeds:
+        all_problems += run_seed(seed, n_workers, tmp, oracle_mod)
+    if all_problems:
+        pytest.fail(f"{len(all_problems)} mismatches; first ones:\n\n" + "\n\n".join(all_problems[:3]), pytrace=False)
+
+
+FAST_SEEDS = range(1, 31)
+
+
+@pytest.mark.parametrize("seed", FAST_SEEDS)
+def test_engine_matches_oracle(seed, tmp_path):
+    check_seeds([seed], 100, tmp_path)
+
+
+@pytest.mark.slow
+def test_engine_matches_oracle_many(tmp_path):
+    check_seeds(range(1000, 1200), 50, tmp_path)
+
+
+def test_generated_policies_exercise_every_feature(tmp_path):
+    """Guard against a generator that silently stops producing some rule form or boundary."""
+    seen = set()
+    for seed in FAST_SEEDS:
+        raw = gen_policy(seed)
+        text = yaml.safe_dump(raw, allow_unicode=True)
+        rules = [r for it in raw["items"] for r in it["rules"]] + raw.get("bonus", {}).get("rules", [])
+        for r in rules:
+            for form in ("per_count", "shortfall", "tiers", "event"):
+                if form in r:
+                    seen.add(form)
+                    if "escalate" in r[form]:
+                        seen.add(form + ".escalate")
+            if "cap" in r:
+                seen.add("cap")
+            sf = r.get("shortfall")
+            if sf:
+                seen.add("partial." + sf.get("partial", "up"))
+                if isinstance(sf["quota"], dict):
+                    seen.add("quota_by" + (".default" if "default" in sf["quota"] else ".nodefault"))
+        for v in raw.get("vetoes", []):
+            seen.add("veto." + ("range" if "range" in v else "plain"))
+        if "[" in text and "(" in text:
+            seen.add("mixed_brackets")
+    expected = {"per_count", "shortfall", "tiers", "event", "per_count.escalate", "event.escalate", "cap",
+                "partial.up", "partial.down", "partial.exact", "quota_by.default", "quota_by.nodefault",
+                "veto.range", "veto.plain", "mixed_brackets"}
+    assert expected <= seen, expected - seen
+
+
+def test_boundaries_are_hit(tmp_path):
+    """Scores must land exactly on band/star boundaries often, or the interval ends are untested."""
+    hits = 0
+    for seed in range(1, 11):
+        path = tmp_path / f"p{seed}.yaml"
+        path.write_text(yaml.safe_dump(gen_policy(seed), allow_unicode=True), encoding="utf-8")
+        policy = load_policy_file(path)
+        doc = policy.doc
+        ends = {b for x in doc.pay.bands + (doc.stars or []) for b in (x.range.lo, x.range.hi) if b is not None}
+        rng = random.Random(seed)
+        interesting, hours = _interesting(doc), _hours_interesting(doc)
+        for k in range(100):
+            w = gen_worker(rng, doc, k, interesting, hours)
+            o = oracle.score(policy, w["attributes"], w["metrics"], w["events"], w["wage"])
+            hits += o.score in ends
+    assert hits >= 20, hits
+
+
+if __name__ == "__main__":   # replay one seed: python tests/test_differential.py SEED [N]
+    import tempfile
+
+    seed = int(sys.argv[1])
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.time()
+        probs = run_seed(seed, int(sys.argv[2]) if len(sys.argv) > 2 else 100, Path(d))
+        print("\n\n".join(probs) or f"seed {seed}: no mismatch ({time.time() - t0:.1f}s)")
