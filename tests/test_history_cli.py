@@ -158,7 +158,7 @@ def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
 @pytest.mark.parametrize("cmd", [["run"], ["correct"], ["compare"], ["paysheet"], ["history", "list"]])
 def test_every_command_has_help_with_an_example(cmd):
     code, out = invoke(*cmd, "--help")
-    assert code == 0 and "Example:" in out and "wangge " + " ".join(cmd) in out
+    assert code == 0 and "示例：" in out and "wangge " + " ".join(cmd) in out
 
 
 def test_workers_that_do_not_match_history_are_located_word_for_word(town, tmp_path):

@@ -135,7 +135,7 @@ def run_cmd(policy, month, workers, metrics, events, data, out, unit):
     """计分、存入历史、计算跨月规则并写出本月结果和绩效工资发放表，一步完成。
 
     \b
-    Example:
+    示例：
       wangge run --policy rules/youhao.yaml --month 2026-10 --workers in/workers.csv \\
         --metrics in/2026-10/metrics.csv --events in/2026-10/events.csv --data data --out out/2026-10
     """
@@ -193,7 +193,7 @@ def correct_cmd(policy, month, workers, metrics, events, data, out, note, unit):
     """申诉/更正：按更正后的记录重算已存月份，列出变化，并重算其后月份的跨月规则。
 
     \b
-    Example:
+    示例：
       wangge correct --policy rules/youhao.yaml --month 2026-09 --workers in/workers.csv \\
         --metrics in/2026-09/metrics-corrected.csv --events in/2026-09/events.csv \\
         --data data --out out/2026-09 --note "申诉 2026-017"
@@ -219,7 +219,7 @@ def history_list(data):
     """列出已存月份：考核细则、版本、哈希、人数、运行时间。
 
     \b
-    Example:
+    示例：
       wangge history list --data data
     """
     with History(data, create=False) as hist:
@@ -248,7 +248,7 @@ def paysheet_cmd(month, data, out, unit):
     """从历史库导出某月绩效工资发放表（paysheet.xlsx、paysheet.csv）。
 
     \b
-    Example:
+    示例：
       wangge paysheet --month 2026-10 --data data --out out/2026-10
     """
     with History(data, create=False) as hist:
@@ -270,7 +270,7 @@ def compare_cmd(policies, month, workers, metrics, events, out):
     """细则修改测算：同一个月的数据分别按细则 A、B 计分，比较每人得分、档次和绩效工资。
 
     \b
-    Example:
+    示例：
       wangge compare --policy rules/youhao.yaml --policy rules/youhao-2027.yaml --month 2026-10 \\
         --workers in/workers.csv --metrics in/2026-10/metrics.csv --events in/2026-10/events.csv
     """
