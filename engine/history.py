@@ -464,7 +464,7 @@ def record_month(history: History, results: Mapping[str, Any], *,
     old_adds = {m: history.period_additions(m) for m in targets}
     old_base = history.base_results(month) if replaced else None
     try:
-        new_adds = evaluate(rules_for, views, targets)
+        new_adds = evaluate(rules_for, views, targets, stored=history.period_additions)
     except KeyError as exc:  # a worker missing from a month's facts: history is inconsistent
         raise HistoryError(f"历史记录不完整，无法计算跨月规则：{exc}") from None
     full = merge_additions(results, new_adds[month])

@@ -496,6 +496,8 @@ class _Evaluator:
         self.views = {m: {v.worker_id: v for v in vs} for m, vs in views.items()}
         self._placings: dict[tuple, dict[str, Placing]] = {}
         self._additions: dict[str, dict[str, dict]] = {}
+        self.stored: Callable[[str], dict | None] | None = None
+        self.first_target: str | None = None
 
     def placings(self, month: str, ranking: Ranking) -> dict[str, Placing]:
         key = (month, ranking)
@@ -506,6 +508,9 @@ class _Evaluator:
     def additions(self, month: str) -> dict[str, dict] | None:
         """Period additions of one stored month (memoised: later months read earlier findings)."""
         if month in self._additions:
+            return self._additions[month]
+        if self.stored is not None and self.first_target is not None and month < self.first_target:
+            self._additions[month] = self.stored(month)
             return self._additions[month]
         rules = self.rules_for(month)
         if rules is None:
@@ -837,13 +842,21 @@ class _Evaluator:
 
 
 def evaluate(rules_for: Callable[[str], PeriodRules | None], views: Mapping[str, list[WorkerMonth]],
-             targets: Iterable[str]) -> dict[str, dict[str, dict] | None]:
+             targets: Iterable[str], *, stored: Callable[[str], dict | None] | None = None
+             ) -> dict[str, dict[str, dict] | None]:
     """Period additions for each target month: month -> worker_id -> additions (None: no period rules).
 
     `views` must hold every stored month up to the last target (rules look back through them).
+    `stored(month)`, when given, returns the additions already stored for a month that is not a
+    target (they cannot change: findings depend only on a month and the months before it), so
+    earlier months are read rather than evaluated again.
     """
+    targets = sorted(targets)
     ev = _Evaluator(rules_for, views)
-    return {m: ev.additions(m) for m in sorted(targets)}
+    if stored is not None:
+        ev.stored = stored
+        ev.first_target = targets[0] if targets else None
+    return {m: ev.additions(m) for m in targets}
 
 
 def merge_additions(results: Mapping[str, Any], additions: Mapping[str, dict] | None) -> dict:

@@ -292,3 +292,21 @@ def test_a_failing_migration_leaves_the_old_version(tmp_path, monkeypatch):
     with History(tmp_path) as h:
         assert h.schema_version() == 1
         assert "x" not in [r[1] for r in h.db.execute("PRAGMA table_info(months)")]
+
+
+def test_stored_earlier_months_give_what_a_full_evaluation_gives(tmp_path):
+    # Year-end rules read earlier months' findings and payable amounts; record_month reads them from
+    # the store instead of evaluating again.  Both ways must agree on December.
+    from engine.periods import evaluate
+    scores = {1: [95, 90, 85], 2: [95, 90, 86], 3: [90, 95, 95], 4: [99, 70, 98], 5: [99, 70, 98]}
+    with History(tmp_path) as h:
+        for i in range(1, 13):
+            store(h, f"2026-{i:02d}", three(scores.get(i, [92, 91, 93]), wage="2000.00"))
+        stored_dec = h.period_additions("2026-12")
+        full = evaluate(lambda m: R, h.views(), ["2026-12"])["2026-12"]
+    assert stored_dec == full
+    # and December really reads the earlier months: W3 (last Jan+Feb) and W2 (last Apr+May and again
+    # from June, 91 < 92 < 93) were criticised; W1 was last only in March -> the only priority.
+    # W3 lost Feb and Mar pay (540.00 + 600.00) -> below 24000.00 a year on a 2000.00 wage.
+    assert [w for w, a in full.items() if any(f["kind"] == "priority" for f in a["period_findings"])] == ["W1"]
+    assert any(f["kind"] == "wage_floor" for f in full["W3"]["period_findings"])
