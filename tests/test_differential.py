@@ -3,7 +3,8 @@
 Each policy is generated from a seed, written as YAML, loaded through the real loader and scored
 by both the engine (durable_rules) and the oracle written from docs/policy.md.  Any disagreement
 is reported with the seed, the policy YAML and the worker input so it can be replayed with
-`python -m tests.test_differential SEED` (prints the case) or by re-running the single seed.
+`python tests/test_differential.py SEED [WORKERS]` (prints every mismatch of that seed) or
+`pytest "tests/test_differential.py::test_engine_matches_oracle[SEED]"`.
 """
 from __future__ import annotations
 
