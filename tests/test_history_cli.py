@@ -194,3 +194,22 @@ def test_workers_that_do_not_match_history_are_located_word_for_word(town, tmp_p
         f"  {p['workers']}:3 工号 W9002: 发现 'W9002'，应为 沿用原工号 {id2}"
         f"（{name2}（{grid2}）在历史中的工号是 {id2}，工号变化会使跨月规则断开）\n")
     assert [i.month for i in History(data).months()] == ["2026-10"] and not (tmp_path / "o11").exists()
+
+
+def test_wangge_run_killed_midway_changes_nothing(town, tmp_path):
+    import os
+    import subprocess
+    import sys
+    root, paths = town
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert run_month(root, paths, "2026-10", data, out)[0] == 0
+    before = files(out)
+    before_db = History(data).month_results("2026-10")
+    args = [sys.executable, "-m", "engine.cli", "run", "--policy", str(root / "rules" / "chengguan-periods.yaml"),
+            "--month", "2026-11", "--workers", str(paths["workers"]), "--metrics", str(paths["metrics"]),
+            "--events", str(paths["events"]), "--data", str(data), "--out", str(out)]
+    env = dict(os.environ, WANGGE_FAULT="before_commit:kill", PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    assert subprocess.run(args, env=env, capture_output=True).returncode == 137
+    assert files(out) == before
+    assert [i.month for i in History(data).months()] == ["2026-10"]
+    assert History(data).month_results("2026-10") == before_db
