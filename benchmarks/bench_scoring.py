@@ -22,7 +22,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from engine.assessment import NOT_REPORTED_HOURS  # noqa: E402
 from engine.demo import generate  # noqa: E402
 from engine.inputs import read_month  # noqa: E402
 from engine.policy import load_policy  # noqa: E402
@@ -43,7 +42,7 @@ def run_oracle(policy, cases, wages):
     out = []
     for c, w in zip(cases, wages):
         events = [oracle.OEvent(e.event_id, e.category, e.severity,
-                                None if e.delay_hours == NOT_REPORTED_HOURS else e.delay_hours,
+                                e.delay_hours,
                                 e.handling_hours, e.unclosed) for e in c.events]
         out.append(oracle.score(policy, c.attributes, c.metrics, events, w))
     return out

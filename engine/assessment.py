@@ -34,7 +34,6 @@ from .errors import RuleEngineError
 from .intervals import Interval
 from .policy import EventFilter, Policy, QuotaBy, RuleDef
 
-NOT_REPORTED_HOURS = Decimal(10 ** 9)   # an event never reported counts as reported infinitely late
 BATCH = 100                             # workers per sid: amortises sid set-up and callbacks (see _run_sid)
 CAP = 1_000_000                         # `cap`: a rule's matches in one sid arrive in one callback
 
@@ -47,7 +46,7 @@ class EventCase:
     event_id: str
     category: str
     severity: str
-    delay_hours: Decimal | None          # reported - discovered; NOT_REPORTED_HOURS if never reported
+    delay_hours: Decimal | None          # reported - discovered; None = never reported (infinitely late)
     handling_hours: Decimal | None       # closed - reported; None if not closed
     unclosed: bool
     source: tuple[str, int] | None = None
@@ -120,7 +119,13 @@ def event_terms(f: EventFilter) -> list[dict]:
     if f.severity:
         terms.append(_any_of("sev", f.severity))
     if f.delay_hours is not None:
-        terms += [{"$ex": {"dh": 1}}] + _range_terms("dh", f.delay_hours)
+        # An event never reported is infinitely late: it lies in every interval open to +inf, and
+        # in no bounded one.  It carries nr=true and no delay field.
+        reported = [{"nr": False}] + _range_terms("dh", f.delay_hours)
+        if f.delay_hours.hi is None:
+            terms.append({"$or": [{"nr": True}, {"$and": reported}]})
+        else:
+            terms += reported
     if f.handling_hours is not None:
         terms += [{"$ex": {"hh": 1}}] + _range_terms("hh", f.handling_hours)
     if f.unclosed is not None:
@@ -274,6 +279,7 @@ class Evaluator:
             for j, ev in enumerate(case.events):
                 e: dict[str, Any] = {"t": "e", "k": k, "ei": j, "sid": sid,
                                      "cat": ev.category or "", "sev": ev.severity or "", "uc": bool(ev.unclosed)}
+                e["nr"] = ev.delay_hours is None
                 if ev.delay_hours is not None:
                     e["dh"] = _num(ev.delay_hours)
                 if ev.handling_hours is not None:

@@ -104,7 +104,7 @@ def _metric_value(rng: random.Random, policy: Policy, mid: str, role, worker: De
     m = policy.doc.metrics[mid]
     kind, extra = role if role else ("free", None)
     if m.type == "bool":
-        return "是" if rng.random() < 0.012 else "否"
+        return "是" if rng.random() < 0.004 else "否"
     if m.type == "percent":
         if rng.random() < 0.35 + 0.5 * skill:
             return "100"
@@ -156,7 +156,10 @@ def generate(policy: Policy, out_dir: str | Path, size: str = "town", months: li
     out.mkdir(parents=True, exist_ok=True)
     workers = make_workers(size, seed)
     rng = random.Random(seed * 7919 + 1)
-    skills = {w.worker_id: min(1.0, max(0.0, rng.gauss(0.75, 0.18))) for w in workers}
+    skills = {w.worker_id: min(1.0, max(0.0, rng.gauss(0.78, 0.15))) for w in workers}
+    # every office has a few who struggle month after month: they make the period rules bite
+    for w in rng.sample(workers, max(1, len(workers) // 30)):
+        skills[w.worker_id] = rng.uniform(0.0, 0.1)
     doc = policy.doc
     stored = [mid for mid, m in doc.metrics.items() if m.count_events is None]
     roles = _metric_roles(policy)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .assessment import NOT_REPORTED_HOURS, EventCase, WorkerCase
+from .assessment import EventCase, WorkerCase
 from .errors import DataError, Problem, ProblemList
 from .intervals import Interval
 from .policy import EventFilter, MetricDef, Policy, coerce_metric
@@ -325,7 +325,7 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
             continue
         if disc.strftime("%Y-%m") != month:
             continue  # the event belongs to the month it was discovered in
-        delay = _hours(rep - disc) if rep is not None else NOT_REPORTED_HOURS
+        delay = _hours(rep - disc) if rep is not None else None   # never reported
         handling = _hours(clo - rep) if clo is not None else None
         out.setdefault(wid, []).append((EventCase(eid, cat, sev, delay, handling, clo is None, (r.file, r.row)), disc))
     problems.raise_if_any(DataError)
@@ -346,8 +346,12 @@ def event_matches(f: EventFilter, ev: EventCase) -> bool:
         return False
     if f.severity and ev.severity not in f.severity:
         return False
-    if f.delay_hours is not None and (ev.delay_hours is None or not f.delay_hours.contains(ev.delay_hours)):
-        return False
+    if f.delay_hours is not None:
+        if ev.delay_hours is None:        # never reported: infinitely late
+            if f.delay_hours.hi is not None:
+                return False
+        elif not f.delay_hours.contains(ev.delay_hours):
+            return False
     if f.handling_hours is not None and (ev.handling_hours is None or not f.handling_hours.contains(ev.handling_hours)):
         return False
     if f.unclosed is not None and bool(ev.unclosed) != f.unclosed:

@@ -21,7 +21,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Callable
 
-from .assessment import CHUNK, NOT_REPORTED_HOURS, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
+from .assessment import CHUNK, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
 from .errors import ExampleMismatch
 from .inputs import MonthInputs, WorkerInfo, read_month
 from .policy import ExampleDef, MetricDef, Policy, QuotaBy, RuleDef
@@ -269,7 +269,7 @@ class _Scorer:
                 values = {"事件编号": ev.event_id, "类别": ev.category, "等级": ev.severity}
                 desc = []
                 if spec.delay_hours is not None:
-                    if ev.delay_hours == NOT_REPORTED_HOURS:
+                    if ev.delay_hours is None:
                         values["上报延迟"] = "未上报"
                         desc.append("未上报")
                     else:
@@ -528,7 +528,7 @@ def run_examples(policy: Policy) -> list[str]:
             attrs[name] = str(ex.worker.get(name, a.default if a.default is not None else (a.values or [""])[0]))
         metrics = {}
         events = [EventCase(e.id or f"例{k + 1}", e.category, e.severity,
-                            e.delay_hours if e.delay_hours is not None else NOT_REPORTED_HOURS,
+                            e.delay_hours,
                             e.handling_hours, e.unclosed) for k, e in enumerate(ex.events)]
         from .inputs import event_matches
         from .policy import coerce_metric
@@ -552,6 +552,12 @@ def run_examples(policy: Policy) -> list[str]:
     return failures
 
 
+def _rule_ids(policy: Policy) -> set[str]:
+    doc = policy.doc
+    ids = {r.id for it in doc.items for r in it.rules}
+    return ids | ({r.id for r in doc.bonus.rules} if doc.bonus else set())
+
+
 def _compare_example(policy: Policy, ex: ExampleDef, r: WorkerResult) -> list[str]:
     e = ex.expect
     out = []
@@ -572,8 +578,10 @@ def _compare_example(policy: Policy, ex: ExampleDef, r: WorkerResult) -> list[st
         chk("一票否决", e.veto, got)
     if e.findings is not None:
         got: dict[str, Decimal] = defaultdict(Decimal)
+        rule_ids = _rule_ids(policy)
         for f in r.findings:
-            if f.kind in ("deduction", "bonus"):
+            # a rule's points net of its own cap; item caps and the bonus cap are not a rule's
+            if f.kind in ("deduction", "bonus") or (f.kind == "cap" and f.rule_id in rule_ids):
                 got[f.rule_id] += f.points
         for rid, pts in e.findings.items():
             chk(f"规则 {rid} 的分值", n(pts), n(got.get(rid, Decimal(0))))

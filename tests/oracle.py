@@ -40,6 +40,8 @@ class OResult:
     failed: bool
     rules: dict[str, Decimal] = field(default_factory=dict)   # rule id -> signed points (0 omitted)
     metrics: dict[str, Any] = field(default_factory=dict)     # the metric values used, counted ones included
+    items: dict[str, tuple[Decimal, bool]] = field(default_factory=dict)   # item id -> (deducted, capped)
+    base: Decimal | None = None                               # performance base wage × share, rounded to the fen
 
 
 def event_matches(f, ev: OEvent) -> bool:
@@ -138,6 +140,7 @@ def score(policy: Policy, attributes: dict[str, str], metrics: dict[str, Any],
             metrics[mid] = Decimal(sum(1 for ev in events if event_matches(m.count_events, ev)))
 
     per_rule: dict[str, Decimal] = {}
+    items: dict[str, tuple[Decimal, bool]] = {}
     deductions = ZERO
     for it in doc.items:
         total = ZERO
@@ -146,7 +149,8 @@ def score(policy: Policy, attributes: dict[str, str], metrics: dict[str, Any],
             if p:
                 per_rule[r.id] = -p
             total += p
-        deductions += min(total, it.points)   # 扣完为止
+        items[it.id] = (min(total, it.points), total > it.points)   # 扣完为止
+        deductions += items[it.id][0]
 
     bonus = ZERO
     if doc.bonus is not None:
@@ -179,13 +183,21 @@ def score(policy: Policy, attributes: dict[str, str], metrics: dict[str, Any],
 
     band = None
     pay = None
+    base = None
     if doc.pay is not None:
         hit = [b for b in doc.pay.bands if b.range.contains(sc)]
         assert len(hit) == 1, f"bands do not partition: score {sc} in {[b.id for b in hit]}"
         band = hit[0].id
         if wage is not None:
+            base = (wage * doc.pay.performance_share).quantize(FEN, rounding=ROUND_HALF_UP)   # shown only
             raw = ZERO if withhold else wage * doc.pay.performance_share * hit[0].ratio
             pay = raw.quantize(FEN, rounding=ROUND_HALF_UP)   # rounded once, at the very end
 
     return OResult(score=sc, deductions=deductions, bonus=bonus, stars=stars, band=band, pay=pay,
-                   vetoes=[v.id for v in fired], failed=failed, rules=per_rule, metrics=metrics)
+                   vetoes=[v.id for v in fired], failed=failed, rules=per_rule, metrics=metrics, base=base, items=items)
+
+
+def ranks(results: list[OResult]) -> list[int]:
+    """Competition ranking by score (1, 2, 2, 4); failed months rank after every other month."""
+    key = [(r.failed, -r.score) for r in results]
+    return [1 + sum(1 for other in key if other < k) for k in key]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.assessment import NOT_REPORTED_HOURS, EventCase, WorkerCase
+from engine.assessment import EventCase, WorkerCase
 from engine.inputs import event_matches as engine_event_matches
 from engine.policy import PolicyDoc, QuotaBy, load_policy_file
 from engine.scoring import score_cases
@@ -40,6 +40,22 @@ def iv(lo, lo_closed, hi, hi_closed) -> str:
     a = "-inf" if lo is None else s(lo)
     b = "+inf" if hi is None else s(hi)
     return f"{'[' if lo_closed and lo is not None else '('}{a}, {b}{']' if hi_closed and hi is not None else ')'}"
+
+
+FULLWIDTH = str.maketrans({"[": "【", "(": "（", "]": "】", ")": "）", ",": "，"})
+
+
+def fullwidth_some(node, rng: random.Random):
+    """docs/policy.md accepts full-width brackets and commas: write some intervals that way."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("range", "delay_hours", "handling_hours") and isinstance(v, str) and rng.random() < 0.1:
+                node[k] = v.translate(FULLWIDTH)
+            else:
+                fullwidth_some(v, rng)
+    elif isinstance(node, list):
+        for v in node:
+            fullwidth_some(v, rng)
 
 
 # --------------------------------------------------------------------------- policy generator
@@ -138,9 +154,11 @@ def gen_tiers(rng: random.Random, m: dict) -> list[dict]:
     hi_s = sample_hi(lo_s, hi)
     integer = m["type"] == "integer"
     k = rng.randint(1, 3)
+    if integer:
+        k = min(k, int(hi_s - lo_s))      # a narrow integer range has few distinct cut points
     cuts: set[Decimal] = set()
     while len(cuts) < k + 1:
-        cuts.add(rand_dec(rng, lo_s, hi_s, 0 if integer else rng.choice([0, 0, 1, 2])))
+        cuts.add(rand_dec(rng, lo_s, hi_s, 0 if integer else rng.choice([0, 0, 1, 2, 4])))
     cuts = sorted(cuts)
     tiers = []
     owner_left = [rng.random() < 0.5 for _ in cuts]          # who owns each cut value
@@ -269,20 +287,36 @@ def gen_policy(seed: int) -> dict:
     ints = [k for k, m in metrics.items() if m["type"] == "integer" and (domain(m)[1] is None or domain(m)[1] >= 1)]
     pcts = [k for k, m in metrics.items() if m["type"] == "percent"]
     for k in range(rng.randint(0, 3)):
-        kind = rng.choice(["flag", "int", "int_range", "pct"])
+        kind = rng.choice(["flag", "int", "int_range", "int_window", "pct", "num"])
         v = {"id": f"v{k}", "label": f"否决{k}", "domain": "综合"}
         if kind == "flag":
             v["metric"] = rng.choice(flags)
-        elif kind == "int" or kind == "int_range":
-            v["metric"] = rng.choice(ints)
-            if kind == "int_range":
+        elif kind in ("int", "int_range", "int_window"):
+            # usually a dedicated incident count that is mostly 0, sometimes a count that rules also use
+            if rng.random() < 0.7:
+                mid = f"inc_{k}"
+                metrics[mid] = {"label": f"事故{k}", "type": "integer", "max": s(rng.choice([3, 5, 10]))}
+                v["metric"] = mid
+            else:
+                v["metric"] = rng.choice(ints)
+            if kind != "int":
                 lo, hi = domain(metrics[v["metric"]])
                 top = hi if hi is not None else lo + 10
-                v["range"] = iv(rand_dec(rng, lo, top, 0), True, None, False)
+                if kind == "int_range":
+                    v["range"] = iv(rand_dec(rng, lo, top, 0), True, None, False)
+                else:   # a finite window that still reaches the metric's range
+                    a = rand_dec(rng, lo, top - 1, 0)
+                    v["range"] = iv(a, rng.random() < 0.5, a + 2, True)
+        elif kind == "num":
+            v["metric"] = rng.choice([k for k, m in metrics.items() if m["type"] == "number"])
+            lo, hi = domain(metrics[v["metric"]])
+            top = hi if hi is not None else lo + 60
+            a = rand_dec(rng, lo, top, rng.choice([0, 1, 4]))
+            v["range"] = iv(a, a == top or rng.random() < 0.5, None, False)   # (max, +inf) could never fire
         else:
             v["metric"] = rng.choice(pcts)
             lo, hi = domain(metrics[v["metric"]])
-            v["range"] = iv(lo, True, rand_dec(rng, lo + 1, hi, rng.choice([0, 1])), rng.random() < 0.5)
+            v["range"] = iv(lo, True, rand_dec(rng, lo + 1, min(hi, lo + 25), rng.choice([0, 1])), rng.random() < 0.5)
         if rng.random() < 0.6:
             v["effect"] = gen_effect(rng)
         vetoes.append(v)
@@ -300,6 +334,7 @@ def gen_policy(seed: int) -> dict:
                   "bands": [{"id": f"p{i}", "label": f"档{i}", "range": r,
                              "ratio": rng.choice(["1", "0.9", "80%", "0.5", "0", "87.5%", "0.333"])}
                             for i, r in enumerate(bands)]}
+    fullwidth_some(doc, rng)
     return doc
 
 
@@ -384,7 +419,9 @@ def gen_worker(rng: random.Random, doc: PolicyDoc, k: int, interesting, hours) -
         integer = m.type == "integer"
         cands = [x for x in interesting[mid]
                  if (lo is None or x >= lo) and (hi is None or x <= hi) and (not integer or x == x.to_integral_value())]
-        if clean:
+        if mid.startswith("inc_") and rng.random() < 0.85:
+            x = D(0)
+        elif clean:
             x = lo_s if integer and rng.random() < 0.8 else hi_s
         elif cands and rng.random() < 0.6:
             x = rng.choice(sorted(cands))
@@ -411,12 +448,12 @@ def gen_worker(rng: random.Random, doc: PolicyDoc, k: int, interesting, hours) -
         events.append(oracle.OEvent(f"E{k}-{j}", rng.choice(CATEGORIES), rng.choice(SEVERITIES), delay, handling, unclosed))
     return {"worker_id": f"W{k:04d}", "attributes": {"worker_type": rng.choice(WORKER_TYPES)},
             "metrics": metrics, "events": events,
-            "wage": rand_dec(rng, D(1500), D(6000), rng.choice([0, 2]))}
+            "wage": None if rng.random() < 0.03 else rand_dec(rng, D(1500), D(6000), rng.choice([0, 2]))}
 
 
 def engine_case(doc: PolicyDoc, w: dict) -> WorkerCase:
     evs = [EventCase(e.event_id, e.category, e.severity,
-                     NOT_REPORTED_HOURS if e.delay_hours is None else e.delay_hours,
+                     e.delay_hours,
                      e.handling_hours, e.unclosed) for e in w["events"]]
     metrics = dict(w["metrics"])
     # counted metrics are prepared by engine.inputs before scoring; use the engine's own matcher
@@ -439,15 +476,23 @@ def engine_view(res, rule_ids: set[str]) -> dict:
         # a rule's own cap is reported as a separate finding on that rule id (item caps use the item id)
         if f.kind in ("deduction", "bonus") or (f.kind in ("cap", "bonus_cap") and f.rule_id in rule_ids):
             rules[f.rule_id] = rules.get(f.rule_id, D(0)) + f.points
-    return {"score": N(res.score), "deductions": N(res.deductions), "bonus": N(res.bonus),
+    items = {}
+    for entry in res.items:
+        if isinstance(entry, dict):
+            items[entry["item_id"]] = (N(D(entry["deducted"])), entry["capped"])
+        else:   # (ItemDef, deducted, capped)
+            items[entry[0].id] = (N(entry[1]), entry[2])
+    return {"items": items, "score": N(res.score), "deductions": N(res.deductions), "bonus": N(res.bonus),
             "stars": res.stars, "band": res.band["id"] if res.band else None, "pay": N(res.pay),
+            "base": N(res.performance_base),
             "vetoes": sorted(v["rule_id"] for v in res.vetoes), "failed": res.failed,
             "rules": {k: N(v) for k, v in sorted(rules.items()) if v != 0}}
 
 
 def oracle_view(o: oracle.OResult) -> dict:
-    return {"score": N(o.score), "deductions": N(o.deductions), "bonus": N(o.bonus),
-            "stars": o.stars, "band": o.band, "pay": N(o.pay), "vetoes": sorted(o.vetoes), "failed": o.failed,
+    return {"items": {k: (N(d), c) for k, (d, c) in o.items.items()},
+            "score": N(o.score), "deductions": N(o.deductions), "bonus": N(o.bonus),
+            "stars": o.stars, "band": o.band, "pay": N(o.pay), "base": N(o.base), "vetoes": sorted(o.vetoes), "failed": o.failed,
             "rules": {k: N(v) for k, v in sorted(o.rules.items()) if v != 0}}
 
 
@@ -475,11 +520,17 @@ def run_seed(seed: int, n_workers: int, tmp: Path, oracle_mod=oracle) -> list[st
     results = score_cases(policy, cases, [w["wage"] for w in workers], processes=1)
     rule_ids = {r.id for it in doc.items for r in it.rules} | {r.id for r in (doc.bonus.rules if doc.bonus else [])}
     problems = []
-    for w, c, res in zip(workers, cases, results):
-        o = oracle_mod.score(policy, w["attributes"], w["metrics"], w["events"], w["wage"])
+    expected = [oracle_mod.score(policy, w["attributes"], w["metrics"], w["events"], w["wage"]) for w in workers]
+    for w, c, res, o, rank in zip(workers, cases, results, expected, oracle_mod.ranks(expected)):
         ev, ov = engine_view(res, rule_ids), oracle_view(o)
+        ev["rank"], ov["rank"] = res.rank, rank
         counted = {k: c.metrics[k] for k, m in doc.metrics.items() if m.count_events is not None}
         ocounted = {k: o.metrics[k] for k in counted}
+        # results.md: findings add up to score - full_score unless a veto set the score
+        zeroed = any((v.effect or doc.veto_effect).score == "zero" for v in doc.vetoes if v.id in o.vetoes)
+        if not zeroed:
+            ev["findings_sum"] = N(sum((f.points for f in res.findings), D(0)))
+            ov["findings_sum"] = N(o.score - doc.full_score)
         if ev != ov or counted != ocounted:
             diff = {k: (ov[k], ev[k]) for k in ov if ov[k] != ev[k]}
             if counted != ocounted:
@@ -508,7 +559,67 @@ def test_engine_matches_oracle(seed, tmp_path):
 
 @pytest.mark.slow
 def test_engine_matches_oracle_many(tmp_path):
-    check_seeds(range(1000, 1200), 50, tmp_path)
+    check_seeds(range(1000, 1500), 50, tmp_path)
+
+
+def test_harness_catches_an_injected_oracle_bug(tmp_path, monkeypatch):
+    """A differential test is only worth something if a wrong oracle makes it fail."""
+    monkeypatch.setattr(oracle, "_escalated", lambda seq, n: sum(seq[k % len(seq)] for k in range(n)))
+    assert any(run_seed(seed, 100, tmp_path) for seed in FAST_SEEDS)
+
+
+def test_parallel_scoring_matches_serial(tmp_path):
+    """The process pool must give exactly the serial results (the oracle is checked against serial)."""
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(gen_policy(7), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    policy = load_policy_file(path)
+    rng = random.Random(7)
+    interesting, hours = _interesting(policy.doc), _hours_interesting(policy.doc)
+    workers = [gen_worker(rng, policy.doc, k, interesting, hours) for k in range(200)]
+    cases = [engine_case(policy.doc, w) for w in workers]
+    wages = [w["wage"] for w in workers]
+    ids = {r.id for it in policy.doc.items for r in it.rules}
+    serial = [engine_view(r, ids) for r in score_cases(policy, cases, wages, processes=1)]
+    parallel = [engine_view(r, ids) for r in score_cases(policy, cases, wages, processes=2)]
+    assert serial == parallel
+
+
+def _one_rule_policy(tmp_path: Path, rule: dict):
+    doc = {"id": "probe", "name": "探针", "metrics": {},
+           "items": [{"id": "it", "label": "项", "points": "100", "rules": [rule]}],
+           "pay": {"performance_share": "20%", "bands": [{"id": "all", "label": "全", "range": "[0, 100]", "ratio": "1"}]}}
+    path = tmp_path / "probe.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return load_policy_file(path)
+
+
+def test_never_reported_event_only_matches_unbounded_delay(tmp_path):
+    # Found by this suite: a never-reported event was once stored as 1e9 hours and matched bounded intervals.
+    policy = _one_rule_policy(tmp_path, {"id": "late", "label": "迟报",
+                                         "event": {"delay_hours": "[48, 2000000000]", "points": "1"}})
+    ev = EventCase("E1", "治安", "一般", None, None, True)
+    res = score_cases(policy, [WorkerCase("W1", {}, {}, [ev])], [D(3000)], processes=1)[0]
+    expected = oracle.score(policy, {}, {}, [oracle.OEvent("E1", "治安", "一般", None, None, True)], D(3000))
+    assert expected.score == 100
+    assert res.score == expected.score
+
+
+def test_example_findings_use_the_rule_total_after_its_cap(tmp_path):
+    # Found by this suite: worked examples once compared a rule's points before its own cap.
+    from engine.scoring import run_examples
+
+    doc = {"id": "probe", "name": "探针", "metrics": {"x": {"label": "次数", "type": "integer", "max": "20"}},
+           "items": [{"id": "it", "label": "项", "points": "100", "rules": [
+               {"id": "r", "label": "按次扣分", "cap": "2", "per_count": {"metric": "x", "points": "1"}}]}],
+           "pay": {"performance_share": "20%", "bands": [{"id": "all", "label": "全", "range": "[0, 100]", "ratio": "1"}]},
+           "examples": [{"name": "规则封顶", "worker": {"wage": 3000}, "metrics": {"x": 5},
+                         "expect": {"score": 98, "findings": {"r": -2}}}]}
+    path = tmp_path / "probe.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    policy = load_policy_file(path)
+    expected = oracle.score(policy, {}, {"x": D(5)}, [], D(3000))
+    assert expected.score == 98 and expected.rules == {"r": D(-2)}
+    assert run_examples(policy) == []
 
 
 def test_generated_policies_exercise_every_feature(tmp_path):
@@ -535,9 +646,11 @@ def test_generated_policies_exercise_every_feature(tmp_path):
             seen.add("veto." + ("range" if "range" in v else "plain"))
         if "[" in text and "(" in text:
             seen.add("mixed_brackets")
+        if "【" in text or "（" in text:
+            seen.add("fullwidth")
     expected = {"per_count", "shortfall", "tiers", "event", "per_count.escalate", "event.escalate", "cap",
                 "partial.up", "partial.down", "partial.exact", "quota_by.default", "quota_by.nodefault",
-                "veto.range", "veto.plain", "mixed_brackets"}
+                "veto.range", "veto.plain", "mixed_brackets", "fullwidth"}
     assert expected <= seen, expected - seen
 
 

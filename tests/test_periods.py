@@ -1,6 +1,6 @@
 """Period rules: validation of `periods:` and multi-month scenarios worked out by hand.
 
-Fixture rules (tests/fixtures/history/periods-003.yaml = rules/periods-example.yaml): ranking
+Fixture rules (tests/fixtures/history/periods-003.yaml = the periods of rules/chengguan.yaml): ranking
 in the town, competition ranking, every worker tied for last counts as last; last place 2
 months running -> performance pay withheld 2 months; bottom 3% (ceil) 6 times a year ->
 withheld to December and award-ineligible; 2 vetoes a year; mean quarter/year scores to 2
@@ -50,15 +50,9 @@ def write(tmp_path, text):
     return p, load_yaml(p)["periods"]
 
 
-def test_the_shipped_example_holds_the_fixture_rules():
-    shipped = Path(__file__).resolve().parents[1] / "rules" / "periods-example.yaml"
-    if not shipped.exists():
-        pytest.skip("rules/periods-example.yaml has been folded into the presets")
-    parsed = parse_period_rules(load_yaml(shipped)["periods"], str(shipped))
-    assert (parsed.ranking, parsed.rules) == (R.ranking, R.rules)
-    # and it is a whole policy the loader accepts (the loader calls parse_period_rules itself)
-    policy = pytest.importorskip("engine.policy").load_policy([shipped]).for_month("2026-10")
-    assert policy.periods_raw["rules"][0]["id"] == "last_place_twice"
+def test_the_shipped_preset_carries_the_fixture_rules():
+    shipped = Path(__file__).resolve().parents[1] / "rules" / "chengguan.yaml"
+    assert parse_period_rules(load_yaml(shipped)["periods"], str(shipped)).rules == R.rules
 
 
 def test_example_file_parses_with_all_rule_kinds():
