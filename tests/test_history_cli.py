@@ -104,6 +104,13 @@ def test_run_three_months_rerun_correct_and_paysheet(town, tmp_path):
     code, out = invoke("paysheet", "--month", "2026-12", "--data", data, "--out", tmp_path / "ps")
     assert code == 0 and sorted(files(tmp_path / "ps")) == ["paysheet.csv", "paysheet.xlsx"]
 
+    # a later month's outputs, written again from history after the correction
+    code, out = invoke("history", "export", "--month", "2026-11", "--data", data, "--out", tmp_path / "x11")
+    assert code == 0, out
+    assert json.loads((tmp_path / "x11" / "results.json").read_text(encoding="utf-8")) == \
+        History(data).month_results("2026-11")
+    assert sorted(files(tmp_path / "x11")) == ["paysheet.csv", "paysheet.xlsx", "period_findings.csv", "results.json"]
+
 
 def test_a_month_stored_under_a_policy_that_changed_is_refused(town, tmp_path):
     root, paths = town
@@ -155,7 +162,8 @@ def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
     assert History(tmp_path / "data").months() == []
 
 
-@pytest.mark.parametrize("cmd", [["run"], ["correct"], ["compare"], ["paysheet"], ["history", "list"]])
+@pytest.mark.parametrize("cmd", [["run"], ["correct"], ["compare"], ["paysheet"], ["history", "list"],
+                                 ["history", "export"]])
 def test_every_command_has_help_with_an_example(cmd):
     code, out = invoke(*cmd, "--help")
     assert code == 0 and "示例：" in out and "wangge " + " ".join(cmd) in out

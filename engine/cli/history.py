@@ -12,7 +12,8 @@ import click
 from rich.table import Table
 
 from ..errors import EngineError, HistoryError
-from ..history import History, RunReport, check_stored_policies, compare_results, record_month
+from ..history import (History, RunReport, check_stored_policies, compare_results, record_month,
+                       write_month_outputs)
 from ..outputs import staged_outputs
 from ..paysheet import csv_safe, write_paysheet_csv, write_paysheet_xlsx
 from ..periods import PeriodRules, month_label, parse_period_rules
@@ -203,7 +204,7 @@ def correct_cmd(policy, month, workers, metrics, events, data, out, note, unit):
     _print_changes(report)
     if report.later_months:
         console.print(f"已重新计算其后月份：{'、'.join(report.later_months)}；"
-                      "其发放表可用 wangge paysheet 重新导出。")
+                      "其结果和发放表可用 wangge history export --month 月份 重新写出。")
     console.print(f"输出目录 {out}：{'、'.join(report.outputs)}")
 
 
@@ -236,6 +237,26 @@ def history_list(data):
         t.add_row(i.month, i.policy_id, i.policy_version, i.policy_hash[:12], str(i.worker_count), i.run_at,
                   "已计算" if i.has_period else "无", str(n))
     console.print(t)
+
+
+@history_group.command("export")
+@_MONTH
+@_DATA
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="输出目录")
+@click.option("--unit", default="", help="发放表上的填报单位名称")
+@run_guarded
+def history_export(month, data, out, unit):
+    """从历史库重新写出某月的 results.json、period_findings.csv 和发放表（如更正之后的其后月份）。
+
+    \b
+    示例：
+      wangge history export --month 2026-11 --data data --out out/2026-11
+    """
+    with History(data, create=False) as hist:
+        results = hist.month_results(month)
+    with staged_outputs(out) as stage:
+        names = write_month_outputs(results, stage, unit=unit)
+    console.print(f"已从历史库写出 {month_label(month)}：{out}（{'、'.join(names)}）")
 
 
 @click.command("paysheet")
