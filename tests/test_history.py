@@ -310,3 +310,22 @@ def test_stored_earlier_months_give_what_a_full_evaluation_gives(tmp_path):
     # W3 lost Feb and Mar pay (540.00 + 600.00) -> below 24000.00 a year on a 2000.00 wage.
     assert [w for w, a in full.items() if any(f["kind"] == "priority" for f in a["period_findings"])] == ["W1"]
     assert any(f["kind"] == "wage_floor" for f in full["W3"]["period_findings"])
+
+
+def test_fault_after_commit_is_repaired_by_running_the_month_again(tmp_path, monkeypatch):
+    # The documented window: history is committed, the files are not yet moved.  Running the same
+    # month again brings the outputs to what one uninterrupted run writes.
+    data, out = tmp_path / "data", tmp_path / "out"
+    with History(data) as h:
+        store(h, "2026-01", three([95, 90, 85]), out=out)
+        before_out = snapshot(out)
+        monkeypatch.setenv("WANGGE_FAULT", "after_commit")
+        with pytest.raises(FaultInjected):
+            store(h, "2026-01", three([60, 90, 85]), out=out)
+        monkeypatch.delenv("WANGGE_FAULT")
+        assert snapshot(out) == before_out                            # files still the old month
+        assert h.month_results("2026-01")["workers"][0]["score"] == "60"  # history already the new one
+        store(h, "2026-01", three([60, 90, 85]), out=out)
+    with History(tmp_path / "clean") as c:
+        store(c, "2026-01", three([60, 90, 85]), out=tmp_path / "clean-out")
+    assert snapshot(out) == snapshot(tmp_path / "clean-out")

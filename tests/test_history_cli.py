@@ -104,6 +104,13 @@ def test_run_three_months_rerun_correct_and_paysheet(town, tmp_path):
     code, out = invoke("paysheet", "--month", "2026-12", "--data", data, "--out", tmp_path / "ps")
     assert code == 0 and sorted(files(tmp_path / "ps")) == ["paysheet.csv", "paysheet.xlsx"]
 
+    # a later month's outputs, written again from history after the correction
+    code, out = invoke("history", "export", "--month", "2026-11", "--data", data, "--out", tmp_path / "x11")
+    assert code == 0, out
+    assert json.loads((tmp_path / "x11" / "results.json").read_text(encoding="utf-8")) == \
+        History(data).month_results("2026-11")
+    assert sorted(files(tmp_path / "x11")) == ["paysheet.csv", "paysheet.xlsx", "period_findings.csv", "results.json"]
+
 
 def test_a_month_stored_under_a_policy_that_changed_is_refused(town, tmp_path):
     root, paths = town
@@ -155,7 +162,8 @@ def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
     assert History(tmp_path / "data").months() == []
 
 
-@pytest.mark.parametrize("cmd", [["run"], ["correct"], ["compare"], ["paysheet"], ["history", "list"]])
+@pytest.mark.parametrize("cmd", [["run"], ["correct"], ["compare"], ["paysheet"], ["history", "list"],
+                                 ["history", "export"]])
 def test_every_command_has_help_with_an_example(cmd):
     code, out = invoke(*cmd, "--help")
     assert code == 0 and "示例：" in out and "wangge " + " ".join(cmd) in out
@@ -194,3 +202,22 @@ def test_workers_that_do_not_match_history_are_located_word_for_word(town, tmp_p
         f"  {p['workers']}:3 工号 W9002: 发现 'W9002'，应为 沿用原工号 {id2}"
         f"（{name2}（{grid2}）在历史中的工号是 {id2}，工号变化会使跨月规则断开）\n")
     assert [i.month for i in History(data).months()] == ["2026-10"] and not (tmp_path / "o11").exists()
+
+
+def test_wangge_run_killed_midway_changes_nothing(town, tmp_path):
+    import os
+    import subprocess
+    import sys
+    root, paths = town
+    data, out = tmp_path / "data", tmp_path / "out"
+    assert run_month(root, paths, "2026-10", data, out)[0] == 0
+    before = files(out)
+    before_db = History(data).month_results("2026-10")
+    args = [sys.executable, "-m", "engine.cli", "run", "--policy", str(root / "rules" / "chengguan-periods.yaml"),
+            "--month", "2026-11", "--workers", str(paths["workers"]), "--metrics", str(paths["metrics"]),
+            "--events", str(paths["events"]), "--data", str(data), "--out", str(out)]
+    env = dict(os.environ, WANGGE_FAULT="before_commit:kill", PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    assert subprocess.run(args, env=env, capture_output=True).returncode == 137
+    assert files(out) == before
+    assert [i.month for i in History(data).months()] == ["2026-10"]
+    assert History(data).month_results("2026-10") == before_db

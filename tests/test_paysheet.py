@@ -8,6 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "history"))
 from build import month, rules, worker  # noqa: E402
@@ -93,3 +95,28 @@ def test_csv_guards_formulas_and_keeps_fen():
     assert rows[2][3] == "'=HYPERLINK(\"x\")"
     assert rows[-1][0] == "总计" and rows[-1][-1] == "1633.34"
     assert sum(Decimal(r[-1]) for r in rows[1:] if r[0] == "明细") == Decimal("1633.34")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A镇", "B镇"]), st.sampled_from(["一村", "二村", "三村"]),
+                          st.integers(min_value=50, max_value=100),
+                          st.decimals(min_value=1000, max_value=5000, places=2)), min_size=1, max_size=25))
+def test_every_subtotal_is_the_sum_of_its_rows(ws):
+    res = month("2026-03", [worker(f"W{i:03d}", s, town=t, community=c, wage=str(wage))
+                            for i, (t, c, s, wage) in enumerate(ws)])
+    rows = paysheet_rows(res)
+    details = [r.values for r in rows if r.kind == "明细"]
+    assert len(details) == len(ws)
+    for i, r in enumerate(rows):
+        if r.kind == "明细":
+            continue
+        if r.kind == "总计":
+            members = details
+        elif r.kind == "乡镇合计":
+            members = [d for d in details if f"{d['town']}合计" == r.values["town"]]
+        else:  # a community subtotal follows the last worker row of its community
+            prev = rows[i - 1].values
+            members = [d for d in details if (d["town"], d["community"]) == (prev["town"], prev["community"])]
+        assert r.values["name"] == f"{len(members)}人"
+        for k in ("wage", "performance_base", "pay", "withheld", "payable"):
+            assert r.values[k] == sum((m[k] for m in members), Decimal("0.00"))

@@ -12,7 +12,8 @@ import click
 from rich.table import Table
 
 from ..errors import EngineError, HistoryError
-from ..history import History, RunReport, check_stored_policies, compare_results, record_month
+from ..history import (History, RunReport, check_stored_policies, compare_results, record_month,
+                       write_month_outputs)
 from ..outputs import staged_outputs
 from ..paysheet import csv_safe, write_paysheet_csv, write_paysheet_xlsx
 from ..periods import PeriodRules, month_label, parse_period_rules
@@ -203,7 +204,7 @@ def correct_cmd(policy, month, workers, metrics, events, data, out, note, unit):
     _print_changes(report)
     if report.later_months:
         console.print(f"已重新计算其后月份：{'、'.join(report.later_months)}；"
-                      "其发放表可用 wangge paysheet 重新导出。")
+                      "其结果和发放表可用 wangge history export --month 月份 重新写出。")
     console.print(f"输出目录 {out}：{'、'.join(report.outputs)}")
 
 
@@ -238,12 +239,37 @@ def history_list(data):
     console.print(t)
 
 
+def _stored_month_command(fn):
+    """Options shared by the commands that write a stored month's files from history."""
+    for opt in reversed([_MONTH, _DATA,
+                         click.option("--out", required=True, type=click.Path(file_okay=False), help="输出目录"),
+                         click.option("--unit", default="", help="发放表上的填报单位名称")]):
+        fn = opt(fn)
+    return run_guarded(fn)
+
+
+def _write_stored(month: str, data: str, out: str, write: Callable[[dict, Path], list[str]]) -> list[str]:
+    with History(data, create=False) as hist:
+        results = hist.month_results(month)
+    with staged_outputs(out) as stage:
+        return write(results, stage)
+
+
+@history_group.command("export")
+@_stored_month_command
+def history_export(month, data, out, unit):
+    """从历史库重新写出某月的 results.json、period_findings.csv 和发放表（如更正之后的其后月份）。
+
+    \b
+    示例：
+      wangge history export --month 2026-11 --data data --out out/2026-11
+    """
+    names = _write_stored(month, data, out, lambda res, stage: write_month_outputs(res, stage, unit=unit))
+    console.print(f"已从历史库写出 {month_label(month)}：{out}（{'、'.join(names)}）")
+
+
 @click.command("paysheet")
-@_MONTH
-@_DATA
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="输出目录")
-@click.option("--unit", default="", help="发放表上的填报单位名称")
-@run_guarded
+@_stored_month_command
 def paysheet_cmd(month, data, out, unit):
     """从历史库导出某月绩效工资发放表（paysheet.xlsx、paysheet.csv）。
 
@@ -251,11 +277,11 @@ def paysheet_cmd(month, data, out, unit):
     示例：
       wangge paysheet --month 2026-10 --data data --out out/2026-10
     """
-    with History(data, create=False) as hist:
-        results = hist.month_results(month)
-    with staged_outputs(out) as stage:
-        write_paysheet_xlsx(results, stage / "paysheet.xlsx", unit=unit)
-        write_paysheet_csv(results, stage / "paysheet.csv")
+    def write(res, stage):
+        write_paysheet_xlsx(res, stage / "paysheet.xlsx", unit=unit)
+        write_paysheet_csv(res, stage / "paysheet.csv")
+        return ["paysheet.xlsx", "paysheet.csv"]
+    _write_stored(month, data, out, write)
     console.print(f"已写出 {month_label(month)}绩效工资发放表：{out}/paysheet.xlsx、{out}/paysheet.csv")
 
 
