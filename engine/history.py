@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .errors import EngineError, HistoryError, Problem
 from .outputs import staged_outputs
+from .scoring import results_json
 from .periods import PeriodRules, WorkerMonth, evaluate, merge_additions, month_label, views_from_results
 
 __all__ = ["History", "MonthInfo", "record_month", "RunReport", "check_stored_policies", "default_data_dir",
@@ -104,9 +105,8 @@ def _unpack(blob: bytes | None) -> Any:
     return None if blob is None else json.loads(zlib.decompress(blob).decode("utf-8"))
 
 
-def results_json_text(results: Mapping[str, Any]) -> str:
-    """The one way results.json is serialised (as engine.scoring does), so the same month gives the same bytes."""
-    return json.dumps(results, ensure_ascii=False, indent=1) + "\n"
+# The one way results.json is serialised, so the same month gives the same bytes.
+results_json_text = results_json
 
 
 @dataclass(frozen=True)
