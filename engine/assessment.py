@@ -220,6 +220,9 @@ class Evaluator:
         # catch-alls: every fact matches at least one rule, and we can prove each was seen once
         spec["seen_worker"] = {"all": [{"m": {"t": "w"}}], "cap": CAP, "run": self._seen_action("w")}
         spec["seen_event"] = {"all": [{"m": {"t": "e"}}], "cap": CAP, "run": self._seen_action("e")}
+        # every metric and attribute a rule reads must be on every fact: a missing field never matches
+        self.required_metrics = _referenced_metrics(policy)
+        self.attributes = list(policy.doc.attributes)
         self.host = _QuietHost()
         self.host.register_rulesets({self.ruleset: spec})
 
@@ -270,7 +273,11 @@ class Evaluator:
         for i, case in enumerate(batch):
             k = base + i
             f: dict[str, Any] = {"t": "w", "k": k, "sid": sid}
-            for name, val in case.attributes.items():
+            missing = self.required_metrics - case.metrics.keys()
+            if missing:
+                raise RuleEngineError(f"工号 {case.worker_id} 缺少指标 {'、'.join(sorted(missing))}，无法评分")
+            for name in self.attributes:   # an absent value is "", so a quota's default applies
+                val = case.attributes.get(name)
                 f[attr_field(name)] = "" if val is None else str(val)
             for mid, val in case.metrics.items():
                 f[metric_field(mid)] = val if isinstance(val, bool) else _num(val)
@@ -323,6 +330,13 @@ class Evaluator:
         except Exception:
             pass  # a sid that never got state (the call raised before storing) has nothing to delete
         self._live_sids -= 1
+
+
+def _referenced_metrics(policy: Policy) -> set[str]:
+    doc = policy.doc
+    rules = [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
+    used = {r.spec.metric for r in rules if r.kind != "event"} | {v.metric for v in doc.vetoes}
+    return used
 
 
 class _Retry(Exception):

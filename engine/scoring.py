@@ -319,6 +319,8 @@ class _Scorer:
                 elif spec.partial == "down":
                     units = units.to_integral_value(rounding=ROUND_FLOOR)
                 pts = units * spec.points
+                if spec.partial == "exact":   # proportional points can be non-terminating (1/3): fen, half up
+                    pts = pts.quantize(FEN, rounding=ROUND_HALF_UP)
                 values = {spec.metric: n(v), "定额": n(quota), "差额": n(short)}
                 per = f"每差 {n(spec.per)}{_unit(m)}" if spec.per != 1 else f"每差 1{_unit(m) or '个'}"
                 rnd = {"up": "不足一个单位按一个单位计", "down": "不足一个单位不计", "exact": "按比例计"}[spec.partial]

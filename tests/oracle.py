@@ -104,6 +104,8 @@ def rule_points(r: RuleDef, metrics: dict[str, Any], attributes: dict[str, str],
             elif sf.partial == "down":
                 units = units.to_integral_value(rounding=ROUND_FLOOR)
             pts = units * sf.points
+            if sf.partial == "exact":   # docs/policy.md: exact shortfall points are rounded to 0.01, half up
+                pts = pts.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     elif r.tiers is not None:
         value = metrics[r.tiers.metric]
         for t in r.tiers.tiers:

@@ -153,3 +153,19 @@ def test_parallel_processes_give_the_same_results(policy, monkeypatch):
     assert [(r.score, r.pay, r.rank, rules_fired(r)) for r in one] == \
            [(r.score, r.pay, r.rank, rules_fired(r)) for r in two]
     assert two[7].case is cases[7]
+
+
+def test_a_metric_missing_from_the_input_is_refused_not_silently_zero(policy):
+    # A rule on a field the fact lacks never matches in durable_rules: that would be a silent 100.
+    bare = WorkerCase("W1", {}, {"complaints": Decimal(3)}, [])
+    with pytest.raises(RuleEngineError, match="缺少指标 diaries"):
+        Evaluator(policy).evaluate([bare])
+
+
+def test_an_absent_attribute_value_gets_the_default_quota(tmp_path):
+    text = POLICY.replace("metrics:\n", "attributes:\n  kind: {label: 类别, values: [村, 社区]}\nmetrics:\n", 1)
+    text = text.replace("shortfall: {metric: diaries, quota: 9, points: 1}",
+                        "shortfall: {metric: diaries, quota: {by: kind, values: {村: 2}, default: 9}, points: 1}")
+    pol = load_policy_file(write(tmp_path / "q.yaml", text))
+    [r] = score_cases(pol, [case(diaries=5)], [None], processes=1)
+    assert rules_fired(r) == ["diary_short"] and r.score == 96
