@@ -104,12 +104,12 @@ def _any_of(fld: str, values: list[str]) -> dict:
     return {"$or": [{fld: v} for v in values]} if len(values) > 1 else {fld: values[0]}
 
 
-def metric_field(mid: str) -> str:
-    return "m_" + mid
+class FieldNames:
+    """Short fact field names ("m3", "a0"): every fact travels through JSON in each callback."""
 
-
-def attr_field(name: str) -> str:
-    return "a_" + name
+    def __init__(self, policy: Policy):
+        self.metric = {mid: f"m{i}" for i, mid in enumerate(policy.doc.metrics)}
+        self.attr = {name: f"a{i}" for i, name in enumerate(policy.doc.attributes)}
 
 
 def event_terms(f: EventFilter) -> list[dict]:
@@ -136,6 +136,7 @@ def event_terms(f: EventFilter) -> list[dict]:
 def compile_policy(policy: Policy) -> tuple[list[CompiledRule], list[dict]]:
     """Each policy rule becomes one or more durable_rules conditions (tiers and quotas split)."""
     doc = policy.doc
+    names = FieldNames(policy)
     table: list[CompiledRule] = []
     conds: list[dict] = []
 
@@ -149,7 +150,7 @@ def compile_policy(policy: Policy) -> tuple[list[CompiledRule], list[dict]]:
         if r.kind == "event":
             emit(r.id, "event", section, "e", event_terms(spec))
             return
-        fld = metric_field(spec.metric)
+        fld = names.metric[spec.metric]
         if r.kind == "per_count":
             emit(r.id, "per_count", section, "w", [{"t": "w"}, {"$gt": {fld: 0}}])
         elif r.kind == "tiers":
@@ -158,7 +159,7 @@ def compile_policy(policy: Policy) -> tuple[list[CompiledRule], list[dict]]:
         elif r.kind == "shortfall":
             q = spec.quota
             if isinstance(q, QuotaBy):
-                af = attr_field(q.by)
+                af = names.attr[q.by]
                 for val, quota in q.values.items():
                     emit(r.id, "shortfall", section, "w", [{"t": "w"}, {af: val}, {"$lt": {fld: _num(quota)}}],
                          quota_key=val)
@@ -177,7 +178,7 @@ def compile_policy(policy: Policy) -> tuple[list[CompiledRule], list[dict]]:
             rule(r, "bonus")
     for v in doc.vetoes:
         m = doc.metrics[v.metric]
-        fld = metric_field(v.metric)
+        fld = names.metric[v.metric]
         if m.type == "bool":
             terms = [{"t": "w"}, {fld: True}]
         elif v.range is not None:
@@ -222,7 +223,9 @@ class Evaluator:
         spec["seen_event"] = {"all": [{"m": {"t": "e"}}], "cap": CAP, "run": self._seen_action("e")}
         # every metric and attribute a rule reads must be on every fact: a missing field never matches
         self.required_metrics = _referenced_metrics(policy)
-        self.attributes = list(policy.doc.attributes)
+        names = FieldNames(policy)
+        self.attr_fields = list(names.attr.items())
+        self.metric_fields = names.metric
         self.host = _QuietHost()
         self.host.register_rulesets({self.ruleset: spec})
 
@@ -276,11 +279,12 @@ class Evaluator:
             missing = self.required_metrics - case.metrics.keys()
             if missing:
                 raise RuleEngineError(f"工号 {case.worker_id} 缺少指标 {'、'.join(sorted(missing))}，无法评分")
-            for name in self.attributes:   # an absent value is "", so a quota's default applies
+            for name, fld in self.attr_fields:   # an absent value is "", so a quota's default applies
                 val = case.attributes.get(name)
-                f[attr_field(name)] = "" if val is None else str(val)
+                f[fld] = "" if val is None else str(val)
+            fields = self.metric_fields
             for mid, val in case.metrics.items():
-                f[metric_field(mid)] = val if isinstance(val, bool) else _num(val)
+                f[fields[mid]] = val if val is True or val is False else float(val)
             facts.append(f)
             expected.add(("w", k, -1))
             for j, ev in enumerate(case.events):
