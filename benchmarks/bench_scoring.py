@@ -1,8 +1,10 @@
 """Scoring throughput: worker-months per second through durable_rules, with full findings.
 
 Prints, for 10,000 and 100,000 synthetic worker-months under rules/chengguan.yaml:
-engine time and rate (1 and 2 processes), the plain-Python oracle's time over the same cases
-(tests/oracle.py, single process), their ratio, and that every score agreed.
+the month pipeline's time and rate (`score_workers`: durable_rules evaluation, findings with
+Chinese reasons, each worker's results.json entry, ranking; 1 and 2 processes), the
+plain-Python oracle's time over the same cases (tests/oracle.py, one process), their ratio,
+and that every score and pay agreed with the oracle.
 
 The synthetic month is the demo county (about 670 workers, generated deterministically with
 their event logs) repeated to the wanted size; every copy is evaluated afresh.
@@ -23,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from engine.demo import generate  # noqa: E402
-from engine.inputs import read_month  # noqa: E402
+from engine.inputs import MonthInputs, read_month  # noqa: E402
 from engine.policy import load_policy  # noqa: E402
-from engine.scoring import score_cases  # noqa: E402
+from engine.scoring import score_workers  # noqa: E402
 
 import oracle  # noqa: E402
 
@@ -35,7 +37,7 @@ def county_cases():
     with tempfile.TemporaryDirectory() as tmp:
         paths = generate(policy, tmp, "county", ["2026-10"])
         inputs = read_month(policy, "2026-10", paths["workers"], paths["metrics"], paths["events"])
-    return policy, inputs.cases, [w.wage for w in inputs.workers]
+    return policy, inputs
 
 
 def run_oracle(policy, cases, wages):
@@ -48,8 +50,13 @@ def run_oracle(policy, cases, wages):
     return out
 
 
+def oracle_text(d) -> str:
+    return str(int(d)) if d == d.to_integral_value() else format(d.normalize(), "f")
+
+
 def main(sizes: list[int]) -> None:
-    policy, base, base_wages = county_cases()
+    policy, template = county_cases()
+    base, base_wages = template.cases, [w.wage for w in template.workers]
     print(f"policy {policy.id} ({len(policy.doc.items)} items, "
           f"{sum(len(i.rules) for i in policy.doc.items)} deduction rules), "
           f"county template {len(base)} workers, cores {os.cpu_count()}")
@@ -59,12 +66,16 @@ def main(sizes: list[int]) -> None:
         t0 = time.perf_counter()
         expected = run_oracle(policy, cases, wages)
         t_oracle = time.perf_counter() - t0
+        m = len(base)
+        inputs = MonthInputs("2026-10", [template.workers[i % m] for i in range(n)], cases,
+                             [template.metric_rows[i % m] for i in range(n)])
         for procs in ([1, 2] if n <= 20000 else [2]):
             t0 = time.perf_counter()
-            results = score_cases(policy, cases, wages, processes=procs)
+            results = score_workers(policy, inputs, processes=procs)
             dt = time.perf_counter() - t0
-            findings = sum(len(r.findings) for r in results)
-            agree = all(r.score == e.score and r.pay == e.pay for r, e in zip(results, expected))
+            findings = sum(len(r["findings"]) for r in results)
+            agree = all(r["score"] == oracle_text(e.score) and r["pay"] == f"{e.pay:.2f}"
+                        for r, e in zip(results, expected))
             print(f"{n:>7} worker-months  processes={procs}  {dt:6.2f} s  {n / dt:8.0f} /s  "
                   f"findings={findings}  oracle {t_oracle:5.2f} s ({n / t_oracle:7.0f} /s)  "
                   f"engine/oracle time ratio {dt / t_oracle:5.1f}  all scores agree: {agree}")

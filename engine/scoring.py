@@ -12,6 +12,7 @@ fen (0.01 yuan) with ROUND_HALF_UP; the displayed performance base is rounded th
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
@@ -349,45 +350,77 @@ PARALLEL_FROM = 4 * CHUNK   # below this many workers one process is faster than
 def score_cases(policy: Policy, cases: list[WorkerCase], wages: list[Decimal | None],
                 metric_srcs: list | None = None, processes: int | None = None,
                 progress: Callable[[int], None] | None = None) -> list[WorkerResult]:
-    """Evaluate and score every case, in chunks spread over processes when there are many."""
-    srcs = metric_srcs or [None] * len(cases)
+    """Evaluate and score every case; returns WorkerResult objects (ranked)."""
+    results = _run_chunks(policy, cases, wages, metric_srcs, None, processes, progress)
+    for part_case, r in zip(cases, results):
+        r.case = part_case
+    _rank(results, lambda r: (r.failed, r.score))
+    return results
+
+
+def score_workers(policy: Policy, inputs: MonthInputs, processes: int | None = None,
+                  progress: Callable[[int], None] | None = None) -> list[dict]:
+    """The month pipeline: each worker's results.json entry, built where it was scored (ranked)."""
+    wages = [w.wage for w in inputs.workers]
+    dicts = _run_chunks(policy, inputs.cases, wages, inputs.metric_rows, inputs.workers, processes, progress)
+    _rank(dicts, lambda d: (d["failed"], Decimal(d["score"])), setter=lambda d, k: d.__setitem__("rank", k))
+    return dicts
+
+
+def _run_chunks(policy, cases, wages, srcs, infos, processes, progress) -> list:
+    """Chunks of cases through evaluate + score, in this process or spread over several.
+
+    With `infos` (the register rows) each chunk returns worker dicts, which cross process
+    boundaries 2-3x cheaper than result objects full of Decimals; without, WorkerResults.
+    """
+    srcs = srcs or [None] * len(cases)
     if processes is None:
         processes = (os.cpu_count() or 1) if len(cases) >= PARALLEL_FROM else 1
     tasks = [(off, min(off + CHUNK, len(cases))) for off in range(0, len(cases), CHUNK)]
     global _JOB
-    _JOB = (policy, cases, wages, srcs)
-    results: list[WorkerResult] = []
+    _JOB = (policy, cases, wages, srcs, infos)
+    out: list = []
     try:
         if processes <= 1 or len(tasks) <= 1:
-            for task in tasks:
-                results.extend(_score_chunk(task))
+            parts = map(_score_chunk, tasks)
+            for (lo, hi), part in zip(tasks, parts):
+                out.extend(part)
                 if progress:
-                    progress(task[1] - task[0])
+                    progress(hi - lo)
         else:
             import multiprocessing as mp
 
             # fork: children inherit _JOB (policy and inputs) instead of receiving pickles;
             # each child builds its own durable_rules Host, and only results travel back.
-            with mp.get_context("fork").Pool(processes) as pool:
-                for (lo, hi), part in zip(tasks, pool.imap(_score_chunk, tasks)):
-                    for k, r in enumerate(part):
-                        r.case = cases[lo + k]
-                    results.extend(part)
-                    if progress:
-                        progress(hi - lo)
+            # gc.freeze: otherwise each child's collector walks the whole inherited heap and
+            # copy-on-write duplicates it (measured: 2 processes slower than 1 at 100k workers).
+            # Collections while results pour in re-walk millions of live objects for nothing.
+            gc.freeze()
+            gc_was_on = gc.isenabled()
+            gc.disable()
+            try:
+                with mp.get_context("fork").Pool(processes) as pool:
+                    for (lo, hi), part in zip(tasks, pool.imap(_score_chunk, tasks)):
+                        out.extend(part)
+                        if progress:
+                            progress(hi - lo)
+            finally:
+                gc.unfreeze()
+                if gc_was_on:
+                    gc.enable()
     finally:
         _JOB = None
-    _rank(results)
-    return results
+    return out
 
 
+PARALLEL_FROM = 4 * CHUNK   # below this many workers one process is faster than starting a pool
 _JOB: tuple | None = None
 _SCORERS: dict[str, "_Scorer"] = {}
 
 
-def _score_chunk(task: tuple[int, int]) -> list[WorkerResult]:
+def _score_chunk(task: tuple[int, int]) -> list:
     lo, hi = task
-    policy, all_cases, wages, srcs = _JOB
+    policy, all_cases, wages, srcs, infos = _JOB
     cases = all_cases[lo:hi]
     hits = evaluate_cases(policy, cases)
     per_case: list[list[Hit]] = [[] for _ in cases]
@@ -396,18 +429,22 @@ def _score_chunk(task: tuple[int, int]) -> list[WorkerResult]:
     scorer = _SCORERS.get(policy.hash)
     if scorer is None:
         scorer = _SCORERS[policy.hash] = _Scorer(policy)
-    return [scorer.score(c, per_case[i], wages[lo + i], srcs[lo + i]) for i, c in enumerate(cases)]
+    results = [scorer.score(c, per_case[i], wages[lo + i], srcs[lo + i]) for i, c in enumerate(cases)]
+    if infos is None:
+        return results
+    return [worker_dict(infos[lo + i], r) for i, r in enumerate(results)]
 
 
-def _rank(results: list[WorkerResult]) -> None:
-    """Competition ranking (1, 2, 2, 4) by score, highest first; failed months (vetoes) rank last."""
-    order = sorted(range(len(results)), key=lambda i: (results[i].failed, -results[i].score))
+def _rank(items: list, key, setter=lambda r, k: setattr(r, "rank", k)) -> None:
+    """Competition ranking (1, 2, 2, 4) by score, highest first; failed months (vetoes) rank last.
+    `key(item)` gives (failed, score)."""
+    keys = [key(x) for x in items]
+    order = sorted(range(len(items)), key=lambda i: (keys[i][0], -keys[i][1]))
     prev, rank = None, 0
     for pos, i in enumerate(order, 1):
-        key = (results[i].failed, results[i].score)
-        if key != prev:
-            rank, prev = pos, key
-        results[i].rank = rank
+        if keys[i] != prev:
+            rank, prev = pos, keys[i]
+        setter(items[i], rank)
 
 
 def score_month(policy: Policy, month: str, workers, metrics, events=None, *, processes: int | None = None,
@@ -415,15 +452,10 @@ def score_month(policy: Policy, month: str, workers, metrics, events=None, *, pr
     """Read, check and score one month; returns the results.json structure (docs/results.md)."""
     if inputs is None:
         inputs = read_month(policy, month, workers, metrics, events)
-    wages = [w.wage for w in inputs.workers]
-    results = score_cases(policy, inputs.cases, wages, inputs.metric_rows, processes=processes, progress=progress)
-    return build_results(policy, month, inputs, results)
+    return build_results(policy, month, inputs, score_workers(policy, inputs, processes, progress))
 
 
-def build_results(policy: Policy, month: str, inputs: MonthInputs, results: list[WorkerResult]) -> dict:
-    workers = []
-    for w, r in zip(inputs.workers, results):
-        workers.append(worker_dict(w, r))
+def build_results(policy: Policy, month: str, inputs: MonthInputs, workers: list[dict]) -> dict:
     return {
         "format": FORMAT,
         "month": month,
