@@ -1,0 +1,1 @@
+"""Patrol rosters with OR-Tools CP-SAT (see docs/roster.md)."""

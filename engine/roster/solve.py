@@ -1,0 +1,222 @@
+"""Solving: split the problem by town, run CP-SAT on each part in parallel, collect one roster.
+
+Decomposition is exact because validation forbids posts, supervisors, managers and squads
+that cross a town border when it is on.  Each part gets the same seed and 8 search workers
+(the bound-raising subsolvers only start at 8, see docs/roster.md).  A town without any roster
+is explained in words (explain.py) or, with `relax`, solved again allowing softable rules to
+break.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ortools.sat.python import cp_model
+
+from ..errors import InfeasibleError
+from .constraints import TEAM, RosterModel
+from .model import RosterProblem
+from .rules import CATALOG
+
+DEFAULT_TIME_LIMIT = 20.0
+SEARCH_WORKERS = 8
+
+
+@dataclass
+class PartResult:
+    """What one town's solve produced."""
+
+    town: str
+    status: str                      # OPTIMAL / FEASIBLE / INFEASIBLE / UNKNOWN
+    objective: float | None = None
+    bound: float | None = None
+    wall: float = 0.0
+    first_solution: float | None = None   # seconds to the first roster meeting every hard rule
+    lines: list[tuple[str, str, int]] = field(default_factory=list)   # (rule, report line, cost)
+    broken: list[tuple[str, str]] = field(default_factory=list)       # relaxed: (rule, instance text)
+    explanation: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        if self.objective == 0:
+            return 0.0
+        return abs(self.objective - self.bound) / abs(self.objective)
+
+
+@dataclass
+class Roster:
+    """A solved roster, independent of CP-SAT: what every unit does every day."""
+
+    problem: RosterProblem
+    duty: dict[tuple[str, int], str] = field(default_factory=dict)       # (unit, d) -> shift id, only when on duty
+    patrol: dict[tuple[str, int], str] = field(default_factory=dict)     # (grid, d) -> patroller id
+    visits: set[tuple[str, str, int]] = field(default_factory=set)      # (visitor, grid, d)
+    fire: dict[str, list[int]] = field(default_factory=dict)            # grid -> days of fire checks
+    parts: list[PartResult] = field(default_factory=list)
+
+    def person_shift(self, pid: str, d: int) -> str | None:
+        """The shift a person works on day d (squad members follow their team unless on leave)."""
+        person = self.problem.people[pid]
+        if d in self.problem.leave_days(pid):
+            return None
+        if person.role == "squad":
+            return self.duty.get((TEAM + person.team, d))
+        return self.duty.get((pid, d))
+
+    def rounds(self, g: str, d: int) -> int:
+        rm = RosterModel(self.problem)
+        return rm.k(g, d)
+
+    def breakdown(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for part in self.parts:
+            for rule, _, cost in part.lines:
+                out[rule] = out.get(rule, 0) + cost
+        return out
+
+    @property
+    def objective(self) -> float | None:
+        vals = [p.objective for p in self.parts]
+        return None if any(v is None for v in vals) else sum(vals)
+
+    @property
+    def bound(self) -> float | None:
+        vals = [p.bound for p in self.parts]
+        return None if any(v is None for v in vals) else sum(vals)
+
+
+class _FirstSolution(cp_model.CpSolverSolutionCallback):
+    def __init__(self, start: float):
+        super().__init__()
+        self.start = start
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        if self.first is None:
+            self.first = time.perf_counter() - self.start
+
+
+def parameters(time_limit: float, seed: int, workers: int = SEARCH_WORKERS, deterministic: bool = False):
+    solver = cp_model.CpSolver()
+    solver.parameters.num_search_workers = workers
+    solver.parameters.random_seed = seed
+    if deterministic:
+        # Interleaved search with a deterministic time budget gives the same roster on every run.
+        solver.parameters.interleave_search = True
+        solver.parameters.max_deterministic_time = time_limit
+        solver.parameters.max_time_in_seconds = time_limit * 20
+    else:
+        solver.parameters.max_time_in_seconds = time_limit
+    return solver
+
+
+def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool = False,
+               hook: Callable[[RosterModel], None] | None = None, workers: int = SEARCH_WORKERS,
+               deterministic: bool = False) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
+    rm = RosterModel(prob, "relax" if relax else "solve").build()
+    if hook:
+        hook(rm)
+    rm.set_objective()
+    solver = parameters(time_limit, prob.seed, workers, deterministic)
+    start = time.perf_counter()
+    cb = _FirstSolution(start)
+    status = solver.solve(rm.m, cb)
+    res = PartResult(town, solver.status_name(status), wall=time.perf_counter() - start, first_solution=cb.first)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        res.objective = solver.objective_value if rm.soft else 0
+        res.bound = solver.best_objective_bound if rm.soft else 0
+        for s in rm.soft:
+            v = solver.value(s.expr) if not isinstance(s.expr, int) else s.expr
+            if v:
+                res.lines.append((s.rule, s.name, int(s.coef * v)))
+        for e in rm.enforced:
+            if not solver.boolean_value(e.lit):
+                res.broken.append((e.rule, e.text))
+    return res, rm, solver
+
+
+def extract(roster: Roster, rm: RosterModel, solver: cp_model.CpSolver) -> None:
+    """Copy one part's solution into the roster."""
+    for (u, d), v in rm.work.items():
+        if not solver.boolean_value(v):
+            continue
+        if u.startswith(TEAM):
+            roster.duty[u, d] = next(s for s in rm.team_shifts if solver.boolean_value(rm.shift[u, d, s]))
+        else:
+            roster.duty[u, d] = "duty"
+    for (g, d, c), v in rm.patrol.items():
+        if solver.boolean_value(v):
+            roster.patrol[g, d] = c
+    for key, v in rm.visit.items():
+        if solver.boolean_value(v):
+            roster.visits.add(key)
+    for (g, d), v in rm.fire.items():
+        if solver.boolean_value(v):
+            roster.fire.setdefault(g, []).append(d)
+
+
+def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool = False, jobs: int = 2,
+          hook_for: Callable[[RosterProblem], Callable[[RosterModel], None]] | None = None,
+          workers: int = SEARCH_WORKERS, deterministic: bool = False, explain: bool = True) -> Roster:
+    """Solve every town (or the whole problem when decomposition is off) and return one roster.
+
+    Raises InfeasibleError with a Chinese explanation when some part has no roster and
+    `relax` is off.
+    """
+    tl = time_limit if time_limit is not None else prob.time_limit
+    parts = [[t] for t in prob.towns] if prob.decompose else [prob.towns]
+    # The wall-clock budget is shared: `jobs` parts run at a time.
+    per_part = tl if len(parts) <= jobs else tl * jobs / len(parts)
+    roster = Roster(prob)
+
+    def run(towns):
+        sub = prob.restrict(towns) if prob.decompose else prob
+        hook = hook_for(sub) if hook_for else None
+        return solve_part(sub, "、".join(towns), per_part, hook=hook, workers=workers, deterministic=deterministic)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(run, parts))
+    failed = []
+    for towns, (res, rm, solver) in zip(parts, results):
+        if res.status in ("OPTIMAL", "FEASIBLE"):
+            extract(roster, rm, solver)
+            roster.parts.append(res)
+        else:
+            failed.append((towns, res))
+    if failed and relax:
+        for towns, res in failed:
+            sub = prob.restrict(towns) if prob.decompose else prob
+            hook = hook_for(sub) if hook_for else None
+            r2, rm, solver = solve_part(sub, res.town, per_part, relax=True, hook=hook, workers=workers,
+                                        deterministic=deterministic)
+            if r2.status not in ("OPTIMAL", "FEASIBLE"):
+                raise InfeasibleError(f"{res.town} 即使放宽可放宽的规则也排不出班（覆盖要求无法满足）",
+                                      _explain(sub) if explain else [])
+            extract(roster, rm, solver)
+            roster.parts.append(r2)
+        failed = []
+    if failed:
+        lines: list[str] = []
+        for towns, res in failed:
+            sub = prob.restrict(towns) if prob.decompose else prob
+            if res.status == "INFEASIBLE":
+                lines.append(f"【{res.town}】无可行排班，冲突的规则和事实：")
+                lines += ["  " + x for x in (_explain(sub) if explain else [])]
+            else:
+                lines.append(f"【{res.town}】在 {per_part:.0f} 秒内未找到满足全部硬性规则的排班（请加大 --time-limit）")
+        raise InfeasibleError("无法排出满足全部硬性规则的排班", lines)
+    roster.parts.sort(key=lambda r: r.town)
+    return roster
+
+
+def _explain(sub: RosterProblem) -> list[str]:
+    from .explain import explain
+    return explain(sub)
+
+
+def rule_label(rule: str) -> str:
+    return CATALOG[rule].label if rule in CATALOG else ("请假" if rule == "leave" else rule)
