@@ -26,7 +26,7 @@ def main() -> None:
 
 
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-    if _info.name == "common":
+    if _info.name == "common" or _info.name.startswith("_"):
         continue
     _mod = importlib.import_module(f"{__name__}.{_info.name}")
     if hasattr(_mod, "register"):
