@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from ortools.sat.python import cp_model
 
@@ -22,6 +22,7 @@ from .rules import CATALOG
 
 DEFAULT_TIME_LIMIT = 20.0
 SEARCH_WORKERS = 8
+HINT_PHASE1 = True      # start phase 2 from phase 1's roster (see benchmarks/README-roster.md)
 
 
 @dataclass
@@ -100,8 +101,10 @@ class _FirstSolution(cp_model.CpSolverSolutionCallback):
             self.first = time.perf_counter() - self.start
 
 
-def parameters(time_limit: float, seed: int, workers: int = SEARCH_WORKERS, deterministic: bool = False):
+def parameters(time_limit: float, seed: int, workers: int = SEARCH_WORKERS, deterministic: bool = False,
+               first_only: bool = False):
     solver = cp_model.CpSolver()
+    solver.parameters.stop_after_first_solution = first_only
     solver.parameters.num_search_workers = workers
     solver.parameters.random_seed = seed
     if deterministic:
@@ -116,16 +119,49 @@ def parameters(time_limit: float, seed: int, workers: int = SEARCH_WORKERS, dete
 
 def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool = False,
                hook: Callable[[RosterModel], None] | None = None, workers: int = SEARCH_WORKERS,
-               deterministic: bool = False) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
+               deterministic: bool = False, first_only: bool = False) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
+    """Solve one part in two phases: any roster meeting the hard rules, then the best one from there.
+
+    Phase 1 has no objective or fairness variables and one worker: it finds a valid roster (or
+    proves there is none) several times faster than the full model.  Phase 2 starts from that
+    roster as a hint for every decision variable; fairness maxima follow by propagation.
+    """
+    start = time.perf_counter()
+    first: float | None = None
+    hint: list[tuple[Any, int]] = []
+    if not relax:
+        fm = RosterModel(prob).build(objective=False)
+        if hook:
+            hook(fm)
+            fm.soft.clear()
+        s1 = parameters(time_limit, prob.seed, 1, deterministic, first_only=True)
+        st = s1.solve(fm.m)
+        if st == cp_model.INFEASIBLE or st == cp_model.MODEL_INVALID:
+            return PartResult(town, s1.status_name(st), wall=time.perf_counter() - start), fm, s1
+        if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            first = time.perf_counter() - start
+            hint = _decisions(fm, s1)
+            if first_only:
+                return PartResult(town, "FEASIBLE", wall=first, first_solution=first), fm, s1
     rm = RosterModel(prob, "relax" if relax else "solve").build()
     if hook:
         hook(rm)
     rm.set_objective()
-    solver = parameters(time_limit, prob.seed, workers, deterministic)
-    start = time.perf_counter()
+    if hint and HINT_PHASE1:
+        rm.m.clear_hints()
+        names = _decision_dicts(rm)
+        for (which, key), value in hint:
+            rm.m.add_hint(names[which][key], value)
+    remaining = max(0.5, time_limit - (time.perf_counter() - start))
+    solver = parameters(remaining, prob.seed, workers, deterministic, first_only)
     cb = _FirstSolution(start)
     status = solver.solve(rm.m, cb)
-    res = PartResult(town, solver.status_name(status), wall=time.perf_counter() - start, first_solution=cb.first)
+    res = PartResult(town, solver.status_name(status), wall=time.perf_counter() - start,
+                     first_solution=first if first is not None else cb.first)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and hint:
+        # Phase 2 ran out of time before reproducing the hint: keep phase 1's valid roster.
+        res.status = "FEASIBLE"
+        return res, fm, s1
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         res.objective = solver.objective_value if rm.soft else 0
         res.bound = solver.best_objective_bound if rm.soft else 0
@@ -137,6 +173,16 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
             if not solver.boolean_value(e.lit):
                 res.broken.append((e.rule, e.text))
     return res, rm, solver
+
+
+def _decision_dicts(rm: RosterModel) -> dict[str, dict]:
+    return {"work": rm.work, "shift": rm.shift, "patrol": rm.patrol, "visit": rm.visit, "fire": rm.fire}
+
+
+def _decisions(rm: RosterModel, solver: cp_model.CpSolver) -> list[tuple[tuple[str, Any], int]]:
+    """Every decision variable's value, keyed by dictionary name and key (stable across models)."""
+    return [((which, key), int(solver.boolean_value(v)))
+            for which, d in _decision_dicts(rm).items() for key, v in d.items()]
 
 
 def extract(roster: Roster, rm: RosterModel, solver: cp_model.CpSolver) -> None:
@@ -161,7 +207,8 @@ def extract(roster: Roster, rm: RosterModel, solver: cp_model.CpSolver) -> None:
 
 def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool = False, jobs: int = 2,
           hook_for: Callable[[RosterProblem], Callable[[RosterModel], None]] | None = None,
-          workers: int = SEARCH_WORKERS, deterministic: bool = False, explain: bool = True) -> Roster:
+          workers: int = SEARCH_WORKERS, deterministic: bool = False, explain: bool = True,
+          first_only: bool = False) -> Roster:
     """Solve every town (or the whole problem when decomposition is off) and return one roster.
 
     Raises InfeasibleError with a Chinese explanation when some part has no roster and
@@ -176,7 +223,8 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
     def run(towns):
         sub = prob.restrict(towns) if prob.decompose else prob
         hook = hook_for(sub) if hook_for else None
-        return solve_part(sub, "、".join(towns), per_part, hook=hook, workers=workers, deterministic=deterministic)
+        return solve_part(sub, "、".join(towns), per_part, hook=hook, workers=workers, deterministic=deterministic,
+                          first_only=first_only)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(run, parts))
