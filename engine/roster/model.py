@@ -482,11 +482,13 @@ def _load_rules(y: dict, yname: str, probs: ProblemList) -> dict[str, RuleConfig
             probs.add(yname, line_of(y, ["rules", rid]), f"rules.{rid}", rid,
                       "已知的规则编号之一：" + "、".join(CATALOG))
     for rid, spec in CATALOG.items():
-        opts = given.get(rid) or {}
+        opts = given.get(rid, {})
         params = dict(spec.defaults)
         enabled = True
         if opts is False:
             enabled, opts = False, {}
+        elif opts is None:
+            opts = {}
         if not isinstance(opts, dict):
             probs.add(yname, line_of(y, ["rules", rid]), f"rules.{rid}", opts, "选项映射，或 false 表示停用")
             opts = {}
