@@ -63,10 +63,18 @@ def explain(prob: RosterProblem) -> list[str]:
 def describe(prob: RosterProblem, core: list[Enforced]) -> list[str]:
     lines: list[str] = []
     leaves = [e for e in core if e.rule == "leave"]
+    plain: dict[str, list[int]] = {}
     for e in core:
         if e.rule == "grid_cover":
             g, d = e.key
-            lines.append(_cover_sentence(prob, g, d, leaves) or f"规则「{CATALOG[e.rule].label}」：{e.text}")
+            sentence = _cover_sentence(prob, g, d, leaves)
+            if sentence:
+                lines.append(sentence)
+            else:
+                plain.setdefault(g, []).append(d)
+    # Many days of one grid read better as one line.
+    for g, days in plain.items():
+        lines.append(_cover_days(prob, g, sorted(days)))
     for e in core:
         if e.rule == "leave":
             lines.append(f"事实「请假」：{e.text}")
@@ -74,6 +82,20 @@ def describe(prob: RosterProblem, core: list[Enforced]) -> list[str]:
             lines.append(f"规则「{CATALOG[e.rule].label}」：{e.text}")
             lines += [f"事实：{f}" for f in e.facts]
     return lines
+
+
+def _cover_days(prob: RosterProblem, g: str, days: list[int]) -> str:
+    from .constraints import _rank_name
+    grid = prob.grids[g]
+    rm = RosterModel(prob)
+    rm.add_variables()
+    who = "、".join(f"{_rank_name(r, len(grid.backups))} {prob.people[c].name}" for c, r in rm.candidates[g])
+    need = sorted({rm.k(g, d) for d in days})
+    when = "、".join(prob.cal.label(d) for d in days)
+    if len(days) > 1:
+        when += f"（共 {len(days)} 天）"
+    return (f"规则「{CATALOG['grid_cover'].label}」：网格 {g} 在 {when} 每天需要巡查 "
+            f"{'/'.join(map(str, need))} 次，可巡查的只有：{who}")
 
 
 def _cover_sentence(prob: RosterProblem, g: str, d: int, leaves: list[Enforced]) -> str | None:

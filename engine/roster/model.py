@@ -239,9 +239,10 @@ def load_problem(folder: str | Path, month: str | None = None, *, decompose: boo
         try:
             cal = build_calendar(ym.year, ym.month, holidays=office_hol, workdays=office_work, key_days=key_days)
         except UnknownYear:
-            probs.add(yname, line_of(y, ["calendar"]) or line_of(y, ["month"]), "calendar.holidays", ym.year,
-                      f"{ym.year} 年的法定节假日和调休上班日（chinese-calendar 不含该年数据）",
-                      "在 calendar 下填写 holidays 和 workdays")
+            where = ("calendar",) if "calendar" in y else ("month",)
+            probs.add("命令行 --month" if month else yname, None if month else line_of(y, list(where)), "month",
+                      month_text, "chinese-calendar 已知的年份（2004–2026），或在 problem.yaml 的 calendar 下填写该月的 "
+                      "holidays（法定节假日）和 workdays（调休上班日）")
 
     rules = _load_rules(y, yname, probs)
     dec = y.get("decompose", True) if decompose is None else decompose
