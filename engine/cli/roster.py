@@ -76,9 +76,11 @@ def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date,
     for part in ro.parts:
         gap = f"{part.gap:.1%}" if part.gap is not None else "-"
         first = f"{part.first_solution:.1f} 秒" if part.first_solution is not None else "-"
-        console.print(f"  {part.town}：{status_cn.get(part.status, part.status)}，目标值 {part.objective:g}，"
-                      f"下界 {part.bound:g}，差距 {gap}，首个可行排班 {first}，用时 {part.wall:.1f} 秒", markup=False)
-    console.print(f"目标值合计 {ro.objective:g}（下界 {ro.bound:g}），按规则分解：", markup=False)
+        console.print(f"  {part.town}：{status_cn.get(part.status, part.status)}，目标值 {_num(part.objective)}，"
+                      f"下界 {_num(part.bound)}，差距 {gap}，首个可行排班 {first}，用时 {part.wall:.1f} 秒", markup=False)
+    if ro.first_valid_seconds is not None:
+        console.print(f"全部镇街都有满足硬性规则的排班用时 {ro.first_valid_seconds:.1f} 秒", markup=False)
+    console.print(f"目标值合计 {_num(ro.objective)}（下界 {_num(ro.bound)}），按规则分解：", markup=False)
     for rule, cost in sorted(ro.breakdown().items(), key=lambda kv: -kv[1]):
         console.print(f"  {CATALOG[rule].label}（{rule}）：{cost}", markup=False)
     bad = [c for c in checks if not c.ok]
@@ -99,3 +101,7 @@ def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date,
     console.print(f"已写出 {len(names)} 个文件到 {out_dir}：" + "、".join(names), markup=False)
     if bad:
         raise SystemExit(1)
+
+
+def _num(v) -> str:
+    return "未知（时限内未完成优化）" if v is None else f"{v:g}"

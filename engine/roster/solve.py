@@ -58,6 +58,7 @@ class Roster:
     visits: set[tuple[str, str, int]] = field(default_factory=set)      # (visitor, grid, d)
     fire: dict[str, list[int]] = field(default_factory=dict)            # grid -> days of fire checks
     parts: list[PartResult] = field(default_factory=list)
+    first_valid_seconds: float | None = None     # wall time until every part had a valid roster
 
     def person_shift(self, pid: str, d: int) -> str | None:
         """The shift a person works on day d (squad members follow their team unless on leave)."""
@@ -117,32 +118,43 @@ def parameters(time_limit: float, seed: int, workers: int = SEARCH_WORKERS, dete
     return solver
 
 
+@dataclass
+class FirstRoster:
+    """Phase 1 of one part: any roster meeting every hard rule, or a proof there is none."""
+
+    status: str
+    seconds: float
+    hint: list = field(default_factory=list)
+    model: Any = None
+    solver: Any = None
+
+
+def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterModel], None] | None = None,
+                 deterministic: bool = False) -> FirstRoster:
+    """Phase 1 has no objective or fairness variables and one worker: it finds a valid roster (or
+    proves there is none) several times faster than the full model."""
+    start = time.perf_counter()
+    fm = RosterModel(prob).build(objective=False)
+    if hook:
+        hook(fm)
+        fm.soft.clear()
+    s1 = parameters(time_limit, prob.seed, 1, deterministic, first_only=True)
+    st = s1.solve(fm.m)
+    res = FirstRoster(s1.status_name(st), time.perf_counter() - start, model=fm, solver=s1)
+    if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        res.status = "FEASIBLE"
+        res.hint = _decisions(fm, s1)
+    return res
+
+
 def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool = False,
                hook: Callable[[RosterModel], None] | None = None, workers: int = SEARCH_WORKERS,
-               deterministic: bool = False, first_only: bool = False) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
-    """Solve one part in two phases: any roster meeting the hard rules, then the best one from there.
-
-    Phase 1 has no objective or fairness variables and one worker: it finds a valid roster (or
-    proves there is none) several times faster than the full model.  Phase 2 starts from that
-    roster as a hint for every decision variable; fairness maxima follow by propagation.
-    """
+               deterministic: bool = False, first: FirstRoster | None = None
+               ) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
+    """Phase 2: the best roster from phase 1's roster (a hint for every decision variable;
+    fairness maxima follow by propagation) within `time_limit`."""
     start = time.perf_counter()
-    first: float | None = None
-    hint: list[tuple[Any, int]] = []
-    if not relax:
-        fm = RosterModel(prob).build(objective=False)
-        if hook:
-            hook(fm)
-            fm.soft.clear()
-        s1 = parameters(time_limit, prob.seed, 1, deterministic, first_only=True)
-        st = s1.solve(fm.m)
-        if st == cp_model.INFEASIBLE or st == cp_model.MODEL_INVALID:
-            return PartResult(town, s1.status_name(st), wall=time.perf_counter() - start), fm, s1
-        if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            first = time.perf_counter() - start
-            hint = _decisions(fm, s1)
-            if first_only:
-                return PartResult(town, "FEASIBLE", wall=first, first_solution=first), fm, s1
+    hint = first.hint if first else []
     rm = RosterModel(prob, "relax" if relax else "solve").build()
     if hook:
         hook(rm)
@@ -152,19 +164,28 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
         names = _decision_dicts(rm)
         for (which, key), value in hint:
             rm.m.add_hint(names[which][key], value)
-    remaining = max(0.5, time_limit - (time.perf_counter() - start))
-    solver = parameters(remaining, prob.seed, workers, deterministic, first_only)
+    solver = parameters(time_limit, prob.seed, workers, deterministic)
     cb = _FirstSolution(start)
     status = solver.solve(rm.m, cb)
-    res = PartResult(town, solver.status_name(status), wall=time.perf_counter() - start,
-                     first_solution=first if first is not None else cb.first)
+    res = PartResult(town, solver.status_name(status), wall=time.perf_counter() - start + (first.seconds if first else 0),
+                     first_solution=first.seconds if first else cb.first)
+    bound_known = True
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and hint:
-        # Phase 2 ran out of time before reproducing the hint: keep phase 1's valid roster.
+        # Phase 2 ran out of time before reproducing the hint: keep phase 1's roster, priced by the full model.
+        names = _decision_dicts(rm)
+        for (which, key), value in hint:
+            rm.m.add(names[which][key] == value)
+        solver = parameters(30, prob.seed, 1)
+        status = solver.solve(rm.m)
         res.status = "FEASIBLE"
-        return res, fm, s1
+        res.wall = time.perf_counter() - start + first.seconds
+        bound_known = False
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return res, first.model, first.solver
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         res.objective = solver.objective_value if rm.soft else 0
-        res.bound = solver.best_objective_bound if rm.soft else 0
+        # With every decision fixed, the "bound" would only repeat the objective: report none.
+        res.bound = (solver.best_objective_bound if rm.soft else 0) if bound_known else None
         for s in rm.soft:
             v = solver.value(s.expr) if not isinstance(s.expr, int) else s.expr
             if v:
@@ -216,37 +237,43 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
     """
     tl = time_limit if time_limit is not None else prob.time_limit
     parts = [[t] for t in prob.towns] if prob.decompose else [prob.towns]
-    # The wall-clock budget is shared: `jobs` parts run at a time.
-    per_part = tl if len(parts) <= jobs else tl * jobs / len(parts)
+    subs = [prob.restrict(towns) if prob.decompose else prob for towns in parts]
+    hooks = [hook_for(sub) if hook_for else None for sub in subs]
+    names = ["、".join(towns) for towns in parts]
     roster = Roster(prob)
-
-    def run(towns):
-        sub = prob.restrict(towns) if prob.decompose else prob
-        hook = hook_for(sub) if hook_for else None
-        return solve_part(sub, "、".join(towns), per_part, hook=hook, workers=workers, deterministic=deterministic,
-                          first_only=first_only)
-
+    start = time.perf_counter()
+    idx = range(len(parts))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(run, parts))
-    failed = []
-    for towns, (res, rm, solver) in zip(parts, results):
+        # Phase 1 everywhere first, so that a valid roster of every town exists as early as possible.
+        firsts = [None] * len(parts) if relax else list(pool.map(
+            lambda i: first_roster(subs[i], tl, hooks[i], deterministic), idx))
+        roster.first_valid_seconds = time.perf_counter() - start
+        ok = [i for i in idx if relax or firsts[i].status == "FEASIBLE"]
+        failed = [(parts[i], PartResult(names[i], firsts[i].status)) for i in idx if i not in ok]
+        if first_only:
+            for i in ok:
+                extract(roster, firsts[i].model, firsts[i].solver)
+                roster.parts.append(PartResult(names[i], "FEASIBLE", wall=firsts[i].seconds,
+                                               first_solution=firsts[i].seconds))
+            results = []
+        else:
+            # The wall-clock budget left is shared: `jobs` parts run at a time.
+            left = max(1.0, tl - (time.perf_counter() - start))
+            per_part = left if len(ok) <= jobs else max(1.0, left * jobs / len(ok))
+            results = list(pool.map(lambda i: solve_part(subs[i], names[i], per_part, relax=relax, hook=hooks[i],
+                                                         workers=workers, deterministic=deterministic,
+                                                         first=firsts[i]), ok))
+    for i, (res, rm, solver) in zip(ok, results):
         if res.status in ("OPTIMAL", "FEASIBLE"):
             extract(roster, rm, solver)
             roster.parts.append(res)
         else:
-            failed.append((towns, res))
+            failed.append((parts[i], res))
     if failed and relax:
-        for towns, res in failed:
-            sub = prob.restrict(towns) if prob.decompose else prob
-            hook = hook_for(sub) if hook_for else None
-            r2, rm, solver = solve_part(sub, res.town, per_part, relax=True, hook=hook, workers=workers,
-                                        deterministic=deterministic)
-            if r2.status not in ("OPTIMAL", "FEASIBLE"):
-                raise InfeasibleError(f"{res.town} 即使放宽可放宽的规则也排不出班（覆盖要求无法满足）",
-                                      _explain(sub) if explain else [])
-            extract(roster, rm, solver)
-            roster.parts.append(r2)
-        failed = []
+        towns, res = failed[0]
+        sub = prob.restrict(towns) if prob.decompose else prob
+        raise InfeasibleError(f"{res.town} 即使放宽可放宽的规则也排不出班（覆盖要求无法满足）",
+                              _explain(sub) if explain else [])
     if failed:
         lines: list[str] = []
         for towns, res in failed:
@@ -255,7 +282,7 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
                 lines.append(f"【{res.town}】无可行排班，冲突的规则和事实：")
                 lines += ["  " + x for x in (_explain(sub) if explain else [])]
             else:
-                lines.append(f"【{res.town}】在 {per_part:.0f} 秒内未找到满足全部硬性规则的排班（请加大 --time-limit）")
+                lines.append(f"【{res.town}】在 {tl:g} 秒内未找到满足全部硬性规则的排班（请加大 --time-limit）")
         raise InfeasibleError("无法排出满足全部硬性规则的排班", lines)
     roster.parts.sort(key=lambda r: r.town)
     return roster
