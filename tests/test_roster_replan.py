@@ -39,3 +39,12 @@ def test_five_sick_days_change_only_the_neighbourhood(tmp_path):
         assert (kind == "网格巡查" and what in near_grids) or (kind == "人员排班" and what in near_people), rows
     # W5 was on duty on some of the five days; each such day changes at most W5's day, G5 and one cover's day.
     assert len(rows) <= 15
+
+
+def test_deterministic_search_gives_the_same_roster_twice(tmp_path):
+    grids, staff = ring(6)
+    f = write_problem(tmp_path, grids=grids, staff=staff, rules={"fair_weekends": {"weight": 10}},
+                      leave=[["W2", "2026-10-08", "2026-10-09", "病假"]])
+    a = solve(load_problem(f), time_limit=1, deterministic=True)
+    b = solve(load_problem(f), time_limit=1, deterministic=True)
+    assert (a.duty, a.patrol, a.objective) == (b.duty, b.patrol, b.objective)

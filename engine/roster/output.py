@@ -112,7 +112,7 @@ def fairness_rows(ro: Roster) -> list[list]:
             if vals:
                 hi = max(v for v, _ in vals)
                 rows.append([town, metric, len(vals), hi, min(v for v, _ in vals),
-                             round(sum(v for v, _ in vals) / len(vals), 2), "、".join(n for v, n in vals if v == hi)[:60]])
+                             round(sum(v for v, _ in vals) / len(vals), 2), _some([n for v, n in vals if v == hi])])
         teams = [t for t, team in p.teams.items() if team.town == town]
         if teams:
             nights = [(sum(1 for d in range(p.cal.days) if ro.duty.get((TEAM + t, d)) == "night"), t) for t in teams]
@@ -120,6 +120,11 @@ def fairness_rows(ro: Roster) -> list[list]:
             rows.append([town, "夜班（班组）", len(nights), hi, min(v for v, _ in nights),
                          round(sum(v for v, _ in nights) / len(nights), 2), "、".join(f"班组{t}" for v, t in nights if v == hi)])
     return rows
+
+
+def _some(names: list[str], k: int = 8) -> str:
+    """At most k names, then how many more: a cell stays readable."""
+    return "、".join(names[:k]) + (f" 等{len(names)}人" if len(names) > k else "")
 
 
 def breakdown_rows(ro: Roster) -> list[list]:
