@@ -22,6 +22,7 @@ from .rules import CATALOG
 
 DEFAULT_TIME_LIMIT = 20.0
 SEARCH_WORKERS = 8
+CONFLICTS_PER_SECOND = 1_000    # --deterministic budget: search conflicts per second of --time-limit (measured ~1k/s on 2 busy cores)
 HINT_PHASE1 = True      # start phase 2 from phase 1's roster (see benchmarks/README-roster.md)
 
 
@@ -109,9 +110,10 @@ def parameters(time_limit: float, seed: int, workers: int = SEARCH_WORKERS, dete
     solver.parameters.num_search_workers = workers
     solver.parameters.random_seed = seed
     if deterministic:
-        # Interleaved search with a deterministic time budget gives the same roster on every run.
-        solver.parameters.interleave_search = True
-        solver.parameters.max_deterministic_time = time_limit
+        # One worker stopped by a conflict count, not the clock, gives the same roster on every run
+        # whatever the machine load (CP-SAT's deterministic time did not bound our models reliably).
+        solver.parameters.num_search_workers = 1
+        solver.parameters.max_number_of_conflicts = int(time_limit * CONFLICTS_PER_SECOND)
         solver.parameters.max_time_in_seconds = time_limit * 20
     else:
         solver.parameters.max_time_in_seconds = time_limit
