@@ -30,16 +30,6 @@ class RuleCheck:
         return not self.violations
 
 
-def _rounds(p, g: str, d: int) -> int:
-    r = p.rule("grid_cover")
-    need = r["per_day"]
-    if p.cal.is_key[d]:
-        need = max(need, r["key_day_per_day"])
-    if p.grids[g].key:
-        need = max(need, r["key_grid_per_day"])
-    return need
-
-
 def check_roster(ro: Roster) -> list[RuleCheck]:
     p = ro.problem
     cal = p.cal
@@ -106,7 +96,7 @@ def check_roster(ro: Roster) -> list[RuleCheck]:
         for (g, d), who in ro.patrol.items():
             x = load.setdefault((who, d), [0, 0])
             x[0] += 1
-            x[1] += _rounds(p, g, d) + (1 if d in ro.fire.get(g, []) else 0)
+            x[1] += p.rounds(g, d) + (1 if d in ro.fire.get(g, []) else 0)
         for (who, d), (grids_, rounds) in load.items():
             c.checked += 1
             if grids_ > r["grids"] or rounds > r["rounds"]:

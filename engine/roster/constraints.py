@@ -106,13 +106,7 @@ class RosterModel:
 
     def k(self, g: str, d: int) -> int:
         """Patrol rounds grid g needs on day d."""
-        r = self.p.rule("grid_cover")
-        need = r["per_day"]
-        if self.p.cal.is_key[d]:
-            need = max(need, r["key_day_per_day"])
-        if self.p.grids[g].key:
-            need = max(need, r["key_grid_per_day"])
-        return need
+        return self.p.rounds(g, d)
 
     # ------------------------------------------------------------------ variables
 

@@ -115,6 +115,16 @@ class RosterProblem:
     def on(self, rule_id: str) -> bool:
         return self.rules[rule_id].enabled
 
+    def rounds(self, g: str, d: int) -> int:
+        """Patrol rounds grid g needs on day d: the largest of per_day, key-day and key-grid rounds."""
+        r = self.rules["grid_cover"]
+        need = r["per_day"]
+        if self.cal.is_key[d]:
+            need = max(need, r["key_day_per_day"])
+        if self.grids[g].key:
+            need = max(need, r["key_grid_per_day"])
+        return need
+
     def leave_days(self, person: str) -> set[int]:
         out: set[int] = set()
         for lv in self.leaves:

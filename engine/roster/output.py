@@ -68,23 +68,13 @@ def grid_rows(ro: Roster) -> list[list]:
                 text += f"({chr(ord('B') + grid.backups.index(who))}岗)"
             elif who != grid.worker:
                 text += "(相邻)"
-            text += f"×{_rounds(p, g, d)}"
+            text += f"×{p.rounds(g, d)}"
             if d in ro.fire.get(g, []):
                 text += "·消防"
             cells.append(text)
         rows.append([g, p.communities[grid.community].name, grid.town, "是" if grid.key else "否",
                      p.people[grid.worker].name] + cells)
     return rows
-
-
-def _rounds(p, g, d):
-    r = p.rule("grid_cover")
-    need = r["per_day"]
-    if p.cal.is_key[d]:
-        need = max(need, r["key_day_per_day"])
-    if p.grids[g].key:
-        need = max(need, r["key_grid_per_day"])
-    return need
 
 
 def visit_rows(ro: Roster) -> list[list]:

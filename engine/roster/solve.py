@@ -70,10 +70,6 @@ class Roster:
             return self.duty.get((TEAM + person.team, d))
         return self.duty.get((pid, d))
 
-    def rounds(self, g: str, d: int) -> int:
-        rm = RosterModel(self.problem)
-        return rm.k(g, d)
-
     def breakdown(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for part in self.parts:
