@@ -217,11 +217,15 @@ def test_shift_cover_binds_when_teams_are_too_small(tmp_path):
     assert rule_lines(infeasible(f)) == {"班次最低人数"}
 
 
-def test_shift_cover_met_with_one_member_on_leave(tmp_path):
-    ro = solved(_teams(tmp_path, {"shift_cover": {"shifts": {"day": {"min_teams": 1, "min_strength": 2},
-                                                               "night": {"min_teams": 1, "min_strength": 2}}}},
+def test_shift_cover_keeps_a_short_team_off_shift(tmp_path):
+    # Teams of 3 and a minimum of 3: T1 (one member on leave 10月10日–12日) cannot hold a shift alone
+    # then, and a second team on a shift costs more than anything else here.
+    ro = solved(_teams(tmp_path, {"shift_cover": {"shifts": {"day": {"min_teams": 1, "min_strength": 3},
+                                                               "night": {"min_teams": 1, "min_strength": 3}}},
+                                  "shift_cover_excess": {"weight": 100}},
                        teams=3, size=3, leave=[["Q11", "2026-10-10", "2026-10-12", "病假"]]))
-    assert all(ro.duty.get(("班组:T1", d)) is not None or True for d in range(31))
+    assert [ro.duty.get(("班组:T1", OCT(d))) for d in (10, 11, 12)] == [None, None, None]
+    assert [ro.person_shift("Q11", OCT(d)) for d in (10, 11, 12)] == [None, None, None]
 
 
 # -- department_4plus1 ----------------------------------------------------------------------
