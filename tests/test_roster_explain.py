@@ -83,3 +83,14 @@ def test_all_problems_reported_at_once_in_chinese():
 def test_supervisor_in_another_town_is_fine_without_decomposition():
     prob = load_problem(FIX / "supervisor-other-town", decompose=False)
     assert prob.grids["G9"].supervisor == "S1"
+
+
+def test_unknown_year_works_when_the_office_supplies_the_days(tmp_path):
+    f = write_problem(tmp_path, grids=[["G1", "C1", "否", "W1", "W2", "", ""], ["G2", "C1", "否", "W2", "W1", "", ""]],
+                      staff=[["W1", "甲", "网格员", "鹤山镇", "C1", ""], ["W2", "乙", "网格员", "鹤山镇", "C1", ""]],
+                      month="2031-10",
+                      calendar={"holidays": [f"2031-10-0{d}" for d in range(1, 8)], "workdays": ["2031-10-11"]})
+    cal = load_problem(f).cal
+    assert cal.source == "office"
+    assert [cal.is_holiday[d] for d in (0, 6, 7)] == [True, True, False]
+    assert not cal.is_rest_day[10] and cal.is_rest_day[11]     # Saturday 10月11日 worked, Sunday 12日 off
