@@ -335,3 +335,23 @@ def test_fair_weekends_spreads_weekend_duty(tmp_path):
     wk = [d for d in range(31) if ro.problem.cal.is_weekend[d] and ro.problem.cal.is_rest_day[d] and not ro.problem.cal.is_holiday[d]]
     counts = [sum(bool(ro.duty.get((f"W{i}", d))) for d in wk) for i in range(1, 5)]
     assert max(counts) - min(counts) <= 1
+
+
+def _target(tmp_path, target):
+    return _teams(tmp_path, {"shift_cover": {"shifts": {"day": {"min_teams": 1, "min_strength": 2, "target_strength": target},
+                                                        "night": {"min_teams": 1, "min_strength": 2}}},
+                             "shift_cover_excess": {"weight": 1}, "shift_cover_shortfall": {"weight": 5},
+                             "fair_nights": False},
+                  teams=3, size=2)
+
+
+def test_shift_target_strength_puts_two_teams_on_day_shift(tmp_path):
+    # A target of 4 on the day shift: a second team (2 more people) costs 1 of excess and saves 2 × 5 of shortfall.
+    ro = solved(_target(tmp_path, 4))
+    assert all(sum(ro.duty.get(("班组:" + t, d)) == "day" for t in ("T1", "T2", "T3")) == 2 for d in range(31))
+    assert ro.breakdown().get("shift_cover_shortfall", 0) == 0
+
+
+def test_shift_target_equal_to_minimum_adds_nobody(tmp_path):
+    ro = solved(_target(tmp_path, 2))
+    assert all(sum(ro.duty.get(("班组:" + t, d)) == "day" for t in ("T1", "T2", "T3")) == 1 for d in range(31))

@@ -307,6 +307,13 @@ class RosterModel:
                     vs = [self.shift[TEAM + t, d, s] for t in ts]
                     self.guard(self.m.add(sum(vs) >= opt.get("min_teams", 1)), lit)
                     self.guard(self.m.add(sum(avail[t] * self.shift[TEAM + t, d, s] for t in ts) >= strength), lit)
+                    target = opt.get("target_strength")
+                    if target is not None and target > strength and self.p.on("shift_cover_shortfall"):
+                        # Above the hard minimum, each missing person toward the target is a weighted shortfall.
+                        short = self.m.new_int_var(0, target - strength, f"short({town},{d + 1},{s})")
+                        self.m.add(sum(avail[t] * self.shift[TEAM + t, d, s] for t in ts) + short >= target)
+                        self.soft.append(Soft("shift_cover_shortfall", f"班次人数未达目标({town},{self.day(d)},{lbl})", short,
+                                              self.p.rule("shift_cover_shortfall")["weight"]))
                     excess = sum(vs) - opt.get("min_teams", 1)
                     if self.p.on("shift_cover_excess"):
                         self.soft.append(Soft("shift_cover_excess", f"班次超配({town},{self.day(d)},{lbl})", excess,

@@ -84,6 +84,8 @@ _SOFT = [
           doc="using the n-th backup costs n × weight; adjacent-grid workers rank after the named backups"),
     _spec("shift_cover_excess", "班次超配", "soft", {"weight": 2},
           doc="each team on a shift beyond min_teams costs weight"),
+    _spec("shift_cover_shortfall", "班次人数未达目标", "soft", {"weight": 5},
+          doc="each person short of a shift's target_strength costs weight"),
     _spec("fair_weekends", "周末值班均衡", "soft", {"weight": 10},
           doc="per town: weight × (most weekend days worked by one person) + weight × (most − fewest)"),
     _spec("fair_holidays", "节假日值班均衡", "soft", {"weight": 10}, doc="as fair_weekends, for public holidays"),
