@@ -23,7 +23,8 @@ from .rules import CATALOG
 DEFAULT_TIME_LIMIT = 20.0
 SEARCH_WORKERS = 8
 CONFLICTS_PER_SECOND = 1_000    # --deterministic budget: search conflicts per second of --time-limit (measured ~1k/s on 2 busy cores)
-HINT_PHASE1 = True      # start phase 2 from phase 1's roster (see benchmarks/README-roster.md)
+HINT_PHASE1 = True
+MIN_PHASE2 = 2.0        # seconds: below this a part's phase 2 is skipped      # start phase 2 from phase 1's roster (see benchmarks/README-roster.md)
 
 
 @dataclass
@@ -147,7 +148,7 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
 
 def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool = False,
                hook: Callable[[RosterModel], None] | None = None, workers: int = SEARCH_WORKERS,
-               deterministic: bool = False, first: FirstRoster | None = None
+               deterministic: bool = False, first: FirstRoster | None = None, price_only: bool = False
                ) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
     """Phase 2: the best roster from phase 1's roster (a hint for every decision variable;
     fairness maxima follow by propagation) within `time_limit`."""
@@ -164,7 +165,7 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
             rm.m.add_hint(names[which][key], value)
     solver = parameters(time_limit, prob.seed, workers, deterministic)
     cb = _FirstSolution(start)
-    status = solver.solve(rm.m, cb)
+    status = cp_model.UNKNOWN if price_only and hint else solver.solve(rm.m, cb)
     res = PartResult(town, solver.status_name(status), wall=time.perf_counter() - start + (first.seconds if first else 0),
                      first_solution=first.seconds if first else cb.first)
     bound_known = True
@@ -256,11 +257,14 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
             results = []
         else:
             # The wall-clock budget left is shared: `jobs` parts run at a time.
-            left = max(1.0, tl - (time.perf_counter() - start))
-            per_part = left if len(ok) <= jobs else max(1.0, left * jobs / len(ok))
+            left = tl - (time.perf_counter() - start)
+            per_part = left if len(ok) <= jobs else left * jobs / len(ok)
+            # Under MIN_PHASE2 seconds a part cannot even reload the hint: keep and price phase 1's roster.
+            price_only = per_part < MIN_PHASE2 and not relax
+            per_part = max(MIN_PHASE2, per_part)
             results = list(pool.map(lambda i: solve_part(subs[i], names[i], per_part, relax=relax, hook=hooks[i],
                                                          workers=workers, deterministic=deterministic,
-                                                         first=firsts[i]), ok))
+                                                         first=firsts[i], price_only=price_only), ok))
     for i, (res, rm, solver) in zip(ok, results):
         if res.status in ("OPTIMAL", "FEASIBLE"):
             extract(roster, rm, solver)
