@@ -23,7 +23,6 @@ from .rules import CATALOG
 DEFAULT_TIME_LIMIT = 20.0
 SEARCH_WORKERS = 8
 CONFLICTS_PER_SECOND = 1_000    # --deterministic budget: search conflicts per second of --time-limit (measured ~1k/s on 2 busy cores)
-HINT_PHASE1 = True
 MIN_PHASE2 = 2.0        # seconds: below this a part's phase 2 is skipped      # start phase 2 from phase 1's roster (see benchmarks/README-roster.md)
 
 
@@ -150,37 +149,28 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
                hook: Callable[[RosterModel], None] | None = None, workers: int = SEARCH_WORKERS,
                deterministic: bool = False, first: FirstRoster | None = None, price_only: bool = False
                ) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
-    """Phase 2: the best roster from phase 1's roster (a hint for every decision variable;
-    fairness maxima follow by propagation) within `time_limit`."""
+    """Phase 2: the best roster within `time_limit`, starting from phase 1's roster as a complete hint."""
     start = time.perf_counter()
     hint = first.hint if first else []
     rm = RosterModel(prob, "relax" if relax else "solve").build()
     if hook:
         hook(rm)
     rm.set_objective()
-    if hint and HINT_PHASE1:
-        rm.m.clear_hints()
-        names = _decision_dicts(rm)
-        for (which, key), value in hint:
-            rm.m.add_hint(names[which][key], value)
+    priced = _complete_hint(rm, hint, prob.seed) if hint else None
     solver = parameters(time_limit, prob.seed, workers, deterministic)
     cb = _FirstSolution(start)
-    status = cp_model.UNKNOWN if price_only and hint else solver.solve(rm.m, cb)
+    status = cp_model.UNKNOWN if price_only and priced else solver.solve(rm.m, cb)
     res = PartResult(town, solver.status_name(status), wall=time.perf_counter() - start + (first.seconds if first else 0),
                      first_solution=first.seconds if first else cb.first)
     bound_known = True
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and hint:
-        # Phase 2 ran out of time before reproducing the hint: keep phase 1's roster, priced by the full model.
-        names = _decision_dicts(rm)
-        for (which, key), value in hint:
-            rm.m.add(names[which][key] == value)
-        solver = parameters(30, prob.seed, 1)
-        status = solver.solve(rm.m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and priced:
+        # Phase 2 was skipped or found nothing in its time: keep phase 1's roster, priced by the full model.
+        solver, status = priced, cp_model.FEASIBLE
         res.status = "FEASIBLE"
         res.wall = time.perf_counter() - start + first.seconds
         bound_known = False
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return res, first.model, first.solver
+    elif status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and hint:
+        return res, first.model, first.solver
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         res.objective = solver.objective_value if rm.soft else 0
         # With every decision fixed, the "bound" would only repeat the objective: report none.
@@ -193,6 +183,24 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
             if not solver.boolean_value(e.lit):
                 res.broken.append((e.rule, e.text))
     return res, rm, solver
+
+
+def _complete_hint(rm: RosterModel, hint: list, seed: int) -> cp_model.CpSolver | None:
+    """Price phase 1's roster in the full model and hint every variable of it, auxiliaries included
+    (a partial hint can be worse than none, docs/roster.md); returns the pricing solve."""
+    clone = rm.m.clone()
+    names = _decision_dicts(rm)
+    for (which, key), value in hint:
+        clone.add(clone.get_bool_var_from_proto_index(names[which][key].index) == value)
+    clone.clear_hints()
+    solver = parameters(30, seed, 1)
+    if solver.solve(clone) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    values = list(solver.response_proto.solution)
+    rm.m.clear_hints()
+    rm.m.proto.solution_hint.vars.extend(range(len(values)))
+    rm.m.proto.solution_hint.values.extend(values)
+    return solver
 
 
 def _decision_dicts(rm: RosterModel) -> dict[str, dict]:
