@@ -32,7 +32,7 @@ def run(folder: str, limit: float, first_only: bool = False) -> dict:
     checks = check_roster(ro)
     return {"problem": folder, "limit": limit, "first_only": first_only, "wall": round(wall, 2),
             "objective": ro.objective, "bound": ro.bound,
-            "gap": None if not ro.objective else round((ro.objective - ro.bound) / ro.objective, 4),
+            "gap": None if not ro.objective or ro.bound is None else round((ro.objective - ro.bound) / ro.objective, 4),
             "hard_rules_ok": all(c.ok for c in checks), "breakdown": ro.breakdown(),
             "first_valid_seconds": round(ro.first_valid_seconds or 0, 2),
             "parts_first_solution": [round(p.first_solution or 0, 2) for p in ro.parts]}
@@ -54,7 +54,8 @@ def main() -> None:
             r["vs_reference"] = round(r["objective"] / ref - 1, 4) if ref and r["objective"] is not None else None
         out += rows
         print(json.dumps(rows[0], ensure_ascii=False), flush=True)
-    (ROOT / "benchmarks" / "results-roster.json").write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    name = "results-roster.json" if args.problems == ["demo-town", "demo-county"] else f"results-roster-{'-'.join(args.problems)}.json"
+    (ROOT / "benchmarks" / name).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
     print("| problem | run | wall s | all towns valid at s | objective | bound | gap | vs reference | hard rules |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in out:
