@@ -157,7 +157,8 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
         hook(rm)
     rm.set_objective()
     priced = _complete_hint(rm, hint, prob.seed) if hint else None
-    solver = parameters(time_limit, prob.seed, workers, deterministic)
+    # Building the model and pricing the hint come out of this part's share of the budget.
+    solver = parameters(max(0.5, time_limit - (time.perf_counter() - start)), prob.seed, workers, deterministic)
     cb = _FirstSolution(start)
     status = cp_model.UNKNOWN if price_only and priced else solver.solve(rm.m, cb)
     res = PartResult(town, solver.status_name(status), wall=time.perf_counter() - start + (first.seconds if first else 0),
