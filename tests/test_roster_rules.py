@@ -347,7 +347,7 @@ def _target(tmp_path, target):
 
 def test_shift_target_strength_puts_two_teams_on_day_shift(tmp_path):
     # A target of 4 on the day shift: a second team (2 more people) costs 1 of excess and saves 2 × 5 of shortfall.
-    ro = solved(_target(tmp_path, 4))
+    ro = solved(_target(tmp_path, 4), time_limit=10)
     assert all(sum(ro.duty.get(("班组:" + t, d)) == "day" for t in ("T1", "T2", "T3")) == 2 for d in range(31))
     assert ro.breakdown().get("shift_cover_shortfall", 0) == 0
 
