@@ -1,10 +1,11 @@
 """Generate the demo roster problems (deterministic, seeded); the output is committed.
 
-    python rosters/generate.py        # rewrites rosters/demo-town, demo-county, demo-infeasible
+    python rosters/generate.py        # rewrites rosters/demo-town, demo-town-sick, demo-county, demo-infeasible
 
 demo-town is shaped like 鹤山镇 (7 communities, 68 grids, a 24-person squad in 4 teams);
 demo-county has 10 towns and ~650 grids; demo-infeasible is a small town where grid 3-07's
-worker and both AB岗 backups are on leave on 10月12日.
+worker and both AB岗 backups are on leave on 10月12日; demo-town-sick is demo-town with one more
+sick leave, for `--replan`.
 """
 from __future__ import annotations
 
@@ -137,8 +138,11 @@ def write(folder: Path, tables: dict[str, list[list]], name: str, time_limit: in
 
 
 def main() -> None:
-    write(HERE / "demo-town", build([("鹤山镇", [10, 10, 10, 10, 10, 9, 9], 4)], random.Random(2026), prefix_town=False),
-          "鹤山镇 2026年10月巡查排班（示例）", 20)
+    town = build([("鹤山镇", [10, 10, 10, 10, 10, 9, 9], 4)], random.Random(2026), prefix_town=False)
+    write(HERE / "demo-town", town, "鹤山镇 2026年10月巡查排班（示例）", 20)
+    # The same town after the roster was published: grid worker W203 falls sick for 10月15日–19日.
+    town["leave"] = town["leave"] + [["W203", "2026-10-15", "2026-10-19", "病假"]]
+    write(HERE / "demo-town-sick", town, "鹤山镇 2026年10月巡查排班（W203 病假后调整）", 20)
     rng = random.Random(2027)
     towns = []
     for i, t in enumerate(TOWN_NAMES):
