@@ -459,6 +459,15 @@ class RosterModel:
             expr = v if rq.want == "off" else 1 - v
             self.soft.append(Soft("requests", f"申请未满足({self.name(rq.person)}, {self.day(rq.day)}, {want})", expr, w * rq.weight))
 
+    def add_visit_economy(self) -> None:
+        """Each visit costs a little, so supervisors are not sent out beyond the weekly rule."""
+        w = self.p.rule("visit_economy")["weight"]
+        by: dict[str, list] = {}
+        for (pid, g, d), v in self.visit.items():
+            by.setdefault(pid, []).append(v)
+        for pid, vs in by.items():
+            self.soft.append(Soft("visit_economy", f"走访次数({self.name(pid)})", sum(vs), w))
+
     # ------------------------------------------------------------------ assembly
 
     HARD_BUILDERS = ["grid_cover", "own_grid_first", "fire_check", "max_grids_per_day", "supervisor_visits",
@@ -484,6 +493,8 @@ class RosterModel:
             self.add_fairness()
             if self.p.on("requests"):
                 self.add_requests()
+            if self.p.on("visit_economy"):
+                self.add_visit_economy()
         return self
 
     def set_objective(self) -> None:

@@ -91,6 +91,8 @@ _SOFT = [
     _spec("fair_holidays", "节假日值班均衡", "soft", {"weight": 10}, doc="as fair_weekends, for public holidays"),
     _spec("fair_nights", "夜班均衡", "soft", {"weight": 10}, doc="as fair_weekends, for night shifts of teams"),
     _spec("fair_backup", "顶岗均衡", "soft", {"weight": 5}, doc="as fair_weekends, for patrols of other people's grids"),
+    _spec("visit_economy", "督导走访从简", "soft", {"weight": 1},
+          doc="each supervisor or manager visit costs weight, so visits are not scheduled beyond what the rules need"),
     _spec("requests", "休息/上班申请", "soft", {"weight": 1},
           doc="an unmet request costs its own weight × this weight"),
 ]
