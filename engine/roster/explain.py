@@ -1,0 +1,113 @@
+"""Explaining infeasibility in words: the smallest set of rules and facts that conflict.
+
+Every rule instance and every leave gets its own assumption literal (RosterModel in mode
+"explain"); CP-SAT, with no objective and one worker (assumptions need both, or-tools
+#4110), returns a sufficient set, which we shrink by removal to a minimal one and print in
+Chinese.  Literals CP-SAT reports that are not ours are dropped (or-tools #5141).
+"""
+from __future__ import annotations
+
+from ortools.sat.python import cp_model
+
+from .constraints import Enforced, RosterModel
+from .model import RosterProblem
+from .rules import CATALOG
+
+STEP_LIMIT = 20.0       # seconds for each feasibility check
+
+
+def _check(rm: RosterModel, lits: list[Enforced]) -> tuple[int, list[Enforced]]:
+    rm.m.clear_assumptions()
+    rm.m.add_assumptions([e.lit for e in lits])
+    solver = cp_model.CpSolver()
+    solver.parameters.num_search_workers = 1
+    solver.parameters.max_time_in_seconds = STEP_LIMIT
+    solver.parameters.random_seed = rm.p.seed
+    status = solver.solve(rm.m)
+    core: list[Enforced] = []
+    if status == cp_model.INFEASIBLE:
+        by_index = {e.lit.index: e for e in lits}
+        core = [by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index]
+    return status, core
+
+
+def minimal_core(prob: RosterProblem) -> list[Enforced] | None:
+    """A minimal conflicting set of rule instances and facts, or None when the part is feasible."""
+    rm = RosterModel(prob, "explain").build(objective=False)
+    status, core = _check(rm, rm.enforced)
+    if status != cp_model.INFEASIBLE:
+        return None
+    if not core:
+        core = list(rm.enforced)
+    # Shrink by removal: drop an item whenever the rest still conflicts.
+    i = 0
+    while i < len(core):
+        trial = core[:i] + core[i + 1:]
+        st, smaller = _check(rm, trial)
+        if st == cp_model.INFEASIBLE:
+            keep = {id(e) for e in smaller} if smaller else {id(e) for e in trial}
+            core = [e for e in trial if id(e) in keep]
+        else:
+            i += 1
+    return core
+
+
+def explain(prob: RosterProblem) -> list[str]:
+    """Chinese lines naming the conflicting rules and facts."""
+    core = minimal_core(prob)
+    if core is None:
+        return ["（单独检查时可以排出，冲突可能来自求解时限，请加大 --time-limit）"]
+    return describe(prob, core)
+
+
+def describe(prob: RosterProblem, core: list[Enforced]) -> list[str]:
+    lines: list[str] = []
+    leaves = [e for e in core if e.rule == "leave"]
+    plain: dict[str, list[int]] = {}
+    for e in core:
+        if e.rule == "grid_cover":
+            g, d = e.key
+            sentence = _cover_sentence(prob, g, d, leaves)
+            if sentence:
+                lines.append(sentence)
+            else:
+                plain.setdefault(g, []).append(d)
+    # Many days of one grid read better as one line.
+    for g, days in plain.items():
+        lines.append(_cover_days(prob, g, sorted(days)))
+    for e in core:
+        if e.rule == "leave":
+            lines.append(f"事实「请假」：{e.text}")
+        elif e.rule != "grid_cover":
+            lines.append(f"规则「{CATALOG[e.rule].label}」：{e.text}")
+            lines += [f"事实：{f}" for f in e.facts]
+    return lines
+
+
+def _cover_days(prob: RosterProblem, g: str, days: list[int]) -> str:
+    from .constraints import _rank_name
+    grid = prob.grids[g]
+    rm = RosterModel(prob)
+    rm.add_variables()
+    who = "、".join(f"{_rank_name(r, len(grid.backups))} {prob.people[c].name}" for c, r in rm.candidates[g])
+    need = sorted({rm.k(g, d) for d in days})
+    when = "、".join(prob.cal.label(d) for d in days)
+    if len(days) > 1:
+        when += f"（共 {len(days)} 天）"
+    return (f"规则「{CATALOG['grid_cover'].label}」：网格 {g} 在 {when} 每天需要巡查 "
+            f"{'/'.join(map(str, need))} 次，可巡查的只有：{who}")
+
+
+def _cover_sentence(prob: RosterProblem, g: str, d: int, leaves: list[Enforced]) -> str | None:
+    """'网格 3-07 在 10月12日 需要巡查 1 次，但本人、B岗、C岗 均在请假' when leave explains it all."""
+    from .constraints import _rank_name
+    grid = prob.grids[g]
+    rm = RosterModel(prob)
+    people = [grid.worker] + grid.backups
+    off = {prob.leaves[e.key[1]].person for e in leaves if d in prob.leaves[e.key[1]].days(prob.cal)}
+    if not all(p in off for p in people):
+        return None
+    who = "、".join(_rank_name(i, len(grid.backups)) for i in range(len(people)))
+    names = "、".join(prob.people[p].name for p in people)
+    return (f"规则「{CATALOG['grid_cover'].label}」：网格 {g} 在 {prob.cal.label(d)} 需要巡查 {rm.k(g, d)} 次，"
+            f"但{who}（{names}）均在请假")

@@ -1,0 +1,308 @@
+"""Solving: split the problem by town, run CP-SAT on each part in parallel, collect one roster.
+
+Decomposition is exact because validation forbids posts, supervisors, managers and squads
+that cross a town border when it is on.  Each part gets the same seed and 8 search workers
+(the bound-raising subsolvers only start at 8, see docs/roster.md).  A town without any roster
+is explained in words (explain.py) or, with `relax`, solved again allowing softable rules to
+break.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ortools.sat.python import cp_model
+
+from ..errors import InfeasibleError
+from .constraints import TEAM, RosterModel
+from .model import RosterProblem
+from .rules import CATALOG
+
+DEFAULT_TIME_LIMIT = 20.0
+SEARCH_WORKERS = 8
+CONFLICTS_PER_SECOND = 1_000    # --deterministic budget: search conflicts per second of --time-limit (measured ~1k/s on 2 busy cores)
+MIN_PHASE2 = 2.0        # seconds: below this a part's phase 2 is skipped      # start phase 2 from phase 1's roster (see benchmarks/README-roster.md)
+
+
+@dataclass
+class PartResult:
+    """What one town's solve produced."""
+
+    town: str
+    status: str                      # OPTIMAL / FEASIBLE / INFEASIBLE / UNKNOWN
+    objective: float | None = None
+    bound: float | None = None
+    wall: float = 0.0
+    first_solution: float | None = None   # seconds to the first roster meeting every hard rule
+    lines: list[tuple[str, str, int]] = field(default_factory=list)   # (rule, report line, cost)
+    broken: list[tuple[str, str]] = field(default_factory=list)       # relaxed: (rule, instance text)
+    explanation: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> float | None:
+        if self.objective is None or self.bound is None:
+            return None
+        if self.objective == 0:
+            return 0.0
+        return abs(self.objective - self.bound) / abs(self.objective)
+
+
+@dataclass
+class Roster:
+    """A solved roster, independent of CP-SAT: what every unit does every day."""
+
+    problem: RosterProblem
+    duty: dict[tuple[str, int], str] = field(default_factory=dict)       # (unit, d) -> shift id, only when on duty
+    patrol: dict[tuple[str, int], str] = field(default_factory=dict)     # (grid, d) -> patroller id
+    visits: set[tuple[str, str, int]] = field(default_factory=set)      # (visitor, grid, d)
+    fire: dict[str, list[int]] = field(default_factory=dict)            # grid -> days of fire checks
+    parts: list[PartResult] = field(default_factory=list)
+    first_valid_seconds: float | None = None     # wall time until every part had a valid roster
+
+    def person_shift(self, pid: str, d: int) -> str | None:
+        """The shift a person works on day d (squad members follow their team unless on leave)."""
+        person = self.problem.people[pid]
+        if d in self.problem.leave_days(pid):
+            return None
+        if person.role == "squad":
+            return self.duty.get((TEAM + person.team, d))
+        return self.duty.get((pid, d))
+
+    def breakdown(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for part in self.parts:
+            for rule, _, cost in part.lines:
+                out[rule] = out.get(rule, 0) + cost
+        return out
+
+    @property
+    def objective(self) -> float | None:
+        vals = [p.objective for p in self.parts]
+        return None if any(v is None for v in vals) else sum(vals)
+
+    @property
+    def bound(self) -> float | None:
+        vals = [p.bound for p in self.parts]
+        return None if any(v is None for v in vals) else sum(vals)
+
+
+class _FirstSolution(cp_model.CpSolverSolutionCallback):
+    def __init__(self, start: float):
+        super().__init__()
+        self.start = start
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        if self.first is None:
+            self.first = time.perf_counter() - self.start
+
+
+def parameters(time_limit: float, seed: int, workers: int = SEARCH_WORKERS, deterministic: bool = False,
+               first_only: bool = False):
+    solver = cp_model.CpSolver()
+    solver.parameters.stop_after_first_solution = first_only
+    solver.parameters.num_search_workers = workers
+    solver.parameters.random_seed = seed
+    if deterministic:
+        # One worker stopped by a conflict count, not the clock, gives the same roster on every run
+        # whatever the machine load (CP-SAT's deterministic time did not bound our models reliably).
+        solver.parameters.num_search_workers = 1
+        solver.parameters.max_number_of_conflicts = int(time_limit * CONFLICTS_PER_SECOND)
+        solver.parameters.max_time_in_seconds = time_limit * 20
+    else:
+        solver.parameters.max_time_in_seconds = time_limit
+    return solver
+
+
+@dataclass
+class FirstRoster:
+    """Phase 1 of one part: any roster meeting every hard rule, or a proof there is none."""
+
+    status: str
+    seconds: float
+    hint: list = field(default_factory=list)
+    model: Any = None
+    solver: Any = None
+
+
+def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterModel], None] | None = None,
+                 deterministic: bool = False) -> FirstRoster:
+    """Phase 1 has no objective or fairness variables and one worker: it finds a valid roster (or
+    proves there is none) several times faster than the full model."""
+    start = time.perf_counter()
+    fm = RosterModel(prob).build(objective=False)
+    if hook:
+        hook(fm)
+        fm.soft.clear()
+    s1 = parameters(time_limit, prob.seed, 1, deterministic, first_only=True)
+    st = s1.solve(fm.m)
+    res = FirstRoster(s1.status_name(st), time.perf_counter() - start, model=fm, solver=s1)
+    if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        res.status = "FEASIBLE"
+        res.hint = _decisions(fm, s1)
+    return res
+
+
+def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool = False,
+               hook: Callable[[RosterModel], None] | None = None, workers: int = SEARCH_WORKERS,
+               deterministic: bool = False, first: FirstRoster | None = None, price_only: bool = False
+               ) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
+    """Phase 2: the best roster within `time_limit`, starting from phase 1's roster as a complete hint."""
+    start = time.perf_counter()
+    hint = first.hint if first else []
+    rm = RosterModel(prob, "relax" if relax else "solve").build()
+    if hook:
+        hook(rm)
+    rm.set_objective()
+    priced = _complete_hint(rm, hint, prob.seed) if hint else None
+    # Building the model and pricing the hint come out of this part's share of the budget.
+    solver = parameters(max(0.5, time_limit - (time.perf_counter() - start)), prob.seed, workers, deterministic)
+    cb = _FirstSolution(start)
+    status = cp_model.UNKNOWN if price_only and priced else solver.solve(rm.m, cb)
+    res = PartResult(town, solver.status_name(status), wall=time.perf_counter() - start + (first.seconds if first else 0),
+                     first_solution=first.seconds if first else cb.first)
+    bound_known = True
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and priced:
+        # Phase 2 was skipped or found nothing in its time: keep phase 1's roster, priced by the full model.
+        solver, status = priced, cp_model.FEASIBLE
+        res.status = "FEASIBLE"
+        res.wall = time.perf_counter() - start + first.seconds
+        bound_known = False
+    elif status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and hint:
+        return res, first.model, first.solver
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        res.objective = solver.objective_value if rm.soft else 0
+        # With every decision fixed, the "bound" would only repeat the objective: report none.
+        res.bound = (solver.best_objective_bound if rm.soft else 0) if bound_known else None
+        for s in rm.soft:
+            v = solver.value(s.expr) if not isinstance(s.expr, int) else s.expr
+            if v:
+                res.lines.append((s.rule, s.name, int(s.coef * v)))
+        for e in rm.enforced:
+            if not solver.boolean_value(e.lit):
+                res.broken.append((e.rule, e.text))
+    return res, rm, solver
+
+
+def _complete_hint(rm: RosterModel, hint: list, seed: int) -> cp_model.CpSolver | None:
+    """Price phase 1's roster in the full model and hint every variable of it, auxiliaries included
+    (a partial hint can be worse than none, docs/roster.md); returns the pricing solve."""
+    clone = rm.m.clone()
+    names = _decision_dicts(rm)
+    for (which, key), value in hint:
+        clone.add(clone.get_bool_var_from_proto_index(names[which][key].index) == value)
+    clone.clear_hints()
+    solver = parameters(30, seed, 1)
+    if solver.solve(clone) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    values = list(solver.response_proto.solution)
+    rm.m.clear_hints()
+    rm.m.proto.solution_hint.vars.extend(range(len(values)))
+    rm.m.proto.solution_hint.values.extend(values)
+    return solver
+
+
+def _decision_dicts(rm: RosterModel) -> dict[str, dict]:
+    return {"work": rm.work, "shift": rm.shift, "patrol": rm.patrol, "visit": rm.visit, "fire": rm.fire}
+
+
+def _decisions(rm: RosterModel, solver: cp_model.CpSolver) -> list[tuple[tuple[str, Any], int]]:
+    """Every decision variable's value, keyed by dictionary name and key (stable across models)."""
+    return [((which, key), int(solver.boolean_value(v)))
+            for which, d in _decision_dicts(rm).items() for key, v in d.items()]
+
+
+def extract(roster: Roster, rm: RosterModel, solver: cp_model.CpSolver) -> None:
+    """Copy one part's solution into the roster."""
+    for (u, d), v in rm.work.items():
+        if not solver.boolean_value(v):
+            continue
+        if u.startswith(TEAM):
+            roster.duty[u, d] = next(s for s in rm.team_shifts if solver.boolean_value(rm.shift[u, d, s]))
+        else:
+            roster.duty[u, d] = "duty"
+    for (g, d, c), v in rm.patrol.items():
+        if solver.boolean_value(v):
+            roster.patrol[g, d] = c
+    for key, v in rm.visit.items():
+        if solver.boolean_value(v):
+            roster.visits.add(key)
+    for (g, d), v in rm.fire.items():
+        if solver.boolean_value(v):
+            roster.fire.setdefault(g, []).append(d)
+
+
+def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool = False, jobs: int = 2,
+          hook_for: Callable[[RosterProblem], Callable[[RosterModel], None]] | None = None,
+          workers: int = SEARCH_WORKERS, deterministic: bool = False, explain: bool = True,
+          first_only: bool = False) -> Roster:
+    """Solve every town (or the whole problem when decomposition is off) and return one roster.
+
+    Raises InfeasibleError with a Chinese explanation when some part has no roster and
+    `relax` is off.
+    """
+    tl = time_limit if time_limit is not None else prob.time_limit
+    parts = [[t] for t in prob.towns] if prob.decompose else [prob.towns]
+    subs = [prob.restrict(towns) if prob.decompose else prob for towns in parts]
+    hooks = [hook_for(sub) if hook_for else None for sub in subs]
+    names = ["、".join(towns) for towns in parts]
+    roster = Roster(prob)
+    start = time.perf_counter()
+    idx = range(len(parts))
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        # Phase 1 everywhere first, so that a valid roster of every town exists as early as possible.
+        firsts = [None] * len(parts) if relax else list(pool.map(
+            lambda i: first_roster(subs[i], tl, hooks[i], deterministic), idx))
+        roster.first_valid_seconds = time.perf_counter() - start
+        ok = [i for i in idx if relax or firsts[i].status == "FEASIBLE"]
+        failed = [(parts[i], PartResult(names[i], firsts[i].status)) for i in idx if i not in ok]
+        if first_only:
+            for i in ok:
+                extract(roster, firsts[i].model, firsts[i].solver)
+                roster.parts.append(PartResult(names[i], "FEASIBLE", wall=firsts[i].seconds,
+                                               first_solution=firsts[i].seconds))
+            results = []
+        else:
+            # The wall-clock budget left is shared: `jobs` parts run at a time.
+            left = tl - (time.perf_counter() - start)
+            per_part = left if len(ok) <= jobs else left * jobs / len(ok)
+            # Under MIN_PHASE2 seconds a part cannot even reload the hint: keep and price phase 1's roster.
+            price_only = per_part < MIN_PHASE2 and not relax
+            per_part = max(MIN_PHASE2, per_part)
+            results = list(pool.map(lambda i: solve_part(subs[i], names[i], per_part, relax=relax, hook=hooks[i],
+                                                         workers=workers, deterministic=deterministic,
+                                                         first=firsts[i], price_only=price_only), ok))
+    for i, (res, rm, solver) in zip(ok, results):
+        if res.status in ("OPTIMAL", "FEASIBLE"):
+            extract(roster, rm, solver)
+            roster.parts.append(res)
+        else:
+            failed.append((parts[i], res))
+    if failed and relax:
+        towns, res = failed[0]
+        sub = prob.restrict(towns) if prob.decompose else prob
+        raise InfeasibleError(f"{res.town} 即使放宽可放宽的规则也排不出班（覆盖要求无法满足）",
+                              _explain(sub) if explain else [])
+    if failed:
+        lines: list[str] = []
+        for towns, res in failed:
+            sub = prob.restrict(towns) if prob.decompose else prob
+            if res.status == "INFEASIBLE":
+                lines.append(f"【{res.town}】无可行排班，冲突的规则和事实：")
+                lines += ["  " + x for x in (_explain(sub) if explain else [])]
+            else:
+                lines.append(f"【{res.town}】在 {tl:g} 秒内未找到满足全部硬性规则的排班（请加大 --time-limit）")
+        raise InfeasibleError("无法排出满足全部硬性规则的排班", lines)
+    roster.parts.sort(key=lambda r: r.town)
+    return roster
+
+
+def _explain(sub: RosterProblem) -> list[str]:
+    from .explain import explain
+    return explain(sub)
+
+
+def rule_label(rule: str) -> str:
+    return CATALOG[rule].label if rule in CATALOG else ("请假" if rule == "leave" else rule)

@@ -1,0 +1,85 @@
+"""`wangge roster` as a clerk uses it: files written, errors in Chinese, nothing written on failure."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+from click.testing import CliRunner
+
+from engine.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FIX = ROOT / "tests" / "fixtures" / "roster"
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["roster", *map(str, args)])
+
+
+def test_roster_writes_every_output_and_verifies_every_hard_rule(tmp_path):
+    res = run("--problem", FIX / "valid", "--month", "2026-10", "--out", tmp_path, "--time-limit", 3)
+    assert res.exit_code == 0, res.output
+    assert "规则校验：12 条硬性规则全部通过" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["排班_按人员.csv", "排班_按网格.csv", "督导走访.csv", "公平性.csv", "目标分解.csv", "求解情况.csv",
+         "规则校验.csv", "roster.json", "排班.xlsx"])
+    with open(tmp_path / "规则校验.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["结果"] for r in rows} == {"通过"}
+    wb = openpyxl.load_workbook(tmp_path / "排班.xlsx")
+    assert wb.sheetnames == ["排班_按人员", "排班_按网格", "督导走访", "公平性", "目标分解", "求解情况", "规则校验"]
+    head = [c.value for c in wb["排班_按网格"][1]]
+    assert head[:6] == ["网格编号", "社区", "镇街", "重点网格", "网格员", "10/1(四)节"]
+    # Every grid cell names a patroller; 10月12日 (index 16 after 5 fixed columns) is W1's first leave day.
+    g1 = [c.value for c in wb["排班_按网格"][2]]
+    assert g1[0] == "G1" and all(g1[5:])
+    assert g1[5 + 11].startswith(("张二(B岗)", "张三(C岗)"))
+    data = json.loads((tmp_path / "roster.json").read_text(encoding="utf-8"))
+    assert data["month"] == "2026-10" and data["patrol"]["G1"][11] in ("W2", "W3")
+
+
+def test_bad_input_lists_every_problem_and_writes_nothing(tmp_path):
+    res = run("--problem", FIX / "many-faults", "--out", tmp_path / "out")
+    assert res.exit_code == 2
+    f = FIX / "many-faults"
+    assert res.output.splitlines() == [
+        "错误：数据文件有 5 处问题，未写出任何结果：",
+        f"  {f}/grids.csv:2 backups: 发现 'W7'，应为 staff 中已有的人员编号（AB岗人员不存在）",
+        f"  {f}/grids.csv:3 worker: 发现 （缺失），应为 本网格的网格员编号（每个网格必须有网格员）",
+        f"  {f}/grids.csv:5 supervisor: 发现 'S1'，应为 乙镇 的督导员（按镇分解时督导员不能跨镇督导，此人属 甲镇）"
+        "（改为本镇督导员，或用 --no-decompose 整县求解）",
+        f"  {f}/leave.csv:3 start: 发现 '2026-10-13～2026-10-15'，应为 与第2行的请假（2026-10-12～2026-10-13）不重叠",
+        f"  {f}/leave.csv:4 person: 发现 'W77'，应为 staff 中已有的人员编号",
+    ]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_infeasible_month_is_explained_and_nothing_written(tmp_path):
+    res = run("--problem", ROOT / "rosters" / "demo-infeasible", "--out", tmp_path / "out", "--time-limit", 5)
+    assert res.exit_code == 1
+    assert "错误：无法排出满足全部硬性规则的排班" in res.output
+    assert "网格 3-07 在 10月12日 需要巡查 2 次，但本人、B岗、C岗" in res.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_replan_from_cli_reports_changes(tmp_path):
+    assert run("--problem", FIX / "valid", "--out", tmp_path / "v1", "--time-limit", 3).exit_code == 0
+    res = run("--problem", FIX / "valid", "--out", tmp_path / "v2", "--time-limit", 3,
+              "--replan", tmp_path / "v1", "--from", "2026-10-20")
+    assert res.exit_code == 0, res.output
+    # Same data, nothing new: the published roster stands unchanged.
+    assert "相对已发布排班，10月20日 起共改动 0 项" in res.output
+    assert (tmp_path / "v2" / "变更.csv").exists()
+
+
+def test_replan_needs_from(tmp_path):
+    res = run("--problem", FIX / "valid", "--out", tmp_path, "--replan", tmp_path)
+    assert res.exit_code == 2
+    assert "--replan 与 --from 同时给出" in res.output
+
+
+def test_help_has_example():
+    res = CliRunner().invoke(main, ["roster", "--help"])
+    assert res.exit_code == 0 and "Example:" in res.output and "--time-limit" in res.output

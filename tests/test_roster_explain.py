@@ -1,0 +1,96 @@
+"""Infeasibility in words, relaxed rosters and bad input (located errors, all at once, nothing written)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.errors import DataError, InfeasibleError
+from engine.roster.model import load_problem
+from engine.roster.solve import solve
+
+from roster_build import write_problem
+from roster_checker import violations
+
+ROOT = Path(__file__).resolve().parents[1]
+FIX = ROOT / "tests" / "fixtures" / "roster"
+
+
+def test_demo_infeasible_names_exactly_the_cover_rule_and_three_leaves():
+    prob = load_problem(ROOT / "rosters" / "demo-infeasible")
+    name = {pid: prob.people[pid].name for pid in ("W307", "W308", "W306")}
+    with pytest.raises(InfeasibleError) as exc:
+        solve(prob, time_limit=5)
+    # 10月12日 is an office key day, so the grid needs two patrols.
+    assert exc.value.explanation == [
+        "【小河镇】无可行排班，冲突的规则和事实：",
+        f"  规则「网格每日巡查」：网格 3-07 在 10月12日 需要巡查 2 次，但本人、B岗、C岗"
+        f"（{name['W307']}、{name['W308']}、{name['W306']}）均在请假",
+        f"  事实「请假」：{name['W307']} 10月10日至10月14日病假",
+        f"  事实「请假」：{name['W308']} 10月12日至10月12日事假",
+        f"  事实「请假」：{name['W306']} 10月11日至10月13日年休假",
+    ]
+
+
+def test_relaxed_roster_breaks_only_the_softable_rule(tmp_path):
+    f = write_problem(tmp_path, grids=[["G1", "C1", "否", "W1", "", "", ""]],
+                      staff=[["W1", "甲", "网格员", "鹤山镇", "C1", ""]],
+                      rules={"max_consecutive_work": False, "publicity_day": False})
+    ro = solve(load_problem(f), time_limit=5, relax=True)
+    broken = [b for part in ro.parts for b in part.broken]
+    assert broken == [("rest_in_window", "甲 每 7 天至少休息 1 天")]
+    assert all(ro.patrol["G1", d] == "W1" for d in range(31))
+    assert [v for v in violations(ro) if not v.startswith("rest_in_window")] == []
+
+
+def test_cover_is_never_relaxed():
+    with pytest.raises(InfeasibleError) as exc:
+        solve(load_problem(ROOT / "rosters" / "demo-infeasible"), time_limit=5, relax=True)
+    assert "即使放宽" in str(exc.value)
+
+
+def problems(name):
+    with pytest.raises(DataError) as exc:
+        load_problem(FIX / name)
+    return [(Path(p.file).name, p.line, p.field, p.found) for p in exc.value.problems], exc.value.problems
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("backup-unknown-worker", [("grids.csv", 2, "backups", "W7")]),
+    ("grid-without-worker", [("grids.csv", 3, "worker", None)]),
+    ("unknown-worker", [("grids.csv", 4, "worker", "W88")]),
+    ("overlapping-leave", [("leave.csv", 3, "start", "2026-10-13～2026-10-15")]),
+    ("impossible-leave", [("leave.csv", 3, "end", "2026-10-18"), ("leave.csv", 4, "start", "2026-02-30")]),
+    ("leave-unknown-person", [("leave.csv", 2, "person", "W77")]),
+    ("supervisor-other-town", [("grids.csv", 5, "supervisor", "S1")]),
+    ("unknown-rule", [("problem.yaml", 4, "rules.rest_in_windw", "rest_in_windw")]),
+    ("unknown-year", [("problem.yaml", 2, "month", "2031-10")]),
+])
+def test_broken_fixture_fails_with_its_located_error(name, expected):
+    found, _ = problems(name)
+    assert found == expected
+
+
+def test_all_problems_reported_at_once_in_chinese():
+    found, probs = problems("many-faults")
+    assert found == [("grids.csv", 2, "backups", "W7"), ("grids.csv", 3, "worker", None),
+                     ("grids.csv", 5, "supervisor", "S1"), ("leave.csv", 3, "start", "2026-10-13～2026-10-15"),
+                     ("leave.csv", 4, "person", "W77")]
+    assert probs[2].expected == "乙镇 的督导员（按镇分解时督导员不能跨镇督导，此人属 甲镇）"
+    assert probs[0].expected == "staff 中已有的人员编号（AB岗人员不存在）"
+
+
+def test_supervisor_in_another_town_is_fine_without_decomposition():
+    prob = load_problem(FIX / "supervisor-other-town", decompose=False)
+    assert prob.grids["G9"].supervisor == "S1"
+
+
+def test_unknown_year_works_when_the_office_supplies_the_days(tmp_path):
+    f = write_problem(tmp_path, grids=[["G1", "C1", "否", "W1", "W2", "", ""], ["G2", "C1", "否", "W2", "W1", "", ""]],
+                      staff=[["W1", "甲", "网格员", "鹤山镇", "C1", ""], ["W2", "乙", "网格员", "鹤山镇", "C1", ""]],
+                      month="2031-10",
+                      calendar={"holidays": [f"2031-10-0{d}" for d in range(1, 8)], "workdays": ["2031-10-11"]})
+    cal = load_problem(f).cal
+    assert cal.source == "office"
+    assert [cal.is_holiday[d] for d in (0, 6, 7)] == [True, True, False]
+    assert not cal.is_rest_day[10] and cal.is_rest_day[11]     # Saturday 10月11日 worked, Sunday 12日 off
