@@ -82,4 +82,4 @@ def test_replan_needs_from(tmp_path):
 
 def test_help_has_example():
     res = CliRunner().invoke(main, ["roster", "--help"])
-    assert res.exit_code == 0 and "Example:" in res.output and "--time-limit" in res.output
+    assert res.exit_code == 0 and "示例：" in res.output and "--time-limit" in res.output

@@ -33,7 +33,7 @@ def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date,
     """按值班规则自动排出巡查排班，校验全部硬性规则，并写出排班表。
 
     \b
-    Example:
+    示例：
       wangge roster --problem rosters/demo-town --month 2026-10 --out out/roster
       wangge roster --problem rosters/demo-town --month 2026-10 --out out/replan \\
           --replan out/roster --from 2026-10-10
