@@ -50,6 +50,12 @@ def run_oracle(policy, cases, wages):
     return out
 
 
+def _cpu() -> float:
+    """User+system seconds of this process and its finished children (the pool's processes)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def oracle_text(d) -> str:
     return str(int(d)) if d == d.to_integral_value() else format(d.normalize(), "f")
 
@@ -70,15 +76,18 @@ def main(sizes: list[int]) -> None:
         inputs = MonthInputs("2026-10", [template.workers[i % m] for i in range(n)], cases,
                              [template.metric_rows[i % m] for i in range(n)])
         for procs in ([1, 2] if n <= 20000 else [2]):
+            cpu0 = _cpu()
             t0 = time.perf_counter()
             results = score_workers(policy, inputs, processes=procs)
             dt = time.perf_counter() - t0
+            cpu = _cpu() - cpu0
             findings = sum(len(r["findings"]) for r in results)
             agree = all(r["score"] == oracle_text(e.score) and r["pay"] == f"{e.pay:.2f}"
                         for r, e in zip(results, expected))
             print(f"{n:>7} worker-months  processes={procs}  {dt:6.2f} s  {n / dt:8.0f} /s  "
                   f"findings={findings}  oracle {t_oracle:5.2f} s ({n / t_oracle:7.0f} /s)  "
-                  f"engine/oracle time ratio {dt / t_oracle:5.1f}  all scores agree: {agree}")
+                  f"engine/oracle time ratio {dt / t_oracle:5.1f}  all scores agree: {agree}  "
+                  f"cpu {cpu:6.2f} s (parent+children; wall on 2 idle cores ≈ cpu/2)  load {os.getloadavg()[0]:.1f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of the parent process: {peak:.0f} MiB")
 

@@ -18,6 +18,7 @@ import json
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Callable
@@ -33,8 +34,9 @@ ROUNDING_RULE = "绩效工资 = 月工资 × 绩效比例 × 发放比例，只�
 FORMAT = "wangge.results/1"
 
 
+@lru_cache(maxsize=8192)
 def n(d: Decimal | int) -> str:
-    """Decimal -> shortest exact text: 2, 1.5, -0.25."""
+    """Decimal -> shortest exact text: 2, 1.5, -0.25 (memoized: the same few values recur)."""
     if type(d) is int:
         return str(d)
     if d == d.to_integral_value():
@@ -42,6 +44,7 @@ def n(d: Decimal | int) -> str:
     return format(d.normalize(), "f")
 
 
+@lru_cache(maxsize=8192)
 def money(d: Decimal) -> str:
     return format(d.quantize(FEN, rounding=ROUND_HALF_UP), "f")
 
@@ -156,7 +159,7 @@ class _Scorer:
                 veto_hits.append(cr)
             else:
                 by_rule[cr.rule_id].append((cr, h))
-        msrc = {"file": Path(metric_src[0]).name, "row": metric_src[1]} if metric_src else None
+        msrc = {"file": _basename(metric_src[0]), "row": metric_src[1]} if metric_src else None
 
         findings_by_section: dict[str, list[Finding]] = defaultdict(list)
         # Walk rules in policy order so findings read like the sheet.
@@ -284,7 +287,7 @@ class _Scorer:
                 nth = f"，本月第 {k} 次" if spec.escalate is not None else ""
                 reason = (f"事件 {ev.event_id}（{ev.category}，{ev.severity}）" + "，".join(desc or ["符合条件"])
                           + f"，属「{rule.label}」{nth}，{verb} {n(p)} 分")
-                src = {"file": Path(ev.source[0]).name, "row": ev.source[1]} if ev.source else None
+                src = {"file": _basename(ev.source[0]), "row": ev.source[1]} if ev.source else None
                 out.append(make(p, values, reason, src, ev.event_id))
             return out
 
@@ -331,6 +334,11 @@ class _Scorer:
                 if pts > 0:
                     out.append(make(pts, values, reason))
         return out
+
+
+@lru_cache(maxsize=64)
+def _basename(path: str) -> str:
+    return Path(path).name
 
 
 def _range_text(rng, m: MetricDef) -> str:
