@@ -166,6 +166,28 @@ def to_json(ro: Roster, checks: list[RuleCheck]) -> dict:
                    "wall": round(x.wall, 3), "first_solution": x.first_solution,
                    "lines": [list(line) for line in x.lines], "broken": [list(b) for b in x.broken]} for x in ro.parts],
         "check": [{"rule": c.rule, "label": c.label, "checked": c.checked, "violations": c.violations} for c in checks],
+        "directory": directory(ro),
+    }
+
+
+def directory(ro: Roster) -> dict:
+    """Names, places and calendar marks, so that a printed roster needs nothing but roster.json."""
+    p = ro.problem
+    cal = p.cal
+    return {
+        "people": {pid: {"name": x.name, "role": ROLE_LABELS[x.role], "town": x.town, "community": x.community,
+                         "team": x.team, "leave": sorted(p.leave_days(pid)),
+                         "duty_row": TEAM + x.team if x.role == "squad" else pid} for pid, x in p.people.items()},
+        "communities": {cid: {"name": c.name, "town": c.town, "manager": c.manager} for cid, c in p.communities.items()},
+        "grids": {g: {"name": x.name, "community": x.community, "town": x.town, "worker": x.worker,
+                      "backups": list(x.backups), "key": x.key, "households": x.households}
+                  for g, x in p.grids.items()},
+        "teams": {t: {"town": team.town, "members": list(team.members), "duty_row": TEAM + t}
+                  for t, team in p.teams.items()},
+        "shift_labels": dict(p.shift_labels),
+        "calendar": [{"date": str(cal.dates[d]), "weekend": cal.is_weekend[d], "holiday": cal.is_holiday[d],
+                      "rest": cal.is_rest_day[d], "holiday_name": cal.holiday_name[d], "key": cal.is_key[d],
+                      "key_reason": cal.key_reason[d]} for d in range(cal.days)],
     }
 
 
