@@ -41,7 +41,7 @@ __all__ = ["History", "MonthInfo", "record_month", "RunReport", "check_stored_po
            "SCHEMA_VERSION", "FAULT_POINTS", "FaultInjected", "results_json_text"]
 
 DB_NAME = "history.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # MIGRATIONS[v] brings a database from version v-1 to v; each list runs inside one transaction.
 # To change the schema: add MIGRATIONS[SCHEMA_VERSION + 1] and raise SCHEMA_VERSION.
@@ -73,6 +73,17 @@ MIGRATIONS: dict[int, list[str]] = {
                month TEXT NOT NULL, run_at TEXT NOT NULL, note TEXT NOT NULL,
                old_policy_hash TEXT NOT NULL, new_policy_hash TEXT NOT NULL,
                summary TEXT NOT NULL                -- JSON of what changed
+           )""",
+    ],
+    # 2: document numbers (发文字号) issued for notices, so a re-render keeps its number and date
+    # and the next notice of the year takes the next number.
+    2: [
+        """CREATE TABLE doc_numbers (
+               prefix TEXT NOT NULL, year INTEGER NOT NULL, number INTEGER NOT NULL,
+               month TEXT NOT NULL, kind TEXT NOT NULL,
+               issued_on TEXT NOT NULL,             -- the 成文日期 first printed, YYYY-MM-DD
+               PRIMARY KEY (prefix, year, number),
+               UNIQUE (prefix, month, kind)
            )""",
     ],
 }
@@ -226,19 +237,58 @@ class History:
         return [{"id": r[0], "month": r[1], "run_at": r[2], "note": r[3], "summary": json.loads(r[4])}
                 for r in self.db.execute("SELECT id, month, run_at, note, summary FROM corrections ORDER BY id")]
 
+    def doc_numbers(self, prefix: str, month: str) -> dict[str, dict]:
+        """kind -> {year, number, issued_on} of the numbers already issued for a month's notices."""
+        return {r[0]: {"year": r[1], "number": r[2], "issued_on": r[3]} for r in self.db.execute(
+            "SELECT kind, year, number, issued_on FROM doc_numbers WHERE prefix = ? AND month = ?", (prefix, month))}
+
+    def last_doc_number(self, prefix: str, year: int) -> int:
+        row = self.db.execute("SELECT MAX(number) FROM doc_numbers WHERE prefix = ? AND year = ?",
+                              (prefix, year)).fetchone()
+        return row[0] or 0
+
     # -- writing (one transaction)
 
+    def issue_doc_numbers(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Record newly issued document numbers in one transaction."""
+        rows = list(rows)
+        if not rows:
+            return
+        self._begin()
+        try:
+            self._insert_numbers(rows)
+            _fault("before_commit")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _begin(self) -> None:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:   # e.g. another run holds the write lock
+            raise HistoryError(f"历史库 {self.path} 暂时无法写入（{exc}），未写入任何内容；请稍后重试") from None
+
+    def _insert_numbers(self, rows: list[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        try:
+            self.db.executemany(
+                "INSERT INTO doc_numbers (prefix, year, number, month, kind, issued_on) VALUES (?, ?, ?, ?, ?, ?)",
+                [(r["prefix"], r["year"], r["number"], r["month"], r["kind"], r["issued_on"]) for r in rows])
+        except sqlite3.IntegrityError as exc:   # another run issued the same number meanwhile
+            raise HistoryError(f"文号已被占用（{exc}），未写入任何内容；请重新运行") from None
+
     def store(self, results: Mapping[str, Any], additions: Mapping[str, dict | None], *,
-              correction: dict | None = None, run_at: str | None = None) -> None:
-        """Replace one month's results and update the period additions of the months given, atomically."""
+              correction: dict | None = None, run_at: str | None = None,
+              doc_numbers: Iterable[Mapping[str, Any]] = ()) -> None:
+        """Replace one month's results and update the period additions of the months given, atomically
+        (with the document numbers its print pack issued, if any)."""
         month = results["month"]
         pol = results.get("policy", {})
         run_at = run_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
         db = self.db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:   # e.g. another run holds the write lock
-            raise HistoryError(f"历史库 {self.path} 暂时无法写入（{exc}），未写入任何内容；请稍后重试") from None
+        self._begin()
         try:
             db.execute("DELETE FROM month_workers WHERE month = ?", (month,))
             db.execute("DELETE FROM months WHERE month = ?", (month,))
@@ -259,6 +309,7 @@ class History:
                            " VALUES (?, ?, ?, ?, ?, ?)",
                            (month, run_at, correction.get("note", ""), correction.get("old_policy_hash", ""),
                             str(pol.get("hash", "")), json.dumps(correction.get("summary", {}), ensure_ascii=False)))
+            self._insert_numbers(list(doc_numbers))
             _fault("before_commit")
             db.execute("COMMIT")
         except BaseException:
@@ -442,13 +493,16 @@ def record_month(history: History, results: Mapping[str, Any], *,
                  rules_for: Callable[[str], PeriodRules | None], out_dir: str | Path | None,
                  correction: bool = False, note: str = "", unit: str = "",
                  extra_outputs: Callable[[Mapping[str, Any], Path], list[str]] | None = None,
-                 worker_rows: Mapping[str, tuple[str, int]] | None = None) -> RunReport:
+                 worker_rows: Mapping[str, tuple[str, int]] | None = None,
+                 doc_numbers: list[Mapping[str, Any]] | None = None) -> RunReport:
     """Store a scored month, re-evaluate period rules from it onwards, write its outputs; all or nothing.
 
     `results` is the monthly results.json dict (without period additions).  With
     `correction=True` the month must already be stored and keep the same workers; the report
     then says who changed and which later consequences appeared or disappeared.
     `worker_rows` (worker_id -> (file, row)) lets problems name the register row.
+    `doc_numbers` is a list that `extra_outputs` may fill with the document numbers its print
+    pack issued; they are committed in the same transaction as the month.
     """
     month = results["month"]
     replaced = history.has_month(month)
@@ -485,7 +539,7 @@ def record_month(history: History, results: Mapping[str, Any], *,
         if extra_outputs is not None:
             report.outputs += extra_outputs(full, stage)
         _fault("after_stage")
-        history.store(results, new_adds, correction=corr)
+        history.store(results, new_adds, correction=corr, doc_numbers=doc_numbers or ())
         _fault("after_commit")
     return report
 

@@ -267,30 +267,49 @@ def test_compare_reports_score_band_and_pay_differences():
 
 def test_an_older_database_is_migrated_in_place_keeping_its_months(tmp_path, monkeypatch):
     import engine.history as eh
+    now = eh.SCHEMA_VERSION
     with History(tmp_path) as h:
         store(h, "2026-01", three([95, 90, 85]))
         kept = h.month_results("2026-01")
-    # a future schema 2 adds a column; opening the version-1 file must apply exactly that step
-    monkeypatch.setattr(eh, "MIGRATIONS", {**eh.MIGRATIONS, 2: ["ALTER TABLE months ADD COLUMN out_dir TEXT"]})
-    monkeypatch.setattr(eh, "SCHEMA_VERSION", 2)
+    # a future schema adds a column; opening the current file must apply exactly that step
+    monkeypatch.setattr(eh, "MIGRATIONS", {**eh.MIGRATIONS, now + 1: ["ALTER TABLE months ADD COLUMN out_dir TEXT"]})
+    monkeypatch.setattr(eh, "SCHEMA_VERSION", now + 1)
     with History(tmp_path) as h:
-        assert h.schema_version() == 2
+        assert h.schema_version() == now + 1
         assert h.month_results("2026-01") == kept
         cols = [r[1] for r in h.db.execute("PRAGMA table_info(months)")]
         assert cols[-1] == "out_dir"
 
 
-def test_a_failing_migration_leaves_the_old_version(tmp_path, monkeypatch):
+def test_a_version_1_database_gains_the_document_number_register(tmp_path, monkeypatch):
     import engine.history as eh
-    History(tmp_path).close()
-    monkeypatch.setattr(eh, "MIGRATIONS", {**eh.MIGRATIONS, 2: ["ALTER TABLE months ADD COLUMN x TEXT",
-                                                               "THIS IS NOT SQL"]})
-    monkeypatch.setattr(eh, "SCHEMA_VERSION", 2)
-    with pytest.raises(HistoryError, match="无法打开"):
-        History(tmp_path)
     monkeypatch.setattr(eh, "SCHEMA_VERSION", 1)
     with History(tmp_path) as h:
+        store(h, "2026-01", three([95, 90, 85]))
         assert h.schema_version() == 1
+    monkeypatch.setattr(eh, "SCHEMA_VERSION", 2)
+    with History(tmp_path) as h:
+        assert h.schema_version() == 2
+        assert len(h.month_results("2026-01")["workers"]) == 3
+        assert h.doc_numbers("鹤网格", "2026-01") == {}
+        h.issue_doc_numbers([{"prefix": "鹤网格", "year": 2026, "number": 4, "month": "2026-01", "kind": "bulletin",
+                              "issued_on": "2026-02-03"}])
+        assert h.doc_numbers("鹤网格", "2026-01") == {"bulletin": {"year": 2026, "number": 4, "issued_on": "2026-02-03"}}
+        assert h.last_doc_number("鹤网格", 2026) == 4 and h.last_doc_number("鹤网格", 2027) == 0
+
+
+def test_a_failing_migration_leaves_the_old_version(tmp_path, monkeypatch):
+    import engine.history as eh
+    now = eh.SCHEMA_VERSION
+    History(tmp_path).close()
+    monkeypatch.setattr(eh, "MIGRATIONS", {**eh.MIGRATIONS, now + 1: ["ALTER TABLE months ADD COLUMN x TEXT",
+                                                                     "THIS IS NOT SQL"]})
+    monkeypatch.setattr(eh, "SCHEMA_VERSION", now + 1)
+    with pytest.raises(HistoryError, match="无法打开"):
+        History(tmp_path)
+    monkeypatch.setattr(eh, "SCHEMA_VERSION", now)
+    with History(tmp_path) as h:
+        assert h.schema_version() == now
         assert "x" not in [r[1] for r in h.db.execute("PRAGMA table_info(months)")]
 
 
