@@ -112,12 +112,21 @@ def read_workers(path: str | Path, policy: Policy) -> list[WorkerInfo]:
     return workers
 
 
-def _read_workers(path: str | Path, policy: Policy) -> tuple[list[WorkerInfo], ProblemList]:
+def read_register(path: str | Path) -> list[WorkerInfo]:
+    """The register alone, for what needs no policy (grid boards, contact cards): ids, names,
+    places, role, phone, id number, duties; policy attributes and wages are not checked."""
+    workers, problems = _read_workers(path, None)
+    problems.raise_if_any(DataError)
+    return workers
+
+
+def _read_workers(path: str | Path, policy: Policy | None) -> tuple[list[WorkerInfo], ProblemList]:
     """The register and its problems; rows with problems are still returned when they have an id,
     so the other files can be checked against it in the same pass."""
-    doc = policy.doc
-    extra = {name: [a.label] for name, a in doc.attributes.items()}
-    rows, present = read_table(path, WORKER_COLUMNS, required=WORKER_REQUIRED + [a for a, d in doc.attributes.items()
+    attributes = policy.doc.attributes if policy is not None else {}
+    needs_wage = policy is not None and policy.doc.pay is not None
+    extra = {name: [a.label] for name, a in attributes.items()}
+    rows, present = read_table(path, WORKER_COLUMNS, required=WORKER_REQUIRED + [a for a, d in attributes.items()
                                                                                    if d.default is None],
                                extra=extra, keep_unknown=True)
     problems = ProblemList()
@@ -146,10 +155,10 @@ def _read_workers(path: str | Path, policy: Policy) -> tuple[list[WorkerInfo], P
             except ValueError:
                 problems.add(r.file, r.row, "月工资", r.get("wage"), "不小于 0、最多两位小数的金额（元）")
                 wage = None
-        elif doc.pay is not None:
+        elif needs_wage:
             problems.add(r.file, r.row, "月工资", None, "月工资金额（计算绩效工资需要）")
         attrs: dict[str, str] = {}
-        for name, a in doc.attributes.items():
+        for name, a in attributes.items():
             val = _text(r.get(name)) or a.default
             if val is None:
                 problems.add(r.file, r.row, a.label, None, f"{a.label}（考核细则中的人员属性）")
