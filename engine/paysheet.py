@@ -21,7 +21,8 @@ from typing import Any, Mapping
 
 import xlsxwriter
 
-__all__ = ["COLUMNS", "PayRow", "paysheet_rows", "write_paysheet_xlsx", "write_paysheet_csv", "csv_safe"]
+__all__ = ["COLUMNS", "PayRow", "paysheet_rows", "write_paysheet_xlsx", "write_paysheet_csv", "csv_safe",
+           "write_tables_xlsx"]
 
 ZERO = Decimal("0.00")
 
@@ -209,3 +210,46 @@ def paysheet_csv_text(results: Mapping[str, Any]) -> str:
 
 def write_paysheet_csv(results: Mapping[str, Any], path: str | Path) -> None:
     Path(path).write_text(paysheet_csv_text(results), encoding="utf-8", newline="")
+
+
+def write_tables_xlsx(path: str | Path, sheets: list[dict], *, author: str = "wangge") -> None:
+    """A workbook of plain printable tables (e.g. the bulletin's ranking), same safety as the pay sheet.
+
+    Each sheet: {"name", "title", "columns": [(header, kind, width)], "rows": [[...]]}; kind is
+    text | int | money | score.  Text is always written as a string (never a formula); numbers
+    come as decimal strings and are shown exactly by their formats.
+    """
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    wb.set_properties({"author": author or "wangge", "created": datetime(2000, 1, 1)})
+    base = {"font_name": "宋体", "font_size": 10, "border": 1, "valign": "vcenter"}
+    f_title = wb.add_format({"font_name": "黑体", "font_size": 14, "bold": True, "align": "center", "valign": "vcenter"})
+    f_head = wb.add_format({**base, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#D9D9D9"})
+    fmt = {"text": wb.add_format(base), "int": wb.add_format({**base, "align": "center", "num_format": "0"}),
+           "money": wb.add_format({**base, "num_format": "#,##0.00"}),
+           "score": wb.add_format(base)}   # General: 92.5 and 100 as written
+    for sheet in sheets:
+        ws = wb.add_worksheet(sheet["name"][:31])
+        cols = sheet["columns"]
+        ws.merge_range(0, 0, 0, len(cols) - 1, sheet["title"], f_title)
+        ws.set_row(0, 26)
+        for c, (head, _kind, width) in enumerate(cols):
+            ws.write_string(1, c, head, f_head)
+            ws.set_column(c, c, width)
+        for r, row in enumerate(sheet["rows"], start=2):
+            for c, v in enumerate(row):
+                kind = cols[c][1]
+                if v is None or v == "":
+                    ws.write_blank(r, c, None, fmt["text"])
+                elif kind == "text":
+                    ws.write_string(r, c, str(v), fmt["text"])
+                elif kind == "int":
+                    ws.write_number(r, c, int(v), fmt["int"])
+                else:
+                    ws.write_number(r, c, float(Decimal(str(v))), fmt[kind])
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(1)
+        ws.freeze_panes(2, 0)
+        ws.set_footer("&C第 &P 页，共 &N 页")
+    wb.close()

@@ -1,0 +1,83 @@
+"""Notices and printables: the month's print pack from stored results, a roster and the register.
+
+    settings.py   office settings (发文设置): issuer, numbers, addressees, privacy — validated
+    context.py    plain data for templates (ranking, criticism/commendation lists, slips, …), masked
+    render.py     Jinja2, sandboxed and time-bounded (the only jinja2 importer)
+    pdf.py        WeasyPrint and the font check (the only weasyprint importer)
+    docx.py       docxtpl for .docx notices (the only docxtpl importer)
+    tables.py     the bulletin's tables as .xlsx
+    pack.py       which documents, their 发文字号, rendering them into a staging folder
+
+`render_print_pack` renders into a folder the caller stages; the document numbers it issues are
+returned, to be recorded by the caller in the same step that makes the files visible.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..errors import DataError, Problem
+from .pack import NUMBERED, Pack, PackRequest, build_pack, parse_only, plan_numbers, wanted_documents
+from .settings import DEFAULT_SETTINGS, DOCUMENTS, OfficeSettings, load_settings
+
+__all__ = ["render_print_pack", "PackRequest", "Pack", "load_settings", "OfficeSettings", "DOCUMENTS",
+           "DEFAULT_SETTINGS", "parse_only", "load_roster", "register_dicts", "find_settings"]
+
+
+def render_print_pack(req: PackRequest, stage: Path, history=None, *, date: str | None = None) -> tuple[Pack, list[dict]]:
+    """Render the pack into `stage`; returns it and the document numbers newly issued (not yet recorded).
+
+    The 成文日期 is `date` (--date), else the settings' `date`, else the day a notice's number was
+    first issued (stored in history), else today."""
+    fixed = date or req.settings.date
+    day = fixed or dt.date.today().isoformat()
+    kinds, skipped = wanted_documents(req)
+    prefix = req.settings.document_number.prefix
+    month = req.results["month"]
+    issued = history.doc_numbers(prefix, month) if history is not None else {}
+    last = history.last_doc_number(prefix, int(day[:4])) if history is not None else 0
+    numbers, rows = plan_numbers(issued, last, req.settings, month, kinds, day, date_fixed=bool(fixed))
+    if not fixed and issued:
+        # unnumbered documents carry the date the month's notices were first issued
+        day = min(v["issued_on"] for v in issued.values())
+    pack = build_pack(req, stage, kinds, numbers, day)
+    pack.skipped = skipped
+    pack.numbers = numbers
+    return pack, rows
+
+
+def find_settings(office: str | None, data_dir: str | Path | None) -> tuple[Path, bool]:
+    """The settings file to use and whether it is the bundled example (a warning for the clerk)."""
+    if office:
+        return Path(office), False
+    if data_dir is not None and (Path(data_dir) / "office.yaml").is_file():
+        return Path(data_dir) / "office.yaml", False
+    return DEFAULT_SETTINGS, True
+
+
+def load_roster(folder: str | Path) -> dict:
+    """The roster.json of a `wangge roster` output folder (or the file itself)."""
+    path = Path(folder)
+    if path.is_dir():
+        path = path / "roster.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DataError([Problem(str(path), None, "文件", str(path), "wangge roster 输出的 roster.json",
+                                 str(exc.strerror or exc))]) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError([Problem(str(path), None, "文件", str(exc)[:80], "wangge roster 输出的 roster.json（JSON）")]) from None
+    missing = [k for k in ("month", "days", "duty", "patrol", "directory") if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise DataError([Problem(str(path), None, k, None, "roster.json 中的此项",
+                                 "directory 缺失时请用本版本的 wangge roster 重新生成排班") for k in missing])
+    return data
+
+
+def register_dicts(workers: list[Any]) -> list[dict]:
+    """WorkerInfo rows of the register as the plain dicts the context builders read."""
+    return [{"worker_id": w.worker_id, "name": w.name, "town": w.town, "community": w.community, "grid": w.grid,
+             "role": w.role, "employment": w.employment, "phone": w.phone, "id_number": w.id_number,
+             "duties": w.duties} for w in workers]

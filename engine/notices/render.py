@@ -1,0 +1,230 @@
+"""Jinja2 over the notice templates, safely: the only jinja2 importer in the engine.
+
+Offices copy and edit templates, so a template is untrusted input:
+
+- rendered in a `SandboxedEnvironment` (no attribute access to Python internals: the
+  `cycler.__init__.__globals__` route to `os` raises SecurityError), with plain data only
+  (dicts, lists, strings, numbers: the context builders never pass live objects);
+- `StrictUndefined`: `{{ w.nmae }}` is an error naming the template, line and variable, not a
+  silently blank name;
+- HTML autoescaping for `.html` templates (a worker called `<b>` prints as text);
+- bounded: a time limit per document (SIGALRM in the main thread, a line-trace check elsewhere),
+  a cap on the output size, and `*`/`**` on strings and numbers capped, so a runaway loop or
+  `{{ 'x' * 10**10 }}` stops with a message instead of hanging or eating the machine.
+
+Every failure is a `TemplateError` with the template file, the line and what went wrong.
+"""
+from __future__ import annotations
+
+import re
+import signal
+import sys
+import threading
+import time
+import traceback
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from ..errors import Problem, TemplateError
+
+__all__ = ["TemplateSet", "RenderTimeout", "MAX_OUTPUT_CHARS"]
+
+MAX_OUTPUT_CHARS = 200_000_000      # ~200 MB of text: far above the county's 650 slips (~3 MB)
+MAX_SEQUENCE = 1_000_000            # longest string/list a template may build with * or **
+
+
+class RenderTimeout(Exception):
+    """The time limit for one document ran out."""
+
+
+class _Env(SandboxedEnvironment):
+    """The sandbox, plus caps on the operators that can build huge values in one step."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            if isinstance(right, (int, float)) and abs(right) > 100:
+                raise SecurityError("乘方的指数过大")
+            return left ** right
+        if isinstance(left, (str, list, tuple)) and isinstance(right, int) and len(left) * right > MAX_SEQUENCE:
+            raise SecurityError("重复的文字或列表过长")
+        if isinstance(right, (str, list, tuple)) and isinstance(left, int) and len(right) * left > MAX_SEQUENCE:
+            raise SecurityError("重复的文字或列表过长")
+        return left * right
+
+
+def _is_html(name: str | None) -> bool:
+    return bool(name) and name.endswith((".html", ".htm", ".html.j2", ".xml"))
+
+
+def money(value: Any) -> str:
+    """'1234.5' -> '1,234.50' (the amount is already rounded; this only formats it)."""
+    if value in (None, ""):
+        return ""
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return f"{d:,.2f}"
+
+
+def cn_date(value: Any) -> str:
+    """'2026-11-05' -> '2026年11月5日'."""
+    text = str(value)
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text)
+    return f"{int(m[1])}年{int(m[2])}月{int(m[3])}日" if m else text
+
+
+def cn_number(n: Any) -> str:
+    """1 -> 一 … 99 -> 九十九: for 一、二、 headings."""
+    digits = "零一二三四五六七八九"
+    n = int(n)
+    if n < 10:
+        return digits[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
+
+
+class TemplateSet:
+    """Templates looked up first in the office's own folder, then in reports/."""
+
+    def __init__(self, dirs: list[Path], *, time_limit: float = 60):
+        self.dirs = [Path(d) for d in dirs]
+        self.time_limit = time_limit
+        self.env = _Env(loader=FileSystemLoader([str(d) for d in self.dirs]), undefined=StrictUndefined,
+                        autoescape=_is_html, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        self.env.filters.update(money=money, cn_date=cn_date, cn_number=cn_number)
+        self.env.globals.pop("lipsum", None)   # range (capped at 100,000 by the sandbox), dict, namespace stay
+
+    def docx_env(self) -> SandboxedEnvironment:
+        """A sandboxed environment for docxtpl, which sets autoescape on the environment it is given
+        (XML escaping for every value), so it gets its own copy with the same filters and limits."""
+        env = _Env(undefined=StrictUndefined, autoescape=True)
+        env.filters.update(money=money, cn_date=cn_date, cn_number=cn_number)
+        env.globals.pop("lipsum", None)
+        return env
+
+    def path_of(self, name: str) -> str:
+        for d in self.dirs:
+            if (d / name).is_file():
+                return str(d / name)
+        return name
+
+    def check(self, names: list[str]) -> None:
+        """Load (and so compile) every template up front: all syntax errors in one pass."""
+        problems = []
+        for name in names:
+            try:
+                self.env.get_template(name)
+            except TemplateError as exc:
+                problems.extend(exc.problems)
+            except Exception as exc:  # noqa: BLE001 - turned into a located problem
+                problems.append(self._problem(name, exc))
+        if problems:
+            raise TemplateError(problems)
+
+    def render(self, name: str, context: dict) -> str:
+        """Render one template to text under the time and size limits."""
+        try:
+            template = self.env.get_template(name)
+            with self.deadline():
+                return _join(template.generate(context))
+        except TemplateError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every template failure becomes a located problem
+            raise TemplateError([self._problem(name, exc)]) from None
+
+    def run_bounded(self, name: str, fn: Callable[[], Any]) -> Any:
+        """Run another library's use of this environment (docxtpl) under the same limits and messages."""
+        try:
+            with self.deadline():
+                return fn()
+        except TemplateError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise TemplateError([self._problem(name, exc)]) from None
+
+    @contextmanager
+    def deadline(self) -> Iterator[None]:
+        limit = self.time_limit
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+            def on_alarm(signum, frame):
+                raise RenderTimeout()
+            old = signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, limit)
+            try:
+                yield
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old)
+            return
+        # Not the main thread: no signals; check the clock on every traced line of template code.
+        end = time.monotonic() + limit
+
+        def tracer(frame, event, arg):
+            if time.monotonic() > end:
+                raise RenderTimeout()
+            return tracer
+        old_trace = sys.gettrace()
+        sys.settrace(tracer)
+        try:
+            yield
+        finally:
+            sys.settrace(old_trace)
+
+    # -- messages
+
+    def _problem(self, name: str, exc: BaseException) -> Problem:
+        file, line = self._where(name, exc)
+        if isinstance(exc, TemplateNotFound):
+            return Problem(", ".join(str(d) for d in self.dirs), None, "模板", exc.name or name, "存在的模板文件")
+        if isinstance(exc, TemplateSyntaxError):
+            return Problem(self.path_of(exc.name or name) if not exc.filename else exc.filename, exc.lineno,
+                           "模板语法", exc.message, "合法的 Jinja2 模板语法")
+        if isinstance(exc, UndefinedError):
+            m = re.search(r"has no attribute '([^']+)'", str(exc)) or re.search(r"'([^']+)' is undefined", str(exc))
+            var = m[1] if m else str(exc)
+            return Problem(file, line, "变量", var, "本模板可用的数据（见 docs/notices.md 的模板数据一节）",
+                           str(exc))
+        if isinstance(exc, SecurityError):
+            return Problem(file, line, "安全限制", str(exc), "只使用模板数据，不访问程序内部、不构造过大的内容")
+        if isinstance(exc, RenderTimeout):
+            return Problem(file, line, "渲染时间", f"超过 {self.time_limit:g} 秒",
+                           f"在 render_time_limit（{self.time_limit:g} 秒）内完成", "检查模板中是否有死循环或过大的循环")
+        if isinstance(exc, _TooLong):
+            return Problem(file, line, "输出大小", f"超过 {MAX_OUTPUT_CHARS:,} 个字符", "合理大小的文档",
+                           "检查模板中是否有过大的循环")
+        if isinstance(exc, RecursionError):
+            return Problem(file, line, "递归", "宏调用层数过多", "有终止条件的宏")
+        return Problem(file, line, "渲染", f"{type(exc).__name__}: {exc}", "能正常渲染的模板")
+
+    def _where(self, name: str, exc: BaseException) -> tuple[str, int | None]:
+        """The innermost template frame of the traceback (Jinja maps frames to template lines)."""
+        file, line = self.path_of(name), None
+        dirs = [str(d.resolve()) for d in self.dirs]
+        for frame, lineno in traceback.walk_tb(exc.__traceback__):
+            fname = frame.f_code.co_filename
+            if any(str(Path(fname).resolve()).startswith(d) for d in dirs if fname and fname[0] != "<"):
+                file, line = fname, lineno
+        return file, line
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _join(chunks: Iterator[str]) -> str:
+    out, size = [], 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_OUTPUT_CHARS:
+            raise _TooLong()
+        out.append(chunk)
+    return "".join(out)
