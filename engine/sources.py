@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -59,15 +60,21 @@ def _construct_mapping(loader: _LocLoader, node: yaml.MappingNode) -> LocDict:
     merged = len(node.value) - own   # `<<: *anchor` keys come first and may be overridden
     out = LocDict()
     out.line = node.start_mark.line + 1
-    own_keys = set()
+    own_keys: dict = {}
     for pos, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            hash(key)
+        except TypeError:   # `? [a, b]: c` or `{[1]: 2}`: a list or mapping used as a key
+            raise yaml.constructor.ConstructorError(None, None, "found unhashable key", key_node.start_mark)
         if pos >= merged:
             if key in own_keys:
-                loader.duplicates.append((key, key_node.start_mark.line + 1))
-            own_keys.add(key)
+                loader.duplicates.append((key, line, own_keys[key]))
+            else:
+                own_keys[key] = line
         out[key] = loader.construct_object(value_node, deep=True)
-        out.lines[key] = key_node.start_mark.line + 1
+        out.lines[key] = line
     return out
 
 
@@ -89,8 +96,17 @@ _LocLoader.yaml_implicit_resolvers = {
 }
 
 
-def load_yaml(path: str | Path, cls: type[InputError] = InputError) -> Any:
-    """Parse a YAML file safely, with line numbers; syntax errors become a located problem."""
+MAX_YAML_NODES = 200_000   # nodes after expanding aliases: a policy has a few thousand
+
+
+def load_yaml(path: str | Path, cls: type[InputError] = InputError, *,
+              problems: list[Problem] | None = None) -> Any:
+    """Parse a YAML file safely, with line numbers; syntax errors become a located problem.
+
+    Duplicate keys are errors.  With `problems` given they are appended there and the data
+    is still returned (the later value wins), so the caller can check everything else in
+    the same pass; without it they are raised at once.
+    """
     path = Path(path)
     name = str(path)
     try:
@@ -98,22 +114,91 @@ def load_yaml(path: str | Path, cls: type[InputError] = InputError) -> Any:
     except OSError as exc:
         raise cls([Problem(name, None, "文件", str(path), "可读取的 YAML 文件", str(exc.strerror or exc))])
     except EncodingProblem as exc:
-        raise cls([Problem(name, None, "文件", exc.found, exc.expected, "请用 UTF-8 编码保存")])
+        raise cls([Problem(name, exc.line, "文件", exc.found, exc.expected, "请用 UTF-8 编码保存")])
     loader = _LocLoader(text)
     loader.duplicates = []
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is not None and _expanded_size(node) > MAX_YAML_NODES:
+            raise cls([Problem(name, node.start_mark.line + 1, "YAML 别名", "别名（*引用）展开后过大",
+                               f"展开后不超过 {MAX_YAML_NODES} 个节点的文件", "请少用层层嵌套的 &锚点 和 *引用")])
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise cls([Problem(name, line, "YAML 语法", getattr(exc, "problem", str(exc)), "合法的 YAML",
-                           "检查缩进、冒号和引号")])
+        raise cls([yaml_problem(name, exc)])
+    except RecursionError:   # a recursive alias (`&a [*a]`) or absurd nesting
+        raise cls([Problem(name, None, "YAML 语法", "无限嵌套（自己引用自己的 &锚点）", "有限层次的 YAML")])
     finally:
         loader.dispose()
-    if loader.duplicates:
-        raise cls([Problem(name, line, str(key), key, "每个键只出现一次", "重复的键会覆盖前一个")
-                   for key, line in loader.duplicates])
+    dups = [Problem(name, line, str(key), key, "每个键只出现一次", f"第 {first} 行已有「{key}」，后一个会覆盖前一个")
+            for key, line, first in loader.duplicates]
+    if dups:
+        if problems is None:
+            raise cls(dups)
+        problems.extend(dups)
     return data
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document has once every alias is expanded (aliases share node objects)."""
+    memo: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    active: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            children = node.value if isinstance(node, yaml.SequenceNode) else \
+                [n for kv in node.value for n in kv] if isinstance(node, yaml.MappingNode) else []
+            memo[key] = min(1 + sum(memo.get(id(c), 1) for c in children), MAX_YAML_NODES + 1)
+            continue
+        if key in memo or key in active:
+            continue
+        active.add(key)
+        stack.append((node, True))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((c, False) for c in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend((n, False) for kv in node.value for n in kv)
+    return memo.get(id(root), 1)
+
+
+# PyYAML's problems, said for a clerk: (pattern of the English problem, what was found, what was expected)
+_YAML_PROBLEMS = [
+    (r"found character '\\t' that cannot start any token|found a tab character", "制表符（Tab）",
+     "用空格缩进（YAML 不允许 Tab）"),
+    (r"found character '([%@`|>])' that cannot start any token", "以 {0} 开头的值", "以 {0} 开头的值加上引号，如 \"{0}…\""),
+    (r"found character '(.*)' that cannot start any token", "不能作为值开头的字符 {0}", "加上引号的值"),
+    (r"mapping values are not allowed here", "此处多出的冒号“:”", "每行一个“键: 值”，值中含冒号时加引号，冒号后留一个空格"),
+    (r"could not find expected ':'", "缺少冒号的键", "“键: 值”的写法"),
+    (r"expected <block end>, but found", "缩进不一致", "同一层的键和列表项缩进对齐"),
+    (r"expected ',' or '\}'", "未闭合的花括号 {{", "与 {{ 配对的 }}"),
+    (r"expected ',' or '\]'", "未闭合的方括号 [", "与 [ 配对的 ]"),
+    (r"found unexpected end of stream", "文件意外结束", "闭合的引号和括号"),
+    (r"found unknown escape character", "双引号中无法识别的转义字符 \\", "合法的转义，或改用单引号"),
+    (r"found undefined alias '?([^']*)'?", "未定义的引用 *{0}", "先用 &{0} 定义锚点再引用"),
+    (r"found duplicate anchor", "重复的锚点 &", "每个锚点名只定义一次"),
+    (r"expected a single document|but found another document", "多个 YAML 文档（多余的 ---）", "一个文件只写一份内容"),
+    (r"found unconstructable recursive node", "自己引用自己的 &锚点", "有限层次的 YAML"),
+    (r"found unhashable key", "用列表或映射作键", "文字或数字作键"),
+    (r"could not determine a constructor for the tag '?([^']*)'?", "不支持的标签 {0}", "普通的 YAML 值（不用 ! 标签）"),
+    (r"expected the node content, but found", "缺少值", "键或 - 之后写上值"),
+    (r"expected alphabetic or numeric character", "锚点或引用名不合法", "& 或 * 后接字母或数字"),
+]
+
+
+def yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
+    """A YAML syntax error as a located problem, in Chinese (PyYAML's own words as a hint)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark else None
+    problem = str(getattr(exc, "problem", None) or exc)
+    for rx, found, expected in _YAML_PROBLEMS:
+        m = re.search(rx, problem)
+        if m:
+            groups = m.groups() or ("",)
+            return Problem(file, line, "YAML 语法", found.format(*groups), expected.format(*groups),
+                           f"第 {mark.column + 1} 列" if mark else "")
+    return Problem(file, line, "YAML 语法", problem, "合法的 YAML", "检查缩进、冒号和引号")
 
 
 def line_of(node: Any, path: Sequence[Any]) -> int | None:
@@ -148,12 +233,12 @@ def read_text(path: Path) -> str:
     raw = path.read_bytes()
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        bad_at = exc.start
     try:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
-        raise EncodingProblem()
+        raise EncodingProblem(raw[:bad_at].count(b"\n") + 1)
 
 
 class EncodingProblem(ValueError):
@@ -162,6 +247,10 @@ class EncodingProblem(ValueError):
     found = "无法识别的文字编码"
     expected = "UTF-8 或 GBK（GB18030）编码的文本"
     hint = "请在 Excel/WPS 中另存为“CSV UTF-8”或直接使用 .xlsx"
+
+    def __init__(self, line: int | None = None):
+        super().__init__(line)
+        self.line = line   # the line of the first byte that is not UTF-8
 
 
 def sha256_file(path: str | Path) -> str:
