@@ -133,3 +133,14 @@ def test_internal_errors_are_reported_plainly(monkeypatch):
                                   "--metrics", "m", "--out", "o"])
     assert r.exit_code == 70
     assert "程序内部错误（不是您的文件有误；之前的结果保持不变）：RuntimeError: unexpected" in r.output
+
+
+def test_out_that_is_a_file_is_a_located_error_not_an_internal_one(tmp_path):
+    (tmp_path / "taken").write_text("x", encoding="utf-8")
+    for out in (tmp_path / "taken", tmp_path / "taken" / "sub"):
+        r = run("score", "--policy", RULES / "chengguan.yaml", "--month", "2026-10", "--workers", DATA / "workers.csv",
+                "--metrics", DATA / "metrics.csv", "--events", DATA / "events.csv", "--out", out)
+        assert r.exit_code == 2
+        assert r.output == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
+                            f"  {out} --out: 发现 '{out}'，应为 可以写入的输出文件夹（{tmp_path / 'taken'} 是一个文件，不是文件夹）\n")
+    assert (tmp_path / "taken").read_text(encoding="utf-8") == "x"
