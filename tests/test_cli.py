@@ -144,3 +144,16 @@ def test_out_that_is_a_file_is_a_located_error_not_an_internal_one(tmp_path):
         assert r.output == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
                             f"  {out} --out: 发现 '{out}'，应为 可以写入的输出文件夹（{tmp_path / 'taken'} 是一个文件，不是文件夹）\n")
     assert (tmp_path / "taken").read_text(encoding="utf-8") == "x"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["score", "--policy", "x.yaml", "--month", "2026-10"], "错误：缺少选项 '--workers'"),
+    (["run", "--policy", "rules", "--month", "2026-10", "--workers", "w", "--metrics", "m", "--out", "o"],
+     "错误：'--policy' 的取值不对：文件 'rules' 是文件夹，这里应为文件。"),
+    (["scor"], "错误：没有命令 'scor'。 是否想用 'score'？"),
+    (["demo-data", "--size", "city", "--out", "x"], "错误：'--size' 的取值不对：'city' 不是以下之一：'town', 'county'。"),
+    (["score", "--month"], "错误：选项 '--month' 后面要写一个值。"),
+])
+def test_command_line_mistakes_are_said_in_chinese(args, expected):
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2 and expected in r.output
