@@ -224,6 +224,8 @@ class _Scorer:
                 withhold = True
             if eff.stars == "zero":
                 zero_stars = True
+                if doc.stars is not None:
+                    consequences.append("星级计为 0 星")
             vetoes.append({"rule_id": v.id, "label": v.label, "domain": v.domain,
                            "effect": {"fail": eff.fail, "score": eff.score, "pay": eff.pay, "stars": eff.stars}})
             findings.append(Finding(v.id, v.label, "veto", "一票否决", v.domain, "veto", Decimal(0),
