@@ -450,6 +450,9 @@ _FORMULA_RX = re.compile(rb"<(?:\w+:)?f[\s>/]")
 def _read_raw(path: Path, sheet: str | None) -> tuple[list, list[tuple[int, list]], _SheetNotes]:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
+        with open(path, "rb") as fh:
+            if fh.read(4) == b"PK\x03\x04":
+                raise _BadFile(f"名为 {path.suffix} 的 Excel 文件", "请把文件扩展名改为 .xlsx，或在 Excel/WPS 中另存为 CSV")
         text = read_text(path)
         dialect = "excel-tab" if suffix == ".tsv" else "excel"
         reader = csv.reader(io.StringIO(text), dialect=dialect)

@@ -156,3 +156,14 @@ def test_xlsx_read_as_the_sheet_shows_it(policy, workers, metrics):
     assert _scores(res) == _scores(plain)
     assert [(w["town"], w["community"]) for w in res["workers"]] == \
         [(w["town"], w["community"]) for w in plain["workers"]]
+
+
+def test_an_xlsx_saved_under_a_csv_name(tmp_path, policy):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["工号", "姓名"])
+    wb.save(tmp_path / "workers.csv")
+    assert problems_of(policy, workers=tmp_path / "workers.csv") == [
+        f"{tmp_path / 'workers.csv'} 文件: 发现 '名为 .csv 的 Excel 文件'，应为 CSV 或 XLSX 格式的表格"
+        "（请把文件扩展名改为 .xlsx，或在 Excel/WPS 中另存为 CSV）"]
