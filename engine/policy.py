@@ -691,7 +691,11 @@ def _schema_problem(raw: LocDict, loc: tuple, err: dict) -> Problem:
     found = err.get("input") if err["type"] != "missing" else None
     if isinstance(found, (dict, list)):
         found = ("映射" if isinstance(found, dict) else "列表") if err["type"] != "extra_forbidden" else loc[-1]
-    return Problem(file, line, dotted(loc), found, expected)
+    hint = ""
+    if err["type"] == "string_type" and isinstance(found, (int, float, bool)):
+        # YAML reads 2026.1, 202601 or yes as numbers and booleans
+        hint = "不加引号时 YAML 把它读成了" + ("是/否" if isinstance(found, bool) else "数字") + "，请用引号括起来"
+    return Problem(file, line, dotted(loc), found, expected, hint)
 
 
 _PRUNE_UNITS = {("items",), ("items", "*", "rules"), ("bonus", "rules"), ("vetoes",), ("stars",), ("pay", "bands"),

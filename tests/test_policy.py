@@ -276,3 +276,9 @@ def test_validate_of_a_folder_reports_overlapping_versions():
     assert res.exit_code == 2
     assert f"{BROKEN / 'versions-overlap' / 'v2027.yaml'}:5 effective_from: 发现 '2026-10'，应为 晚于 " \
            f"{BROKEN / 'versions-overlap' / 'v2026.yaml'} 的截止月份 2026-12（同一考核细则的版本不能重叠）" in res.output
+
+
+def test_error_unquoted_text_suggests_quotes():
+    assert messages(BROKEN / "error-unquoted-text.yaml") == [
+        "error-unquoted-text.yaml:3 version: 发现 2026.1，应为 文字（不加引号时 YAML 把它读成了数字，请用引号括起来）",
+        "error-unquoted-text.yaml:4 effective_from: 发现 202601，应为 文字（不加引号时 YAML 把它读成了数字，请用引号括起来）"]
