@@ -127,6 +127,7 @@ class _Checker:
             if key not in value:
                 if required:
                     self.bad(path + (key,), None, f"必填字段 {key}")
+                    out[key] = None   # callers skip a spec with a None: it cannot be built
                 continue
             out[key] = getattr(self, "c_" + checker)(value[key], path + (key,))
         return out

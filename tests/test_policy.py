@@ -282,3 +282,10 @@ def test_error_unquoted_text_suggests_quotes():
     assert messages(BROKEN / "error-unquoted-text.yaml") == [
         "error-unquoted-text.yaml:3 version: 发现 2026.1，应为 文字（不加引号时 YAML 把它读成了数字，请用引号括起来）",
         "error-unquoted-text.yaml:4 effective_from: 发现 202601，应为 文字（不加引号时 YAML 把它读成了数字，请用引号括起来）"]
+
+
+def test_error_periods_missing_fields_are_reported_not_crashed_on():
+    assert messages(BROKEN / "error-periods-missing-fields.yaml") == [
+        "error-periods-missing-fields.yaml:9 periods.ranking.last_place_ties: 发现 （缺失），应为 必填字段 last_place_ties",
+        "error-periods-missing-fields.yaml:11 periods.rules[0].label: 发现 （缺失），应为 必填字段 label",
+        "error-periods-missing-fields.yaml:20 periods.rules[1].grades[0].id: 发现 （缺失），应为 必填字段 id"]
