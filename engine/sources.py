@@ -369,6 +369,7 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, requir
                          "每行单独填写（合并后只有第一行有值，其余行会被当作空白）", "请取消合并后逐行填写")
     rows: list[Row] = []
     width = len(header)
+    formulas = notes.formulas
     for rno, cells in body:
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue  # blank lines are common at the end of hand-kept sheets
@@ -386,8 +387,8 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, requir
                 cell = cell.strip()
                 if cell == "":
                     cell = None
-            if (rno, idx + 1) in notes.formulas:
-                soft.add(name, rno, str(header[idx]).strip(), notes.formulas[(rno, idx + 1)],
+            if formulas and (rno, idx + 1) in formulas:
+                soft.add(name, rno, str(header[idx]).strip(), formulas[(rno, idx + 1)],
                          "数值（此公式没有计算结果）",
                          "文件未经 Excel/WPS 计算保存；请在 Excel/WPS 中打开后保存，或把公式改为数值")
                 cell = None
