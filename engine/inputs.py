@@ -33,6 +33,7 @@ WORKER_COLUMNS = {
     "duties": ["职责", "工作职责"],
 }
 WORKER_REQUIRED = ["worker_id", "name", "town", "community", "grid"]
+MAX_WAGE = 10_000_000   # yuan a month: anything above is a typo (or a unit slip), not a wage
 
 METRIC_BASE_COLUMNS = {
     "worker_id": ["工号", "编号", "人员编号", "网格员编号", "id"],
@@ -126,10 +127,10 @@ def _read_workers(path: str | Path, policy: Policy | None) -> tuple[list[WorkerI
     attributes = policy.doc.attributes if policy is not None else {}
     needs_wage = policy is not None and policy.doc.pay is not None
     extra = {name: [a.label] for name, a in attributes.items()}
+    problems = ProblemList()
     rows, present = read_table(path, WORKER_COLUMNS, required=WORKER_REQUIRED + [a for a, d in attributes.items()
                                                                                    if d.default is None],
-                               extra=extra, keep_unknown=True)
-    problems = ProblemList()
+                               extra=extra, keep_unknown=True, problems=problems, merged="fill")
     out: list[WorkerInfo] = []
     seen: dict[str, int] = {}
     for r in rows:
@@ -142,10 +143,9 @@ def _read_workers(path: str | Path, policy: Policy | None) -> tuple[list[WorkerI
             problems.add(r.file, r.row, "工号", wid, "唯一的工号", f"与第 {seen[wid]} 行重复")
         else:
             seen[wid] = r.row
-        for col in ("name", "town", "community", "grid"):
-            if not _text(r.get(col)):
-                problems.add(r.file, r.row, col, None, "非空的" + {"name": "姓名", "town": "乡镇/街道",
-                                                                  "community": "社区/村", "grid": "网格"}[col])
+        for col, label in (("name", "姓名"), ("town", "乡镇/街道"), ("community", "社区/村"), ("grid", "网格")):
+            if not _text(r.get(col)) and col not in r.flagged:
+                problems.add(r.file, r.row, label, None, "非空的" + label)
         wage = None
         if r.get("wage") is not None:
             try:
@@ -155,7 +155,10 @@ def _read_workers(path: str | Path, policy: Policy | None) -> tuple[list[WorkerI
             except ValueError:
                 problems.add(r.file, r.row, "月工资", r.get("wage"), "不小于 0、最多两位小数的金额（元）")
                 wage = None
-        elif needs_wage:
+            if wage is not None and wage > MAX_WAGE:
+                problems.add(r.file, r.row, "月工资", r.get("wage"), f"不超过 {MAX_WAGE:,} 元的月工资", "检查单位和小数点")
+                wage = None
+        elif needs_wage and "wage" not in r.flagged:
             problems.add(r.file, r.row, "月工资", None, "月工资金额（计算绩效工资需要）")
         attrs: dict[str, str] = {}
         for name, a in attributes.items():
@@ -198,16 +201,19 @@ def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | P
     try:
         metric_values, metric_src, metric_cols, mprobs = _read_metrics(metrics, policy, month, register)
         problems.extend(mprobs.problems)
+        metrics_read = True
     except DataError as exc:
         problems.extend(exc.problems)
         metric_values, metric_src, metric_cols = {}, {}, set()
+        metrics_read = False
     event_map: dict[str, list[tuple[EventCase, datetime]]] = {}
     if events is not None:
         try:
             event_map = _read_events(events, policy, month, register)
         except DataError as exc:
             problems.extend(exc.problems)
-    metrics_readable = not any(p.file == str(metrics) and p.line in (None, 1) for p in problems.problems)
+    # per-worker rows are looked for only when the sheet could be read and holds this month at all
+    metrics_readable = metrics_read and not any(p.file == str(metrics) and p.line is None for p in problems.problems)
 
     doc = policy.doc
     cases, srcs, times = [], [], []
@@ -236,23 +242,30 @@ def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | P
 def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
     doc = policy.doc
     stored = {mid: m for mid, m in doc.metrics.items() if m.count_events is None}
+    # counted metrics are recognised too, so that a column for one gets its own message
     extra = {mid: [m.label] + ([f"{m.label}（{m.unit}）", f"{m.label}({m.unit})"] if m.unit else [])
-             for mid, m in stored.items()}
-    rows, present = read_table(path, METRIC_BASE_COLUMNS, required=["worker_id"], extra=extra)
+             for mid, m in doc.metrics.items()}
     problems = ProblemList()
-    counted = [mid for mid, m in doc.metrics.items() if m.count_events is not None]
+    rows, present = read_table(path, METRIC_BASE_COLUMNS, required=["worker_id"], extra=extra, problems=problems)
+    for mid in present:
+        m = doc.metrics.get(mid)
+        if m is not None and m.count_events is not None:
+            problems.add(str(path), 1, "表头", m.label, f"不含此列（「{m.label}」由事件台账按条件计数，不在指标表中填写）",
+                         "请删除此列")
     known = {w.worker_id: w for w in register}
     values: dict[str, dict[str, Any]] = {}
     src: dict[str, tuple[str, int]] = {}
     for mid, m in stored.items():
         if mid not in present and m.default is None:
             problems.add(str(path), 1, "表头", None, f"包含指标列「{m.label}」（或 {mid}）", "未设默认值的指标必须有一列")
+    months_seen: set[str] = set()
     for r in rows:
         if "month" in present:
-            rm = _text(r.get("month")).replace("/", "-").replace("年", "-").replace("月", "")
-            if re.match(r"^\d{4}-\d{1,2}$", rm):
-                y, mm = rm.split("-")
-                rm = f"{y}-{int(mm):02d}"
+            rm = _month_cell(r.get("month"))
+            if rm is None:
+                problems.add(r.file, r.row, "月份", r.get("month"), "月份，如 2026-10、2026/10 或 2026年10月")
+                continue
+            months_seen.add(rm)
             if rm != month:
                 continue  # other months in the same sheet are not this run's business
         wid = _text(r.get("worker_id"))
@@ -269,7 +282,7 @@ def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
         vals = {}
         for mid in present:   # the file's column order, so messages read left to right
             m = stored.get(mid)
-            if m is None:
+            if m is None or mid in r.flagged:
                 continue
             raw = r.get(mid)
             if raw is None:
@@ -282,14 +295,28 @@ def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
             except ValueError as e:
                 problems.add(r.file, r.row, m.label, raw, str(e))
         values[wid] = vals
-    del counted
+    if "month" in present and not src and months_seen:
+        # one problem instead of one per worker: the sheet holds other months only
+        problems.add(str(path), None, "月份", "、".join(sorted(months_seen)), f"包含 {month} 的数据行",
+                     "月份列中没有本月")
     return values, src, set(present), problems
+
+
+def _month_cell(value: Any) -> str | None:
+    """'2026-10', '2026/10', '2026年10月', '2026-10-01' or a date cell -> '2026-10'; None if not a month."""
+    if isinstance(value, datetime):
+        return f"{value.year:04d}-{value.month:02d}"
+    text = _text(value).replace("/", "-").replace("年", "-").replace("月", "").replace(".", "-")
+    m = re.match(r"^(\d{4})-(\d{1,2})(?:-\d{1,2}(?:日)?)?$", text)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return None
+    return f"{m.group(1)}-{int(m.group(2)):02d}"
 
 
 def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
     doc = policy.doc
-    rows, present = read_table(path, EVENT_COLUMNS, required=EVENT_REQUIRED)
     problems = ProblemList()
+    rows, present = read_table(path, EVENT_COLUMNS, required=EVENT_REQUIRED, problems=problems)
     known = {w.worker_id for w in register}
     vocab = doc.events
     out: dict[str, list[tuple[EventCase, datetime]]] = {}
@@ -298,6 +325,16 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
         eid = _text(r.get("event_id"))
         wid = _text(r.get("worker_id"))
         bad = False
+        disc_raw = r.get("discovered")
+        try:
+            if disc_raw is not None and parse_timestamp(disc_raw).strftime("%Y-%m") != month:
+                if eid:   # ids stay unique over the whole log; nothing else of another month is checked
+                    if eid in seen:
+                        problems.add(r.file, r.row, "事件编号", eid, "唯一的事件编号", f"与第 {seen[eid]} 行重复")
+                    seen.setdefault(eid, r.row)
+                continue
+        except ValueError:
+            pass              # reported below
         if not eid:
             problems.add(r.file, r.row, "事件编号", None, "非空的事件编号")
             bad = True
@@ -317,15 +354,11 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
             problems.add(r.file, r.row, "等级", sev or None, "以下之一：" + "、".join(vocab.severities))
             bad = True
         times = {}
-        disc_raw = r.get("discovered")
-        if disc_raw is not None and not bad:
-            try:
-                if parse_timestamp(disc_raw).strftime("%Y-%m") != month:
-                    continue  # the event belongs to another month: not this run's business
-            except ValueError:
-                pass          # reported below
         for col, label in (("discovered", "发现时间"), ("reported", "上报时间"), ("closed", "办结时间")):
             raw = r.get(col)
+            if col in r.flagged:
+                bad = True
+                continue
             if raw is None:
                 if col == "discovered":
                     problems.add(r.file, r.row, label, None, "时间，如 2026-10-05 14:30")

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from .errors import InputError, Problem
+
 STAGING_PREFIX = ".wangge-staging-"
 
 
@@ -21,10 +23,14 @@ STAGING_PREFIX = ".wangge-staging-"
 def staged_outputs(out_dir: str | Path) -> Iterator[Path]:
     """Yield a staging folder; on normal exit move its files into `out_dir`."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob(STAGING_PREFIX + "*"):
-        shutil.rmtree(old, ignore_errors=True)
-    stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for old in out.glob(STAGING_PREFIX + "*"):
+            shutil.rmtree(old, ignore_errors=True)
+        stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
+    except OSError as exc:   # a file of that name, a file on the way, no permission, a full disk
+        raise InputError([Problem(str(out), None, "--out", str(out), "可以写入的输出文件夹",
+                                  _os_reason(out, exc))]) from None
     try:
         yield stage
         for src in sorted(stage.rglob("*")):
@@ -36,6 +42,16 @@ def staged_outputs(out_dir: str | Path) -> Iterator[Path]:
             os.replace(src, dest)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _os_reason(out: Path, exc: OSError) -> str:
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        blocker = next((p for p in [out, *out.parents] if p.exists()), out)
+        if blocker.is_file():
+            return f"{blocker} 是一个文件，不是文件夹"
+    if isinstance(exc, PermissionError):
+        return "没有写入权限"
+    return str(exc.strerror or exc)
 
 
 def fsync_file(path: Path) -> None:

@@ -127,6 +127,7 @@ class _Checker:
             if key not in value:
                 if required:
                     self.bad(path + (key,), None, f"必填字段 {key}")
+                    out[key] = None   # callers skip a spec with a None: it cannot be built
                 continue
             out[key] = getattr(self, "c_" + checker)(value[key], path + (key,))
         return out
@@ -142,7 +143,7 @@ class _Checker:
         return self.bad(path, v, "非空的文字")
 
     def c_kind(self, v, path):
-        if v in RULE_KINDS:
+        if isinstance(v, str) and v in RULE_KINDS:
             return v
         return self.bad(path, v, "规则类型之一：" + "、".join(RULE_KINDS))
 
@@ -311,19 +312,22 @@ def _c_rules(self: _Checker, v, path):
             self.bad(p, item, "一条规则（映射，含 id、label、kind）")
             continue
         kind = item.get("kind")
-        if kind not in RULE_KINDS:
+        if not isinstance(kind, str) or kind not in RULE_KINDS:
             # without a known kind the other keys cannot be judged: report the kind (or its absence) only
             self.c_kind(kind, p + ("kind",)) if "kind" in item else self.bad(p + ("kind",), None, "必填字段 kind")
             continue
         fields = dict(_COMMON)
         fields.update(RULE_KINDS[kind])
         spec = self.mapping(item, p, fields)
-        if spec is None or any(spec.get(k) is None for k in spec):
+        if spec is None:
             continue
-        if spec["id"] in seen:
-            self.bad(p + ("id",), spec["id"], "不重复的规则 id", f"与第 {seen[spec['id']] + 1} 条规则重复")
+        if spec.get("id") is not None:   # ids stay unique even among rules with other problems
+            if spec["id"] in seen:
+                self.bad(p + ("id",), spec["id"], "不重复的规则 id", f"与第 {seen[spec['id']] + 1} 条规则重复")
+                continue
+            seen[spec["id"]] = i
+        if any(spec.get(k) is None for k in spec):
             continue
-        seen[spec["id"]] = i
         crit, comm = _DEFAULT_FLAGS.get(kind, (False, False))
         params = {k: val for k, val in spec.items() if k not in _COMMON}
         rules.append(Rule(spec["id"], spec["label"], kind, params,

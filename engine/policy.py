@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -31,7 +31,10 @@ MAX_DECIMALS = 4   # values are compared as doubles inside durable_rules; 4 plac
 # --------------------------------------------------------------------------- value types
 
 
-def _to_decimal(v: Any) -> Decimal:
+MAX_MAGNITUDE = Decimal(10) ** 12   # no score, count or amount of a grid office comes near it
+
+
+def _to_decimal(v: Any, allow_percent: bool = False) -> Decimal:
     if isinstance(v, bool):
         raise ValueError("数字，不能是 true/false")
     if isinstance(v, Decimal):
@@ -42,17 +45,22 @@ def _to_decimal(v: Any) -> Decimal:
         d = Decimal(repr(v))
     elif isinstance(v, str):
         t = v.strip()
-        pct = t.endswith("%")
+        pct = t.endswith("%") or t.endswith("％")
         try:
             d = Decimal(t[:-1] if pct else t)
         except InvalidOperation:
-            raise ValueError("数字（可带 %）")
+            raise ValueError("数字（可带 %）" if allow_percent else "数字")
+        if pct and not allow_percent:
+            # "95%" would mean 0.95 here, while a percent metric's values are 0-100: never guess
+            raise ValueError("不带 % 的数字（百分数只用于 performance_share 和 ratio；百分比指标的数值直接写 95）")
         if pct:
             d = d / 100
     else:
         raise ValueError("数字")
     if not d.is_finite():
         raise ValueError("有限的数字")
+    if abs(d) > MAX_MAGNITUDE:
+        raise ValueError(f"绝对值不超过 {MAX_MAGNITUDE:,f} 的数字")
     if d.as_tuple().exponent < -MAX_DECIMALS - 2:
         raise ValueError(f"小数位过多（最多 {MAX_DECIMALS} 位）")
     return d
@@ -71,7 +79,10 @@ def _to_str_list(v: Any) -> list[str]:
 
 
 Num = Annotated[Decimal, BeforeValidator(_to_decimal),
-                WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?[0-9.]+%?$"}]})]
+                WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?[0-9.]+$"}]})]
+# a share or a ratio: 0.2 or "20%"
+Ratio = Annotated[Decimal, BeforeValidator(lambda v: _to_decimal(v, allow_percent=True)),
+                  WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?[0-9.]+%?$"}]})]
 Range = Annotated[Interval, BeforeValidator(_to_interval),
                   WithJsonSchema({"type": "string", "pattern": r"^\s*[\[(].*,.*[\])]\s*$",
                                   "description": "区间，如 [80, 90) 或 [90, +inf)"})]
@@ -211,11 +222,11 @@ class BandDef(Strict):
     id: str
     label: str
     range: Range
-    ratio: Num
+    ratio: Ratio
 
 
 class PayDef(Strict):
-    performance_share: Num                      # e.g. 20% of the monthly wage is performance pay
+    performance_share: Ratio                     # e.g. 20% of the monthly wage is performance pay
     bands: list[BandDef]
 
 
@@ -386,9 +397,20 @@ def load_policy(paths: list[str | Path] | str | Path) -> PolicySet:
     return _order_versions(scorable)
 
 
-def _order_versions(versions: list[Policy]) -> PolicySet:
+def version_problems(policies: list[Policy]) -> list[Problem]:
+    """Versions of one policy id whose effective months overlap (`wangge validate` of a folder)."""
+    by_id: dict[str, list[Policy]] = {}
+    for p in policies:
+        if not p.doc.abstract:
+            by_id.setdefault(p.id, []).append(p)
+    out: list[Problem] = []
+    for versions in by_id.values():
+        out.extend(_overlaps(sorted(versions, key=lambda p: p.doc.effective_from or "0000-01")))
+    return out
+
+
+def _overlaps(versions: list[Policy]) -> list[Problem]:
     problems = ProblemList()
-    versions = sorted(versions, key=lambda p: p.doc.effective_from or "0000-01")
     for a, b in zip(versions, versions[1:]):
         a_end = a.doc.effective_until or "9999-12"
         b_start = b.doc.effective_from or "0000-01"
@@ -397,7 +419,14 @@ def _order_versions(versions: list[Policy]) -> PolicySet:
         if a_end >= b_start:
             problems.add(b.files[0], b.raw.lines.get("effective_from"), "effective_from", b.doc.effective_from,
                          f"晚于 {a.files[0]} 的截止月份 {a_end}（同一考核细则的版本不能重叠）")
-    problems.raise_if_any(PolicyError)
+    return problems.problems
+
+
+def _order_versions(versions: list[Policy]) -> PolicySet:
+    versions = sorted(versions, key=lambda p: p.doc.effective_from or "0000-01")
+    overlapping = _overlaps(versions)
+    if overlapping:
+        raise PolicyError(overlapping)
     # an open-ended version ends the month before the next one starts
     for a, b in zip(versions, versions[1:]):
         if a.doc.effective_until is None and b.doc.effective_from:
@@ -409,12 +438,17 @@ def _order_versions(versions: list[Policy]) -> PolicySet:
 
 def load_policy_file(path: str | Path) -> Policy:
     """Load one file, resolving its `extends:` chain, and validate the result."""
-    raw, files = _resolve(Path(path), [])
+    dups: list[Problem] = []          # duplicate keys: reported with everything else, not alone
+    try:
+        raw, files = _resolve(Path(path), [], dups)
+    except PolicyError as exc:
+        raise PolicyError(dups + exc.problems) from None
     doc, problems, pruned = _validate_schema(raw)
+    problems = dups + problems
     if doc is not None:
-        problems.extend(_check_semantics(doc, _without(raw, list(pruned)), pruned))
+        problems.extend(_check_semantics(doc, _without(raw, list(pruned)), pruned, _written_ids(raw)))
         if doc.periods is not None:
-            problems.extend(_check_periods(raw))
+            problems.extend(_check_periods(raw, doc))
     if problems:
         raise PolicyError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
     return Policy(doc=doc, files=[str(f) for f in files], hash=policy_hash(doc), raw=raw,
@@ -435,15 +469,19 @@ def _tag(node: Any, file: str) -> None:
             _tag(v, file)
 
 
-def _resolve(path: Path, chain: list[Path]) -> tuple[LocDict, list[Path]]:
+def _resolve(path: Path, chain: list[Path], dups: list[Problem]) -> tuple[LocDict, list[Path]]:
     real = path.resolve()
-    raw = load_yaml(path, PolicyError)
+    raw = load_yaml(path, PolicyError, problems=dups)
     if not isinstance(raw, LocDict):
         raise PolicyError([Problem(str(path), 1, "（根）", {"LocList": "列表", "NoneType": "空文件"}.get(
             type(raw).__name__, type(raw).__name__), "一个 YAML 映射（键: 值），如 id: … name: …")])
     _tag(raw, str(path))
     parent_ref = raw.get("extends")
     if parent_ref is None:
+        if raw.get("remove"):
+            raise PolicyError([Problem(str(path), raw.lines.get("remove"), "remove", raw.get("remove"),
+                                       "只在继承（extends）时使用，删除继承来的项目、规则或否决项",
+                                       "本文件没有 extends；不要的项目直接删去即可")])
         return raw, [path]
     if not isinstance(parent_ref, str):
         raise PolicyError([Problem(str(path), raw.lines.get("extends"), "extends", parent_ref, "被继承文件的相对路径")])
@@ -455,11 +493,12 @@ def _resolve(path: Path, chain: list[Path]) -> tuple[LocDict, list[Path]]:
         names = [p.name for p in chain + [real, parent_path.resolve()]]
         raise PolicyError([Problem(str(path), raw.lines.get("extends"), "extends", parent_ref, "不循环的继承关系",
                                    "循环：" + " → ".join(names))])
-    base, base_files = _resolve(parent_path, chain + [real])
+    base, base_files = _resolve(parent_path, chain + [real], dups)
     return _merge(base, raw, str(path)), [path] + base_files
 
 
 _BY_ID_LISTS = {"items", "vetoes"}
+RULE_FORMS = ("per_count", "shortfall", "tiers", "event")
 _INHERITED_NOT = {"abstract", "examples", "extends", "remove", "effective_from", "effective_until"}
 
 
@@ -518,6 +557,8 @@ def _merge_list(base: LocList, child: LocList) -> LocList:
         if key is not None and key in index:
             pos = index[key]
             old = out[pos]
+            if isinstance(old, LocDict) and isinstance(v, LocDict) and any(k in v for k in RULE_FORMS):
+                old = _without(old, [(k,) for k in RULE_FORMS if k not in v])   # a new form replaces the old one
             merged = _merge_map(old, v) if isinstance(old, LocDict) and isinstance(v, LocDict) else v
             if isinstance(old, LocDict) and isinstance(v, LocDict) and isinstance(v.get("rules"), LocList) \
                     and isinstance(old.get("rules"), LocList):
@@ -644,13 +685,17 @@ def _schema_problem(raw: LocDict, loc: tuple, err: dict) -> Problem:
     file, line = _locate(raw, loc)
     expected = _EXPECTED_BY_TYPE.get(err["type"], None)
     if err["type"] == "literal_error":
-        expected = "以下之一：" + err["ctx"]["expected"].replace("'", "")
+        expected = "以下之一：" + "、".join(re.findall(r"'([^']*)'", err["ctx"]["expected"]))
     elif err["type"] == "value_error" or expected is None:
         expected = str(err["msg"]).removeprefix("Value error, ")
     found = err.get("input") if err["type"] != "missing" else None
     if isinstance(found, (dict, list)):
-        found = type(found).__name__ if err["type"] != "extra_forbidden" else loc[-1]
-    return Problem(file, line, dotted(loc), found, expected)
+        found = ("映射" if isinstance(found, dict) else "列表") if err["type"] != "extra_forbidden" else loc[-1]
+    hint = ""
+    if err["type"] == "string_type" and isinstance(found, (int, float, bool)):
+        # YAML reads 2026.1, 202601 or yes as numbers and booleans
+        hint = "不加引号时 YAML 把它读成了" + ("是/否" if isinstance(found, bool) else "数字") + "，请用引号括起来"
+    return Problem(file, line, dotted(loc), found, expected, hint)
 
 
 _PRUNE_UNITS = {("items",), ("items", "*", "rules"), ("bonus", "rules"), ("vetoes",), ("stars",), ("pay", "bands"),
@@ -721,7 +766,24 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 # --------------------------------------------------------------------------- semantic checks
 
 
-def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozenset()) -> list[Problem]:
+def _written_ids(raw: LocDict) -> set[str]:
+    """Every item, rule, bonus rule and veto id written in the resolved tree, valid or not."""
+    out: set[str] = set()
+
+    def ids(lst: Any) -> None:
+        for v in lst if isinstance(lst, list) else []:
+            if isinstance(v, dict):
+                out.add(str(v.get("id")))
+                ids(v.get("rules"))
+    ids(raw.get("items"))
+    ids(raw.get("vetoes"))
+    if isinstance(raw.get("bonus"), dict):
+        ids(raw["bonus"].get("rules"))
+    return out
+
+
+def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozenset(),
+                     written_ids: set[str] = frozenset()) -> list[Problem]:
     """Cross-field checks.  Parts dropped for schema errors (`pruned`) already have a problem;
     checks that need the whole (sums, coverage, references) skip what they cannot judge."""
     probs: list[Problem] = []
@@ -746,6 +808,11 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
     for name, a in doc.attributes.items():
         if name in RESERVED_ATTRS:
             add(["attributes", name], name, f"不与名册固定列重名（{'、'.join(sorted(RESERVED_ATTRS))}）")
+        if a.values is not None and not a.values:
+            add(["attributes", name, "values"], [], "至少一个取值（或不写 values，不限取值）")
+        elif a.values is not None and a.default is not None and a.default not in a.values:
+            add(["attributes", name, "default"], a.default, f"values 中的取值之一：{'、'.join(a.values)}",
+                "名册中此列留空的人会取默认值")
     for mid, m in doc.metrics.items():
         if not re.match(r"^[a-z][a-z0-9_]*$", mid):
             add(["metrics", mid], mid, "小写字母开头、由小写字母数字下划线组成的指标代码")
@@ -778,7 +845,7 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
         if not ID_RX.match(str(i)):
             add(path + ["id"], i, "以字母开头、由字母数字下划线或连字符组成的标识")
 
-    if not doc.abstract and not doc.items:
+    if not doc.abstract and not doc.items and "items" not in pruned_tops:
         add(["items"], None, "至少一个考核项目")
     total = sum((it.points for it in doc.items), Decimal(0))
     if not doc.abstract and doc.items and total != doc.full_score and "items" not in pruned_tops:
@@ -807,12 +874,16 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
                 _check_reachable(m, v.range, ["vetoes", i, "range"], add)
         elif m.type not in ("bool", "integer"):
             add(["vetoes", i, "range"], None, "数值指标需写明否决区间，如 \"[1, +inf)\"")
+        elif m.type == "integer" and m.max is not None and m.max < 1:
+            add(["vetoes", i, "metric"], v.metric, "最大值至少为 1 的计数指标（不写 range 时次数 ≥ 1 即否决，否则永远不会触发）")
 
     domain = parse_interval(f"[0, {_n(doc.full_score + (doc.bonus.cap if doc.bonus else 0))}]")
     if doc.stars is not None:
         for msg in ([] if "stars" in pruned_tops or "bonus" in pruned_tops else covers([s.range for s in doc.stars], domain)):
             add(["stars"], msg, f"各星级区间恰好覆盖得分范围 {domain}，不重叠、无空档")
         for i, s in enumerate(doc.stars):
+            if s.stars < 0:
+                add(["stars", i, "stars"], s.stars, "不小于 0 的星级")
             if not s.range.overlaps(domain):
                 add(["stars", i, "range"], str(s.range), f"与得分范围 {domain} 有交集（否则永远评不到）")
     if doc.pay is not None:
@@ -833,22 +904,77 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
     elif not doc.abstract and "pay" not in pruned_tops:
         add(["pay"], None, "绩效工资档次（pay.performance_share 与 pay.bands）")
 
+    veto_ids = {v.id for v in doc.vetoes}
     for i, ex in enumerate(doc.examples):
         if ex.month is not None and not MONTH_RX.match(ex.month):
             add(["examples", i, "month"], ex.month, "YYYY-MM 格式的月份")
-        for k in ex.metrics:
-            if k not in doc.metrics:
-                add(["examples", i, "metrics", k], k, "metrics 中已声明的指标", _known(doc))
-        for k in ex.worker:
-            if k not in doc.attributes and k not in EXAMPLE_WORKER_FIELDS:
-                add(["examples", i, "worker", k], k,
-                    f"attributes 中声明的属性或 {'、'.join(sorted(EXAMPLE_WORKER_FIELDS))}")
-        if ex.expect.band is not None and doc.pay and ex.expect.band not in {b.id for b in doc.pay.bands}:
-            add(["examples", i, "expect", "band"], ex.expect.band, "pay.bands 中的档次 id")
+        _check_example(doc, ex, ["examples", i], add, pruned_metrics)
+        if ex.expect.band is not None:
+            if doc.pay and ex.expect.band not in {b.id for b in doc.pay.bands}:
+                add(["examples", i, "expect", "band"], ex.expect.band, "pay.bands 中的档次 id")
+            elif doc.pay is None and "pay" not in pruned_tops:
+                add(["examples", i, "expect", "band"], ex.expect.band, "不填（本细则没有 pay 绩效档次）")
+        if ex.expect.pay is not None and doc.pay is None and "pay" not in pruned_tops:
+            add(["examples", i, "expect", "pay"], _n(ex.expect.pay), "不填（本细则没有 pay 绩效档次）")
+        if ex.expect.stars is not None and doc.stars is None and "stars" not in pruned_tops:
+            add(["examples", i, "expect", "stars"], ex.expect.stars, "不填（本细则没有 stars 星级）")
+        if isinstance(ex.expect.veto, str) and ex.expect.veto not in veto_ids and ex.expect.veto not in written_ids:
+            add(["examples", i, "expect", "veto"], ex.expect.veto, "true、false 或 vetoes 中的否决项 id",
+                "已有：" + ("、".join(veto_ids) or "无"))
         for rid in (ex.expect.findings or {}):
-            if rid not in seen:
+            if rid not in seen and rid not in written_ids:
                 add(["examples", i, "expect", "findings", rid], rid, "本细则中的规则 id")
     return probs
+
+
+def _check_example(doc: PolicyDoc, ex: "ExampleDef", path: list, add, pruned_metrics: set[str]) -> None:
+    """A worked example must be a possible worker-month: known metrics with valid values, every
+    metric without a default given, a valid wage and attribute values, events of the vocabulary."""
+    for k, val in ex.metrics.items():
+        m = doc.metrics.get(k)
+        if m is None:
+            if k not in pruned_metrics and "*" not in pruned_metrics:
+                add(path + ["metrics", k], k, "metrics 中已声明的指标", _known(doc))
+        elif m.count_events is not None:
+            add(path + ["metrics", k], val, f"不填（「{m.label}」由事件计数，请在示例的 events 中写出事件）")
+        elif m.min is None or m.max is None or m.min <= m.max:   # else the range itself is the problem
+            try:
+                coerce_metric(m, val)
+            except ValueError as e:
+                add(path + ["metrics", k], val, str(e))
+    if "*" not in pruned_metrics:
+        for mid, m in doc.metrics.items():
+            if m.count_events is None and m.default is None and mid not in ex.metrics:
+                add(path + ["metrics"], None, f"写出指标「{m.label}」（{mid}）的数值（该指标没有默认值）")
+    for k, val in ex.worker.items():
+        if k == "wage":
+            try:
+                w = _to_decimal(val)
+                if w < 0 or w.as_tuple().exponent < -2:
+                    raise ValueError
+            except ValueError:
+                add(path + ["worker", "wage"], val, "不小于 0、最多两位小数的月工资（元）")
+        elif k in doc.attributes:
+            a = doc.attributes[k]
+            if a.values is not None and str(val) not in a.values:
+                add(path + ["worker", k], val, f"属性「{a.label}」的取值之一：" + "、".join(a.values))
+        elif k not in EXAMPLE_WORKER_FIELDS:
+            add(path + ["worker", k], k, f"attributes 中声明的属性或 {'、'.join(sorted(EXAMPLE_WORKER_FIELDS))}")
+    vocab = doc.events
+    for j, e in enumerate(ex.events):
+        ep = path + ["events", j]
+        if vocab and vocab.categories is not None and e.category not in vocab.categories:
+            add(ep + ["category"], e.category or None, "events.categories 中声明的类别之一：" + "、".join(vocab.categories))
+        if vocab and vocab.severities is not None and e.severity not in vocab.severities:
+            add(ep + ["severity"], e.severity or None, "events.severities 中声明的等级之一：" + "、".join(vocab.severities))
+        for key in ("delay_hours", "handling_hours"):
+            h = getattr(e, key)
+            if h is not None and h < 0:
+                add(ep + [key], _n(h), "不小于 0 的小时数")
+        if e.handling_hours is not None and e.delay_hours is None:
+            add(ep + ["handling_hours"], _n(e.handling_hours), "不填，或同时写 delay_hours（已办结的事件应已上报）")
+        if e.handling_hours is not None and e.unclosed:
+            add(ep + ["unclosed"], True, "false（写了 handling_hours 的事件已办结）")
 
 
 RESERVED_ATTRS = {"worker_id", "name", "town", "community", "grid", "role", "employment", "wage", "phone", "id_number"}
@@ -874,9 +1000,21 @@ def _metric_domain(m: MetricDef) -> Interval:
     return Interval(lo, lo is not None, hi, hi is not None, f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else '+inf'}]")
 
 
+def _has_integer(iv: Interval) -> bool:
+    """Whether a non-empty interval contains a whole number."""
+    if iv.lo is None or iv.hi is None:
+        return True
+    first = iv.lo.to_integral_value(rounding=ROUND_CEILING)
+    if first == iv.lo and not iv.lo_closed:
+        first += 1
+    return first < iv.hi or (first == iv.hi and iv.hi_closed)
+
+
 def _check_reachable(m: MetricDef, rng: Interval, path: list, add) -> None:
     dom = _metric_domain(m)
-    if not rng.overlaps(dom):
+    if rng.overlaps(dom) and m.type == "integer" and not _has_integer(rng.intersect(dom)):
+        add(path, str(rng), f"含有整数的区间（「{m.label}」是整数指标，此区间内没有整数，规则永远不会触发）")
+    elif not rng.overlaps(dom):
         add(path, str(rng), f"与指标「{m.label}」的取值范围 {dom} 有交集（否则此规则永远不会触发）")
 
 
@@ -892,8 +1030,10 @@ def _check_event_filter(doc: PolicyDoc, f: EventFilter, path: list, add) -> None
                 add(path + ["severity"], s, "events.severities 中声明的等级之一：" + "、".join(vocab.severities))
     for key in ("delay_hours", "handling_hours"):
         rng = getattr(f, key)
-        if rng is not None and rng.hi is not None and rng.hi < 0:
+        if rng is not None and rng.hi is not None and (rng.hi < 0 or (rng.hi == 0 and not rng.hi_closed)):
             add(path + [key], str(rng), "与 [0, +inf) 有交集的小时区间（否则永远不会触发）")
+    if f.handling_hours is not None and f.unclosed:
+        add(path + ["unclosed"], True, "不填或 false（未办结的事件没有办理用时，与 handling_hours 同时写永远不会触发）")
 
 
 def _check_rule(doc: PolicyDoc, r: RuleDef, path: list, add, claim, bonus: bool,
@@ -905,11 +1045,19 @@ def _check_rule(doc: PolicyDoc, r: RuleDef, path: list, add, claim, bonus: bool,
         return
     kind = kinds[0]
     spec = getattr(r, kind)
+    if r.reason is not None:
+        allowed = _reason_fields(kind, spec)
+        for name in re.findall(r"\{(\w+)\}", r.reason):
+            if name not in allowed:
+                add(path + ["reason"], "{" + name + "}", "可用的占位符之一：" + "、".join("{" + a + "}" for a in allowed))
     if r.cap is not None and r.cap <= 0:
         add(path + ["cap"], _n(r.cap), "大于 0 的上限")
     if kind in ("per_count", "event"):
         if (spec.points is None) == (spec.escalate is None):
-            add(path + [kind], None, "points（每次分值）与 escalate（逐次递增分值）二选一")
+            add(path + [kind], "points 与 escalate 都写了" if spec.points is not None else None,
+                "points（每次分值）与 escalate（逐次递增分值）二选一")
+        elif spec.escalate and all(p == 0 for p in spec.escalate):
+            add(path + [kind, "escalate"], [_n(p) for p in spec.escalate], "至少一个大于 0 的分值（否则永远不扣分）")
         for j, p in enumerate(spec.escalate or []):
             if p < 0:
                 add(path + [kind, "escalate", j], _n(p), "不小于 0 的分值")
@@ -970,7 +1118,17 @@ def _check_rule(doc: PolicyDoc, r: RuleDef, path: list, add, claim, bonus: bool,
                         f"与第 {k + 1} 档 {spec.tiers[k].range} 不重叠的区间", "同一数值只能落在一档")
 
 
-def _check_periods(raw: LocDict) -> list[Problem]:
+def _reason_fields(kind: str, spec: Any) -> list[str]:
+    """The placeholders a rule's `reason` may use: the values its findings carry (engine/scoring.py)."""
+    common = ["label", "points"]
+    if kind == "event":
+        return common + ["事件编号", "类别", "等级"] + (["上报延迟"] if spec.delay_hours is not None else []) \
+            + (["办理用时"] if spec.handling_hours is not None else [])
+    extra = {"per_count": [], "tiers": ["档位"], "shortfall": ["定额", "差额"]}[kind]
+    return common + [spec.metric] + extra
+
+
+def _check_periods(raw: LocDict, doc: PolicyDoc | None = None) -> list[Problem]:
     """Cross-month rules live in engine.periods; validate them there when that module exists."""
     try:
         from . import periods  # noqa: WPS433 (optional feature module)
@@ -980,10 +1138,50 @@ def _check_periods(raw: LocDict) -> list[Problem]:
     if parse is None:
         return []
     try:
-        parse(raw["periods"], _file_of(raw, ["periods"]))
+        rules = parse(raw["periods"], _file_of(raw, ["periods"]))
     except PolicyError as exc:
         return list(exc.problems)
-    return []
+    return _check_periods_against(doc, raw, rules) if doc is not None and rules is not None else []
+
+
+def _check_periods_against(doc: PolicyDoc, raw: LocDict, rules: Any) -> list[Problem]:
+    """What the period rules name must exist in the monthly policy: an attribute to group by, stars
+    as high as a grade asks for, pay to withhold from.  Otherwise a rule silently never fires."""
+    probs: list[Problem] = []
+
+    def add(path: list, found: Any, expected: str, hint: str = "") -> None:
+        f, line = _locate(raw, path)
+        probs.append(Problem(f, line, dotted(path), found, expected, hint))
+
+    peer = rules.ranking.peer_group
+    if peer.startswith("attribute:") and peer[len("attribute:"):] not in doc.attributes:
+        add(["periods", "ranking", "peer_group"], peer, "attribute: 后接 attributes 中声明的人员属性",
+            "已声明：" + ("、".join(doc.attributes) or "无"))
+    top = max((st.stars for st in doc.stars), default=None) if doc.stars is not None else None
+    raw_rules = raw["periods"].get("rules") if isinstance(raw["periods"], dict) else None
+    index = {r.get("id"): i for i, r in enumerate(raw_rules or []) if isinstance(r, dict)}
+    for rule in rules.rules:
+        base = ["periods", "rules", index.get(rule.id, 0)]
+        if doc.pay is None and (rule.get("withhold") is not None or rule.kind == "wage_floor" or rule.get("reclaim")):
+            key = "withhold" if rule.get("withhold") is not None else "reclaim" if rule.get("reclaim") else "kind"
+            add(base + [key], rule.kind if key == "kind" else raw_rules[index[rule.id]].get(key),
+                "细则中有 pay（绩效工资）时才能扣发、追回或核算收入", "本细则没有 pay")
+        for key in ("order_by",):
+            for k in rule.get(key) or ():
+                if k in ("five_star_months", "star_total") and doc.stars is None:
+                    add(base + [key], k, "不依星级排序（本细则没有 stars 星级）")
+        for gi, g in enumerate(rule.get("grades") or ()):
+            wants = [("every_month_min_stars", g.get("every_month_min_stars"))]
+            if g.get("at_least"):
+                wants.append(("at_least", g["at_least"]["stars"]))
+            for key, n_stars in wants:
+                if n_stars is None:
+                    continue
+                if top is None:
+                    add(base + ["grades", gi, key], n_stars, "不设星级条件（本细则没有 stars 星级）")
+                elif n_stars > top:
+                    add(base + ["grades", gi, key], n_stars, f"不超过本细则的最高星级 {top}（否则无人能评上）")
+    return probs
 
 
 # --------------------------------------------------------------------------- values and hashing

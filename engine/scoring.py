@@ -224,6 +224,8 @@ class _Scorer:
                 withhold = True
             if eff.stars == "zero":
                 zero_stars = True
+                if doc.stars is not None:
+                    consequences.append("星级计为 0 星")
             vetoes.append({"rule_id": v.id, "label": v.label, "domain": v.domain,
                            "effect": {"fail": eff.fail, "score": eff.score, "pay": eff.pay, "stars": eff.stars}})
             findings.append(Finding(v.id, v.label, "veto", "一票否决", v.domain, "veto", Decimal(0),
@@ -589,8 +591,9 @@ def run_examples(policy: Policy) -> list[str]:
         wages.append(Decimal(str(wage)) if wage is not None else None)
     results = score_cases(policy, cases, wages, processes=1)
     failures = []
-    for ex, r in zip(doc.examples, results):
-        failures.extend(_compare_example(policy, ex, r))
+    lines = getattr(policy.raw.get("examples"), "lines", [])
+    for i, (ex, r) in enumerate(zip(doc.examples, results)):
+        failures.extend(_compare_example(policy, ex, r, lines[i] if i < len(lines) else None))
     return failures
 
 
@@ -600,10 +603,10 @@ def _rule_ids(policy: Policy) -> set[str]:
     return ids | ({r.id for r in doc.bonus.rules} if doc.bonus else set())
 
 
-def _compare_example(policy: Policy, ex: ExampleDef, r: WorkerResult) -> list[str]:
+def _compare_example(policy: Policy, ex: ExampleDef, r: WorkerResult, line: int | None = None) -> list[str]:
     e = ex.expect
     out = []
-    where = f"{policy.files[0]} 示例「{ex.name}」"
+    where = f"{policy.files[0]}{f':{line}' if line else ''} 示例「{ex.name}」"
 
     def chk(label: str, want, got) -> None:
         if want is not None and want != got:
@@ -616,7 +619,7 @@ def _compare_example(policy: Policy, ex: ExampleDef, r: WorkerResult) -> list[st
     chk("档次", e.band, (r.band or {}).get("id"))
     chk("绩效工资", money(e.pay) if e.pay is not None else None, money(r.pay) if r.pay is not None else None)
     if e.veto is not None:
-        got = bool(r.vetoes) if isinstance(e.veto, bool) else ",".join(v["rule_id"] for v in r.vetoes)
+        got = bool(r.vetoes) if isinstance(e.veto, bool) else ",".join(v["rule_id"] for v in r.vetoes) or "无"
         chk("一票否决", e.veto, got)
     if e.findings is not None:
         got: dict[str, Decimal] = defaultdict(Decimal)

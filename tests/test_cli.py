@@ -66,7 +66,7 @@ def test_score_writes_results_and_prints_the_ranking(tmp_path):
     assert "       -2 urgent_late 紧急信息迟报：事件 E6（治安，紧急）发现后 5 小时才上报（超过3小时、不超过24小时），" \
            "属「紧急信息迟报」，扣 2 分" in lines
     assert "       否决 veto_major_case 迟报漏报引发重大案件：因迟报漏报引发重大案件为是，触发「迟报漏报引发重大案件」" \
-           "（综合治理一票否决），本月考核不合格，绩效工资不予发放" in lines
+           "（综合治理一票否决），本月考核不合格，绩效工资不予发放，星级计为 0 星" in lines
     res = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert res["format"] == "wangge.results/1" and len(res["inputs"]) == 3
     csv_text = (out / "results.csv").read_text(encoding="utf-8-sig")
@@ -133,3 +133,27 @@ def test_internal_errors_are_reported_plainly(monkeypatch):
                                   "--metrics", "m", "--out", "o"])
     assert r.exit_code == 70
     assert "程序内部错误（不是您的文件有误；之前的结果保持不变）：RuntimeError: unexpected" in r.output
+
+
+def test_out_that_is_a_file_is_a_located_error_not_an_internal_one(tmp_path):
+    (tmp_path / "taken").write_text("x", encoding="utf-8")
+    for out in (tmp_path / "taken", tmp_path / "taken" / "sub"):
+        r = run("score", "--policy", RULES / "chengguan.yaml", "--month", "2026-10", "--workers", DATA / "workers.csv",
+                "--metrics", DATA / "metrics.csv", "--events", DATA / "events.csv", "--out", out)
+        assert r.exit_code == 2
+        assert r.output == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
+                            f"  {out} --out: 发现 '{out}'，应为 可以写入的输出文件夹（{tmp_path / 'taken'} 是一个文件，不是文件夹）\n")
+    assert (tmp_path / "taken").read_text(encoding="utf-8") == "x"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["score", "--policy", "x.yaml", "--month", "2026-10"], "错误：缺少选项 '--workers'"),
+    (["run", "--policy", "rules", "--month", "2026-10", "--workers", "w", "--metrics", "m", "--out", "o"],
+     "错误：'--policy' 的取值不对：文件 'rules' 是文件夹，这里应为文件。"),
+    (["scor"], "错误：没有命令 'scor'。 是否想用 'score'？"),
+    (["demo-data", "--size", "city", "--out", "x"], "错误：'--size' 的取值不对：'city' 不是以下之一：'town', 'county'。"),
+    (["score", "--month"], "错误：选项 '--month' 后面要写一个值。"),
+])
+def test_command_line_mistakes_are_said_in_chinese(args, expected):
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2 and expected in r.output

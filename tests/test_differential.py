@@ -138,6 +138,8 @@ def gen_filter(rng: random.Random, allow_empty: bool = True) -> dict:
             f["unclosed"] = rng.random() < 0.8
         if allow_empty:
             break
+    if f.get("unclosed") and "handling_hours" in f:
+        del f["unclosed"]          # an unclosed event has no handling time: such a filter is a policy error
     return f
 
 
@@ -174,6 +176,8 @@ def gen_tiers(rng: random.Random, m: dict) -> list[dict]:
             hi_v = None
         if rng.random() < 0.15 and i > 0:
             continue                                          # a gap between tiers is allowed
+        if integer and lo_v is not None and hi_v is not None and not a_closed and not b_closed and b - a == 1:
+            continue                                          # no whole number inside: a policy error
         tiers.append({"range": iv(lo_v, a_closed, hi_v, b_closed),
                       "points": s(rng.choice([1, 2, 3, 5, D("0.5"), D("1.5")]))})
     if not tiers:
@@ -211,6 +215,8 @@ def gen_rule(rng: random.Random, rid: str, metrics: dict) -> dict:
     def pts_or_escalate(spec: dict) -> dict:
         if rng.random() < 0.35:
             spec["escalate"] = [s(rng.choice([0, 1, 2, 3, 5, D("0.5")])) for _ in range(rng.randint(1, 4))]
+            if all(x == "0" for x in spec["escalate"]):
+                spec["escalate"][-1] = "1"   # all zeros never deduct: a policy error
         else:
             spec["points"] = s(rng.choice([1, 2, 3, D("0.5"), D("1.5"), D("0.25")]))
         return spec

@@ -158,7 +158,9 @@ def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
     blocker = tmp_path / "out"
     blocker.write_text("a file where the output folder should be", encoding="utf-8")
     code, out = run_month(root, paths, "2026-10", tmp_path / "data", blocker / "2026-10")
-    assert code == 2 and "写出文件失败" in out
+    assert code == 2
+    assert f"{blocker / '2026-10'} --out: 发现 '{blocker / '2026-10'}'，应为 可以写入的输出文件夹（{blocker} 是一个文件，不是文件夹）" \
+        in out.replace("\n", "")
     assert History(tmp_path / "data").months() == []
 
 

@@ -74,3 +74,96 @@ def test_register_without_pay_column_when_policy_pays(tmp_path, policy):
         score_month(policy, "2026-10", tmp_path / "w.csv", DATA / "metrics.csv", DATA / "events.csv")
     assert {p.field for p in exc.value.problems} == {"月工资"}
     assert len(exc.value.problems) == 4        # one per worker, all in one pass
+
+
+# --------------------------------------------------------------------------- audit: hostile data files
+
+BROKEN = DATA / "broken"
+
+
+def problems_of(policy, workers=DATA / "workers.csv", metrics=DATA / "metrics.csv", events=DATA / "events.csv"):
+    with pytest.raises(DataError) as exc:
+        score_month(policy, "2026-10", workers, metrics, events)
+    return [str(p).replace(str(BROKEN) + "/", "") for p in exc.value.problems]
+
+
+def test_formula_without_value_is_an_error_not_a_default(policy):
+    hint = "（文件未经 Excel/WPS 计算保存；请在 Excel/WPS 中打开后保存，或把公式改为数值）"
+    assert problems_of(policy, metrics=BROKEN / "metrics-formula-no-value.xlsx") == [
+        f"metrics-formula-no-value.xlsx:3 群众有效投诉: 发现 '=1+1'，应为 数值（此公式没有计算结果）{hint}",
+        f"metrics-formula-no-value.xlsx:4 纸质民情日志: 发现 '=4*2'，应为 数值（此公式没有计算结果）{hint}"]
+
+
+def test_merged_metric_cells_are_an_error(policy):
+    assert problems_of(policy, metrics=BROKEN / "metrics-merged-cells.xlsx") == [
+        "metrics-merged-cells.xlsx:3 合并单元格 I3:I4（群众有效投诉）: 发现 2，"
+        "应为 每行单独填写（合并后只有第一行有值，其余行会被当作空白）（请取消合并后逐行填写）"]
+
+
+def test_title_row_above_the_header(policy):
+    msgs = problems_of(policy, workers=BROKEN / "workers-title-row.xlsx")
+    assert msgs[0] == ("workers-title-row.xlsx:1 合并单元格 A1:I1: 发现 '鹤山镇网格员名册'，"
+                       "应为 第 1 行是表头，每列一个列名，不合并单元格（若第 1 行是标题，请删除标题行）")
+    assert msgs[1] == ("workers-title-row.xlsx:1 表头: 发现 （缺失），应为 包含列「worker_id」（也可写作 工号、编号、人员编号、"
+                       "网格员编号、id）（第 1 行似乎是标题「鹤山镇网格员名册」：表头必须在第 1 行，请删除上方的标题行）")
+
+
+def test_unquoted_comma_shifts_no_column_silently_and_huge_wage(policy):
+    assert problems_of(policy, workers=BROKEN / "workers-unquoted-comma-and-huge-wage.csv") == [
+        "workers-unquoted-comma-and-huge-wage.csv:2 第10列: 发现 '社区'，应为 不超过表头的 9 列（本行有 10 列以上）"
+        "（没有表头的列；CSV 中含逗号的数字（如 3,000）请加引号或去掉逗号，否则后面各列会错位）",
+        "workers-unquoted-comma-and-huge-wage.csv:2 网格员类别: 发现 '000'，应为 以下之一：村、社区",
+        "workers-unquoted-comma-and-huge-wage.csv:5 月工资: 发现 '30000000'，应为 不超过 10,000,000 元的月工资（检查单位和小数点）"]
+
+
+def test_unknown_columns_do_not_hide_the_row_problems(policy):
+    msgs = problems_of(policy, metrics=BROKEN / "metrics-unknown-columns-bad-month-and-values.csv")
+    name = "metrics-unknown-columns-bad-month-and-values.csv"
+    assert msgs[0].startswith(f"{name}:1 第13列表头: 发现 '备注'，应为 已知的列名之一：受县级以上表彰（commendations）、")
+    assert msgs[1:] == [
+        f"{name}:1 表头: 发现 '录入矛盾纠纷'，应为 不含此列（「录入矛盾纠纷」由事件台账按条件计数，不在指标表中填写）（请删除此列）",
+        f"{name}:3 月份: 发现 '2026-1O'，应为 月份，如 2026-10、2026/10 或 2026年10月",
+        f"{name}:4 纸质民情日志: 发现 '八'，应为 数字（纸质民情日志）",
+        f"{name}:5 因迟报漏报引发重大案件: 发现 '也许'，应为 是/否（如 是、否、1、0）",
+        f"{name} 工号: 发现 'W02'，应为 名册中的 W02（李娜）在指标表中有一行 2026-10 的数据（未设默认值的指标必须填写）"]
+
+
+def test_a_sheet_of_other_months_is_one_problem(policy):
+    assert problems_of(policy, metrics=BROKEN / "metrics-other-months-only.csv") == [
+        "metrics-other-months-only.csv 月份: 发现 '2026-09'，应为 包含 2026-10 的数据行（月份列中没有本月）"]
+
+
+def _scores(res):
+    return {w["worker_id"]: w["score"] for w in res["workers"]}
+
+
+def test_events_of_other_months_are_not_checked_against_this_register(policy):
+    plain = score_month(policy, "2026-10", DATA / "workers.csv", DATA / "metrics.csv", DATA / "events.csv")
+    res = score_month(policy, "2026-10", DATA / "workers.csv", DATA / "metrics.csv",
+                      BROKEN / "events-past-worker-in-other-month.csv")
+    assert _scores(res) == _scores(plain)
+
+
+@pytest.mark.parametrize("workers, metrics", [
+    ("workers-merged-cells.xlsx", None),          # merged town/community cells: every row has them
+    (None, "metrics-percent-format.xlsx"),        # 0.95 shown as 95% reads 95
+    (None, "metrics-float-noise.xlsx"),           # 1.5000000000000002 reads 1.5, as the sheet shows
+])
+def test_xlsx_read_as_the_sheet_shows_it(policy, workers, metrics):
+    plain = score_month(policy, "2026-10", DATA / "workers.csv", DATA / "metrics.csv", DATA / "events.csv")
+    res = score_month(policy, "2026-10", BROKEN / workers if workers else DATA / "workers.csv",
+                      BROKEN / metrics if metrics else DATA / "metrics.csv", DATA / "events.csv")
+    assert _scores(res) == _scores(plain)
+    assert [(w["town"], w["community"]) for w in res["workers"]] == \
+        [(w["town"], w["community"]) for w in plain["workers"]]
+
+
+def test_an_xlsx_saved_under_a_csv_name(tmp_path, policy):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["工号", "姓名"])
+    wb.save(tmp_path / "workers.csv")
+    assert problems_of(policy, workers=tmp_path / "workers.csv") == [
+        f"{tmp_path / 'workers.csv'} 文件: 发现 '名为 .csv 的 Excel 文件'，应为 CSV 或 XLSX 格式的表格"
+        "（请把文件扩展名改为 .xlsx，或在 Excel/WPS 中另存为 CSV）"]

@@ -396,3 +396,17 @@ def test_year_end_rules_see_the_months_findings_whatever_their_place_in_the_file
     adds = run(ms, r, targets=["2026-12"])["2026-12"]
     assert findings(adds, "W2", "withhold_allowance")[0]["criticise"] is True
     assert [w for w in ("W1", "W2", "W3") if findings(adds, w, "priority")] == ["W1"]
+
+
+def test_a_mapping_where_a_kind_belongs_is_an_error_not_a_crash(tmp_path):
+    p, raw = write(tmp_path, """\
+periods:
+  ranking: {id: r, label: 排名, peer_group: all, order: competition, last_place_ties: all}
+  rules:
+    - {id: a, label: x, kind: {}}
+""")
+    with pytest.raises(PolicyError) as ei:
+        parse_period_rules(raw, str(p))
+    [pr] = ei.value.problems
+    assert (pr.line, pr.field, pr.found) == (4, "periods.rules[0].kind", {})
+    assert pr.expected.startswith("规则类型之一：last_place_run")

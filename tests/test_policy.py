@@ -32,8 +32,8 @@ def test_a_wrong_example_is_reported_with_the_actual_breakdown():
     policy = load_policy_file(BROKEN / "error-example-mismatch.yaml")
     failures = run_examples(policy)
     assert failures == [
-        f"{BROKEN / 'error-example-mismatch.yaml'} 示例「投诉3次」：得分应为 95，实际为 94",
-        f"{BROKEN / 'error-example-mismatch.yaml'} 示例「投诉3次」：实际计算明细：投诉 3 次（每次 2 分），扣 6 分",
+        f"{BROKEN / 'error-example-mismatch.yaml'}:15 示例「投诉3次」：得分应为 95，实际为 94",
+        f"{BROKEN / 'error-example-mismatch.yaml'}:15 示例「投诉3次」：实际计算明细：投诉 3 次（每次 2 分），扣 6 分",
     ]
 
 
@@ -140,3 +140,152 @@ def test_json_schema_describes_the_format():
     schema = policy_json_schema()
     assert schema["additionalProperties"] is False
     assert {"items", "metrics", "pay", "vetoes", "examples"} <= set(schema["properties"])
+
+
+# --------------------------------------------------------------------------- audit: hostile policies
+
+
+def test_error_duplicate_key_is_reported_with_everything_else():
+    assert messages(BROKEN / "error-duplicate-key.yaml") == [
+        "error-duplicate-key.yaml:5 complaints: 发现 'complaints'，应为 每个键只出现一次"
+        "（第 4 行已有「complaints」，后一个会覆盖前一个）",
+        "error-duplicate-key.yaml:6 items: 发现 '各项分值合计 90'，应为 等于满分 full_score = 100",
+        "error-duplicate-key.yaml:10 points: 发现 'points'，应为 每个键只出现一次（第 9 行已有「points」，后一个会覆盖前一个）"]
+
+
+def test_error_yaml_tab_is_said_in_chinese():
+    assert messages(BROKEN / "error-yaml-tab.yaml") == [
+        "error-yaml-tab.yaml:4 YAML 语法: 发现 '制表符（Tab）'，应为 用空格缩进（YAML 不允许 Tab）（第 1 列）"]
+
+
+@pytest.mark.parametrize("text, found, expected", [
+    ("id: a\nname: b: c\n", "此处多出的冒号“:”", "每行一个“键: 值”，值中含冒号时加引号，冒号后留一个空格"),
+    ("id: a\nitems: [\n  {id: x\n", "未闭合的花括号 {", "与 { 配对的 }"),
+    ("id: a\nname: *nope\n", "未定义的引用 *nope", "先用 &nope 定义锚点再引用"),
+    ("id: a\n---\nid: b\n", "多个 YAML 文档（多余的 ---）", "一个文件只写一份内容"),
+    ("id: a\n{[1]: 2}: 3\n", "用列表或映射作键", "文字或数字作键"),
+    ("a: &a [*a]\n", "自己引用自己的 &锚点", "有限层次的 YAML"),
+    ("pay:\n  performance_share: %20\n", "以 % 开头的值", "以 % 开头的值加上引号，如 \"%…\""),
+])
+def test_yaml_syntax_errors_never_crash_and_are_chinese(tmp_path, text, found, expected):
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(tmp_path / "p.yaml")
+    [p] = exc.value.problems
+    assert (p.field, p.found, p.expected) == ("YAML 语法", found, expected) and p.line
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    (tmp_path / "bomb.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(tmp_path / "bomb.yaml")
+    assert exc.value.problems[0].found == "别名（*引用）展开后过大"
+
+
+def test_non_utf8_policy_names_the_line(tmp_path):
+    (tmp_path / "p.yaml").write_bytes(b"id: x\nname: ok\nlabel: \xff\xfe\n")
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(tmp_path / "p.yaml")
+    [p] = exc.value.problems
+    assert (p.line, p.found) == (3, "无法识别的文字编码")
+
+
+def test_error_example_bad_values_are_policy_errors_not_crashes():
+    assert messages(BROKEN / "error-example-bad-values.yaml") == [
+        "error-example-bad-values.yaml:27 examples[0].worker.worker_type: 发现 '城镇'，应为 属性「类别」的取值之一：村、社区",
+        "error-example-bad-values.yaml:27 examples[0].worker.wage: 发现 '三千'，应为 不小于 0、最多两位小数的月工资（元）",
+        "error-example-bad-values.yaml:28 examples[0].metrics.visits: 发现 '很多'，应为 数字（走访户数）",
+        "error-example-bad-values.yaml:28 examples[0].metrics.late_n: 发现 2，"
+        "应为 不填（「迟报件数」由事件计数，请在示例的 events 中写出事件）",
+        "error-example-bad-values.yaml:28 examples[0].metrics: 发现 （缺失），应为 写出指标「到位率」（rate）的数值（该指标没有默认值）",
+        "error-example-bad-values.yaml:30 examples[0].events[0].category: 发现 '火灾'，应为 events.categories 中声明的类别之一：纠纷、隐患",
+        "error-example-bad-values.yaml:30 examples[0].events[0].delay_hours: 发现 '-1'，应为 不小于 0 的小时数",
+        "error-example-bad-values.yaml:31 examples[0].expect.veto: 发现 'v_fire'，应为 true、false 或 vetoes 中的否决项 id（已有：v_acc）",
+        "error-example-bad-values.yaml:34 examples[1].metrics.visits: 发现 9999，应为 在 [0, 500] 范围内的数值（走访户数，单位户）"]
+
+
+def test_error_attribute_default_outside_its_values():
+    assert messages(BROKEN / "error-attribute-default.yaml") == [
+        "error-attribute-default.yaml:4 attributes.worker_type.default: 发现 '城镇'，应为 values 中的取值之一：村、社区"
+        "（名册中此列留空的人会取默认值）",
+        "error-attribute-default.yaml:5 attributes.grade.values: 发现 []，应为 至少一个取值（或不写 values，不限取值）"]
+
+
+def test_error_remove_without_extends():
+    assert messages(BROKEN / "error-remove-without-extends.yaml") == [
+        "error-remove-without-extends.yaml:3 remove: 发现 ['training']，应为 只在继承（extends）时使用，"
+        "删除继承来的项目、规则或否决项（本文件没有 extends；不要的项目直接删去即可）"]
+
+
+def test_error_percent_points_are_not_silently_divided_by_100():
+    pct = "应为 不带 % 的数字（百分数只用于 performance_share 和 ratio；百分比指标的数值直接写 95）"
+    assert messages(BROKEN / "error-percent-points.yaml") == [
+        f"error-percent-points.yaml:8 items[0].points: 发现 '40%'，{pct}",
+        f"error-percent-points.yaml:10 items[0].rules[0].shortfall.quota: 发现 '95%'，{pct}"]
+
+
+def test_error_huge_number():
+    assert messages(BROKEN / "error-huge-number.yaml") == [
+        "error-huge-number.yaml:4 metrics.visits.max: 发现 '1e400'，应为 绝对值不超过 1,000,000,000,000 的数字"]
+
+
+def test_error_never_fires():
+    assert messages(BROKEN / "error-never-fires.yaml") == [
+        "error-never-fires.yaml:11 items[0].rules[0].tiers.tiers[0].range: 发现 '(1, 2)'，"
+        "应为 含有整数的区间（「差错」是整数指标，此区间内没有整数，规则永远不会触发）",
+        "error-never-fires.yaml:12 items[0].rules[1].per_count.escalate: 发现 ['0', '0']，应为 至少一个大于 0 的分值（否则永远不扣分）",
+        "error-never-fires.yaml:13 items[0].rules[2].event.unclosed: 发现 True，"
+        "应为 不填或 false（未办结的事件没有办理用时，与 handling_hours 同时写永远不会触发）",
+        "error-never-fires.yaml:16 items[0].rules[3].reason: 发现 '{count}'，应为 可用的占位符之一：{label}、{points}、{errors}",
+        "error-never-fires.yaml:19 vetoes[0].metric: 发现 'none_ever'，"
+        "应为 最大值至少为 1 的计数指标（不写 range 时次数 ≥ 1 即否决，否则永远不会触发）",
+        "error-never-fires.yaml:22 stars[1].stars: 发现 -1，应为 不小于 0 的星级"]
+
+
+def test_error_periods_references_unknown_attribute_and_stars():
+    assert messages(BROKEN / "error-periods-references.yaml") == [
+        "error-periods-references.yaml:14 periods.ranking.peer_group: 发现 'attribute:worker_kind'，"
+        "应为 attribute: 后接 attributes 中声明的人员属性（已声明：worker_type）",
+        "error-periods-references.yaml:29 periods.rules[1].grades[0].every_month_min_stars: 发现 6，"
+        "应为 不超过本细则的最高星级 5（否则无人能评上）"]
+
+
+def test_error_schema_cascade_gives_no_false_problems():
+    assert messages(BROKEN / "error-schema-cascade.yaml") == [
+        "error-schema-cascade.yaml:4 metrics.complaints.type: 发现 'integr'，应为 以下之一：integer、number、percent、bool",
+        "error-schema-cascade.yaml:7 items[0].points: 发现 （缺失），应为 必填项",
+        "error-schema-cascade.yaml:9 items[0].pionts: 发现 100，应为 已知的字段（此字段名不认识，可能拼写有误）",
+        "error-schema-cascade.yaml:12 items[0].rules[1].partial: 发现 'round'，应为 已知的字段（此字段名不认识，可能拼写有误）"]
+
+
+def test_a_child_rule_may_change_its_form():
+    child = load_policy_file(BROKEN / "inherit-form" / "child-change-form.yaml")
+    rule = child.doc.items[0].rules[0]
+    assert (rule.kind, rule.label) == ("tiers", "投诉")
+    assert run_examples(child) == []
+
+
+def test_validate_of_a_folder_reports_overlapping_versions():
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    res = CliRunner().invoke(main, ["validate", str(BROKEN / "versions-overlap")])
+    assert res.exit_code == 2
+    assert f"{BROKEN / 'versions-overlap' / 'v2027.yaml'}:5 effective_from: 发现 '2026-10'，应为 晚于 " \
+           f"{BROKEN / 'versions-overlap' / 'v2026.yaml'} 的截止月份 2026-12（同一考核细则的版本不能重叠）" in res.output
+
+
+def test_error_unquoted_text_suggests_quotes():
+    assert messages(BROKEN / "error-unquoted-text.yaml") == [
+        "error-unquoted-text.yaml:3 version: 发现 2026.1，应为 文字（不加引号时 YAML 把它读成了数字，请用引号括起来）",
+        "error-unquoted-text.yaml:4 effective_from: 发现 202601，应为 文字（不加引号时 YAML 把它读成了数字，请用引号括起来）"]
+
+
+def test_error_periods_missing_fields_are_reported_not_crashed_on():
+    assert messages(BROKEN / "error-periods-missing-fields.yaml") == [
+        "error-periods-missing-fields.yaml:9 periods.ranking.last_place_ties: 发现 （缺失），应为 必填字段 last_place_ties",
+        "error-periods-missing-fields.yaml:11 periods.rules[0].label: 发现 （缺失），应为 必填字段 label",
+        "error-periods-missing-fields.yaml:20 periods.rules[1].grades[0].id: 发现 （缺失），应为 必填字段 id"]

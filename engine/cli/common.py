@@ -14,6 +14,78 @@ from ..errors import EngineError, ExampleMismatch, HistoryError, InfeasibleError
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 120)
 
+# click's own messages (a missing option, a path that does not exist) are read by the clerk too:
+# said in Chinese.  click looks each message up through `gettext` when it formats it.
+_CLICK_ZH = {
+    "Error: {message}": "错误：{message}",
+    "Try '{command} {option}' for help.": "用 '{command} {option}' 查看说明和示例。",
+    "Invalid value: {message}": "取值不对：{message}",
+    "Invalid value for {param_hint}: {message}": "{param_hint} 的取值不对：{message}",
+    "Missing argument": "缺少参数",
+    "Missing option": "缺少选项",
+    "Missing parameter": "缺少参数",
+    "Missing {param_type}": "缺少{param_type}",
+    "Missing parameter: {param_name}": "缺少参数：{param_name}",
+    "No such option {name!r}.": "没有选项 {name!r}。",
+    "No such option: {name}": "没有选项：{name}",
+    "No such command {name!r}.": "没有命令 {name!r}。",
+    "Missing command.": "缺少命令。",
+    "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}：{message}",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的数值（{number_type}）。",
+    "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
+    "file": "文件",
+    "directory": "文件夹",
+    "path": "路径",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} 不存在。",
+    "{name} {filename!r} is a file.": "{name} {filename!r} 是文件，这里应为文件夹。",
+    "{name} {filename!r} is a directory.": "{name} {filename!r} 是文件夹，这里应为文件。",
+    "{name} {filename!r} is not readable.": "{name} {filename!r} 无法读取。",
+    "{name} {filename!r} is not writable.": "{name} {filename!r} 无法写入。",
+    "Choose from:\n\t{choices}": "可选：\n\t{choices}",
+    "Option {name!r} does not take a value.": "选项 {name!r} 后面不带值。",
+    "Usage:": "用法：",
+    "Options": "选项",
+    "Commands": "命令",
+    "Show this message and exit.": "显示此说明并退出。",
+    "Show the version and exit.": "显示版本并退出。",
+    "Aborted!": "已中止。",
+    "default: {default}": "默认：{default}",
+    "env var: {var}": "环境变量：{var}",
+    "required": "必填",
+}
+_CLICK_ZH_PLURAL = {
+    "Got unexpected extra argument ({args})": ("多余的参数（{args}）", "多余的参数（{args}）"),
+    "Option {name!r} requires an argument.": ("选项 {name!r} 后面要写一个值。", "选项 {name!r} 后面要写 {nargs} 个值。"),
+    "Did you mean {possibility}?": ("是否想用 {possibility}？", "（是否想用其中之一：{possibilities}？）"),
+    "{value!r} is not {choice}.": ("{value!r} 不是 {choice}。", "{value!r} 不是以下之一：{choices}。"),
+    "Takes {nargs} values but 1 was given.": ("需要 {nargs} 个值，只给了 1 个。", "需要 {nargs} 个值，给了 {len} 个。"),
+}
+
+
+def _zh(message: str) -> str:
+    return _CLICK_ZH.get(message, message)
+
+
+def _zh_plural(singular: str, plural: str, n: int) -> str:
+    pair = _CLICK_ZH_PLURAL.get(singular)
+    if pair is None:
+        return singular if n == 1 else plural
+    return pair[0] if n == 1 else pair[1]
+
+
+def _install_click_chinese() -> None:
+    import importlib
+
+    for name in ("core", "exceptions", "types", "parser", "formatting", "decorators", "termui", "utils"):
+        mod = importlib.import_module(f"click.{name}")
+        if hasattr(mod, "_"):
+            mod._ = _zh
+        if hasattr(mod, "ngettext"):
+            mod.ngettext = _zh_plural
+
+
+_install_click_chinese()
+
 EXIT_INPUT = 2     # a file the user gave has problems
 EXIT_ENGINE = 1    # anything else we refused
 EXIT_BUG = 70      # an internal error (EX_SOFTWARE)

@@ -31,13 +31,13 @@ def validate(policies: tuple[str, ...]) -> None:
       wangge validate rules/
       wangge validate rules/chengguan.yaml rules/youhao.yaml
     """
-    from ..policy import load_policy_file
+    from ..policy import load_policy_file, version_problems
     from ..scoring import run_examples
 
     files: list[Path] = []
     for p in map(Path, policies):
-        files.extend(sorted(p.glob("*.yaml")) if p.is_dir() else [p])
-    problems, failures, ok = [], [], []
+        files.extend(sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml"))) if p.is_dir() else [p])
+    problems, failures, ok, loaded = [], [], [], []
     for f in files:
         if not f.exists():
             from ..errors import Problem
@@ -48,6 +48,7 @@ def validate(policies: tuple[str, ...]) -> None:
         except PolicyError as exc:
             problems.extend(exc.problems)
             continue
+        loaded.append(pol)
         if pol.doc.abstract:
             ok.append(f"{f}（{pol.name}，基础细则，供继承）")
             continue
@@ -62,6 +63,7 @@ def validate(policies: tuple[str, ...]) -> None:
             ok.append(f"{f}（{title}）：{len(pol.doc.examples)} 个示例全部通过")
         else:
             ok.append(f"{f}（{title}）：格式正确（没有示例，建议添加 examples 以便核对）")
+    problems.extend(version_problems(loaded))
     for line in ok:
         console.print(f"✓ {line}", markup=False)
     if problems:
