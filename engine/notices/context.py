@@ -375,7 +375,8 @@ def paysheet_context(results: Mapping, settings: OfficeSettings, office: dict) -
     rows = []
     for r in paysheet_rows(results):
         v = dict(r.values)
-        rows.append({"kind": r.kind, **{k: ("" if val is None else str(val)) for k, val in v.items()}})
+        rows.append({"kind": r.kind, **{k: ("" if val is None else str(val)) for k, val in v.items()},
+                     "ratio_text": _ratio_text(v.get("ratio"))})
     pol = results.get("policy") or {}
     return {"office": office, "month": _month(results),
             "title": f"{month_label(results['month'])}网格员绩效工资发放表",

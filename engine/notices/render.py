@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import traceback
+import unicodedata
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -82,6 +83,24 @@ def cn_date(value: Any) -> str:
     return f"{int(m[1])}年{int(m[2])}月{int(m[3])}日" if m else text
 
 
+def text_cols(text: str) -> int:
+    """Width in half-width columns of a monospaced CJK font: CJK and full-width 2, others 1."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(value: Any, width: int, align: str = "l") -> str:
+    """Pad to `width` half-width columns (l, r or c); longer text is left as it is, never cut."""
+    text = "" if value is None else str(value)
+    gap = width - text_cols(text)
+    if gap <= 0:
+        return text
+    if align == "r":
+        return " " * gap + text
+    if align == "c":
+        return " " * (gap // 2) + text + " " * (gap - gap // 2)
+    return text + " " * gap
+
+
 def cn_number(n: Any) -> str:
     """1 -> 一 … 99 -> 九十九: for 一、二、 headings."""
     digits = "零一二三四五六七八九"
@@ -92,6 +111,9 @@ def cn_number(n: Any) -> str:
     return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
+FILTERS = {"money": money, "cn_date": cn_date, "cn_number": cn_number, "pad": pad}
+
+
 class TemplateSet:
     """Templates looked up first in the office's own folder, then in reports/."""
 
@@ -100,14 +122,14 @@ class TemplateSet:
         self.time_limit = time_limit
         self.env = _Env(loader=FileSystemLoader([str(d) for d in self.dirs]), undefined=StrictUndefined,
                         autoescape=_is_html, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-        self.env.filters.update(money=money, cn_date=cn_date, cn_number=cn_number)
+        self.env.filters.update(FILTERS)
         self.env.globals.pop("lipsum", None)   # range (capped at 100,000 by the sandbox), dict, namespace stay
 
     def docx_env(self) -> SandboxedEnvironment:
         """A sandboxed environment for docxtpl, which sets autoescape on the environment it is given
         (XML escaping for every value), so it gets its own copy with the same filters and limits."""
         env = _Env(undefined=StrictUndefined, autoescape=True)
-        env.filters.update(money=money, cn_date=cn_date, cn_number=cn_number)
+        env.filters.update(FILTERS)
         env.globals.pop("lipsum", None)
         return env
 
