@@ -62,7 +62,7 @@ def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date,
 
     console.print(f"排班：{prob.name}，{prob.cal.year}年{prob.cal.month}月，{len(prob.towns)} 个镇街、"
                   f"{len(prob.grids)} 个网格、{len(prob.people)} 人、{len(prob.teams)} 个班组"
-                  f"（节假日数据：{'chinese-calendar' if prob.cal.source != 'office' else '本单位提供'}）", markup=False)
+                  f"（节假日数据：{_CAL_SOURCE[prob.cal.source]}）", markup=False)
     ro = solve(prob, time_limit=time_limit, relax=relax, jobs=jobs, hook_for=hook_for, deterministic=deterministic)
     checks = check_roster(ro)
     extra = {}
@@ -101,6 +101,10 @@ def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date,
     console.print(f"已写出 {len(names)} 个文件到 {out_dir}：" + "、".join(names), markup=False)
     if bad:
         raise SystemExit(1)
+
+
+_CAL_SOURCE = {"chinese-calendar": "chinese-calendar", "office": "本单位提供",
+               "chinese-calendar+office": "chinese-calendar，部分日期按本单位提供"}
 
 
 def _num(v) -> str:
