@@ -8,6 +8,9 @@ import pytest
 
 from engine.errors import DataError
 from engine.roster.model import load_problem
+from engine.roster.solve import solve
+
+from roster_checker import violations
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures" / "roster"
@@ -72,3 +75,9 @@ def test_missing_problem_folder_is_one_located_error(tmp_path):
     assert [str(p) for p in exc.value.problems] == [
         f"{tmp_path / 'nowhere'} 目录: 发现 '{tmp_path / 'nowhere'}'，应为 存在的排班问题目录（含 problem.yaml、staff.csv 等）"]
 
+
+def test_manager_of_a_community_without_grids_has_no_duty():
+    # Used to make every month infeasible, with an empty explanation.
+    ro = solve(load_problem(FIX / "manager-of-community-without-grids"), time_limit=3)
+    assert violations(ro) == []
+    assert not any(u == "M8" for u, _ in ro.duty)

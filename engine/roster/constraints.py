@@ -208,6 +208,8 @@ class RosterModel:
         r = self.p.rule(rule)
         w = r["window"]
         for pid, gs in visitor_of.items():
+            if not gs:
+                continue  # a manager of communities without grids has no visits (and so no duty days)
             for g in gs:
                 for d in range(self.n):
                     self.visit[pid, g, d] = self.m.new_bool_var(f"visit({pid},{g},{d + 1})")

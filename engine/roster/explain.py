@@ -57,6 +57,9 @@ def explain(prob: RosterProblem) -> list[str]:
     core = minimal_core(prob)
     if core is None:
         return ["（单独检查时可以排出，冲突可能来自求解时限，请加大 --time-limit）"]
+    if not core:
+        # Nothing we can name: the data contradicts itself outside every rule instance.
+        return ["（冲突不在任何一条可列出的规则或请假中，请把问题目录报告给开发者）"]
     return describe(prob, core)
 
 
