@@ -355,3 +355,13 @@ def test_shift_target_strength_puts_two_teams_on_day_shift(tmp_path):
 def test_shift_target_equal_to_minimum_adds_nobody(tmp_path):
     ro = solved(_target(tmp_path, 2))
     assert all(sum(ro.duty.get(("班组:" + t, d)) == "day" for t in ("T1", "T2", "T3")) == 1 for d in range(31))
+
+
+def test_department_4plus1_excuses_leave_days():
+    # Two days of sick leave in the full week 10月12日–16日 used to make the month infeasible:
+    # the week had to have exactly four street days.  Leave days now count as away.
+    from pathlib import Path
+    fix = Path(__file__).resolve().parent / "fixtures" / "roster" / "department-leave-in-a-full-week"
+    ro = solved(fix, time_limit=3)
+    week = [bool(ro.duty.get(("D1", OCT(d)))) for d in range(12, 17)]
+    assert not week[1] and not week[2] and 2 <= sum(week) <= 3

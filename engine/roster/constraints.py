@@ -337,10 +337,12 @@ class RosterModel:
                     if cal.is_rest_day[d]:
                         self.guard(self.m.add(self.work[pid, d] == 0), lit)
                 total = sum(self.work[pid, d] for d in wd)
+                # Days on leave are excused: they may take the place of the "+1" day or of street days.
+                away = sum(1 for d in wd if d in self.leave[pid])
                 if len(wd) >= 5:
-                    self.guard(self.m.add(total == len(wd) - 1), lit)
-                elif wd:
-                    self.guard(self.m.add(total >= len(wd) - 1), lit)
+                    self.guard(self.m.add(total <= len(wd) - 1), lit)
+                if wd:
+                    self.guard(self.m.add(total >= max(0, len(wd) - 1 - away)), lit)
 
     def add_fire_check(self) -> None:
         """Each grid's own worker makes `per_month` fire-safety checks of rental homes on official working days."""
