@@ -56,7 +56,7 @@ def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date,
             from_day = prob.cal.dates.index(day)
         except ValueError:
             raise DataError([Problem("命令行", None, "--from", from_date, f"{prob.month} 内的日期 YYYY-MM-DD")])
-        pub = rp.load_published(published, prob)
+        pub = rp.load_published(published, prob, from_day)
         prob = rp.clip_leave(prob, from_day)
         hook_for = rp.hook_for(pub, from_day)
 

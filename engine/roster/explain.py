@@ -31,9 +31,13 @@ def _check(rm: RosterModel, lits: list[Enforced]) -> tuple[int, list[Enforced]]:
     return status, core
 
 
-def minimal_core(prob: RosterProblem) -> list[Enforced] | None:
-    """A minimal conflicting set of rule instances and facts, or None when the part is feasible."""
+def minimal_core(prob: RosterProblem, hook=None) -> list[Enforced] | None:
+    """A minimal conflicting set of rule instances and facts, or None when the part is feasible.
+
+    `hook` is the re-planning hook (replan.py), whose pinned past takes part as facts."""
     rm = RosterModel(prob, "explain").build(objective=False)
+    if hook:
+        hook(rm)
     status, core = _check(rm, rm.enforced)
     if status != cp_model.INFEASIBLE:
         return None
@@ -52,9 +56,9 @@ def minimal_core(prob: RosterProblem) -> list[Enforced] | None:
     return core
 
 
-def explain(prob: RosterProblem) -> list[str]:
+def explain(prob: RosterProblem, hook=None) -> list[str]:
     """Chinese lines naming the conflicting rules and facts."""
-    core = minimal_core(prob)
+    core = minimal_core(prob, hook)
     if core is None:
         return ["（单独检查时可以排出，冲突可能来自求解时限，请加大 --time-limit）"]
     if not core:
@@ -81,6 +85,8 @@ def describe(prob: RosterProblem, core: list[Enforced]) -> list[str]:
     for e in core:
         if e.rule == "leave":
             lines.append(f"事实「请假」：{e.text}")
+        elif e.rule == "published":
+            lines.append(f"事实「已发布排班」：{e.text}")
         elif e.rule != "grid_cover":
             lines.append(f"规则「{CATALOG[e.rule].label}」：{e.text}")
             lines += [f"事实：{f}" for f in e.facts]
