@@ -103,7 +103,7 @@ def test_conflict_with_the_pinned_past_is_explained_as_a_fact(tmp_path):
         solve(prob, time_limit=3, hook_for=hook)
     assert exc.value.explanation == [
         "【鹤山镇】无可行排班，冲突的规则和事实：",
-        "  规则「网格每日巡查」：网格 G1 在 10月7日 每天需要巡查 1 次，可巡查的只有：本人 甲、B岗 乙",
+        "  规则「网格每日巡查」：网格 G1 在 10月7日 需要巡查 1 次，可巡查的只有：本人 甲、B岗 乙",
         "  事实「请假」：乙 10月7日至10月10日病假",
         "  规则「每7天至少休息1天」：甲 每 7 天至少休息 1 天",
         "  事实「已发布排班」：甲 10月7日 之前的已发布排班不变（10月1日至10月6日：班 班 班 班 班 班）",

@@ -102,8 +102,10 @@ def _cover_days(prob: RosterProblem, g: str, days: list[int]) -> str:
     need = sorted({rm.k(g, d) for d in days})
     when = "、".join(prob.cal.label(d) for d in days)
     if len(days) > 1:
-        when += f"（共 {len(days)} 天）"
-    return (f"规则「{CATALOG['grid_cover'].label}」：网格 {g} 在 {when} 每天需要巡查 "
+        when += f"（共 {len(days)} 天） 每天"
+    else:
+        when += " "
+    return (f"规则「{CATALOG['grid_cover'].label}」：网格 {g} 在 {when}需要巡查 "
             f"{'/'.join(map(str, need))} 次，可巡查的只有：{who}")
 
 
