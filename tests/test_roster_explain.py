@@ -1,6 +1,7 @@
 """Infeasibility in words, relaxed rosters and bad input (located errors, all at once, nothing written)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,17 @@ def test_total_days_minimum_names_the_leave_and_the_month_length(tmp_path):
         "【鹤山镇】无可行排班，冲突的规则和事实：",
         "  规则「月工作天数上下限」：甲 本月至少工作 32 天（33 天减去请假 1 天），本月只有 31 天",
     ]
+
+
+def test_shift_cover_on_many_days_is_one_line_per_shift(tmp_path):
+    # Four teams of 3 and 5 people a shift: both shifts need two teams every day, so no team can rest.
+    grids = [["G1", "C1", "否", "W1", "W2", "", ""], ["G2", "C1", "否", "W2", "W1", "", ""]]
+    staff = [["W1", "甲", "网格员", "鹤山镇", "C1", ""], ["W2", "乙", "网格员", "鹤山镇", "C1", ""]]
+    staff += [[f"Q{t}{k}", f"队员{t}{k}", "巡防队员", "鹤山镇", "", f"T{t}"] for t in range(1, 5) for k in range(1, 4)]
+    lines = explanation(write_problem(tmp_path, grids=grids, staff=staff,
+                                      rules={"max_consecutive_work": {"applies_to": ["grid_worker"]}}))
+    cover = [x for x in lines if "「班次最低人数」" in x]
+    # It used to be one line per shift and day: 14 lines for one week.
+    assert len(cover) == 2 and all(re.search(r"（共 \d+ 天）", x) and "至少 1 个班组、5 人在岗（各班组可到岗：T1 3人、T2 3人、T3 3人、T4 3人）" in x
+                                   for x in cover)
+    assert {x.split("：")[0].strip() for x in lines[1:]} == {"规则「班次最低人数」", "规则「每7天至少休息1天」"}

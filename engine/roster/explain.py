@@ -82,11 +82,25 @@ def describe(prob: RosterProblem, core: list[Enforced]) -> list[str]:
     # Many days of one grid read better as one line.
     for g, days in plain.items():
         lines.append(_cover_days(prob, g, sorted(days)))
+    # Shift cover on many days, alike but for the date, reads better as one line too.
+    shift_days: dict[tuple, list[int]] = {}
+    for e in core:
+        if e.rule == "shift_cover":
+            d = e.key[1]
+            shift_days.setdefault((e.text.replace(f" {prob.cal.label(d)} ", " {} ", 1), tuple(e.facts)), []).append(d)
     for e in core:
         if e.rule == "leave":
             lines.append(f"事实「请假」：{e.text}")
         elif e.rule == "published":
             lines.append(f"事实「已发布排班」：{e.text}")
+        elif e.rule == "shift_cover":
+            key = (e.text.replace(f" {prob.cal.label(e.key[1])} ", " {} ", 1), tuple(e.facts))
+            days = shift_days.pop(key, None)
+            if days:
+                when = "、".join(prob.cal.label(d) for d in sorted(days))
+                when += f"（共 {len(days)} 天）" if len(days) > 1 else ""
+                lines.append(f"规则「{CATALOG[e.rule].label}」：" + key[0].replace("{}", when, 1))
+                lines += [f"事实：{f}" for f in e.facts]
         elif e.rule != "grid_cover":
             lines.append(f"规则「{CATALOG[e.rule].label}」：{e.text}")
             lines += [f"事实：{f}" for f in e.facts]
