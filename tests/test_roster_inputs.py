@@ -21,6 +21,9 @@ CASES = {
     # A wrong staff row is reported once; grids naming that person do not repeat it as "unknown".
     "staff-bad-role-no-cascade": [f"staff.csv:4 role: 发现 '厨师'，应为 {ROLES}"],
     "staff-without-town": ["staff.csv:4 town: 发现 （缺失），应为 所属镇街"],
+    # One person, one role: a supervisor with a squad team (the team was silently ignored), or twice.
+    "supervisor-also-in-a-squad": ["staff.csv:5 team: 发现 'T1'，应为 空（只有巡防队员属于班组，此人是督导员）",
+                                   "staff.csv:10 id: 发现 'S1'，应为 不重复的人员编号（第5行已有）"],
     # A department cadre in a town without communities was silently left out of every model.
     "staff-town-without-communities": ["staff.csv:9 town: 发现 '丙镇'，应为 communities 中的镇街之一：乙镇、甲镇"],
     "staff-community-in-other-town": ["staff.csv:7 community: 发现 'C1'，应为 乙镇 的社区（此社区属 甲镇）"],

@@ -388,6 +388,9 @@ def load_problem(folder: str | Path, month: str | None = None, *, decompose: boo
         team = _s(r.get("team"))
         if role == "squad" and not team:
             probs.add(r.file, r.row, "team", None, "巡防队员所属班组")
+        elif role != "squad" and team:
+            # One person, one role: a supervisor cannot also be rostered with a squad.
+            probs.add(r.file, r.row, "team", team, f"空（只有巡防队员属于班组，此人是{ROLE_LABELS[role]}）")
         comm = _s(r.get("community"))
         if comm and not no_community(r, "community", comm) and communities[comm].town != town:
             probs.add(r.file, r.row, "community", comm, f"{town} 的社区（此社区属 {communities[comm].town}）")
