@@ -112,8 +112,9 @@ def violations(ro) -> list[str]:
             for days in weeks.values():
                 wd = [d for d in days if not p.cal.is_rest_day[d]]
                 k = sum(on(pid, d) for d in wd)
+                excused = sum(d in leave[pid] for d in wd)
                 if any(on(pid, d) for d in days if p.cal.is_rest_day[d]) or \
-                        (len(wd) >= 5 and k != len(wd) - 1) or (len(wd) < 5 and k < len(wd) - 1):
+                        (len(wd) >= 5 and k > len(wd) - 1) or (k < len(wd) - 1 - excused):
                     out.append(f"department_4plus1 {pid} {days[0]}")
     if rule("publicity_day") is not None:
         d = p.cal.first_monday

@@ -83,3 +83,40 @@ def test_replan_needs_from(tmp_path):
 def test_help_has_example():
     res = CliRunner().invoke(main, ["roster", "--help"])
     assert res.exit_code == 0 and "示例：" in res.output and "--time-limit" in res.output
+
+
+def test_relaxed_roster_is_written_with_exit_0_and_its_broken_rule_marked(tmp_path):
+    # A --relax roster used to exit 1 ("verification failure") for the very rule it was asked to relax.
+    res = run("--problem", FIX / "lone-worker-needs-relax", "--out", tmp_path, "--relax")
+    assert res.exit_code == 0, res.output
+    assert "规则校验：9 条硬性规则通过，1 条按 --relax 放宽" in res.output
+    assert "  每7天至少休息1天（rest_in_window）（已放宽）：25 处，例如 甲 10月1日 起 7 天只休息 0 天" in res.output
+    with open(tmp_path / "规则校验.csv", encoding="utf-8-sig") as fh:
+        result = {r["规则编号"]: r["结果"] for r in csv.DictReader(fh)}
+    assert result["rest_in_window"] == "已放宽" and {v for k, v in result.items() if k != "rest_in_window"} == {"通过"}
+    with open(tmp_path / "放宽的规则.csv", encoding="utf-8-sig") as fh:
+        assert list(csv.reader(fh))[1:] == [["rest_in_window", "每7天至少休息1天", "甲 每 7 天至少休息 1 天"]]
+
+
+def test_without_relax_the_lone_worker_month_is_explained(tmp_path):
+    res = run("--problem", FIX / "lone-worker-needs-relax", "--out", tmp_path / "out")
+    assert res.exit_code == 1
+    assert res.output.splitlines()[1:] == [
+        "错误：无法排出满足全部硬性规则的排班",
+        "  【甲镇】无可行排班，冲突的规则和事实：",
+        "    规则「网格每日巡查」：网格 G1 在 10月1日、10月2日、10月3日、10月4日、10月5日、10月6日、10月7日（共 7 天）"
+        " 每天需要巡查 1 次，可巡查的只有：本人 甲",
+        "    规则「每7天至少休息1天」：甲 每 7 天至少休息 1 天",
+    ]
+
+
+def test_bad_time_limit_and_jobs_are_input_errors(tmp_path):
+    # A zero time limit used to run and report "no roster found within 0 seconds" (exit 1).
+    res = run("--problem", FIX / "valid", "--out", tmp_path / "out", "--time-limit", 0, "--jobs", 0)
+    assert res.exit_code == 2
+    assert res.output.splitlines() == [
+        "错误：数据文件有 2 处问题，未写出任何结果：",
+        "  命令行 --time-limit: 发现 0.0，应为 正数（秒）",
+        "  命令行 --jobs: 发现 0，应为 正整数",
+    ]
+    assert not (tmp_path / "out").exists()

@@ -1,6 +1,7 @@
 """Infeasibility in words, relaxed rosters and bad input (located errors, all at once, nothing written)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,64 @@ def test_unknown_year_works_when_the_office_supplies_the_days(tmp_path):
     assert cal.source == "office"
     assert [cal.is_holiday[d] for d in (0, 6, 7)] == [True, True, False]
     assert not cal.is_rest_day[10] and cal.is_rest_day[11]     # Saturday 10月11日 worked, Sunday 12日 off
+
+
+# -- explanations a clerk can act on (acceptance audit) -------------------------------------
+
+def _three(tmp_path, **kw):
+    grids = [["G1", "C1", "否", "W1", "W2;W3", "", ""], ["G2", "C1", "否", "W2", "W3;W1", "", ""],
+             ["G3", "C1", "否", "W3", "W1;W2", "", ""]]
+    staff = [["W1", "甲", "网格员", "鹤山镇", "C1", ""], ["W2", "乙", "网格员", "鹤山镇", "C1", ""],
+             ["W3", "丙", "网格员", "鹤山镇", "C1", ""]]
+    return write_problem(tmp_path, grids=grids, staff=staff, **kw)
+
+
+def explanation(folder):
+    with pytest.raises(InfeasibleError) as exc:
+        solve(load_problem(folder), time_limit=5)
+    return exc.value.explanation
+
+
+def test_one_day_cover_shortage_reads_without_every_day(tmp_path):
+    # Key day 10月12日: three grids need 2 rounds each; with 甲 and 乙 away, 丙 can do 4 rounds.
+    f = _three(tmp_path, calendar={"key_days": ["2026-10-12"]}, rules={"max_grids_per_day": {"grids": 3, "rounds": 4}},
+               leave=[["W1", "2026-10-12", "2026-10-12", "病假"], ["W2", "2026-10-12", "2026-10-12", "病假"]])
+    assert explanation(f) == [
+        "【鹤山镇】无可行排班，冲突的规则和事实：",
+        "  规则「网格每日巡查」：网格 G1 在 10月12日 需要巡查 2 次，可巡查的只有：本人 甲、B岗 乙、C岗 丙",
+        "  规则「网格每日巡查」：网格 G2 在 10月12日 需要巡查 2 次，可巡查的只有：本人 乙、B岗 丙、C岗 甲",
+        "  规则「网格每日巡查」：网格 G3 在 10月12日 需要巡查 2 次，可巡查的只有：本人 丙、B岗 甲、C岗 乙",
+        "  事实「请假」：甲 10月12日至10月12日病假",
+        "  事实「请假」：乙 10月12日至10月12日病假",
+        "  规则「每人每日巡查上限」：丙 每日最多巡查 3 个网格、4 次",
+    ]
+
+
+def test_fire_checks_beyond_the_working_days_say_how_many_there_are(tmp_path):
+    f = _three(tmp_path, rules={"fire_check": {"per_month": 19}})
+    assert explanation(f) == [
+        "【鹤山镇】无可行排班，冲突的规则和事实：",
+        "  规则「出租房屋消防检查」：网格 G1 本月由 甲 做 19 次出租房屋消防检查（在工作日巡查本网格时；本月共 18 个工作日）",
+    ]
+
+
+def test_total_days_minimum_names_the_leave_and_the_month_length(tmp_path):
+    f = _three(tmp_path, rules={"total_days": {"min": 33}}, leave=[["W1", "2026-10-20", "2026-10-20", "事假"]])
+    assert explanation(f) == [
+        "【鹤山镇】无可行排班，冲突的规则和事实：",
+        "  规则「月工作天数上下限」：甲 本月至少工作 32 天（33 天减去请假 1 天），本月只有 31 天",
+    ]
+
+
+def test_shift_cover_on_many_days_is_one_line_per_shift(tmp_path):
+    # Four teams of 3 and 5 people a shift: both shifts need two teams every day, so no team can rest.
+    grids = [["G1", "C1", "否", "W1", "W2", "", ""], ["G2", "C1", "否", "W2", "W1", "", ""]]
+    staff = [["W1", "甲", "网格员", "鹤山镇", "C1", ""], ["W2", "乙", "网格员", "鹤山镇", "C1", ""]]
+    staff += [[f"Q{t}{k}", f"队员{t}{k}", "巡防队员", "鹤山镇", "", f"T{t}"] for t in range(1, 5) for k in range(1, 4)]
+    lines = explanation(write_problem(tmp_path, grids=grids, staff=staff,
+                                      rules={"max_consecutive_work": {"applies_to": ["grid_worker"]}}))
+    cover = [x for x in lines if "「班次最低人数」" in x]
+    # It used to be one line per shift and day: 14 lines for one week.
+    assert len(cover) == 2 and all(re.search(r"（共 \d+ 天）", x) and "至少 1 个班组、5 人在岗（各班组可到岗：T1 3人、T2 3人、T3 3人、T4 3人）" in x
+                                   for x in cover)
+    assert {x.split("：")[0].strip() for x in lines[1:]} == {"规则「班次最低人数」", "规则「每7天至少休息1天」"}

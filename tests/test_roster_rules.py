@@ -355,3 +355,153 @@ def test_shift_target_strength_puts_two_teams_on_day_shift(tmp_path):
 def test_shift_target_equal_to_minimum_adds_nobody(tmp_path):
     ro = solved(_target(tmp_path, 2))
     assert all(sum(ro.duty.get(("班组:" + t, d)) == "day" for t in ("T1", "T2", "T3")) == 1 for d in range(31))
+
+
+def test_department_4plus1_excuses_leave_days():
+    # Two days of sick leave in the full week 10月12日–16日 used to make the month infeasible:
+    # the week had to have exactly four street days.  Leave days now count as away.
+    from pathlib import Path
+    fix = Path(__file__).resolve().parent / "fixtures" / "roster" / "department-leave-in-a-full-week"
+    ro = solved(fix, time_limit=3)
+    week = [bool(ro.duty.get(("D1", OCT(d)))) for d in range(12, 17)]
+    assert not week[1] and not week[2] and 2 <= sum(week) <= 3
+
+
+# -- pairs added by the acceptance audit ----------------------------------------------------
+
+def _key_rounds(tmp_path, key_grid="否", key_days=None):
+    # 甲 away on 10月20日: 乙 or 丙 must patrol G1 beside their own grid, within 2 rounds a day.
+    grids, staff = ring(3)
+    grids[0][2] = key_grid
+    return write_problem(tmp_path, grids=grids, staff=staff, leave=[["W1", "2026-10-20", "2026-10-20", "病假"]],
+                         rules={"max_grids_per_day": {"grids": 2, "rounds": 2}, "fire_check": False},
+                         calendar={"key_days": key_days} if key_days else None)
+
+
+def test_key_grid_rounds_bind(tmp_path):
+    text = infeasible(_key_rounds(tmp_path, key_grid="是"))
+    assert rule_lines(text) >= {"网格每日巡查", "请假", "每人每日巡查上限"}
+    assert "网格 G1 在 10月20日 需要巡查 2 次" in text
+
+
+def test_key_day_rounds_bind(tmp_path):
+    # Every grid needs 2 rounds that day; 乙 keeps their own grid (本人在岗须巡本格) and cannot add G1.
+    text = infeasible(_key_rounds(tmp_path, key_days=["2026-10-20"]))
+    assert rule_lines(text) >= {"网格每日巡查", "请假", "每人每日巡查上限"}
+    assert "网格 G1 在 10月20日 需要巡查 2 次" in text
+
+
+def test_ordinary_grid_and_day_need_one_round(tmp_path):
+    ro = solved(_key_rounds(tmp_path))
+    assert ro.patrol["G1", OCT(20)] in {"W2", "W3"}
+
+
+def _daily_supervisor(tmp_path, cap):
+    grids, staff = ring(3, supervisor="S1")
+    staff.append(["S1", "督导", "督导员", "鹤山镇", "", ""])
+    return write_problem(tmp_path, grids=grids, staff=staff,
+                         rules={"supervisor_visits": {"window": 1, "max_per_day": cap}})
+
+
+def test_supervisor_daily_cap_binds(tmp_path):
+    assert rule_lines(infeasible(_daily_supervisor(tmp_path, 2))) == {"督导员每周督导"}
+
+
+def test_supervisor_daily_cap_of_three_fits_three_grids(tmp_path):
+    ro = solved(_daily_supervisor(tmp_path, 3))
+    assert all(len({g for w, g, dd in ro.visits if w == "S1" and dd == d}) == 3 for d in range(31))
+
+
+def _key_strength(tmp_path, strength):
+    return _teams(tmp_path, {"shift_cover": {"shifts": {"day": {"min_teams": 1, "min_strength": 2},
+                                                        "night": {"min_teams": 1, "min_strength": 2}},
+                                             "key_day_min_strength": strength},
+                             "fair_nights": False},
+                  teams=3, size=2)
+
+
+def test_key_day_min_strength_binds(tmp_path):
+    # On the office's key day 10月12日 each shift needs 4 people: two teams of 2 each, 4 teams; there are 3.
+    f = _key_strength(tmp_path, 4)
+    import yaml
+    y = yaml.safe_load((f / "problem.yaml").read_text(encoding="utf-8"))
+    y["calendar"] = {"key_days": ["2026-10-12"]}
+    (f / "problem.yaml").write_text(yaml.safe_dump(y, allow_unicode=True), encoding="utf-8")
+    text = infeasible(f)
+    assert rule_lines(text) == {"班次最低人数"} and "10月12日" in text
+
+
+def test_key_day_min_strength_null_keeps_one_team_per_shift(tmp_path):
+    ro = solved(_key_strength(tmp_path, None))
+    assert all(sum(ro.duty.get(("班组:" + t, OCT(12))) == s for t in ("T1", "T2", "T3")) >= 1 for s in ("day", "night"))
+
+
+def test_total_days_minimum_binds_against_rest(tmp_path):
+    # One day off in every 7 leaves at most 27 working days in October.
+    grids, staff = ring(3)
+    f = write_problem(tmp_path, grids=grids, staff=staff, rules={"total_days": {"min": 28}, "max_consecutive_work": False})
+    assert rule_lines(infeasible(f)) == {"月工作天数上下限", "每7天至少休息1天"}
+
+
+def test_total_days_minimum_26_fits(tmp_path):
+    grids, staff = ring(3)
+    ro = solved(write_problem(tmp_path, grids=grids, staff=staff, rules={"total_days": {"min": 26}}))
+    assert all(sum(bool(ro.duty.get((w, d))) for d in range(31)) >= 26 for w in ("W1", "W2", "W3"))
+
+
+def test_fair_holidays_spreads_national_day(tmp_path):
+    grids, staff = ring(4)
+    ro = solved(write_problem(tmp_path, grids=grids, staff=staff, rules={"fair_holidays": {"weight": 10}}))
+    hol = [d for d in range(31) if ro.problem.cal.is_holiday[d]]
+    counts = [sum(bool(ro.duty.get((f"W{i}", d))) for d in hol) for i in range(1, 5)]
+    assert len(hol) == 7 and max(counts) - min(counts) <= 1
+
+
+def test_fair_holidays_does_not_bind_in_a_month_without_holidays(tmp_path):
+    grids, staff = ring(4)
+    ro = solved(write_problem(tmp_path, grids=grids, staff=staff, month="2026-11", rules={"fair_holidays": {"weight": 10}}))
+    assert "fair_holidays" not in ro.breakdown()
+
+
+def test_fair_nights_does_not_bind_without_a_night_shift(tmp_path):
+    ro = solved(_teams(tmp_path, {"shift_cover": {"shifts": {"day": {"min_teams": 1, "min_strength": 1}}}}))
+    assert "fair_nights" not in ro.breakdown() and nights(ro, "T1") == nights(ro, "T2") == 0
+
+
+def _backup_load(tmp_path, weight):
+    # 甲 away 10月12日–21日: G1's B岗 乙 and C岗 丁 cover it; without fair_backup AB岗 order sends 乙 first.
+    grids, staff = ring(4)
+    return write_problem(tmp_path, grids=grids, staff=staff, leave=[["W1", "2026-10-12", "2026-10-21", "病假"]],
+                         rules={"fair_backup": {"weight": weight} if weight else False,
+                                "joint_patrol": {"allowed": False}})
+
+
+def covers(ro, who):
+    return sum(ro.patrol[g, d] == who and ro.problem.grids[g].worker != who for g in ro.problem.grids for d in range(31))
+
+
+def test_fair_backup_shares_the_covering(tmp_path):
+    ro = solved(_backup_load(tmp_path, 100))
+    assert abs(covers(ro, "W2") - covers(ro, "W4")) <= 1
+
+
+def test_without_fair_backup_the_b_post_covers_most(tmp_path):
+    ro = solved(_backup_load(tmp_path, 0))
+    assert covers(ro, "W2") > covers(ro, "W4") + 1
+
+
+def _visits_economy(tmp_path, on):
+    grids, staff = ring(3, supervisor="S1")
+    staff.append(["S1", "督导", "督导员", "鹤山镇", "", ""])
+    return write_problem(tmp_path, grids=grids, staff=staff, rules={"visit_economy": {"weight": 1} if on else False})
+
+
+def test_visit_economy_keeps_visits_to_the_weekly_minimum(tmp_path):
+    # Every 7-day window of October holds a visit to each grid: 4 visits per grid at the fewest.
+    ro = solved(_visits_economy(tmp_path, True))
+    assert len(ro.visits) == 12 and ro.breakdown()["visit_economy"] == 12
+
+
+def test_without_visit_economy_visits_are_not_priced(tmp_path):
+    ro = solved(_visits_economy(tmp_path, False))
+    assert "visit_economy" not in ro.breakdown() and len(ro.visits) >= 12

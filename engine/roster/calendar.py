@@ -2,7 +2,8 @@
 
 This is the only module that imports `chinese_calendar`.  For a year the package does not
 know, the office must list the month's holidays and adjusted working days in problem.yaml;
-otherwise loading fails with a located error.
+otherwise loading fails with a located error.  Days the office lists override the package's
+for that day in any year.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class MonthCalendar:
     holiday_name: list[str]
     is_key: list[bool]              # office-declared key day or inside a sensitive period
     key_reason: list[str]
-    source: str                     # "chinese-calendar" or "office"
+    source: str                     # "chinese-calendar", "office" (unknown year) or "chinese-calendar+office"
     first_monday: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -49,26 +50,32 @@ class MonthCalendar:
 def build_calendar(year: int, month: int, *, holidays: list[dt.date] | None = None,
                    workdays: list[dt.date] | None = None,
                    key_days: dict[dt.date, str] | None = None) -> MonthCalendar:
-    """Build the month; `holidays`/`workdays` from the office replace the package's data."""
+    """Build the month; `holidays`/`workdays` from the office override the package's data day by day."""
     n = _stdcal.monthrange(year, month)[1]
     dates = [dt.date(year, month, i + 1) for i in range(n)]
     key_days = key_days or {}
     office = holidays is not None or workdays is not None
     hol, rest, names = [], [], []
+    office_hol, office_work = set(holidays or []), set(workdays or [])
+    known = True
     for day in dates:
-        if office:
-            is_hol = day in set(holidays or [])
-            is_work = day in set(workdays or []) or (day.weekday() < 5 and not is_hol)
-            name = "节假日" if is_hol else ""
-        else:
-            try:
-                is_hol, name = chinese_calendar.get_holiday_detail(day)
-                is_work = chinese_calendar.is_workday(day)
-            except NotImplementedError as exc:
-                raise UnknownYear(str(exc)) from None
+        try:
+            is_hol, name = chinese_calendar.get_holiday_detail(day)
+            is_work = chinese_calendar.is_workday(day)
             # get_holiday_detail says True for ordinary weekends too; only named days are holidays.
             is_hol = bool(is_hol and name)
             name = _HOLIDAY_CN.get(name or "", name or "")
+        except NotImplementedError as exc:
+            if not office:
+                raise UnknownYear(str(exc)) from None
+            # A year the package does not know: ordinary weeks, then the office's days below.
+            is_hol, name, is_work = False, "", day.weekday() < 5
+            known = False
+        # The office's days override the package day by day (a local adjustment, or an unknown year).
+        if day in office_hol:
+            is_hol, is_work, name = True, False, name or "节假日"
+        elif day in office_work:
+            is_hol, is_work, name = False, True, ""
         hol.append(is_hol)
         rest.append(not is_work)
         names.append(name if is_hol else "")
@@ -78,7 +85,7 @@ def build_calendar(year: int, month: int, *, holidays: list[dt.date] | None = No
         is_holiday=hol, is_rest_day=rest, holiday_name=names,
         is_key=[d in key_days for d in dates],
         key_reason=[key_days.get(d, "") for d in dates],
-        source="office" if office else "chinese-calendar",
+        source="chinese-calendar" if not office else ("chinese-calendar+office" if known else "office"),
     )
 
 

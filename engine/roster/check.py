@@ -201,9 +201,10 @@ def check_roster(ro: Roster) -> list[RuleCheck]:
                 c.checked += 1
                 wd = [d for d in days if not cal.is_rest_day[d]]
                 at = sum(1 for d in wd if on_duty(pid, d))
+                low = max(0, len(wd) - 1 - sum(1 for d in wd if d in leave[pid]))
                 if any(on_duty(pid, d) for d in days if cal.is_rest_day[d]):
                     c.violations.append(f"{x.name} 在休息日到岗")
-                if (len(wd) >= 5 and at != len(wd) - 1) or (0 < len(wd) < 5 and at < len(wd) - 1):
+                if (len(wd) >= 5 and at > len(wd) - 1) or (wd and at < low):
                     c.violations.append(f"{x.name} {cal.label(days[0])} 所在周到街道 {at} 天，不符合“4+1”")
     if p.on("publicity_day"):
         c = rc("publicity_day")

@@ -208,6 +208,8 @@ class RosterModel:
         r = self.p.rule(rule)
         w = r["window"]
         for pid, gs in visitor_of.items():
+            if not gs:
+                continue  # a manager of communities without grids has no visits (and so no duty days)
             for g in gs:
                 for d in range(self.n):
                     self.visit[pid, g, d] = self.m.new_bool_var(f"visit({pid},{g},{d + 1})")
@@ -335,10 +337,12 @@ class RosterModel:
                     if cal.is_rest_day[d]:
                         self.guard(self.m.add(self.work[pid, d] == 0), lit)
                 total = sum(self.work[pid, d] for d in wd)
+                # Days on leave are excused: they may take the place of the "+1" day or of street days.
+                away = sum(1 for d in wd if d in self.leave[pid])
                 if len(wd) >= 5:
-                    self.guard(self.m.add(total == len(wd) - 1), lit)
-                elif wd:
-                    self.guard(self.m.add(total >= len(wd) - 1), lit)
+                    self.guard(self.m.add(total <= len(wd) - 1), lit)
+                if wd:
+                    self.guard(self.m.add(total >= max(0, len(wd) - 1 - away)), lit)
 
     def add_fire_check(self) -> None:
         """Each grid's own worker makes `per_month` fire-safety checks of rental homes on official working days."""
@@ -349,7 +353,8 @@ class RosterModel:
             for d in days:
                 self.fire[g, d] = self.m.new_bool_var(f"fire({g},{d + 1})")
                 self.m.add_implication(self.fire[g, d], self.patrol[g, d, grid.worker])
-            lit = self.enforce("fire_check", (g,), f"网格 {g} 本月由 {self.name(grid.worker)} 做 {r['per_month']} 次出租房屋消防检查（工作日）")
+            lit = self.enforce("fire_check", (g,), f"网格 {g} 本月由 {self.name(grid.worker)} 做 {r['per_month']} 次出租房屋消防检查"
+                                                  f"（在工作日巡查本网格时；本月共 {len(days)} 个工作日）")
             self.guard(self.m.add(sum(self.fire[g, d] for d in days) == r["per_month"]), lit)
 
     def add_publicity_day(self) -> None:
@@ -377,8 +382,17 @@ class RosterModel:
             return
         for u in self.units(r["applies_to"]):
             total = sum(self.work[u, d] for d in range(self.n))
-            lo = None if r["min"] is None else max(0, r["min"] - len(self.leave.get(u, ())))
-            lit = self.enforce("total_days", (u,), f"{self.name(u)} 本月工作 {lo if lo is not None else 0}～{r['max'] if r['max'] is not None else self.n} 天")
+            away = len(self.leave.get(u, ()))
+            lo = None if r["min"] is None else max(0, r["min"] - away)
+            if lo is None:
+                text = f"{self.name(u)} 本月最多工作 {r['max']} 天"
+            else:
+                text = f"{self.name(u)} 本月至少工作 {lo} 天" + (f"（{r['min']} 天减去请假 {away} 天）" if away else "")
+                if r["max"] is not None:
+                    text += f"、最多 {r['max']} 天"
+                if lo > self.n:
+                    text += f"，本月只有 {self.n} 天"
+            lit = self.enforce("total_days", (u,), text)
             if lo is not None:
                 self.guard(self.m.add(total >= lo), lit)
             if r["max"] is not None:

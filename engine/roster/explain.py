@@ -31,9 +31,13 @@ def _check(rm: RosterModel, lits: list[Enforced]) -> tuple[int, list[Enforced]]:
     return status, core
 
 
-def minimal_core(prob: RosterProblem) -> list[Enforced] | None:
-    """A minimal conflicting set of rule instances and facts, or None when the part is feasible."""
+def minimal_core(prob: RosterProblem, hook=None) -> list[Enforced] | None:
+    """A minimal conflicting set of rule instances and facts, or None when the part is feasible.
+
+    `hook` is the re-planning hook (replan.py), whose pinned past takes part as facts."""
     rm = RosterModel(prob, "explain").build(objective=False)
+    if hook:
+        hook(rm)
     status, core = _check(rm, rm.enforced)
     if status != cp_model.INFEASIBLE:
         return None
@@ -52,11 +56,14 @@ def minimal_core(prob: RosterProblem) -> list[Enforced] | None:
     return core
 
 
-def explain(prob: RosterProblem) -> list[str]:
+def explain(prob: RosterProblem, hook=None) -> list[str]:
     """Chinese lines naming the conflicting rules and facts."""
-    core = minimal_core(prob)
+    core = minimal_core(prob, hook)
     if core is None:
         return ["（单独检查时可以排出，冲突可能来自求解时限，请加大 --time-limit）"]
+    if not core:
+        # Nothing we can name: the data contradicts itself outside every rule instance.
+        return ["（冲突不在任何一条可列出的规则或请假中，请把问题目录报告给开发者）"]
     return describe(prob, core)
 
 
@@ -75,9 +82,25 @@ def describe(prob: RosterProblem, core: list[Enforced]) -> list[str]:
     # Many days of one grid read better as one line.
     for g, days in plain.items():
         lines.append(_cover_days(prob, g, sorted(days)))
+    # Shift cover on many days, alike but for the date, reads better as one line too.
+    shift_days: dict[tuple, list[int]] = {}
+    for e in core:
+        if e.rule == "shift_cover":
+            d = e.key[1]
+            shift_days.setdefault((e.text.replace(f" {prob.cal.label(d)} ", " {} ", 1), tuple(e.facts)), []).append(d)
     for e in core:
         if e.rule == "leave":
             lines.append(f"事实「请假」：{e.text}")
+        elif e.rule == "published":
+            lines.append(f"事实「已发布排班」：{e.text}")
+        elif e.rule == "shift_cover":
+            key = (e.text.replace(f" {prob.cal.label(e.key[1])} ", " {} ", 1), tuple(e.facts))
+            days = shift_days.pop(key, None)
+            if days:
+                when = "、".join(prob.cal.label(d) for d in sorted(days))
+                when += f"（共 {len(days)} 天）" if len(days) > 1 else ""
+                lines.append(f"规则「{CATALOG[e.rule].label}」：" + key[0].replace("{}", when, 1))
+                lines += [f"事实：{f}" for f in e.facts]
         elif e.rule != "grid_cover":
             lines.append(f"规则「{CATALOG[e.rule].label}」：{e.text}")
             lines += [f"事实：{f}" for f in e.facts]
@@ -93,8 +116,10 @@ def _cover_days(prob: RosterProblem, g: str, days: list[int]) -> str:
     need = sorted({rm.k(g, d) for d in days})
     when = "、".join(prob.cal.label(d) for d in days)
     if len(days) > 1:
-        when += f"（共 {len(days)} 天）"
-    return (f"规则「{CATALOG['grid_cover'].label}」：网格 {g} 在 {when} 每天需要巡查 "
+        when += f"（共 {len(days)} 天） 每天"
+    else:
+        when += " "
+    return (f"规则「{CATALOG['grid_cover'].label}」：网格 {g} 在 {when}需要巡查 "
             f"{'/'.join(map(str, need))} 次，可巡查的只有：{who}")
 
 

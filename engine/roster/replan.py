@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from ..errors import DataError, ProblemList
-from .constraints import TEAM, RosterModel, Soft
+from .constraints import TEAM, Enforced, RosterModel, Soft
 from .model import RosterProblem
 from .solve import Roster
 
@@ -24,8 +24,12 @@ class Published:
     fire: dict[str, list[int]]
 
 
-def load_published(path: str | Path, prob: RosterProblem) -> Published:
-    """Read a published roster.json and check it fits the problem."""
+def load_published(path: str | Path, prob: RosterProblem, from_day: int | None = None) -> Published:
+    """Read a published roster.json and check it fits the problem (every problem at once).
+
+    With `from_day`, the days before it are the ones that will be pinned: there a patroller who
+    can no longer patrol the grid, or a team shift that no longer exists, is an error.
+    """
     path = Path(path)
     if path.is_dir():
         path = path / "roster.json"
@@ -34,29 +38,87 @@ def load_published(path: str | Path, prob: RosterProblem) -> Published:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise DataError([dataclasses.replace(_problem(name, "文件", str(path), "已发布排班的 roster.json"), hint=str(exc))])
+        raise DataError([dataclasses.replace(_problem(name, "文件", str(path), "已发布排班的 roster.json"),
+                                             hint=str(getattr(exc, "strerror", None) or exc))])
+    if not isinstance(data, dict):
+        raise DataError([_problem(name, "（根）", _short(data), "wangge roster 写出的 roster.json（一个 JSON 对象）")])
     if data.get("month") != prob.month:
         probs.add(name, None, "month", data.get("month"), f"与本次排班同月（{prob.month}）")
+    n = prob.cal.days
+    past = range(from_day if from_day is not None else 0)
+
+    def table(key: str) -> dict:
+        v = data.get(key) or {}
+        if not isinstance(v, dict) or not all(isinstance(x, list) for x in v.values()):
+            probs.add(name, None, key, _short(v), "对象：编号 → 每天一项的列表")
+            return {}
+        return v
+
     units = {pid for pid, x in prob.people.items() if x.role != "squad"} | {TEAM + t for t in prob.teams}
+    shifts = RosterModel(prob).team_shifts
     duty, patrol = {}, {}
-    for u, days in (data.get("duty") or {}).items():
+    for u, days in table("duty").items():
         if u not in units:
             probs.add(name, None, f"duty.{u}", u, "problem 中已有的人员或班组")
             continue
-        for d, s in enumerate(days[:prob.cal.days]):
-            if s:
-                duty[u, d] = s
-    for g, days in (data.get("patrol") or {}).items():
+        for d, s in enumerate(days[:n]):
+            if not s:
+                continue
+            want = shifts if u.startswith(TEAM) else ["duty"]
+            if s not in want:
+                if d in past:
+                    probs.add(name, None, f"duty.{u}[{d}]", s, "班次之一：" + "、".join(want))
+                continue
+            duty[u, d] = s
+    allowed = _patrollers(prob)
+    for g, days in table("patrol").items():
         if g not in prob.grids:
             probs.add(name, None, f"patrol.{g}", g, "problem 中已有的网格编号")
             continue
-        for d, c in enumerate(days[:prob.cal.days]):
-            if c:
-                patrol[g, d] = c
-    visits = {(v[0], v[1], int(v[2])) for v in data.get("visits") or []}
-    fire = {g: list(ds) for g, ds in (data.get("fire") or {}).items()}
+        for d, c in enumerate(days[:n]):
+            if not c:
+                continue
+            if d in past and c not in allowed[g]:
+                probs.add(name, None, f"patrol.{g}[{d}]", c,
+                          f"网格 {g} 现在的本人、AB岗或相邻网格网格员（{prob.cal.label(d)} 已过去，不能改动）",
+                          "已发布排班与现在的 grids.csv 不符")
+                continue
+            patrol[g, d] = c
+    visits = set()
+    raw_visits = data.get("visits") or []
+    if not isinstance(raw_visits, list):
+        probs.add(name, None, "visits", _short(raw_visits), "[人员, 网格, 日] 的列表")
+        raw_visits = []
+    for i, v in enumerate(raw_visits):
+        if not (isinstance(v, list) and len(v) == 3 and isinstance(v[2], int) and not isinstance(v[2], bool)):
+            probs.add(name, None, f"visits[{i}]", _short(v), "[人员编号, 网格编号, 日（0 起）]")
+            continue
+        visits.add((str(v[0]), str(v[1]), v[2]))
+    fire = {}
+    for g, ds in table("fire").items():
+        if not all(isinstance(d, int) and not isinstance(d, bool) for d in ds):
+            probs.add(name, None, f"fire.{g}", _short(ds), "日（0 起）的列表")
+            continue
+        fire[str(g)] = list(ds)
     probs.raise_if_any(DataError)
     return Published(duty, patrol, visits, fire)
+
+
+def _short(v) -> str:
+    text = json.dumps(v, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _patrollers(prob: RosterProblem) -> dict[str, set[str]]:
+    """Who may patrol each grid: its worker, AB岗 backups and (joint patrol) neighbours' workers."""
+    joint = prob.on("joint_patrol") and prob.rule("joint_patrol")["allowed"]
+    out = {}
+    for g, grid in prob.grids.items():
+        ok = {grid.worker, *grid.backups}
+        if joint:
+            ok |= {prob.grids[a].worker for a in grid.adjacent if a in prob.grids and prob.grids[a].town == grid.town}
+        out[g] = ok
+    return out
 
 
 def _problem(file, field_, found, expected):
@@ -79,18 +141,19 @@ def hook_for(pub: Published, from_day: int):
         def hook(rm: RosterModel) -> None:
             w = rm.p.rule("replan")["change_weight"]
             m = rm.m
+            pins = _Pins(rm, pub, from_day)
             for (u, d), v in rm.work.items():
                 was = (u, d) in pub.duty
                 m.add_hint(v, was)
                 if d < from_day:
-                    m.add(v == int(was))
+                    pins.add(("unit", u), v, was)
                 elif not u.startswith(TEAM):
                     rm.soft.append(Soft("replan", f"变更({rm.name(u)},{rm.day(d)})", v if not was else 1 - v, w))
             for (u, d, s), v in rm.shift.items():
                 was = pub.duty.get((u, d)) == s
                 m.add_hint(v, was)
                 if d < from_day:
-                    m.add(v == int(was))
+                    pins.add(("unit", u), v, was)
                 else:
                     # A team moving between shifts counts once for the shift it left and once for the one it took.
                     rm.soft.append(Soft("replan", f"变更({rm.name(u)},{rm.day(d)},{s})", v if not was else 1 - v, w))
@@ -98,24 +161,64 @@ def hook_for(pub: Published, from_day: int):
                 was = pub.patrol.get((g, d)) == c
                 m.add_hint(v, was)
                 if d < from_day:
-                    m.add(v == int(was))
+                    pins.add(("grid", g), v, was)
                 elif was:
                     rm.soft.append(Soft("replan", f"变更(网格{g},{rm.day(d)})", 1 - v, w))
             for (pid, g, d), v in rm.visit.items():
                 was = (pid, g, d) in pub.visits
                 m.add_hint(v, was)
                 if d < from_day:
-                    m.add(v == int(was))
+                    pins.add(("visitor", pid), v, was)
                 else:
                     rm.soft.append(Soft("replan", f"变更(走访{rm.name(pid)},{g},{rm.day(d)})", v if not was else 1 - v, w))
             for (g, d), v in rm.fire.items():
                 was = d in pub.fire.get(g, [])
                 m.add_hint(v, was)
                 if d < from_day:
-                    m.add(v == int(was))
+                    pins.add(("fire", g), v, was)
         return hook
 
     return make
+
+
+class _Pins:
+    """The published past, pinned.  When explaining, each unit's, grid's and visitor's past is one
+    fact with its own literal, so that an explanation can name the part of the past that conflicts."""
+
+    def __init__(self, rm: RosterModel, pub: Published, from_day: int):
+        self.rm, self.pub, self.from_day = rm, pub, from_day
+        self.lits: dict[tuple, object] = {}
+
+    def add(self, key: tuple, var, value: bool) -> None:
+        ct = self.rm.m.add(var == int(value))
+        if self.rm.mode != "explain":
+            return
+        if key not in self.lits:
+            lit = self.rm.m.new_bool_var(f"published{key}")
+            self.lits[key] = lit
+            self.rm.enforced.append(Enforced(lit, "published", key, self._text(key)))
+        ct.only_enforce_if(self.lits[key])
+
+    def _text(self, key: tuple) -> str:
+        rm, pub, f = self.rm, self.pub, self.from_day
+        first = max(0, f - 7)
+        span = f"{rm.day(first)}至{rm.day(f - 1)}" if f - 1 > first else rm.day(first)
+        kind, what = key
+        if kind == "unit":
+            labels = rm.p.shift_labels
+            cells = " ".join(labels.get(pub.duty[what, d], pub.duty[what, d]) if (what, d) in pub.duty else "休"
+                             for d in range(first, f))
+            return f"{rm.name(what)} {rm.day(f)} 之前的已发布排班不变（{span}：{cells}）"
+        if kind == "grid":
+            cells = " ".join(rm.name(pub.patrol[what, d]) if (what, d) in pub.patrol else "无"
+                             for d in range(first, f))
+            return f"网格 {what} {rm.day(f)} 之前的已发布巡查人不变（{span}：{cells}）"
+        if kind == "visitor":
+            days = sorted({d for p, _, d in pub.visits if p == what and d < f})
+            shown = "、".join(rm.day(d) for d in days[-3:]) or "无"
+            return f"{rm.name(what)} {rm.day(f)} 之前的已发布走访不变（最近的走访：{shown}）"
+        days = [d for d in pub.fire.get(what, []) if d < f]
+        return f"网格 {what} {rm.day(f)} 之前的消防检查不变（" + ("、".join(rm.day(d) for d in days) or "尚未检查") + "）"
 
 
 def changes(prob: RosterProblem, pub: Published, new: Roster, from_day: int) -> list[list]:

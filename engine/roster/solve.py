@@ -284,14 +284,14 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
         towns, res = failed[0]
         sub = prob.restrict(towns) if prob.decompose else prob
         raise InfeasibleError(f"{res.town} 即使放宽可放宽的规则也排不出班（覆盖要求无法满足）",
-                              _explain(sub) if explain else [])
+                              _explain(sub, hook_for) if explain else [])
     if failed:
         lines: list[str] = []
         for towns, res in failed:
             sub = prob.restrict(towns) if prob.decompose else prob
             if res.status == "INFEASIBLE":
                 lines.append(f"【{res.town}】无可行排班，冲突的规则和事实：")
-                lines += ["  " + x for x in (_explain(sub) if explain else [])]
+                lines += ["  " + x for x in (_explain(sub, hook_for) if explain else [])]
             else:
                 lines.append(f"【{res.town}】在 {tl:g} 秒内未找到满足全部硬性规则的排班（请加大 --time-limit）")
         raise InfeasibleError("无法排出满足全部硬性规则的排班", lines)
@@ -299,9 +299,10 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
     return roster
 
 
-def _explain(sub: RosterProblem) -> list[str]:
+def _explain(sub: RosterProblem, hook_for=None) -> list[str]:
     from .explain import explain
-    return explain(sub)
+    # Re-planning: the pinned past is part of what may conflict.
+    return explain(sub, hook_for(sub) if hook_for else None)
 
 
 def rule_label(rule: str) -> str:
