@@ -59,7 +59,7 @@ CASES = {
     "problem-yaml-files-key": [f"problem.yaml:3 files: 发现 'files'，应为 {TOP}"],
     # A broken problem.yaml no longer hides the tables' problems.
     "problem-yaml-broken-and-table-faults": [
-        "problem.yaml:3 YAML 语法: 发现 \"expected the node content, but found '<stream end>'\"，应为 合法的 YAML（检查缩进、冒号和引号）",
+        "problem.yaml:3 YAML 语法: 发现 '缺少值'，应为 键或 - 之后写上值（第 1 列）",
         "grids.csv:2 backups: 发现 'W7'，应为 staff 中已有的人员编号（AB岗人员不存在）"],
     "problem-yaml-is-a-list": ["problem.yaml:1 （根）: 发现 [{'month': '2026-10'}]，应为 键: 值 形式的设置（至少有 month: YYYY-MM）"],
 }
