@@ -405,6 +405,7 @@ class RunReport:
     consequence_changes: list[dict] = field(default_factory=list)  # appeared / disappeared period consequences
     pay_changes: list[dict] = field(default_factory=list)         # payable changes in the months re-evaluated
     outputs: list[str] = field(default_factory=list)
+    pack: Any = None                                               # the print pack, when one was made
 
 
 _SCORE_KINDS = {"quarter_score", "year_score"}
@@ -494,7 +495,8 @@ def record_month(history: History, results: Mapping[str, Any], *,
                  correction: bool = False, note: str = "", unit: str = "",
                  extra_outputs: Callable[[Mapping[str, Any], Path], list[str]] | None = None,
                  worker_rows: Mapping[str, tuple[str, int]] | None = None,
-                 doc_numbers: list[Mapping[str, Any]] | None = None) -> RunReport:
+                 doc_numbers: list[Mapping[str, Any]] | None = None,
+                 stale: Callable[[Path], bool] | None = None) -> RunReport:
     """Store a scored month, re-evaluate period rules from it onwards, write its outputs; all or nothing.
 
     `results` is the monthly results.json dict (without period additions).  With
@@ -502,7 +504,8 @@ def record_month(history: History, results: Mapping[str, Any], *,
     then says who changed and which later consequences appeared or disappeared.
     `worker_rows` (worker_id -> (file, row)) lets problems name the register row.
     `doc_numbers` is a list that `extra_outputs` may fill with the document numbers its print
-    pack issued; they are committed in the same transaction as the month.
+    pack issued; they are committed in the same transaction as the month.  `stale` names earlier
+    output files that the new ones replace as a set (see outputs.staged_outputs).
     """
     month = results["month"]
     replaced = history.has_month(month)
@@ -534,7 +537,7 @@ def record_month(history: History, results: Mapping[str, Any], *,
     if out_dir is None:
         history.store(results, new_adds, correction=corr)
         return report
-    with staged_outputs(out_dir) as stage:
+    with staged_outputs(out_dir, stale=stale) as stage:
         report.outputs = write_month_outputs(full, stage, unit=unit)
         if extra_outputs is not None:
             report.outputs += extra_outputs(full, stage)

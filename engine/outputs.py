@@ -12,7 +12,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .errors import InputError, Problem
 
@@ -20,8 +20,11 @@ STAGING_PREFIX = ".wangge-staging-"
 
 
 @contextmanager
-def staged_outputs(out_dir: str | Path) -> Iterator[Path]:
-    """Yield a staging folder; on normal exit move its files into `out_dir`."""
+def staged_outputs(out_dir: str | Path, stale: Callable[[Path], bool] | None = None) -> Iterator[Path]:
+    """Yield a staging folder; on normal exit move its files into `out_dir`.
+
+    `stale(path)` names earlier outputs that this run replaces as a set (e.g. last run's 通报批评
+    when this month has none): those not written again are removed after the new files are in."""
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -31,6 +34,7 @@ def staged_outputs(out_dir: str | Path) -> Iterator[Path]:
     except OSError as exc:   # a file of that name, a file on the way, no permission, a full disk
         raise InputError([Problem(str(out), None, "--out", str(out), "可以写入的输出文件夹",
                                   _os_reason(out, exc))]) from None
+    written: set[Path] = set()
     try:
         yield stage
         for src in sorted(stage.rglob("*")):
@@ -40,6 +44,11 @@ def staged_outputs(out_dir: str | Path) -> Iterator[Path]:
             dest.parent.mkdir(parents=True, exist_ok=True)
             fsync_file(src)
             os.replace(src, dest)
+            written.add(dest)
+        if stale is not None:
+            for old in sorted(out.rglob("*")):
+                if old.is_file() and old not in written and STAGING_PREFIX not in str(old) and stale(old):
+                    old.unlink()
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 

@@ -18,6 +18,7 @@ from ..outputs import staged_outputs
 from ..paysheet import csv_safe, write_paysheet_csv, write_paysheet_xlsx
 from ..periods import PeriodRules, month_label, parse_period_rules
 from .common import console, run_guarded
+from .notices import pack_options, print_pack_report
 
 _MONTH = click.option("--month", "month", required=True, callback=lambda c, p, v: _check_month(v),
                       help="考核月份，格式 YYYY-MM")
@@ -88,17 +89,46 @@ class _PolicyContext:
         check_stored_policies(history, lambda m: self.ps.for_month(m).hash, only=wanted)
 
 
-def _store(policy, month, workers, metrics, events, data, out, unit, *, correction, note) -> RunReport:
+def _store(policy, month, workers, metrics, events, data, out, unit, *, correction, note,
+           pack: dict | None = None, issue_date: str | None = None) -> RunReport:
+    """Score, store and write the month; with `pack` (see notices.pack_inputs) its print pack too,
+    into out/print, its document numbers committed with the month."""
     ctx = _PolicyContext(policy)
     results, rows = ctx.score_located(month, workers, metrics, events)
+    numbers: list[dict] = []
     try:
         with History(data) as hist:
             ctx.check_history(hist, month)
-            return record_month(hist, results, rules_for=ctx.rules_for, out_dir=out, correction=correction,
-                                note=note, unit=unit, extra_outputs=_scoring_tables, worker_rows=rows)
+
+            def outputs(full: dict, stage: Path) -> list[str]:
+                names = _scoring_tables(full, stage)
+                if pack is not None:
+                    from ..notices import PackRequest, render_print_pack
+                    (stage / PRINT_DIR).mkdir()
+                    printed, new_numbers = render_print_pack(PackRequest(full, **pack), stage / PRINT_DIR, hist,
+                                                             date=issue_date)
+                    numbers.extend(new_numbers)
+                    report_pack.append(printed)
+                    names += [f"{PRINT_DIR}/{n}" for n in printed.files]
+                return names
+
+            report_pack: list = []
+            report = record_month(hist, results, rules_for=ctx.rules_for, out_dir=out, correction=correction,
+                                  note=note, unit=unit, extra_outputs=outputs, worker_rows=rows, doc_numbers=numbers,
+                                  stale=_stale_print if pack is not None else None)
+            report.pack = report_pack[0] if report_pack else None
+            return report
     except OSError as exc:
         raise HistoryError(f"写出文件失败：{exc.strerror or exc}（{exc.filename or out}）。"
                            "若失败发生在存入历史库之前，历史和输出均未改动；否则用同样的输入重新运行本月即可恢复输出") from None
+
+
+PRINT_DIR = "print"     # the month's print pack inside --out
+
+
+def _stale_print(path: Path) -> bool:
+    from ..notices import is_pack_file
+    return path.parent.name == PRINT_DIR and is_pack_file(path)
 
 
 def _scoring_tables(results: dict, stage: Path) -> list[str]:
@@ -131,16 +161,32 @@ def _print_period_summary(report: RunReport, data: str) -> None:
 @_DATA
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="本月输出目录")
 @click.option("--unit", default="", help="发放表上的填报单位名称")
+@pack_options
+@click.option("--print/--no-print", "make_print", default=None,
+              help="是否生成打印材料（默认：有发文设置 --office 或数据目录下 office.yaml 时生成）")
 @run_guarded
-def run_cmd(policy, month, workers, metrics, events, data, out, unit):
-    """计分、存入历史、计算跨月规则并写出本月结果和绩效工资发放表，一步完成。
+def run_cmd(policy, month, workers, metrics, events, data, out, unit, office, roster_dir, issue_date, only, formats,
+            make_print):
+    """计分、存入历史、计算跨月规则并写出本月结果、发放表和打印材料，一步完成。
 
     \b
+    打印材料（通报、通报批评/表彰、结果通知单、发放表签字版、排班表、公示牌、联系卡）写在 --out 下的 print/。
     示例：
       wangge run --policy rules/youhao.yaml --month 2026-10 --workers in/workers.csv \\
-        --metrics in/2026-10/metrics.csv --events in/2026-10/events.csv --data data --out out/2026-10
+        --metrics in/2026-10/metrics.csv --events in/2026-10/events.csv --data data --out out/2026-10 \\
+        --office office.yaml --roster out/roster
     """
-    report = _store(policy, month, workers, metrics, events, data, out, unit, correction=False, note="")
+    from ..notices import find_settings
+    from .notices import _date, pack_inputs
+
+    if make_print is None:
+        make_print = not find_settings(office, data)[1]
+    pack = None
+    if make_print:
+        pack = pack_inputs(office=office, data=data, roster_dir=roster_dir, workers=workers, only=only,
+                           formats=formats)
+    report = _store(policy, month, workers, metrics, events, data, out, unit, correction=False, note="",
+                    pack=pack, issue_date=_date(issue_date))
     verb = "已替换" if report.replaced else "已存入"
     console.print(f"{verb} {month_label(month)}考核结果（数据目录 {data}）。")
     if report.new_workers:
@@ -150,7 +196,13 @@ def run_cmd(policy, month, workers, metrics, events, data, out, unit):
     if report.later_months:
         console.print(f"已重新计算其后月份的跨月规则：{'、'.join(report.later_months)}")
         _print_changes(report, score_changes=False)
-    console.print(f"输出目录 {out}：{'、'.join(report.outputs)}")
+    console.print(f"输出目录 {out}：{'、'.join(n for n in report.outputs if not n.startswith(PRINT_DIR + '/'))}")
+    if report.pack is not None:
+        console.print(f"打印材料 {out}/{PRINT_DIR}：{len(report.pack.files)} 个文件", markup=False)
+        print_pack_report(report.pack, f"{out}/{PRINT_DIR}")
+    else:
+        console.print("未生成打印材料（没有发文设置：用 --office 指定，或放在数据目录下的 office.yaml；"
+                      "也可稍后用 wangge notices 生成）。", markup=False)
 
 
 def _print_changes(report: RunReport, *, score_changes: bool = True) -> None:

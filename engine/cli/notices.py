@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import Problem, TemplateError
+from ..errors import InputError, Problem, TemplateError
 from ..outputs import staged_outputs
 from .common import console, err_console, run_guarded
 
@@ -47,39 +47,30 @@ def pack_options(fn):
     return fn
 
 
-def make_request(results: dict, *, office, data, roster_dir, workers, only, formats, jobs=2):
-    """Settings, roster and register read and checked together: every problem in one message."""
+def pack_inputs(*, office, data, roster_dir, workers, only, formats, jobs=2) -> dict:
+    """Settings, roster and register read and checked together (every problem in one message),
+    before any scoring, so that a broken settings file stops a run before it stores anything."""
     from ..inputs import read_register
-    from ..notices import PackRequest, find_settings, load_roster, load_settings, parse_only, register_dicts
+    from ..notices import find_settings, load_roster, load_settings, parse_only, register_dicts
 
     problems = []
     path, bundled = find_settings(office, data)
-    settings = roster = register = only_set = fmt = None
-    for step in ("settings", "only", "format", "roster", "register"):
+    out = {"settings": None, "roster": None, "register": None, "only": None, "formats": None, "jobs": jobs}
+    steps = {"settings": lambda: load_settings(path), "only": lambda: parse_only(only),
+             "formats": lambda: _formats(formats),
+             "roster": lambda: load_roster(roster_dir) if roster_dir else None,
+             "register": lambda: register_dicts(read_register(workers)) if workers else None}
+    for key, step in steps.items():
         try:
-            if step == "settings":
-                settings = load_settings(path)
-            elif step == "only":
-                only_set = parse_only(only)
-            elif step == "format":
-                fmt = _formats(formats)
-            elif step == "roster" and roster_dir:
-                roster = load_roster(roster_dir)
-            elif step == "register" and workers:
-                register = register_dicts(read_register(workers))
-        except (TemplateError,) as exc:
+            out[key] = step()
+        except InputError as exc:
             problems.extend(exc.problems)
-        except Exception as exc:  # DataError and friends: still one message for all
-            if hasattr(exc, "problems"):
-                problems.extend(exc.problems)
-            else:
-                raise
     if problems:
-        raise TemplateError(problems)
+        raise InputError(problems)
     if bundled:
         err_console.print(f"提示：未指定发文设置（--office），使用示例 {path}；请复制后改成本单位的发文机关和文号。",
                           markup=False)
-    return PackRequest(results, settings, roster=roster, register=register, only=only_set, formats=fmt, jobs=jobs)
+    return out
 
 
 def print_pack_report(pack, out: str) -> None:
@@ -114,16 +105,17 @@ def notices_cmd(month, data, out, workers, office, roster_dir, issue_date, only,
       wangge notices --month 2026-10 --out print --roster out/roster --workers in/workers.csv --only roster,boards,cards
     """
     from ..history import History
-    from ..notices import render_print_pack
+    from ..notices import PackRequest, is_pack_file, render_print_pack
 
     from .history import _check_month
     _check_month(month)
     day = _date(issue_date)
+    inputs = pack_inputs(office=office, data=data, roster_dir=roster_dir, workers=workers, only=only,
+                         formats=formats, jobs=jobs)
     with History(data, create=False) as hist:
         results = hist.month_results(month)
-        req = make_request(results, office=office, data=data, roster_dir=roster_dir, workers=workers, only=only,
-                           formats=formats, jobs=jobs)
-        with staged_outputs(out) as stage:
+        req = PackRequest(results, **inputs)
+        with staged_outputs(out, stale=is_pack_file) as stage:
             pack, rows = render_print_pack(req, stage, hist, date=day)
             hist.issue_doc_numbers(rows)
     console.print(f"已生成 {results['month']} 打印材料 {len(pack.files)} 个文件：", markup=False)

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import DataError, Problem
-from .pack import NUMBERED, Pack, PackRequest, build_pack, parse_only, plan_numbers, wanted_documents
+from .pack import NUMBERED, Pack, PackRequest, build_pack, is_pack_file, parse_only, plan_numbers, wanted_documents
 from .settings import DEFAULT_SETTINGS, DOCUMENTS, OfficeSettings, load_settings
 
 __all__ = ["render_print_pack", "PackRequest", "Pack", "load_settings", "OfficeSettings", "DOCUMENTS",
-           "DEFAULT_SETTINGS", "parse_only", "load_roster", "register_dicts", "find_settings"]
+           "DEFAULT_SETTINGS", "parse_only", "is_pack_file", "load_roster", "register_dicts", "find_settings"]
 
 
 def render_print_pack(req: PackRequest, stage: Path, history=None, *, date: str | None = None) -> tuple[Pack, list[dict]]:

@@ -14,6 +14,7 @@ from collections import OrderedDict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping
 
+from ..intervals import parse_interval
 from ..periods import month_label
 from .settings import FieldPrivacy, OfficeSettings
 
@@ -232,6 +233,16 @@ def _percent(k: int, n: int) -> str:
     return str((Decimal(k) * 100 / n).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) + "%"
 
 
+def _band_range(text: Any) -> str:
+    """'[80, 90)' -> '80分及以上、低于90分' (the band's stored interval, read out in Chinese)."""
+    if not text:
+        return ""
+    try:
+        return parse_interval(text).human("分")
+    except Exception:  # noqa: BLE001 - a range we cannot read is printed as stored
+        return str(text)
+
+
 def _ratio_text(ratio: Any) -> str:
     """'0.9' -> '90%', '0.855' -> '85.5%' (exact: the ratio is the policy's own decimal)."""
     if ratio in (None, ""):
@@ -355,7 +366,7 @@ def slips_context(results: Mapping, settings: OfficeSettings, office: dict,
                           peer_size=w.get("peer_size"), size=len(results["workers"]),
                           wage=w.get("wage") or "", performance_base=w.get("performance_base") or "",
                           ratio=(w.get("band") or {}).get("ratio", ""),
-                          ratio_text=_ratio_text((w.get("band") or {}).get("ratio")), band_range=(w.get("band") or {}).get("range", ""),
+                          ratio_text=_ratio_text((w.get("band") or {}).get("ratio")), band_range=_band_range((w.get("band") or {}).get("range")),
                           deductions=w.get("deductions", "0"), bonus=w.get("bonus", "0"),
                           withheld=w.get("withheld", "0.00"),
                           item_rows=[dict(i) for i in w.get("items", [])], findings=findings, period=period))

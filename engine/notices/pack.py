@@ -19,11 +19,12 @@ from typing import Any, Mapping
 from ..errors import TemplateError
 from .context import (bulletin_context, commended, commendation_context, criticised, criticism_context,
                       office_context, paysheet_context, register_context, roster_context, slips_context)
-from .render import TemplateSet
+from .context import text_width
+from .render import TemplateSet, cn_date
 from .settings import DOCUMENTS, OfficeSettings
 
 __all__ = ["PackRequest", "Pack", "REPORTS_DIR", "NUMBERED", "wanted_documents", "plan_numbers", "build_pack",
-           "parse_only"]
+           "parse_only", "is_pack_file"]
 
 REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
 NUMBERED = ("bulletin", "criticism", "commendation")          # 公文 with a 发文字号, in numbering order
@@ -42,8 +43,12 @@ class PackRequest:
     roster: Mapping[str, Any] | None = None
     register: list[Mapping[str, Any]] | None = None
     only: set[str] | None = None
-    formats: set[str] = field(default_factory=lambda: set(FORMATS))
+    formats: set[str] | None = None       # None: all of FORMATS
     jobs: int = 2
+
+    def __post_init__(self) -> None:
+        if self.formats is None:
+            self.formats = set(FORMATS)
 
 
 @dataclass
@@ -53,6 +58,12 @@ class Pack:
     notes: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     numbers: dict[str, dict] = field(default_factory=dict)    # kind -> {year, number, text, date}
+
+
+def is_pack_file(path: Path) -> bool:
+    """Whether a file in an output folder is one of the print pack's own (replaced as a set)."""
+    return path.suffix in (".html", ".pdf", ".docx", ".xlsx") and (
+        path.name == "考核排名.xlsx" or any(path.stem == s or path.stem.startswith(s + "-") for s in FILE_STEMS.values()))
 
 
 def parse_only(text: str | None) -> set[str] | None:
@@ -120,6 +131,12 @@ def _office(settings: OfficeSettings, number: Mapping | None, date: str) -> dict
     office["addressees"] = office["addressees"].rstrip("：:")
     size = min(42.0, TEXT_BLOCK_PT / max(1, len(office["header"])))
     office["header_size"] = f"{size:.1f}pt"
+    # GB/T 9704: the date four characters in from the right, the issuer centred above it (moved
+    # right as far as the right margin allows when it is the longer line).  Widths in em of 3号.
+    date_em = text_width(cn_date(office["date"]))
+    issuer_em = text_width(office["signature"])
+    office["date_indent"] = "4em"
+    office["issuer_indent"] = f"{max(0.0, 4 + (date_em - issuer_em) / 2):.2f}em"
     return office
 
 
