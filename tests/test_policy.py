@@ -147,10 +147,26 @@ def test_json_schema_describes_the_format():
 
 def test_error_duplicate_key_is_reported_with_everything_else():
     assert messages(BROKEN / "error-duplicate-key.yaml") == [
-        "error-duplicate-key.yaml:5 complaints: 发现 'complaints'，应为 每个键只出现一次"
+        "error-duplicate-key.yaml:5 metrics.complaints: 发现 'complaints'，应为 每个键只出现一次"
         "（第 4 行已有「complaints」，后一个会覆盖前一个）",
         "error-duplicate-key.yaml:6 items: 发现 '各项分值合计 90'，应为 等于满分 full_score = 100",
-        "error-duplicate-key.yaml:10 points: 发现 'points'，应为 每个键只出现一次（第 9 行已有「points」，后一个会覆盖前一个）"]
+        "error-duplicate-key.yaml:10 items[0].points: 发现 'points'，应为 每个键只出现一次（第 9 行已有「points」，后一个会覆盖前一个）"]
+
+
+def test_error_duplicate_key_names_its_dotted_path():
+    assert messages(BROKEN / "error-duplicate-key-in-rule.yaml") == [
+        "error-duplicate-key-in-rule.yaml:17 items[2].rules[0].cap: 发现 'cap'，应为 每个键只出现一次"
+        "（第 15 行已有「cap」，后一个会覆盖前一个）",
+        "error-duplicate-key-in-rule.yaml:18 items[2].rules[1].per_count.points: 发现 'points'，应为 每个键只出现一次"
+        "（第 18 行已有「points」，后一个会覆盖前一个）"]
+
+
+def test_duplicate_key_path_through_anchors_and_merge_keys(tmp_path):
+    (tmp_path / "p.yaml").write_text("a: &b {x: 1, x: 2}\nc:\n  - d: *b\n  - {<<: *b, y: 1, y: 2}\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(tmp_path / "p.yaml")
+    dups = [(p.line, p.field) for p in exc.value.problems if p.expected == "每个键只出现一次"]
+    assert dups == [(1, "a.x"), (4, "c[1].y")]
 
 
 def test_error_yaml_tab_is_said_in_chinese():
