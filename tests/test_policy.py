@@ -305,3 +305,13 @@ def test_error_periods_missing_fields_are_reported_not_crashed_on():
         "error-periods-missing-fields.yaml:9 periods.ranking.last_place_ties: 发现 （缺失），应为 必填字段 last_place_ties",
         "error-periods-missing-fields.yaml:11 periods.rules[0].label: 发现 （缺失），应为 必填字段 label",
         "error-periods-missing-fields.yaml:20 periods.rules[1].grades[0].id: 发现 （缺失），应为 必填字段 id"]
+
+
+def test_error_late_overlapping_missed_would_deduct_twice():
+    assert messages(BROKEN / "error-late-overlaps-missed.yaml") == [
+        "error-late-overlaps-missed.yaml:16 items[0].rules[1].event.delay_hours: 发现 '(24, +inf)'，"
+        "应为 与同一项目中规则「紧急信息迟报」（urgent_late）的上报延迟区间 (3, 48] 不重叠的区间"
+        "（迟报与漏报区间重叠：同一事件会被两条规则重复扣分；写明边界归属，如把「紧急信息迟报」改为 (3, 24]）",
+        "error-late-overlaps-missed.yaml:35 items[1].rules[1].event.handling_hours: 发现 '[72, +inf)'，"
+        "应为 与同一项目中规则「办理超时」（slow）的办理用时区间 (24, 96] 不重叠的区间"
+        "（办理超时各档区间重叠：同一事件会被两条规则重复扣分；写明边界归属，如把「办理超时」改为 (24, 72)）"]
