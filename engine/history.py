@@ -24,6 +24,7 @@ import io
 import json
 import os
 import sqlite3
+import tempfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -134,21 +135,72 @@ class MonthInfo:
 
 
 class History:
-    """Stored months in `<data_dir>/history.sqlite3`.  Opening creates or migrates the database."""
+    """Stored months in `<data_dir>/history.sqlite3`.  Opening migrates the database.
+
+    With `create=True` a missing database is not created on opening: until the first commit
+    the history is an empty one in memory, and that commit writes the whole file at once
+    (`_materialise`).  So a run that fails before storing leaves no data folder and no file."""
 
     def __init__(self, data_dir: str | Path | None = None, *, create: bool = True):
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self.path = self.data_dir / DB_NAME
-        if not self.path.exists():
-            if not create:
-                raise HistoryError(f"数据目录 {self.data_dir} 中没有历史库 {DB_NAME}（先用 wangge run 存入月份）")
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._pending = not self.path.exists()
+        if self._pending and not create:
+            raise HistoryError(f"数据目录 {self.data_dir} 中没有历史库 {DB_NAME}（先用 wangge run 存入月份）")
+        self._connect(":memory:" if self._pending else self.path)
+
+    def _connect(self, where: str | Path) -> None:
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db = sqlite3.connect(where, isolation_level=None)
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"历史库 {self.path} 无法打开：{exc}") from None
+
+    def _commit(self) -> None:
+        """COMMIT; for a database not yet on disk, then write it there in one step."""
+        self.db.execute("COMMIT")
+        if self._pending:
+            self._materialise()
+
+    def _materialise(self) -> None:
+        """Write the in-memory database to `path`: a complete temporary file, linked into place only
+        if no database appeared there meanwhile (another run), so the file is never half-written."""
+        tmp = None
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=self.data_dir)
+            os.close(fd)
+            target = sqlite3.connect(tmp)
+            try:
+                self.db.backup(target)
+            finally:
+                target.close()
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.link(tmp, self.path)
+        except FileExistsError:
+            self._forget()
+            raise HistoryError(f"历史库 {self.path} 刚被另一次运行创建，本次未写入任何内容；请重新运行") from None
+        except OSError as exc:
+            self._forget()
+            raise HistoryError(f"无法在数据目录 {self.data_dir} 中创建历史库：{exc.strerror or exc}，"
+                               "未写入任何内容") from None
+        finally:
+            if tmp is not None and os.path.exists(tmp):
+                os.unlink(tmp)
+        self.db.close()
+        self._pending = False
+        self._connect(self.path)
+
+    def _forget(self) -> None:
+        """The commit could not reach the disk: back to the empty history the disk still has."""
+        self.db.close()
+        self._connect(":memory:")
+
+    def _rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     def close(self) -> None:
         self.db.close()
@@ -258,9 +310,9 @@ class History:
         try:
             self._insert_numbers(rows)
             _fault("before_commit")
-            self.db.execute("COMMIT")
+            self._commit()
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
 
     def _begin(self) -> None:
@@ -311,9 +363,9 @@ class History:
                             str(pol.get("hash", "")), json.dumps(correction.get("summary", {}), ensure_ascii=False)))
             self._insert_numbers(list(doc_numbers))
             _fault("before_commit")
-            db.execute("COMMIT")
+            self._commit()
         except BaseException:
-            db.execute("ROLLBACK")
+            self._rollback()
             raise
 
 

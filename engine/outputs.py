@@ -21,16 +21,22 @@ STAGING_PREFIX = ".wangge-staging-"
 
 @contextmanager
 def staged_outputs(out_dir: str | Path) -> Iterator[Path]:
-    """Yield a staging folder; on normal exit move its files into `out_dir`."""
+    """Yield a staging folder; on normal exit move its files into `out_dir`.
+
+    On failure the folders this call created (out_dir and missing parents) are removed again
+    when they are empty, so a failed run leaves no trace."""
     out = Path(out_dir)
+    created = _missing_folders(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
         for old in out.glob(STAGING_PREFIX + "*"):
             shutil.rmtree(old, ignore_errors=True)
         stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     except OSError as exc:   # a file of that name, a file on the way, no permission, a full disk
+        _remove_empty(created)
         raise InputError([Problem(str(out), None, "--out", str(out), "可以写入的输出文件夹",
                                   _os_reason(out, exc))]) from None
+    done = False
     try:
         yield stage
         for src in sorted(stage.rglob("*")):
@@ -40,8 +46,45 @@ def staged_outputs(out_dir: str | Path) -> Iterator[Path]:
             dest.parent.mkdir(parents=True, exist_ok=True)
             fsync_file(src)
             os.replace(src, dest)
+        done = True
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        if not done:
+            _remove_empty(created)
+
+
+def folder_problem(path: str | Path, option: str, expected: str = "可以写入的输出文件夹") -> Problem | None:
+    """Why `path` could not be used (created if missing, then written) as a folder, without
+    creating anything; None when it looks usable.  Lets a command refuse a bad --out or --data
+    before it scores, stores or prints anything."""
+    p = Path(path)
+    existing = next((q for q in [p, *p.parents] if q.exists()), None)
+    reason = ""
+    if existing is None:
+        reason = "路径无效"
+    elif not existing.is_dir():
+        reason = f"{existing} 是一个文件，不是文件夹"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        reason = "没有写入权限" if existing == p else f"没有在 {existing} 中新建文件夹的权限"
+    return Problem(str(p), None, option, str(p), expected, reason) if reason else None
+
+
+def _missing_folders(out: Path) -> list[Path]:
+    """out and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    for q in [out, *out.parents]:
+        if q.exists() or q.is_symlink():
+            break
+        missing.append(q)
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for q in folders:
+        try:
+            q.rmdir()
+        except OSError:
+            break
 
 
 def _os_reason(out: Path, exc: OSError) -> str:

@@ -159,9 +159,36 @@ def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
     blocker.write_text("a file where the output folder should be", encoding="utf-8")
     code, out = run_month(root, paths, "2026-10", tmp_path / "data", blocker / "2026-10")
     assert code == 2
-    assert f"{blocker / '2026-10'} --out: 发现 '{blocker / '2026-10'}'，应为 可以写入的输出文件夹（{blocker} 是一个文件，不是文件夹）" \
-        in out.replace("\n", "")
-    assert History(tmp_path / "data").months() == []
+    assert out == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
+                   f"  {blocker / '2026-10'} --out: 发现 '{blocker / '2026-10'}'，应为 可以写入的输出文件夹"
+                   f"（{blocker} 是一个文件，不是文件夹）\n")
+    assert not (tmp_path / "data").exists()          # not even an empty history.sqlite3
+
+
+def test_bad_out_and_data_are_reported_with_the_input_problems_in_one_pass(town, tmp_path):
+    root, paths = town
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    bad_metrics = tmp_path / "m.csv"
+    bad_metrics.write_text(Path(paths["metrics"]).read_text(encoding="utf-8").replace(",W0001,", ",W9999,", 1),
+                           encoding="utf-8")
+    code, out = invoke("run", "--policy", root / "rules" / "chengguan-periods.yaml", "--month", "2026-10",
+                       "--workers", paths["workers"], "--metrics", bad_metrics, "--events", paths["events"],
+                       "--data", tmp_path / "f" / "data", "--out", tmp_path / "f" / "out")
+    assert code == 2
+    lines = out.splitlines()
+    assert lines[0] == "错误：输入文件有 4 处问题，未写出任何结果："
+    assert lines[1:3] == [
+        f"  {tmp_path / 'f' / 'out'} --out: 发现 '{tmp_path / 'f' / 'out'}'，应为 可以写入的输出文件夹（{tmp_path / 'f'} 是一个文件，不是文件夹）",
+        f"  {tmp_path / 'f' / 'data'} --data: 发现 '{tmp_path / 'f' / 'data'}'，应为 可以写入的历史数据文件夹（{tmp_path / 'f'} 是一个文件，不是文件夹）"]
+    assert all(str(bad_metrics) in line for line in lines[3:])
+
+
+def test_a_run_failing_while_writing_leaves_no_folders_behind(town, tmp_path, monkeypatch):
+    root, paths = town
+    monkeypatch.setenv("WANGGE_FAULT", "after_stage")
+    code, out = run_month(root, paths, "2026-10", tmp_path / "data", tmp_path / "new" / "out")
+    assert code == 1 and "故障注入" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("cmd", [["run"], ["correct"], ["compare"], ["paysheet"], ["history", "list"],

@@ -11,10 +11,10 @@ from typing import Callable
 import click
 from rich.table import Table
 
-from ..errors import EngineError, HistoryError
+from ..errors import EngineError, HistoryError, InputError, Problem
 from ..history import (History, RunReport, check_stored_policies, compare_results, record_month,
                        write_month_outputs)
-from ..outputs import staged_outputs
+from ..outputs import folder_problem, staged_outputs
 from ..paysheet import csv_safe, write_paysheet_csv, write_paysheet_xlsx
 from ..periods import PeriodRules, month_label, parse_period_rules
 from .common import console, run_guarded
@@ -60,17 +60,22 @@ class _PolicyContext:
         self.ps = load_policy(list(policy_paths))
         self._rules: dict[str, PeriodRules | None] = {}
 
-    def score(self, month: str, workers: str, metrics: str, events: str | None) -> dict:
-        return self.score_located(month, workers, metrics, events)[0]
+    def score(self, month: str, workers: str, metrics: str, events: str | None, read=None) -> dict:
+        return self.score_located(month, workers, metrics, events, read)[0]
 
-    def score_located(self, month: str, workers: str, metrics: str, events: str | None):
-        """The month's results and, per worker id, the (file, row) of the register it came from."""
+    def score_located(self, month: str, workers: str, metrics: str, events: str | None, read=None):
+        """The month's results and, per worker id, the (file, row) of the register it came from
+        (`read`: what `read()` already returned for these inputs)."""
+        policy, inputs = read or self.read(month, workers, metrics, events)
+        rows = {w.worker_id: w.source for w in inputs.workers if w.source and w.source[0]}
+        return self._score(policy, month, workers, metrics, events, inputs=inputs), rows
+
+    def read(self, month: str, workers: str, metrics: str, events: str | None):
+        """The policy in force for the month and the month's checked inputs (DataError if any problem)."""
         from ..inputs import read_month
 
         policy = self.ps.for_month(month)
-        inputs = read_month(policy, month, workers, metrics, events)
-        rows = {w.worker_id: w.source for w in inputs.workers if w.source and w.source[0]}
-        return self._score(policy, month, workers, metrics, events, inputs=inputs), rows
+        return policy, read_month(policy, month, workers, metrics, events)
 
     def rules_for(self, month: str) -> PeriodRules | None:
         if month not in self._rules:
@@ -88,9 +93,22 @@ class _PolicyContext:
         check_stored_policies(history, lambda m: self.ps.for_month(m).hash, only=wanted)
 
 
+def _checked(folders: list[Problem], load: Callable):
+    """`load()` (policies, inputs) with the problems of unusable folders reported in the same pass:
+    nothing is scored, stored, written or printed when any is found."""
+    try:
+        value = load()
+    except InputError as exc:
+        raise (type(exc) if not folders else InputError)(folders + exc.problems) from None
+    if folders:
+        raise InputError(folders)
+    return value
+
+
 def _store(policy, month, workers, metrics, events, data, out, unit, *, correction, note) -> RunReport:
-    ctx = _PolicyContext(policy)
-    results, rows = ctx.score_located(month, workers, metrics, events)
+    folders = [p for p in (folder_problem(out, "--out"), folder_problem(data, "--data", "可以写入的历史数据文件夹")) if p]
+    ctx, read = _checked(folders, lambda: _load(policy, month, workers, metrics, events))
+    results, rows = ctx.score_located(month, workers, metrics, events, read)
     try:
         with History(data) as hist:
             ctx.check_history(hist, month)
@@ -99,6 +117,11 @@ def _store(policy, month, workers, metrics, events, data, out, unit, *, correcti
     except OSError as exc:
         raise HistoryError(f"写出文件失败：{exc.strerror or exc}（{exc.filename or out}）。"
                            "若失败发生在存入历史库之前，历史和输出均未改动；否则用同样的输入重新运行本月即可恢复输出") from None
+
+
+def _load(policy: tuple[str, ...], month: str, workers: str, metrics: str, events: str | None):
+    ctx = _PolicyContext(policy)
+    return ctx, ctx.read(month, workers, metrics, events)
 
 
 def _scoring_tables(results: dict, stage: Path) -> list[str]:
