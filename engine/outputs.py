@@ -7,6 +7,7 @@ the leftover staging folder is removed by the next run.
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -38,19 +39,41 @@ def staged_outputs(out_dir: str | Path) -> Iterator[Path]:
                                   _os_reason(out, exc))]) from None
     done = False
     try:
-        yield stage
-        for src in sorted(stage.rglob("*")):
-            if src.is_dir():
-                continue
-            dest = out / src.relative_to(stage)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fsync_file(src)
-            os.replace(src, dest)
+        try:
+            yield stage
+        except OSError as exc:   # writing into the stage: a full disk, a file too large…
+            name = _staged_name(exc, stage, out)
+            if name is None:
+                raise            # not about the output folder (e.g. a template that cannot be read)
+            raise InputError([Problem(str(out), None, "--out", name, "可以写入的输出文件夹",
+                                      f"写出文件失败：{_os_reason(out, exc)}；输出文件夹未改动")]) from None
+        try:
+            for src in sorted(stage.rglob("*")):
+                if src.is_dir():
+                    continue
+                dest = out / src.relative_to(stage)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                fsync_file(src)
+                os.replace(src, dest)
+        except OSError as exc:
+            raise InputError([Problem(str(out), None, "--out", str(exc.filename or out), "可以写入的输出文件夹",
+                                      f"移入输出文件时失败：{_os_reason(out, exc)}；部分文件可能仍是旧的，"
+                                      "请用同样的输入重新运行")]) from None
         done = True
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         if not done:
             _remove_empty(created)
+
+
+def _staged_name(exc: OSError, stage: Path, out: Path) -> str | None:
+    """The output file (as the clerk will see it) an error while staging was about, or None."""
+    if exc.filename is None:
+        return str(out) if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS) else None
+    try:
+        return str(out / Path(exc.filename).relative_to(stage))
+    except ValueError:
+        return None
 
 
 def folder_problem(path: str | Path, option: str, expected: str = "可以写入的输出文件夹") -> Problem | None:
@@ -94,7 +117,11 @@ def _os_reason(out: Path, exc: OSError) -> str:
             return f"{blocker} 是一个文件，不是文件夹"
     if isinstance(exc, PermissionError):
         return "没有写入权限"
-    return str(exc.strerror or exc)
+    return _ERRNO_ZH.get(exc.errno, str(exc.strerror or exc))
+
+
+_ERRNO_ZH = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "只读的文件系统", errno.EDQUOT: "超出磁盘配额",
+             errno.EFBIG: "文件过大", errno.ENAMETOOLONG: "文件名过长", errno.EIO: "磁盘读写错误"}
 
 
 def fsync_file(path: Path) -> None:

@@ -250,3 +250,48 @@ def test_wangge_run_killed_midway_changes_nothing(town, tmp_path):
     assert files(out) == before
     assert [i.month for i in History(data).months()] == ["2026-10"]
     assert History(data).month_results("2026-10") == before_db
+
+
+def compare(root, paths, out=None, b="chengguan-whatif.yaml"):
+    return invoke("compare", "--policy", root / "rules" / "chengguan-periods.yaml", "--policy", root / "rules" / b,
+                  "--month", "2026-10", "--workers", paths["workers"], "--metrics", paths["metrics"],
+                  "--events", paths["events"], *(["--out", out] if out else []))
+
+
+def test_compare_with_an_unusable_out_prints_only_the_error(town, tmp_path):
+    root, paths = town
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    code, out = compare(root, paths, tmp_path / "f" / "cmp")
+    assert code == 2
+    assert out == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
+                   f"  {tmp_path / 'f' / 'cmp'} --out: 发现 '{tmp_path / 'f' / 'cmp'}'，应为 可以写入的输出文件夹"
+                   f"（{tmp_path / 'f'} 是一个文件，不是文件夹）\n")
+
+
+def test_compare_failing_to_write_prints_only_the_error_and_leaves_nothing(town, tmp_path, monkeypatch):
+    import errno
+
+    root, paths = town
+    real = Path.write_text
+
+    def full_disk(self, *a, **kw):
+        if self.name == "compare.csv":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, *a, **kw)
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    code, out = compare(root, paths, tmp_path / "new" / "cmp")
+    assert code == 2
+    assert out == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
+                   f"  {tmp_path / 'new' / 'cmp'} --out: 发现 '{tmp_path / 'new' / 'cmp' / 'compare.csv'}'，"
+                   "应为 可以写入的输出文件夹（写出文件失败：磁盘空间不足；输出文件夹未改动）\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_of_a_policy_with_itself_is_refused(town, tmp_path):
+    root, paths = town
+    code, out = compare(root, paths, b="../rules/chengguan-periods.yaml")
+    assert code == 2
+    same = root / "rules" / "../rules/chengguan-periods.yaml"
+    assert out == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
+                   f"  {same} --policy: 发现 '{same}'，应为 与原细则 A 不同的新细则文件"
+                   "（两次 --policy 给的是同一个文件，比较不出差别）\n")

@@ -325,9 +325,23 @@ def compare_cmd(policies, month, workers, metrics, events, out):
     """
     if len(policies) != 2:
         raise HistoryError(f"--policy 应给出两次（原细则和新细则），实际给出 {len(policies)} 次")
-    a = _PolicyContext((policies[0],)).score(month, workers, metrics, events)
-    b = _PolicyContext((policies[1],)).score(month, workers, metrics, events)
+    folders = [p for p in (folder_problem(out, "--out") if out else None,) if p]
+    if Path(policies[0]).resolve() == Path(policies[1]).resolve():
+        folders.append(Problem(policies[1], None, "--policy", policies[1], "与原细则 A 不同的新细则文件",
+                               "两次 --policy 给的是同一个文件，比较不出差别"))
+    loaded = _checked(folders, lambda: [_load((p,), month, workers, metrics, events) for p in policies])
+    a, b = (ctx.score(month, workers, metrics, events, read) for ctx, read in loaded)
     diff = compare_results(a, b)
+    if out:   # written before anything is printed: a failure shows only the error
+        with staged_outputs(out) as stage:
+            (stage / "compare.json").write_text(json.dumps(diff, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            buf = io.StringIO()
+            wr = csv.writer(buf, lineterminator="\r\n")
+            wr.writerow(["工号", "姓名", "得分A", "得分B", "得分差", "档次A", "档次B", "绩效A", "绩效B", "绩效差"])
+            for r in diff["workers"]:
+                wr.writerow([csv_safe(r["worker_id"]), csv_safe(r["name"]), r["score_a"], r["score_b"],
+                             r["score_delta"], r["band_a"], r["band_b"], r["pay_a"], r["pay_b"], r["pay_delta"]])
+            (stage / "compare.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8", newline="")
     t = Table(title=f"{month_label(month)}细则测算：A={policies[0]}  B={policies[1]}")
     for h in ("工号", "姓名", "得分A", "得分B", "得分差", "档次A", "档次B", "绩效A", "绩效B", "绩效差"):
         t.add_column(h)
@@ -340,15 +354,6 @@ def compare_cmd(policies, month, workers, metrics, events, out):
     console.print(f"共 {s['workers']} 人，得分变化 {s['score_changed']} 人，档次变化 {s['band_changed']} 人；"
                   f"绩效工资合计 A {s['pay_a']} 元，B {s['pay_b']} 元，差 {_signed(s['pay_delta'])} 元。")
     if out:
-        with staged_outputs(out) as stage:
-            (stage / "compare.json").write_text(json.dumps(diff, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            buf = io.StringIO()
-            wr = csv.writer(buf, lineterminator="\r\n")
-            wr.writerow(["工号", "姓名", "得分A", "得分B", "得分差", "档次A", "档次B", "绩效A", "绩效B", "绩效差"])
-            for r in diff["workers"]:
-                wr.writerow([csv_safe(r["worker_id"]), csv_safe(r["name"]), r["score_a"], r["score_b"],
-                             r["score_delta"], r["band_a"], r["band_b"], r["pay_a"], r["pay_b"], r["pay_delta"]])
-            (stage / "compare.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8", newline="")
         console.print(f"已写出 {out}/compare.csv、{out}/compare.json")
 
 
