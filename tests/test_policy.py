@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ExampleMismatch, PolicyError
+from engine.errors import PolicyError
 from engine.policy import load_policy, load_policy_file, policy_json_schema
 from engine.scoring import run_examples
 
@@ -30,11 +30,38 @@ def test_base_is_abstract_and_not_scorable():
 
 def test_a_wrong_example_is_reported_with_the_actual_breakdown():
     policy = load_policy_file(BROKEN / "error-example-mismatch.yaml")
-    failures = run_examples(policy)
-    assert failures == [
-        f"{BROKEN / 'error-example-mismatch.yaml'}:15 示例「投诉3次」：得分应为 95，实际为 94",
-        f"{BROKEN / 'error-example-mismatch.yaml'}:15 示例「投诉3次」：实际计算明细：投诉 3 次（每次 2 分），扣 6 分",
-    ]
+    [p] = run_examples(policy)
+    assert (p.file, p.line, p.field, p.found) == (str(BROKEN / "error-example-mismatch.yaml"), 18,
+                                                  "examples[0].expect.score", "94")
+    assert str(p).replace(str(BROKEN) + "/", "") == (
+        "error-example-mismatch.yaml:18 examples[0].expect.score: 发现 '94'，"
+        "应为 95（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉 3 次（每次 2 分），扣 6 分）")
+
+
+def test_every_expectation_of_an_example_is_located_with_found_and_expected():
+    policy = load_policy_file(BROKEN / "error-example-mismatch-every-field.yaml")
+    assert [(p.line, p.field, p.found, p.expected.split("（")[0]) for p in run_examples(policy)] == [
+        (32, "examples[0].expect.score", "95", "96"),
+        (33, "examples[0].expect.stars", "5", "0"),
+        (34, "examples[0].expect.band", "full", "part"),
+        (35, "examples[0].expect.pay", "200.00", "100.00"),
+        (36, "examples[0].expect.veto", "false", "true"),
+        (37, "examples[0].expect.findings.complaint", "-6", "-4"),
+        (37, "examples[0].expect.findings", "praised: 1", "列出触发的每一条规则"),
+        (41, "examples[1].expect.veto", "true", "false")]
+
+
+def test_validate_reports_example_mismatches_as_problems_with_exit_2():
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    res = CliRunner().invoke(main, ["validate", str(BROKEN / "error-example-mismatch.yaml"), str(RULES / "youhao.yaml")])
+    assert res.exit_code == 2
+    assert res.output.replace(str(BROKEN) + "/", "").splitlines()[-2:] == [
+        "错误：考核细则中的示例有 1 处与计算结果不符：",
+        "  error-example-mismatch.yaml:18 examples[0].expect.score: 发现 '94'，应为 95"
+        "（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉 3 次（每次 2 分），扣 6 分）"]
 
 
 def messages(path: Path) -> list[str]:

@@ -94,14 +94,11 @@ EXIT_BUG = 70      # an internal error (EX_SOFTWARE)
 def report_error(exc: EngineError) -> int:
     """Print an engine error for a clerk and return the exit code."""
     if isinstance(exc, InputError):
-        err_console.print(f"错误：{exc.kind}有 {len(exc.problems)} 处问题，未写出任何结果：", markup=False)
+        head = f"考核细则中的示例有 {len(exc.problems)} 处与计算结果不符" if isinstance(exc, ExampleMismatch) \
+            else f"{exc.kind}有 {len(exc.problems)} 处问题，未写出任何结果"
+        err_console.print(f"错误：{head}：", markup=False)
         for p in exc.problems:
             err_console.print(f"  {p}", markup=False)
-        return EXIT_INPUT
-    if isinstance(exc, ExampleMismatch):
-        err_console.print(f"错误：考核细则中的示例有 {len(exc.failures)} 个与计算结果不符：", markup=False)
-        for f in exc.failures:
-            err_console.print(f"  {f}", markup=False)
         return EXIT_INPUT
     if isinstance(exc, InfeasibleError):
         err_console.print(f"错误：{exc}", markup=False)
