@@ -31,7 +31,12 @@ _CLICK_ZH = {
     "No such command {name!r}.": "没有命令 {name!r}。",
     "Missing command.": "缺少命令。",
     "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}：{message}",
-    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的数值（{number_type}）。",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
+    "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} 不是有效的是/否值，可用：{states}",
+    "Value must be an iterable.": "取值应为多个值。",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个值。",
+    "unknown error": "未知错误",
+    "%(prog)s, version %(version)s": "%(prog)s 版本 %(version)s",
     "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
     "file": "文件",
     "directory": "文件夹",
@@ -85,6 +90,39 @@ def _install_click_chinese() -> None:
 
 
 _install_click_chinese()
+
+# Type names show as metavars (`--top INTEGER`) and in "'abc' is not a valid integer": said in Chinese.
+for _type, _name in ((click.STRING, "文字"), (click.INT, "整数"), (click.FLOAT, "数字"), (click.BOOL, "是/否")):
+    _type.name = _name
+
+
+def _missing_parameter_message(self: click.MissingParameter) -> str:
+    """click's "Missing option '--workers'." with Chinese punctuation (its full stop is not translatable)."""
+    hint = self.param_hint
+    if hint is None and self.param is not None:
+        hint = self.param.get_error_hint(self.ctx)
+    if hint is not None and not isinstance(hint, str):
+        hint = " / ".join(repr(x) for x in hint)
+    kind = self.param_type or (self.param.param_type_name if self.param is not None else "parameter")
+    missing = {"argument": "缺少参数", "option": "缺少选项"}.get(kind, "缺少参数")
+    extra = self.param.type.get_missing_message(param=self.param, ctx=self.ctx) if self.param is not None else None
+    msg = "。".join(m for m in (self.message, extra) if m)
+    return f"{missing}{' ' + hint if hint else ''}。{msg}"
+
+
+click.MissingParameter.format_message = _missing_parameter_message
+click.formatting.HelpFormatter.write_heading = \
+    lambda self, heading: self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+
+def chinese_usage(cmd: click.Command) -> None:
+    """`Usage: wangge run [OPTIONS]` -> `用法： wangge run [选项]`, for every command below `cmd`."""
+    if cmd.options_metavar == "[OPTIONS]":
+        cmd.options_metavar = "[选项]"
+    if isinstance(cmd, click.Group):
+        cmd.subcommand_metavar = "命令 [参数]..." if not cmd.chain else "命令1 [参数]... [命令2 [参数]...]..."
+        for sub in cmd.commands.values():
+            chinese_usage(sub)
 
 EXIT_INPUT = 2     # a file the user gave has problems
 EXIT_ENGINE = 1    # anything else we refused
