@@ -377,6 +377,8 @@ def load_policy(paths: list[str | Path] | str | Path) -> PolicySet:
         else:
             problems.add(str(p), None, "--policy", str(p), "存在的考核细则文件或文件夹")
     problems.raise_if_any(PolicyError)
+    seen: set[Path] = set()   # one file named twice (or a folder and a file in it) is one version
+    files = [f for f in files if not (f.resolve() in seen or seen.add(f.resolve()))]
     policies: list[Policy] = []
     all_problems: list[Problem] = []
     for f in files:
@@ -415,6 +417,9 @@ def _overlaps(versions: list[Policy]) -> list[Problem]:
         a_end = a.doc.effective_until or "9999-12"
         b_start = b.doc.effective_from or "0000-01"
         if a.doc.effective_until is None and b.doc.effective_from is not None:
+            if b_start == (a.doc.effective_from or "0000-01"):   # a would end before it starts: never used
+                problems.add(b.files[0], b.raw.lines.get("effective_from"), "effective_from", b.doc.effective_from,
+                             f"与 {a.files[0]} 不同的生效月份（两个版本同月生效，无法判断用哪一个）")
             continue  # an open-ended version is superseded by the next one from its start month
         if a_end >= b_start:
             problems.add(b.files[0], b.raw.lines.get("effective_from"), "effective_from", b.doc.effective_from,

@@ -342,3 +342,16 @@ def test_error_late_overlapping_missed_would_deduct_twice():
         "error-late-overlaps-missed.yaml:35 items[1].rules[1].event.handling_hours: 发现 '[72, +inf)'，"
         "应为 与同一项目中规则「办理超时」（slow）的办理用时区间 (24, 96] 不重叠的区间"
         "（办理超时各档区间重叠：同一事件会被两条规则重复扣分；写明边界归属，如把「办理超时」改为 (24, 72)）"]
+
+
+def test_two_versions_starting_the_same_month_are_an_error_not_a_silent_pick():
+    with pytest.raises(PolicyError) as exc:
+        load_policy(BROKEN / "versions-same-start")
+    assert [str(p).replace(str(BROKEN) + "/", "") for p in exc.value.problems] == [
+        "versions-same-start/v2026b.yaml:5 effective_from: 发现 '2026-01'，应为 与 "
+        "versions-same-start/v2026a.yaml 不同的生效月份（两个版本同月生效，无法判断用哪一个）"]
+
+
+def test_one_file_named_twice_is_one_version():
+    ps = load_policy([RULES / "youhao.yaml", RULES / "youhao.yaml", RULES / ".." / "rules" / "youhao.yaml"])
+    assert len(ps.versions) == 1 and ps.for_month("2026-10").files == [str(RULES / "youhao.yaml")]
