@@ -249,8 +249,14 @@ class History:
     def base_results(self, month: str) -> dict:
         row = self.db.execute("SELECT results FROM months WHERE month = ?", (month,)).fetchone()
         if row is None:
-            raise HistoryError(f"历史中没有 {month_label(month)}（{month}）的考核结果")
+            raise self.not_stored(month, f"历史中没有 {month_label(month)}（{month}）的考核结果")
         return _unpack(row[0])
+
+    def not_stored(self, month: str, message: str) -> HistoryError:
+        """The error for a month that is not stored, naming the months that are."""
+        stored = [i.month for i in self.months()]
+        expected = f"已存的月份之一：{'、'.join(stored)}" if stored else "已存的月份（历史库中还没有任何月份，先用 wangge run 存入）"
+        return HistoryError(message, [Problem(str(self.path), None, "--month", month, expected)])
 
     def period_additions(self, month: str) -> dict | None:
         row = self.db.execute("SELECT period FROM months WHERE month = ?", (month,)).fetchone()
@@ -559,7 +565,7 @@ def record_month(history: History, results: Mapping[str, Any], *,
     month = results["month"]
     replaced = history.has_month(month)
     if correction and not replaced:
-        raise HistoryError(f"历史中没有 {month_label(month)}（{month}），无法更正；新月份请用 wangge run")
+        raise history.not_stored(month, f"历史中没有 {month_label(month)}（{month}），无法更正；新月份请用 wangge run")
     check_workers(history, results, correction=correction, rows=worker_rows)
     register = history.register(exclude=month)
     new_workers = sorted(w["worker_id"] for w in results["workers"] if w["worker_id"] not in register)

@@ -164,6 +164,8 @@ def run_guarded(fn):
             return fn(*args, **kwargs)
         except EngineError as exc:
             sys.exit(report_error(exc))
+        except click.ClickException:   # a usage mistake found inside a command: click says it with the usage
+            raise
         except KeyboardInterrupt:
             err_console.print("已中断；之前的结果保持不变。")
             sys.exit(130)

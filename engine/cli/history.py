@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
@@ -106,6 +107,10 @@ def _checked(folders: list[Problem], load: Callable):
 
 
 def _store(policy, month, workers, metrics, events, data, out, unit, *, correction, note) -> RunReport:
+    if correction:   # before reading anything: a correction needs the month in history
+        with History(data, create=False) as hist:
+            if not hist.has_month(month):
+                raise hist.not_stored(month, f"历史中没有 {month_label(month)}（{month}），无法更正；新月份请用 wangge run")
     folders = [p for p in (folder_problem(out, "--out"), folder_problem(data, "--data", "可以写入的历史数据文件夹")) if p]
     ctx, read = _checked(folders, lambda: _load(policy, month, workers, metrics, events))
     results, rows = ctx.score_located(month, workers, metrics, events, read)
@@ -122,6 +127,33 @@ def _store(policy, month, workers, metrics, events, data, out, unit, *, correcti
 def _load(policy: tuple[str, ...], month: str, workers: str, metrics: str, events: str | None):
     ctx = _PolicyContext(policy)
     return ctx, ctx.read(month, workers, metrics, events)
+
+
+def _load_both(policies: tuple[str, str], month: str, workers: str, metrics: str, events: str | None):
+    """Both policies with the inputs read under each, every problem of both in one pass; a problem
+    that only one of them finds (the other policy's metrics differ) says which policy it was."""
+    loaded, found = [], []
+    for path in policies:
+        try:
+            loaded.append(_load((path,), month, workers, metrics, events))
+        except InputError as exc:
+            found.append(exc)
+            continue
+        found.append(None)
+    if not any(found):
+        return loaded
+    seen = [{str(p) for p in exc.problems} if exc else set() for exc in found]
+    problems: list[Problem] = []
+    for k, (tag, exc) in enumerate(zip("AB", found)):
+        for p in exc.problems if exc else []:
+            if str(p) in seen[1 - k]:
+                if k == 1:
+                    continue          # already listed under A
+            else:
+                p = replace(p, hint="；".join(x for x in (p.hint, f"按细则 {tag}（{policies[k]}）检查时") if x))
+            problems.append(p)
+    kinds = {type(exc) for exc in found if exc}
+    raise (kinds.pop() if len(kinds) == 1 else InputError)(problems)
 
 
 def _scoring_tables(results: dict, stage: Path) -> list[str]:
@@ -324,12 +356,13 @@ def compare_cmd(policies, month, workers, metrics, events, out):
         --workers in/workers.csv --metrics in/2026-10/metrics.csv --events in/2026-10/events.csv
     """
     if len(policies) != 2:
-        raise HistoryError(f"--policy 应给出两次（原细则和新细则），实际给出 {len(policies)} 次")
+        raise click.BadParameter(f"应给出两次（先原细则 A，后新细则 B），实际给出 {len(policies)} 次",
+                                 param_hint="'--policy'")
     folders = [p for p in (folder_problem(out, "--out") if out else None,) if p]
     if Path(policies[0]).resolve() == Path(policies[1]).resolve():
         folders.append(Problem(policies[1], None, "--policy", policies[1], "与原细则 A 不同的新细则文件",
                                "两次 --policy 给的是同一个文件，比较不出差别"))
-    loaded = _checked(folders, lambda: [_load((p,), month, workers, metrics, events) for p in policies])
+    loaded = _checked(folders, lambda: _load_both(policies, month, workers, metrics, events))
     a, b = (ctx.score(month, workers, metrics, events, read) for ctx, read in loaded)
     diff = compare_results(a, b)
     if out:   # written before anything is printed: a failure shows only the error
