@@ -121,6 +121,23 @@ def _unpack(blob: bytes | None) -> Any:
 results_json_text = results_json
 
 
+_SQLITE_ZH = {
+    "file is not a database": "该文件不是 wangge 历史库（SQLite 数据库）",
+    "database disk image is malformed": "历史库文件已损坏",
+    "database is locked": "另一次运行正在写入历史库",
+    "unable to open database file": "无法打开该文件",
+    "attempt to write a readonly database": "历史库是只读的",
+    "disk I/O error": "磁盘读写错误",
+    "database or disk is full": "磁盘空间不足",
+}
+
+
+def sqlite_reason(exc: sqlite3.Error) -> str:
+    """SQLite's English reason in Chinese (the original kept for the rare one not listed)."""
+    text = str(exc)
+    return _SQLITE_ZH.get(text, text)
+
+
 @dataclass(frozen=True)
 class MonthInfo:
     month: str
@@ -155,7 +172,7 @@ class History:
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"历史库 {self.path} 无法打开：{exc}") from None
+            raise HistoryError(f"历史库 {self.path} 无法打开：{sqlite_reason(exc)}") from None
 
     def _commit(self) -> None:
         """COMMIT; for a database not yet on disk, then write it there in one step."""
@@ -325,7 +342,7 @@ class History:
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:   # e.g. another run holds the write lock
-            raise HistoryError(f"历史库 {self.path} 暂时无法写入（{exc}），未写入任何内容；请稍后重试") from None
+            raise HistoryError(f"历史库 {self.path} 暂时无法写入（{sqlite_reason(exc)}），未写入任何内容；请稍后重试") from None
 
     def _insert_numbers(self, rows: list[Mapping[str, Any]]) -> None:
         if not rows:

@@ -387,3 +387,11 @@ def test_a_correction_cannot_drop_or_add_a_worker(stored, tmp_path):
                    f"  {added['workers']}:{len(reg) + 1} 工号 W0999: 发现 'W0999'，应为 2026年10月已存的网格员之一"
                    "（更正只能改原有人员的记录，不能增加人员）\n")
     assert History(data).month_results("2026-10") == before and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("cmd", [["history", "list"], ["paysheet", "--month", "2026-10", "--out", "o"],
+                                 ["history", "export", "--month", "2026-10", "--out", "o"]])
+def test_a_file_that_is_not_a_history_is_said_in_chinese(tmp_path, cmd):
+    (tmp_path / "history.sqlite3").write_text("这不是数据库" * 40, encoding="utf-8")
+    code, out = invoke(*cmd, "--data", tmp_path)
+    assert (code, out) == (2, f"错误：历史库 {tmp_path / 'history.sqlite3'} 无法打开：该文件不是 wangge 历史库（SQLite 数据库）\n")
