@@ -3,9 +3,9 @@
     EngineError                      anything the engine refuses to do
     ├── InputError                   one or more located problems in files a user gave us
     │   ├── PolicyError              rules/*.yaml: schema, references, unreachable rules
+    │   │   └── ExampleMismatch      a policy's own worked examples do not come out as written
     │   ├── DataError                worker register, metrics, events, roster data
     │   └── TemplateError            notice templates and office settings
-    ├── ExampleMismatch              a policy's own worked examples do not come out as written
     ├── RuleEngineError              durable_rules misbehaved (swallowed action error, lost sid)
     ├── HistoryError                 the stored months do not fit the new run
     └── InfeasibleError              no roster satisfies the hard rules (carries an explanation)
@@ -80,12 +80,11 @@ class TemplateError(InputError):
     kind = "模板"
 
 
-class ExampleMismatch(EngineError):
-    """A worked example inside a policy file did not produce what it states."""
+class ExampleMismatch(PolicyError):
+    """Worked examples inside a policy file did not produce what they state: one problem per
+    mismatch, field `examples[i].expect.<what>`, found = computed, expected = stated."""
 
-    def __init__(self, failures: list[str]):
-        self.failures = failures
-        super().__init__("\n".join(failures))
+    kind = "考核细则示例"
 
 
 class RuleEngineError(EngineError):

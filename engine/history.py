@@ -24,6 +24,7 @@ import io
 import json
 import os
 import sqlite3
+import tempfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -120,6 +121,23 @@ def _unpack(blob: bytes | None) -> Any:
 results_json_text = results_json
 
 
+_SQLITE_ZH = {
+    "file is not a database": "该文件不是 wangge 历史库（SQLite 数据库）",
+    "database disk image is malformed": "历史库文件已损坏",
+    "database is locked": "另一次运行正在写入历史库",
+    "unable to open database file": "无法打开该文件",
+    "attempt to write a readonly database": "历史库是只读的",
+    "disk I/O error": "磁盘读写错误",
+    "database or disk is full": "磁盘空间不足",
+}
+
+
+def sqlite_reason(exc: sqlite3.Error) -> str:
+    """SQLite's English reason in Chinese (the original kept for the rare one not listed)."""
+    text = str(exc)
+    return _SQLITE_ZH.get(text, text)
+
+
 @dataclass(frozen=True)
 class MonthInfo:
     month: str
@@ -134,21 +152,72 @@ class MonthInfo:
 
 
 class History:
-    """Stored months in `<data_dir>/history.sqlite3`.  Opening creates or migrates the database."""
+    """Stored months in `<data_dir>/history.sqlite3`.  Opening migrates the database.
+
+    With `create=True` a missing database is not created on opening: until the first commit
+    the history is an empty one in memory, and that commit writes the whole file at once
+    (`_materialise`).  So a run that fails before storing leaves no data folder and no file."""
 
     def __init__(self, data_dir: str | Path | None = None, *, create: bool = True):
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self.path = self.data_dir / DB_NAME
-        if not self.path.exists():
-            if not create:
-                raise HistoryError(f"数据目录 {self.data_dir} 中没有历史库 {DB_NAME}（先用 wangge run 存入月份）")
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._pending = not self.path.exists()
+        if self._pending and not create:
+            raise HistoryError(f"数据目录 {self.data_dir} 中没有历史库 {DB_NAME}（先用 wangge run 存入月份）")
+        self._connect(":memory:" if self._pending else self.path)
+
+    def _connect(self, where: str | Path) -> None:
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db = sqlite3.connect(where, isolation_level=None)
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"历史库 {self.path} 无法打开：{exc}") from None
+            raise HistoryError(f"历史库 {self.path} 无法打开：{sqlite_reason(exc)}") from None
+
+    def _commit(self) -> None:
+        """COMMIT; for a database not yet on disk, then write it there in one step."""
+        self.db.execute("COMMIT")
+        if self._pending:
+            self._materialise()
+
+    def _materialise(self) -> None:
+        """Write the in-memory database to `path`: a complete temporary file, linked into place only
+        if no database appeared there meanwhile (another run), so the file is never half-written."""
+        tmp = None
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=self.data_dir)
+            os.close(fd)
+            target = sqlite3.connect(tmp)
+            try:
+                self.db.backup(target)
+            finally:
+                target.close()
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.link(tmp, self.path)
+        except FileExistsError:
+            self._forget()
+            raise HistoryError(f"历史库 {self.path} 刚被另一次运行创建，本次未写入任何内容；请重新运行") from None
+        except OSError as exc:
+            self._forget()
+            raise HistoryError(f"无法在数据目录 {self.data_dir} 中创建历史库：{exc.strerror or exc}，"
+                               "未写入任何内容") from None
+        finally:
+            if tmp is not None and os.path.exists(tmp):
+                os.unlink(tmp)
+        self.db.close()
+        self._pending = False
+        self._connect(self.path)
+
+    def _forget(self) -> None:
+        """The commit could not reach the disk: back to the empty history the disk still has."""
+        self.db.close()
+        self._connect(":memory:")
+
+    def _rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     def close(self) -> None:
         self.db.close()
@@ -197,8 +266,14 @@ class History:
     def base_results(self, month: str) -> dict:
         row = self.db.execute("SELECT results FROM months WHERE month = ?", (month,)).fetchone()
         if row is None:
-            raise HistoryError(f"历史中没有 {month_label(month)}（{month}）的考核结果")
+            raise self.not_stored(month, f"历史中没有 {month_label(month)}（{month}）的考核结果")
         return _unpack(row[0])
+
+    def not_stored(self, month: str, message: str) -> HistoryError:
+        """The error for a month that is not stored, naming the months that are."""
+        stored = [i.month for i in self.months()]
+        expected = f"已存的月份之一：{'、'.join(stored)}" if stored else "已存的月份（历史库中还没有任何月份，先用 wangge run 存入）"
+        return HistoryError(message, [Problem(str(self.path), None, "--month", month, expected)])
 
     def period_additions(self, month: str) -> dict | None:
         row = self.db.execute("SELECT period FROM months WHERE month = ?", (month,)).fetchone()
@@ -258,16 +333,16 @@ class History:
         try:
             self._insert_numbers(rows)
             _fault("before_commit")
-            self.db.execute("COMMIT")
+            self._commit()
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
 
     def _begin(self) -> None:
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:   # e.g. another run holds the write lock
-            raise HistoryError(f"历史库 {self.path} 暂时无法写入（{exc}），未写入任何内容；请稍后重试") from None
+            raise HistoryError(f"历史库 {self.path} 暂时无法写入（{sqlite_reason(exc)}），未写入任何内容；请稍后重试") from None
 
     def _insert_numbers(self, rows: list[Mapping[str, Any]]) -> None:
         if not rows:
@@ -311,9 +386,9 @@ class History:
                             str(pol.get("hash", "")), json.dumps(correction.get("summary", {}), ensure_ascii=False)))
             self._insert_numbers(list(doc_numbers))
             _fault("before_commit")
-            db.execute("COMMIT")
+            self._commit()
         except BaseException:
-            db.execute("ROLLBACK")
+            self._rollback()
             raise
 
 
@@ -510,7 +585,7 @@ def record_month(history: History, results: Mapping[str, Any], *,
     month = results["month"]
     replaced = history.has_month(month)
     if correction and not replaced:
-        raise HistoryError(f"历史中没有 {month_label(month)}（{month}），无法更正；新月份请用 wangge run")
+        raise history.not_stored(month, f"历史中没有 {month_label(month)}（{month}），无法更正；新月份请用 wangge run")
     check_workers(history, results, correction=correction, rows=worker_rows)
     register = history.register(exclude=month)
     new_workers = sorted(w["worker_id"] for w in results["workers"] if w["worker_id"] not in register)

@@ -377,6 +377,8 @@ def load_policy(paths: list[str | Path] | str | Path) -> PolicySet:
         else:
             problems.add(str(p), None, "--policy", str(p), "存在的考核细则文件或文件夹")
     problems.raise_if_any(PolicyError)
+    seen: set[Path] = set()   # one file named twice (or a folder and a file in it) is one version
+    files = [f for f in files if not (f.resolve() in seen or seen.add(f.resolve()))]
     policies: list[Policy] = []
     all_problems: list[Problem] = []
     for f in files:
@@ -415,6 +417,9 @@ def _overlaps(versions: list[Policy]) -> list[Problem]:
         a_end = a.doc.effective_until or "9999-12"
         b_start = b.doc.effective_from or "0000-01"
         if a.doc.effective_until is None and b.doc.effective_from is not None:
+            if b_start == (a.doc.effective_from or "0000-01"):   # a would end before it starts: never used
+                problems.add(b.files[0], b.raw.lines.get("effective_from"), "effective_from", b.doc.effective_from,
+                             f"与 {a.files[0]} 不同的生效月份（两个版本同月生效，无法判断用哪一个）")
             continue  # an open-ended version is superseded by the next one from its start month
         if a_end >= b_start:
             problems.add(b.files[0], b.raw.lines.get("effective_from"), "effective_from", b.doc.effective_from,
@@ -856,11 +861,13 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
             add(["items", i, "points"], _n(it.points), "大于 0 的分值")
         for j, r in enumerate(it.rules):
             _check_rule(doc, r, ["items", i, "rules", j], add, claim, bonus=False, pruned_metrics=pruned_metrics)
+        _check_event_overlaps(it.rules, ["items", i, "rules"], add, bonus=False)
     if doc.bonus:
         if doc.bonus.cap <= 0:
             add(["bonus", "cap"], _n(doc.bonus.cap), "大于 0 的加分上限")
         for j, r in enumerate(doc.bonus.rules):
             _check_rule(doc, r, ["bonus", "rules", j], add, claim, bonus=True, pruned_metrics=pruned_metrics)
+        _check_event_overlaps(doc.bonus.rules, ["bonus", "rules"], add, bonus=True)
     for i, v in enumerate(doc.vetoes):
         claim(v.id, ["vetoes", i])
         m = doc.metrics.get(v.metric)
@@ -1116,6 +1123,62 @@ def _check_rule(doc: PolicyDoc, r: RuleDef, path: list, add, claim, bonus: bool,
                 if spec.tiers[k].range.overlaps(t.range):
                     add(path + [kind, "tiers", j, "range"], str(t.range),
                         f"与第 {k + 1} 档 {spec.tiers[k].range} 不重叠的区间", "同一数值只能落在一档")
+
+
+_HOURS = {"delay_hours": ("上报延迟", "迟报与漏报"), "handling_hours": ("办理用时", "办理超时各档")}
+
+
+def _check_event_overlaps(rules: list[RuleDef], path: list, add, bonus: bool) -> None:
+    """Event rules of one item graded by hours ("late" (3, 24], "missed" (24, +inf)) are tiers of
+    one violation: when their intervals overlap, one event matches both and is counted twice,
+    which a policy never says out loud.  Rules that grade on different things (one also asks for
+    `unclosed` or `handling_hours`) or whose filters no event meets together (other categories or
+    severities) are different violations and do not conflict."""
+    events = [(j, r.event) for j, r in enumerate(rules) if r.kind == "event"]
+    for k, (j, b) in enumerate(events):
+        for i, a in events[:k]:
+            key = _shared_overlap(a, b)
+            if key is None:
+                continue
+            word, pair = _HOURS[key]
+            ra, rb = getattr(a, key), getattr(b, key)
+            add(path + [j, "event", key], str(rb),
+                f"与同一项目中规则「{rules[i].label}」（{rules[i].id}）的{word}区间 {ra} 不重叠的区间",
+                f"{pair}区间重叠：同一事件会被两条规则重复{'加分' if bonus else '扣分'}；写明边界归属"
+                + _split_hint((rules[i].label, ra), (rules[j].label, rb)))
+            break
+
+
+def _split_hint(a: tuple[str, Interval], b: tuple[str, Interval]) -> str:
+    """'，如把「迟报」改为 (3, 24]' when the lower interval can simply end where the upper one starts."""
+    (low_label, low), (_, up) = sorted([a, b], key=lambda x: (x[1].lo is not None, x[1].lo or 0, not x[1].lo_closed))
+    if low.lo is None or up.lo is None or not (low.lo < up.lo):
+        return ""
+    if not (up.hi is None or (low.hi is not None and (low.hi < up.hi or (low.hi == up.hi and (up.hi_closed or not low.hi_closed))))):
+        return ""   # the lower rule also reaches above the upper one: no simple split to suggest
+    return (f"，如把「{low_label}」改为 {'[' if low.lo_closed else '('}{_n(low.lo)}, {_n(up.lo)}"
+            f"{')' if up.lo_closed else ']'}")
+
+
+def _shared_overlap(a: EventFilter, b: EventFilter) -> str | None:
+    """The hours filter two rules grade on alike whose intervals overlap, when one event can match both."""
+    for attr in ("category", "severity"):
+        x, y = getattr(a, attr), getattr(b, attr)
+        if x and y and not set(x) & set(y):
+            return None
+    graded = ("delay_hours", "handling_hours", "unclosed")
+    if any((getattr(a, k) is None) != (getattr(b, k) is None) for k in graded):
+        return None   # one rule also asks for something the other does not: another violation
+    if a.unclosed is not None and a.unclosed != b.unclosed:
+        return None
+    shared = None
+    for key in ("delay_hours", "handling_hours"):
+        x, y = getattr(a, key), getattr(b, key)
+        if x is not None and y is not None:
+            if not x.overlaps(y):
+                return None
+            shared = shared or key
+    return shared
 
 
 def _reason_fields(kind: str, spec: Any) -> list[str]:

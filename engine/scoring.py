@@ -17,17 +17,17 @@ import io
 import json
 import os
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Callable
 
 from .assessment import CHUNK, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
-from .errors import ExampleMismatch
+from .errors import Problem
 from .inputs import MonthInputs, WorkerInfo, read_month
 from .policy import ExampleDef, MetricDef, Policy, QuotaBy, RuleDef
-from .sources import sha256_file
+from .sources import dotted, line_of, sha256_file
 
 FEN = Decimal("0.01")
 ROUNDING_RULE = "绩效工资 = 月工资 × 绩效比例 × 发放比例，只在最后一步按分（0.01 元）四舍五入（ROUND_HALF_UP）"
@@ -560,12 +560,13 @@ def write_results(res: dict, stage: Path) -> None:
 # --------------------------------------------------------------------------- worked examples
 
 
-def run_examples(policy: Policy) -> list[str]:
-    """Score each worked example of the policy; return mismatch descriptions (empty = all pass)."""
+def run_examples(policy: Policy) -> list[Problem]:
+    """Score each worked example of the policy; return its mismatches as located problems
+    (examples[i].expect.<what>: found = what the policy computes, expected = what the example says)."""
     doc = policy.doc
     if not doc.examples:
         return []
-    cases, wages = [], []
+    cases, wages, problems, checked = [], [], [], []
     for i, ex in enumerate(doc.examples):
         attrs = {}
         for name, a in doc.attributes.items():
@@ -584,17 +585,20 @@ def run_examples(policy: Policy) -> list[str]:
                 metrics[mid] = coerce_metric(m, ex.metrics[mid])
             elif m.default is not None:
                 metrics[mid] = coerce_metric(m, m.default)
-            else:
-                raise ExampleMismatch([f"{policy.files[0]} 示例「{ex.name}」：缺少指标「{m.label}」（{mid}）的数值，且该指标没有默认值"])
-        cases.append(WorkerCase(f"例{i + 1}", attrs, metrics, events))
-        wage = ex.worker.get("wage")
-        wages.append(Decimal(str(wage)) if wage is not None else None)
-    results = score_cases(policy, cases, wages, processes=1)
-    failures = []
-    lines = getattr(policy.raw.get("examples"), "lines", [])
-    for i, (ex, r) in enumerate(zip(doc.examples, results)):
-        failures.extend(_compare_example(policy, ex, r, lines[i] if i < len(lines) else None))
-    return failures
+            else:   # the policy check reports this first; kept so an example is never scored without it
+                problems.append(Problem(policy.files[0], line_of(policy.raw, ["examples", i, "metrics"]),
+                                        dotted(["examples", i, "metrics"]), None,
+                                        f"写出指标「{m.label}」（{mid}）的数值（该指标没有默认值）"))
+                break
+        else:
+            checked.append(i)
+            cases.append(WorkerCase(f"例{i + 1}", attrs, metrics, events))
+            wage = ex.worker.get("wage")
+            wages.append(Decimal(str(wage)) if wage is not None else None)
+    results = score_cases(policy, cases, wages, processes=1) if cases else []
+    for i, r in zip(checked, results):
+        problems.extend(_compare_example(policy, i, doc.examples[i], r))
+    return problems
 
 
 def _rule_ids(policy: Policy) -> set[str]:
@@ -603,24 +607,25 @@ def _rule_ids(policy: Policy) -> set[str]:
     return ids | ({r.id for r in doc.bonus.rules} if doc.bonus else set())
 
 
-def _compare_example(policy: Policy, ex: ExampleDef, r: WorkerResult, line: int | None = None) -> list[str]:
+def _compare_example(policy: Policy, i: int, ex: ExampleDef, r: WorkerResult) -> list[Problem]:
     e = ex.expect
-    out = []
-    where = f"{policy.files[0]}{f':{line}' if line else ''} 示例「{ex.name}」"
+    out: list[Problem] = []
 
-    def chk(label: str, want, got) -> None:
+    def chk(key: str | list, label: str, want, got) -> None:
         if want is not None and want != got:
-            out.append(f"{where}：{label}应为 {want}，实际为 {got}")
+            path = ["examples", i, "expect"] + ([key] if isinstance(key, str) else key)
+            out.append(Problem(policy.files[0], line_of(policy.raw, path), dotted(path), _shown(got),
+                               f"{_shown(want)}（示例「{ex.name}」写明的{label}；发现的是按细则算出的{label}）"))
 
-    chk("得分", n(e.score) if e.score is not None else None, n(r.score))
-    chk("扣分", n(e.deductions) if e.deductions is not None else None, n(r.deductions))
-    chk("加分", n(e.bonus) if e.bonus is not None else None, n(r.bonus))
-    chk("星级", e.stars, r.stars)
-    chk("档次", e.band, (r.band or {}).get("id"))
-    chk("绩效工资", money(e.pay) if e.pay is not None else None, money(r.pay) if r.pay is not None else None)
+    chk("score", "得分", n(e.score) if e.score is not None else None, n(r.score))
+    chk("deductions", "扣分", n(e.deductions) if e.deductions is not None else None, n(r.deductions))
+    chk("bonus", "加分", n(e.bonus) if e.bonus is not None else None, n(r.bonus))
+    chk("stars", "星级", e.stars, r.stars)
+    chk("band", "档次", e.band, (r.band or {}).get("id"))
+    chk("pay", "绩效工资", money(e.pay) if e.pay is not None else None, money(r.pay) if r.pay is not None else None)
     if e.veto is not None:
         got = bool(r.vetoes) if isinstance(e.veto, bool) else ",".join(v["rule_id"] for v in r.vetoes) or "无"
-        chk("一票否决", e.veto, got)
+        chk("veto", "一票否决", e.veto, got)
     if e.findings is not None:
         got: dict[str, Decimal] = defaultdict(Decimal)
         rule_ids = _rule_ids(policy)
@@ -629,11 +634,21 @@ def _compare_example(policy: Policy, ex: ExampleDef, r: WorkerResult, line: int 
             if f.kind in ("deduction", "bonus") or (f.kind == "cap" and f.rule_id in rule_ids):
                 got[f.rule_id] += f.points
         for rid, pts in e.findings.items():
-            chk(f"规则 {rid} 的分值", n(pts), n(got.get(rid, Decimal(0))))
+            chk(["findings", rid], "分值", n(pts), n(got.get(rid, Decimal(0))))
         extra = [rid for rid in got if rid not in e.findings]
         if extra:
-            out.append(f"{where}：还触发了示例未列出的规则 {'、'.join(extra)}（{'；'.join(n(got[x]) for x in extra)} 分）")
+            path = ["examples", i, "expect", "findings"]
+            out.append(Problem(policy.files[0], line_of(policy.raw, path), dotted(path),
+                               "、".join(f"{x}: {n(got[x])}" for x in extra),
+                               f"列出触发的每一条规则（示例「{ex.name}」的 findings 没有列出发现的这些规则及其分值）"))
     if out:
         detail = "；".join(f.reason for f in r.findings) or "无扣分"
-        out.append(f"{where}：实际计算明细：{detail}")
+        out[0] = replace(out[0], hint=f"计算明细：{detail}")
     return out
+
+
+def _shown(v: Any) -> str | None:
+    """An expected or computed value as the policy file writes it (true/false, 2.5, 540.00)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return None if v is None else str(v)

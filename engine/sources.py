@@ -71,7 +71,7 @@ def _construct_mapping(loader: _LocLoader, node: yaml.MappingNode) -> LocDict:
             raise yaml.constructor.ConstructorError(None, None, "found unhashable key", key_node.start_mark)
         if pos >= merged:
             if key in own_keys:
-                loader.duplicates.append((key, line, own_keys[key]))
+                loader.duplicates.append((node, key, line, own_keys[key]))
             else:
                 own_keys[key] = line
         out[key] = loader.construct_object(value_node, deep=True)
@@ -130,13 +130,36 @@ def load_yaml(path: str | Path, cls: type[InputError] = InputError, *,
         raise cls([Problem(name, None, "YAML 语法", "无限嵌套（自己引用自己的 &锚点）", "有限层次的 YAML")])
     finally:
         loader.dispose()
-    dups = [Problem(name, line, str(key), key, "每个键只出现一次", f"第 {first} 行已有「{key}」，后一个会覆盖前一个")
-            for key, line, first in loader.duplicates]
+    paths = _node_paths(node) if loader.duplicates else {}
+    dups = [Problem(name, line, dotted(paths.get(id(parent), ()) + (key,)), key, "每个键只出现一次",
+                    f"第 {first} 行已有「{key}」，后一个会覆盖前一个")
+            for parent, key, line, first in loader.duplicates]
     if dups:
         if problems is None:
             raise cls(dups)
         problems.extend(dups)
     return data
+
+
+def _node_paths(root: yaml.Node) -> dict[int, tuple]:
+    """id(mapping node) -> its path of keys and indexes from the root (the first path, in document
+    order, for a node that aliases reach again), so a duplicate key can be named `items[2].points`."""
+    paths: dict[int, tuple] = {}
+    stack: list[tuple[yaml.Node, tuple]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in paths:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            paths[id(node)] = path
+            children = [(v, path + (k.value if isinstance(k, yaml.ScalarNode) else "?",)) for k, v in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            paths[id(node)] = path
+            children = [(v, path + (i,)) for i, v in enumerate(node.value)]
+        else:
+            continue
+        stack.extend(reversed(children))
+    return paths
 
 
 def _expanded_size(root: yaml.Node) -> int:

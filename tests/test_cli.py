@@ -157,3 +157,40 @@ def test_out_that_is_a_file_is_a_located_error_not_an_internal_one(tmp_path):
 def test_command_line_mistakes_are_said_in_chinese(args, expected):
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 2 and expected in r.output
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["score", "--policy", "x.yaml", "--month", "2026-10"],
+     "用法： wangge score [选项]\n用 'wangge score --help' 查看说明和示例。\n\n错误：缺少选项 '--workers'。\n"),
+    (["score", "--policy", "x", "--month", "2026-10", "--workers", "w", "--metrics", "m", "--out", "o", "--top", "x"],
+     "用法： wangge score [选项]\n用 'wangge score --help' 查看说明和示例。\n\n错误：'--top' 的取值不对：'x' 不是有效的整数。\n"),
+    (["roster", "--problem", "p", "--out", "o", "--time-limit", "abc"],
+     "用法： wangge roster [选项]\n用 'wangge roster --help' 查看说明和示例。\n\n错误：'--time-limit' 的取值不对：'abc' 不是有效的数字。\n"),
+    (["validate"],
+     "用法： wangge validate [选项] 细则文件或文件夹...\n用 'wangge validate --help' 查看说明和示例。\n\n"
+     "错误：缺少参数 '细则文件或文件夹...'。\n"),
+])
+def test_click_messages_have_no_english_fragments(args, expected):
+    r = CliRunner().invoke(main, args, prog_name="wangge")
+    assert (r.exit_code, r.output) == (2, expected)
+
+
+def _commands(group, path=()):
+    import click
+
+    for name, cmd in group.commands.items():
+        yield path + (name,)
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, path + (name,))
+
+
+def test_every_help_page_is_chinese():
+    import re
+
+    pages = {cmd: CliRunner().invoke(main, [*cmd, "--help"], prog_name="wangge").output for cmd in _commands(main)}
+    pages[()] = CliRunner().invoke(main, ["--help"], prog_name="wangge").output
+    for cmd, text in pages.items():
+        usage = text.splitlines()[0]
+        assert usage.startswith("用法： wangge") and "[选项]" in usage, (cmd, usage)
+        assert not re.search(r"\b(OPTIONS|COMMAND|ARGS|TEXT|INTEGER|FLOAT|BOOLEAN|PATH|FILE|DIRECTORY)\b", text), cmd
+        assert "Options:" not in text and "Commands:" not in text and "选项：" in text, cmd

@@ -242,6 +242,31 @@ def gen_rule(rng: random.Random, rid: str, metrics: dict) -> dict:
     return r
 
 
+def gen_unclashing_rule(rng: random.Random, rid: str, metrics: dict, siblings: list[dict]) -> dict:
+    """A rule that does not clash with the item's other rules (overlapping late/missed hours are a
+    policy error, docs/policy.md)."""
+    while True:
+        r = gen_rule(rng, rid, metrics)
+        if not any(hours_clash(r.get("event"), o.get("event")) for o in siblings):
+            return r
+
+
+def hours_clash(a: dict | None, b: dict | None) -> bool:
+    """Two event filters that grade alike (the same of delay_hours / handling_hours / unclosed given,
+    one unclosed value), can match one event, and overlap on an hours interval."""
+    from engine.intervals import parse_interval
+
+    keys = ("delay_hours", "handling_hours", "unclosed")
+    if a is None or b is None or any((k in a) != (k in b) for k in keys) or a.get("unclosed") != b.get("unclosed"):
+        return False
+    for k in ("category", "severity"):
+        x, y = a.get(k), b.get(k)
+        if x and y and not set([x] if isinstance(x, str) else x) & set([y] if isinstance(y, str) else y):
+            return False
+    hours = [k for k in keys[:2] if k in a]
+    return bool(hours) and all(parse_interval(a[k]).overlaps(parse_interval(b[k])) for k in hours)
+
+
 def gen_partition(rng: random.Random, top: Decimal, n: int) -> list[str]:
     """n intervals that partition [0, top] exactly, often with a degenerate point interval."""
     cands = [D(x) for x in range(1, int(top))] + [D(x) + D("0.5") for x in range(0, int(top))]
@@ -278,7 +303,7 @@ def gen_policy(seed: int) -> dict:
     for i, p in enumerate(parts):
         rules = []
         for _ in range(rng.randint(1, 4)):
-            rules.append(gen_rule(rng, f"r{rid}", metrics))
+            rules.append(gen_unclashing_rule(rng, f"r{rid}", metrics, rules))
             rid += 1
         items.append({"id": f"item{i}", "label": f"项目{i}", "points": s(p), "rules": rules})
     doc: dict = {"id": f"rand{seed}", "name": f"随机细则{seed}", "version": "t", "full_score": s(full),
@@ -288,7 +313,10 @@ def gen_policy(seed: int) -> dict:
     cap = D(0)
     if rng.random() < 0.8:
         cap = D(rng.choice([3, 5, 10, D("2.5")]))
-        doc["bonus"] = {"cap": s(cap), "rules": [gen_rule(rng, f"b{k}", metrics) for k in range(rng.randint(1, 3))]}
+        brules: list[dict] = []
+        for k in range(rng.randint(1, 3)):
+            brules.append(gen_unclashing_rule(rng, f"b{k}", metrics, brules))
+        doc["bonus"] = {"cap": s(cap), "rules": brules}
     vetoes = []
     flags = [k for k, m in metrics.items() if m["type"] == "bool"]
     ints = [k for k, m in metrics.items() if m["type"] == "integer" and (domain(m)[1] is None or domain(m)[1] >= 1)]

@@ -60,9 +60,35 @@ def test_missing_month_and_missing_database_are_errors(tmp_path):
         h.month_results("2026-05")
 
 
+def test_a_new_history_reaches_the_disk_only_with_its_first_commit(tmp_path, monkeypatch):
+    data = tmp_path / "a" / "data"
+    with History(data) as h:
+        assert h.months() == [] and not (tmp_path / "a").exists()
+        monkeypatch.setenv("WANGGE_FAULT", "before_commit")
+        with pytest.raises(FaultInjected):
+            store(h, "2026-01", three([95, 90, 85]))
+        assert not (tmp_path / "a").exists() and h.months() == []
+        monkeypatch.delenv("WANGGE_FAULT")
+        store(h, "2026-01", three([95, 90, 85]))
+        assert sorted(p.name for p in data.iterdir()) == ["history.sqlite3"]
+        store(h, "2026-02", three([95, 90, 85]))          # later commits go to the file itself
+    assert [i.month for i in History(data, create=False).months()] == ["2026-01", "2026-02"]
+
+
+def test_a_history_created_meanwhile_by_another_run_is_not_overwritten(tmp_path):
+    with History(tmp_path) as late, History(tmp_path) as early:
+        store(early, "2026-01", three([95, 90, 85]))
+        with pytest.raises(HistoryError) as exc:
+            store(late, "2026-02", three([95, 90, 85]))
+        assert str(exc.value) == f"历史库 {tmp_path / 'history.sqlite3'} 刚被另一次运行创建，本次未写入任何内容；请重新运行"
+    assert [i.month for i in History(tmp_path).months()] == ["2026-01"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.sqlite3"]
+
+
 def test_schema_version_is_recorded_and_a_newer_database_is_refused(tmp_path):
     with History(tmp_path) as h:
         assert h.schema_version() == SCHEMA_VERSION
+        store(h, "2026-01", three([95, 90, 85]))
     db = sqlite3.connect(tmp_path / "history.sqlite3")
     db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
     db.commit()
@@ -301,7 +327,8 @@ def test_a_version_1_database_gains_the_document_number_register(tmp_path, monke
 def test_a_failing_migration_leaves_the_old_version(tmp_path, monkeypatch):
     import engine.history as eh
     now = eh.SCHEMA_VERSION
-    History(tmp_path).close()
+    with History(tmp_path) as h:
+        store(h, "2026-01", three([95, 90, 85]))
     monkeypatch.setattr(eh, "MIGRATIONS", {**eh.MIGRATIONS, now + 1: ["ALTER TABLE months ADD COLUMN x TEXT",
                                                                      "THIS IS NOT SQL"]})
     monkeypatch.setattr(eh, "SCHEMA_VERSION", now + 1)

@@ -159,9 +159,36 @@ def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
     blocker.write_text("a file where the output folder should be", encoding="utf-8")
     code, out = run_month(root, paths, "2026-10", tmp_path / "data", blocker / "2026-10")
     assert code == 2
-    assert f"{blocker / '2026-10'} --out: 发现 '{blocker / '2026-10'}'，应为 可以写入的输出文件夹（{blocker} 是一个文件，不是文件夹）" \
-        in out.replace("\n", "")
-    assert History(tmp_path / "data").months() == []
+    assert out == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
+                   f"  {blocker / '2026-10'} --out: 发现 '{blocker / '2026-10'}'，应为 可以写入的输出文件夹"
+                   f"（{blocker} 是一个文件，不是文件夹）\n")
+    assert not (tmp_path / "data").exists()          # not even an empty history.sqlite3
+
+
+def test_bad_out_and_data_are_reported_with_the_input_problems_in_one_pass(town, tmp_path):
+    root, paths = town
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    bad_metrics = tmp_path / "m.csv"
+    bad_metrics.write_text(Path(paths["metrics"]).read_text(encoding="utf-8").replace(",W0001,", ",W9999,", 1),
+                           encoding="utf-8")
+    code, out = invoke("run", "--policy", root / "rules" / "chengguan-periods.yaml", "--month", "2026-10",
+                       "--workers", paths["workers"], "--metrics", bad_metrics, "--events", paths["events"],
+                       "--data", tmp_path / "f" / "data", "--out", tmp_path / "f" / "out")
+    assert code == 2
+    lines = out.splitlines()
+    assert lines[0] == "错误：输入文件有 4 处问题，未写出任何结果："
+    assert lines[1:3] == [
+        f"  {tmp_path / 'f' / 'out'} --out: 发现 '{tmp_path / 'f' / 'out'}'，应为 可以写入的输出文件夹（{tmp_path / 'f'} 是一个文件，不是文件夹）",
+        f"  {tmp_path / 'f' / 'data'} --data: 发现 '{tmp_path / 'f' / 'data'}'，应为 可以写入的历史数据文件夹（{tmp_path / 'f'} 是一个文件，不是文件夹）"]
+    assert all(str(bad_metrics) in line for line in lines[3:])
+
+
+def test_a_run_failing_while_writing_leaves_no_folders_behind(town, tmp_path, monkeypatch):
+    root, paths = town
+    monkeypatch.setenv("WANGGE_FAULT", "after_stage")
+    code, out = run_month(root, paths, "2026-10", tmp_path / "data", tmp_path / "new" / "out")
+    assert code == 1 and "故障注入" in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("cmd", [["run"], ["correct"], ["compare"], ["paysheet"], ["history", "list"],
@@ -223,3 +250,148 @@ def test_wangge_run_killed_midway_changes_nothing(town, tmp_path):
     assert files(out) == before
     assert [i.month for i in History(data).months()] == ["2026-10"]
     assert History(data).month_results("2026-10") == before_db
+
+
+def compare(root, paths, out=None, b="chengguan-whatif.yaml"):
+    return invoke("compare", "--policy", root / "rules" / "chengguan-periods.yaml", "--policy", root / "rules" / b,
+                  "--month", "2026-10", "--workers", paths["workers"], "--metrics", paths["metrics"],
+                  "--events", paths["events"], *(["--out", out] if out else []))
+
+
+def test_compare_with_an_unusable_out_prints_only_the_error(town, tmp_path):
+    root, paths = town
+    (tmp_path / "f").write_text("x", encoding="utf-8")
+    code, out = compare(root, paths, tmp_path / "f" / "cmp")
+    assert code == 2
+    assert out == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
+                   f"  {tmp_path / 'f' / 'cmp'} --out: 发现 '{tmp_path / 'f' / 'cmp'}'，应为 可以写入的输出文件夹"
+                   f"（{tmp_path / 'f'} 是一个文件，不是文件夹）\n")
+
+
+def test_compare_failing_to_write_prints_only_the_error_and_leaves_nothing(town, tmp_path, monkeypatch):
+    import errno
+
+    root, paths = town
+    real = Path.write_text
+
+    def full_disk(self, *a, **kw):
+        if self.name == "compare.csv":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return real(self, *a, **kw)
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    code, out = compare(root, paths, tmp_path / "new" / "cmp")
+    assert code == 2
+    assert out == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
+                   f"  {tmp_path / 'new' / 'cmp'} --out: 发现 '{tmp_path / 'new' / 'cmp' / 'compare.csv'}'，"
+                   "应为 可以写入的输出文件夹（写出文件失败：磁盘空间不足；输出文件夹未改动）\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_of_a_policy_with_itself_is_refused(town, tmp_path):
+    root, paths = town
+    code, out = compare(root, paths, b="../rules/chengguan-periods.yaml")
+    assert code == 2
+    same = root / "rules" / "../rules/chengguan-periods.yaml"
+    assert out == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
+                   f"  {same} --policy: 发现 '{same}'，应为 与原细则 A 不同的新细则文件"
+                   "（两次 --policy 给的是同一个文件，比较不出差别）\n")
+
+
+def test_compare_needs_two_policies_said_as_a_usage_mistake(town):
+    root, paths = town
+    code, out = invoke("compare", "--policy", root / "rules" / "chengguan-periods.yaml", "--month", "2026-10",
+                       "--workers", paths["workers"], "--metrics", paths["metrics"])
+    assert code == 2
+    assert out.endswith("错误：'--policy' 的取值不对：应给出两次（先原细则 A，后新细则 B），实际给出 1 次\n")
+
+
+def test_compare_says_which_policy_a_data_problem_belongs_to(town, tmp_path):
+    root, paths = town
+    b = tmp_path / "b.yaml"
+    b.write_text((root / "rules" / "chengguan-whatif.yaml").read_text(encoding="utf-8")
+                 + "\nmetrics:\n  extra_count: {label: 新增指标, type: integer}\n", encoding="utf-8")
+    code, out = compare(root, paths, b=b)
+    assert code == 2
+    assert out == ("错误：数据文件有 1 处问题，未写出任何结果：\n"
+                   f"  {paths['metrics']}:1 表头: 发现 （缺失），应为 包含指标列「新增指标」（或 extra_count）"
+                   f"（未设默认值的指标必须有一列；按细则 B（{b}）检查时）\n")
+
+
+@pytest.fixture(scope="module")
+def stored(town, tmp_path_factory):
+    """October and November stored."""
+    root, paths = town
+    work = tmp_path_factory.mktemp("stored")
+    for m in MONTHS[:2]:
+        assert run_month(root, paths, m, work / "data", work / "out" / m)[0] == 0
+    return root, paths, work / "data"
+
+
+@pytest.mark.parametrize("cmd", [["paysheet"], ["history", "export"]])
+def test_exporting_a_month_not_stored_names_the_stored_months(stored, tmp_path, cmd):
+    root, paths, data = stored
+    code, out = invoke(*cmd, "--month", "2025-01", "--data", data, "--out", tmp_path / "x")
+    assert code == 2
+    assert out == ("错误：历史中没有 2025年1月（2025-01）的考核结果\n"
+                   f"  {data / 'history.sqlite3'} --month: 发现 '2025-01'，应为 已存的月份之一：2026-10、2026-11\n")
+    assert not (tmp_path / "x").exists()
+
+
+def test_correcting_a_month_not_stored_or_without_history_reads_nothing(stored, tmp_path):
+    root, paths, data = stored
+    code, out = run_month(root, paths, "2026-12", data, tmp_path / "x", cmd="correct")
+    assert code == 2
+    assert out == ("错误：历史中没有 2026年12月（2026-12），无法更正；新月份请用 wangge run\n"
+                   f"  {data / 'history.sqlite3'} --month: 发现 '2026-12'，应为 已存的月份之一：2026-10、2026-11\n")
+    code, out = run_month(root, paths, "2026-10", tmp_path / "none", tmp_path / "x", cmd="correct")
+    assert code == 2
+    assert out == f"错误：数据目录 {tmp_path / 'none'} 中没有历史库 history.sqlite3（先用 wangge run 存入月份）\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def _without(src, dest, col, wid):
+    rows = list(csv.reader(io.StringIO(Path(src).read_text(encoding="utf-8-sig"))))
+    i = rows[0].index(col)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(r for r in rows if r[i] != wid)
+    dest.write_text(buf.getvalue(), encoding="utf-8")
+    return dest
+
+
+def test_a_correction_cannot_drop_or_add_a_worker(stored, tmp_path):
+    root, paths, data = stored
+    before = History(data).month_results("2026-10")
+    dropped = {k: _without(paths[k], tmp_path / f"{k}-drop.csv", "工号", "W0003")
+               for k in ("workers", "metrics", "events")}
+    code, out = run_month(root, dropped, "2026-10", data, tmp_path / "o", cmd="correct")
+    assert code == 2
+    assert out == ("错误：2026年10月的人员与历史记录不符，共 1 处，未写入任何内容：\n"
+                   f"  {dropped['workers']} 工号 W0003: 发现 （缺失），应为 2026年10月已存的网格员 W0003 仍在名册中"
+                   "（更正不能删除人员）\n")
+    # a new worker W0999 (a copy of the first row) who has no October record
+    added = dict(paths, workers=tmp_path / "workers-add.csv", metrics=tmp_path / "metrics-add.csv")
+    reg = Path(paths["workers"]).read_text(encoding="utf-8-sig").splitlines()
+    header = reg[0].split(",")
+    new = reg[1].split(",")
+    new[header.index("工号")], new[header.index("姓名")], new[header.index("网格")] = "W0999", "新人甲", "G-NEW"
+    added["workers"].write_text("\n".join(reg + [",".join(new)]) + "\n", encoding="utf-8")
+    met = Path(paths["metrics"]).read_text(encoding="utf-8-sig").splitlines()
+    mh = met[0].split(",")
+    copy = [r.split(",") for r in met[1:] if r.split(",")[mh.index("工号")] == reg[1].split(",")[header.index("工号")]]
+    for r in copy:
+        r[mh.index("工号")], r[mh.index("姓名")] = "W0999", "新人甲"
+    added["metrics"].write_text("\n".join(met + [",".join(r) for r in copy]) + "\n", encoding="utf-8")
+    code, out = run_month(root, added, "2026-10", data, tmp_path / "o", cmd="correct")
+    assert code == 2
+    assert out == ("错误：2026年10月的人员与历史记录不符，共 1 处，未写入任何内容：\n"
+                   f"  {added['workers']}:{len(reg) + 1} 工号 W0999: 发现 'W0999'，应为 2026年10月已存的网格员之一"
+                   "（更正只能改原有人员的记录，不能增加人员）\n")
+    assert History(data).month_results("2026-10") == before and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("cmd", [["history", "list"], ["paysheet", "--month", "2026-10", "--out", "o"],
+                                 ["history", "export", "--month", "2026-10", "--out", "o"]])
+def test_a_file_that_is_not_a_history_is_said_in_chinese(tmp_path, cmd):
+    (tmp_path / "history.sqlite3").write_text("这不是数据库" * 40, encoding="utf-8")
+    code, out = invoke(*cmd, "--data", tmp_path)
+    assert (code, out) == (2, f"错误：历史库 {tmp_path / 'history.sqlite3'} 无法打开：该文件不是 wangge 历史库（SQLite 数据库）\n")

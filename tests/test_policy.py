@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ExampleMismatch, PolicyError
+from engine.errors import PolicyError
 from engine.policy import load_policy, load_policy_file, policy_json_schema
 from engine.scoring import run_examples
 
@@ -30,11 +30,38 @@ def test_base_is_abstract_and_not_scorable():
 
 def test_a_wrong_example_is_reported_with_the_actual_breakdown():
     policy = load_policy_file(BROKEN / "error-example-mismatch.yaml")
-    failures = run_examples(policy)
-    assert failures == [
-        f"{BROKEN / 'error-example-mismatch.yaml'}:15 示例「投诉3次」：得分应为 95，实际为 94",
-        f"{BROKEN / 'error-example-mismatch.yaml'}:15 示例「投诉3次」：实际计算明细：投诉 3 次（每次 2 分），扣 6 分",
-    ]
+    [p] = run_examples(policy)
+    assert (p.file, p.line, p.field, p.found) == (str(BROKEN / "error-example-mismatch.yaml"), 18,
+                                                  "examples[0].expect.score", "94")
+    assert str(p).replace(str(BROKEN) + "/", "") == (
+        "error-example-mismatch.yaml:18 examples[0].expect.score: 发现 '94'，"
+        "应为 95（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉 3 次（每次 2 分），扣 6 分）")
+
+
+def test_every_expectation_of_an_example_is_located_with_found_and_expected():
+    policy = load_policy_file(BROKEN / "error-example-mismatch-every-field.yaml")
+    assert [(p.line, p.field, p.found, p.expected.split("（")[0]) for p in run_examples(policy)] == [
+        (32, "examples[0].expect.score", "95", "96"),
+        (33, "examples[0].expect.stars", "5", "0"),
+        (34, "examples[0].expect.band", "full", "part"),
+        (35, "examples[0].expect.pay", "200.00", "100.00"),
+        (36, "examples[0].expect.veto", "false", "true"),
+        (37, "examples[0].expect.findings.complaint", "-6", "-4"),
+        (37, "examples[0].expect.findings", "praised: 1", "列出触发的每一条规则"),
+        (41, "examples[1].expect.veto", "true", "false")]
+
+
+def test_validate_reports_example_mismatches_as_problems_with_exit_2():
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    res = CliRunner().invoke(main, ["validate", str(BROKEN / "error-example-mismatch.yaml"), str(RULES / "youhao.yaml")])
+    assert res.exit_code == 2
+    assert res.output.replace(str(BROKEN) + "/", "").splitlines()[-2:] == [
+        "错误：考核细则中的示例有 1 处与计算结果不符：",
+        "  error-example-mismatch.yaml:18 examples[0].expect.score: 发现 '94'，应为 95"
+        "（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉 3 次（每次 2 分），扣 6 分）"]
 
 
 def messages(path: Path) -> list[str]:
@@ -147,10 +174,26 @@ def test_json_schema_describes_the_format():
 
 def test_error_duplicate_key_is_reported_with_everything_else():
     assert messages(BROKEN / "error-duplicate-key.yaml") == [
-        "error-duplicate-key.yaml:5 complaints: 发现 'complaints'，应为 每个键只出现一次"
+        "error-duplicate-key.yaml:5 metrics.complaints: 发现 'complaints'，应为 每个键只出现一次"
         "（第 4 行已有「complaints」，后一个会覆盖前一个）",
         "error-duplicate-key.yaml:6 items: 发现 '各项分值合计 90'，应为 等于满分 full_score = 100",
-        "error-duplicate-key.yaml:10 points: 发现 'points'，应为 每个键只出现一次（第 9 行已有「points」，后一个会覆盖前一个）"]
+        "error-duplicate-key.yaml:10 items[0].points: 发现 'points'，应为 每个键只出现一次（第 9 行已有「points」，后一个会覆盖前一个）"]
+
+
+def test_error_duplicate_key_names_its_dotted_path():
+    assert messages(BROKEN / "error-duplicate-key-in-rule.yaml") == [
+        "error-duplicate-key-in-rule.yaml:17 items[2].rules[0].cap: 发现 'cap'，应为 每个键只出现一次"
+        "（第 15 行已有「cap」，后一个会覆盖前一个）",
+        "error-duplicate-key-in-rule.yaml:18 items[2].rules[1].per_count.points: 发现 'points'，应为 每个键只出现一次"
+        "（第 18 行已有「points」，后一个会覆盖前一个）"]
+
+
+def test_duplicate_key_path_through_anchors_and_merge_keys(tmp_path):
+    (tmp_path / "p.yaml").write_text("a: &b {x: 1, x: 2}\nc:\n  - d: *b\n  - {<<: *b, y: 1, y: 2}\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(tmp_path / "p.yaml")
+    dups = [(p.line, p.field) for p in exc.value.problems if p.expected == "每个键只出现一次"]
+    assert dups == [(1, "a.x"), (4, "c[1].y")]
 
 
 def test_error_yaml_tab_is_said_in_chinese():
@@ -289,3 +332,26 @@ def test_error_periods_missing_fields_are_reported_not_crashed_on():
         "error-periods-missing-fields.yaml:9 periods.ranking.last_place_ties: 发现 （缺失），应为 必填字段 last_place_ties",
         "error-periods-missing-fields.yaml:11 periods.rules[0].label: 发现 （缺失），应为 必填字段 label",
         "error-periods-missing-fields.yaml:20 periods.rules[1].grades[0].id: 发现 （缺失），应为 必填字段 id"]
+
+
+def test_error_late_overlapping_missed_would_deduct_twice():
+    assert messages(BROKEN / "error-late-overlaps-missed.yaml") == [
+        "error-late-overlaps-missed.yaml:16 items[0].rules[1].event.delay_hours: 发现 '(24, +inf)'，"
+        "应为 与同一项目中规则「紧急信息迟报」（urgent_late）的上报延迟区间 (3, 48] 不重叠的区间"
+        "（迟报与漏报区间重叠：同一事件会被两条规则重复扣分；写明边界归属，如把「紧急信息迟报」改为 (3, 24]）",
+        "error-late-overlaps-missed.yaml:35 items[1].rules[1].event.handling_hours: 发现 '[72, +inf)'，"
+        "应为 与同一项目中规则「办理超时」（slow）的办理用时区间 (24, 96] 不重叠的区间"
+        "（办理超时各档区间重叠：同一事件会被两条规则重复扣分；写明边界归属，如把「办理超时」改为 (24, 72)）"]
+
+
+def test_two_versions_starting_the_same_month_are_an_error_not_a_silent_pick():
+    with pytest.raises(PolicyError) as exc:
+        load_policy(BROKEN / "versions-same-start")
+    assert [str(p).replace(str(BROKEN) + "/", "") for p in exc.value.problems] == [
+        "versions-same-start/v2026b.yaml:5 effective_from: 发现 '2026-01'，应为 与 "
+        "versions-same-start/v2026a.yaml 不同的生效月份（两个版本同月生效，无法判断用哪一个）"]
+
+
+def test_one_file_named_twice_is_one_version():
+    ps = load_policy([RULES / "youhao.yaml", RULES / "youhao.yaml", RULES / ".." / "rules" / "youhao.yaml"])
+    assert len(ps.versions) == 1 and ps.for_month("2026-10").files == [str(RULES / "youhao.yaml")]

@@ -11,7 +11,7 @@ import pkgutil
 
 import click
 
-from .common import run_guarded
+from .common import chinese_usage, run_guarded
 
 __all__ = ["main"]
 
@@ -31,3 +31,4 @@ for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
     _mod = importlib.import_module(f"{__name__}.{_info.name}")
     if hasattr(_mod, "register"):
         _mod.register(main)
+chinese_usage(main)

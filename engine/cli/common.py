@@ -31,7 +31,12 @@ _CLICK_ZH = {
     "No such command {name!r}.": "没有命令 {name!r}。",
     "Missing command.": "缺少命令。",
     "Could not open file {filename!r}: {message}": "无法打开文件 {filename!r}：{message}",
-    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的数值（{number_type}）。",
+    "{value!r} is not a valid {number_type}.": "{value!r} 不是有效的{number_type}。",
+    "{value!r} is not a valid boolean. Recognized values: {states}": "{value!r} 不是有效的是/否值，可用：{states}",
+    "Value must be an iterable.": "取值应为多个值。",
+    "Argument {name!r} takes {nargs} values.": "参数 {name!r} 需要 {nargs} 个值。",
+    "unknown error": "未知错误",
+    "%(prog)s, version %(version)s": "%(prog)s 版本 %(version)s",
     "{value} is not in the range {range}.": "{value} 不在范围 {range} 内。",
     "file": "文件",
     "directory": "文件夹",
@@ -86,6 +91,39 @@ def _install_click_chinese() -> None:
 
 _install_click_chinese()
 
+# Type names show as metavars (`--top INTEGER`) and in "'abc' is not a valid integer": said in Chinese.
+for _type, _name in ((click.STRING, "文字"), (click.INT, "整数"), (click.FLOAT, "数字"), (click.BOOL, "是/否")):
+    _type.name = _name
+
+
+def _missing_parameter_message(self: click.MissingParameter) -> str:
+    """click's "Missing option '--workers'." with Chinese punctuation (its full stop is not translatable)."""
+    hint = self.param_hint
+    if hint is None and self.param is not None:
+        hint = self.param.get_error_hint(self.ctx)
+    if hint is not None and not isinstance(hint, str):
+        hint = " / ".join(repr(x) for x in hint)
+    kind = self.param_type or (self.param.param_type_name if self.param is not None else "parameter")
+    missing = {"argument": "缺少参数", "option": "缺少选项"}.get(kind, "缺少参数")
+    extra = self.param.type.get_missing_message(param=self.param, ctx=self.ctx) if self.param is not None else None
+    msg = "。".join(m for m in (self.message, extra) if m)
+    return f"{missing}{' ' + hint if hint else ''}。{msg}"
+
+
+click.MissingParameter.format_message = _missing_parameter_message
+click.formatting.HelpFormatter.write_heading = \
+    lambda self, heading: self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+
+def chinese_usage(cmd: click.Command) -> None:
+    """`Usage: wangge run [OPTIONS]` -> `用法： wangge run [选项]`, for every command below `cmd`."""
+    if cmd.options_metavar == "[OPTIONS]":
+        cmd.options_metavar = "[选项]"
+    if isinstance(cmd, click.Group):
+        cmd.subcommand_metavar = "命令 [参数]..." if not cmd.chain else "命令1 [参数]... [命令2 [参数]...]..."
+        for sub in cmd.commands.values():
+            chinese_usage(sub)
+
 EXIT_INPUT = 2     # a file the user gave has problems
 EXIT_ENGINE = 1    # anything else we refused
 EXIT_BUG = 70      # an internal error (EX_SOFTWARE)
@@ -94,14 +132,11 @@ EXIT_BUG = 70      # an internal error (EX_SOFTWARE)
 def report_error(exc: EngineError) -> int:
     """Print an engine error for a clerk and return the exit code."""
     if isinstance(exc, InputError):
-        err_console.print(f"错误：{exc.kind}有 {len(exc.problems)} 处问题，未写出任何结果：", markup=False)
+        head = f"考核细则中的示例有 {len(exc.problems)} 处与计算结果不符" if isinstance(exc, ExampleMismatch) \
+            else f"{exc.kind}有 {len(exc.problems)} 处问题，未写出任何结果"
+        err_console.print(f"错误：{head}：", markup=False)
         for p in exc.problems:
             err_console.print(f"  {p}", markup=False)
-        return EXIT_INPUT
-    if isinstance(exc, ExampleMismatch):
-        err_console.print(f"错误：考核细则中的示例有 {len(exc.failures)} 个与计算结果不符：", markup=False)
-        for f in exc.failures:
-            err_console.print(f"  {f}", markup=False)
         return EXIT_INPUT
     if isinstance(exc, InfeasibleError):
         err_console.print(f"错误：{exc}", markup=False)
@@ -129,6 +164,8 @@ def run_guarded(fn):
             return fn(*args, **kwargs)
         except EngineError as exc:
             sys.exit(report_error(exc))
+        except click.ClickException:   # a usage mistake found inside a command: click says it with the usage
+            raise
         except KeyboardInterrupt:
             err_console.print("已中断；之前的结果保持不变。")
             sys.exit(130)

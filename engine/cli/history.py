@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Callable
@@ -11,10 +12,10 @@ from typing import Callable
 import click
 from rich.table import Table
 
-from ..errors import EngineError, HistoryError
+from ..errors import EngineError, HistoryError, InputError, Problem
 from ..history import (History, RunReport, check_stored_policies, compare_results, record_month,
                        write_month_outputs)
-from ..outputs import staged_outputs
+from ..outputs import folder_problem, staged_outputs
 from ..paysheet import csv_safe, write_paysheet_csv, write_paysheet_xlsx
 from ..periods import PeriodRules, month_label, parse_period_rules
 from .common import console, run_guarded
@@ -61,17 +62,22 @@ class _PolicyContext:
         self.ps = load_policy(list(policy_paths))
         self._rules: dict[str, PeriodRules | None] = {}
 
-    def score(self, month: str, workers: str, metrics: str, events: str | None) -> dict:
-        return self.score_located(month, workers, metrics, events)[0]
+    def score(self, month: str, workers: str, metrics: str, events: str | None, read=None) -> dict:
+        return self.score_located(month, workers, metrics, events, read)[0]
 
-    def score_located(self, month: str, workers: str, metrics: str, events: str | None):
-        """The month's results and, per worker id, the (file, row) of the register it came from."""
+    def score_located(self, month: str, workers: str, metrics: str, events: str | None, read=None):
+        """The month's results and, per worker id, the (file, row) of the register it came from
+        (`read`: what `read()` already returned for these inputs)."""
+        policy, inputs = read or self.read(month, workers, metrics, events)
+        rows = {w.worker_id: w.source for w in inputs.workers if w.source and w.source[0]}
+        return self._score(policy, month, workers, metrics, events, inputs=inputs), rows
+
+    def read(self, month: str, workers: str, metrics: str, events: str | None):
+        """The policy in force for the month and the month's checked inputs (DataError if any problem)."""
         from ..inputs import read_month
 
         policy = self.ps.for_month(month)
-        inputs = read_month(policy, month, workers, metrics, events)
-        rows = {w.worker_id: w.source for w in inputs.workers if w.source and w.source[0]}
-        return self._score(policy, month, workers, metrics, events, inputs=inputs), rows
+        return policy, read_month(policy, month, workers, metrics, events)
 
     def rules_for(self, month: str) -> PeriodRules | None:
         if month not in self._rules:
@@ -89,12 +95,29 @@ class _PolicyContext:
         check_stored_policies(history, lambda m: self.ps.for_month(m).hash, only=wanted)
 
 
+def _checked(folders: list[Problem], load: Callable):
+    """`load()` (policies, inputs) with the problems of unusable folders reported in the same pass:
+    nothing is scored, stored, written or printed when any is found."""
+    try:
+        value = load()
+    except InputError as exc:
+        raise (type(exc) if not folders else InputError)(folders + exc.problems) from None
+    if folders:
+        raise InputError(folders)
+    return value
+
+
 def _store(policy, month, workers, metrics, events, data, out, unit, *, correction, note,
            pack: dict | None = None, issue_date: str | None = None) -> RunReport:
     """Score, store and write the month; with `pack` (see notices.pack_inputs) its print pack too,
     into out/print, its document numbers committed with the month."""
-    ctx = _PolicyContext(policy)
-    results, rows = ctx.score_located(month, workers, metrics, events)
+    if correction:   # before reading anything: a correction needs the month in history
+        with History(data, create=False) as hist:
+            if not hist.has_month(month):
+                raise hist.not_stored(month, f"历史中没有 {month_label(month)}（{month}），无法更正；新月份请用 wangge run")
+    folders = [p for p in (folder_problem(out, "--out"), folder_problem(data, "--data", "可以写入的历史数据文件夹")) if p]
+    ctx, read = _checked(folders, lambda: _load(policy, month, workers, metrics, events))
+    results, rows = ctx.score_located(month, workers, metrics, events, read)
     numbers: list[dict] = []
     try:
         with History(data) as hist:
@@ -121,6 +144,38 @@ def _store(policy, month, workers, metrics, events, data, out, unit, *, correcti
     except OSError as exc:
         raise HistoryError(f"写出文件失败：{exc.strerror or exc}（{exc.filename or out}）。"
                            "若失败发生在存入历史库之前，历史和输出均未改动；否则用同样的输入重新运行本月即可恢复输出") from None
+
+
+def _load(policy: tuple[str, ...], month: str, workers: str, metrics: str, events: str | None):
+    ctx = _PolicyContext(policy)
+    return ctx, ctx.read(month, workers, metrics, events)
+
+
+def _load_both(policies: tuple[str, str], month: str, workers: str, metrics: str, events: str | None):
+    """Both policies with the inputs read under each, every problem of both in one pass; a problem
+    that only one of them finds (the other policy's metrics differ) says which policy it was."""
+    loaded, found = [], []
+    for path in policies:
+        try:
+            loaded.append(_load((path,), month, workers, metrics, events))
+        except InputError as exc:
+            found.append(exc)
+            continue
+        found.append(None)
+    if not any(found):
+        return loaded
+    seen = [{str(p) for p in exc.problems} if exc else set() for exc in found]
+    problems: list[Problem] = []
+    for k, (tag, exc) in enumerate(zip("AB", found)):
+        for p in exc.problems if exc else []:
+            if str(p) in seen[1 - k]:
+                if k == 1:
+                    continue          # already listed under A
+            else:
+                p = replace(p, hint="；".join(x for x in (p.hint, f"按细则 {tag}（{policies[k]}）检查时") if x))
+            problems.append(p)
+    kinds = {type(exc) for exc in found if exc}
+    raise (kinds.pop() if len(kinds) == 1 else InputError)(problems)
 
 
 PRINT_DIR = "print"     # the month's print pack inside --out
@@ -353,10 +408,25 @@ def compare_cmd(policies, month, workers, metrics, events, out):
         --workers in/workers.csv --metrics in/2026-10/metrics.csv --events in/2026-10/events.csv
     """
     if len(policies) != 2:
-        raise HistoryError(f"--policy 应给出两次（原细则和新细则），实际给出 {len(policies)} 次")
-    a = _PolicyContext((policies[0],)).score(month, workers, metrics, events)
-    b = _PolicyContext((policies[1],)).score(month, workers, metrics, events)
+        raise click.BadParameter(f"应给出两次（先原细则 A，后新细则 B），实际给出 {len(policies)} 次",
+                                 param_hint="'--policy'")
+    folders = [p for p in (folder_problem(out, "--out") if out else None,) if p]
+    if Path(policies[0]).resolve() == Path(policies[1]).resolve():
+        folders.append(Problem(policies[1], None, "--policy", policies[1], "与原细则 A 不同的新细则文件",
+                               "两次 --policy 给的是同一个文件，比较不出差别"))
+    loaded = _checked(folders, lambda: _load_both(policies, month, workers, metrics, events))
+    a, b = (ctx.score(month, workers, metrics, events, read) for ctx, read in loaded)
     diff = compare_results(a, b)
+    if out:   # written before anything is printed: a failure shows only the error
+        with staged_outputs(out) as stage:
+            (stage / "compare.json").write_text(json.dumps(diff, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            buf = io.StringIO()
+            wr = csv.writer(buf, lineterminator="\r\n")
+            wr.writerow(["工号", "姓名", "得分A", "得分B", "得分差", "档次A", "档次B", "绩效A", "绩效B", "绩效差"])
+            for r in diff["workers"]:
+                wr.writerow([csv_safe(r["worker_id"]), csv_safe(r["name"]), r["score_a"], r["score_b"],
+                             r["score_delta"], r["band_a"], r["band_b"], r["pay_a"], r["pay_b"], r["pay_delta"]])
+            (stage / "compare.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8", newline="")
     t = Table(title=f"{month_label(month)}细则测算：A={policies[0]}  B={policies[1]}")
     for h in ("工号", "姓名", "得分A", "得分B", "得分差", "档次A", "档次B", "绩效A", "绩效B", "绩效差"):
         t.add_column(h)
@@ -369,15 +439,6 @@ def compare_cmd(policies, month, workers, metrics, events, out):
     console.print(f"共 {s['workers']} 人，得分变化 {s['score_changed']} 人，档次变化 {s['band_changed']} 人；"
                   f"绩效工资合计 A {s['pay_a']} 元，B {s['pay_b']} 元，差 {_signed(s['pay_delta'])} 元。")
     if out:
-        with staged_outputs(out) as stage:
-            (stage / "compare.json").write_text(json.dumps(diff, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            buf = io.StringIO()
-            wr = csv.writer(buf, lineterminator="\r\n")
-            wr.writerow(["工号", "姓名", "得分A", "得分B", "得分差", "档次A", "档次B", "绩效A", "绩效B", "绩效差"])
-            for r in diff["workers"]:
-                wr.writerow([csv_safe(r["worker_id"]), csv_safe(r["name"]), r["score_a"], r["score_b"],
-                             r["score_delta"], r["band_a"], r["band_b"], r["pay_a"], r["pay_b"], r["pay_delta"]])
-            (stage / "compare.csv").write_text("\ufeff" + buf.getvalue(), encoding="utf-8", newline="")
         console.print(f"已写出 {out}/compare.csv、{out}/compare.json")
 
 
