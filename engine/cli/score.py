@@ -172,33 +172,86 @@ def schema(out) -> None:
 
 
 DEMO_POLICY = Path(__file__).resolve().parents[2] / "rules" / "chengguan.yaml"
+DEMO_ROSTER = Path(__file__).resolve().parents[2] / "rosters" / "demo-town"
 
 
 @click.command()
 @click.option("--out", type=click.Path(), default="out/demo", show_default=True, help="输出文件夹")
-@click.option("--month", default="2026-10", show_default=True, help="考核月份")
+@click.option("--month", default="2026-10", show_default=True, help="考核月份（从当年1月起逐月存入历史）")
 @click.option("--policy", "policy_path", type=click.Path(), default=None, help="考核细则（默认城关镇细则）")
 @click.option("--top", type=int, default=None, help="排名表只显示前 N 名和后 N 名")
+@click.option("--roster/--no-roster", "with_roster", default=True, show_default=True,
+              help="同时排出示例镇本月的巡查排班（约 5 秒）并打印排班表")
+@click.option("--print/--no-print", "with_print", default=True, show_default=True, help="生成本月打印材料")
 @run_guarded
-def demo(out, month, policy_path, top) -> None:
-    """用内置示例镇（7个社区、68个网格）生成数据并跑一遍月度考核。
+def demo(out, month, policy_path, top, with_roster, with_print) -> None:
+    """用内置示例镇（7个社区、68个网格）跑一遍：逐月考核存入历史、跨月规则、发放表、排班和打印材料。
 
     \b
+    输出：out/demo/<月份>/（结果、发放表）、out/demo/<月份>/print/（通报、通知单等）、out/demo/roster/。
     示例：
       wangge demo
-      wangge demo --out out/demo --month 2026-10
+      wangge demo --out out/demo --month 2026-10 --no-roster
     """
-    from ..demo import generate
+    from ..demo import generate, month_list
     from ..policy import load_policy
+    from .history import _store
+    from .notices import pack_inputs, print_pack_report
 
     policy_path = policy_path or str(DEMO_POLICY)
+    if not (len(month) == 7 and month[4] == "-" and month[:4].isdigit() and month[5:].isdigit()
+            and 1 <= int(month[5:]) <= 12):
+        raise click.BadParameter(f"应为 YYYY-MM（如 2026-10），发现 {month!r}", param_hint="--month")
+    months = month_list(f"{month[:4]}-01", int(month[5:]))
     policy = load_policy(policy_path).for_month(month)
-    data_dir = Path(out) / "data"
-    paths = generate(policy, data_dir, "town", [month])
-    console.print(f"示例数据（鹤山镇，{month}）已生成：{data_dir}", markup=False)
-    res = score_to_dir([policy_path], month, paths["workers"], paths["metrics"], paths["events"], out)
+    root = Path(out)
+    paths = generate(policy, root / "data", "town", months)
+    console.print(f"示例数据（鹤山镇，{months[0]} 至 {month}）已生成：{root / 'data'}", markup=False)
+    roster_dir = None
+    if with_roster:
+        roster_dir = root / "roster"
+        _demo_roster(month, roster_dir)
+    history = root / "history"
+    if history.exists():   # the demo starts from scratch each time
+        import shutil
+        shutil.rmtree(history)
+    for m in months:
+        pack = None
+        if with_print and m == month:
+            pack = pack_inputs(office=None if (root / "office.yaml").exists() else str(DEMO_OFFICE), data=root,
+                               roster_dir=str(roster_dir) if roster_dir else None, workers=paths["workers"],
+                               only=None, formats="html,pdf,docx,xlsx")
+        report = _store((policy_path,), m, paths["workers"], paths["metrics"], paths["events"], str(history),
+                        str(root / m), "", correction=False, note="", pack=pack)
+    console.print(f"已逐月存入历史（{history}）：{'、'.join(months)}", markup=False)
+    from ..history import History
+    with History(history, create=False) as hist:
+        res = hist.month_results(month)
     print_ranking(res, top)
-    console.print(f"\n结果已写入 {out}/results.json、results.csv、findings.csv", markup=False)
+    console.print(f"\n结果已写入 {root / month}/results.json、results.csv、findings.csv、paysheet.xlsx", markup=False)
+    if report.pack is not None:
+        console.print(f"打印材料（{root / month / 'print'}）：", markup=False)
+        print_pack_report(report.pack, str(root / month / "print"))
+
+
+DEMO_OFFICE = Path(__file__).resolve().parents[2] / "reports" / "office.yaml"
+
+
+def _demo_roster(month: str, out_dir: Path) -> None:
+    """The demo town's patrol roster for the month, a first good one in a few seconds."""
+    from ..roster.check import check_roster
+    from ..roster.model import load_problem
+    from ..roster.output import write_all
+    from ..roster.solve import solve
+
+    prob = load_problem(DEMO_ROSTER, month)
+    ro = solve(prob, time_limit=5)
+    checks = check_roster(ro)
+    with staged_outputs(out_dir) as stage:
+        write_all(ro, checks, stage, {})
+    failed = [c for c in checks if not c.ok]
+    state = "全部硬性规则校验通过" if not failed else f"{len(failed)} 条硬性规则未通过"
+    console.print(f"示例镇 {month} 巡查排班已排出（{state}）：{out_dir}", markup=False)
 
 
 @click.command("demo-data")

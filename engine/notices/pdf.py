@@ -44,7 +44,7 @@ _DECL = re.compile(r"font-family\s*:\s*([^;}]+)", re.I)
 def check_fonts(stylesheets: list[tuple[str, str]], installed: frozenset[str] | None = None) -> list[str]:
     """Check every font-family list in (path, css text); returns notes, raises TemplateError if unprintable."""
     have = chinese_fonts() if installed is None else installed
-    problems, notes = [], []
+    problems, swaps = [], {}
     for path, css in stylesheets:
         for m in _DECL.finditer(css):
             line = css.count("\n", 0, m.start()) + 1
@@ -57,12 +57,12 @@ def check_fonts(stylesheets: list[tuple[str, str]], installed: frozenset[str] | 
                 problems.append(Problem(path, line, "font-family", "、".join(fams),
                                         "至少一种已安装且含中文字形的字体", INSTALL_HINT))
             elif present[0] != fams[0]:
-                note = f"字体 {fams[0]} 未安装，以 {present[0]} 代替（{path}:{line}）"
-                if note not in notes:
-                    notes.append(note)
+                swaps.setdefault(fams[0], present[0])
     if problems:
         raise TemplateError(problems)
-    return notes
+    if not swaps:
+        return []
+    return ["未安装的字体以免费字体代替：" + "、".join(f"{a}→{b}" for a, b in swaps.items())]
 
 
 @functools.lru_cache(maxsize=1)
