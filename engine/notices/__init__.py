@@ -60,7 +60,7 @@ def find_settings(office: str | None, data_dir: str | Path | None) -> tuple[Path
 def load_roster(folder: str | Path) -> dict:
     """The roster.json of a `wangge roster` output folder (or the file itself)."""
     path = Path(folder)
-    if path.is_dir():
+    if path.suffix != ".json":
         path = path / "roster.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -53,7 +53,7 @@ def mask_phone(phone: str, mode: str) -> str:
     if mode == "full":
         return phone
     digits = phone.replace("-", "").replace(" ", "")
-    if len(digits) >= 11:           # mobile: 138****5678
+    if len(digits) == 11 and digits.startswith("1"):    # mobile: 138****5678
         return digits[:3] + "****" + digits[-4:]
     if len(digits) > 4:             # landline: keep the last 4
         return "*" * (len(digits) - 4) + digits[-4:]
@@ -159,7 +159,7 @@ def bulletin_context(results: Mapping, settings: OfficeSettings, office: dict) -
     workers = results["workers"]
     scores = [_d(w["score"]) for w in workers]
     bands: "OrderedDict[str, dict]" = OrderedDict()
-    for w in sorted(workers, key=lambda w: -_d((w.get("band") or {}).get("ratio") or 0)):
+    for w in sorted(workers, key=lambda w: (bool(w.get("failed")), -_d((w.get("band") or {}).get("ratio") or 0))):
         label = _band(w)
         b = bands.setdefault(label, {"label": label, "range": (w.get("band") or {}).get("range", ""), "count": 0})
         b["count"] += 1

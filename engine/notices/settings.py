@@ -188,6 +188,21 @@ class OfficeSettings(_Strict):
         return p if p.is_absolute() else Path(self.file).parent / p
 
 
+def _n(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+_BOUNDS = {   # pydantic's number and length limits, said in Chinese
+    "greater_than": lambda c: f"大于 {_n(c.get('gt'))} 的数",
+    "greater_than_equal": lambda c: f"不小于 {_n(c.get('ge'))} 的数",
+    "less_than": lambda c: f"小于 {_n(c.get('lt'))} 的数",
+    "less_than_equal": lambda c: f"不大于 {_n(c.get('le'))} 的数",
+    "string_too_short": lambda c: "非空的文字",
+    "float_parsing": lambda c: "数字",
+    "float_type": lambda c: "数字",
+}
+
+
 def load_settings(path: str | Path) -> OfficeSettings:
     """Read and validate an office settings file; every problem at once, as TemplateError."""
     name = str(path)
@@ -204,11 +219,13 @@ def load_settings(path: str | Path) -> OfficeSettings:
         for err in exc.errors():
             loc = _clean_loc(err["loc"])
             p = _schema_problem(raw if isinstance(raw, LocDict) else LocDict(raw), loc, err)
-            p = p.__class__(name, p.line, dotted(loc), p.found, p.expected, p.hint)
+            found = loc[-1] if err["type"] == "extra_forbidden" else p.found   # the unknown key itself
+            p = p.__class__(name, p.line, dotted(loc), found, _BOUNDS.get(err["type"], lambda c: p.expected)(
+                err.get("ctx") or {}), p.hint)
             if (p.line, p.field) not in seen:
                 seen.add((p.line, p.field))
                 problems.append(p)
-        raise TemplateError(problems) from None
+        raise TemplateError(sorted(problems, key=lambda p: (p.line or 0, p.field))) from None
     tdir = settings.template_dir()
     if tdir is not None and not tdir.is_dir():
         raise TemplateError([_problem(name, line_of(raw, ["templates"]), "templates", settings.templates,

@@ -1,0 +1,131 @@
+"""The template sandbox: office-edited templates cannot reach Python, cannot run away, and every
+failure names the template, the line and what went wrong."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from engine.errors import TemplateError
+from engine.notices.render import TemplateSet, cn_number, money, pad, text_cols
+
+
+def tset(tmp_path, files: dict[str, str], limit: float = 5) -> TemplateSet:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return TemplateSet([tmp_path], time_limit=limit)
+
+
+def only_problem(exc: pytest.ExceptionInfo) -> str:
+    assert len(exc.value.problems) == 1
+    return str(exc.value.problems[0])
+
+
+@pytest.mark.parametrize("attack", [
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ joiner.__init__.__globals__ }}",
+    "{{ namespace.__init__.__globals__['__builtins__'] }}",
+    "{% for c in [].__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+])
+def test_template_injection_is_refused_with_the_template_and_line(tmp_path, attack):
+    ts = tset(tmp_path, {"evil.html.j2": "<p>第一行</p>\n" + attack + "\n"})
+    with pytest.raises(TemplateError) as exc:
+        ts.render("evil.html.j2", {})
+    text = only_problem(exc)
+    assert text.startswith(f"{tmp_path / 'evil.html.j2'}:2 安全限制")
+
+
+def test_a_runaway_loop_is_stopped_by_the_time_limit(tmp_path):
+    ts = tset(tmp_path, {"loop.html.j2": "开始\n{% for i in range(100000) %}{% for j in range(100000) %}"
+                                          "{% set x = i * j %}{% endfor %}{% endfor %}\n"}, limit=0.5)
+    started = time.monotonic()
+    with pytest.raises(TemplateError) as exc:
+        ts.render("loop.html.j2", {})
+    assert time.monotonic() - started < 5
+    text = only_problem(exc)
+    assert f"{tmp_path / 'loop.html.j2'}:2 渲染时间: 发现 '超过 0.5 秒'" in text
+    assert "死循环" in text
+
+
+def test_the_time_limit_also_holds_outside_the_main_thread(tmp_path):
+    ts = tset(tmp_path, {"loop.html.j2": "{% for i in range(100000) %}{% for j in range(100000) %}"
+                                          "{% endfor %}{% endfor %}"}, limit=0.5)
+    caught = []
+
+    def run():
+        try:
+            ts.render("loop.html.j2", {})
+        except TemplateError as exc:
+            caught.append(str(exc.problems[0]))
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(20)
+    assert not t.is_alive()
+    assert caught and "渲染时间" in caught[0]
+
+
+@pytest.mark.parametrize("bomb", ["{{ 'x' * 100000000 }}", "{{ [1] * 100000000 }}", "{{ 10 ** 100000 }}"])
+def test_operators_that_build_huge_values_are_refused(tmp_path, bomb):
+    ts = tset(tmp_path, {"bomb.html.j2": bomb})
+    with pytest.raises(TemplateError) as exc:
+        ts.render("bomb.html.j2", {})
+    assert "安全限制" in only_problem(exc)
+
+
+def test_a_missing_variable_names_template_line_and_variable(tmp_path):
+    ts = tset(tmp_path, {"slip.html.j2": "<h1>{{ title }}</h1>\n{% for w in workers %}\n<p>{{ w.nmae }}</p>\n{% endfor %}\n"})
+    with pytest.raises(TemplateError) as exc:
+        ts.render("slip.html.j2", {"title": "通知单", "workers": [{"name": "张伟"}]})
+    assert only_problem(exc).startswith(f"{tmp_path / 'slip.html.j2'}:3 变量: 发现 'nmae'，应为 本模板可用的数据")
+
+
+def test_a_missing_top_level_variable_is_named(tmp_path):
+    ts = tset(tmp_path, {"t.html.j2": "{{ titel }}"})
+    with pytest.raises(TemplateError) as exc:
+        ts.render("t.html.j2", {"title": "x"})
+    assert f"{tmp_path / 't.html.j2'}:1 变量: 发现 'titel'" in only_problem(exc)
+
+
+def test_a_syntax_error_names_the_line(tmp_path):
+    ts = tset(tmp_path, {"bad.html.j2": "<p>一</p>\n<p>二</p>\n{% for x in xs %}\n{{ x }}\n"})
+    with pytest.raises(TemplateError) as exc:
+        ts.check(["bad.html.j2"])
+    text = only_problem(exc)
+    assert text.startswith(f"{tmp_path / 'bad.html.j2'}:4 模板语法")
+
+
+def test_every_broken_template_is_reported_in_one_pass(tmp_path):
+    ts = tset(tmp_path, {"a.html.j2": "{% if %}", "b.html.j2": "{{ x | nosuchfilter }}", "ok.html.j2": "好"})
+    with pytest.raises(TemplateError) as exc:
+        ts.check(["a.html.j2", "b.html.j2", "ok.html.j2", "missing.html.j2"])
+    fields = [(p.file.split("/")[-1], p.field) for p in exc.value.problems]
+    assert ("a.html.j2", "模板语法") in fields and ("b.html.j2", "模板语法") in fields
+    assert any(p.field == "模板" and p.found == "missing.html.j2" for p in exc.value.problems)
+    assert len(exc.value.problems) == 3
+
+
+def test_html_is_autoescaped_and_plain_text_is_not(tmp_path):
+    ts = tset(tmp_path, {"a.html.j2": "{{ name }}", "a.txt.j2": "{{ name }}"})
+    assert ts.render("a.html.j2", {"name": "<b>张&伟</b>"}) == "&lt;b&gt;张&amp;伟&lt;/b&gt;"
+    assert ts.render("a.txt.j2", {"name": "<b>张&伟</b>"}) == "<b>张&伟</b>"
+
+
+def test_the_office_folder_overrides_the_bundled_template(tmp_path):
+    own, bundled = tmp_path / "own", tmp_path / "bundled"
+    own.mkdir(), bundled.mkdir()
+    (bundled / "t.html.j2").write_text("原版", encoding="utf-8")
+    (bundled / "u.html.j2").write_text("原版u", encoding="utf-8")
+    (own / "t.html.j2").write_text("本单位版", encoding="utf-8")
+    ts = TemplateSet([own, bundled])
+    assert ts.render("t.html.j2", {}) == "本单位版"
+    assert ts.render("u.html.j2", {}) == "原版u"
+
+
+def test_filters():
+    assert money("1234.5") == "1,234.50" and money("0.00") == "0.00" and money("") == ""
+    assert [cn_number(n) for n in (1, 9, 10, 11, 20, 35)] == ["一", "九", "十", "十一", "二十", "三十五"]
+    assert text_cols("张伟W01") == 7
+    assert pad("张伟", 6) == "张伟  " and pad("12.00", 8, "r") == "   12.00" and pad("张", 5, "c") == " 张  "
+    assert pad("太长的名字", 4) == "太长的名字"   # never cut
