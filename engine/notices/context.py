@@ -282,9 +282,9 @@ def criticised(results: Mapping, settings: OfficeSettings) -> list[dict]:
                 continue           # everybody tied: nobody is last
             for rank, w in ranked:
                 if rank == last:
+                    why = "一票否决" if w.get("failed") else f"得分{w['score']}分"
                     add(w, "monthly_last_place", "月度排名末位",
-                        f"{month_label(results['month'])}在{group}排名末位（第{rank}名，共{len(ranked)}人），"
-                        f"得分{w['score']}分")
+                        f"{month_label(results['month'])}在{group}排名末位（第{rank}名，共{len(ranked)}人），{why}")
     if cfg.period_rules:
         for w in sorted(workers, key=_order):
             for f in w.get("period_findings", []):
