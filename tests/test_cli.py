@@ -106,12 +106,26 @@ def test_schema_is_valid_json(tmp_path):
     assert schema["title"] == "wangge 考核细则（policy）"
 
 
-def test_demo_runs_end_to_end(tmp_path):
-    r = run("demo", "--out", tmp_path / "demo")
+def test_demo_runs_the_months_into_history(tmp_path):
+    r = run("demo", "--out", tmp_path / "demo", "--no-roster", "--no-print")
     assert r.exit_code == 0, r.output
     assert "共 68 人" in r.output
-    res = json.loads((tmp_path / "demo" / "results.json").read_text(encoding="utf-8"))
+    assert "已逐月存入历史" in r.output and "2026-01、2026-02" in r.output
+    res = json.loads((tmp_path / "demo" / "2026-10" / "results.json").read_text(encoding="utf-8"))
     assert len(res["workers"]) == 68 and len({w["community"] for w in res["workers"]}) == 7
+    assert res["period_rules_applied"] is True
+    assert (tmp_path / "demo" / "2026-10" / "paysheet.xlsx").exists()
+
+
+@pytest.mark.slow
+def test_demo_makes_the_roster_and_the_print_pack(tmp_path):
+    r = run("demo", "--out", tmp_path / "demo")
+    assert r.exit_code == 0, r.output
+    assert "示例镇 2026-10 巡查排班已排出（全部硬性规则校验通过）" in r.output
+    names = {p.name for p in (tmp_path / "demo" / "2026-10" / "print").iterdir()}
+    for name in ("考核通报.pdf", "通报批评.pdf", "通报表彰.pdf", "考核结果通知单-鹤山镇.pdf", "绩效工资发放表-签字版.pdf",
+                 "巡查排班表-鹤山镇.pdf", "网格公示牌-鹤山镇.pdf", "服务联系卡-鹤山镇.pdf", "考核通报.docx", "考核排名.xlsx"):
+        assert name in names
 
 
 def test_demo_data_is_deterministic(tmp_path):
