@@ -313,6 +313,8 @@ def correct_cmd(policy, month, workers, metrics, events, data, out, note, unit):
         console.print(f"已重新计算其后月份：{'、'.join(report.later_months)}；"
                       "其结果和发放表可用 wangge history export --month 月份 重新写出。")
     console.print(f"输出目录 {out}：{'、'.join(report.outputs)}")
+    console.print(f"更正后的打印材料（通报、通知单等）可用 wangge notices --month {month} 重新生成，文号不变。",
+                  markup=False)
 
 
 @click.group("history")
