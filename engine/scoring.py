@@ -399,7 +399,7 @@ def _run_chunks(policy, cases, wages, srcs, infos, processes, progress) -> list:
             import multiprocessing as mp
 
             # fork: children inherit _JOB (policy and inputs) instead of receiving pickles;
-            # each child builds its own durable_rules Host, and only results travel back.
+            # each child registers its own durable_rules ruleset, and only results travel back.
             # gc.freeze: otherwise each child's collector walks the whole inherited heap and
             # copy-on-write duplicates it (measured: 2 processes slower than 1 at 100k workers).
             # Collections while results pour in re-walk millions of live objects for nothing.
