@@ -462,6 +462,10 @@ def _run_chunks(policy, cases, wages, srcs, infos, processes, progress) -> list:
     global _JOB
     _JOB = (policy, cases, wages, srcs, infos)
     out: list = []
+    # Results are millions of new objects and no garbage cycles: collections while they are
+    # built or arrive would only re-walk everything alive (measured: half the scoring time).
+    gc_was_on = gc.isenabled()
+    gc.disable()
     try:
         if processes <= 1 or len(tasks) <= 1:
             parts = map(_score_chunk, tasks)
@@ -476,10 +480,7 @@ def _run_chunks(policy, cases, wages, srcs, infos, processes, progress) -> list:
             # each child registers its own durable_rules ruleset, and only results travel back.
             # gc.freeze: otherwise each child's collector walks the whole inherited heap and
             # copy-on-write duplicates it (measured: 2 processes slower than 1 at 100k workers).
-            # Collections while results pour in re-walk millions of live objects for nothing.
             gc.freeze()
-            gc_was_on = gc.isenabled()
-            gc.disable()
             try:
                 with mp.get_context("fork").Pool(processes) as pool:
                     for (lo, hi), part in zip(tasks, pool.imap(_score_chunk, tasks)):
@@ -488,10 +489,10 @@ def _run_chunks(policy, cases, wages, srcs, infos, processes, progress) -> list:
                             progress(hi - lo)
             finally:
                 gc.unfreeze()
-                if gc_was_on:
-                    gc.enable()
     finally:
         _JOB = None
+        if gc_was_on:
+            gc.enable()
     return out
 
 
