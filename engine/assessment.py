@@ -255,13 +255,18 @@ def _jstr(v: str) -> str:
     return json.dumps(v, ensure_ascii=False)
 
 
-def _jnum(v) -> str:
-    """A metric value as fact text: bools as JSON bools, decimals as doubles (as json.dumps writes them)."""
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    return repr(float(v))
+_DOUBLE: dict[Decimal, str] = {}
+
+
+def _double(d: Decimal) -> str:
+    """A decimal as the JSON double durable_rules compares (as json.dumps writes it); memoized,
+    since Decimal -> float goes through text (0.5 us) and the same few values recur."""
+    text = _DOUBLE.get(d)
+    if text is None:
+        if len(_DOUBLE) > 100_000:
+            _DOUBLE.clear()
+        text = _DOUBLE[d] = repr(float(d))
+    return text
 
 
 _COUNTER = itertools.count()
@@ -294,9 +299,13 @@ class Evaluator:
         # matches.  Only those go on the fact: the rest would only be carried through JSON.
         self.required_metrics = _referenced_metrics(policy)
         names = FieldNames(policy)
-        self.attr_fields = [(name, f',"{fld}":') for name, fld in names.attr.items()]
-        self.metric_fields = [(mid, f',"{fld}":') for mid, fld in names.metric.items()
-                              if mid in self.required_metrics]
+        self.attr_names = list(names.attr)
+        metric_ids = [mid for mid in names.metric if mid in self.required_metrics]
+        self._metric_values = lambda metrics: [metrics[mid] for mid in metric_ids]
+        # fact text templates: %s for k (and ei), the sid, then each field's JSON value
+        fields = [names.attr[a] for a in self.attr_names] + [names.metric[mid] for mid in metric_ids]
+        self._worker_fact = '{"k":%s,"t":"w","sid":%s' + "".join(f',"{f}":%s' for f in fields) + "}"
+        self._event_fact = '{"k":%s,"ei":%s,"t":"e","sid":%s,"cat":%s,"sev":%s,"uc":%s%s%s}'
         self.host = _Host()
         self.host.register(self.ruleset, spec)
 
@@ -344,36 +353,29 @@ class Evaluator:
     def _facts(self, batch: list[WorkerCase], base: int, sid: str) -> tuple[str, set]:
         """The batch as the JSON array durable_rules reads, and the (k, ei) keys it must return."""
         parts, expected = [], set()
-        tail = f',"sid":{_jstr(sid)}'
-        required, attr_fields, metric_fields = self.required_metrics, self.attr_fields, self.metric_fields
+        sid = _jstr(sid)
+        worker_fact, event_fact, attr_names, metric_values = \
+            self._worker_fact, self._event_fact, self.attr_names, self._metric_values
         for i, case in enumerate(batch):
             k = str(base + i)
-            metrics = case.metrics
-            if not required <= metrics.keys():
-                missing = required - metrics.keys()
+            try:
+                values = metric_values(case.metrics)
+            except KeyError:
+                missing = self.required_metrics - case.metrics.keys()
                 raise RuleEngineError(f"工号 {case.worker_id} 缺少指标 {'、'.join(sorted(missing))}，无法评分")
-            f = ['{"k":', k, ',"t":"w"', tail]
             attrs = case.attributes
-            for name, fld in attr_fields:   # an absent value is "", so a quota's default applies
-                val = attrs.get(name)
-                f += (fld, _jstr("" if val is None else str(val)))
-            for mid, fld in metric_fields:
-                f += (fld, _jnum(metrics[mid]))
-            f.append("}")
-            parts.append("".join(f))
+            # an absent attribute value is "", so a quota's default applies
+            texts = [_jstr("" if attrs.get(a) is None else str(attrs[a])) for a in attr_names]
+            texts += ["true" if v is True else "false" if v is False else _DOUBLE.get(v) or _double(v) for v in values]
+            parts.append(worker_fact % (k, sid, *texts))
             expected.add((k, ""))
             for j, ev in enumerate(case.events):
-                e = ['{"k":', k, ',"ei":', str(j), ',"t":"e"', tail, ',"cat":', _jstr(ev.category or ""),
-                     ',"sev":', _jstr(ev.severity or ""), ',"uc":', "true" if ev.unclosed else "false"]
-                if ev.delay_hours is None:
-                    e.append(',"nr":true')
-                else:
-                    e += (',"nr":false,"dh":', repr(_num(ev.delay_hours)))
-                if ev.handling_hours is not None:
-                    e += (',"hh":', repr(_num(ev.handling_hours)))
-                e.append("}")
-                parts.append("".join(e))
-                expected.add((k, str(j)))
+                ej = str(j)
+                parts.append(event_fact % (
+                    k, ej, sid, _jstr(ev.category or ""), _jstr(ev.severity or ""), "true" if ev.unclosed else "false",
+                    ',"nr":true' if ev.delay_hours is None else ',"nr":false,"dh":' + _double(ev.delay_hours),
+                    "" if ev.handling_hours is None else ',"hh":' + _double(ev.handling_hours)))
+                expected.add((k, ej))
         return "[" + ",".join(parts) + "]", expected
 
     def _run_sid(self, sid: str, facts: str, expected: set, offset: int) -> list[Hit]:
