@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .assessment import CHUNK, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
-from .errors import ExampleMismatch
+from .errors import ExampleMismatch, RuleEngineError
 from .inputs import MonthInputs, WorkerInfo, read_month
 from .policy import ExampleDef, MetricDef, Policy, QuotaBy, RuleDef
 from .sources import sha256_file
@@ -428,7 +428,7 @@ def _hours_text(rng) -> str:
 # --------------------------------------------------------------------------- month
 
 
-PARALLEL_FROM = 4 * CHUNK   # below this many workers one process is faster than starting a pool
+PARALLEL_FROM = 4 * CHUNK   # below this many workers one process is faster than starting helpers
 
 
 def score_cases(policy: Policy, cases: list[WorkerCase], wages: list[Decimal | None],
@@ -488,19 +488,13 @@ def _run_chunks(policy, cases, wages, srcs, infos, processes, progress) -> list:
                 if progress:
                     progress(hi - lo)
         else:
-            import multiprocessing as mp
-
-            # fork: children inherit _JOB (policy and inputs) instead of receiving pickles;
-            # each child registers its own durable_rules ruleset, and only results travel back.
+            # fork: helpers inherit _JOB (policy and inputs) instead of receiving pickles;
+            # each registers its own durable_rules ruleset, and only results travel back.
             # gc.freeze: otherwise each child's collector walks the whole inherited heap and
             # copy-on-write duplicates it (measured: 2 processes slower than 1 at 100k workers).
             gc.freeze()
             try:
-                with mp.get_context("fork").Pool(processes) as pool:
-                    for (lo, hi), part in zip(tasks, pool.imap(_pooled_chunk, tasks)):
-                        out.extend(marshal.loads(part) if infos is not None else part)
-                        if progress:
-                            progress(hi - lo)
+                out = [x for part in _shared_out(tasks, processes, infos is not None, progress) for x in part]
             finally:
                 gc.unfreeze()
     finally:
@@ -508,7 +502,102 @@ def _run_chunks(policy, cases, wages, srcs, infos, processes, progress) -> list:
     return out
 
 
-PARALLEL_FROM = 4 * CHUNK   # below this many workers one process is faster than starting a pool
+def _shared_out(tasks: list[tuple[int, int]], processes: int, dicts: bool, progress) -> list[list]:
+    """Each task's part, scored by this process and `processes - 1` forked helpers.
+
+    Whoever is free takes the next chunk (a shared counter), so a helper slowed down by other
+    jobs on the machine does not hold the month up.  This process scores chunks in place too:
+    only the helpers' chunks are serialised and loaded, and no process sits collecting results
+    (with a Pool the parent only waited, unpickled and competed for the cores).  A helper that
+    fails sends its exception; one that dies leaves its chunk missing, which is an error.
+    """
+    import multiprocessing as mp
+    import pickle
+    import threading
+
+    ctx = mp.get_context("fork")
+    counter = ctx.Value("i", 0)
+
+    def take() -> int:
+        with counter.get_lock():
+            i = counter.value
+            counter.value = i + 1
+        return i
+
+    helpers, conns = [], []
+    for _ in range(processes - 1):
+        recv, send = ctx.Pipe(duplex=False)
+        helper = ctx.Process(target=_helper, args=(take, send, tasks), daemon=True)
+        helper.start()
+        send.close()
+        helpers.append(helper)
+        conns.append(recv)
+    inbox: list[bytes] = []   # helpers' messages, received by threads so that no helper waits on a full pipe
+
+    def receive(conn) -> None:
+        try:
+            while msg := conn.recv_bytes():
+                inbox.append(msg)
+        except EOFError:
+            pass
+
+    readers = [threading.Thread(target=receive, args=(c,), daemon=True) for c in conns]
+    parts: list = [None] * len(tasks)
+
+    def done(i: int, part) -> None:
+        parts[i] = part
+        if progress:
+            progress(tasks[i][1] - tasks[i][0])
+
+    def unpack() -> None:
+        while inbox:
+            i, part = pickle.loads(inbox.pop())
+            if i < 0:
+                raise part
+            done(i, marshal.loads(part) if dicts else part)
+
+    try:
+        for r in readers:
+            r.start()
+        while (i := take()) < len(tasks):
+            done(i, _score_chunk(tasks[i]))
+            unpack()
+        for r in readers:
+            r.join()
+        unpack()
+        for h in helpers:
+            h.join()
+        if any(part is None for part in parts):
+            codes = "、".join(str(h.exitcode) for h in helpers)
+            raise RuleEngineError(f"并行评分的子进程意外退出（退出码 {codes}），本月未完成评分")
+    finally:
+        for h in helpers:
+            if h.is_alive():
+                h.terminate()
+                h.join()
+        for c in conns:
+            c.close()
+    return parts
+
+
+def _helper(take, conn, tasks) -> None:
+    """A forked helper of _shared_out: scores chunks until none is left, sends each one back."""
+    import pickle
+
+    try:
+        while (i := take()) < len(tasks):
+            conn.send_bytes(pickle.dumps((i, _pooled_chunk(tasks[i])), pickle.HIGHEST_PROTOCOL))
+    except BaseException as exc:  # the parent raises it
+        try:
+            msg = pickle.dumps((-1, exc))
+        except Exception:
+            msg = pickle.dumps((-1, RuleEngineError(f"并行评分的子进程出错：{exc!r}")))
+        conn.send_bytes(msg)
+    finally:
+        conn.send_bytes(b"")
+        conn.close()
+
+
 _JOB: tuple | None = None
 _SCORERS: dict[str, "_Scorer"] = {}
 
@@ -531,8 +620,8 @@ def _score_chunk(task: tuple[int, int]) -> list:
 
 
 def _pooled_chunk(task: tuple[int, int]) -> list | bytes:
-    """_score_chunk in a pool process.  Worker dicts (only dicts, lists, text, numbers, bools and
-    None) travel as marshal bytes: half the cost of pickling them, and loaded as fast."""
+    """_score_chunk in a helper process.  Worker dicts (only dicts, lists, text, numbers, bools
+    and None) travel as marshal bytes: half the cost of pickling them, and loaded as fast."""
     part = _score_chunk(task)
     return marshal.dumps(part) if _JOB[4] is not None else part
 
