@@ -186,6 +186,8 @@ class _Scorer:
                                        for it in doc.items for r in it.rules]
         if doc.bonus:
             self.plans += [_RulePlan(doc, r, "bonus", doc.bonus.label, "加分") for r in doc.bonus.rules]
+        position = {plan.rid: i for i, plan in enumerate(self.plans)}
+        self.plan_of = [position.get(cr.rule_id) if cr.kind != "veto" else None for cr in self.table]
         self.vetoes = {v.id: v for v in doc.vetoes}
         self._grades: dict[Decimal, tuple] = {}
         self._bands = {id(b): {"id": b.id, "label": b.label, "range": str(b.range), "ratio": n(b.ratio)}
@@ -208,24 +210,22 @@ class _Scorer:
     def score(self, case: WorkerCase, hits: list[Hit], wage: Decimal | None,
               metric_src: tuple[str, int] | None) -> WorkerResult:
         doc = self.doc
-        table = self.table
-        by_rule: dict[str, list[tuple[CompiledRule, Hit]]] = {}
+        table, plan_of = self.table, self.plan_of
+        by_plan: dict[int, list[tuple[CompiledRule, Hit]]] = {}   # plan position -> its matches
         veto_hits: list[CompiledRule] = []
         for h in hits:
             cr = table[h.rule]
             if cr.kind == "veto":
                 veto_hits.append(cr)
-            elif cr.rule_id in by_rule:
-                by_rule[cr.rule_id].append((cr, h))
+            elif (pos := plan_of[h.rule]) in by_plan:
+                by_plan[pos].append((cr, h))
             else:
-                by_rule[cr.rule_id] = [(cr, h)]
+                by_plan[pos] = [(cr, h)]
         msrc = {"file": _basename(metric_src[0]), "row": metric_src[1]} if metric_src else None
 
         findings_by_section: dict[str, list[Finding]] = {}
-        for plan in self.plans if by_rule else ():
-            matches = by_rule.get(plan.rid)
-            if matches is None:
-                continue
+        for pos in sorted(by_plan):          # policy order, so that findings read like the sheet
+            plan, matches = self.plans[pos], by_plan[pos]
             fs = self._rule_findings(plan, matches, case, msrc)
             rule, sign = plan.rule, plan.sign
             if rule.cap is not None:
