@@ -255,20 +255,6 @@ def _jstr(v: str) -> str:
     return json.dumps(v, ensure_ascii=False)
 
 
-_DOUBLE: dict[Decimal, str] = {}
-
-
-def _double(d: Decimal) -> str:
-    """A decimal as the JSON double durable_rules compares (as json.dumps writes it); memoized,
-    since Decimal -> float goes through text (0.5 us) and the same few values recur."""
-    text = _DOUBLE.get(d)
-    if text is None:
-        if len(_DOUBLE) > 100_000:
-            _DOUBLE.clear()
-        text = _DOUBLE[d] = repr(float(d))
-    return text
-
-
 _COUNTER = itertools.count()
 
 
@@ -366,15 +352,15 @@ class Evaluator:
             attrs = case.attributes
             # an absent attribute value is "", so a quota's default applies
             texts = [_jstr("" if attrs.get(a) is None else str(attrs[a])) for a in attr_names]
-            texts += ["true" if v is True else "false" if v is False else _DOUBLE.get(v) or _double(v) for v in values]
+            texts += ["true" if v is True else "false" if v is False else repr(float(v)) for v in values]
             parts.append(worker_fact % (k, sid, *texts))
             expected.add((k, ""))
             for j, ev in enumerate(case.events):
                 ej = str(j)
                 parts.append(event_fact % (
                     k, ej, sid, _jstr(ev.category or ""), _jstr(ev.severity or ""), "true" if ev.unclosed else "false",
-                    ',"nr":true' if ev.delay_hours is None else ',"nr":false,"dh":' + _double(ev.delay_hours),
-                    "" if ev.handling_hours is None else ',"hh":' + _double(ev.handling_hours)))
+                    ',"nr":true' if ev.delay_hours is None else ',"nr":false,"dh":' + repr(float(ev.delay_hours)),
+                    "" if ev.handling_hours is None else ',"hh":' + repr(float(ev.handling_hours))))
                 expected.add((k, ej))
         return "[" + ",".join(parts) + "]", expected
 
