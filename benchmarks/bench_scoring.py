@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+# this checkout's engine, not whichever one is pip-installed (editable installs point elsewhere)
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from engine.demo import generate  # noqa: E402
 from engine.inputs import MonthInputs, read_month  # noqa: E402
@@ -50,10 +51,10 @@ def run_oracle(policy, cases, wages):
     return out
 
 
-def _cpu() -> float:
-    """User+system seconds of this process and its finished children (the pool's processes)."""
+def _cpu() -> tuple[float, float]:
+    """User+system seconds of this process and of its finished children (the pool's processes)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
 
 
 def oracle_text(d) -> str:
@@ -80,14 +81,15 @@ def main(sizes: list[int]) -> None:
             t0 = time.perf_counter()
             results = score_workers(policy, inputs, processes=procs)
             dt = time.perf_counter() - t0
-            cpu = _cpu() - cpu0
+            parent, children = (b - a for a, b in zip(cpu0, _cpu()))
+            cpu = parent + children
             findings = sum(len(r["findings"]) for r in results)
             agree = all(r["score"] == oracle_text(e.score) and r["pay"] == f"{e.pay:.2f}"
                         for r, e in zip(results, expected))
             print(f"{n:>7} worker-months  processes={procs}  {dt:6.2f} s  {n / dt:8.0f} /s  "
                   f"findings={findings}  oracle {t_oracle:5.2f} s ({n / t_oracle:7.0f} /s)  "
                   f"engine/oracle time ratio {dt / t_oracle:5.1f}  all scores agree: {agree}  "
-                  f"cpu {cpu:6.2f} s (parent+children; wall on 2 idle cores ≈ cpu/2)  load {os.getloadavg()[0]:.1f}")
+                  f"cpu {cpu:6.2f} s (parent {parent:.2f} + children {children:.2f}; wall on 2 idle cores ≈ cpu/2)  load {os.getloadavg()[0]:.1f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of the parent process: {peak:.0f} MiB")
 

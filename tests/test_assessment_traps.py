@@ -155,6 +155,42 @@ def test_parallel_processes_give_the_same_results(policy, monkeypatch):
     assert two[7].case is cases[7]
 
 
+def _helpers_break(monkeypatch, failure) -> list:
+    """Make every chunk a helper process takes fail with `failure`; this process scores slowly
+    enough that the helper surely takes one."""
+    import time
+
+    from engine import scoring
+
+    real = scoring._score_chunk
+
+    def slow(task):
+        time.sleep(0.05)
+        return real(task)
+
+    monkeypatch.setattr(scoring, "CHUNK", 50)
+    monkeypatch.setattr(scoring, "_score_chunk", slow)
+    monkeypatch.setattr(scoring, "_pooled_chunk", failure)   # only helper processes call it
+    return [case(f"W{i}") for i in range(400)]
+
+
+def test_an_error_in_a_helper_process_is_raised_not_lost(policy, monkeypatch):
+    def broken(task):
+        raise RuleEngineError("助手出错")
+
+    cases = _helpers_break(monkeypatch, broken)
+    with pytest.raises(RuleEngineError, match="助手出错"):
+        score_cases(policy, cases, [None] * 400, processes=2)
+
+
+def test_a_helper_process_that_dies_is_an_error_not_missing_workers(policy, monkeypatch):
+    import os
+
+    cases = _helpers_break(monkeypatch, lambda task: os._exit(3))
+    with pytest.raises(RuleEngineError, match="退出码 3"):
+        score_cases(policy, cases, [None] * 400, processes=2)
+
+
 def test_a_metric_missing_from_the_input_is_refused_not_silently_zero(policy):
     # A rule on a field the fact lacks never matches in durable_rules: that would be a silent 100.
     bare = WorkerCase("W1", {}, {"complaints": Decimal(3)}, [])
