@@ -83,9 +83,27 @@ def cn_date(value: Any) -> str:
     return f"{int(m[1])}年{int(m[2])}月{int(m[3])}日" if m else text
 
 
+def _cols(ch: str) -> int:
+    # The CJK table font (Noto Sans Mono CJK) draws the "ambiguous" punctuation and symbols
+    # (→ — “ ” · × ① ★ …) full width, as Chinese text expects; counted as 1 they pushed every
+    # later cell of the row off its column.  Greek, Cyrillic, ° and the en dash stay narrow.
+    eaw = unicodedata.east_asian_width(ch)
+    if eaw in "WF":
+        return 2
+    if eaw == "A" and (ch in "·×÷" or (ord(ch) >= 0x2000 and ch != "\u2013")):
+        return 2
+    return 1
+
+
 def text_cols(text: str) -> int:
-    """Width in half-width columns of a monospaced CJK font: CJK and full-width 2, others 1."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """Width in half-width columns of a monospaced CJK font: CJK, full-width and the symbols a CJK
+    font draws full width 2, others 1."""
+    return sum(_cols(ch) for ch in text)
+
+
+def cols(value: Any) -> int:
+    """The `cols` filter: printed width of a cell value in half-width columns (None is empty)."""
+    return text_cols("" if value is None else str(value))
 
 
 def pad(value: Any, width: int, align: str = "l") -> str:
@@ -111,7 +129,7 @@ def cn_number(n: Any) -> str:
     return ("" if tens == 1 else digits[tens]) + "十" + (digits[ones] if ones else "")
 
 
-FILTERS = {"money": money, "cn_date": cn_date, "cn_number": cn_number, "pad": pad}
+FILTERS = {"money": money, "cn_date": cn_date, "cn_number": cn_number, "pad": pad, "cols": cols}
 
 
 class TemplateSet:
