@@ -390,6 +390,38 @@ def test_docx_notices_carry_the_text_and_escape_names(october, settings, tmp_pat
     assert "杨&lt;洋&gt;&amp;子" in text and "鹤网格〔2026〕1号" in text and "本月扣发416.00元" in text
 
 
+def test_docx_notices_are_word_files_in_schema_order(october, settings, tmp_path):
+    """Word calls a file damaged when a paragraph's, run's or table's properties come out of the
+    schema's order (LibreOffice does not mind, so converting it proves nothing)."""
+    import importlib.util
+
+    from lxml import etree
+    spec = importlib.util.spec_from_file_location("make_docx_templates", ROOT / "scripts" / "make_docx_templates.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    ORDER = script.ORDER
+
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    stage = tmp_path / "s"
+    stage.mkdir()
+    render_print_pack(PackRequest(october, settings, only={"bulletin", "criticism", "commendation"}, formats={"docx"}),
+                      stage, date=DATE)
+    for path in sorted(stage.glob("*.docx")):
+        with zipfile.ZipFile(path) as z:
+            parts = [n for n in z.namelist() if re.fullmatch(r"word/(document|styles|footer\d+)\.xml", n)]
+            for part in parts:
+                root = etree.fromstring(z.read(part))
+                for tag, order in ORDER.items():
+                    order = order.split()
+                    for el in root.iter(w + tag):
+                        names = [c.tag.replace(w, "") for c in el if isinstance(c.tag, str)]
+                        assert all(n in order for n in names), (path.name, part, tag, names)
+                        at = [order.index(n) for n in names]
+                        assert at == sorted(at) and len(set(names)) == len(names), (path.name, part, tag, names)
+        text = re.sub(r"<[^>]+>", "", zipfile.ZipFile(path).read("word/document.xml").decode("utf-8"))
+        assert "{{" not in text and "{%" not in text and "印发" in text
+
+
 def test_the_ranking_workbook_keeps_text_as_text(october, settings, tmp_path):
     import openpyxl
 

@@ -129,3 +129,23 @@ def test_filters():
     assert text_cols("张伟W01") == 7
     assert pad("张伟", 6) == "张伟  " and pad("12.00", 8, "r") == "   12.00" and pad("张", 5, "c") == " 张  "
     assert pad("太长的名字", 4) == "太长的名字"   # never cut
+
+
+def test_symbols_a_cjk_font_draws_full_width_count_two_columns():
+    # Noto Sans Mono CJK draws these full width; counted as one they slid the roster's rows right
+    assert text_cols("休 →张伟") == 9 and text_cols("10月1日—10月4日") == 16 and text_cols("阿依·买买提") == 12
+    assert text_cols("30°") == 3 and text_cols("a–b") == 3      # narrow in that font too
+
+
+def test_an_overflowing_cell_gives_way_in_the_cells_after_it(tmp_path):
+    from engine.notices.pack import REPORTS_DIR
+    ts = TemplateSet([tmp_path, REPORTS_DIR])
+    (tmp_path / "t.html.j2").write_text(
+        '{% from "macros.html.j2" import grid_table %}'
+        '{{ grid_table([[6, "l"], [10, "l"], [8, "r"]], ["甲", "乙", "丙"], [["一社区小计", "", "12.00"], ["a", "b", "3"]]) }}',
+        encoding="utf-8")
+    import html
+    import re
+    rows = [html.unescape(r) for r in re.findall(r'<div class="gt-r ">(.*?)</div>', ts.render("t.html.j2", {}))]
+    assert [text_cols(r) for r in rows] == [24, 24]          # both rows end at the table's right rule
+    assert rows[0].endswith("   12.00 ") and rows[1].endswith("       3 ")
