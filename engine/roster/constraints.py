@@ -506,14 +506,19 @@ class RosterModel:
                 for d in range(self.n):
                     self.m.add(self.work[pid, d] == 0)
         if objective:
-            if self.p.on("backup_order"):
-                self.add_backup_order()
-            self.add_fairness()
-            if self.p.on("requests"):
-                self.add_requests()
-            if self.p.on("visit_economy"):
-                self.add_visit_economy()
+            self.add_objective_terms()
         return self
+
+    def add_objective_terms(self) -> None:
+        """The soft rules (shift cover excess and shortfall come with the hard rule); a model built
+        without them for a first roster gets them later, keeping every variable it has."""
+        if self.p.on("backup_order"):
+            self.add_backup_order()
+        self.add_fairness()
+        if self.p.on("requests"):
+            self.add_requests()
+        if self.p.on("visit_economy"):
+            self.add_visit_economy()
 
     def set_objective(self) -> None:
         if self.soft:
