@@ -51,6 +51,9 @@ class RosterModel:
         self.n = prob.cal.days
         self.enforced: list[Enforced] = []
         self.soft: list[Soft] = []
+        # Per fairness term: every unit's count (its largest is costed) and the counts of the units
+        # present all month (their smallest is); for the neighbourhood search's tie-break (lns.py).
+        self.fair: list[tuple[list, list]] = []
         # work[(u, d)]: unit u (a person id, or TEAM + team id) is on duty on day d.
         self.work: dict[tuple[str, int], Any] = {}
         # shift[(team_unit, d, s)]: the team works shift s on day d (teams only; people have one duty shift).
@@ -427,6 +430,7 @@ class RosterModel:
             lo = self.m.new_int_var(0, self.n, f"{rule}_min({town})")
             self.m.add_min_equality(lo, base)
             self.soft.append(Soft(rule, f"{label(rule)}({town}) 最多−最少", hi - lo, w))
+        self.fair.append((list(counts.values()), base if len(base) >= 2 else []))
 
     def _by_town(self, units: list[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

@@ -18,6 +18,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -27,6 +28,8 @@ STEP_SECONDS = 0.5          # time limit of one neighbourhood solve
 START_UNITS = 8             # units freed in the first steps
 STALL_STEPS = 30            # steps without a better roster before neighbourhoods grow and get more time
 MAX_STEP_SECONDS = 8.0
+GUIDE_AFTER = 15            # steps without a better roster before steps use the fairness tie-break (Guide)
+END_MARGIN = 0.3            # seconds before the deadline when no further step starts
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +141,56 @@ class Neighbourhoods:
         return out
 
 
+class Guide:
+    """The objective of the steps once plain steps stall: the part's objective first, then, as a
+    tie-break, how many units are at each fairness term's largest count (and at its smallest).
+
+    A fairness term only improves when the last unit at its largest count moves off it, which
+    one neighbourhood rarely achieves; a step that moves some of them off is no better by the
+    objective alone, so plain steps stop there (measured: demo-town stuck at 周末值班均衡 90).  The
+    tie-break's weight is below one unit of the objective, so a step it accepts is never worse.
+    """
+
+    def __init__(self, rm: RosterModel):
+        self.model = rm.m.clone()
+        self.model.clear_hints()
+        self.size = len(rm.m.proto.variables)    # rm's variables come first, with the same indices
+        m, n = self.model, rm.n
+        self.primary = sum(s.coef * s.expr for s in rm.soft)
+        # (threshold variable, [(count, flag)], True: flags the units at the largest count)
+        self.sides: list[tuple[Any, list[tuple[Any, Any]], bool]] = []
+        flags = []
+        for counts, base in rm.fair:
+            for group, top in ((counts, True), (base, False)):
+                if not group:
+                    continue
+                t = m.new_int_var(-1, n + 1, "guide_level")
+                pairs = []
+                for c in group:
+                    f = m.new_bool_var("guide_flag")
+                    # A count at the level (or beyond it) forces its flag.
+                    m.add(c - (n + 2) * f <= t - 1 if top else c + (n + 2) * f >= t + 1)
+                    pairs.append((c, f))
+                    flags.append(f)
+                self.sides.append((t, pairs, top))
+        self.weight = len(flags) + 1
+        m.minimize(self.weight * self.primary + sum(flags))
+
+    def values(self, solver: cp_model.CpSolver, values: list[int]) -> tuple[list[int], float]:
+        """The guide model's values for a roster (levels at its largest and smallest counts), and
+        the guided objective."""
+        out = list(values[:self.size]) + [0] * (len(self.model.proto.variables) - self.size)
+        guided = self.weight * solver.value(self.primary)
+        for t, pairs, top in self.sides:
+            counts = [solver.value(c) for c, _ in pairs]
+            level = max(counts) if top else min(counts)
+            out[t.index] = level
+            for (_, f), c in zip(pairs, counts):
+                out[f.index] = int(c >= level if top else c <= level)
+                guided += out[f.index]
+        return out, guided
+
+
 def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: float) -> LnsResult:
     """Neighbourhood steps from the roster of the solve `start` until `deadline` (perf_counter
     seconds); returns the best roster found."""
@@ -146,50 +199,65 @@ def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: floa
     res = LnsResult(None, list(start.response_proto.solution), start.objective_value, 0, 0)
     begin = time.perf_counter()
     size, step, stalled = float(START_UNITS), STEP_SECONDS, 0
-    # The part's model with every decision fixed to the incumbent; a step copies it and frees some.
-    fixed = cp_model.CpModel()
-    fixed.proto.copy_from(rm.m.proto)
-    fixed.proto.clear_solution_hint()
-    _fix(fixed.proto.variables, hoods.decisions, res.values)
+    current = start                 # the solve holding the incumbent's values
+    guide: Guide | None = None
+    # The models with every decision fixed to the incumbent; a step copies one and frees some.
+    plain = _fixed_copy(rm.m, hoods.decisions, res.values)
+    guided_copy = None
     while True:
         left = deadline - time.perf_counter()
-        if left < 0.2:
+        if left < END_MARGIN:
             break
         res.steps += 1
         kind, units, days = hoods.choose(size)
         free = hoods.free(units, days)
+        guided = stalled >= GUIDE_AFTER and bool(rm.fair)
+        if guided and guide is None:
+            guide = Guide(rm)
+            guided_copy = _fixed_copy(guide.model, hoods.decisions, res.values)
+        if guided:
+            hint, before = guide.values(current, res.values)
+        else:
+            hint, before = res.values, res.objective
         sub = cp_model.CpModel()
-        sub.proto.copy_from(fixed.proto)
+        sub.proto.copy_from((guided_copy if guided else plain).proto)
         variables = sub.proto.variables
         for i in free:
             dom = variables[i].domain
             dom[0], dom[1] = hoods.domain[i]
-        sub.proto.solution_hint.vars.extend(range(len(res.values)))
-        sub.proto.solution_hint.values.extend(res.values)
+        if guided:
+            # The levels of the tie-break are the incumbent's largest and smallest counts.
+            _fix(variables, [t.index for t, _, _ in guide.sides], hint)
+        sub.proto.solution_hint.vars.extend(range(len(hint)))
+        sub.proto.solution_hint.values.extend(hint)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = seed + res.steps
         # The LP of the second linearisation level solves these neighbourhoods several times faster.
         solver.parameters.linearization_level = 2
-        solver.parameters.max_time_in_seconds = min(step, left)
+        solver.parameters.max_time_in_seconds = min(step, left - END_MARGIN / 2)
         status = solver.solve(sub)
         if status == cp_model.MODEL_INVALID:
             raise RuntimeError(f"neighbourhood model invalid: {sub.validate()}")
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-        log.debug("step %d %s size=%.1f units=%d free=%d %s objective=%s best=%s %.2fs", res.steps, kind, size,
-                  len(units), len(free), solver.status_name(status), solver.objective_value if found else None,
-                  res.objective, solver.wall_time)
-        if found and solver.objective_value < res.objective - 0.5:
-            res.values = list(solver.response_proto.solution)
-            res.objective = solver.objective_value
-            res.solver = solver
-            res.improved += 1
-            res.history.append((round(time.perf_counter() - begin, 2), res.objective))
-            _fix(fixed.proto.variables, free, res.values)
-            stalled = 0
+        log.debug("step %d %s%s size=%.1f units=%d free=%d %s objective=%s was=%s best=%s %.2fs", res.steps, kind,
+                  "*" if guided else "", size, len(units), len(free), solver.status_name(status),
+                  solver.objective_value if found else None, before, res.objective, solver.wall_time)
+        if found and solver.objective_value < before - 0.5:
+            objective = solver.value(guide.primary) if guided else solver.objective_value
+            res.values = list(solver.response_proto.solution)[:len(res.values)]
+            current = solver
+            for model in (plain, guided_copy):
+                if model is not None:
+                    _fix(model.proto.variables, free, res.values)
+            if objective < res.objective - 0.5:
+                res.improved += 1
+                res.history.append((round(time.perf_counter() - begin, 2), objective))
+                stalled = 0
+            res.objective, res.solver = objective, solver
         else:
             stalled += 1
-        if status == cp_model.OPTIMAL and len(free) == len(hoods.decisions):
+        if status == cp_model.OPTIMAL and len(free) == len(hoods.decisions) and not guided:
             # Nothing was fixed: the whole part is solved (small problems, e.g. the tests).
             res.optimal = True
             res.solver = res.solver or solver
@@ -200,8 +268,16 @@ def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: floa
             size = max(2.0, size * 0.8)
         if stalled >= STALL_STEPS:
             # A local optimum for neighbourhoods of this size: allow larger ones more time.
-            step, size, stalled = min(step * 2, MAX_STEP_SECONDS), min(size * 1.5, len(hoods.units)), 0
+            step, size, stalled = min(step * 2, MAX_STEP_SECONDS), min(size * 1.5, len(hoods.units)), GUIDE_AFTER
     return res
+
+
+def _fixed_copy(model: cp_model.CpModel, decisions: list[int], values: list[int]) -> cp_model.CpModel:
+    out = cp_model.CpModel()
+    out.proto.copy_from(model.proto)
+    out.proto.clear_solution_hint()
+    _fix(out.proto.variables, decisions, values)
+    return out
 
 
 def _fix(variables, indices, values: list[int]) -> None:

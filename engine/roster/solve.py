@@ -212,14 +212,15 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
     elif status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and hint:
         return res, first.model, first.solver
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        res.objective = solver.objective_value if rm.soft else 0
+        terms = [(s, solver.value(s.expr) if not isinstance(s.expr, int) else s.expr) for s in rm.soft]
+        # Priced term by term: a neighbourhood step's own objective may carry a tie-break (lns.Guide).
+        res.objective = float(sum(s.coef * v for s, v in terms))
         # With every decision fixed, the "bound" would only repeat the objective, and a neighbourhood's
         # bound is not one of the part: report none.  A neighbourhood that freed everything proved it.
         res.bound = (solver.best_objective_bound if rm.soft else 0) if bound_known else None
         if proved:
             res.bound = res.objective
-        for s in rm.soft:
-            v = solver.value(s.expr) if not isinstance(s.expr, int) else s.expr
+        for s, v in terms:
             if v:
                 res.lines.append((s.rule, s.name, int(s.coef * v)))
         for e in rm.enforced:
