@@ -11,7 +11,9 @@ roster is verified with the coverage check.  Results go to benchmarks/results-ro
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,16 +28,22 @@ from engine.roster.solve import solve  # noqa: E402
 
 def run(folder: str, limit: float, first_only: bool = False) -> dict:
     prob = load_problem(ROOT / "rosters" / folder)
-    t = time.perf_counter()
+    utc = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    load_before = os.getloadavg()[0]
+    t, cpu = time.perf_counter(), time.process_time()
     ro = solve(prob, time_limit=limit, first_only=first_only)
-    wall = time.perf_counter() - t
+    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
     checks = check_roster(ro)
-    return {"problem": folder, "limit": limit, "first_only": first_only, "wall": round(wall, 2),
+    return {"problem": folder, "limit": limit, "first_only": first_only, "utc": utc,
+            # 1-minute load average before and after the run (the machine is shared: read wall times with it)
+            "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            "wall": round(wall, 2), "cpu": round(cpu, 2),
             "objective": ro.objective, "bound": ro.bound,
             "gap": None if not ro.objective or ro.bound is None else round((ro.objective - ro.bound) / ro.objective, 4),
             "hard_rules_ok": all(c.ok for c in checks), "breakdown": ro.breakdown(),
             "first_valid_seconds": round(ro.first_valid_seconds or 0, 2),
-            "parts_first_solution": [round(p.first_solution or 0, 2) for p in ro.parts]}
+            "parts_first_solution": [round(p.first_solution or 0, 2) for p in ro.parts],
+            "parts": {p.town: p.objective for p in ro.parts}}
 
 
 def main() -> None:
@@ -56,12 +64,13 @@ def main() -> None:
         print(json.dumps(rows[0], ensure_ascii=False), flush=True)
     name = "results-roster.json" if args.problems == ["demo-town", "demo-county"] else f"results-roster-{'-'.join(args.problems)}.json"
     (ROOT / "benchmarks" / name).write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
-    print("| problem | run | wall s | all towns valid at s | objective | bound | gap | vs reference | hard rules |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| problem | run | UTC | load | wall s | CPU s | all towns valid at s | objective | bound | gap | vs reference | hard rules |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in out:
         run_name = "first roster" if r["first_only"] else f"{r['limit']:g} s"
-        print(f"| {r['problem']} | {run_name} | {r['wall']} | {r['first_valid_seconds']} | {r['objective']} | {r['bound']} | "
-              f"{r['gap']} | {r['vs_reference']} | {'all pass' if r['hard_rules_ok'] else 'FAIL'} |")
+        print(f"| {r['problem']} | {run_name} | {r['utc']} | {r['load'][0]}–{r['load'][1]} | {r['wall']} | {r['cpu']} | "
+              f"{r['first_valid_seconds']} | {r['objective']} | {r['bound']} | {r['gap']} | {r['vs_reference']} | "
+              f"{'all pass' if r['hard_rules_ok'] else 'FAIL'} |")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,9 @@ class RosterModel:
         self.n = prob.cal.days
         self.enforced: list[Enforced] = []
         self.soft: list[Soft] = []
+        # Per fairness term: every unit's count (its largest is costed) and the counts of the units
+        # present all month (their smallest is); for the neighbourhood search's tie-break (lns.py).
+        self.fair: list[tuple[list, list]] = []
         # work[(u, d)]: unit u (a person id, or TEAM + team id) is on duty on day d.
         self.work: dict[tuple[str, int], Any] = {}
         # shift[(team_unit, d, s)]: the team works shift s on day d (teams only; people have one duty shift).
@@ -63,6 +66,7 @@ class RosterModel:
         self.visit: dict[tuple[str, str, int], Any] = {}
         # fire[(g, d)]: grid g gets its monthly fire-safety check on day d.
         self.fire: dict[tuple[str, int], Any] = {}
+        self._windows: set[tuple] = set()   # unguarded duty-window constraints added (_duty_at_most)
         self.leave = {pid: prob.leave_days(pid) for pid in prob.people}
         self.team_shifts = list(prob.rule("shift_cover")["shifts"]) if prob.on("shift_cover") else ["day", "night"]
 
@@ -136,8 +140,14 @@ class RosterModel:
                         cands.append((other.worker, len(grid.backups) + 1))
                         seen.add(other.worker)
             self.candidates[g] = cands
+            # With 本人在岗须巡本格 hard, the own worker patrols exactly on their days on duty: one
+            # variable for both (fewer variables and constraints, the same rosters).
+            alias = self.mode == "solve" and p.on("own_grid_first")
             for d in range(self.n):
                 for c, _ in cands:
+                    if alias and c == grid.worker:
+                        self.patrol[g, d, c] = self.work[c, d]
+                        continue
                     self.patrol[g, d, c] = m.new_bool_var(f"patrol({g},{d + 1},{c})")
                     # Only a person on duty patrols.
                     m.add_implication(self.patrol[g, d, c], self.work[c, d])
@@ -171,10 +181,10 @@ class RosterModel:
         """Every grid has exactly one patroller a day, from its own worker, AB岗 backups, or neighbours."""
         for g, grid in self.p.grids.items():
             cands = self.candidates[g]
+            who = "、".join(f"{_rank_name(r, len(grid.backups))} {self.name(c)}" for c, r in cands)
             for d in range(self.n):
                 vars_ = [self.patrol[g, d, c] for c, _ in cands]
                 self.m.add(sum(vars_) <= 1)
-                who = "、".join(f"{_rank_name(r, len(grid.backups))} {self.name(c)}" for c, r in cands)
                 text = f"网格 {g} 在 {self.day(d)} 需要巡查 {self.k(g, d)} 次（可巡查：{who}）"
                 lit = self.enforce("grid_cover", (g, d), text)
                 self.guard(self.m.add(sum(vars_) >= 1), lit)
@@ -183,6 +193,8 @@ class RosterModel:
         """A grid's own worker on duty patrols their own grid."""
         for g, grid in self.p.grids.items():
             lit = self.enforce("own_grid_first", (g,), f"{self.name(grid.worker)} 在岗时须巡查本网格 {g}")
+            if self.patrol[g, 0, grid.worker] is self.work[grid.worker, 0]:
+                continue    # the same variable (add_variables)
             for d in range(self.n):
                 self.guard(self.m.add_implication(self.work[grid.worker, d], self.patrol[g, d, grid.worker]), lit)
 
@@ -247,7 +259,7 @@ class RosterModel:
         for u in self.units(r["applies_to"]):
             lit = self.enforce("rest_in_window", (u,), f"{self.name(u)} 每 {w} 天至少休息 {off} 天")
             for s in range(0, self.n - w + 1):
-                self.guard(self.m.add(sum(self.work[u, d] for d in range(s, s + w)) <= w - off), lit)
+                self._duty_at_most(u, s, w, w - off, lit)
 
     def add_max_consecutive_work(self) -> None:
         """No more than `days` working days in a row."""
@@ -256,7 +268,16 @@ class RosterModel:
         for u in self.units(r["applies_to"]):
             lit = self.enforce("max_consecutive_work", (u,), f"{self.name(u)} 最多连续工作 {k} 天")
             for s in range(0, self.n - k):
-                self.guard(self.m.add(sum(self.work[u, d] for d in range(s, s + k + 1)) <= k), lit)
+                self._duty_at_most(u, s, k + 1, k, lit)
+
+    def _duty_at_most(self, u: str, start: int, length: int, most: int, lit) -> None:
+        """At most `most` days on duty among `length` days from `start`.  By default 每7天至少休息1天 and
+        最多连续工作6天 are the same constraints: an unguarded one is added once."""
+        if lit is None:
+            if (u, start, length, most) in self._windows:
+                return
+            self._windows.add((u, start, length, most))
+        self.guard(self.m.add(sum(self.work[u, d] for d in range(start, start + length)) <= most), lit)
 
     def add_min_consecutive_off(self) -> None:
         """A stretch of days off that starts and ends inside the month lasts at least `days` days."""
@@ -423,6 +444,7 @@ class RosterModel:
             lo = self.m.new_int_var(0, self.n, f"{rule}_min({town})")
             self.m.add_min_equality(lo, base)
             self.soft.append(Soft(rule, f"{label(rule)}({town}) 最多−最少", hi - lo, w))
+        self.fair.append((list(counts.values()), base if len(base) >= 2 else []))
 
     def _by_town(self, units: list[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -502,14 +524,19 @@ class RosterModel:
                 for d in range(self.n):
                     self.m.add(self.work[pid, d] == 0)
         if objective:
-            if self.p.on("backup_order"):
-                self.add_backup_order()
-            self.add_fairness()
-            if self.p.on("requests"):
-                self.add_requests()
-            if self.p.on("visit_economy"):
-                self.add_visit_economy()
+            self.add_objective_terms()
         return self
+
+    def add_objective_terms(self) -> None:
+        """The soft rules (shift cover excess and shortfall come with the hard rule); a model built
+        without them for a first roster gets them later, keeping every variable it has."""
+        if self.p.on("backup_order"):
+            self.add_backup_order()
+        self.add_fairness()
+        if self.p.on("requests"):
+            self.add_requests()
+        if self.p.on("visit_economy"):
+            self.add_visit_economy()
 
     def set_objective(self) -> None:
         if self.soft:

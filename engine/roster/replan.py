@@ -142,16 +142,23 @@ def hook_for(pub: Published, from_day: int):
             w = rm.p.rule("replan")["change_weight"]
             m = rm.m
             pins = _Pins(rm, pub, from_day)
+            hinted: set[int] = set()
+
+            def hint(v, was: bool) -> None:
+                # A grid's own patrol may be its worker's duty variable itself (RosterModel.add_variables).
+                if v.index not in hinted:
+                    hinted.add(v.index)
+                    m.add_hint(v, was)
             for (u, d), v in rm.work.items():
                 was = (u, d) in pub.duty
-                m.add_hint(v, was)
+                hint(v, was)
                 if d < from_day:
                     pins.add(("unit", u), v, was)
                 elif not u.startswith(TEAM):
                     rm.soft.append(Soft("replan", f"变更({rm.name(u)},{rm.day(d)})", v if not was else 1 - v, w))
             for (u, d, s), v in rm.shift.items():
                 was = pub.duty.get((u, d)) == s
-                m.add_hint(v, was)
+                hint(v, was)
                 if d < from_day:
                     pins.add(("unit", u), v, was)
                 else:
@@ -159,21 +166,21 @@ def hook_for(pub: Published, from_day: int):
                     rm.soft.append(Soft("replan", f"变更({rm.name(u)},{rm.day(d)},{s})", v if not was else 1 - v, w))
             for (g, d, c), v in rm.patrol.items():
                 was = pub.patrol.get((g, d)) == c
-                m.add_hint(v, was)
+                hint(v, was)
                 if d < from_day:
                     pins.add(("grid", g), v, was)
                 elif was:
                     rm.soft.append(Soft("replan", f"变更(网格{g},{rm.day(d)})", 1 - v, w))
             for (pid, g, d), v in rm.visit.items():
                 was = (pid, g, d) in pub.visits
-                m.add_hint(v, was)
+                hint(v, was)
                 if d < from_day:
                     pins.add(("visitor", pid), v, was)
                 else:
                     rm.soft.append(Soft("replan", f"变更(走访{rm.name(pid)},{g},{rm.day(d)})", v if not was else 1 - v, w))
             for (g, d), v in rm.fire.items():
                 was = d in pub.fire.get(g, [])
-                m.add_hint(v, was)
+                hint(v, was)
                 if d < from_day:
                     pins.add(("fire", g), v, was)
         return hook

@@ -1,10 +1,12 @@
 """Solving: split the problem by town, run CP-SAT on each part in parallel, collect one roster.
 
 Decomposition is exact because validation forbids posts, supervisors, managers and squads
-that cross a town border when it is on.  Each part gets the same seed and 8 search workers
-(the bound-raising subsolvers only start at 8, see docs/roster.md).  A town without any roster
-is explained in words (explain.py) or, with `relax`, solved again allowing softable rules to
-break.
+that cross a town border when it is on.  Phase 1 finds every part's first roster; phase 2
+improves each part with neighbourhood search (lns.py), one worker per part and `jobs` parts side
+by side, larger parts getting more of the time; with a long budget the full search (8 workers:
+the bound-raising subsolvers only start at 8, see docs/roster.md) ends it, for a bound.  A town
+without any roster is explained in words (explain.py) or, with `relax`, solved again allowing
+softable rules to break.
 """
 from __future__ import annotations
 
@@ -17,13 +19,17 @@ from ortools.sat.python import cp_model
 
 from ..errors import InfeasibleError
 from .constraints import TEAM, RosterModel
+from .greedy import duty_hint
+from .lns import improve
 from .model import RosterProblem
 from .rules import CATALOG
 
 DEFAULT_TIME_LIMIT = 20.0
 SEARCH_WORKERS = 8
 CONFLICTS_PER_SECOND = 1_000    # --deterministic budget: search conflicts per second of --time-limit (measured ~1k/s on 2 busy cores)
-MIN_PHASE2 = 2.0        # seconds: below this a part's phase 2 is skipped      # start phase 2 from phase 1's roster (see benchmarks/README-roster.md)
+MIN_PHASE2 = 2.0        # seconds: below this a part's phase 2 is skipped (phase 1's roster is kept and priced)
+FULL_SEARCH_FROM = 30.0 # seconds: a part's phase 2 ends with the full search (for a bound) only from this budget
+FULL_SEARCH_SHARE = 0.2 # and then gives it this share (after the neighbourhood search, see lns.py)
 
 
 @dataclass
@@ -130,13 +136,21 @@ class FirstRoster:
 def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterModel], None] | None = None,
                  deterministic: bool = False) -> FirstRoster:
     """Phase 1 has no objective or fairness variables and one worker: it finds a valid roster (or
-    proves there is none) several times faster than the full model."""
+    proves there is none) several times faster than the full model.  Phase 2 adds the objective
+    to the same model instead of building it again."""
     start = time.perf_counter()
     fm = RosterModel(prob).build(objective=False)
     if hook:
         hook(fm)
-        fm.soft.clear()
+    else:
+        for var, value in duty_hint(fm):
+            fm.m.add_hint(var, value)
     s1 = parameters(time_limit, prob.seed, 1, deterministic, first_only=True)
+    # The hint usually completes to a roster at once; a light presolve (one pass, no probing, no
+    # symmetry) then saves two thirds of phase 1 (measured on demo-county: 8.3 → 2.8 CPU seconds).
+    s1.parameters.max_presolve_iterations = 1
+    s1.parameters.cp_model_probing_level = 0
+    s1.parameters.symmetry_level = 0
     st = s1.solve(fm.m)
     res = FirstRoster(s1.status_name(st), time.perf_counter() - start, model=fm, solver=s1)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -149,35 +163,64 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
                hook: Callable[[RosterModel], None] | None = None, workers: int = SEARCH_WORKERS,
                deterministic: bool = False, first: FirstRoster | None = None, price_only: bool = False
                ) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
-    """Phase 2: the best roster within `time_limit`, starting from phase 1's roster as a complete hint."""
+    """Phase 2: the best roster within `time_limit`, starting from phase 1's roster as a complete hint.
+
+    Unless deterministic, neighbourhood search (lns.py) improves phase 1's roster; with at least
+    FULL_SEARCH_FROM seconds the full CP-SAT search then starts from its best roster for the last
+    FULL_SEARCH_SHARE of the time, for a bound.  A deterministic solve is the full search alone."""
     start = time.perf_counter()
     hint = first.hint if first else []
-    rm = RosterModel(prob, "relax" if relax else "solve").build()
-    if hook:
-        hook(rm)
+    if hint:
+        rm = first.model
+        rm.add_objective_terms()
+    else:
+        rm = RosterModel(prob, "relax" if relax else "solve").build()
+        if hook:
+            hook(rm)
     rm.set_objective()
-    priced = _complete_hint(rm, hint, prob.seed) if hint else None
-    # Building the model and pricing the hint come out of this part's share of the budget.
-    solver = parameters(max(0.5, time_limit - (time.perf_counter() - start)), prob.seed, workers, deterministic)
+    # `incumbent`: a solve holding the best roster so far (phase 1's, priced by the full model).
+    incumbent = _complete_hint(rm, hint, prob.seed) if hint else None
+    lns = bool(incumbent and rm.soft and not price_only and not deterministic)
+    proved = False
+    if lns:
+        # The neighbourhood search improves a roster much faster than the full search (measured in
+        # benchmarks/README-roster.md); the full search only follows with a long budget, for a bound.
+        share = FULL_SEARCH_SHARE if time_limit >= FULL_SEARCH_FROM else 0.0
+        found = improve(rm, incumbent, prob.seed, start + (1 - share) * time_limit)
+        if found.solver:
+            incumbent = found.solver
+            _set_hint(rm, found.values)
+        proved = found.optimal
+    # Building the model, pricing the hint and the neighbourhood search come out of this part's share.
+    left = time_limit if deterministic else time_limit - (time.perf_counter() - start)
+    solver = parameters(max(0.5, left), prob.seed, workers, deterministic)
     cb = _FirstSolution(start)
-    status = cp_model.UNKNOWN if price_only and priced else solver.solve(rm.m, cb)
+    skip = incumbent is not None and (price_only or proved or (lns and time_limit < FULL_SEARCH_FROM))
+    status = cp_model.UNKNOWN if skip else solver.solve(rm.m, cb)
     res = PartResult(town, solver.status_name(status), wall=time.perf_counter() - start + (first.seconds if first else 0),
                      first_solution=first.seconds if first else cb.first)
     bound_known = True
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and priced:
-        # Phase 2 was skipped or found nothing in its time: keep phase 1's roster, priced by the full model.
-        solver, status = priced, cp_model.FEASIBLE
+    if proved:
+        solver, status = incumbent, cp_model.OPTIMAL
+        res.status = "OPTIMAL"
+    elif status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and incumbent:
+        # The full search was skipped or found nothing in its time: keep the best roster so far.
+        solver, status = incumbent, cp_model.FEASIBLE
         res.status = "FEASIBLE"
         res.wall = time.perf_counter() - start + first.seconds
         bound_known = False
     elif status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and hint:
         return res, first.model, first.solver
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        res.objective = solver.objective_value if rm.soft else 0
-        # With every decision fixed, the "bound" would only repeat the objective: report none.
+        terms = [(s, solver.value(s.expr) if not isinstance(s.expr, int) else s.expr) for s in rm.soft]
+        # Priced term by term: a neighbourhood step's own objective may carry a tie-break (lns.Guide).
+        res.objective = float(sum(s.coef * v for s, v in terms))
+        # With every decision fixed, the "bound" would only repeat the objective, and a neighbourhood's
+        # bound is not one of the part: report none.  A neighbourhood that freed everything proved it.
         res.bound = (solver.best_objective_bound if rm.soft else 0) if bound_known else None
-        for s in rm.soft:
-            v = solver.value(s.expr) if not isinstance(s.expr, int) else s.expr
+        if proved:
+            res.bound = res.objective
+        for s, v in terms:
             if v:
                 res.lines.append((s.rule, s.name, int(s.coef * v)))
         for e in rm.enforced:
@@ -197,11 +240,15 @@ def _complete_hint(rm: RosterModel, hint: list, seed: int) -> cp_model.CpSolver 
     solver = parameters(30, seed, 1)
     if solver.solve(clone) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    values = list(solver.response_proto.solution)
+    _set_hint(rm, list(solver.response_proto.solution))
+    return solver
+
+
+def _set_hint(rm: RosterModel, values: list[int]) -> None:
+    """Hint a value for every variable of the model."""
     rm.m.clear_hints()
     rm.m.proto.solution_hint.vars.extend(range(len(values)))
     rm.m.proto.solution_hint.values.extend(values)
-    return solver
 
 
 def _decision_dicts(rm: RosterModel) -> dict[str, dict]:
@@ -265,15 +312,13 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
                                                first_solution=firsts[i].seconds))
             results = []
         else:
-            # The wall-clock budget left is shared: `jobs` parts run at a time.
-            left = tl - (time.perf_counter() - start)
-            per_part = left if len(ok) <= jobs else left * jobs / len(ok)
-            # Under MIN_PHASE2 seconds a part cannot even reload the hint: keep and price phase 1's roster.
-            price_only = per_part < MIN_PHASE2 and not relax
-            per_part = max(MIN_PHASE2, per_part)
-            results = list(pool.map(lambda i: solve_part(subs[i], names[i], per_part, relax=relax, hook=hooks[i],
-                                                         workers=workers, deterministic=deterministic,
-                                                         first=firsts[i], price_only=price_only), ok))
+            def run(lane):
+                return _run_lane(lane, subs, names, firsts, hooks, start + tl, tl, relax=relax, workers=workers,
+                                 deterministic=deterministic)
+
+            lanes = _lanes(ok, [_size(sub) for sub in subs], jobs)
+            done = {i: r for lane_results in pool.map(run, lanes) for i, r in lane_results}
+            results = [done[i] for i in ok]
     for i, (res, rm, solver) in zip(ok, results):
         if res.status in ("OPTIMAL", "FEASIBLE"):
             extract(roster, rm, solver)
@@ -297,6 +342,43 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
         raise InfeasibleError("无法排出满足全部硬性规则的排班", lines)
     roster.parts.sort(key=lambda r: r.town)
     return roster
+
+
+def _size(sub: RosterProblem) -> int:
+    """How much solving a part needs, roughly: its grids and people."""
+    return len(sub.grids) + len(sub.people)
+
+
+def _lanes(order: list[int], sizes: list[int], jobs: int) -> list[list[tuple[int, int]]]:
+    """The parts shared among `jobs` lanes that run side by side, largest part first onto the least
+    loaded lane, so that the lanes end together; each entry is (part index, size)."""
+    lanes: list[list[tuple[int, int]]] = [[] for _ in range(max(1, min(jobs, len(order))))]
+    load = [0] * len(lanes)
+    for i in sorted(order, key=lambda i: (-sizes[i], i)):
+        j = load.index(min(load))
+        lanes[j].append((i, sizes[i]))
+        load[j] += sizes[i]
+    return lanes
+
+
+def _run_lane(lane, subs, names, firsts, hooks, deadline: float, tl: float, *, relax: bool, workers: int,
+              deterministic: bool) -> list[tuple[int, tuple]]:
+    """Phase 2 of a lane's parts one after the other; each part gets the lane's time left in
+    proportion to its size (large towns get more).  Deterministic budgets come from `tl` alone,
+    never from the clock, so that the same input gives the same roster."""
+    out = []
+    total = sum(size for _, size in lane)
+    for k, (i, size) in enumerate(lane):
+        if deterministic:
+            budget = tl * size / total
+        else:
+            budget = (deadline - time.perf_counter()) * size / sum(s for _, s in lane[k:])
+        # Under MIN_PHASE2 seconds a part cannot even reload the hint: keep and price phase 1's roster.
+        price_only = budget < MIN_PHASE2 and not relax
+        out.append((i, solve_part(subs[i], names[i], max(MIN_PHASE2, budget), relax=relax, hook=hooks[i],
+                                  workers=workers, deterministic=deterministic, first=firsts[i],
+                                  price_only=price_only)))
+    return out
 
 
 def _explain(sub: RosterProblem, hook_for=None) -> list[str]:

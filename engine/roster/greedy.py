@@ -1,0 +1,135 @@
+"""A staggered duty pattern for grid workers, given to phase 1 as a hint.
+
+Left alone, phase 1 (the first roster meeting every hard rule) gives AB岗 backups days off on the
+same days as the workers they stand in for, so that C岗 or neighbours cover, and phase 2 spends
+most of its first seconds undoing that.  Here each grid worker in turn gets the cheapest days off
+that keep their runs of duty within the rest rules, the price of a day off being what covering
+their grid costs under 「AB岗按顺序顶岗」 given everybody else's days off (the first backup on duty
+covers), plus what it costs the grids this worker would have covered.  Two passes over the
+workers, along the AB岗 chains.  Only the days on duty are hinted; phase 1 completes them to a
+roster meeting every hard rule (on demo-county at once) or departs from them where they break one.
+"""
+from __future__ import annotations
+
+from .constraints import PATROL_ROLES, RosterModel
+
+NO_COVER = 100          # price of a day off nobody can cover (phase 1 will find another way)
+
+
+def duty_hint(rm: RosterModel) -> list[tuple[object, int]]:
+    """(variable, value) pairs: the grid workers' days on duty."""
+    p, n = rm.p, rm.n
+    people = [pid for pid, x in p.people.items() if x.role in PATROL_ROLES]
+    if not people:
+        return []
+    weight = p.rule("backup_order")["weight"] if p.on("backup_order") else 1
+    run = _longest_run(rm)
+    least_off = n - p.rule("total_days")["max"] if p.on("total_days") and p.rule("total_days")["max"] is not None else 0
+    forced_on = {p.cal.first_monday} if p.on("publicity_day") else set()
+    own = {pid: [g for g, grid in p.grids.items() if grid.worker == pid] for pid in people}
+    covers = {pid: [] for pid in people}          # grids a person may cover, with their rank
+    for g, cands in rm.candidates.items():
+        for c, rank in cands:
+            if rank and c in covers:
+                covers[c].append((g, rank))
+    off = {pid: set(rm.leave[pid]) for pid in people}
+
+    def cover_price(g: str, d: int, away: set[str]) -> int:
+        """What grid g costs on day d when its worker is off: the first candidate on duty covers."""
+        for c, rank in rm.candidates[g]:
+            if rank and c not in away and d not in off[c]:
+                return weight * rank
+        return NO_COVER
+
+    order = _chain_order(rm, people)
+    for _ in range(2):
+        for pid in order:
+            fixed = set(rm.leave[pid])
+            off[pid] = set(fixed)
+            price = []
+            for d in range(n):
+                if d in fixed or d in forced_on:
+                    price.append(0)
+                    continue
+                cost = sum(cover_price(g, d, {pid}) for g in own[pid])
+                # The grids this person would have covered on d now need someone further down.
+                for g, rank in covers[pid]:
+                    if d in off.get(p.grids[g].worker, ()):
+                        first = cover_price(g, d, set())
+                        if first == weight * rank:
+                            cost += cover_price(g, d, {pid}) - first
+                price.append(cost)
+            off[pid] = _cheapest_days_off(price, fixed, forced_on, run, max(least_off, len(fixed)))
+    hint: list[tuple[object, int]] = []
+    for pid in people:
+        hint += [(rm.work[pid, d], int(d not in off[pid])) for d in range(n)]
+    return hint
+
+
+def _longest_run(rm: RosterModel) -> int:
+    """The longest run of days on duty the rest rules allow a grid worker (the month when none;
+    exact for one day off in each window, the default)."""
+    p, run = rm.p, rm.n
+
+    def applies(rule: str) -> bool:
+        return p.on(rule) and any(role in p.rule(rule)["applies_to"] for role in PATROL_ROLES)
+
+    if applies("rest_in_window") and p.rule("rest_in_window")["min_off"] >= 1:
+        run = min(run, p.rule("rest_in_window")["window"] - p.rule("rest_in_window")["min_off"])
+    if applies("max_consecutive_work"):
+        run = min(run, p.rule("max_consecutive_work")["days"])
+    return max(1, run)
+
+
+def _cheapest_days_off(price: list[int], fixed: set[int], forced_on: set[int], run: int, least: int) -> set[int]:
+    """Days off of least total price with no more than `run` days on duty in a row and at least
+    `least` days off (the `fixed` ones, leave, included), never on `forced_on` days."""
+    # Dynamic programme over (days on duty in a row, days off so far capped at `least`).
+    states = {(0, 0): 0}
+    back: list[dict[tuple[int, int], tuple[tuple[int, int], bool]]] = []
+    for d in range(len(price)):
+        nxt: dict[tuple[int, int], int] = {}
+        came: dict[tuple[int, int], tuple[tuple[int, int], bool]] = {}
+        for (r, c), cost in states.items():
+            if d not in fixed and r < run and cost < nxt.get((r + 1, c), cost + 1):
+                nxt[r + 1, c], came[r + 1, c] = cost, ((r, c), False)
+            if d not in forced_on or d in fixed:
+                key, val = (0, min(c + 1, least)), cost + (0 if d in fixed else price[d])
+                if val < nxt.get(key, val + 1):
+                    nxt[key], came[key] = val, ((r, c), True)
+        states = nxt
+        back.append(came)
+    ends = [(cost, key) for key, cost in states.items() if key[1] >= least]
+    if not ends:
+        return set(fixed)
+    key, off = min(ends)[1], set()
+    for d in range(len(price) - 1, -1, -1):
+        key, was_off = back[d][key]
+        if was_off:
+            off.add(d)
+    return off
+
+
+def _chain_order(rm: RosterModel, people: list[str]) -> list[str]:
+    """Grid workers along their AB岗 chains (breadth first), so that neighbours come together."""
+    worker = {g: grid.worker for g, grid in rm.p.grids.items()}
+    linked: dict[str, list[str]] = {pid: [] for pid in people}
+    for g, cands in rm.candidates.items():
+        for c, _ in cands:
+            if c != worker[g] and c in linked and worker[g] in linked:
+                linked[worker[g]].append(c)
+                linked[c].append(worker[g])
+    order, seen = [], set()
+    for start in people:
+        if start in seen:
+            continue
+        queue = [start]
+        seen.add(start)
+        while queue:
+            u = queue.pop(0)
+            order.append(u)
+            for v in linked[u]:
+                if v not in seen:
+                    seen.add(v)
+                    queue.append(v)
+    return order
