@@ -33,7 +33,7 @@ from .policy import ExampleDef, MetricDef, Policy, QuotaBy, RuleDef
 from .sources import dotted, line_of, sha256_file
 
 FEN = Decimal("0.01")
-ROUNDING_RULE = "绩效工资 = 月工资 × 绩效比例 × 发放比例，只在最后一步按分（0.01 元）四舍五入（ROUND_HALF_UP）"
+ROUNDING_RULE = "绩效工资 = 月工资 × 绩效比例 × 发放比例，只在最后一步按分（0.01 元）四舍五入（满 0.005 元进为 0.01 元）"
 FORMAT = "wangge.results/1"
 
 
