@@ -686,7 +686,51 @@ def _validate_schema(raw: LocDict) -> tuple[PolicyDoc | None, list[Problem], set
     return None, _dedupe(problems), pruned
 
 
-def _schema_problem(raw: LocDict, loc: tuple, err: dict) -> Problem:
+def _step(annotation: Any, key: Any) -> list[Any]:
+    """The annotations one step `key` below a value of type `annotation`: a model's field, a
+    list's or dict's element (through Optional and unions)."""
+    import typing
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        f = annotation.model_fields.get(key) if isinstance(key, str) else None
+        f = f or next((x for x in annotation.model_fields.values() if x.alias == key), None)
+        return [f.annotation] if f is not None else []
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (list, tuple, set) and isinstance(key, int):
+        return list(args[:1])
+    if origin is dict and len(args) == 2:
+        return [args[1]]
+    if args and origin is not Literal:          # Union / Optional / Annotated
+        return [x for arg in args for x in _step(arg, key)]
+    return []
+
+
+def _known_fields(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The field names (and aliases) allowed beside the last step of `loc` in `model`."""
+    import typing
+    annotations: list[Any] = [model]
+    for step in loc[:-1]:
+        annotations = [x for a in annotations for x in _step(a, step)]
+    names: set[str] = set()
+    todo = list(annotations)
+    while todo:
+        a = todo.pop()
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            names.update(n for k, f in a.model_fields.items() for n in (k, f.alias) if n)
+        elif typing.get_origin(a) is not Literal:
+            todo += [x for x in typing.get_args(a) if typing.get_origin(x) not in (list, dict)]
+    return sorted(names)
+
+
+def unknown_key_hint(model: type[BaseModel], loc: tuple) -> str:
+    """'可能是 X' for an unknown key close to a known one (a typo), else ''."""
+    import difflib
+    if not loc or not isinstance(loc[-1], str):
+        return ""
+    close = difflib.get_close_matches(loc[-1], _known_fields(model, loc), n=1, cutoff=0.6)
+    return f"可能是 {close[0]}" if close else ""
+
+
+def _schema_problem(raw: LocDict, loc: tuple, err: dict, model: type[BaseModel] | None = None) -> Problem:
     file, line = _locate(raw, loc)
     expected = _EXPECTED_BY_TYPE.get(err["type"], None)
     if err["type"] == "literal_error":
@@ -700,6 +744,8 @@ def _schema_problem(raw: LocDict, loc: tuple, err: dict) -> Problem:
     if err["type"] == "string_type" and isinstance(found, (int, float, bool)):
         # YAML reads 2026.1, 202601 or yes as numbers and booleans
         hint = "不加引号时 YAML 把它读成了" + ("是/否" if isinstance(found, bool) else "数字") + "，请用引号括起来"
+    if err["type"] == "extra_forbidden":
+        hint = unknown_key_hint(model or PolicyDoc, loc)
     return Problem(file, line, dotted(loc), found, expected, hint)
 
 

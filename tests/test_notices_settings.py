@@ -30,8 +30,8 @@ def test_every_problem_is_reported_with_line_field_value_and_expectation():
     got = messages("error-many-problems.yaml")
     assert got == [
         f"{f}:4 document_number.prefix: 发现 '鹤网格〔'，应为 文号前缀（机关代字），不含〔〕、括号和“号”，如 鹤网格",
-        f"{f}:5 document_number.strat: 发现 'strat'，应为 已知的字段（此字段名不认识，可能拼写有误）",
-        f"{f}:6 addressee: 发现 'addressee'，应为 已知的字段（此字段名不认识，可能拼写有误）",
+        f"{f}:5 document_number.strat: 发现 'strat'，应为 已知的字段（此字段名不认识，可能拼写有误）（可能是 start）",
+        f"{f}:6 addressee: 发现 'addressee'，应为 已知的字段（此字段名不认识，可能拼写有误）（可能是 addressees）",
         f"{f}:7 date: 发现 '2026-13-01'，应为 日期 YYYY-MM-DD，如 2026-11-05",
         f"{f}:8 render_time_limit: 发现 -1，应为 大于 0 的数",
         f"{f}:10 privacy.boards.phone: 发现 'blur'，应为 以下之一：full、mask、hide",

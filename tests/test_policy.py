@@ -93,7 +93,7 @@ def test_error_unreachable_band():
 
 def test_error_typo_key_is_not_a_silent_default():
     assert messages(BROKEN / "error-typo-key.yaml") == [
-        "error-typo-key.yaml:3 itmes: 发现 'itmes'，应为 已知的字段（此字段名不认识，可能拼写有误）"]
+        "error-typo-key.yaml:3 itmes: 发现 'itmes'，应为 已知的字段（此字段名不认识，可能拼写有误）（可能是 items）"]
 
 
 def test_error_yaml_syntax_has_a_line():
@@ -299,7 +299,7 @@ def test_error_schema_cascade_gives_no_false_problems():
     assert messages(BROKEN / "error-schema-cascade.yaml") == [
         "error-schema-cascade.yaml:4 metrics.complaints.type: 发现 'integr'，应为 以下之一：integer、number、percent、bool",
         "error-schema-cascade.yaml:7 items[0].points: 发现 （缺失），应为 必填项",
-        "error-schema-cascade.yaml:9 items[0].pionts: 发现 100，应为 已知的字段（此字段名不认识，可能拼写有误）",
+        "error-schema-cascade.yaml:9 items[0].pionts: 发现 100，应为 已知的字段（此字段名不认识，可能拼写有误）（可能是 points）",
         "error-schema-cascade.yaml:12 items[0].rules[1].partial: 发现 'round'，应为 已知的字段（此字段名不认识，可能拼写有误）"]
 
 

@@ -218,7 +218,7 @@ def load_settings(path: str | Path) -> OfficeSettings:
         seen = set()
         for err in exc.errors():
             loc = _clean_loc(err["loc"])
-            p = _schema_problem(raw if isinstance(raw, LocDict) else LocDict(raw), loc, err)
+            p = _schema_problem(raw if isinstance(raw, LocDict) else LocDict(raw), loc, err, OfficeSettings)
             found = loc[-1] if err["type"] == "extra_forbidden" else p.found   # the unknown key itself
             p = p.__class__(name, p.line, dotted(loc), found, _BOUNDS.get(err["type"], lambda c: p.expected)(
                 err.get("ctx") or {}), p.hint)
