@@ -305,6 +305,13 @@ def _norm_header(text: Any) -> str:
     return str(text if text is not None else "").strip().replace("\u3000", "").replace(" ", "").lower()
 
 
+
+def _close_header(key: str, alias: dict[str, str], shown: dict[str, str]) -> str:
+    """'可能是 X' for a header close to a known one (a typo), else ''."""
+    import difflib
+    close = difflib.get_close_matches(key, sorted(alias), n=1, cutoff=0.6)
+    return f"可能是 {shown.get(alias[close[0]], close[0])}" if close else ""
+
 def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, required: Iterable[str] = (),
                extra: Mapping[str, Iterable[str]] | None = None, keep_unknown: bool = False,
                sheet: str | None = None, problems: ProblemList | None = None,
@@ -352,6 +359,7 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, requir
                       "若第 1 行是标题，请删除标题行" if c2 > c1 else "请取消合并")
     mapping: list[str | None] = []
     seen: dict[str, int] = {}
+    first_unknown: int | None = None
     for idx, head in enumerate(header):
         key = _norm_header(head)
         if not key:
@@ -362,8 +370,13 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, requir
             if keep_unknown:
                 canon = str(head).strip()
             else:
-                known = "、".join(shown[c] for c in sorted(shown))
-                soft.add(name, 1, f"第{idx + 1}列表头", head, f"已知的列名之一：{known}")
+                # The whole list once, at the first unknown column; the others point to it.
+                if first_unknown is None:
+                    first_unknown = idx
+                    expected = "已知的列名之一：" + "、".join(shown[c] for c in sorted(shown))
+                else:
+                    expected = f"已知的列名之一（见第{first_unknown + 1}列表头的说明）"
+                soft.add(name, 1, f"第{idx + 1}列表头", head, expected, _close_header(key, alias, shown))
                 mapping.append(None)
                 continue
         if canon in seen:

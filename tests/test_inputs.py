@@ -167,3 +167,13 @@ def test_an_xlsx_saved_under_a_csv_name(tmp_path, policy):
     assert problems_of(policy, workers=tmp_path / "workers.csv") == [
         f"{tmp_path / 'workers.csv'} 文件: 发现 '名为 .csv 的 Excel 文件'，应为 CSV 或 XLSX 格式的表格"
         "（请把文件扩展名改为 .xlsx，或在 Excel/WPS 中另存为 CSV）"]
+
+
+def test_misspelt_headers_name_the_column_they_probably_mean_and_list_the_known_ones_once(policy):
+    name = "metrics-misspelt-headers.csv"
+    msgs = problems_of(policy, metrics=BROKEN / name)
+    # 巡察到位率 (7th column) for 巡查到位率, 群众满意度 (8th) for 群众满意率.
+    assert msgs[0].startswith(f"{name}:1 第7列表头: 发现 '巡察到位率'，应为 已知的列名之一：受县级以上表彰（commendations）、")
+    assert msgs[0].endswith("（可能是 巡查到位率（patrol_rate））")
+    assert msgs[1] == (f"{name}:1 第8列表头: 发现 '群众满意度'，应为 已知的列名之一（见第7列表头的说明）"
+                       "（可能是 群众满意率（satisfaction））")
