@@ -120,3 +120,14 @@ def test_bad_time_limit_and_jobs_are_input_errors(tmp_path):
         "  命令行 --jobs: 发现 0，应为 正整数",
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_an_unknown_bound_is_explained_and_a_known_one_is_not(tmp_path):
+    # The demo town in 3 s: neighbourhood search only (under FULL_SEARCH_FROM), so no bound.
+    res = run("--problem", ROOT / "rosters" / "demo-town", "--out", tmp_path / "town", "--time-limit", 3)
+    assert res.exit_code == 0, res.output
+    assert "（下界 未知）" in res.output and "（下界未知：镇街分到的求解时间不足 30 秒" in res.output
+    # Three grids: a neighbourhood that frees everything proves the roster optimal, with its bound.
+    res = run("--problem", FIX / "valid", "--out", tmp_path / "small", "--time-limit", 3)
+    assert res.exit_code == 0, res.output
+    assert "最优" in res.output and "下界未知" not in res.output and "（下界 未知）" not in res.output

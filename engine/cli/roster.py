@@ -90,6 +90,10 @@ def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date,
     console.print(f"目标值合计 {_num(ro.objective)}（下界 {_num(ro.bound)}），按规则分解：", markup=False)
     for rule, cost in sorted(ro.breakdown().items(), key=lambda kv: -kv[1]):
         console.print(f"  {CATALOG[rule].label}（{rule}）：{cost}", markup=False)
+    if ro.bound is None and ro.objective is not None:
+        from ..roster.solve import FULL_SEARCH_FROM
+        console.print(f"（下界未知：镇街分到的求解时间不足 {FULL_SEARCH_FROM:g} 秒时只做邻域搜索改进排班，不计算下界，"
+                      f"完整搜索也可能在时限内得不到下界；加大 --time-limit 可得下界和差距）", markup=False)
     relaxed = relaxed_rules(ro)
     bad = [c for c in checks if not c.ok and c.rule not in relaxed]
     loose = [c for c in checks if not c.ok and c.rule in relaxed]
@@ -122,4 +126,4 @@ _CAL_SOURCE = {"chinese-calendar": "chinese-calendar", "office": "本单位提�
 
 
 def _num(v) -> str:
-    return "未知（时限内未完成优化）" if v is None else f"{v:g}"
+    return "未知" if v is None else f"{v:g}"
