@@ -27,7 +27,7 @@ def register(group: click.Group) -> None:
 @click.option("--from", "from_date", help="与 --replan 同用：从这一天（YYYY-MM-DD）起允许改动，之前的保持不变")
 @click.option("--no-decompose", is_flag=True, help="不按镇分解，整体求解")
 @click.option("--jobs", type=int, default=2, show_default=True, help="同时求解的镇数")
-@click.option("--deterministic", is_flag=True, help="确定性搜索：单线程、按确定性时间计时，同一输入每次得到同一排班（通常较慢、目标值较差）")
+@click.option("--deterministic", is_flag=True, help="确定性搜索：单线程、按搜索冲突次数而不按时钟停止，同一输入每次得到同一排班（比默认慢、目标值较差；用时可能超过 --time-limit）")
 @run_guarded
 def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date, no_decompose, jobs, deterministic):
     """按值班规则自动排出巡查排班，校验全部硬性规则，并写出排班表。

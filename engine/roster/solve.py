@@ -26,7 +26,7 @@ from .rules import CATALOG
 
 DEFAULT_TIME_LIMIT = 20.0
 SEARCH_WORKERS = 8
-CONFLICTS_PER_SECOND = 1_000    # --deterministic budget: search conflicts per second of --time-limit (measured ~1k/s on 2 busy cores)
+CONFLICTS_PER_SECOND = 200      # --deterministic budget: search conflicts per second of --time-limit (measured ~200/s on the demo county, 2026-12-03)
 MIN_PHASE2 = 2.0        # seconds: below this a part's phase 2 is skipped (phase 1's roster is kept and priced)
 FULL_SEARCH_FROM = 30.0 # seconds: a part's phase 2 ends with the full search (for a bound) only from this budget
 FULL_SEARCH_SHARE = 0.2 # and then gives it this share (after the neighbourhood search, see lns.py)
