@@ -305,12 +305,12 @@ def _norm_header(text: Any) -> str:
     return str(text if text is not None else "").strip().replace("\u3000", "").replace(" ", "").lower()
 
 
-
 def _close_header(key: str, alias: dict[str, str], shown: dict[str, str]) -> str:
     """'可能是 X' for a header close to a known one (a typo), else ''."""
     import difflib
     close = difflib.get_close_matches(key, sorted(alias), n=1, cutoff=0.6)
     return f"可能是 {shown.get(alias[close[0]], close[0])}" if close else ""
+
 
 def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, required: Iterable[str] = (),
                extra: Mapping[str, Iterable[str]] | None = None, keep_unknown: bool = False,
