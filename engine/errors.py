@@ -16,6 +16,7 @@ expected, so that all problems of one pass can be reported together.
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -43,6 +44,12 @@ class Problem:
         if self.hint:
             text += f"（{self.hint}）"
         return text
+
+
+def close_match(word: str, choices: Iterable[str]) -> str | None:
+    """The known name `word` is probably a typo of (a policy key, a column header), if any."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 class _Missing:

@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
 
-from .errors import PolicyError, Problem, ProblemList
+from .errors import PolicyError, Problem, ProblemList, close_match
 from .intervals import Interval, covers, parse_interval
 from .sources import LocDict, LocList, dotted, load_yaml
 
@@ -689,12 +689,11 @@ def _validate_schema(raw: LocDict) -> tuple[PolicyDoc | None, list[Problem], set
 def _step(annotation: Any, key: Any) -> list[Any]:
     """The annotations one step `key` below a value of type `annotation`: a model's field, a
     list's or dict's element (through Optional and unions)."""
-    import typing
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         f = annotation.model_fields.get(key) if isinstance(key, str) else None
         f = f or next((x for x in annotation.model_fields.values() if x.alias == key), None)
         return [f.annotation] if f is not None else []
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    origin, args = get_origin(annotation), get_args(annotation)
     if origin in (list, tuple, set) and isinstance(key, int):
         return list(args[:1])
     if origin is dict and len(args) == 2:
@@ -706,7 +705,6 @@ def _step(annotation: Any, key: Any) -> list[Any]:
 
 def _known_fields(model: type[BaseModel], loc: tuple) -> list[str]:
     """The field names (and aliases) allowed beside the last step of `loc` in `model`."""
-    import typing
     annotations: list[Any] = [model]
     for step in loc[:-1]:
         annotations = [x for a in annotations for x in _step(a, step)]
@@ -716,18 +714,17 @@ def _known_fields(model: type[BaseModel], loc: tuple) -> list[str]:
         a = todo.pop()
         if isinstance(a, type) and issubclass(a, BaseModel):
             names.update(n for k, f in a.model_fields.items() for n in (k, f.alias) if n)
-        elif typing.get_origin(a) is not Literal:
-            todo += [x for x in typing.get_args(a) if typing.get_origin(x) not in (list, dict)]
+        elif get_origin(a) is not Literal:
+            todo += [x for x in get_args(a) if get_origin(x) not in (list, dict)]
     return sorted(names)
 
 
 def unknown_key_hint(model: type[BaseModel], loc: tuple) -> str:
     """'可能是 X' for an unknown key close to a known one (a typo), else ''."""
-    import difflib
     if not loc or not isinstance(loc[-1], str):
         return ""
-    close = difflib.get_close_matches(loc[-1], _known_fields(model, loc), n=1, cutoff=0.6)
-    return f"可能是 {close[0]}" if close else ""
+    close = close_match(loc[-1], _known_fields(model, loc))
+    return f"可能是 {close}" if close else ""
 
 
 def _schema_problem(raw: LocDict, loc: tuple, err: dict, model: type[BaseModel] | None = None) -> Problem:

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
-from .errors import DataError, InputError, Problem, ProblemList
+from .errors import DataError, InputError, Problem, ProblemList, close_match
 
 
 # --------------------------------------------------------------------------- YAML
@@ -307,9 +307,8 @@ def _norm_header(text: Any) -> str:
 
 def _close_header(key: str, alias: dict[str, str], shown: dict[str, str]) -> str:
     """'可能是 X' for a header close to a known one (a typo), else ''."""
-    import difflib
-    close = difflib.get_close_matches(key, sorted(alias), n=1, cutoff=0.6)
-    return f"可能是 {shown.get(alias[close[0]], close[0])}" if close else ""
+    close = close_match(key, sorted(alias))
+    return f"可能是 {shown.get(alias[close], close)}" if close else ""
 
 
 def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, required: Iterable[str] = (),

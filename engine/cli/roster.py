@@ -42,7 +42,7 @@ def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date,
     from ..roster.model import load_problem
     from ..roster.output import relaxed_rules, write_all
     from ..roster.rules import CATALOG
-    from ..roster.solve import solve
+    from ..roster.solve import FULL_SEARCH_FROM, solve
 
     bad_args = []
     if time_limit is not None and not time_limit > 0:
@@ -91,7 +91,6 @@ def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date,
     for rule, cost in sorted(ro.breakdown().items(), key=lambda kv: -kv[1]):
         console.print(f"  {CATALOG[rule].label}（{rule}）：{cost}", markup=False)
     if ro.bound is None and ro.objective is not None:
-        from ..roster.solve import FULL_SEARCH_FROM
         console.print(f"（下界未知：镇街分到的求解时间不足 {FULL_SEARCH_FROM:g} 秒时只做邻域搜索改进排班，不计算下界，"
                       f"完整搜索也可能在时限内得不到下界；加大 --time-limit 可得下界和差距）", markup=False)
     relaxed = relaxed_rules(ro)

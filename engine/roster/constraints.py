@@ -108,6 +108,20 @@ class RosterModel:
             out += [TEAM + t for t in self.p.teams]
         return out
 
+    def cover_links(self) -> dict[str, list[str]]:
+        """Who may stand in for whom (AB岗 backups and joint-patrol neighbours), both ways, in the
+        order of the grids' candidates; for the search (greedy.py, lns.py)."""
+        out: dict[str, list[str]] = {}
+        for g, cands in self.candidates.items():
+            worker = self.p.grids[g].worker
+            for c, _ in cands:
+                if c != worker:
+                    for a, b in ((worker, c), (c, worker)):
+                        partners = out.setdefault(a, [])
+                        if b not in partners:
+                            partners.append(b)
+        return out
+
     def k(self, g: str, d: int) -> int:
         """Patrol rounds grid g needs on day d."""
         return self.p.rounds(g, d)

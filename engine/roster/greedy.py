@@ -112,13 +112,8 @@ def _cheapest_days_off(price: list[int], fixed: set[int], forced_on: set[int], r
 
 def _chain_order(rm: RosterModel, people: list[str]) -> list[str]:
     """Grid workers along their AB岗 chains (breadth first), so that neighbours come together."""
-    worker = {g: grid.worker for g, grid in rm.p.grids.items()}
-    linked: dict[str, list[str]] = {pid: [] for pid in people}
-    for g, cands in rm.candidates.items():
-        for c, _ in cands:
-            if c != worker[g] and c in linked and worker[g] in linked:
-                linked[worker[g]].append(c)
-                linked[c].append(worker[g])
+    links, among = rm.cover_links(), set(people)
+    linked = {pid: [v for v in links.get(pid, ()) if v in among] for pid in people}
     order, seen = [], set()
     for start in people:
         if start in seen:

@@ -74,12 +74,8 @@ class Neighbourhoods:
         self.domain = {i: (variables[i].domain[0], variables[i].domain[1]) for i in self.decisions}
         self.units = sorted({u for u, _ in cells})
         # Who covers whom: the AB岗 chains and joint-patrol neighbours, both ways.
-        self.linked: dict[str, set[str]] = {u: set() for u in self.units}
-        for g, cands in rm.candidates.items():
-            for c, _ in cands:
-                if c != worker[g]:
-                    self.linked[worker[g]].add(c)
-                    self.linked[c].add(worker[g])
+        links = rm.cover_links()
+        self.linked: dict[str, set[str]] = {u: set(links.get(u, ())) for u in self.units}
         self.patrollers = sorted(u for u, links in self.linked.items() if links) or self.units
         self.community: dict[str, list[str]] = {}
         for g, grid in sorted(rm.p.grids.items()):
