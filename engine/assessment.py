@@ -279,8 +279,8 @@ class Evaluator:
         # catch-alls: every fact matches at least one rule, and we can prove each was seen once
         spec["seen_worker"] = {"all": [{"m": {"t": "w"}}], "cap": CAP}
         spec["seen_event"] = {"all": [{"m": {"t": "e"}}], "cap": CAP}
-        self._actions["seen_worker"] = self._seen_action("w")
-        self._actions["seen_event"] = self._seen_action("e")
+        # (k, ei) keys tell worker and event facts apart: one action records both.
+        self._actions["seen_worker"] = self._actions["seen_event"] = self._seen_action()
         # every metric and attribute a rule reads must be on every fact: a missing field never
         # matches.  Only those go on the fact: the rest would only be carried through JSON.
         self.required_metrics = _referenced_metrics(policy)
@@ -307,7 +307,7 @@ class Evaluator:
 
         return act
 
-    def _seen_action(self, kind: str):
+    def _seen_action(self):
         seen, errors = self._seen, self._errors
 
         def act(keys):

@@ -116,7 +116,7 @@ def test_a_fact_that_matches_no_rule_does_not_break_the_batch(policy):
 
 
 def test_a_lost_fact_is_an_error_not_a_perfect_score(policy, monkeypatch):
-    def deaf(self, kind):
+    def deaf(self):
         return lambda c: None   # the catch-all no longer records what it saw
 
     monkeypatch.setattr(Evaluator, "_seen_action", deaf)
