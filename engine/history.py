@@ -538,7 +538,7 @@ PERIOD_FINDING_COLUMNS = ("月份", "工号", "姓名", "乡镇", "社区", "规
 
 
 def period_findings_csv(results: Mapping[str, Any]) -> str:
-    from .paysheet import csv_safe
+    from .sheets import csv_safe
 
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\r\n")

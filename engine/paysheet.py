@@ -7,7 +7,7 @@ written as a value (not a formula), so the sheet shows exactly what the engine c
 Names and other free text are always written as strings: the workbook is opened with
 `strings_to_formulas=False` and every text cell goes through `write_string`, so a worker
 called `=HYPERLINK("x")` stays text.  In the CSV such cells get a leading apostrophe, the
-usual guard against spreadsheet formula injection.  This is the only xlsxwriter importer.
+usual guard against spreadsheet formula injection (both in engine/sheets.py).
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
-import xlsxwriter
+from .sheets import csv_safe, open_workbook
 
-__all__ = ["COLUMNS", "PayRow", "paysheet_rows", "write_paysheet_xlsx", "write_paysheet_csv", "csv_safe",
+__all__ = ["COLUMNS", "PayRow", "paysheet_rows", "write_paysheet_xlsx", "write_paysheet_csv",
            "write_tables_xlsx"]
 
 ZERO = Decimal("0.00")
@@ -111,12 +111,8 @@ def _subtitle(results: Mapping[str, Any]) -> str:
 def write_paysheet_xlsx(results: Mapping[str, Any], path: str | Path, *, unit: str = "") -> None:
     """A printable workbook: merged title, units, money formats, totals, landscape A4, one page wide."""
     rows = paysheet_rows(results)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False,
-                                         # rows are written in order: keep memory flat for 100,000 workers
-                                         "constant_memory": True})
-    # a fixed creation date keeps the file byte-identical when the same month is run again
-    wb.set_properties({"title": _title(results), "author": unit or "wangge", "created": datetime(2000, 1, 1)})
+    # rows are written in order: constant memory keeps it flat for 100,000 workers
+    wb = open_workbook(path, title=_title(results), author=unit, constant_memory=True)
     ws = wb.add_worksheet("绩效工资发放表")
     base = {"font_name": "宋体", "font_size": 10, "border": 1, "valign": "vcenter"}
     f_title = wb.add_format({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"})
@@ -179,15 +175,6 @@ def write_paysheet_xlsx(results: Mapping[str, Any], path: str | Path, *, unit: s
     wb.close()
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(text: Any) -> str:
-    """Free text for CSV: a leading apostrophe keeps spreadsheets from reading it as a formula."""
-    s = "" if text is None else str(text)
-    return "'" + s if s.startswith(_FORMULA_START) else s
-
-
 def paysheet_csv_text(results: Mapping[str, Any]) -> str:
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\r\n")
@@ -219,9 +206,7 @@ def write_tables_xlsx(path: str | Path, sheets: list[dict], *, author: str = "wa
     text | int | money | score.  Text is always written as a string (never a formula); numbers
     come as decimal strings and are shown exactly by their formats.
     """
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
-    wb.set_properties({"author": author or "wangge", "created": datetime(2000, 1, 1)})
+    wb = open_workbook(path, author=author)
     base = {"font_name": "宋体", "font_size": 10, "border": 1, "valign": "vcenter"}
     f_title = wb.add_format({"font_name": "黑体", "font_size": 14, "bold": True, "align": "center", "valign": "vcenter"})
     f_head = wb.add_format({**base, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#D9D9D9"})

@@ -16,7 +16,8 @@ from ..errors import EngineError, HistoryError, InputError, Problem
 from ..history import (History, RunReport, check_stored_policies, compare_results, record_month,
                        write_month_outputs)
 from ..outputs import folder_problem, staged_outputs
-from ..paysheet import csv_safe, write_paysheet_csv, write_paysheet_xlsx
+from ..paysheet import write_paysheet_csv, write_paysheet_xlsx
+from ..sheets import csv_safe
 from ..periods import PeriodRules, month_label, parse_period_rules
 from .common import console, run_guarded
 from .notices import pack_options, print_pack_report

@@ -6,10 +6,10 @@ no phone or id numbers.
 """
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
+from ..sheets import open_workbook, write_csv
 from .check import RuleCheck
 from .constraints import TEAM
 from .rules import CATALOG, ROLE_LABELS
@@ -212,8 +212,7 @@ def write_all(ro: Roster, checks: list[RuleCheck], out: Path, extra: dict[str, l
     tables.update(extra or {})
     names = []
     for stem, rows in tables.items():
-        with open(out / f"{stem}.csv", "w", encoding="utf-8-sig", newline="") as fh:
-            csv.writer(fh).writerows(rows)
+        write_csv(out / f"{stem}.csv", rows)
         names.append(f"{stem}.csv")
     (out / "roster.json").write_text(json.dumps(to_json(ro, checks), ensure_ascii=False, indent=1), encoding="utf-8")
     names.append("roster.json")
@@ -223,9 +222,7 @@ def write_all(ro: Roster, checks: list[RuleCheck], out: Path, extra: dict[str, l
 
 
 def _xlsx(tables: dict[str, list[list]], path: Path) -> None:
-    import xlsxwriter  # only the roster writer makes spreadsheets here
-
-    wb = xlsxwriter.Workbook(str(path))
+    wb = open_workbook(path)
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "align": "center"})
     cell = wb.add_format({"border": 1})
     off = wb.add_format({"border": 1, "bg_color": "#F2F2F2", "font_color": "#808080"})
@@ -235,10 +232,13 @@ def _xlsx(tables: dict[str, list[list]], path: Path) -> None:
         for r, row in enumerate(rows):
             for c, v in enumerate(row):
                 if r == 0:
-                    ws.write(r, c, v, head)
+                    ws.write_string(r, c, str(v), head)
                 else:
                     fmt = off if v == "休" else leave if v == "假" else cell
-                    ws.write(r, c, "" if v is None else v, fmt)
+                    if isinstance(v, (int, float)) and not isinstance(v, bool):
+                        ws.write_number(r, c, v, fmt)
+                    else:
+                        ws.write_string(r, c, "" if v is None else str(v), fmt)
         ws.freeze_panes(1, 2 if stem.startswith("排班") else 0)
         if stem.startswith("排班"):
             ws.set_column(0, 4, 10)
