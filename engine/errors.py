@@ -99,10 +99,14 @@ class RuleEngineError(EngineError):
 
 
 class HistoryError(EngineError):
-    """Stored history and the new run disagree (unknown worker, unresolvable policy, ...)."""
+    """Stored history and the new run disagree (unknown worker, unresolvable policy, ...).
 
-    def __init__(self, message: str, problems: Iterable[Problem] = ()):
+    `code` names the situation for a front end that adds its own hint (the CLI names the
+    command to use, the web a page): no_history, month_not_stored, policy_changed."""
+
+    def __init__(self, message: str, problems: Iterable[Problem] = (), code: str = ""):
         self.problems = list(problems)
+        self.code = code
         super().__init__(message)
 
 

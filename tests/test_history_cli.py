@@ -294,7 +294,7 @@ def test_compare_of_a_policy_with_itself_is_refused(town, tmp_path):
     same = root / "rules" / "../rules/chengguan-periods.yaml"
     assert out == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
                    f"  {same} --policy: 发现 '{same}'，应为 与原细则 A 不同的新细则文件"
-                   "（两次 --policy 给的是同一个文件，比较不出差别）\n")
+                   "（两次给出的是同一个文件，比较不出差别）\n")
 
 
 def test_compare_needs_two_policies_said_as_a_usage_mistake(town):
@@ -345,7 +345,7 @@ def test_correcting_a_month_not_stored_or_without_history_reads_nothing(stored, 
                    f"  {data / 'history.sqlite3'} --month: 发现 '2026-12'，应为 已存的月份之一：2026-10、2026-11\n")
     code, out = run_month(root, paths, "2026-10", tmp_path / "none", tmp_path / "x", cmd="correct")
     assert code == 2
-    assert out == f"错误：数据目录 {tmp_path / 'none'} 中没有历史库 history.sqlite3（先用 wangge run 存入月份）\n"
+    assert out == f"错误：数据目录 {tmp_path / 'none'} 中没有历史库 history.sqlite3（还没有存入任何月份）；先用 wangge run 存入月份\n"
     assert list(tmp_path.iterdir()) == []
 
 
