@@ -104,8 +104,8 @@ def test_title_row_above_the_header(policy):
     msgs = problems_of(policy, workers=BROKEN / "workers-title-row.xlsx")
     assert msgs[0] == ("workers-title-row.xlsx:1 合并单元格 A1:I1: 发现 '鹤山镇网格员名册'，"
                        "应为 第 1 行是表头，每列一个列名，不合并单元格（若第 1 行是标题，请删除标题行）")
-    assert msgs[1] == ("workers-title-row.xlsx:1 表头: 发现 （缺失），应为 包含列「worker_id」（也可写作 工号、编号、人员编号、"
-                       "网格员编号、id）（第 1 行似乎是标题「鹤山镇网格员名册」：表头必须在第 1 行，请删除上方的标题行）")
+    assert msgs[1] == ("workers-title-row.xlsx:1 表头: 发现 （缺失），应为 包含列「工号」（也可写作 编号、人员编号、"
+                       "网格员编号、id、worker_id）（第 1 行似乎是标题「鹤山镇网格员名册」：表头必须在第 1 行，请删除上方的标题行）")
 
 
 def test_unquoted_comma_shifts_no_column_silently_and_huge_wage(policy):
@@ -177,3 +177,47 @@ def test_misspelt_headers_name_the_column_they_probably_mean_and_list_the_known_
     assert msgs[0].endswith("（可能是 巡查到位率（patrol_rate））")
     assert msgs[1] == (f"{name}:1 第8列表头: 发现 '群众满意度'，应为 已知的列名之一（见第7列表头的说明）"
                        "（可能是 群众满意率（satisfaction））")
+
+
+# --------------------------------------------------------------------------- reading files as offices write them
+
+
+@pytest.mark.parametrize("ending", ["\r", "mixed"])
+def test_cr_only_and_mixed_line_endings_are_read(tmp_path, policy, ending):
+    paths = {}
+    for name in ("workers.csv", "metrics.csv", "events.csv"):
+        lines = (DATA / name).read_text(encoding="utf-8").splitlines()
+        ends = ["\r"] * len(lines) if ending == "\r" else [("\r\n", "\n", "\r")[i % 3] for i in range(len(lines))]
+        (tmp_path / name).write_bytes("".join(l + e for l, e in zip(lines, ends)).encode("utf-8"))
+        paths[name] = tmp_path / name
+    plain = score_month(policy, "2026-10", DATA / "workers.csv", DATA / "metrics.csv", DATA / "events.csv")
+    res = score_month(policy, "2026-10", paths["workers.csv"], paths["metrics.csv"], paths["events.csv"])
+    assert _scores(res) == _scores(plain)
+    # every finding traced to the same row as in the LF files
+    assert [f["source"]["row"] for w in res["workers"] for f in w["findings"]] == \
+        [f["source"]["row"] for w in plain["workers"] for f in w["findings"]]
+
+
+def test_a_misspelt_required_header_is_named(policy):
+    name = "workers-header-typo.csv"
+    assert problems_of(policy, workers=BROKEN / name) == [
+        f"{name}:1 表头: 发现 （缺失），应为 包含列「姓名」（也可写作 网格员、网格员姓名、name）（第2列表头「姓明」可能是「姓名」的笔误）"]
+
+
+def test_close_match_knows_two_character_chinese_names():
+    from engine.errors import close_match
+
+    assert close_match("姓明", ["工号", "姓名", "网格"]) == "姓名"
+    assert close_match("社去", ["社区", "乡镇"]) == "社区"
+    assert close_match("工明", ["工号", "工名"]) is None        # two names equally near: no guess
+
+
+def test_an_unpaired_quote_that_swallows_the_file_is_said_in_chinese(tmp_path, policy):
+    # the csv module stops at 131,072 characters in one cell; its English message is not shown.
+    # The cell opened on line 2 holds 19 characters of it, then 21 a line: the 6,241st line after
+    # it (line 6,243) takes the cell past the limit.
+    (tmp_path / "w.csv").write_text("工号,姓名,乡镇,社区,网格\nW01,\"张伟,鹤山镇,东村,1-1-01\n" + "W02,李娜,鹤山镇,东村,1-1-02\n" * 7000,
+                                    encoding="utf-8")
+    assert problems_of(policy, workers=tmp_path / "w.csv")[0] == (
+        f"{tmp_path / 'w.csv'} 文件: 发现 '过长的单元格（可能有未配对的引号 \"，把后面的内容都并进了一格）'，"
+        "应为 CSV 或 XLSX 格式的表格（第 6243 行）")
