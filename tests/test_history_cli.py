@@ -395,3 +395,20 @@ def test_a_file_that_is_not_a_history_is_said_in_chinese(tmp_path, cmd):
     (tmp_path / "history.sqlite3").write_text("这不是数据库" * 40, encoding="utf-8")
     code, out = invoke(*cmd, "--data", tmp_path)
     assert (code, out) == (2, f"错误：历史库 {tmp_path / 'history.sqlite3'} 无法打开：该文件不是 wangge 历史库（SQLite 数据库）\n")
+
+
+def test_a_month_without_an_event_log_is_refused_unless_the_clerk_says_there_were_none(town, tmp_path):
+    # The policy counts events (quotas from the log): leaving the log out would dock everyone.
+    root, paths = town
+    args = ("run", "--policy", root / "rules" / "chengguan-periods.yaml", "--month", "2026-10",
+            "--workers", paths["workers"], "--metrics", paths["metrics"], "--data", tmp_path / "data",
+            "--out", tmp_path / "out", "--no-print")
+    code, out = invoke(*args)
+    assert code == 2
+    assert "事件台账 文件: 发现 （缺失），应为 2026-10 的事件台账（本细则按事件计分：" in out
+    assert "本月确实没有事件时，请提供只有表头的空台账，或加 --no-events" in out
+    assert not (tmp_path / "data").exists() and not (tmp_path / "out").exists()
+    code, out = invoke(*args, "--no-events")
+    assert code == 0, out
+    with History(tmp_path / "data", create=False) as h:
+        assert h.has_month("2026-10")

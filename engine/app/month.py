@@ -36,10 +36,13 @@ DATA_FOLDER = "数据目录"             # the field of a Problem about the hist
 
 @dataclass(frozen=True)
 class MonthFiles:
-    """A month's input files: the register, the metrics sheet and the event log."""
+    """A month's input files: the register, the metrics sheet and the event log.  `no_events`: the
+    office states that the month had no events (without a log, event-counted items then count zero;
+    a policy that counts events refuses a month with neither a log nor this statement)."""
     workers: str
     metrics: str
     events: str | None = None
+    no_events: bool = False
 
 
 class Policies:
@@ -58,7 +61,7 @@ class Policies:
         from ..inputs import read_month
 
         policy = self.ps.for_month(month)
-        return policy, read_month(policy, month, files.workers, files.metrics, files.events)
+        return policy, read_month(policy, month, files.workers, files.metrics, files.events, no_events=files.no_events)
 
     def score(self, month: str, files: MonthFiles, read=None, *, processes: int | None = None,
               progress: Callable[[int], None] | None = None) -> tuple[dict, dict[str, tuple[str, int]]]:

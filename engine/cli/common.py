@@ -13,6 +13,7 @@ from ..app.month import DATA_FOLDER, POLICY_FIELD
 from ..app.notices import SETTINGS_FIELD
 from ..errors import EngineError, ExampleMismatch, HistoryError, InfeasibleError, InputError, Problem, RuleEngineError
 from ..history import MONTH_FIELD
+from ..inputs import NO_EVENTS_SAID
 from ..outputs import OUT_FOLDER
 
 # Piped output (CI logs, files, tests) gets a fixed width so tables do not truncate Chinese headers.
@@ -144,7 +145,11 @@ HINT_OF = {"no_history": "先用 wangge run 存入月份", "correct_new_month": 
 
 def _cli_problem(p: Problem) -> Problem:
     flag = FLAG_OF.get(p.field)
-    return replace(p, field=flag) if flag else p
+    if flag:
+        p = replace(p, field=flag)
+    if NO_EVENTS_SAID in p.hint:   # "…或注明“本月无事件”": on the command line that is a flag
+        p = replace(p, hint=p.hint.replace("或注明“本月无事件”", "或加 --no-events"))
+    return p
 
 
 def report_error(exc: EngineError) -> int:
