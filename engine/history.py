@@ -1,13 +1,17 @@
-"""The store of past months (SQLite).
+"""The store of past months and of the register of document numbers.
 
-A data directory holds `history.sqlite3`.  Each stored month keeps the results.json of the
-monthly scoring (compressed), the policy it was scored under (id, version, hash of the
-resolved policy, files), the checksums of its input files, when it was run, a compact row per
-worker that period rules read, and the period additions computed for it.  `History` is the
-only sqlite3 user in the engine; other modules read months through `month_results`.
+Each stored month keeps the results.json of the monthly scoring (compressed), the policy it was
+scored under (id, version, hash of the resolved policy, files), the checksums of its input files,
+when it was run, a compact row per worker that period rules read, and the period additions
+computed for it.  Other modules read months through `History`.
 
-Writing happens in one transaction (`History.transaction`) that holds the write lock from the
-first read to the commit, so a run's reads and its writes are one step: engine/app/month.py
+Where: a URL (engine/store): `sqlite:///<data>/history.sqlite3` by default, the embedded file of
+one office, or `postgresql://…` for a city centre's server.  The queries here are SQLAlchemy Core
+and the same for both; engine/store/ holds the tables, the migrations (Alembic) and what differs
+between the two (the write lock, how a new database comes into being, errors said in Chinese).
+
+Writing happens in one transaction (`History.transaction`) that holds the history's write lock from
+the first read to the commit, so a run's reads and its writes are one step: engine/app/month.py
 records a month that way (read earlier months, evaluate period rules, stage the outputs, commit,
 move the outputs into place).  A failure or kill before the commit leaves the history as it was.
 
@@ -18,92 +22,34 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
-import tempfile
 import zlib
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .errors import EngineError, HistoryError, Problem
 from .periods import WorkerMonth, merge_additions, month_label, views_from_results
+from .store import DB_NAME, database_url, open_database
+from .store.migrate import head, version_of
+from .store.schema import corrections, doc_register, month_workers, months
 
 __all__ = ["History", "MonthInfo", "DocNumber", "Transaction", "check_workers", "check_stored_policies", "default_data_dir",
-           "SCHEMA_VERSION", "FAULT_POINTS", "FaultInjected", "fault"]
+           "SCHEMA_VERSION", "FAULT_POINTS", "FaultInjected", "fault", "DB_NAME"]
 
-DB_NAME = "history.sqlite3"
-SCHEMA_VERSION = 3
-
-# MIGRATIONS[v] brings a database from version v-1 to v; each list runs inside one transaction.
-# To change the schema: add MIGRATIONS[SCHEMA_VERSION + 1] and raise SCHEMA_VERSION.
-MIGRATIONS: dict[int, list[str]] = {
-    1: [
-        "CREATE TABLE schema_version (version INTEGER NOT NULL)",
-        "INSERT INTO schema_version VALUES (0)",
-        """CREATE TABLE months (
-               month TEXT PRIMARY KEY,
-               policy_id TEXT NOT NULL, policy_version TEXT NOT NULL, policy_hash TEXT NOT NULL,
-               policy_files TEXT NOT NULL,          -- JSON list
-               inputs TEXT NOT NULL,                -- JSON: {"workers": {"path", "sha256"}, ...}
-               run_at TEXT NOT NULL,                -- ISO 8601 UTC
-               worker_count INTEGER NOT NULL,
-               results BLOB NOT NULL,               -- zlib(results.json of the monthly scoring)
-               period BLOB                          -- zlib(JSON worker_id -> period additions) or NULL
-           )""",
-        """CREATE TABLE month_workers (
-               month TEXT NOT NULL REFERENCES months(month) ON DELETE CASCADE,
-               worker_id TEXT NOT NULL, name TEXT NOT NULL, town TEXT, community TEXT, grid TEXT,
-               role TEXT, employment TEXT, attributes TEXT,
-               score TEXT NOT NULL, failed INTEGER NOT NULL, veto_count INTEGER NOT NULL, stars INTEGER,
-               wage TEXT NOT NULL, performance_base TEXT NOT NULL, pay TEXT NOT NULL,
-               PRIMARY KEY (month, worker_id)
-           )""",
-        "CREATE INDEX month_workers_worker ON month_workers (worker_id, month)",
-        """CREATE TABLE corrections (
-               id INTEGER PRIMARY KEY AUTOINCREMENT,
-               month TEXT NOT NULL, run_at TEXT NOT NULL, note TEXT NOT NULL,
-               old_policy_hash TEXT NOT NULL, new_policy_hash TEXT NOT NULL,
-               summary TEXT NOT NULL                -- JSON of what changed
-           )""",
-    ],
-    # 2: document numbers (发文字号) issued for notices, so a re-render keeps its number and date
-    # and the next notice of the year takes the next number.
-    2: [
-        """CREATE TABLE doc_numbers (
-               prefix TEXT NOT NULL, year INTEGER NOT NULL, number INTEGER NOT NULL,
-               month TEXT NOT NULL, kind TEXT NOT NULL,
-               issued_on TEXT NOT NULL,             -- the 成文日期 first printed, YYYY-MM-DD
-               PRIMARY KEY (prefix, year, number),
-               UNIQUE (prefix, month, kind)
-           )""",
-    ],
-    # 3: the register of document numbers (发文登记): what each number was for, and numbers the office
-    # used outside the tool (month NULL), so that the tool never gives one of them again.
-    3: [
-        """CREATE TABLE doc_register (
-               prefix TEXT NOT NULL, year INTEGER NOT NULL, number INTEGER NOT NULL,
-               kind TEXT NOT NULL,                  -- bulletin / criticism / commendation / external …
-               month TEXT,                          -- the assessment month of a notice the tool made
-               title TEXT NOT NULL,                 -- what the number was used for
-               issued_on TEXT NOT NULL,             -- the 成文日期, YYYY-MM-DD
-               source TEXT NOT NULL,                -- wangge | external
-               recorded_at TEXT NOT NULL,           -- when it entered the register (UTC)
-               PRIMARY KEY (prefix, year, number)
-           )""",
-        "CREATE UNIQUE INDEX doc_register_notice ON doc_register (prefix, month, kind) WHERE month IS NOT NULL",
-        """INSERT INTO doc_register SELECT prefix, year, number, kind, month,
-               month || ' ' || kind, issued_on, 'wangge', '' FROM doc_numbers""",
-        "DROP TABLE doc_numbers",
-    ],
-}
+SCHEMA_VERSION = version_of(head())     # the schema this program writes (engine/store/migrations)
 
 FAULT_POINTS = ("after_stage", "before_commit", "after_commit")
 MONTH_FIELD = "考核月份"     # the field of a Problem about the month asked for
-BUSY_MS = 30_000        # a reader waits this long for a writer's commit to finish
-WAIT_SECONDS = 600.0    # a second run waits this long for the first to finish writing
+
+WORKER_COLUMNS = ("month", "worker_id", "name", "town", "community", "grid", "role", "employment", "attributes",
+                  "score", "failed", "veto_count", "stars", "wage", "performance_base", "pay")
 
 
 class FaultInjected(EngineError):
@@ -129,23 +75,6 @@ def _pack(obj: Any) -> bytes:
 
 def _unpack(blob: bytes | None) -> Any:
     return None if blob is None else json.loads(zlib.decompress(blob).decode("utf-8"))
-
-
-_SQLITE_ZH = {
-    "file is not a database": "该文件不是 wangge 历史库（SQLite 数据库）",
-    "database disk image is malformed": "历史库文件已损坏",
-    "database is locked": "另一次运行正在写入历史库",
-    "unable to open database file": "无法打开该文件",
-    "attempt to write a readonly database": "历史库是只读的",
-    "disk I/O error": "磁盘读写错误",
-    "database or disk is full": "磁盘空间不足",
-}
-
-
-def sqlite_reason(exc: sqlite3.Error) -> str:
-    """SQLite's English reason in Chinese (the original kept for the rare one not listed)."""
-    text = str(exc)
-    return _SQLITE_ZH.get(text, text)
 
 
 @dataclass(frozen=True)
@@ -185,76 +114,27 @@ class MonthInfo:
 
 
 class History:
-    """Stored months in `<data_dir>/history.sqlite3`.  Opening migrates the database.
+    """Stored months of one office.  `database`: the history's URL (None: the SQLite file
+    `<data_dir>/history.sqlite3`).  Opening migrates an older database.
 
-    With `create=True` a missing database is not created on opening: until the first commit
-    the history is an empty one in memory, and that commit writes the whole file at once
-    (`_materialise`).  So a run that fails before storing leaves no data folder and no file."""
+    With `create=True` a missing SQLite file is not created on opening: until the first commit the
+    history is an empty one in memory, and that commit writes the whole file at once.  So a run
+    that fails before storing leaves no data folder and no file.  `create=False`: a history without
+    any stored data is an error (code no_history)."""
 
-    def __init__(self, data_dir: str | Path | None = None, *, create: bool = True):
+    def __init__(self, data_dir: str | Path | None = None, *, database: str | None = None, create: bool = True):
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
-        self.path = self.data_dir / DB_NAME
-        self._pending = not self.path.exists()
-        if self._pending and not create:
-            raise HistoryError(f"数据目录 {self.data_dir} 中没有历史库 {DB_NAME}（还没有存入任何月份）", code="no_history")
-        self._connect(":memory:" if self._pending else self.path)
-
-    def _connect(self, where: str | Path) -> None:
-        try:
-            self.db = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-            self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"历史库 {self.path} 无法打开：{sqlite_reason(exc)}") from None
-
-    def _commit(self) -> None:
-        """COMMIT; for a database not yet on disk, then write it there in one step."""
-        self.db.execute("COMMIT")
-        if self._pending:
-            self._materialise()
-
-    def _materialise(self) -> None:
-        """Write the in-memory database to `path`: a complete temporary file, linked into place only
-        if no database appeared there meanwhile (another run), so the file is never half-written."""
-        tmp = None
-        try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=self.data_dir)
-            os.close(fd)
-            target = sqlite3.connect(tmp)
-            try:
-                self.db.backup(target)
-            finally:
-                target.close()
-            with open(tmp, "rb") as fh:
-                os.fsync(fh.fileno())
-            os.link(tmp, self.path)
-        except FileExistsError:
-            self._forget()
-            raise HistoryError(f"历史库 {self.path} 刚被另一次运行创建，本次未写入任何内容；请重新运行") from None
-        except OSError as exc:
-            self._forget()
-            raise HistoryError(f"无法在数据目录 {self.data_dir} 中创建历史库：{exc.strerror or exc}，"
-                               "未写入任何内容") from None
-        finally:
-            if tmp is not None and os.path.exists(tmp):
-                os.unlink(tmp)
-        self.db.close()
-        self._pending = False
-        self._connect(self.path)
-
-    def _forget(self) -> None:
-        """The commit could not reach the disk: back to the empty history the disk still has."""
-        self.db.close()
-        self._connect(":memory:")
-
-    def _rollback(self) -> None:
-        if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
+        self.url = database_url(self.data_dir, database)
+        self._db = open_database(self.url, create=create)
+        self.kind = self._db.kind
+        self.where = self._db.where           # the file, or the server's URL without its password
+        self.path = getattr(self._db, "path", None) or self.where
+        self._tx: Connection | None = None
 
     def close(self) -> None:
-        self.db.close()
+        if self._tx is not None:
+            self._rollback()
+        self._db.close()
 
     def __enter__(self) -> "History":
         return self
@@ -262,69 +142,81 @@ class History:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # -- schema
-
     def schema_version(self) -> int:
-        has = self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").fetchone()
-        if not has:
-            return 0
-        return self.db.execute("SELECT version FROM schema_version").fetchone()[0]
+        return self._db.schema_version()
 
-    def _migrate(self) -> None:
-        current = self.schema_version()
-        if current > SCHEMA_VERSION:
-            raise HistoryError(f"历史库 {self.path} 的结构版本为 {current}，高于本程序支持的 {SCHEMA_VERSION}，请升级 wangge")
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                for stmt in MIGRATIONS[version]:
-                    self.db.execute(stmt)
-                self.db.execute("UPDATE schema_version SET version = ?", (version,))
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
+    def backup_to(self, target: str | Path) -> None:
+        """A consistent copy of a SQLite history while it may be in use (a server's history is backed
+        up with the server's own tools: pg_dump, docs/deployment.md)."""
+        if not hasattr(self._db, "backup_to"):
+            raise HistoryError(f"历史库 {self.where} 在数据库服务器上，请用 pg_dump 备份（见部署说明 docs/deployment.md）")
+        try:
+            self._db.backup_to(Path(target))
+        except OSError as exc:
+            raise HistoryError(f"无法写出备份 {target}：{exc.strerror or exc}") from None
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """The open write transaction's connection, or a short read transaction."""
+        if self._tx is None:
+            with self._db.reading() as conn:
+                yield conn
+            return
+        try:
+            yield self._tx
+        except DBAPIError as exc:
+            raise HistoryError(f"历史库 {self.where} 无法读取：{self._db.reason(exc)}") from None
 
     # -- reading
 
     def months(self) -> list[MonthInfo]:
-        rows = self.db.execute(
-            "SELECT month, policy_id, policy_version, policy_hash, policy_files, inputs, run_at, worker_count,"
-            " period IS NOT NULL FROM months ORDER BY month").fetchall()
+        m = months.c
+        with self._read() as conn:
+            rows = conn.execute(select(m.month, m.policy_id, m.policy_version, m.policy_hash, m.policy_files, m.inputs,
+                                       m.run_at, m.worker_count, m.period.is_not(None)).order_by(m.month)).all()
         return [MonthInfo(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7], bool(r[8]))
                 for r in rows]
 
     def has_month(self, month: str) -> bool:
-        return self.db.execute("SELECT 1 FROM months WHERE month = ?", (month,)).fetchone() is not None
+        with self._read() as conn:
+            return conn.execute(select(months.c.month).where(months.c.month == month)).first() is not None
 
     def base_results(self, month: str) -> dict:
-        row = self.db.execute("SELECT results FROM months WHERE month = ?", (month,)).fetchone()
-        if row is None:
+        with self._read() as conn:
+            blob = conn.execute(select(months.c.results).where(months.c.month == month)).scalar()
+        if blob is None:
             raise self.not_stored(month, f"历史中没有 {month_label(month)}（{month}）的考核结果")
-        return _unpack(row[0])
+        return _unpack(blob)
 
     def not_stored(self, month: str, message: str, code: str = "") -> HistoryError:
         """The error for a month that is not stored, naming the months that are."""
         stored = [i.month for i in self.months()]
         expected = f"已存的月份之一：{'、'.join(stored)}" if stored else "已存的月份（历史库中还没有任何月份）"
-        return HistoryError(message, [Problem(str(self.path), None, MONTH_FIELD, month, expected)], code=code)
+        return HistoryError(message, [Problem(str(self.where), None, MONTH_FIELD, month, expected)], code=code)
 
     def period_additions(self, month: str) -> dict | None:
-        row = self.db.execute("SELECT period FROM months WHERE month = ?", (month,)).fetchone()
+        with self._read() as conn:
+            row = conn.execute(select(months.c.period).where(months.c.month == month)).first()
         return None if row is None else _unpack(row[0])
 
     def month_results(self, month: str) -> dict:
         """The stored results.json of a month, with the period additions when period rules applied."""
-        return merge_additions(self.base_results(month), self.period_additions(month))
+        with self._read() as conn:
+            row = conn.execute(select(months.c.results, months.c.period).where(months.c.month == month)).first()
+        if row is None:
+            raise self.not_stored(month, f"历史中没有 {month_label(month)}（{month}）的考核结果")
+        return merge_additions(_unpack(row[0]), _unpack(row[1]))
 
     def views(self, exclude: str | None = None) -> dict[str, list[WorkerMonth]]:
         """Compact per-worker facts of every stored month (what period rules read)."""
+        w = month_workers.c
         out: dict[str, list[WorkerMonth]] = {}
-        for r in self.db.execute(
-                "SELECT month, worker_id, name, town, community, grid, role, employment, attributes, score, failed,"
-                " veto_count, stars, wage, performance_base, pay FROM month_workers ORDER BY month, worker_id"):
-            if r[0] == exclude:
-                continue
+        query = select(*(w[c] for c in WORKER_COLUMNS)).order_by(w.month, w.worker_id)
+        if exclude is not None:
+            query = query.where(w.month != exclude)
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        for r in rows:
             out.setdefault(r[0], []).append(WorkerMonth(
                 worker_id=r[1], name=r[2], employment=r[7] or "",
                 group={"town": r[3] or "", "community": r[4] or "", "grid": r[5] or "", "role": r[6] or "",
@@ -335,43 +227,56 @@ class History:
 
     def register(self, exclude: str | None = None) -> dict[str, tuple[str, str, str, str]]:
         """worker_id -> (name, grid, community, latest month) over the stored months."""
+        w = month_workers.c
         out = {}
-        for wid, name, grid, community, month in self.db.execute(
-                "SELECT worker_id, name, grid, community, month FROM month_workers WHERE month != ?"
-                " ORDER BY month", (exclude or "",)):
+        with self._read() as conn:
+            rows = conn.execute(select(w.worker_id, w.name, w.grid, w.community, w.month)
+                                .where(w.month != (exclude or "")).order_by(w.month)).all()
+        for wid, name, grid, community, month in rows:
             out[wid] = (name, grid or "", community or "", month)
         return out
 
     def corrections(self) -> list[dict]:
-        return [{"id": r[0], "month": r[1], "run_at": r[2], "note": r[3], "summary": json.loads(r[4])}
-                for r in self.db.execute("SELECT id, month, run_at, note, summary FROM corrections ORDER BY id")]
+        c = corrections.c
+        with self._read() as conn:
+            rows = conn.execute(select(c.id, c.month, c.run_at, c.note, c.summary).order_by(c.id)).all()
+        return [{"id": r[0], "month": r[1], "run_at": r[2], "note": r[3], "summary": json.loads(r[4])} for r in rows]
 
     def doc_numbers(self, prefix: str, month: str) -> dict[str, dict]:
         """kind -> {year, number, issued_on} of the numbers already issued for a month's notices."""
-        return {r[0]: {"year": r[1], "number": r[2], "issued_on": r[3]} for r in self.db.execute(
-            "SELECT kind, year, number, issued_on FROM doc_register WHERE prefix = ? AND month = ?", (prefix, month))}
+        d = doc_register.c
+        with self._read() as conn:
+            rows = conn.execute(select(d.kind, d.year, d.number, d.issued_on)
+                                .where(d.prefix == prefix, d.month == month)).all()
+        return {r[0]: {"year": r[1], "number": r[2], "issued_on": r[3]} for r in rows}
 
     def last_doc_number(self, prefix: str, year: int) -> int:
-        row = self.db.execute("SELECT MAX(number) FROM doc_register WHERE prefix = ? AND year = ?",
-                              (prefix, year)).fetchone()
-        return row[0] or 0
+        d = doc_register.c
+        with self._read() as conn:
+            return conn.execute(select(func.max(d.number)).where(d.prefix == prefix, d.year == year)).scalar() or 0
 
     def number_register(self, *, prefix: str | None = None, year: int | None = None) -> list[dict]:
         """The register of document numbers, by prefix, year and number."""
-        rows = self.db.execute(
-            "SELECT prefix, year, number, kind, month, title, issued_on, source, recorded_at FROM doc_register"
-            " WHERE (? IS NULL OR prefix = ?) AND (? IS NULL OR year = ?) ORDER BY prefix, year, number",
-            (prefix, prefix, year, year)).fetchall()
+        d = doc_register.c
+        query = select(d.prefix, d.year, d.number, d.kind, d.month, d.title, d.issued_on, d.source, d.recorded_at)
+        if prefix is not None:
+            query = query.where(d.prefix == prefix)
+        if year is not None:
+            query = query.where(d.year == year)
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(d.prefix, d.year, d.number)).all()
         return [DocNumber(*r).as_dict() for r in rows]
 
     def check_number_free(self, prefix: str, year: int, number: int) -> None:
         """A number already in the register is never given again: the error says what it was used for."""
-        row = self.db.execute("SELECT title, issued_on, source FROM doc_register WHERE prefix = ? AND year = ?"
-                              " AND number = ?", (prefix, year, number)).fetchone()
+        d = doc_register.c
+        with self._read() as conn:
+            row = conn.execute(select(d.title, d.issued_on, d.source)
+                               .where(d.prefix == prefix, d.year == year, d.number == number)).first()
         if row is not None:
             used = "（本单位在系统外登记）" if row[2] == "external" else ""
             raise HistoryError(f"文号 {prefix}〔{year}〕{number}号 已被占用，未写入任何内容：", [Problem(
-                str(self.path), None, "文号", f"{prefix}〔{year}〕{number}号", "发文登记中尚未使用的文号",
+                str(self.where), None, "文号", f"{prefix}〔{year}〕{number}号", "发文登记中尚未使用的文号",
                 f"已用于《{row[0]}》，成文日期 {row[1]}{used}")])
 
     # -- writing (one transaction)
@@ -380,12 +285,14 @@ class History:
     def transaction(self, on_wait: Callable[[], None] | None = None) -> Iterator["Transaction"]:
         """One write transaction holding the history's write lock from its first read to its commit,
         so that what a run reads (earlier months, their period results, the last document number) is
-        what its commit builds on: two runs on one data folder are serialised, never interleaved.
+        what its commit builds on: two runs on one history are serialised, never interleaved.
 
         A second run waits for the first (`on_wait()` is called once when it starts waiting) up to
-        WAIT_SECONDS, then is refused.  Leaving the block normally commits (unless `commit()` was
-        called inside it); an exception rolls everything back."""
-        self._begin(on_wait)
+        WAIT_SECONDS (engine/store/db.py), then is refused.  Leaving the block normally commits
+        (unless `commit()` was called inside it); an exception rolls everything back."""
+        if self._tx is not None:
+            raise RuntimeError("History.transaction is already open")
+        self._tx = self._db.begin_write(on_wait)
         tx = Transaction(self)
         try:
             yield tx
@@ -395,6 +302,20 @@ class History:
                 self._rollback()
             raise
 
+    def _commit(self) -> None:
+        conn, self._tx = self._tx, None
+        self._db.commit(conn)
+
+    def _rollback(self) -> None:
+        conn, self._tx = self._tx, None
+        if conn is not None:
+            self._db.rollback(conn)
+
+    def _writing(self, what: str) -> Connection:
+        if self._tx is None:
+            raise RuntimeError(f"History.{what} needs an open transaction")
+        return self._tx
+
     def issue_doc_numbers(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Record newly issued document numbers in one transaction."""
         rows = list(rows)
@@ -403,79 +324,59 @@ class History:
         with self.transaction():
             self.insert_numbers(rows)
 
-    def _begin(self, on_wait: Callable[[], None] | None = None) -> None:
-        """BEGIN IMMEDIATE: take the write lock now.  Held by another run: say so once (`on_wait`),
-        then wait up to WAIT_SECONDS for it."""
-        db = self.db
-        try:
-            db.execute("PRAGMA busy_timeout = 0")
-            try:
-                db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if on_wait is not None:
-                    on_wait()
-                db.execute(f"PRAGMA busy_timeout = {int(WAIT_SECONDS * 1000)}")
-                db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:   # still held by another run, or the file cannot be written
-            raise HistoryError(f"历史库 {self.path} 暂时无法写入（{sqlite_reason(exc)}），未写入任何内容；请稍后重试") from None
-        finally:
-            db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-
     def insert_numbers(self, rows: Iterable["DocNumber"]) -> None:
         """Enter numbers in the register (inside the open transaction)."""
         rows = list(rows)
         if not rows:
             return
+        conn = self._writing("insert_numbers")
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         try:
-            self.db.executemany(
-                "INSERT INTO doc_register (prefix, year, number, kind, month, title, issued_on, source, recorded_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(r.prefix, r.year, r.number, r.kind, r.month, r.title, r.issued_on, r.source, r.recorded_at or now)
-                 for r in rows])
-        except sqlite3.IntegrityError:   # another run issued the same number meanwhile
+            with conn.begin_nested():      # a refused number leaves the rest of the transaction usable
+                conn.execute(insert(doc_register), [
+                    {"prefix": r.prefix, "year": r.year, "number": r.number, "kind": r.kind, "month": r.month,
+                     "title": r.title, "issued_on": r.issued_on, "source": r.source, "recorded_at": r.recorded_at or now}
+                    for r in rows])
+        except IntegrityError:   # another run issued the same number meanwhile
             for r in rows:
                 self.check_number_free(r.prefix, r.year, r.number)
             raise HistoryError("同一份公文已由另一次运行出文，未写入任何内容；请重新运行") from None
+        except DBAPIError as exc:
+            raise self._db.write_error(exc) from None
 
     def store(self, results: Mapping[str, Any], additions: Mapping[str, dict | None], *,
               correction: dict | None = None, run_at: str | None = None) -> None:
         """Replace one month's results and update the period additions of the months given, inside
         the open transaction (see `transaction`)."""
-        if not self.db.in_transaction:
-            raise RuntimeError("History.store needs an open transaction")
+        conn = self._writing("store")
         month = results["month"]
         pol = results.get("policy", {})
         run_at = run_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
-        db = self.db
         try:
-            self._write_month(db, month, pol, results, additions, correction, run_at)
-        except sqlite3.Error as exc:   # a full disk while writing: the transaction is rolled back
-            raise HistoryError(f"历史库 {self.path} 无法写入（{sqlite_reason(exc)}），本次未写入任何内容") from None
+            self._write_month(conn, month, pol, results, additions, correction, run_at)
+        except DBAPIError as exc:   # a full disk while writing: the transaction is rolled back
+            raise self._db.write_error(exc) from None
 
-    @staticmethod
-    def _write_month(db, month, pol, results, additions, correction, run_at) -> None:
-        db.execute("DELETE FROM month_workers WHERE month = ?", (month,))
-        db.execute("DELETE FROM months WHERE month = ?", (month,))
-        db.execute("INSERT INTO months VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", (
-            month, str(pol.get("id", "")), str(pol.get("version", "")), str(pol.get("hash", "")),
-            json.dumps(pol.get("files", []), ensure_ascii=False),
-            json.dumps(results.get("inputs", {}), ensure_ascii=False, sort_keys=True),
-            run_at, len(results["workers"]), _pack(results)))
-        db.executemany("INSERT INTO month_workers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+    def _write_month(self, conn, month, pol, results, additions, correction, run_at) -> None:
+        conn.execute(delete(month_workers).where(month_workers.c.month == month))
+        conn.execute(delete(months).where(months.c.month == month))
+        conn.execute(insert(months).values(
+            month=month, policy_id=str(pol.get("id", "")), policy_version=str(pol.get("version", "")),
+            policy_hash=str(pol.get("hash", "")), policy_files=json.dumps(pol.get("files", []), ensure_ascii=False),
+            inputs=json.dumps(results.get("inputs", {}), ensure_ascii=False, sort_keys=True),
+            run_at=run_at, worker_count=len(results["workers"]), results=_pack(results), period=None))
+        self._db.bulk_insert(conn, month_workers, WORKER_COLUMNS, (
             (month, v.worker_id, v.name, v.group["town"], v.group["community"], v.group["grid"],
              v.group["role"], v.employment, json.dumps(v.group["attributes"], ensure_ascii=False, sort_keys=True),
              str(v.score), int(v.failed), v.veto_count, v.stars, str(v.wage), str(v.performance_base), str(v.pay))
-            for v in views_from_results(results)])
+            for v in views_from_results(results)))
         for m, adds in additions.items():
-            db.execute("UPDATE months SET period = ? WHERE month = ?", (None if adds is None else _pack(adds), m))
+            conn.execute(update(months).where(months.c.month == m).values(period=None if adds is None else _pack(adds)))
         if correction is not None:
-            db.execute("INSERT INTO corrections (month, run_at, note, old_policy_hash, new_policy_hash, summary)"
-                       " VALUES (?, ?, ?, ?, ?, ?)",
-                       (month, run_at, correction.get("note", ""), correction.get("old_policy_hash", ""),
-                        str(pol.get("hash", "")), json.dumps(correction.get("summary", {}), ensure_ascii=False)))
+            conn.execute(insert(corrections).values(
+                month=month, run_at=run_at, note=correction.get("note", ""),
+                old_policy_hash=correction.get("old_policy_hash", ""), new_policy_hash=str(pol.get("hash", "")),
+                summary=json.dumps(correction.get("summary", {}), ensure_ascii=False)))
 
 
 class Transaction:
@@ -486,15 +387,13 @@ class Transaction:
         self.committed = False
 
     def commit(self) -> None:
-        """Commit now (e.g. once every output is staged, before the files are moved into place)."""
+        """Commit now (e.g. once every output is staged, before the files are moved into place).
+        A commit that cannot reach the disk (a full disk, a lost server) raises HistoryError and
+        leaves nothing written."""
         if self.committed:
             return
         fault("before_commit")
-        try:
-            self.history._commit()
-        except sqlite3.Error as exc:   # a full disk, an I/O error: nothing was written
-            self.history._rollback()
-            raise HistoryError(f"历史库 {self.history.path} 无法写入（{sqlite_reason(exc)}），本次未写入任何内容") from None
+        self.history._commit()
         self.committed = True
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,6 +18,7 @@ from engine.errors import HistoryError, PolicyError  # noqa: E402
 from engine.app.month import record_month  # noqa: E402
 from engine.changes import compare_results  # noqa: E402
 from engine.history import SCHEMA_VERSION, DocNumber, FaultInjected, History, check_stored_policies  # noqa: E402
+from engine.store.migrate import VERSION_TABLE  # noqa: E402
 
 R = rules()
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,8 +39,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # --------------------------------------------------------------------------- the store
 
 
-def test_month_results_round_trip_with_period_additions(tmp_path):
-    with History(tmp_path / "data") as h:
+def test_month_results_round_trip_with_period_additions(tmp_path, db):
+    with db(tmp_path / "data") as h:
         store(h, "2026-01", three([95, 90, 85]))
         res = h.month_results("2026-01")
         assert res["period_rules_applied"] is True
@@ -51,17 +52,18 @@ def test_month_results_round_trip_with_period_additions(tmp_path):
             ("2026-01", "hash-A", 3, "0" * 64)
         assert info.run_at.endswith("+00:00")
     # another process (the notices feature) reads the same month through the same API
-    assert History(tmp_path / "data").month_results("2026-01") == res
+    assert db(tmp_path / "data").month_results("2026-01") == res
 
 
-def test_missing_month_and_missing_database_are_errors(tmp_path):
+def test_missing_month_and_missing_database_are_errors(tmp_path, db):
     with pytest.raises(HistoryError, match="没有历史库"):
-        History(tmp_path / "nowhere", create=False)
-    with History(tmp_path) as h, pytest.raises(HistoryError, match="历史中没有 2026年5月"):
+        db(tmp_path / "nowhere", create=False)
+    with db(tmp_path) as h, pytest.raises(HistoryError, match="历史中没有 2026年5月"):
         h.month_results("2026-05")
 
 
 def test_a_new_history_reaches_the_disk_only_with_its_first_commit(tmp_path, monkeypatch):
+    # SQLite: the file is the history; a server's database exists before wangge uses it
     data = tmp_path / "a" / "data"
     with History(data) as h:
         assert h.months() == [] and not (tmp_path / "a").exists()
@@ -86,20 +88,24 @@ def test_a_history_created_meanwhile_by_another_run_is_not_overwritten(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["history.sqlite3"]
 
 
-def test_schema_version_is_recorded_and_a_newer_database_is_refused(tmp_path):
-    with History(tmp_path) as h:
+def test_schema_version_is_recorded_and_a_newer_database_is_refused(tmp_path, db):
+    with db(tmp_path) as h:
         assert h.schema_version() == SCHEMA_VERSION
         store(h, "2026-01", three([95, 90, 85]))
-    db = sqlite3.connect(tmp_path / "history.sqlite3")
-    db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
-    db.commit()
-    db.close()
+    assert db.sql(tmp_path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert db.sql(tmp_path, f"SELECT version_num FROM {VERSION_TABLE}") == [(f"{SCHEMA_VERSION:04d}",)]
+    # migrated by a newer wangge (its revision unknown here), or by a release that knew only schema_version
+    db.sql(tmp_path, f"UPDATE {VERSION_TABLE} SET version_num = :v", {"v": f"{SCHEMA_VERSION + 2:04d}"})
+    with pytest.raises(HistoryError, match=f"结构版本为 {SCHEMA_VERSION + 2}，高于本程序支持的 {SCHEMA_VERSION}"):
+        db(tmp_path)
+    db.sql(tmp_path, f"UPDATE {VERSION_TABLE} SET version_num = :v", {"v": f"{SCHEMA_VERSION:04d}"})
+    db.sql(tmp_path, "UPDATE schema_version SET version = :v", {"v": SCHEMA_VERSION + 1})
     with pytest.raises(HistoryError, match=f"结构版本为 {SCHEMA_VERSION + 1}"):
-        History(tmp_path)
+        db(tmp_path)
 
 
-def test_rerun_is_idempotent_and_byte_identical(tmp_path):
-    with History(tmp_path / "data") as h:
+def test_rerun_is_idempotent_and_byte_identical(tmp_path, db):
+    with db(tmp_path / "data") as h:
         store(h, "2026-01", three([95, 90, 85], name=None), out=tmp_path / "out")
         first = snapshot(tmp_path / "out")
         rep = store(h, "2026-01", three([95, 90, 85]), out=tmp_path / "out")
@@ -112,8 +118,8 @@ def test_rerun_is_idempotent_and_byte_identical(tmp_path):
 # --------------------------------------------------------------------------- workers must fit history
 
 
-def test_a_worker_id_cannot_change_person(tmp_path):
-    with History(tmp_path) as h:
+def test_a_worker_id_cannot_change_person(tmp_path, db):
+    with db(tmp_path) as h:
         store(h, "2026-01", three([95, 90, 85]))
         ws = three([95, 90, 85])
         ws[1]["name"] = "李四"
@@ -125,8 +131,8 @@ def test_a_worker_id_cannot_change_person(tmp_path):
         assert [i.month for i in h.months()] == ["2026-01"]        # nothing stored
 
 
-def test_a_person_cannot_change_worker_id(tmp_path):
-    with History(tmp_path) as h:
+def test_a_person_cannot_change_worker_id(tmp_path, db):
+    with db(tmp_path) as h:
         store(h, "2026-01", three([95, 90, 85]))
         ws = three([95, 90, 85])
         ws[2]["worker_id"] = "X9"                                  # same name, same grid, new id
@@ -140,8 +146,8 @@ def test_a_person_cannot_change_worker_id(tmp_path):
         assert rep.new_workers == ["W4"]
 
 
-def test_a_correction_keeps_the_workers_of_the_month(tmp_path):
-    with History(tmp_path) as h:
+def test_a_correction_keeps_the_workers_of_the_month(tmp_path, db):
+    with db(tmp_path) as h:
         store(h, "2026-01", three([95, 90, 85]))
         ws = three([95, 90]) + [worker("W9", 70)]
         with pytest.raises(HistoryError) as ei:
@@ -151,8 +157,8 @@ def test_a_correction_keeps_the_workers_of_the_month(tmp_path):
             store(h, "2026-02", three([95, 90, 85]), correction=True)
 
 
-def test_stored_months_must_still_resolve_to_their_policy(tmp_path):
-    with History(tmp_path) as h:
+def test_stored_months_must_still_resolve_to_their_policy(tmp_path, db):
+    with db(tmp_path) as h:
         store(h, "2026-01", three([95, 90, 85]))
         store(h, "2026-02", three([95, 90, 85]))
         check_stored_policies(h, lambda m: "hash-A")               # unchanged: fine
@@ -173,12 +179,12 @@ def test_stored_months_must_still_resolve_to_their_policy(tmp_path):
 # --------------------------------------------------------------------------- corrections
 
 
-def test_correction_that_removes_a_later_sanction(tmp_path):
+def test_correction_that_removes_a_later_sanction(tmp_path, db):
     # W3 last in Jan (85) and Feb (86) -> Feb and Mar pay withheld (540.00 and 600.00).
     # An appeal raises W3's February score to 92: W2 (90) is now last in Feb, W3 is not ->
     # the run disappears; W2 was last neither in Jan (90 > 85) nor in Mar (95 > W1's 90), so
     # nothing new appears.  W3's Feb pay becomes 600.00 (band 全额), Mar payable 0.00 -> 600.00.
-    with History(tmp_path / "data") as h:
+    with db(tmp_path / "data") as h:
         store(h, "2026-01", three([95, 90, 85]))
         store(h, "2026-02", three([95, 90, 86]))
         store(h, "2026-03", three([90, 95, 95]))
@@ -204,10 +210,10 @@ def test_correction_that_removes_a_later_sanction(tmp_path):
         assert out["workers"][2]["score"] == "92" and out["workers"][2]["payable"] == "600.00"
 
 
-def test_correction_that_creates_a_later_sanction(tmp_path):
+def test_correction_that_creates_a_later_sanction(tmp_path, db):
     # W2 was last in Feb only (80); correcting Jan so W2 (now 70) is last in Jan too -> the run
     # Jan+Feb appears in Feb (W2's Feb pay 600 x 0.90 = 540.00) and continues in Mar (600.00).
-    with History(tmp_path) as h:
+    with db(tmp_path) as h:
         store(h, "2026-01", three([95, 90, 85]))
         store(h, "2026-02", three([95, 80, 86]))
         store(h, "2026-03", three([95, 90, 85]))
@@ -220,9 +226,9 @@ def test_correction_that_creates_a_later_sanction(tmp_path):
 
 
 @pytest.mark.parametrize("point", ["after_stage", "before_commit"])
-def test_fault_midway_leaves_history_and_outputs_as_before(tmp_path, monkeypatch, point):
+def test_fault_midway_leaves_history_and_outputs_as_before(tmp_path, monkeypatch, point, db):
     data, out = tmp_path / "data", tmp_path / "out"
-    with History(data) as h:
+    with db(data) as h:
         store(h, "2026-01", three([95, 90, 85]), out=out)
         before_out = snapshot(out)
         before_db = h.month_results("2026-01")
@@ -243,13 +249,14 @@ KILL_SCRIPT = textwrap.dedent("""
     from engine.history import History
     R = rules()
     ws = [worker(f"W{{i + 1}}", s) for i, s in enumerate({scores!r})]
-    record_month(History({data!r}), month({m!r}, ws), rules_for=lambda _m: R, out_dir={out!r})
+    record_month(History({data!r}, database={url!r}), month({m!r}, ws), rules_for=lambda _m: R, out_dir={out!r})
 """)
 
 
-def _run_child(tmp_path, m, scores, fault=None):
+def _run_child(db, tmp_path, m, scores, fault=None):
     script = KILL_SCRIPT.format(fixtures=str(Path(__file__).parent / "fixtures" / "history"), scores=scores,
-                                data=str(tmp_path / "data"), out=str(tmp_path / "out"), m=m)
+                                data=str(tmp_path / "data"), url=db.url(tmp_path / "data"), out=str(tmp_path / "out"),
+                                m=m)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     env.pop("WANGGE_FAULT", None)
     if fault:
@@ -257,21 +264,21 @@ def _run_child(tmp_path, m, scores, fault=None):
     return subprocess.run([sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True)
 
 
-def test_process_killed_before_commit_leaves_everything_and_rerun_is_identical(tmp_path):
-    assert _run_child(tmp_path, "2026-01", [95, 90, 85]).returncode == 0
+def test_process_killed_before_commit_leaves_everything_and_rerun_is_identical(tmp_path, db):
+    assert _run_child(db, tmp_path, "2026-01", [95, 90, 85]).returncode == 0
     before_out = snapshot(tmp_path / "out")
-    before_db = History(tmp_path / "data").month_results("2026-01")
-    # killed (os._exit) inside the open SQLite transaction, after every row was written
-    killed = _run_child(tmp_path, "2026-01", [60, 90, 85], fault="before_commit:kill")
+    before_db = db(tmp_path / "data").month_results("2026-01")
+    # killed (os._exit) inside the open transaction, after every row was written
+    killed = _run_child(db, tmp_path, "2026-01", [60, 90, 85], fault="before_commit:kill")
     assert killed.returncode == 137
     assert snapshot(tmp_path / "out") == before_out
-    assert History(tmp_path / "data").month_results("2026-01") == before_db
+    assert db(tmp_path / "data").month_results("2026-01") == before_db
     # the interrupted run, done again, gives what an uninterrupted run gives
-    assert _run_child(tmp_path, "2026-01", [60, 90, 85]).returncode == 0
+    assert _run_child(db, tmp_path, "2026-01", [60, 90, 85]).returncode == 0
     rerun = snapshot(tmp_path / "out")
     clean = tmp_path / "clean"
     clean.mkdir()
-    assert _run_child(clean, "2026-01", [60, 90, 85]).returncode == 0
+    assert _run_child(db, clean, "2026-01", [60, 90, 85]).returncode == 0
     assert snapshot(clean / "out") == rerun
     assert rerun != before_out
 
@@ -293,66 +300,90 @@ def test_compare_reports_score_band_and_pay_differences():
                            "pay_b": "1200.00", "pay_delta": "-420.00"}
 
 
-def test_an_older_database_is_migrated_in_place_keeping_its_months(tmp_path, monkeypatch):
-    import engine.history as eh
-    now = eh.SCHEMA_VERSION
+LEGACY = Path(__file__).parent / "fixtures" / "history" / "legacy"
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_a_database_of_the_releases_before_alembic_is_migrated_keeping_everything(tmp_path, version):
+    # Files made by the store of those releases (fixtures/history/legacy/make_legacy.py), with what
+    # that store read back from them: after the migration the new store reads exactly the same.
+    shutil.copy(LEGACY / f"schema{version}.sqlite3", tmp_path / "history.sqlite3")
+    old = json.loads((LEGACY / f"schema{version}.json").read_text(encoding="utf-8"))
     with History(tmp_path) as h:
+        assert h.schema_version() == SCHEMA_VERSION
+        assert [dict(vars(i)) for i in h.months()] == old["months"]
+        assert {i.month: h.month_results(i.month) for i in h.months()} == old["results"]
+        assert h.corrections() == old["corrections"]
+        assert h.doc_numbers("鹤网格", "2026-01") == old["doc_numbers"].get("2026-01", {})
+        if version == 2:   # version 2's numbers enter the register, said to be the tool's
+            assert [(r["number"], r["kind"], r["month"], r["title"], r["source"]) for r in h.number_register()] == [
+                (4, "bulletin", "2026-01", "2026-01 bulletin", "wangge"),
+                (5, "criticism", "2026-01", "2026-01 criticism", "wangge")]
+        if version == 3:
+            assert h.number_register() == old["number_register"]
+        with pytest.raises(HistoryError, match="已被占用"):   # and they are still refused
+            if version >= 2:
+                h.check_number_free("鹤网格", 2026, 4)
+            else:
+                raise HistoryError("已被占用（版本 1 没有文号）")
+        store(h, "2026-04", three([95, 90, 85]))           # the migrated history takes new months
+    assert [i.month for i in History(tmp_path, create=False).months()] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+
+
+def _revision(folder: Path, body: str) -> Path:
+    """A revision after the newest one, in a folder of its own (as a future release would add it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    nxt = f"{SCHEMA_VERSION + 1:04d}"
+    (folder / f"{nxt}_test.py").write_text(textwrap.dedent(f"""
+        from alembic import op
+        import sqlalchemy as sa
+        revision = "{nxt}"
+        down_revision = "{SCHEMA_VERSION:04d}"
+        branch_labels = None
+        depends_on = None
+        def upgrade():
+        """) + textwrap.indent(textwrap.dedent(body), "    ")
+        + f"    op.execute('UPDATE schema_version SET version = {SCHEMA_VERSION + 1}')\n", encoding="utf-8")
+    return folder
+
+
+def test_a_new_revision_is_applied_in_place_keeping_the_months(tmp_path, monkeypatch, db):
+    from engine.store import migrate
+    with db(tmp_path) as h:
         store(h, "2026-01", three([95, 90, 85]))
         kept = h.month_results("2026-01")
-    # a future schema adds a column; opening the current file must apply exactly that step
-    monkeypatch.setattr(eh, "MIGRATIONS", {**eh.MIGRATIONS, now + 1: ["ALTER TABLE months ADD COLUMN out_dir TEXT"]})
-    monkeypatch.setattr(eh, "SCHEMA_VERSION", now + 1)
-    with History(tmp_path) as h:
-        assert h.schema_version() == now + 1
+    extra = _revision(tmp_path / "rev", 'op.add_column("months", sa.Column("out_dir", sa.Text))\n')
+    monkeypatch.setattr(migrate, "version_locations", lambda: [migrate.SCRIPTS / "versions", extra])
+    with db(tmp_path) as h:
+        assert h.schema_version() == SCHEMA_VERSION + 1
         assert h.month_results("2026-01") == kept
-        cols = [r[1] for r in h.db.execute("PRAGMA table_info(months)")]
-        assert cols[-1] == "out_dir"
+    assert db.sql(tmp_path, "SELECT month, out_dir FROM months") == [("2026-01", None)]
+    assert db.sql(tmp_path, "SELECT version FROM schema_version") == [(SCHEMA_VERSION + 1,)]
 
 
-def test_a_version_2_database_keeps_its_document_numbers_in_the_register(tmp_path, monkeypatch):
-    import engine.history as eh
-    monkeypatch.setattr(eh, "SCHEMA_VERSION", 2)
-    with History(tmp_path) as h:
+def test_a_failing_migration_leaves_the_old_version(tmp_path, monkeypatch, db):
+    from engine.store import migrate
+    with db(tmp_path) as h:
         store(h, "2026-01", three([95, 90, 85]))
-        h.db.execute("INSERT INTO doc_numbers VALUES ('鹤网格', 2026, 4, '2026-01', 'bulletin', '2026-02-03')")
-        assert h.schema_version() == 2
-    monkeypatch.setattr(eh, "SCHEMA_VERSION", 3)
-    with History(tmp_path) as h:
-        assert h.schema_version() == 3
-        assert len(h.month_results("2026-01")["workers"]) == 3
-        assert h.doc_numbers("鹤网格", "2026-01") == {"bulletin": {"year": 2026, "number": 4, "issued_on": "2026-02-03"}}
-        assert h.last_doc_number("鹤网格", 2026) == 4 and h.last_doc_number("鹤网格", 2027) == 0
-        with h.transaction():
-            h.insert_numbers([DocNumber("鹤网格", 2026, 5, "external", None, "关于开展消防安全排查的通知", "2026-02-10",
-                                        source="external")])
-        assert [(r["number"], r["source"]) for r in h.number_register()] == [(4, "wangge"), (5, "external")]
-        with pytest.raises(HistoryError) as exc:
-            h.check_number_free("鹤网格", 2026, 5)
-        assert "已用于《关于开展消防安全排查的通知》，成文日期 2026-02-10（本单位在系统外登记）" in str(exc.value.problems[0])
-
-
-def test_a_failing_migration_leaves_the_old_version(tmp_path, monkeypatch):
-    import engine.history as eh
-    now = eh.SCHEMA_VERSION
-    with History(tmp_path) as h:
-        store(h, "2026-01", three([95, 90, 85]))
-    monkeypatch.setattr(eh, "MIGRATIONS", {**eh.MIGRATIONS, now + 1: ["ALTER TABLE months ADD COLUMN x TEXT",
-                                                                     "THIS IS NOT SQL"]})
-    monkeypatch.setattr(eh, "SCHEMA_VERSION", now + 1)
+    extra = _revision(tmp_path / "rev", 'op.add_column("months", sa.Column("x", sa.Text))\n'
+                                        'op.execute("THIS IS NOT SQL")\n')
+    monkeypatch.setattr(migrate, "version_locations", lambda: [migrate.SCRIPTS / "versions", extra])
     with pytest.raises(HistoryError, match="无法打开"):
-        History(tmp_path)
-    monkeypatch.setattr(eh, "SCHEMA_VERSION", now)
-    with History(tmp_path) as h:
-        assert h.schema_version() == now
-        assert "x" not in [r[1] for r in h.db.execute("PRAGMA table_info(months)")]
+        db(tmp_path)
+    monkeypatch.undo()
+    with db(tmp_path) as h:
+        assert h.schema_version() == SCHEMA_VERSION
+        assert [i.month for i in h.months()] == ["2026-01"]
+    columns = db.sql(tmp_path, "SELECT * FROM months")
+    assert len(columns[0]) == 10                          # no column x
 
 
-def test_stored_earlier_months_give_what_a_full_evaluation_gives(tmp_path):
+def test_stored_earlier_months_give_what_a_full_evaluation_gives(tmp_path, db):
     # Year-end rules read earlier months' findings and payable amounts; record_month reads them from
     # the store instead of evaluating again.  Both ways must agree on December.
     from engine.periods import evaluate
     scores = {1: [95, 90, 85], 2: [95, 90, 86], 3: [90, 95, 95], 4: [99, 70, 98], 5: [99, 70, 98]}
-    with History(tmp_path) as h:
+    with db(tmp_path) as h:
         for i in range(1, 13):
             store(h, f"2026-{i:02d}", three(scores.get(i, [92, 91, 93]), wage="2000.00"))
         stored_dec = h.period_additions("2026-12")
@@ -365,11 +396,11 @@ def test_stored_earlier_months_give_what_a_full_evaluation_gives(tmp_path):
     assert any(f["kind"] == "wage_floor" for f in full["W3"]["period_findings"])
 
 
-def test_fault_after_commit_is_repaired_by_running_the_month_again(tmp_path, monkeypatch):
+def test_fault_after_commit_is_repaired_by_running_the_month_again(tmp_path, monkeypatch, db):
     # The documented window: history is committed, the files are not yet moved.  Running the same
     # month again brings the outputs to what one uninterrupted run writes.
     data, out = tmp_path / "data", tmp_path / "out"
-    with History(data) as h:
+    with db(data) as h:
         store(h, "2026-01", three([95, 90, 85]), out=out)
         before_out = snapshot(out)
         monkeypatch.setenv("WANGGE_FAULT", "after_commit")
@@ -379,6 +410,6 @@ def test_fault_after_commit_is_repaired_by_running_the_month_again(tmp_path, mon
         assert snapshot(out) == before_out                            # files still the old month
         assert h.month_results("2026-01")["workers"][0]["score"] == "60"  # history already the new one
         store(h, "2026-01", three([60, 90, 85]), out=out)
-    with History(tmp_path / "clean") as c:
+    with db(tmp_path / "clean") as c:
         store(c, "2026-01", three([60, 90, 85]), out=tmp_path / "clean-out")
     assert snapshot(out) == snapshot(tmp_path / "clean-out")

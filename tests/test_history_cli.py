@@ -43,20 +43,22 @@ def invoke(*args):
     return res.exit_code, res.output
 
 
-def run_month(root, paths, m, data, out, policy="chengguan-periods.yaml", cmd="run", *extra):
+def run_month(db, root, paths, m, data, out, policy="chengguan-periods.yaml", cmd="run", *extra):
+    """`wangge run` (or `cmd`) of a month on the history of `data` (db: the backend, None: SQLite's default)."""
     return invoke(cmd, "--policy", root / "rules" / policy, "--month", m, "--workers", paths["workers"],
-                  "--metrics", paths["metrics"], "--events", paths["events"], "--data", data, "--out", out, *extra)
+                  "--metrics", paths["metrics"], "--events", paths["events"], "--data", data, "--out", out,
+                  *(db.args(data) if db else []), *extra)
 
 
 def files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-def test_run_three_months_rerun_correct_and_paysheet(town, tmp_path):
+def test_run_three_months_rerun_correct_and_paysheet(town, tmp_path, db):
     root, paths = town
     data = tmp_path / "data"
     for m in MONTHS:
-        code, out = run_month(root, paths, m, data, tmp_path / "out" / m)
+        code, out = run_month(db, root, paths, m, data, tmp_path / "out" / m)
         assert code == 0, out
         assert f"已存入 {int(m[:4])}年{int(m[5:])}月考核结果" in out
     assert "新增网格员 68 人" not in out            # only October brought new workers
@@ -64,19 +66,19 @@ def test_run_three_months_rerun_correct_and_paysheet(town, tmp_path):
         "findings.csv", "paysheet.csv", "paysheet.xlsx", "period_findings.csv", "results.csv", "results.json"]
     dec = json.loads((tmp_path / "out" / "2026-12" / "results.json").read_text(encoding="utf-8"))
     assert dec["period_rules_applied"] is True
-    assert dec == History(data).month_results("2026-12")
+    assert dec == db(data).month_results("2026-12")
     # December: every worker has an annual grade; 好 within floor(20% x 68) = 13, 较好 within floor(30% x 68) = 20
     grades = [f["grade"] for w in dec["workers"] for f in w["period_findings"] if f["kind"] == "annual_grade"]
     assert len(grades) == 68 and grades.count("good") <= 13 and grades.count("fair") <= 20
     for w in dec["workers"]:
         assert Decimal(w["payable"]) == Decimal(w["pay"]) - Decimal(w["withheld"]) >= 0
 
-    code, out = invoke("history", "list", "--data", data)
+    code, out = invoke("history", "list", "--data", data, *db.args(data))
     assert code == 0 and all(m in out for m in MONTHS) and "chengguan" in out
 
     # re-running a month gives byte-identical outputs
     before = files(tmp_path / "out" / "2026-11")
-    code, out = run_month(root, paths, "2026-11", data, tmp_path / "out" / "2026-11")
+    code, out = run_month(db, root, paths, "2026-11", data, tmp_path / "out" / "2026-11")
     assert code == 0 and "已替换 2026年11月" in out
     assert files(tmp_path / "out" / "2026-11") == before
 
@@ -91,41 +93,41 @@ def test_run_three_months_rerun_correct_and_paysheet(town, tmp_path):
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
     fixed.write_text(buf.getvalue(), encoding="utf-8")
-    old = {w["worker_id"]: w for w in History(data).month_results("2026-10")["workers"]}["W0001"]
+    old = {w["worker_id"]: w for w in db(data).month_results("2026-10")["workers"]}["W0001"]
     code, out = invoke("correct", "--policy", root / "rules" / "chengguan-periods.yaml", "--month", "2026-10",
                        "--workers", paths["workers"], "--metrics", fixed, "--events", paths["events"],
-                       "--data", data, "--out", tmp_path / "corr", "--note", "申诉 2026-017")
+                       "--data", data, *db.args(data), "--out", tmp_path / "corr", "--note", "申诉 2026-017")
     assert code == 0, out
-    new = {w["worker_id"]: w for w in History(data).month_results("2026-10")["workers"]}["W0001"]
+    new = {w["worker_id"]: w for w in db(data).month_results("2026-10")["workers"]}["W0001"]
     assert Decimal(old["score"]) - Decimal(new["score"]) == min(8, old_diary)
     assert "2026年10月得分变化" in out and "W0001" in out and "已重新计算其后月份：2026-11、2026-12" in out
-    assert History(data).corrections()[0]["note"] == "申诉 2026-017"
+    assert db(data).corrections()[0]["note"] == "申诉 2026-017"
 
-    code, out = invoke("paysheet", "--month", "2026-12", "--data", data, "--out", tmp_path / "ps")
+    code, out = invoke("paysheet", "--month", "2026-12", "--data", data, *db.args(data), "--out", tmp_path / "ps")
     assert code == 0 and sorted(files(tmp_path / "ps")) == ["paysheet.csv", "paysheet.xlsx"]
 
     # a later month's outputs, written again from history after the correction
-    code, out = invoke("history", "export", "--month", "2026-11", "--data", data, "--out", tmp_path / "x11")
+    code, out = invoke("history", "export", "--month", "2026-11", "--data", data, *db.args(data), "--out", tmp_path / "x11")
     assert code == 0, out
     assert json.loads((tmp_path / "x11" / "results.json").read_text(encoding="utf-8")) == \
-        History(data).month_results("2026-11")
+        db(data).month_results("2026-11")
     assert sorted(files(tmp_path / "x11")) == ["paysheet.csv", "paysheet.xlsx", "period_findings.csv", "results.json"]
 
 
-def test_a_month_stored_under_a_policy_that_changed_is_refused(town, tmp_path):
+def test_a_month_stored_under_a_policy_that_changed_is_refused(town, tmp_path, db):
     root, paths = town
     rules = tmp_path / "rules"
     shutil.copytree(root / "rules", rules)
     data = tmp_path / "data"
-    assert run_month(tmp_path, paths, "2026-10", data, tmp_path / "o10")[0] == 0
+    assert run_month(db, tmp_path, paths, "2026-10", data, tmp_path / "o10")[0] == 0
     # the office edits the policy after October was stored (every score now earns 5 stars)
     p = rules / "chengguan-periods.yaml"
     p.write_text(p.read_text(encoding="utf-8") + "\nstars:\n  - {stars: 5, range: \"[0, +inf)\"}\n",
                  encoding="utf-8")
-    code, out = run_month(tmp_path, paths, "2026-11", data, tmp_path / "o11")
+    code, out = run_month(db, tmp_path, paths, "2026-11", data, tmp_path / "o11")
     assert code == 2
     assert "历史中有 1 个月份的考核细则与现在不符，未写入任何内容" in out and "2026-10 的考核细则" in out
-    assert [i.month for i in History(data).months()] == ["2026-10"] and not (tmp_path / "o11" / "results.json").exists()
+    assert [i.month for i in db(data).months()] == ["2026-10"] and not (tmp_path / "o11" / "results.json").exists()
 
 
 def test_compare_two_policies_on_one_month(town, tmp_path):
@@ -146,10 +148,10 @@ def test_compare_two_policies_on_one_month(town, tmp_path):
     assert f"档次变化 {len(changed)} 人" in out
 
 
-def test_bad_month_and_missing_history_are_clean_errors(tmp_path):
+def test_bad_month_and_missing_history_are_clean_errors(tmp_path, db):
     code, out = invoke("paysheet", "--month", "2026-13", "--data", tmp_path, "--out", tmp_path / "o")
     assert code == 2 and "应为 YYYY-MM" in out
-    code, out = invoke("history", "list", "--data", tmp_path / "none")
+    code, out = invoke("history", "list", "--data", tmp_path / "none", *db.args(tmp_path / "none"))
     assert code == 2 and "没有历史库" in out
 
 
@@ -157,7 +159,7 @@ def test_an_unwritable_output_folder_changes_nothing(town, tmp_path):
     root, paths = town
     blocker = tmp_path / "out"
     blocker.write_text("a file where the output folder should be", encoding="utf-8")
-    code, out = run_month(root, paths, "2026-10", tmp_path / "data", blocker / "2026-10")
+    code, out = run_month(None, root, paths, "2026-10", tmp_path / "data", blocker / "2026-10")
     assert code == 2
     assert out == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
                    f"  {blocker / '2026-10'} --out: 发现 '{blocker / '2026-10'}'，应为 可以写入的输出文件夹"
@@ -183,10 +185,23 @@ def test_bad_out_and_data_are_reported_with_the_input_problems_in_one_pass(town,
     assert all(str(bad_metrics) in line for line in lines[3:])
 
 
-def test_a_run_failing_while_writing_leaves_no_folders_behind(town, tmp_path, monkeypatch):
+def test_a_database_address_that_cannot_be_used_is_reported_with_the_input_problems(town, tmp_path):
+    root, paths = town
+    code, out = invoke("run", "--policy", root / "rules" / "chengguan-periods.yaml", "--month", "2026-10",
+                       "--workers", paths["workers"], "--metrics", tmp_path / "missing.csv", "--events", paths["events"],
+                       "--data", tmp_path / "data", "--out", tmp_path / "out", "--database", "mysql://clerk:secret@db/wangge")
+    assert code == 2
+    assert out.splitlines()[:2] == [
+        "错误：输入文件有 2 处问题，未写出任何结果：",
+        "  历史库地址 --database: 发现 'mysql://clerk:***@db/wangge'，应为 sqlite:///路径/history.sqlite3 或 "
+        "postgresql://用户@主机:端口/数据库名（不支持的数据库类型 mysql）"]
+    assert "secret" not in out and not (tmp_path / "out").exists()
+
+
+def test_a_run_failing_while_writing_leaves_no_folders_behind(town, tmp_path, monkeypatch, db):
     root, paths = town
     monkeypatch.setenv("WANGGE_FAULT", "after_stage")
-    code, out = run_month(root, paths, "2026-10", tmp_path / "data", tmp_path / "new" / "out")
+    code, out = run_month(db, root, paths, "2026-10", tmp_path / "data", tmp_path / "new" / "out")
     assert code == 1 and "故障注入" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
@@ -198,10 +213,10 @@ def test_every_command_has_help_with_an_example(cmd):
     assert code == 0 and "示例：" in out and "wangge " + " ".join(cmd) in out
 
 
-def test_workers_that_do_not_match_history_are_located_word_for_word(town, tmp_path):
+def test_workers_that_do_not_match_history_are_located_word_for_word(town, tmp_path, db):
     root, paths = town
     data = tmp_path / "data"
-    assert run_month(root, paths, "2026-10", data, tmp_path / "o10")[0] == 0
+    assert run_month(db, root, paths, "2026-10", data, tmp_path / "o10")[0] == 0
     reg = list(csv.reader(io.StringIO(Path(paths["workers"]).read_text(encoding="utf-8"))))
     (id1, name1), (id2, name2, grid2) = reg[1][:2], (reg[2][0], reg[2][1], reg[2][4])
     swap = {id1: (id1, "李四"), id2: ("W9002", name2)}      # W0001 renamed, W0002 given a new id
@@ -222,7 +237,7 @@ def test_workers_that_do_not_match_history_are_located_word_for_word(town, tmp_p
     p = {"workers": rewrite(paths["workers"], tmp_path / "w.csv", "工号", "姓名"),
          "metrics": rewrite(paths["metrics"], tmp_path / "m.csv", "工号", "姓名"),
          "events": rewrite(paths["events"], tmp_path / "e.csv", "工号")}
-    code, out = run_month(root, p, "2026-11", data, tmp_path / "o11")
+    code, out = run_month(db, root, p, "2026-11", data, tmp_path / "o11")
     assert code == 2
     assert out == (
         "错误：2026年11月的人员与历史记录不符，共 2 处，未写入任何内容：\n"
@@ -230,26 +245,26 @@ def test_workers_that_do_not_match_history_are_located_word_for_word(town, tmp_p
         "（一个工号只能对应一个人；新人请用新工号）\n"
         f"  {p['workers']}:3 工号 W9002: 发现 'W9002'，应为 沿用原工号 {id2}"
         f"（{name2}（{grid2}）在历史中的工号是 {id2}，工号变化会使跨月规则断开）\n")
-    assert [i.month for i in History(data).months()] == ["2026-10"] and not (tmp_path / "o11").exists()
+    assert [i.month for i in db(data).months()] == ["2026-10"] and not (tmp_path / "o11").exists()
 
 
-def test_wangge_run_killed_midway_changes_nothing(town, tmp_path):
+def test_wangge_run_killed_midway_changes_nothing(town, tmp_path, db):
     import os
     import subprocess
     import sys
     root, paths = town
     data, out = tmp_path / "data", tmp_path / "out"
-    assert run_month(root, paths, "2026-10", data, out)[0] == 0
+    assert run_month(db, root, paths, "2026-10", data, out)[0] == 0
     before = files(out)
-    before_db = History(data).month_results("2026-10")
+    before_db = db(data).month_results("2026-10")
     args = [sys.executable, "-m", "engine.cli", "run", "--policy", str(root / "rules" / "chengguan-periods.yaml"),
             "--month", "2026-11", "--workers", str(paths["workers"]), "--metrics", str(paths["metrics"]),
-            "--events", str(paths["events"]), "--data", str(data), "--out", str(out)]
+            "--events", str(paths["events"]), "--data", str(data), *db.args(data), "--out", str(out)]
     env = dict(os.environ, WANGGE_FAULT="before_commit:kill", PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     assert subprocess.run(args, env=env, capture_output=True).returncode == 137
     assert files(out) == before
-    assert [i.month for i in History(data).months()] == ["2026-10"]
-    assert History(data).month_results("2026-10") == before_db
+    assert [i.month for i in db(data).months()] == ["2026-10"]
+    assert db(data).month_results("2026-10") == before_db
 
 
 def compare(root, paths, out=None, b="chengguan-whatif.yaml"):
@@ -318,34 +333,36 @@ def test_compare_says_which_policy_a_data_problem_belongs_to(town, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def stored(town, tmp_path_factory):
+def stored(town, tmp_path_factory, db):
     """October and November stored."""
     root, paths = town
     work = tmp_path_factory.mktemp("stored")
     for m in MONTHS[:2]:
-        assert run_month(root, paths, m, work / "data", work / "out" / m)[0] == 0
+        assert run_month(db, root, paths, m, work / "data", work / "out" / m)[0] == 0
     return root, paths, work / "data"
 
 
 @pytest.mark.parametrize("cmd", [["paysheet"], ["history", "export"]])
-def test_exporting_a_month_not_stored_names_the_stored_months(stored, tmp_path, cmd):
+def test_exporting_a_month_not_stored_names_the_stored_months(stored, tmp_path, cmd, db):
     root, paths, data = stored
-    code, out = invoke(*cmd, "--month", "2025-01", "--data", data, "--out", tmp_path / "x")
+    code, out = invoke(*cmd, "--month", "2025-01", "--data", data, *db.args(data), "--out", tmp_path / "x")
     assert code == 2
     assert out == ("错误：历史中没有 2025年1月（2025-01）的考核结果\n"
-                   f"  {data / 'history.sqlite3'} --month: 发现 '2025-01'，应为 已存的月份之一：2026-10、2026-11\n")
+                   f"  {db.where(data)} --month: 发现 '2025-01'，应为 已存的月份之一：2026-10、2026-11\n")
     assert not (tmp_path / "x").exists()
 
 
-def test_correcting_a_month_not_stored_or_without_history_reads_nothing(stored, tmp_path):
+def test_correcting_a_month_not_stored_or_without_history_reads_nothing(stored, tmp_path, db):
     root, paths, data = stored
-    code, out = run_month(root, paths, "2026-12", data, tmp_path / "x", cmd="correct")
+    code, out = run_month(db, root, paths, "2026-12", data, tmp_path / "x", cmd="correct")
     assert code == 2
     assert out == ("错误：历史中没有 2026年12月（2026-12），无法更正；新月份请用 wangge run\n"
-                   f"  {data / 'history.sqlite3'} --month: 发现 '2026-12'，应为 已存的月份之一：2026-10、2026-11\n")
-    code, out = run_month(root, paths, "2026-10", tmp_path / "none", tmp_path / "x", cmd="correct")
+                   f"  {db.where(data)} --month: 发现 '2026-12'，应为 已存的月份之一：2026-10、2026-11\n")
+    code, out = run_month(db, root, paths, "2026-10", tmp_path / "none", tmp_path / "x", cmd="correct")
     assert code == 2
-    assert out == f"错误：数据目录 {tmp_path / 'none'} 中没有历史库 history.sqlite3（还没有存入任何月份）；先用 wangge run 存入月份\n"
+    none = (f"数据目录 {tmp_path / 'none'} 中没有历史库 history.sqlite3" if db.kind == "sqlite"
+            else f"数据库 {db.where(tmp_path / 'none')} 中还没有历史库")
+    assert out == f"错误：{none}（还没有存入任何月份）；先用 wangge run 存入月份\n"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -358,12 +375,12 @@ def _without(src, dest, col, wid):
     return dest
 
 
-def test_a_correction_cannot_drop_or_add_a_worker(stored, tmp_path):
+def test_a_correction_cannot_drop_or_add_a_worker(stored, tmp_path, db):
     root, paths, data = stored
-    before = History(data).month_results("2026-10")
+    before = db(data).month_results("2026-10")
     dropped = {k: _without(paths[k], tmp_path / f"{k}-drop.csv", "工号", "W0003")
                for k in ("workers", "metrics", "events")}
-    code, out = run_month(root, dropped, "2026-10", data, tmp_path / "o", cmd="correct")
+    code, out = run_month(db, root, dropped, "2026-10", data, tmp_path / "o", cmd="correct")
     assert code == 2
     assert out == ("错误：2026年10月的人员与历史记录不符，共 1 处，未写入任何内容：\n"
                    f"  {dropped['workers']} 工号 W0003: 发现 （缺失），应为 2026年10月已存的网格员 W0003 仍在名册中"
@@ -381,12 +398,12 @@ def test_a_correction_cannot_drop_or_add_a_worker(stored, tmp_path):
     for r in copy:
         r[mh.index("工号")], r[mh.index("姓名")] = "W0999", "新人甲"
     added["metrics"].write_text("\n".join(met + [",".join(r) for r in copy]) + "\n", encoding="utf-8")
-    code, out = run_month(root, added, "2026-10", data, tmp_path / "o", cmd="correct")
+    code, out = run_month(db, root, added, "2026-10", data, tmp_path / "o", cmd="correct")
     assert code == 2
     assert out == ("错误：2026年10月的人员与历史记录不符，共 1 处，未写入任何内容：\n"
                    f"  {added['workers']}:{len(reg) + 1} 工号 W0999: 发现 'W0999'，应为 2026年10月已存的网格员之一"
                    "（更正只能改原有人员的记录，不能增加人员）\n")
-    assert History(data).month_results("2026-10") == before and not (tmp_path / "o").exists()
+    assert db(data).month_results("2026-10") == before and not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize("cmd", [["history", "list"], ["paysheet", "--month", "2026-10", "--out", "o"],
@@ -397,12 +414,12 @@ def test_a_file_that_is_not_a_history_is_said_in_chinese(tmp_path, cmd):
     assert (code, out) == (2, f"错误：历史库 {tmp_path / 'history.sqlite3'} 无法打开：该文件不是 wangge 历史库（SQLite 数据库）\n")
 
 
-def test_a_month_without_an_event_log_is_refused_unless_the_clerk_says_there_were_none(town, tmp_path):
+def test_a_month_without_an_event_log_is_refused_unless_the_clerk_says_there_were_none(town, tmp_path, db):
     # The policy counts events (quotas from the log): leaving the log out would dock everyone.
     root, paths = town
     args = ("run", "--policy", root / "rules" / "chengguan-periods.yaml", "--month", "2026-10",
             "--workers", paths["workers"], "--metrics", paths["metrics"], "--data", tmp_path / "data",
-            "--out", tmp_path / "out", "--no-print")
+            *db.args(tmp_path / "data"), "--out", tmp_path / "out", "--no-print")
     code, out = invoke(*args)
     assert code == 2
     assert "事件台账 文件: 发现 （缺失），应为 2026-10 的事件台账（本细则按事件计分：" in out
@@ -410,5 +427,5 @@ def test_a_month_without_an_event_log_is_refused_unless_the_clerk_says_there_wer
     assert not (tmp_path / "data").exists() and not (tmp_path / "out").exists()
     code, out = invoke(*args, "--no-events")
     assert code == 0, out
-    with History(tmp_path / "data", create=False) as h:
+    with db(tmp_path / "data", create=False) as h:
         assert h.has_month("2026-10")

@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 from ..changes import compare_results, diff_months
 from ..errors import HistoryError, InputError, Problem
 from ..history import History, MonthInfo, check_stored_policies, check_workers, fault
+from ..store import history_folder, url_problem
 from ..outputs import OUT_FOLDER, folder_problem, staged_outputs
 from ..periods import PeriodRules, evaluate, merge_additions, month_label, parse_period_rules, views_from_results
 from ..sheets import csv_text
@@ -259,16 +260,18 @@ def record_month(history: History, results: Mapping[str, Any], *,
 def run_month(policy_paths, month: str, files: MonthFiles, data: str | Path, out: str | Path, *,
               unit: str = "", correction: bool = False, note: str = "", pack=None, issue=None,
               on_wait: Callable[[], None] | None = None, processes: int | None = None,
-              progress: Callable[[int], None] | None = None) -> RunReport:
+              progress: Callable[[int], None] | None = None, database: str | None = None) -> RunReport:
     """Score, store and write the month (`correction=True`: a stored month again, with what changed);
     with `pack` (app.notices.prepare_pack) its print pack too, into out/print: a draft, or with `issue`
-    (app.notices.Issue) its numbered notices issued, the numbers committed with the month."""
+    (app.notices.Issue) its numbered notices issued, the numbers committed with the month.
+    `database`: the history's URL (None: the SQLite file in the data folder `data`)."""
     if correction:   # before reading anything: a correction needs the month in history
-        with History(data, create=False) as hist:
+        with History(data, database=database, create=False) as hist:
             if not hist.has_month(month):
                 raise hist.not_stored(month, f"历史中没有 {month_label(month)}（{month}），无法更正", "correct_new_month")
-    folders = [p for p in (folder_problem(out, OUT_FOLDER),
-                           folder_problem(data, DATA_FOLDER, "可以写入的历史数据文件夹")) if p]
+    folder = history_folder(data, database)        # where a SQLite history writes (None on a server)
+    folders = [p for p in (folder_problem(out, OUT_FOLDER), url_problem(database),
+                           folder_problem(folder, DATA_FOLDER, "可以写入的历史数据文件夹") if folder else None) if p]
     pols, read = checked(folders, lambda: _load(policy_paths, month, files))
     results, rows = pols.score(month, files, read, processes=processes, progress=progress)
     extra = scoring_tables
@@ -285,7 +288,7 @@ def run_month(policy_paths, month: str, files: MonthFiles, data: str | Path, out
             return names + [f"{PRINT_DIR}/{n}" for n in printed.files]
         stale = _stale_print
     try:
-        with History(data) as hist:
+        with History(data, database=database) as hist:
             report = record_month(hist, results, rules_for=pols.rules_for, out_dir=out, correction=correction,
                                   note=note, unit=unit, extra_outputs=extra, worker_rows=rows, doc_numbers=numbers,
                                   stale=stale, check=lambda h: pols.check_history(h, month), on_wait=on_wait)
@@ -379,32 +382,34 @@ def period_summary(results: Mapping[str, Any]) -> PeriodSummary:
                          sum(1 for w in results["workers"] if any(f["commend"] for f in w["period_findings"])))
 
 
-def stored_months(data: str | Path) -> tuple[list[MonthInfo], list[dict]]:
-    """The months stored in a data folder and the corrections made to them."""
-    with History(data, create=False) as hist:
+def stored_months(data: str | Path, *, database: str | None = None) -> tuple[list[MonthInfo], list[dict]]:
+    """The months stored in a history (`database`, else the data folder's) and the corrections made to them."""
+    with History(data, database=database, create=False) as hist:
         return hist.months(), hist.corrections()
 
 
-def month_results(data: str | Path, month: str) -> dict:
+def month_results(data: str | Path, month: str, *, database: str | None = None) -> dict:
     """A stored month's results.json (with its period additions)."""
-    with History(data, create=False) as hist:
+    with History(data, database=database, create=False) as hist:
         return hist.month_results(month)
 
 
 def _write_stored(month: str, data: str | Path, out: str | Path,
-                  write: Callable[[dict, Path], list[str]]) -> list[str]:
-    results = month_results(data, month)
+                  write: Callable[[dict, Path], list[str]], database: str | None) -> list[str]:
+    results = month_results(data, month, database=database)
     with staged_outputs(out) as stage:
         return write(results, stage)
 
 
-def export_month(month: str, data: str | Path, out: str | Path, *, unit: str = "") -> list[str]:
+def export_month(month: str, data: str | Path, out: str | Path, *, unit: str = "",
+                 database: str | None = None) -> list[str]:
     """A stored month's results.json, period_findings.csv and pay sheet written again (e.g. for the
     later months a correction re-evaluated)."""
-    return _write_stored(month, data, out, lambda res, stage: write_month_outputs(res, stage, unit=unit))
+    return _write_stored(month, data, out, lambda res, stage: write_month_outputs(res, stage, unit=unit), database)
 
 
-def export_paysheet(month: str, data: str | Path, out: str | Path, *, unit: str = "") -> list[str]:
+def export_paysheet(month: str, data: str | Path, out: str | Path, *, unit: str = "",
+                    database: str | None = None) -> list[str]:
     """A stored month's pay sheet (paysheet.xlsx, paysheet.csv)."""
     from ..paysheet import write_paysheet_csv, write_paysheet_xlsx
 
@@ -412,4 +417,4 @@ def export_paysheet(month: str, data: str | Path, out: str | Path, *, unit: str 
         write_paysheet_xlsx(res, stage / "paysheet.xlsx", unit=unit)
         write_paysheet_csv(res, stage / "paysheet.csv")
         return ["paysheet.xlsx", "paysheet.csv"]
-    return _write_stored(month, data, out, write)
+    return _write_stored(month, data, out, write, database)

@@ -194,12 +194,12 @@ def render_pack_into(results: Mapping[str, Any], plan: PackPlan, folder: Path, h
 
 
 def make_notices(month: str, data: str | Path, out: str | Path, plan: PackPlan, *,
-                 issue: Issue | None = None) -> NoticesReport:
+                 issue: Issue | None = None, database: str | None = None) -> NoticesReport:
     """A stored month's print pack written into `out` all at once; with `issue`, its numbered
     notices issued in the same step (the numbers are recorded only when the files are in place)."""
     from ..notices import is_pack_file
 
-    with History(data, create=False) as hist:
+    with History(data, database=database, create=False) as hist:
         results = hist.month_results(month)
         new: list[DocNumber] = []
         with hist.transaction() as tx:
@@ -208,13 +208,15 @@ def make_notices(month: str, data: str | Path, out: str | Path, plan: PackPlan, 
     return NoticesReport(results["month"], pack, [r.as_dict() for r in new])
 
 
-def number_register(data: str | Path, *, prefix: str | None = None, year: int | None = None) -> list[dict]:
+def number_register(data: str | Path, *, prefix: str | None = None, year: int | None = None,
+                    database: str | None = None) -> list[dict]:
     """Every number in the register (issued by the tool or entered from outside), oldest first."""
-    with History(data, create=False) as hist:
+    with History(data, database=database, create=False) as hist:
         return hist.number_register(prefix=prefix, year=year)
 
 
-def record_number(data: str | Path, *, prefix: str, year: int, number: int, title: str, date: str) -> dict:
+def record_number(data: str | Path, *, prefix: str, year: int, number: int, title: str, date: str,
+                  database: str | None = None) -> dict:
     """Enter a number the office used outside the tool, so that the tool never gives it again."""
     problems = []
     if not title.strip():
@@ -231,7 +233,7 @@ def record_number(data: str | Path, *, prefix: str, year: int, number: int, titl
     if problems:
         raise InputError(problems)
     row = DocNumber(prefix, year, number, "external", None, title.strip(), date, source="external")
-    with History(data) as hist:
+    with History(data, database=database) as hist:
         with hist.transaction():
             hist.check_number_free(prefix, year, number)
             hist.insert_numbers([row])

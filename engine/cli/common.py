@@ -15,6 +15,7 @@ from ..errors import EngineError, ExampleMismatch, HistoryError, InfeasibleError
 from ..history import MONTH_FIELD
 from ..inputs import NO_EVENTS_SAID
 from ..outputs import OUT_FOLDER
+from ..store import DATABASE_FIELD
 
 # Piped output (CI logs, files, tests) gets a fixed width so tables do not truncate Chinese headers.
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
@@ -137,7 +138,7 @@ EXIT_BUG = 70      # an internal error (EX_SOFTWARE)
 
 # The library names what a problem is about in words (输出文件夹); on the command line it is an option.
 FLAG_OF = {OUT_FOLDER: "--out", DATA_FOLDER: "--data", SETTINGS_FIELD: "--office", POLICY_FIELD: "--policy",
-           MONTH_FIELD: "--month"}
+           MONTH_FIELD: "--month", DATABASE_FIELD: "--database"}
 # What to do next, by HistoryError.code, said as commands.
 HINT_OF = {"no_history": "先用 wangge run 存入月份", "correct_new_month": "新月份请用 wangge run",
            "policy_changed": "按新细则重算用 wangge correct --month 月份"}

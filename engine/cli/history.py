@@ -10,13 +10,15 @@ from rich.table import Table
 from ..app.month import (PRINT_DIR, MonthFiles, RunReport, compare_policies, export_month, export_paysheet,
                          run_month, stored_months)
 from ..periods import month_label
+from ..store import display_url
 from .common import console, err_console, run_guarded
-from .notices import issue_options, issue_request, pack_options, prepare_for, print_pack_report
+from .notices import DATABASE, issue_options, issue_request, pack_options, prepare_for, print_pack_report
 
 _MONTH = click.option("--month", "month", required=True, callback=lambda c, p, v: check_month(v),
                       help="考核月份，格式 YYYY-MM")
 _DATA = click.option("--data", "data", type=click.Path(file_okay=False), envvar="WANGGE_DATA", default="data",
                      show_default=True, help="历史数据目录（也可用环境变量 WANGGE_DATA）")
+
 
 
 def check_month(value: str) -> str:
@@ -42,6 +44,11 @@ def _waiting() -> None:
     err_console.print("另一次运行正在写入同一个历史库，等它完成后继续……", markup=False)
 
 
+def _where(data, database) -> str:
+    """Where the history is, as the clerk gave it."""
+    return f"历史库 {display_url(database)}" if database else f"数据目录 {data}"
+
+
 def print_period_summary(report: RunReport) -> None:
     s = report.summary
     if s is None or not s.applied:
@@ -57,6 +64,7 @@ def print_period_summary(report: RunReport) -> None:
 @_MONTH
 @_inputs
 @_DATA
+@DATABASE
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="本月输出目录")
 @click.option("--unit", default="", help="发放表上的填报单位名称")
 @pack_options
@@ -64,8 +72,8 @@ def print_period_summary(report: RunReport) -> None:
               help="是否生成打印材料（默认：有发文设置 --office 或数据目录下 office.yaml 时生成）")
 @issue_options
 @run_guarded
-def run_cmd(policy, month, workers, metrics, events, no_events, data, out, unit, office, roster_dir, only, formats, make_print,
-            issue, issue_date, number):
+def run_cmd(policy, month, workers, metrics, events, no_events, data, database, out, unit, office, roster_dir, only,
+            formats, make_print, issue, issue_date, number):
     """计分、存入历史、计算跨月规则并写出本月结果、发放表和打印材料，一步完成。
 
     \b
@@ -81,9 +89,9 @@ def run_cmd(policy, month, workers, metrics, events, no_events, data, out, unit,
     pack = prepare_for(office=office, data=data, roster_dir=roster_dir, workers=workers, only=only,
                        formats=formats) if make_print else None
     report = run_month(policy, month, MonthFiles(workers, metrics, events, no_events), data, out, unit=unit, pack=pack,
-                       issue=issue_request(issue, issue_date, number, only), on_wait=_waiting)
+                       issue=issue_request(issue, issue_date, number, only), on_wait=_waiting, database=database)
     verb = "已替换" if report.replaced else "已存入"
-    console.print(f"{verb} {month_label(month)}考核结果（数据目录 {data}）。")
+    console.print(f"{verb} {month_label(month)}考核结果（{_where(data, database)}）。")
     if report.new_workers:
         console.print(f"新增网格员 {len(report.new_workers)} 人：{'、'.join(report.new_workers[:20])}"
                       + ("等" if len(report.new_workers) > 20 else ""))
@@ -133,11 +141,12 @@ def _signed(text: str) -> str:
 @_MONTH
 @_inputs
 @_DATA
+@DATABASE
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="更正后本月输出目录")
 @click.option("--note", default="", help="更正原因（如申诉编号），记入历史")
 @click.option("--unit", default="", help="发放表上的填报单位名称")
 @run_guarded
-def correct_cmd(policy, month, workers, metrics, events, no_events, data, out, note, unit):
+def correct_cmd(policy, month, workers, metrics, events, no_events, data, database, out, note, unit):
     """申诉/更正：按更正后的记录重算已存月份，列出变化，并重算其后月份的跨月规则。
 
     \b
@@ -147,8 +156,8 @@ def correct_cmd(policy, month, workers, metrics, events, no_events, data, out, n
         --data data --out out/2026-09 --note "申诉 2026-017"
     """
     report = run_month(policy, month, MonthFiles(workers, metrics, events, no_events), data, out, unit=unit, correction=True,
-                       note=note, on_wait=_waiting)
-    console.print(f"已更正 {month_label(month)}（数据目录 {data}）。")
+                       note=note, on_wait=_waiting, database=database)
+    console.print(f"已更正 {month_label(month)}（{_where(data, database)}）。")
     _print_changes(report)
     if report.later_months:
         console.print(f"已重新计算其后月份：{'、'.join(report.later_months)}；"
@@ -165,19 +174,20 @@ def history_group():
 
 @history_group.command("list")
 @_DATA
+@DATABASE
 @run_guarded
-def history_list(data):
+def history_list(data, database):
     """列出已存月份：考核细则、版本、哈希、人数、运行时间。
 
     \b
     示例：
       wangge history list --data data
     """
-    months, corrections = stored_months(data)
+    months, corrections = stored_months(data, database=database)
     if not months:
-        console.print(f"数据目录 {data} 中还没有存入任何月份。")
+        console.print(f"{_where(data, database)}中还没有存入任何月份。")
         return
-    t = Table(title=f"历史记录（{data}）")
+    t = Table(title=f"历史记录（{_where(data, database)}）")
     for h in ("月份", "考核细则", "版本", "细则哈希", "人数", "运行时间（UTC）", "跨月规则", "更正次数"):
         t.add_column(h)
     for i in months:
@@ -189,7 +199,7 @@ def history_list(data):
 
 def _stored_month_command(fn):
     """Options shared by the commands that write a stored month's files from history."""
-    for opt in reversed([_MONTH, _DATA,
+    for opt in reversed([_MONTH, _DATA, DATABASE,
                          click.option("--out", required=True, type=click.Path(file_okay=False), help="输出目录"),
                          click.option("--unit", default="", help="发放表上的填报单位名称")]):
         fn = opt(fn)
@@ -198,27 +208,27 @@ def _stored_month_command(fn):
 
 @history_group.command("export")
 @_stored_month_command
-def history_export(month, data, out, unit):
+def history_export(month, data, database, out, unit):
     """从历史库重新写出某月的 results.json、period_findings.csv 和发放表（如更正之后的其后月份）。
 
     \b
     示例：
       wangge history export --month 2026-11 --data data --out out/2026-11
     """
-    names = export_month(month, data, out, unit=unit)
+    names = export_month(month, data, out, unit=unit, database=database)
     console.print(f"已从历史库写出 {month_label(month)}：{out}（{'、'.join(names)}）")
 
 
 @click.command("paysheet")
 @_stored_month_command
-def paysheet_cmd(month, data, out, unit):
+def paysheet_cmd(month, data, database, out, unit):
     """从历史库导出某月绩效工资发放表（paysheet.xlsx、paysheet.csv）。
 
     \b
     示例：
       wangge paysheet --month 2026-10 --data data --out out/2026-10
     """
-    export_paysheet(month, data, out, unit=unit)
+    export_paysheet(month, data, out, unit=unit, database=database)
     console.print(f"已写出 {month_label(month)}绩效工资发放表：{out}/paysheet.xlsx、{out}/paysheet.csv")
 
 

@@ -8,9 +8,15 @@ from rich.table import Table
 
 from ..app.notices import Issue, make_notices, number_register, prepare_pack, record_number
 from ..errors import InputError, Problem, TemplateError
+from ..store import display_url
 from .common import console, run_guarded
 
 FORMATS = ("html", "pdf", "docx", "xlsx")
+
+# Every command that reads or writes the history (the ones with --data) takes the history's address.
+DATABASE = click.option("--database", "database", envvar="WANGGE_DATABASE", default=None, metavar="地址",
+                        help="历史库地址（也可用环境变量 WANGGE_DATABASE）：默认 sqlite:///数据目录/history.sqlite3；"
+                             "市级中心用数据库服务器 postgresql://用户@主机:端口/库名")
 
 
 def _formats(text: str) -> set[str]:
@@ -109,6 +115,7 @@ def print_pack_report(pack, out: str) -> None:
 @click.option("--month", required=True, help="考核月份 YYYY-MM（须已用 wangge run 存入历史库）")
 @click.option("--data", type=click.Path(file_okay=False), envvar="WANGGE_DATA", default="data", show_default=True,
               help="历史数据目录")
+@DATABASE
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="输出文件夹")
 @click.option("--workers", type=click.Path(dir_okay=False), default=None,
               help="网格员名册（打印公示牌、联系卡，或在通知单上显示身份证号）")
@@ -116,7 +123,7 @@ def print_pack_report(pack, out: str) -> None:
 @issue_options
 @click.option("--jobs", type=int, default=2, show_default=True, help="同时生成 PDF 的进程数")
 @run_guarded
-def notices_cmd(month, data, out, workers, office, roster_dir, only, formats, issue, issue_date, number, jobs):
+def notices_cmd(month, data, database, out, workers, office, roster_dir, only, formats, issue, issue_date, number, jobs):
     """生成本月打印材料：考核通报、通报批评、通报表彰、结果通知单、发放表（签字版）、排班表、公示牌、联系卡。
 
     \b
@@ -134,7 +141,7 @@ def notices_cmd(month, data, out, workers, office, roster_dir, only, formats, is
     request = issue_request(issue, issue_date, number, only)
     plan = prepare_for(office=office, data=data, roster_dir=roster_dir, workers=workers, only=only,
                        formats=formats, jobs=jobs)
-    report = make_notices(month, data, out, plan, issue=request)
+    report = make_notices(month, data, out, plan, issue=request, database=database)
     console.print(f"已生成 {report.month} 打印材料 {len(report.pack.files)} 个文件：", markup=False)
     print_pack_report(report.pack, out)
 
@@ -147,20 +154,21 @@ def numbers_group():
 @numbers_group.command("list")
 @click.option("--data", type=click.Path(file_okay=False), envvar="WANGGE_DATA", default="data", show_default=True,
               help="历史数据目录")
+@DATABASE
 @click.option("--year", type=int, default=None, help="只列出这一年的文号")
 @run_guarded
-def numbers_list(data, year):
+def numbers_list(data, database, year):
     """列出发文登记：文号、成文日期、用于哪份公文、来源。
 
     \b
     示例：
       wangge numbers list --data data --year 2026
     """
-    rows = number_register(data, year=year)
+    rows = number_register(data, year=year, database=database)
     if not rows:
         console.print("发文登记中还没有文号。")
         return
-    t = Table(title=f"发文登记（{data}）")
+    t = Table(title=f"发文登记（{display_url(database) if database else data}）")
     for h in ("文号", "成文日期", "公文", "来源", "登记时间（UTC）"):
         t.add_column(h)
     for r in rows:
@@ -172,13 +180,14 @@ def numbers_list(data, year):
 @numbers_group.command("add")
 @click.option("--data", type=click.Path(file_okay=False), envvar="WANGGE_DATA", default="data", show_default=True,
               help="历史数据目录")
+@DATABASE
 @click.option("--office", type=click.Path(dir_okay=False), default=None,
               help="发文设置 YAML（取文号前缀；默认：数据目录下的 office.yaml）")
 @click.option("--number", required=True, type=int, help="文号的序号，如 15（即 〔2026〕15号）")
 @click.option("--date", "issue_date", required=True, help="成文日期 YYYY-MM-DD（文号的年份取自它）")
 @click.option("--title", required=True, help="该文号所发公文的标题")
 @run_guarded
-def numbers_add(data, office, number, issue_date, title):
+def numbers_add(data, database, office, number, issue_date, title):
     """登记一个在本系统之外用掉的文号，此后自动编号会跳过它。
 
     \b
@@ -190,7 +199,8 @@ def numbers_add(data, office, number, issue_date, title):
 
     day = _date(issue_date)
     prefix = load_settings(find_settings(office, data)).document_number.prefix
-    row = record_number(data, prefix=prefix, year=int(day[:4]), number=number, title=title, date=day)
+    row = record_number(data, prefix=prefix, year=int(day[:4]), number=number, title=title, date=day,
+                        database=database)
     console.print(f"已登记 {row['text']}（{row['issued_on']}）：{row['title']}", markup=False)
 
 
