@@ -1,23 +1,28 @@
 """Benchmark month after month, end to end: score + store + period rules + pay sheet.
 
-    python benchmarks/bench_history.py                 # both scenarios
+    python benchmarks/bench_history.py                 # both scenarios, SQLite
     python benchmarks/bench_history.py --only county   # ~650 workers x 12 months
     python benchmarks/bench_history.py --only big --workers 100000
+    python benchmarks/bench_history.py --only big --postgres          # the same on a throwaway PostgreSQL server
+    python benchmarks/bench_history.py --only big --database postgresql://user@host/db   # on a server of yours
 
 county: the demo county (engine.demo, size "county") for 2026-01..2026-12, each month run as
 `wangge run` does it (score_month, then record_month: check workers against history, period rules
 over every stored month, one SQLite transaction, results.json, period_findings.csv, results.csv,
 findings.csv, paysheet.xlsx, paysheet.csv).
 big: one month of at least N workers (whole copies of the county's demo rows, with new ids) into
-an empty history.
+an empty history, timed in three steps: read (the three CSV files read and checked, every row
+located), score, and record (store, period rules, results.json/CSVs, pay sheet).
 
-Times are wall-clock seconds on this machine; results are printed as a Markdown table.
+Times are wall-clock seconds on this machine; results are printed as a Markdown table with the
+load average (1 minute) before and after, since the machine may be shared.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import io
+import os
 import sys
 import tempfile
 import time
@@ -29,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from engine.app.month import record_month, scoring_tables  # noqa: E402  (what `wangge run` does)
 from engine.demo import generate, month_list  # noqa: E402
 from engine.history import History  # noqa: E402
+from engine.inputs import read_month  # noqa: E402
 from engine.periods import parse_period_rules  # noqa: E402
 from engine.policy import load_policy  # noqa: E402
 from engine.scoring import score_month  # noqa: E402
@@ -48,30 +54,39 @@ def rules_for(ps):
 
 
 def run_month(ps, hist, month, paths, out):
+    """(workers, read s, score s, record s) of one month as `wangge run` does it."""
+    policy = ps.for_month(month)
     t0 = time.perf_counter()
-    res = score_month(ps.for_month(month), month, paths["workers"], paths["metrics"], paths["events"])
+    inputs = read_month(policy, month, paths["workers"], paths["metrics"], paths["events"])
     t1 = time.perf_counter()
-    record_month(hist, res, rules_for=rules_for(ps), out_dir=out, extra_outputs=scoring_tables)
+    res = score_month(policy, month, paths["workers"], paths["metrics"], paths["events"], inputs=inputs)
     t2 = time.perf_counter()
-    return len(res["workers"]), t1 - t0, t2 - t1
+    record_month(hist, res, rules_for=rules_for(ps), out_dir=out, extra_outputs=scoring_tables)
+    t3 = time.perf_counter()
+    return len(res["workers"]), t1 - t0, t2 - t1, t3 - t2
 
 
-def county(work: Path, months: int) -> list[str]:
+def load() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def county(work: Path, months: int, database: str | None) -> list[str]:
     ps = load_policy([POLICY])
     ms = month_list("2026-01", months)
     paths = generate(ps.for_month(ms[0]), work / "in", "county", ms)
-    print("| month | workers | score s | store+periods+outputs s |\n|---|---|---|---|", flush=True)
+    print("| month | workers | read+score s | store+periods+outputs s | load |\n|---|---|---|---|---|", flush=True)
     rows = []
     total = [0.0, 0.0]
-    with History(work / "data") as hist:
+    with History(work / "data", database=database) as hist:
         for m in ms:
-            n, ts, tr = run_month(ps, hist, m, paths, work / "out" / m)
-            total[0] += ts
+            n, tread, ts, tr = run_month(ps, hist, m, paths, work / "out" / m)
+            total[0] += tread + ts
             total[1] += tr
-            print(f"| {m} | {n} | {ts:.2f} | {tr:.2f} |", flush=True)
-    size = (work / "data" / "history.sqlite3").stat().st_size
-    rows.append(f"| total | | {total[0]:.2f} | {total[1]:.2f} |")
-    rows.append(f"\nhistory.sqlite3 after {months} months: {size / 1e6:.1f} MB")
+            print(f"| {m} | {n} | {tread + ts:.2f} | {tr:.2f} | {load()} |", flush=True)
+    rows.append(f"| total | | {total[0]:.2f} | {total[1]:.2f} | |")
+    if database is None:
+        size = (work / "data" / "history.sqlite3").stat().st_size
+        rows.append(f"\nhistory.sqlite3 after {months} months: {size / 1e6:.1f} MB")
     return rows
 
 
@@ -94,7 +109,7 @@ def _scale(src: Path, dest: Path, copies: int, id_cols: list[str], suffix_cols: 
     dest.write_text(out.getvalue(), encoding="utf-8")
 
 
-def big(work: Path, n: int) -> list[str]:
+def big(work: Path, n: int, database: str | None) -> list[str]:
     ps = load_policy([POLICY])
     month = "2026-10"
     base = generate(ps.for_month(month), work / "seed", "county", [month])
@@ -105,10 +120,13 @@ def big(work: Path, n: int) -> list[str]:
     _scale(base["workers"], paths["workers"], copies, ["工号"], ["网格"])
     _scale(base["metrics"], paths["metrics"], copies, ["工号"], [])
     _scale(base["events"], paths["events"], copies, ["工号", "事件编号"], [])
-    with History(work / "data") as hist:
-        nw, ts, tr = run_month(ps, hist, month, paths, work / "out")
-    return ["| scenario | workers | score s | store+periods+outputs s |", "|---|---|---|---|",
-            f"| one month | {nw} | {ts:.2f} | {tr:.2f} |"]
+    before = load()
+    with History(work / "data", database=database) as hist:
+        nw, tread, ts, tr = run_month(ps, hist, month, paths, work / "out")
+    kind = "PostgreSQL" if database and database.startswith("postgres") else "SQLite"
+    return ["| history | workers | read s | score s | store+periods+outputs s | total s | load before/after |",
+            "|---|---|---|---|---|---|---|",
+            f"| {kind} | {nw} | {tread:.2f} | {ts:.2f} | {tr:.2f} | {tread + ts + tr:.2f} | {before} / {load()} |"]
 
 
 def main() -> None:
@@ -117,15 +135,37 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=12)
     ap.add_argument("--workers", type=int, default=100_000)
     ap.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
+    ap.add_argument("--database", default=None, help="the history's URL (default: SQLite in the working folder)")
+    ap.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server (tests/pgserver.py)")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        work = args.work or Path(tmp)
-        if args.only in (None, "county"):
-            print("## county, month after month\n")
-            print("\n".join(county(work / "county", args.months)), flush=True)
-        if args.only in (None, "big"):
-            print(f"\n## one month of {args.workers} workers\n")
-            print("\n".join(big(work / "big", args.workers)), flush=True)
+    server = None
+    if args.postgres:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from pgserver import PostgresServer
+        server = PostgresServer().start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = args.work or Path(tmp)
+            if args.only in (None, "county"):
+                print("## county, month after month\n")
+                print("\n".join(county(work / "county", args.months, _fresh(server, "county") or args.database)),
+                      flush=True)
+            if args.only in (None, "big"):
+                print(f"\n## one month of {args.workers} workers\n")
+                print("\n".join(big(work / "big", args.workers, _fresh(server, "big") or args.database)), flush=True)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _fresh(server, name: str) -> str | None:
+    """A new database on the throwaway server."""
+    if server is None:
+        return None
+    import psycopg
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE bench_{name}")
+    return server.url.rsplit("/", 1)[0] + f"/bench_{name}"
 
 
 if __name__ == "__main__":

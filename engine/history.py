@@ -145,6 +145,11 @@ class History:
     def schema_version(self) -> int:
         return self._db.schema_version()
 
+    @property
+    def found_version(self) -> int | None:
+        """The schema version the database had before this opening migrated it (None: it was new)."""
+        return self._db.found_version
+
     def backup_to(self, target: str | Path) -> None:
         """A consistent copy of a SQLite history while it may be in use (a server's history is backed
         up with the server's own tools: pg_dump, docs/deployment.md)."""

@@ -35,6 +35,7 @@ def write(path: Path, text: str) -> Path:
 # server of their own (the tests create and drop databases named wangge_test_*).
 
 BACKENDS = ("sqlite", "postgresql")
+_DATABASES = __import__("itertools").count()     # test databases are numbered across the session
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +117,7 @@ class Histories:
     def _create(self, template: str | None = None) -> str:
         from sqlalchemy.engine import make_url
 
-        name = f"wangge_test_{os.getpid()}_{len(self.created)}"
+        name = f"wangge_test_{os.getpid()}_{next(_DATABASES)}"
         self._admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         self.created.append(name)
         return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
@@ -159,3 +160,12 @@ def db(request):
     yield hs
     if os.environ.get("WANGGE_TEST_POSTGRES_URL"):
         hs.drop_all()          # a developer's own server: leave it as it was
+
+
+@pytest.fixture(scope="module")
+def pg(postgres_url):
+    """PostgreSQL alone, for what only a server has (pg_dump, many processes making one schema)."""
+    hs = Histories("postgresql", postgres_url)
+    yield hs
+    if os.environ.get("WANGGE_TEST_POSTGRES_URL"):
+        hs.drop_all()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.history import History
+from engine.store.sqlite import SQLiteDatabase
 from engine.notices.settings import DEFAULT_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,47 +25,48 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-def run_month(data, out, month="2026-10", *extra):
+def run_month(data, out, month="2026-10", *extra, db=None):
     return run("run", "--policy", POLICY, "--month", month, "--workers", FIX / "workers.csv", "--metrics",
-               FIX / "metrics.csv", "--events", FIX / "events.csv", "--data", data, "--out", out, *extra)
+               FIX / "metrics.csv", "--events", FIX / "events.csv", "--data", data, "--out", out,
+               *(db.args(data) if db else []), *extra)
 
 
 @pytest.fixture()
-def september(tmp_path):
-    r = run_month(tmp_path / "data", tmp_path / "2026-09", "2026-09", "--no-print")
+def september(tmp_path, db):
+    r = run_month(tmp_path / "data", tmp_path / "2026-09", "2026-09", "--no-print", db=db)
     assert r.exit_code == 0, r.output
     return tmp_path / "data"
 
 
-def state(data: Path):
-    with History(data, create=False) as h:
+def state(data: Path, db=None):
+    with (db(data, create=False) if db else History(data, create=False)) as h:
         return [i.month for i in h.months()], h.number_register()
 
 
-def test_a_print_folder_that_cannot_take_files_stops_the_run_before_anything_is_stored(september, tmp_path):
+def test_a_print_folder_that_cannot_take_files_stops_the_run_before_anything_is_stored(september, tmp_path, db):
     out = tmp_path / "2026-10"
     out.mkdir()
     (out / "print").write_text("不是文件夹", encoding="utf-8")      # where the print pack should go
-    before = state(september)
-    r = run_month(september, out, "2026-10", "--office", DEFAULT_SETTINGS, "--format", "html", "--issue")
+    before = state(september, db)
+    r = run_month(september, out, "2026-10", "--office", DEFAULT_SETTINGS, "--format", "html", "--issue", db=db)
     assert r.exit_code == 2, r.output
     assert "未写出任何结果" in r.output and f"{out / 'print'}" in r.output and "输出文件夹和历史库均未改动" in r.output
-    assert state(september) == before                       # neither the month nor its numbers
+    assert state(september, db) == before                       # neither the month nor its numbers
     assert sorted(p.name for p in out.iterdir()) == ["print"] and not list(out.glob("*.json"))
 
 
-def test_a_read_only_print_folder_stops_the_run_before_anything_is_stored(september, tmp_path, monkeypatch):
+def test_a_read_only_print_folder_stops_the_run_before_anything_is_stored(september, tmp_path, monkeypatch, db):
     out = tmp_path / "2026-10"
     (out / "print").mkdir(parents=True)
     real = os.access
     # tests run as root, for whom chmod does not deny: deny writing into the print folder the way
     # the kernel would for a clerk's account
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == out / "print" else real(p, mode, **kw))
-    before = state(september)
-    r = run_month(september, out, "2026-10", "--office", DEFAULT_SETTINGS, "--format", "html", "--issue")
+    before = state(september, db)
+    r = run_month(september, out, "2026-10", "--office", DEFAULT_SETTINGS, "--format", "html", "--issue", db=db)
     assert r.exit_code == 2, r.output
     assert "没有写入权限" in r.output and "输出文件夹和历史库均未改动" in r.output
-    assert state(september) == before
+    assert state(september, db) == before
     assert not list(out.glob("*.json")) and not any((out / "print").iterdir())
 
 
@@ -78,15 +81,15 @@ def test_a_full_disk_under_the_history_is_a_clear_error_and_changes_nothing(tmp_
         return run("run", "--policy", POLICY, "--month", m, "--workers", paths["workers"], "--metrics",
                    paths["metrics"], "--events", paths["events"], "--data", data, "--out", tmp_path / m, "--no-print")
     assert month("2026-09").exit_code == 0
-    connect = History._connect
+    connect = SQLiteDatabase.on_connect
 
-    def full(self, where):   # the database file may not grow by a single page: SQLite's "disk full"
-        connect(self, where)
-        if where != ":memory:":
-            pages = self.db.execute("PRAGMA page_count").fetchone()[0]
-            self.db.execute(f"PRAGMA max_page_count = {pages}")
+    def full(self, dbapi):   # the database file may not grow by a single page: SQLite's "disk full"
+        connect(self, dbapi)
+        if not self.pending:
+            pages = dbapi.execute("PRAGMA page_count").fetchone()[0]
+            dbapi.execute(f"PRAGMA max_page_count = {pages}")
 
-    monkeypatch.setattr(History, "_connect", full)
+    monkeypatch.setattr(SQLiteDatabase, "on_connect", full)
     before = (data / "history.sqlite3").read_bytes()
     r = month("2026-10")
     assert r.exit_code == 2, r.output
@@ -98,30 +101,58 @@ def test_a_full_disk_under_the_history_is_a_clear_error_and_changes_nothing(tmp_
     assert state(data)[0] == ["2026-09"]
 
 
-def test_a_second_run_waits_for_the_first_and_says_so(september, tmp_path):
-    # Another run holds the write lock; this one waits (and says so) until it is released.
-    import threading
+@contextmanager
+def another_run_writing(db, data: Path, seconds: float | None = None):
+    """Another run holds the history's write lock (a transaction open in a thread) until the block
+    ends, or for `seconds` only."""
+    held, release = threading.Event(), threading.Event()
 
-    other = sqlite3.connect(september / "history.sqlite3", isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    timer = threading.Timer(1.5, lambda: other.execute("COMMIT"))
-    timer.start()
+    def other_run():
+        with db(data) as h, h.transaction():
+            held.set()
+            release.wait(30)
+
+    other = threading.Thread(target=other_run)
+    other.start()
+    held.wait(30)
+    timer = threading.Timer(seconds, release.set) if seconds else None
+    if timer:
+        timer.start()
     try:
-        r = run_month(september, tmp_path / "2026-10", "2026-10", "--no-print")
+        yield
     finally:
-        timer.join()
-        other.close()
+        release.set()
+        if timer:
+            timer.join()
+        other.join()
+
+
+def test_a_second_run_waits_for_the_first_and_says_so(september, tmp_path, db):
+    # Another run holds the write lock; this one waits (and says so) until it is released.
+    with another_run_writing(db, september, seconds=1.5):
+        r = run_month(september, tmp_path / "2026-10", "2026-10", "--no-print", db=db)
     assert r.exit_code == 0, r.output
     assert "另一次运行正在写入同一个历史库，等它完成后继续" in r.output
-    assert state(september)[0] == ["2026-09", "2026-10"]
+    assert state(september, db)[0] == ["2026-09", "2026-10"]
 
 
-def test_outputs_left_by_a_killed_run_are_cleaned_by_the_next(september, tmp_path):
+def test_a_run_that_waits_too_long_is_refused_and_changes_nothing(september, tmp_path, db, monkeypatch):
+    from engine.store import db as store_db
+
+    monkeypatch.setattr(store_db, "WAIT_SECONDS", 0.5)
+    with another_run_writing(db, september):
+        r = run_month(september, tmp_path / "2026-10", "2026-10", "--no-print", db=db)
+    assert r.exit_code == 2, r.output
+    assert f"历史库 {db.where(september)} 暂时无法写入（另一次运行正在写入历史库），未写入任何内容；请稍后重试" in r.output
+    assert state(september, db)[0] == ["2026-09"] and not (tmp_path / "2026-10").exists()
+
+
+def test_outputs_left_by_a_killed_run_are_cleaned_by_the_next(september, tmp_path, db):
     out = tmp_path / "2026-10"
     stale = out / ".wangge-staging-abc123"
     stale.mkdir(parents=True)
     (stale / "results.json").write_text("{}", encoding="utf-8")
-    r = run_month(september, out, "2026-10", "--no-print")
+    r = run_month(september, out, "2026-10", "--no-print", db=db)
     assert r.exit_code == 0, r.output
     assert not stale.exists() and (out / "results.json").exists()
     shutil.rmtree(out)

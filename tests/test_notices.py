@@ -43,25 +43,42 @@ def run(*args, env=None):
     return res
 
 
+def store_months(data, out, *database):
+    for month in ("2026-09", "2026-10"):
+        r = run("run", "--policy", POLICY, "--month", month, "--workers", FIX / "workers.csv", "--metrics",
+                FIX / "metrics.csv", "--events", FIX / "events.csv", "--data", data, *database,
+                "--out", out / month, "--no-print")
+        assert r.exit_code == 0, r.output
+
+
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
     """History with September and October 2026, and a small solved roster."""
     root = tmp_path_factory.mktemp("notices")
-    for month in ("2026-09", "2026-10"):
-        r = run("run", "--policy", POLICY, "--month", month, "--workers", FIX / "workers.csv", "--metrics",
-                FIX / "metrics.csv", "--events", FIX / "events.csv", "--data", root / "data",
-                "--out", root / month, "--no-print")
-        assert r.exit_code == 0, r.output
+    store_months(root / "data", root)
     r = run("roster", "--problem", ROOT / "tests" / "fixtures" / "roster" / "valid", "--out", root / "roster",
             "--time-limit", "3", "--deterministic")
     assert r.exit_code == 0, r.output
     return root
 
 
+@pytest.fixture(scope="module")
+def stored_on(stored, db, tmp_path_factory):
+    """The stored history on the backend `db` (PostgreSQL: the same months run into a new database)."""
+    if db.kind == "sqlite":
+        return stored / "data"
+    root = tmp_path_factory.mktemp("notices-" + db.kind)
+    store_months(root / "data", root, *db.args(root / "data"))
+    return root / "data"
+
+
 @pytest.fixture()
-def data(stored, tmp_path):
-    """A fresh copy of the stored history (tests issue document numbers into it)."""
-    shutil.copytree(stored / "data", tmp_path / "data")
+def data(stored_on, tmp_path, db, monkeypatch):
+    """A fresh copy of the stored history (tests issue document numbers into it), on SQLite or
+    PostgreSQL; the commands find the database through WANGGE_DATABASE, as an office's would."""
+    db.copy(stored_on, tmp_path / "data")
+    if db.url(tmp_path / "data"):
+        monkeypatch.setenv("WANGGE_DATABASE", db.url(tmp_path / "data"))
     return tmp_path / "data"
 
 
@@ -250,8 +267,8 @@ def test_the_office_decides_what_a_board_shows(stored, tmp_path):
 # --------------------------------------------------------------------------- document numbers
 
 
-def issued(data, month):
-    with History(data, create=False) as h:
+def issued(db, data, month):
+    with db(data, create=False) as h:
         return {k: (v["year"], v["number"], v["issued_on"]) for k, v in h.doc_numbers("鹤网格", month).items()}
 
 
@@ -260,23 +277,23 @@ def notices(data, out, *args, office=DEFAULT_SETTINGS, env=None):
                "--format", "html", *args, env=env)
 
 
-def test_a_trial_print_is_a_draft_and_consumes_no_number(data, tmp_path):
+def test_a_trial_print_is_a_draft_and_consumes_no_number(data, tmp_path, db):
     r = notices(data, tmp_path / "a")
     assert r.exit_code == 0, r.output
     assert "月度考核通报：送审稿（未出文，不占文号；确认无误后用 --issue 出文）" in r.output
-    assert issued(data, "2026-10") == {}
-    with History(data, create=False) as h:
+    assert issued(db, data, "2026-10") == {}
+    with db(data, create=False) as h:
         assert h.number_register() == []
     assert "鹤网格〔" not in (tmp_path / "a" / "通报批评.html").read_text(encoding="utf-8")
 
 
-def test_numbers_are_kept_on_a_reprint_and_continue_for_the_next_notices(data, tmp_path):
+def test_numbers_are_kept_on_a_reprint_and_continue_for_the_next_notices(data, tmp_path, db):
     assert notices(data, tmp_path / "a", "--issue", "--date", DATE).exit_code == 0
-    first = issued(data, "2026-10")
+    first = issued(db, data, "2026-10")
     assert first == {"bulletin": (2026, 1, DATE), "criticism": (2026, 2, DATE), "commendation": (2026, 3, DATE)}
     # reprinting (no --issue) keeps both the numbers and the date they were issued on
     r = notices(data, tmp_path / "b")
-    assert r.exit_code == 0 and issued(data, "2026-10") == first
+    assert r.exit_code == 0 and issued(db, data, "2026-10") == first
     assert "通报批评：文号 鹤网格〔2026〕2号，成文日期 2026-11-05" in r.output
     assert "鹤网格〔2026〕2号" in (tmp_path / "b" / "通报批评.html").read_text(encoding="utf-8")
     assert "2026年11月5日" in (tmp_path / "b" / "通报批评.html").read_text(encoding="utf-8")
@@ -284,26 +301,26 @@ def test_numbers_are_kept_on_a_reprint_and_continue_for_the_next_notices(data, t
     # September's notices are issued later: they take the next numbers
     assert run("notices", "--month", "2026-09", "--data", data, "--out", tmp_path / "c", "--office", DEFAULT_SETTINGS,
                "--format", "html", "--issue", "--date", "2026-11-20").exit_code == 0
-    assert issued(data, "2026-09") == {"bulletin": (2026, 4, "2026-11-20"), "criticism": (2026, 5, "2026-11-20"),
+    assert issued(db, data, "2026-09") == {"bulletin": (2026, 4, "2026-11-20"), "criticism": (2026, 5, "2026-11-20"),
                                        "commendation": (2026, 6, "2026-11-20")}
-    with History(data, create=False) as h:
+    with db(data, create=False) as h:
         titles = [(r["number"], r["title"], r["source"]) for r in h.number_register()]
     assert titles[:3] == [(1, "2026年10月月度考核通报", "wangge"), (2, "2026年10月通报批评", "wangge"),
                           (3, "2026年10月通报表彰", "wangge")]
 
 
-def test_a_number_given_by_the_clerk_is_used_once_and_never_twice(data, tmp_path):
+def test_a_number_given_by_the_clerk_is_used_once_and_never_twice(data, tmp_path, db):
     r = notices(data, tmp_path / "a", "--only", "criticism", "--issue", "--number", "15", "--date", DATE)
     assert r.exit_code == 0, r.output
-    assert issued(data, "2026-10") == {"criticism": (2026, 15, DATE)}
+    assert issued(db, data, "2026-10") == {"criticism": (2026, 15, DATE)}
     # the next automatic number follows the highest in the register
     assert notices(data, tmp_path / "b", "--only", "bulletin", "--issue", "--date", DATE).exit_code == 0
-    assert issued(data, "2026-10")["bulletin"] == (2026, 16, DATE)
+    assert issued(db, data, "2026-10")["bulletin"] == (2026, 16, DATE)
     # the same number again is refused, saying what it was used for; nothing is written
     r = notices(data, tmp_path / "c", "--only", "commendation", "--issue", "--number", "15", "--date", DATE)
     assert r.exit_code == 2
     assert "文号 鹤网格〔2026〕15号 已被占用" in r.output and "已用于《2026年10月通报批评》，成文日期 2026-11-05" in r.output
-    assert "commendation" not in issued(data, "2026-10") and not (tmp_path / "c").exists()
+    assert "commendation" not in issued(db, data, "2026-10") and not (tmp_path / "c").exists()
     # a number for several notices at once is ambiguous (September has none issued yet)
     r = run("notices", "--month", "2026-09", "--data", data, "--out", tmp_path / "d", "--office", DEFAULT_SETTINGS,
             "--format", "html", "--issue", "--number", "20", "--date", DATE)
@@ -311,13 +328,13 @@ def test_a_number_given_by_the_clerk_is_used_once_and_never_twice(data, tmp_path
     assert "本次要出文的有 3 份：2026年9月月度考核通报、2026年9月通报批评、2026年9月通报表彰" in r.output
 
 
-def test_numbers_used_outside_the_tool_are_skipped(data, tmp_path):
+def test_numbers_used_outside_the_tool_are_skipped(data, tmp_path, db):
     r = run("numbers", "add", "--data", data, "--office", DEFAULT_SETTINGS, "--number", "1", "--date", "2026-01-08",
             "--title", "关于开展消防安全排查的通知")
     assert r.exit_code == 0, r.output
     assert "已登记 鹤网格〔2026〕1号（2026-01-08）：关于开展消防安全排查的通知" in r.output
     assert notices(data, tmp_path / "a", "--only", "bulletin", "--issue", "--date", DATE).exit_code == 0
-    assert issued(data, "2026-10") == {"bulletin": (2026, 2, DATE)}
+    assert issued(db, data, "2026-10") == {"bulletin": (2026, 2, DATE)}
     r = run("numbers", "add", "--data", data, "--office", DEFAULT_SETTINGS, "--number", "2", "--date", "2026-11-06",
             "--title", "另一份通知")
     assert r.exit_code == 2 and "已用于《2026年10月月度考核通报》" in r.output
@@ -326,11 +343,11 @@ def test_numbers_used_outside_the_tool_are_skipped(data, tmp_path):
     assert "鹤网格〔2026〕1号" in r.output and "系统外登记" in r.output and "本系统出文" in r.output
 
 
-def test_a_notice_already_issued_is_not_issued_again(data, tmp_path):
+def test_a_notice_already_issued_is_not_issued_again(data, tmp_path, db):
     assert notices(data, tmp_path / "a", "--only", "bulletin", "--issue", "--date", DATE).exit_code == 0
     r = notices(data, tmp_path / "b", "--only", "bulletin", "--issue", "--date", "2026-11-09")
     assert r.exit_code == 2 and "已于 2026-11-05 以 鹤网格〔2026〕1号 出文" in r.output
-    assert issued(data, "2026-10") == {"bulletin": (2026, 1, DATE)}
+    assert issued(db, data, "2026-10") == {"bulletin": (2026, 1, DATE)}
 
 
 def test_no_notices_without_the_offices_settings(data, tmp_path):
@@ -346,12 +363,12 @@ def test_date_and_number_belong_to_issuing(data, tmp_path):
     assert r.exit_code == 2 and "--date 只在出文（--issue）时使用" in r.output
 
 
-def test_a_new_year_starts_the_numbers_again(data, tmp_path):
+def test_a_new_year_starts_the_numbers_again(data, tmp_path, db):
     assert notices(data, tmp_path / "a", "--only", "bulletin", "--issue", "--date", "2027-01-04").exit_code == 0
-    assert issued(data, "2026-10") == {"bulletin": (2027, 1, "2027-01-04")}
+    assert issued(db, data, "2026-10") == {"bulletin": (2027, 1, "2027-01-04")}
 
 
-def test_a_failed_render_writes_nothing_and_issues_no_number(data, tmp_path):
+def test_a_failed_render_writes_nothing_and_issues_no_number(data, tmp_path, db):
     own = tmp_path / "own"
     own.mkdir()
     (own / "criticism.html.j2").write_text("{% extends \"gongwen.html.j2\" %}\n{% block body %}\n"
@@ -363,10 +380,10 @@ def test_a_failed_render_writes_nothing_and_issues_no_number(data, tmp_path):
     assert r.exit_code == 2
     assert f"{own / 'criticism.html.j2'}:3 变量: 发现 'nmae'" in r.output
     assert not out.exists() or not any(out.iterdir())
-    assert issued(data, "2026-10") == {}
+    assert issued(db, data, "2026-10") == {}
 
 
-def test_a_crash_before_the_numbers_are_recorded_leaves_the_previous_pack(data, tmp_path):
+def test_a_crash_before_the_numbers_are_recorded_leaves_the_previous_pack(data, tmp_path, db):
     out = tmp_path / "out"
     assert run("notices", "--month", "2026-10", "--data", data, "--out", out, "--office", DEFAULT_SETTINGS,
                "--format", "html", "--only", "bulletin", "--issue", "--date", DATE).exit_code == 0
@@ -376,7 +393,7 @@ def test_a_crash_before_the_numbers_are_recorded_leaves_the_previous_pack(data, 
                            env={"WANGGE_FAULT": "before_commit"})
     assert r.exit_code != 0
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert issued(data, "2026-09") == {}
+    assert issued(db, data, "2026-09") == {}
 
 
 def test_a_month_without_criticism_removes_last_runs_criticism_notice(data, tmp_path):
@@ -537,18 +554,18 @@ def test_rendered_html_matches_its_golden_file(pack, name):
 # --------------------------------------------------------------------------- the month pipeline
 
 
-def test_wangge_run_makes_the_print_pack_and_records_its_numbers(tmp_path):
+def test_wangge_run_makes_the_print_pack_and_records_its_numbers(tmp_path, db):
     for month in ("2026-09", "2026-10"):
         r = run("run", "--policy", POLICY, "--month", month, "--workers", FIX / "workers.csv", "--metrics",
                 FIX / "metrics.csv", "--events", FIX / "events.csv", "--data", tmp_path / "data",
-                "--out", tmp_path / month, "--office", DEFAULT_SETTINGS, "--format", "html", "--issue", "--date", DATE)
+                *db.args(tmp_path / "data"), "--out", tmp_path / month, "--office", DEFAULT_SETTINGS, "--format", "html", "--issue", "--date", DATE)
         assert r.exit_code == 0, r.output
     assert "打印材料" in r.output
     assert (tmp_path / "2026-10" / "print" / "通报批评.html").exists()
     assert (tmp_path / "2026-10" / "print" / "网格公示牌-鹤山镇.html").exists()   # --workers is the register
-    assert issued(tmp_path / "data", "2026-09") == {"bulletin": (2026, 1, DATE), "criticism": (2026, 2, DATE),
+    assert issued(db, tmp_path / "data", "2026-09") == {"bulletin": (2026, 1, DATE), "criticism": (2026, 2, DATE),
                                                     "commendation": (2026, 3, DATE)}
-    assert issued(tmp_path / "data", "2026-10")["bulletin"] == (2026, 4, DATE)
+    assert issued(db, tmp_path / "data", "2026-10")["bulletin"] == (2026, 4, DATE)
 
 
 def test_wangge_run_without_office_settings_says_how_to_get_the_pack(tmp_path):

@@ -26,7 +26,8 @@ from ..outputs import OUT_FOLDER, folder_problem, staged_outputs
 from ..periods import PeriodRules, evaluate, merge_additions, month_label, parse_period_rules, views_from_results
 from ..sheets import csv_text
 
-__all__ = ["MonthFiles", "Policies", "RunReport", "PeriodSummary", "DATA_FOLDER", "PRINT_DIR",
+__all__ = ["MonthFiles", "Policies", "RunReport", "PeriodSummary", "SchemaReport", "DATA_FOLDER", "PRINT_DIR",
+           "upgrade_history", "backup_history",
            "score_month_files", "write_score_outputs", "run_month", "record_month", "compare_policies",
            "stored_months", "month_results", "export_month", "export_paysheet", "period_summary",
            "write_month_outputs", "scoring_tables", "period_findings_csv", "checked"]
@@ -386,6 +387,30 @@ def stored_months(data: str | Path, *, database: str | None = None) -> tuple[lis
     """The months stored in a history (`database`, else the data folder's) and the corrections made to them."""
     with History(data, database=database, create=False) as hist:
         return hist.months(), hist.corrections()
+
+
+@dataclass(frozen=True)
+class SchemaReport:
+    where: str
+    before: int | None      # the version found (None: a new, empty history)
+    after: int
+
+
+def upgrade_history(data: str | Path, *, database: str | None = None) -> SchemaReport:
+    """Bring a history to this program's schema (what opening it does anyway), and say from which
+    version: a city centre runs this once after installing a new release, before starting its
+    processes again (docs/deployment.md)."""
+    server = history_folder(data, database) is None       # an empty server database gets the schema now
+    with History(data, database=database, create=server) as hist:
+        return SchemaReport(hist.where, hist.found_version, hist.schema_version())
+
+
+def backup_history(data: str | Path, target: str | Path, *, database: str | None = None) -> list[MonthInfo]:
+    """A consistent copy of a SQLite history, taken while it may be in use; returns the months it holds."""
+    with History(data, database=database, create=False) as hist:
+        hist.backup_to(target)
+    with History(Path(target).parent, database=f"sqlite:///{Path(target)}", create=False) as copy:
+        return copy.months()
 
 
 def month_results(data: str | Path, month: str, *, database: str | None = None) -> dict:

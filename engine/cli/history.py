@@ -7,8 +7,8 @@ from typing import Callable
 import click
 from rich.table import Table
 
-from ..app.month import (PRINT_DIR, MonthFiles, RunReport, compare_policies, export_month, export_paysheet,
-                         run_month, stored_months)
+from ..app.month import (PRINT_DIR, MonthFiles, RunReport, backup_history, compare_policies, export_month,
+                         export_paysheet, run_month, stored_months, upgrade_history)
 from ..periods import month_label
 from ..store import display_url
 from .common import console, err_console, run_guarded
@@ -169,7 +169,7 @@ def correct_cmd(policy, month, workers, metrics, events, no_events, data, databa
 
 @click.group("history")
 def history_group():
-    """查看历史库中存了哪些月份。"""
+    """查看历史库中存了哪些月份；备份、升级历史库。"""
 
 
 @history_group.command("list")
@@ -195,6 +195,44 @@ def history_list(data, database):
         t.add_row(i.month, i.policy_id, i.policy_version, i.policy_hash[:12], str(i.worker_count), i.run_at,
                   "已计算" if i.has_period else "无", str(n))
     console.print(t)
+
+
+@history_group.command("backup")
+@_DATA
+@DATABASE
+@click.option("--to", "target", required=True, type=click.Path(dir_okay=False), help="备份文件（如 backup/history-2026-11-05.sqlite3）")
+@run_guarded
+def history_backup(data, database, target):
+    """备份历史库：SQLite 在线备份（有人正在运行也可以备份，得到的是一致的副本）；数据库服务器请用 pg_dump。
+
+    \b
+    恢复：停止所有运行，把备份文件复制为数据目录下的 history.sqlite3（先可用
+    wangge history list --database sqlite:///备份文件 查看备份里有哪些月份）。
+    示例：
+      wangge history backup --data data --to backup/history-2026-11-05.sqlite3
+    """
+    months = backup_history(data, target, database=database)
+    console.print(f"已备份到 {target}：{len(months)} 个月份（{'、'.join(i.month for i in months) or '无'}）。", markup=False)
+
+
+@history_group.command("upgrade")
+@_DATA
+@DATABASE
+@run_guarded
+def history_upgrade(data, database):
+    """把历史库升级到本程序的结构版本（打开历史库时也会自动升级；安装新版本后、重新启动各进程前运行一次）。
+
+    \b
+    示例：
+      wangge history upgrade --database postgresql://wangge@db.example/wangge
+    """
+    report = upgrade_history(data, database=database)
+    if report.before is None:
+        console.print(f"历史库 {report.where} 已建立，结构版本为 {report.after}。", markup=False)
+    elif report.before == report.after:
+        console.print(f"历史库 {report.where} 的结构版本为 {report.after}，已是最新。", markup=False)
+    else:
+        console.print(f"历史库 {report.where} 已从结构版本 {report.before} 升级到 {report.after}。", markup=False)
 
 
 def _stored_month_command(fn):

@@ -110,6 +110,7 @@ class Database:
     kind = ""
     where = ""                        # for messages: the file, or the URL without its password
     data_dir: Path | None = None      # the folder of a SQLite file (None on a server)
+    found_version: int | None = None  # the schema version the database had when opened (None: new)
     engine: Engine
 
     # -- reading
@@ -186,6 +187,7 @@ class Database:
         except DBAPIError as exc:
             raise self.open_error(exc) from None
         target = migrate.head()
+        self.found_version = migrate.version_of(rev) if ours else None
         if ours and rev == target:
             return
         if not ours and not create:

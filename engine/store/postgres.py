@@ -89,14 +89,20 @@ class PostgresDatabase(Database):
                 copy.write_row(row)
 
     def reason(self, exc: BaseException) -> str:
-        orig = getattr(exc, "orig", None) or exc
-        state = getattr(orig, "sqlstate", None)
-        if state in _SQLSTATE_ZH:
-            return _SQLSTATE_ZH[state]
-        if state and state.startswith("08"):
-            return "与数据库服务器的连接中断"
-        msg = str(orig)
-        for needle, said in _CONNECT_ZH:
-            if needle in msg:
-                return said
-        return msg.strip().splitlines()[0] if msg.strip() else type(orig).__name__
+        return reason(exc)
+
+
+def reason(exc: BaseException) -> str:
+    """The server's reason in Chinese: by SQLSTATE, else by the text of a connection failure (the
+    first line of the original is kept for one not listed)."""
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None)
+    if state in _SQLSTATE_ZH:
+        return _SQLSTATE_ZH[state]
+    if state and state.startswith("08"):
+        return "与数据库服务器的连接中断"
+    msg = str(orig)
+    for needle, said in _CONNECT_ZH:
+        if needle in msg:
+            return said
+    return msg.strip().splitlines()[0] if msg.strip() else type(orig).__name__
