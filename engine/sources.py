@@ -455,31 +455,33 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, requir
     rows: list[Row] = []
     width = len(header)
     formulas = notes.formulas
+    used = [(idx, canon) for idx, canon in enumerate(mapping) if canon is not None]
+    no_flags = frozenset()
     for rno, cells in body:
-        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+        first = cells[0] if cells else None
+        if not (isinstance(first, str) and first.strip()) and \
+                all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue  # blank lines are common at the end of hand-kept sheets
-        beyond = [(i, c) for i, c in enumerate(cells[width:], width) if c is not None and str(c).strip()]
-        if beyond:
-            i, c = beyond[0]
-            soft.add(name, rno, f"第{i + 1}列", c, f"不超过表头的 {width} 列（本行有 {i + 1} 列以上）",
-                     "没有表头的列；CSV 中含逗号的数字（如 3,000）请加引号或去掉逗号，否则后面各列会错位")
-        values, flagged = {}, set()
-        for idx, canon in enumerate(mapping):
-            if canon is None:
-                continue
-            cell = cells[idx] if idx < len(cells) else None
+        if len(cells) > width:
+            beyond = [(i, c) for i, c in enumerate(cells[width:], width) if c is not None and str(c).strip()]
+            if beyond:
+                i, c = beyond[0]
+                soft.add(name, rno, f"第{i + 1}列", c, f"不超过表头的 {width} 列（本行有 {i + 1} 列以上）",
+                         "没有表头的列；CSV 中含逗号的数字（如 3,000）请加引号或去掉逗号，否则后面各列会错位")
+        values, flagged = {}, None
+        short = len(cells) < width
+        for idx, canon in used:
+            cell = None if short and idx >= len(cells) else cells[idx]
             if isinstance(cell, str):
-                cell = cell.strip()
-                if cell == "":
-                    cell = None
+                cell = cell.strip() or None
             if formulas and (rno, idx + 1) in formulas:
                 soft.add(name, rno, str(header[idx]).strip(), formulas[(rno, idx + 1)],
                          "数值（此公式没有计算结果）",
                          "文件未经 Excel/WPS 计算保存；请在 Excel/WPS 中打开后保存，或把公式改为数值")
                 cell = None
-                flagged.add(canon)
+                flagged = (flagged or set()) | {canon}
             values[canon] = cell
-        rows.append(Row(name, rno, values, frozenset(flagged)))
+        rows.append(Row(name, rno, values, frozenset(flagged) if flagged else no_flags))
     if problems is None:
         soft.raise_if_any(DataError)
     return rows, [c for c in mapping if c]

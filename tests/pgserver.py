@@ -61,8 +61,10 @@ class PostgresServer:
                                                     "LANG": "C.UTF-8"}, **self._as)
 
     def start(self) -> "PostgresServer":
-        self.root = Path(tempfile.mkdtemp(prefix="wangge-pg-"))
-        if os.geteuid() == 0:
+        root_user = os.geteuid() == 0
+        # as root the folder must be reachable by the server's account: /tmp, not root's own TMPDIR
+        self.root = Path(tempfile.mkdtemp(prefix="wangge-pg-", dir="/tmp" if root_user and os.path.isdir("/tmp") else None))
+        if root_user:
             try:
                 pw = pwd.getpwnam(SERVER_USER)
             except KeyError:

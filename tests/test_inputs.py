@@ -446,3 +446,28 @@ def test_an_unpaired_quote_that_swallows_the_file_is_said_in_chinese(tmp_path, p
     assert problems_of(policy, workers=tmp_path / "w.csv")[0] == (
         f"{tmp_path / 'w.csv'} 文件: 发现 '过长的单元格（可能有未配对的引号 \"，把后面的内容都并进了一格）'，"
         "应为 CSV 或 XLSX 格式的表格（第 6243 行）")
+
+
+def test_the_same_bad_value_in_many_rows_is_reported_in_every_row(tmp_path, policy):
+    # Cells are coerced and timestamps parsed once per distinct text (a 100,000-row sheet repeats
+    # them); a remembered bad value must still be reported at each row that holds it.
+    metrics = (DATA / "metrics.csv").read_text(encoding="utf-8").splitlines()
+    col = metrics[0].split(",").index("巡查到位率")
+    for i in (2, 3):                                   # W01 and W02 in October (rows 3 and 4)
+        cells = metrics[i].split(",")
+        cells[col] = "九十"
+        metrics[i] = ",".join(cells)
+    (tmp_path / "m.csv").write_text("\n".join(metrics) + "\n", encoding="utf-8")
+    events = (DATA / "events.csv").read_text(encoding="utf-8").splitlines()
+    disc = events[0].split(",").index("发现时间")
+    for i in (1, 2):
+        cells = events[i].split(",")
+        cells[disc] = "2026-10-32 08:00"
+        events[i] = ",".join(cells)
+    (tmp_path / "e.csv").write_text("\n".join(events) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        score_month(policy, "2026-10", DATA / "workers.csv", tmp_path / "m.csv", tmp_path / "e.csv")
+    got = [(p.file, p.line, p.field, p.found) for p in exc.value.problems]
+    for row in (2, 3):
+        assert (str(tmp_path / "m.csv"), row + 1, "巡查到位率", "九十") in got
+        assert (str(tmp_path / "e.csv"), row, "发现时间", "2026-10-32 08:00") in got
