@@ -40,7 +40,7 @@ from .store import DB_NAME, database_url, open_database
 from .store.migrate import head, version_of
 from .store.schema import corrections, doc_register, month_workers, months
 
-__all__ = ["History", "MonthInfo", "DocNumber", "Transaction", "check_workers", "check_stored_policies", "default_data_dir",
+__all__ = ["History", "MonthInfo", "DocNumber", "Transaction", "PackedMonth", "check_workers", "check_stored_policies", "default_data_dir",
            "SCHEMA_VERSION", "FAULT_POINTS", "FaultInjected", "fault", "DB_NAME"]
 
 SCHEMA_VERSION = version_of(head())     # the schema this program writes (engine/store/migrations)
@@ -349,39 +349,58 @@ class History:
         except DBAPIError as exc:
             raise self._db.write_error(exc) from None
 
-    def store(self, results: Mapping[str, Any], additions: Mapping[str, dict | None], *,
-              correction: dict | None = None, run_at: str | None = None) -> None:
-        """Replace one month's results and update the period additions of the months given, inside
-        the open transaction (see `transaction`)."""
-        conn = self._writing("store")
+    @staticmethod
+    def pack(results: Mapping[str, Any], additions: Mapping[str, dict | None]) -> "PackedMonth":
+        """What `store` writes, made ready without the database (a run does this while another
+        process writes the pay sheet, then stores it quickly under the lock)."""
         month = results["month"]
+        rows = [(month, v.worker_id, v.name, v.group["town"], v.group["community"], v.group["grid"],
+                 v.group["role"], v.employment, json.dumps(v.group["attributes"], ensure_ascii=False, sort_keys=True),
+                 str(v.score), int(v.failed), v.veto_count, v.stars, str(v.wage), str(v.performance_base), str(v.pay))
+                for v in views_from_results(results)]
+        return PackedMonth(month, _pack(results), {m: None if a is None else _pack(a) for m, a in additions.items()},
+                           rows)
+
+    def store(self, results: Mapping[str, Any], additions: Mapping[str, dict | None], *,
+              correction: dict | None = None, run_at: str | None = None, packed: "PackedMonth | None" = None) -> None:
+        """Replace one month's results and update the period additions of the months given, inside
+        the open transaction (see `transaction`).  `packed`: `pack(results, additions)` done before."""
+        conn = self._writing("store")
         pol = results.get("policy", {})
         run_at = run_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        packed = packed or self.pack(results, additions)
         try:
-            self._write_month(conn, month, pol, results, additions, correction, run_at)
+            self._write_month(conn, pol, results, packed, correction, run_at)
         except DBAPIError as exc:   # a full disk while writing: the transaction is rolled back
             raise self._db.write_error(exc) from None
 
-    def _write_month(self, conn, month, pol, results, additions, correction, run_at) -> None:
+    def _write_month(self, conn, pol, results, packed: "PackedMonth", correction, run_at) -> None:
+        month = packed.month
         conn.execute(delete(month_workers).where(month_workers.c.month == month))
         conn.execute(delete(months).where(months.c.month == month))
         conn.execute(insert(months).values(
             month=month, policy_id=str(pol.get("id", "")), policy_version=str(pol.get("version", "")),
             policy_hash=str(pol.get("hash", "")), policy_files=json.dumps(pol.get("files", []), ensure_ascii=False),
             inputs=json.dumps(results.get("inputs", {}), ensure_ascii=False, sort_keys=True),
-            run_at=run_at, worker_count=len(results["workers"]), results=_pack(results), period=None))
-        self._db.bulk_insert(conn, month_workers, WORKER_COLUMNS, (
-            (month, v.worker_id, v.name, v.group["town"], v.group["community"], v.group["grid"],
-             v.group["role"], v.employment, json.dumps(v.group["attributes"], ensure_ascii=False, sort_keys=True),
-             str(v.score), int(v.failed), v.veto_count, v.stars, str(v.wage), str(v.performance_base), str(v.pay))
-            for v in views_from_results(results)))
-        for m, adds in additions.items():
-            conn.execute(update(months).where(months.c.month == m).values(period=None if adds is None else _pack(adds)))
+            run_at=run_at, worker_count=len(results["workers"]), results=packed.results, period=None))
+        self._db.bulk_insert(conn, month_workers, WORKER_COLUMNS, packed.worker_rows)
+        for m, blob in packed.additions.items():
+            conn.execute(update(months).where(months.c.month == m).values(period=blob))
         if correction is not None:
             conn.execute(insert(corrections).values(
                 month=month, run_at=run_at, note=correction.get("note", ""),
                 old_policy_hash=correction.get("old_policy_hash", ""), new_policy_hash=str(pol.get("hash", "")),
                 summary=json.dumps(correction.get("summary", {}), ensure_ascii=False)))
+
+
+@dataclass(frozen=True)
+class PackedMonth:
+    """A month as the store writes it: results.json and the period additions compressed, and the
+    compact worker rows period rules read."""
+    month: str
+    results: bytes
+    additions: dict[str, bytes | None]
+    worker_rows: list[tuple]
 
 
 class Transaction:

@@ -413,3 +413,31 @@ def test_fault_after_commit_is_repaired_by_running_the_month_again(tmp_path, mon
     with db(tmp_path / "clean") as c:
         store(c, "2026-01", three([60, 90, 85]), out=tmp_path / "clean-out")
     assert snapshot(out) == snapshot(tmp_path / "clean-out")
+
+
+# --------------------------------------------------------------------------- a large month's pay sheet, written beside
+
+
+def test_a_pay_sheet_written_by_a_second_process_is_the_same_and_its_failure_stores_nothing(tmp_path, monkeypatch, db):
+    # A large month's pay sheet is written by a forked process while this one writes results.json and
+    # packs the history's rows (engine/app/month.py `beside`); here every month counts as large.
+    import engine.app.month as am
+    import engine.paysheet as ps
+
+    ws = three([95, 90, 85])
+    with db(tmp_path / "a") as h:
+        store(h, "2026-01", ws, out=tmp_path / "serial")
+    monkeypatch.setattr(am, "PARALLEL_OUTPUTS_FROM", 1)
+    with db(tmp_path / "b") as h:
+        store(h, "2026-01", ws, out=tmp_path / "beside")
+        assert snapshot(tmp_path / "beside") == snapshot(tmp_path / "serial")
+        kept = h.month_results("2026-01")
+
+        def broken(*_a, **_k):
+            raise RuntimeError(f"发放表写出失败（进程 {os.getpid()}）")
+        monkeypatch.setattr(ps, "write_paysheet_xlsx", broken)
+        with pytest.raises(RuntimeError) as exc:
+            store(h, "2026-01", three([60, 90, 85]), out=tmp_path / "beside")
+        assert f"（进程 {os.getpid()}）" not in str(exc.value)          # it failed in the other process
+        assert h.month_results("2026-01") == kept                       # and nothing was stored
+        assert snapshot(tmp_path / "beside") == snapshot(tmp_path / "serial")

@@ -164,20 +164,106 @@ def period_findings_csv(results: Mapping[str, Any]) -> str:
     return csv_text(rows)
 
 
-def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = "") -> list[str]:
+def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = "",
+                        meanwhile: Callable[[], None] | None = None) -> list[str]:
     """What a stored month writes: results.json (with period additions), period_findings.csv when
-    period rules applied, and the pay sheet (.xlsx, .csv)."""
-    from ..paysheet import write_paysheet_csv, write_paysheet_xlsx
+    period rules applied, and the pay sheet (.xlsx, .csv).
+
+    A large month's pay sheet is written by a second process at the same time (`beside`), and
+    `meanwhile()` (more files, the history's rows) runs here while it does."""
     from ..scoring import results_json
 
+    paysheet = beside(lambda: _write_paysheet(results, stage, unit), large=len(results["workers"]))
     (stage / "results.json").write_text(results_json(dict(results)), encoding="utf-8")
     names = ["results.json"]
     if results.get("period_rules_applied"):
         (stage / "period_findings.csv").write_text(period_findings_csv(results), encoding="utf-8", newline="")
         names.append("period_findings.csv")
+    if meanwhile is not None:
+        meanwhile()
+    paysheet.wait()
+    return names + ["paysheet.xlsx", "paysheet.csv"]
+
+
+def _write_paysheet(results: Mapping[str, Any], stage: Path, unit: str) -> None:
+    from ..paysheet import write_paysheet_csv, write_paysheet_xlsx
+
     write_paysheet_xlsx(results, stage / "paysheet.xlsx", unit=unit)
     write_paysheet_csv(results, stage / "paysheet.csv")
-    return names + ["paysheet.xlsx", "paysheet.csv"]
+
+
+PARALLEL_OUTPUTS_FROM = 20_000      # workers: a smaller month writes its files in one process
+
+
+class beside:
+    """`work()` in a forked process beside this one, for a month of at least PARALLEL_OUTPUTS_FROM
+    workers on a machine with two cores or more, when this process has no other threads (a fork
+    copies only the calling thread; a server's request threads write in one process); otherwise
+    right here.  `wait()` returns when it is done and raises what it raised.
+
+    The child inherits the month (no copy: fork, with the heap frozen for the collector so that
+    pages stay shared), writes its files into the staging folder, sends back only an exception
+    or nothing, and leaves with os._exit: it never touches the parent's database connection."""
+
+    def __init__(self, work: Callable[[], None], *, large: int):
+        import os
+        import threading
+
+        self.proc = None
+        if large < PARALLEL_OUTPUTS_FROM or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
+            work()
+            return
+        import gc
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        self.recv, send = ctx.Pipe(duplex=False)
+
+        def child() -> None:
+            import pickle
+
+            gc.disable()
+            try:
+                work()
+                outcome: BaseException | None = None
+            except BaseException as exc:  # noqa: BLE001 - sent to the parent, raised there
+                outcome = exc
+            try:
+                send.send_bytes(pickle.dumps(outcome))
+            except Exception:  # noqa: BLE001 - an exception that does not pickle
+                send.send_bytes(pickle.dumps(RuntimeError(repr(outcome))))
+            os._exit(0)
+
+        gc.freeze()
+        try:
+            self.proc = ctx.Process(target=child, daemon=True)
+            self.proc.start()
+        except BaseException:
+            gc.unfreeze()
+            raise
+        send.close()
+
+    def wait(self) -> None:
+        if self.proc is None:
+            return
+        import gc
+        import pickle
+
+        try:
+            try:
+                outcome = pickle.loads(self.recv.recv_bytes())
+            except EOFError:
+                self.proc.join()
+                raise RuntimeError(f"写出发放表的子进程意外退出（退出码 {self.proc.exitcode}）") from None
+            self.proc.join()
+        finally:
+            if self.proc.is_alive():
+                self.proc.terminate()
+                self.proc.join()
+            self.recv.close()
+            gc.unfreeze()
+        if outcome is not None:
+            raise outcome
 
 
 def scoring_tables(results: Mapping[str, Any], stage: Path, _history: History | None = None) -> list[str]:
@@ -244,17 +330,23 @@ def record_month(history: History, results: Mapping[str, Any], *,
             history.store(results, new_adds, correction=corr)
             return report
 
+        packed = []
+
         def record() -> None:
             fault("after_stage")
-            history.store(results, new_adds, correction=corr)
+            history.store(results, new_adds, correction=corr, packed=packed[0])
             history.insert_numbers(list(doc_numbers or ()))
             tx.commit()
             fault("after_commit")
 
         with staged_outputs(out_dir, stale=stale, record=record) as stage:
-            report.outputs = write_month_outputs(full, stage, unit=unit)
-            if extra_outputs is not None:
-                report.outputs += extra_outputs(full, stage, history)
+            extra: list[str] = []
+
+            def meanwhile() -> None:   # while a large month's pay sheet is written beside
+                if extra_outputs is not None:
+                    extra.extend(extra_outputs(full, stage, history))
+                packed.append(History.pack(results, new_adds))
+            report.outputs = write_month_outputs(full, stage, unit=unit, meanwhile=meanwhile) + extra
     return report
 
 
