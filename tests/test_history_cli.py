@@ -207,7 +207,7 @@ def test_a_run_failing_while_writing_leaves_no_folders_behind(town, tmp_path, mo
 
 
 @pytest.mark.parametrize("cmd", [["run"], ["correct"], ["compare"], ["paysheet"], ["history", "list"],
-                                 ["history", "export"]])
+                                 ["history", "export"], ["history", "backup"], ["history", "upgrade"]])
 def test_every_command_has_help_with_an_example(cmd):
     code, out = invoke(*cmd, "--help")
     assert code == 0 and "示例：" in out and "wangge " + " ".join(cmd) in out

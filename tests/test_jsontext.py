@@ -12,7 +12,9 @@ from engine.jsontext import dumps_indented
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(),
                     st.floats(allow_nan=True, allow_infinity=True),
-                    st.sampled_from(["[80, 90)", "{不是对象}", 'quote " and \\ back', "\x00\x1f\u2028控制", ""]))
+                    st.text(alphabet=st.sampled_from(["\\", "u", "0", "1", "F", "f", "\x1f", "\x00", "\n", "\x7f", '"'])),
+                    st.sampled_from(["[80, 90)", "{不是对象}", 'quote " and \\ back', "\x00\x1f\u2028控制", "",
+                                     "\\u001F is text", "\\\x1f", 1e16, -0.0, 10 ** 30]))
 keys = st.one_of(st.text(max_size=6), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False))
 documents = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=5), st.tuples(inner, inner), st.dictionaries(keys, inner, max_size=5)), max_leaves=40)
