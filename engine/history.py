@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .errors import EngineError, HistoryError, Problem
+from .jsontext import dumps_compact
 from .periods import WorkerMonth, merge_additions, month_label, views_from_results
 from .store import DB_NAME, database_url, open_database
 from .store.migrate import head, version_of
@@ -70,7 +71,7 @@ def default_data_dir() -> Path:
 
 
 def _pack(obj: Any) -> bytes:
-    return zlib.compress(json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
+    return zlib.compress(dumps_compact(obj).encode("utf-8"), 6)
 
 
 def _unpack(blob: bytes | None) -> Any:

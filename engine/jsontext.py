@@ -18,7 +18,7 @@ from typing import Any
 
 import rapidjson
 
-__all__ = ["dumps_indented"]
+__all__ = ["dumps_indented", "dumps_compact"]
 
 # \u00XY escapes of control characters, not preceded by an odd number of backslashes (that would be
 # a backslash of the text followed by the letters u00XY)
@@ -27,9 +27,21 @@ _CONTROL = re.compile(r"(?<!\\)((?:\\\\)*)\\u00([01][0-9A-F])")
 
 def dumps_indented(obj: Any, indent: int = 1) -> str:
     """`json.dumps(obj, ensure_ascii=False, indent=indent)`, the same text."""
+    return _dumps(obj, indent)
+
+
+def dumps_compact(obj: Any) -> str:
+    """`json.dumps(obj, ensure_ascii=False, separators=(",", ":"))`, the same text (the history keeps
+    a month's results so, compressed)."""
+    return _dumps(obj, None)
+
+
+def _dumps(obj: Any, indent: int | None) -> str:
     try:
         text = rapidjson.dumps(obj, ensure_ascii=False, indent=indent)
     except (TypeError, ValueError):      # NaN, infinities, non-string keys; or what json refuses too
+        if indent is None:
+            return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
         return json.dumps(obj, ensure_ascii=False, indent=indent)
     if "\\u00" in text:
         text = _CONTROL.sub(lambda m: m.group(1) + "\\u00" + m.group(2).lower(), text)

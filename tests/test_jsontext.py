@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.jsontext import dumps_indented
+from engine.jsontext import dumps_compact, dumps_indented
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(),
                     st.floats(allow_nan=True, allow_infinity=True),
@@ -24,6 +24,7 @@ documents = st.recursive(scalars, lambda inner: st.one_of(
 @given(doc=documents, indent=st.integers(min_value=0, max_value=4))
 def test_the_same_text_as_json(doc, indent):
     assert dumps_indented(doc, indent) == json.dumps(doc, ensure_ascii=False, indent=indent)
+    assert dumps_compact(doc) == json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
 def test_a_results_document(tmp_path):
