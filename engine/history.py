@@ -351,14 +351,16 @@ class History:
             raise self._db.write_error(exc) from None
 
     @staticmethod
-    def pack(results: Mapping[str, Any], additions: Mapping[str, dict | None]) -> "PackedMonth":
+    def pack(results: Mapping[str, Any], additions: Mapping[str, dict | None],
+             views: list[WorkerMonth] | None = None) -> "PackedMonth":
         """What `store` writes, made ready without the database (a run does this while another
-        process writes the pay sheet, then stores it quickly under the lock)."""
+        process writes the pay sheet, then stores it quickly under the lock).  `views`: the month's
+        views_from_results when the caller has them already."""
         month = results["month"]
         rows = [(month, v.worker_id, v.name, v.group["town"], v.group["community"], v.group["grid"],
                  v.group["role"], v.employment, json.dumps(v.group["attributes"], ensure_ascii=False, sort_keys=True),
                  str(v.score), int(v.failed), v.veto_count, v.stars, str(v.wage), str(v.performance_base), str(v.pay))
-                for v in views_from_results(results)]
+                for v in (views if views is not None else views_from_results(results))]
         return PackedMonth(month, _pack(results), {m: None if a is None else _pack(a) for m, a in additions.items()},
                            rows)
 

@@ -38,9 +38,9 @@ def open_workbook(path: str | Path, *, title: str = "", author: str = "wangge",
 def csv_safe(text: Any) -> str:
     """Free text for CSV: a leading apostrophe keeps spreadsheets from reading it as a formula."""
     s = "" if text is None else str(text)
-    if _PLAIN_NUMBER.fullmatch(s):   # -2.00 is a number, not a formula
+    if not s.startswith(_FORMULA_START) or _PLAIN_NUMBER.fullmatch(s):   # -2.00 is a number, not a formula
         return s
-    return "'" + s if s.startswith(_FORMULA_START) else s
+    return "'" + s
 
 
 def csv_text(rows: Iterable[Iterable[Any]], *, bom: bool = True) -> str:

@@ -169,24 +169,26 @@ def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = 
     """What a stored month writes: results.json (with period additions), period_findings.csv when
     period rules applied, and the pay sheet (.xlsx, .csv).
 
-    A large month's pay sheet .xlsx (the slowest file: 1.5 million cells for 100,000 workers) is
-    written by a second process at the same time (`beside`), and `meanwhile()` (more files, the
+    A large month's pay sheet (the .xlsx is the slowest file: 1.5 million cells for 100,000 workers)
+    is written by a second process at the same time (`beside`), and `meanwhile()` (more files, the
     history's rows) runs here while it does."""
     from ..scoring import results_json
 
     from ..paysheet import write_paysheet_csv, write_paysheet_xlsx
 
-    paysheet = beside(lambda: write_paysheet_xlsx(results, stage / "paysheet.xlsx", unit=unit),
-                      large=len(results["workers"]))
+    def paysheet() -> None:
+        write_paysheet_xlsx(results, stage / "paysheet.xlsx", unit=unit)
+        write_paysheet_csv(results, stage / "paysheet.csv")
+
+    beside_ = beside(paysheet, large=len(results["workers"]))
     (stage / "results.json").write_text(results_json(dict(results)), encoding="utf-8")
-    write_paysheet_csv(results, stage / "paysheet.csv")
     names = ["results.json"]
     if results.get("period_rules_applied"):
         (stage / "period_findings.csv").write_text(period_findings_csv(results), encoding="utf-8", newline="")
         names.append("period_findings.csv")
     if meanwhile is not None:
         meanwhile()
-    paysheet.wait()
+    beside_.wait()
     return names + ["paysheet.xlsx", "paysheet.csv"]
 
 
@@ -343,7 +345,7 @@ def record_month(history: History, results: Mapping[str, Any], *,
             def meanwhile() -> None:   # while a large month's pay sheet is written beside
                 if extra_outputs is not None:
                     extra.extend(extra_outputs(full, stage, history))
-                packed.append(History.pack(results, new_adds))
+                packed.append(History.pack(results, new_adds, views[month]))
             report.outputs = write_month_outputs(full, stage, unit=unit, meanwhile=meanwhile) + extra
     return report
 
