@@ -154,18 +154,13 @@ class Database:
 
     def bulk_insert(self, conn: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple]) -> None:
         """Insert many rows (tuples in `columns` order) inside the open write transaction."""
-        conn.execute(table.insert(), [dict(zip(columns, r)) for r in rows])
+        raise NotImplementedError
 
     def write_error(self, exc: BaseException) -> HistoryError:
         return HistoryError(f"历史库 {self.where} 无法写入（{self.reason(exc)}），本次未写入任何内容")
 
     def busy_error(self, exc: BaseException) -> HistoryError:
         return HistoryError(f"历史库 {self.where} 暂时无法写入（{self.reason(exc)}），未写入任何内容；请稍后重试")
-
-    def is_duplicate(self, exc: BaseException) -> bool:
-        """Whether a failed insert broke a unique key (another run took the same number meanwhile)."""
-        from sqlalchemy.exc import IntegrityError
-        return isinstance(exc, IntegrityError)
 
     def reason(self, exc: BaseException) -> str:
         """The database's English reason said in Chinese (the original kept for one not listed)."""
