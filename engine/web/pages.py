@@ -1,0 +1,41 @@
+"""Rendering pages: the web's Jinja2 environment (its only jinja2 importer), autoescaped, with
+undefined names an error, and the few filters pages use."""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+__all__ = ["env", "render_page"]
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def _money(v: Any) -> str:
+    if v is None or v == "":
+        return ""
+    return f"{Decimal(str(v)):,.2f}"
+
+
+def _signed(v: Any) -> str:
+    s = str(v)
+    return s if s.startswith("-") or s in ("0", "0.00", "") else "+" + s
+
+
+def _query(params: dict, **change) -> str:
+    """The current filters with some changed, as a query string (empty values dropped)."""
+    merged = {**params, **change}
+    return urlencode({k: v for k, v in merged.items() if v not in (None, "")})
+
+
+env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "svg"], default=True),
+                  undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+env.filters.update(money=_money, signed=_signed)
+env.globals.update(query=_query)
+
+
+def render_page(name: str, **context: Any) -> str:
+    return env.get_template(name).render(**context)
