@@ -99,17 +99,20 @@ def ranking_page(request: Request, month: str, v: Viewer = Depends(viewer)):
                 month_label=month_label, money=money_text)
 
 
-def _sources(web, w: dict) -> dict:
+def _sources(web, w: dict, inputs: dict) -> dict:
     """For each finding's input row: the upload and the row in the clerk's own file, when the month was
-    run from uploads (origins.json beside the combined inputs); else the file and row as stored."""
+    run from uploads (origins.json beside the combined inputs); else the file and row as stored.
+    Findings name their file by its name; `inputs` (results.json's) gives its full path."""
+    full = {Path(v["path"]).name: v["path"] for v in (inputs or {}).values() if v and v.get("path")}
     out = {}
     cache: dict[str, tuple[Origins, dict] | None] = {}
     data = web.data.resolve()
     for f in w.get("findings", []):
         src = f.get("source") or {}
-        file, row = src.get("file"), src.get("row")
-        if not file:
+        name, row = src.get("file"), src.get("row")
+        if not name:
             continue
+        file = full.get(Path(name).name, name)
         folder = Path(file).resolve().parent
         key = str(folder)
         if key not in cache:
@@ -122,9 +125,9 @@ def _sources(web, w: dict) -> dict:
             loc = got[0].locate(file, row)
             if loc is not None:
                 part, name, r = loc
-                out[(file, row)] = {"text": f"{part} 第 {r} 行", "upload": got[1].get(part), "row": r}
+                out[(name, row)] = {"text": f"{part} 第 {r} 行", "upload": got[1].get(part), "row": r}
                 continue
-        out[(file, row)] = {"text": f"{Path(file).name} 第 {row} 行" if row else Path(file).name, "upload": None,
+        out[(name, row)] = {"text": f"{Path(file).name} 第 {row} 行" if row else Path(file).name, "upload": None,
                             "row": row}
     return out
 
@@ -137,7 +140,8 @@ def worker_data(request: Request, v: Viewer, month: str, worker_id: str) -> dict
     except NotVisible:
         raise refuse(request, v, f"{month_label(month)}没有您可查看的网格员 {worker_id[:40]}"
                      + (f"（您只能查看{v.user.town}的网格员）" if v.towns is not None else ""), 404) from None
-    return {"month": month, "worker": w, "items": w.get("items", []), "policy": res["policy"]}
+    return {"month": month, "worker": w, "items": w.get("items", []), "policy": res["policy"],
+            "inputs": res.get("inputs") or {}}
 
 
 @router.get("/results/{month}/workers/{worker_id}.json")
@@ -154,7 +158,7 @@ def worker_page(request: Request, month: str, worker_id: str, v: Viewer = Depend
     fp = month_fingerprint(web.data)
     hist = worker_history(web.data, worker_id, v.towns, results_of=lambda m: web.results.get(m, fp))
     chart = line(hist, "score", "month", low=0, high=max(float(Decimal(h["score"])) for h in hist) + 5) if hist else None
-    return page(request, "worker.html", d=d, w=d["worker"], sources=_sources(web, d["worker"]), history=hist,
+    return page(request, "worker.html", d=d, w=d["worker"], sources=_sources(web, d["worker"], d["inputs"]), history=hist,
                 chart=chart, label=month_label(month), month_label=month_label)
 
 
