@@ -101,11 +101,11 @@ CSRF_RX = re.compile(r'name="csrf" value="([^"]+)"')
 class Client:
     """An in-process HTTP client logged in as one account."""
 
-    def __init__(self, app, username: str | None = None):
+    def __init__(self, app, username: str | None = None, *, https: bool = False):
         from fastapi.testclient import TestClient
 
         self.app = app
-        self.http = TestClient(app, follow_redirects=False)
+        self.http = TestClient(app, follow_redirects=False, base_url="https://testserver" if https else "http://testserver")
         self.csrf = ""
         if username:
             r = self.login(username, ACCOUNTS[username][0])

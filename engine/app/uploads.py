@@ -40,15 +40,19 @@ def check_town_inputs(policy_paths, month: str, files: Mapping[str, Part], town:
     """Every problem of one town's files for the month (none: ready).  With `town`, register rows of
     another town are problems too.  Problems name each file by its label."""
     problems = _missing(files, town or "")
-    if problems:
-        return problems
     names = {str(Path(p.path)): p.label for p in files.values()}
+    pols = Policies(policy_paths)
     try:
-        Policies(policy_paths).read(month, MonthFiles(files["workers"].path, files["metrics"].path,
-                                                       files["events"].path if "events" in files else None))
+        if problems:      # what can be checked before the rest arrives: the register alone
+            if "workers" in files:
+                from ..inputs import read_workers
+                read_workers(files["workers"].path, pols.ps.for_month(month))
+        else:
+            pols.read(month, MonthFiles(files["workers"].path, files["metrics"].path,
+                                        files["events"].path if "events" in files else None))
     except InputError as exc:
         problems.extend(exc.problems)
-    if town:
+    if town and "workers" in files:
         problems.extend(town_problems(files["workers"].path, town))
     return [replace(p, file=names.get(p.file, p.file)) for p in problems]
 
