@@ -181,6 +181,10 @@ class JobContext:
             self._last = t
             self.queue.report(self.job.id, done=self._done, total=self._total)
 
+    def flush(self) -> None:
+        """Write the progress not yet written (the page shows how far a failed job got)."""
+        self.queue.report(self.job.id, done=self._done, total=self._total)
+
 
 def problem_dict(p) -> dict:
     return {"file": p.file, "row": p.line, "field": p.field, "found": None if p.found is None else str(p.found),
@@ -221,6 +225,7 @@ def run_one(queue: JobQueue, data_dir: Path, worker: str, tasks: dict[str, Calla
         result = task(ctx, job.params)
         queue.finish(job.id, result or {})
     except BaseException as exc:      # noqa: BLE001 - a job's failure is recorded, the worker goes on
+        ctx.flush()
         queue.fail(job.id, error_dict(exc))
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
