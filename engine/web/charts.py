@@ -53,9 +53,10 @@ def line(points: list[dict], value: str, label: str, width: int = 560, height: i
     if hi - lo < 1:
         lo, hi = lo - 1, hi + 1
     n = len(points)
+    pad = 24                      # the first and last points' labels stay clear of the axis labels
     dots = []
     for i, p in enumerate(points):
-        x = left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+        x = left + pad + ((plot_w - 2 * pad) * i / (n - 1) if n > 1 else (plot_w - 2 * pad) / 2)
         y = top + plot_h - plot_h * (float(p[value]) - lo) / (hi - lo)
         dots.append({"x": round(x, 1), "y": round(y, 1), "label": str(p[label]), "text": str(p[value]),
                      "title": f"{p[label]}：{p[value]}"})

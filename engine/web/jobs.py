@@ -96,12 +96,12 @@ class JobQueue:
     def __init__(self, store: Store):
         self.store = store
 
-    def submit(self, office_id: int, kind: str, params: dict, *, town: str | None, user: dict) -> int:
+    def submit(self, office_id: int, kind: str, params: dict, *, town: str | None, user: dict, ip: str = "") -> int:
         with self.store.engine.begin() as c:
             jid = c.execute(jobs.insert().values(office_id=office_id, kind=kind, params=json.dumps(params, ensure_ascii=False),
                                                  town=town, state="queued", created_by=user["username"],
                                                  created_at=now())).inserted_primary_key[0]
-            self.store.audit(user=user, action=f"job.{kind}", target=f"任务 {jid}", after=params, conn=c)
+            self.store.audit(user=user, action=f"job.{kind}", target=f"任务 {jid}", after=params, ip=ip, conn=c)
         return jid
 
     def get(self, job_id: int) -> Job | None:

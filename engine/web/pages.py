@@ -25,6 +25,23 @@ def _signed(v: Any) -> str:
     return s if s.startswith("-") or s in ("0", "0.00", "") else "+" + s
 
 
+def _band_range(text: str) -> str:
+    """A band's interval as a clerk reads it: "[90, +inf)" -> "90 分及以上", "[80, 90)" -> "80 至 90 分（不含 90）"."""
+    import re
+
+    m = re.match(r"^\s*([\[(])\s*([^,]+?)\s*,\s*([^\])]+?)\s*([\])])\s*$", str(text or ""))
+    if not m:
+        return str(text or "")
+    lo_in, lo, hi, hi_in = m.group(1) == "[", m.group(2), m.group(3), m.group(4) == "]"
+    if hi in ("+inf", "inf"):
+        return f"{lo} 分及以上" if lo_in else f"高于 {lo} 分"
+    if lo in ("-inf",):
+        return f"{hi} 分及以下" if hi_in else f"低于 {hi} 分"
+    text = f"{lo} 至 {hi} 分"
+    notes = [f"不含 {x}" for x, inc in ((lo, lo_in), (hi, hi_in)) if not inc]
+    return text + (f"（{'，'.join(notes)}）" if notes else "")
+
+
 def _query(params: dict, **change) -> str:
     """The current filters with some changed, as a query string (empty values dropped)."""
     merged = {**params, **change}
@@ -33,7 +50,7 @@ def _query(params: dict, **change) -> str:
 
 env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "svg"], default=True),
                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-env.filters.update(money=_money, signed=_signed)
+env.filters.update(money=_money, signed=_signed, band_range=_band_range)
 env.globals.update(query=_query)
 
 

@@ -64,6 +64,10 @@ def run_month(ctx: JobContext, params: dict) -> dict:
                                               "uploads": {upload_label(u): u["id"] for u in ups}},
                                              ensure_ascii=False), encoding="utf-8")
     s = report.summary
+    ctx.store.audit(user={"username": ctx.job.created_by, "office_id": office["id"]}, action="month.run",
+                    target=f"{month}（任务 {ctx.job.id}）", before={"已存入": report.replaced},
+                    after={"镇街": sorted({p.town for p in parts}), "其后重算月份": report.later_months,
+                           "实发变化": len(report.pay_changes)})
     return {"month": month, "replaced": report.replaced, "new_workers": report.new_workers,
             "later_months": report.later_months, "outputs": report.outputs,
             "towns": sorted({p.town for p in parts}),

@@ -24,7 +24,7 @@ STATE_LABELS = {"queued": "排队中", "running": "进行中", "done": "已完�
 ACTION_LABELS = {"login": "登录", "login.failed": "登录失败", "login.throttled": "登录被限制", "logout": "退出",
                  "user.add": "新建账号", "user.password": "修改密码", "upload": "上传文件", "mapping.save": "保存列对应",
                  "upload.mapped": "按列对应转换", "job.run_month": "提交：运行本月考核", "job.print_pack": "提交：生成打印材料",
-                 "numbers.issue": "出文编号", "numbers.add": "登记系统外文号", "download": "下载",
+                 "numbers.issue": "出文编号", "month.run": "存入月份结果", "numbers.add": "登记系统外文号", "download": "下载",
                  "denied": "越权访问被拒绝"}
 
 

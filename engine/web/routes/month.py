@@ -396,7 +396,7 @@ async def run(request: Request, month: str, v: Viewer = Depends(viewer)):
     if running is not None:
         return RedirectResponse(f"/jobs/{running.id}", status_code=303)
     jid = web.queue.submit(office["id"], "run_month", {"month": month, "key": key}, town=v.user.town,
-                           user=v.user.as_dict())
+                           user=v.user.as_dict(), ip=client_ip(request))
     return RedirectResponse(f"/jobs/{jid}", status_code=303)
 
 

@@ -119,7 +119,8 @@ async def make_pack(request: Request, month: str, v: Viewer = Depends(viewer)):
     running = web.queue.active(v.office["id"], "print_pack", params["key"])
     if running is not None:
         return RedirectResponse(f"/jobs/{running.id}", status_code=303)
-    jid = web.queue.submit(v.office["id"], "print_pack", params, town=v.user.town, user=v.user.as_dict())
+    jid = web.queue.submit(v.office["id"], "print_pack", params, town=v.user.town, user=v.user.as_dict(),
+                           ip=client_ip(request))
     return RedirectResponse(f"/jobs/{jid}", status_code=303)
 
 
