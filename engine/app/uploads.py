@@ -36,12 +36,13 @@ def _missing(have: Mapping[str, object], town: str) -> list[Problem]:
             for k in REQUIRED_KINDS if k not in have]
 
 
-def check_town_inputs(policy_paths, month: str, files: Mapping[str, Part], town: str | None) -> list[Problem]:
+def check_town_inputs(policies, month: str, files: Mapping[str, Part], town: str | None) -> list[Problem]:
     """Every problem of one town's files for the month (none: ready).  With `town`, register rows of
-    another town are problems too.  Problems name each file by its label."""
+    another town are problems too.  Problems name each file by its label.  `policies`: the policy
+    files, or a `Policies` already read (a server keeps them)."""
     problems = _missing(files, town or "")
     names = {str(Path(p.path)): p.label for p in files.values()}
-    pols = Policies(policy_paths)
+    pols = policies if isinstance(policies, Policies) else Policies(policies)
     try:
         if problems:      # what can be checked before the rest arrives: the register alone
             if "workers" in files:

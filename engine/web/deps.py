@@ -88,7 +88,11 @@ class Web:
         return self.settings.data
 
     def policy(self, office: dict, month: str):
-        """The office's policy in force for the month (policies are read again when a file changes)."""
+        """The office's policy in force for the month."""
+        return self.policies(office).ps.for_month(month)
+
+    def policies(self, office: dict):
+        """The office's policy set, read once and again when a file of it changes."""
         from ..app.month import Policies
 
         paths = tuple(office["policy_paths"])
@@ -99,7 +103,7 @@ class Web:
             got = (stamp, Policies(paths))
             with self._lock:
                 self._policies[paths] = got
-        return got[1].ps.for_month(month)
+        return got[1]
 
 
 @dataclass

@@ -87,7 +87,7 @@ def recheck(web, office: dict, month: str, town: str) -> list[dict]:
     """Check one town's newest files of the month together and keep the outcome for the page."""
     ups = web.store.latest_uploads(office["id"], month, [town])
     parts = town_parts(web, office, month, town)
-    problems = check_town_inputs(office["policy_paths"], month, parts, town)
+    problems = check_town_inputs(web.policies(office), month, parts, town)
     found = [problem_dict(p) for p in problems]
     web.store.save_check(office["id"], month, town, [u["id"] for u in ups], found)
     return found
