@@ -118,3 +118,30 @@ def test_one_run_per_month_at_a_time(app, office):
     first = c.post("/months/2026-10/run", {"confirm_missing": "yes"}).headers["location"]
     again = Client(app, "admin").post("/months/2026-10/run", {"confirm_missing": "yes"}).headers["location"]
     assert first == again                       # the queued run is shown, not a second one queued
+
+
+def test_roster_job(app, office):
+    """The month's roster solved as a job; the papers page offers it to administrators and the print pack
+    then uses it."""
+    from sqlalchemy import update
+
+    from engine.app.demo import DEMO_ROSTER
+    from engine.web.jobs import run_one
+    from engine.web.store import offices
+    from engine.web.tasks import month_roster
+
+    web = app.state.web
+    admin = Client(app, "admin")
+    assert "排出本月巡查排班" not in admin.get("/papers/2026-09").text
+    assert admin.post("/papers/2026-09/roster").status_code == 409
+    web.store.run(update(offices).values(roster_problem=str(DEMO_ROSTER)))
+    assert "排出本月巡查排班" in admin.get("/papers/2026-09").text
+    assert Client(app, "clerk_a").post("/papers/2026-09/roster").status_code == 403
+    web.queue.submit(1, "roster", {"month": "2026-10", "key": "roster:2026-10", "time_limit": 3}, town=None,
+                     user={"username": "admin"})
+    job = run_one(web.queue, web.data, "t")
+    assert job.state == "done", job.error
+    assert job.result["broken"] == [] and job.result["rules"] > 0 and "roster.json" in job.result["files"]
+    assert month_roster(web.data, web.store.office(1), "2026-10") == str(office["data"] / "rosters" / "2026-10")
+    page = admin.get(f"/jobs/{job.id}").text
+    assert "2026年10月巡查排班已排出" in page and "硬性规则全部校验通过" in page

@@ -85,13 +85,13 @@ def serve(ctx, data, host, port, workers, max_upload_mb, secure_cookies, databas
 
 def demo_web(report, month: str, out: str | Path, policy: str | Path) -> None:
     """After `wangge demo`: the demo history as a web office, with one account per role (printed)."""
-    from ..app.demo import DEMO_OFFICE
+    from ..app.demo import DEMO_OFFICE, DEMO_ROSTER
     from ..web.demo import prepare_demo_office
 
     root = Path(out)
     settings = root / "office.yaml" if (root / "office.yaml").exists() else DEMO_OFFICE
     accounts = prepare_demo_office(report.history, policy=policy, settings=settings, roster_dir=report.roster,
-                                   inputs=report.data, month=month)
+                                   inputs=report.data, month=month, roster_problem=DEMO_ROSTER)
     console.print("\n在浏览器中办公：wangge serve，然后打开 http://127.0.0.1:8000 ，示例账号（仅供本机试用）：", markup=False)
     from ..web.auth import ROLE_LABELS
     for username, password, role, town, _name in accounts:
@@ -125,8 +125,11 @@ def user_group():
               help="第一次建立账号时：发文设置 office.yaml（默认：数据目录下的 office.yaml）")
 @click.option("--roster", "roster_dir", type=click.Path(file_okay=False, exists=True), default=None,
               help="第一次建立账号时：随打印材料打印的排班（wangge roster 的输出目录）")
+@click.option("--roster-problem", type=click.Path(file_okay=False, exists=True), default=None,
+              help="第一次建立账号时：本单位的排班数据目录（如 rosters/demo-town），可在网页上排出每月排班")
 @run_guarded
-def user_add(data, username, display_name, role, town, password, policies, office_name, office_settings, roster_dir):
+def user_add(data, username, display_name, role, town, password, policies, office_name, office_settings, roster_dir,
+             roster_problem):
     """建立网站账号；数据目录中还没有单位时，同时建立单位（须给出 --policy）。
 
     \b
@@ -149,12 +152,14 @@ def user_add(data, username, display_name, role, town, password, policies, offic
             settings = office_settings or (str(folder / "office.yaml") if (folder / "office.yaml").is_file() else None)
             oid = store.add_office(office_name or "网格化服务管理中心", [str(Path(p).resolve()) for p in policies],
                                    str(Path(settings).resolve()) if settings else None,
-                                   str(Path(roster_dir).resolve()) if roster_dir else None, unit=office_name)
+                                   str(Path(roster_dir).resolve()) if roster_dir else None, unit=office_name,
+                                   roster_problem=str(Path(roster_problem).resolve()) if roster_problem else None)
             console.print(f"已建立单位「{office_name or '网格化服务管理中心'}」（数据目录 {folder}）。", markup=False)
         else:
             oid = office["id"]
-            if policies or office_settings or office_name or roster_dir:
-                raise click.UsageError("单位已建立；--policy、--office-name、--office-settings、--roster 只在第一次使用")
+            if policies or office_settings or office_name or roster_dir or roster_problem:
+                raise click.UsageError("单位已建立；--policy、--office-name、--office-settings、--roster、--roster-problem "
+                                       "只在第一次使用")
         if password is None:
             password = getpass.getpass("密码（至少 8 个字符）：")
             if getpass.getpass("再输一次：") != password:

@@ -24,7 +24,8 @@ DEMO_ACCOUNTS = [  # username, password, role, town, name
 
 
 def prepare_demo_office(data: str | Path, *, policy: str | Path, settings: str | Path, roster_dir: str | Path | None,
-                        inputs: dict[str, Path], month: str, town: str = "鹤山镇") -> list[tuple]:
+                        inputs: dict[str, Path], month: str, town: str = "鹤山镇",
+                        roster_problem: str | Path | None = None) -> list[tuple]:
     """Make `data` (a demo history folder) a web office: the store afresh, the accounts, and the
     demo's input files registered as `month`'s uploads of `town`.  Returns the accounts."""
     data = Path(data).resolve()
@@ -35,7 +36,8 @@ def prepare_demo_office(data: str | Path, *, policy: str | Path, settings: str |
     try:
         office = store.add_office("示例县网格化服务管理中心（示例数据）", [str(Path(policy).resolve())],
                                   str(Path(settings).resolve()), str(Path(roster_dir).resolve()) if roster_dir else None,
-                                  unit="示例县网格化服务管理中心")
+                                  unit="示例县网格化服务管理中心",
+                                  roster_problem=str(Path(roster_problem).resolve()) if roster_problem else None)
         for username, password, role, t, name in DEMO_ACCOUNTS:
             add_user(store, office_id=office, username=username, password=password, role=role, town=t, display_name=name)
         parts, ids = {}, []

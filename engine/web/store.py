@@ -35,6 +35,7 @@ offices = Table(
     Column("policy_paths", Text, nullable=False),          # JSON list of paths
     Column("settings_path", Text, nullable=True),
     Column("roster_dir", Text, nullable=True),             # a solved roster folder printed with the pack
+    Column("roster_problem", Text, nullable=True),         # the office's roster problem folder (rosters/…)
     Column("unit", String(200), nullable=False, server_default=""),
     Column("created_at", String(32), nullable=False),
 )
@@ -221,9 +222,10 @@ class Store:
         return self.office(row["id"]) if row else None
 
     def add_office(self, name: str, policy_paths: Iterable[str], settings_path: str | None = None,
-                   roster_dir: str | None = None, unit: str = "") -> int:
+                   roster_dir: str | None = None, unit: str = "", roster_problem: str | None = None) -> int:
         return self.insert(offices, name=name, policy_paths=json.dumps([str(p) for p in policy_paths]),
-                           settings_path=settings_path, roster_dir=roster_dir, unit=unit, created_at=now())
+                           settings_path=settings_path, roster_dir=roster_dir, roster_problem=roster_problem,
+                           unit=unit, created_at=now())
 
     # -- uploads
 

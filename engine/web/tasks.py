@@ -3,6 +3,7 @@ worker process (engine/web/jobs.py), reporting progress through its JobContext.
 
     run_month    the towns' uploads of a month combined, scored, stored, period rules, pay sheet
     print_pack   a stored month's print pack, as a draft or with its numbered notices issued
+    roster       the office's patrol roster of a month, solved and checked rule by rule
 """
 from __future__ import annotations
 
@@ -27,6 +28,16 @@ def month_dir(data: Path, month: str) -> Path:
 
 def print_dir(data: Path, month: str) -> Path:
     return month_dir(data, month) / "print"
+
+
+def roster_dir(data: Path, month: str) -> Path:
+    return data / "rosters" / month
+
+
+def month_roster(data: Path, office: dict, month: str) -> str | None:
+    """The roster printed with a month's pack: the one solved here for the month, else the office's."""
+    own = roster_dir(data, month)
+    return str(own) if (own / "roster.json").is_file() else office["roster_dir"]
 
 
 def inputs_dir(data: Path, month: str, job_id: int) -> Path:
@@ -83,7 +94,8 @@ def print_pack(ctx: JobContext, params: dict) -> dict:
     ctx.stage("读取发文设置和本月结果")
     results = month_results(ctx.data_dir, month)
     register = (results.get("inputs") or {}).get("workers", {}).get("path")
-    plan = prepare_pack(office=office["settings_path"], data=ctx.data_dir, roster_dir=office["roster_dir"],
+    plan = prepare_pack(office=office["settings_path"], data=ctx.data_dir,
+                        roster_dir=month_roster(ctx.data_dir, office, month),
                         workers=register if register and Path(register).is_file() else None, jobs=2)
     issue = Issue(date=params.get("date") or None) if params.get("issue") else None
     ctx.stage("出文并生成打印材料（PDF 需要一些时间）" if issue else "生成送审稿（PDF 需要一些时间）")
@@ -96,4 +108,28 @@ def print_pack(ctx: JobContext, params: dict) -> dict:
             "numbers": pack.numbers, "issued": report.issued}
 
 
-TASKS = {"run_month": run_month, "print_pack": print_pack}
+def roster(ctx: JobContext, params: dict) -> dict:
+    """Solve the month's roster from the office's roster problem; every hard rule checked independently.
+    (The same steps as `wangge roster`; the roster pages of issue 14 build on this job.)"""
+    from ..outputs import staged_outputs
+    from ..roster.check import check_roster
+    from ..roster.model import load_problem
+    from ..roster.output import write_all
+    from ..roster.solve import solve
+
+    office = ctx.store.office(ctx.job.office_id)
+    month, limit = params["month"], float(params.get("time_limit") or 20)
+    ctx.stage("读取排班数据")
+    prob = load_problem(office["roster_problem"], month)
+    ctx.stage(f"求解排班（最多约 {limit:g} 秒）")
+    ro = solve(prob, time_limit=limit)
+    ctx.stage("逐条校验硬性规则并写出")
+    checks = check_roster(ro)
+    with staged_outputs(roster_dir(ctx.data_dir, month)) as stage:
+        files = write_all(ro, checks, stage, {})
+    broken = [f"{c.label}：{len(c.violations)} 处" for c in checks if not c.ok]
+    return {"month": month, "files": files, "rules": len(checks), "broken": broken,
+            "first_valid_seconds": ro.first_valid_seconds}
+
+
+TASKS = {"run_month": run_month, "print_pack": print_pack, "roster": roster}

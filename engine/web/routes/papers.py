@@ -16,9 +16,9 @@ from ...errors import HistoryError
 from ...notices import DOCUMENTS, is_pack_file
 from ...periods import month_label
 from ..deps import Viewer, check_form, client_ip, page, require, require_town, viewer, web_of
-from ..tasks import print_dir
+from ..tasks import month_roster, print_dir, roster_dir
 from ..words import STATE_LABELS
-from .month import download, month_towns, stored, valid_month
+from .month import download, stored, valid_month
 from .results import _results
 
 router = APIRouter()
@@ -45,12 +45,17 @@ def papers_page(request: Request, month: str, v: Viewer = Depends(viewer)):
     per_town = {t: town_files(files, t) for t in towns}
     jobs = [j for j in web.queue.recent(v.office["id"], towns=v.towns, limit=10, kind="print_pack")
             if j.params.get("month") == month]
+    rosters = [j for j in web.queue.recent(v.office["id"], towns=v.towns, limit=5, kind="roster")
+               if j.params.get("month") == month]
+    roster = month_roster(web.data, v.office, month)
     last = next((j for j in jobs if j.state == "done"), None)
     numbers = (last.result or {}).get("numbers", {}) if last else {}
     return page(request, "papers.html", month=month, label=month_label(month), towns=towns, files=files,
                 per_town=per_town, county=[p for p in files if not any(p in fs for fs in per_town.values())],
                 jobs=jobs, numbers=numbers, documents=DOCUMENTS, states=STATE_LABELS,
-                settings=bool(v.office.get("settings_path")), today=dt.date.today().isoformat())
+                settings=bool(v.office.get("settings_path")), today=dt.date.today().isoformat(),
+                rosters=rosters, roster=roster, own_roster=roster == str(roster_dir(web.data, month)),
+                can_roster=bool(v.office.get("roster_problem")))
 
 
 @router.get("/papers/{month}/paysheet.{fmt}")
@@ -121,6 +126,23 @@ async def make_pack(request: Request, month: str, v: Viewer = Depends(viewer)):
         return RedirectResponse(f"/jobs/{running.id}", status_code=303)
     jid = web.queue.submit(v.office["id"], "print_pack", params, town=v.user.town, user=v.user.as_dict(),
                            ip=client_ip(request))
+    return RedirectResponse(f"/jobs/{jid}", status_code=303)
+
+
+@router.post("/papers/{month}/roster")
+async def make_roster(request: Request, month: str, v: Viewer = Depends(viewer)):
+    """Solve the month's patrol roster in the background (administrators)."""
+    web = web_of(request)
+    await check_form(request, v)
+    require(request, v, "issue")
+    valid_month(month)
+    if not v.office.get("roster_problem"):
+        raise HTTPException(409, "本单位还没有排班数据目录（wangge user add --roster-problem），不能排班")
+    params = {"month": month, "key": f"roster:{month}", "time_limit": 20}
+    running = web.queue.active(v.office["id"], "roster", params["key"])
+    if running is not None:
+        return RedirectResponse(f"/jobs/{running.id}", status_code=303)
+    jid = web.queue.submit(v.office["id"], "roster", params, town=None, user=v.user.as_dict(), ip=client_ip(request))
     return RedirectResponse(f"/jobs/{jid}", status_code=303)
 
 

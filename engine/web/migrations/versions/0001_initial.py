@@ -22,6 +22,7 @@ def upgrade() -> None:
         sa.Column("policy_paths", sa.Text, nullable=False),
         sa.Column("settings_path", sa.Text, nullable=True),
         sa.Column("roster_dir", sa.Text, nullable=True),
+        sa.Column("roster_problem", sa.Text, nullable=True),
         sa.Column("unit", sa.String(200), nullable=False, server_default=""),
         sa.Column("created_at", sa.String(32), nullable=False),
     )
