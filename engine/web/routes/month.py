@@ -67,7 +67,13 @@ def home(request: Request, v: Viewer = Depends(viewer)):
     towns = None if v.towns is None else v.towns
     return page(request, "home.html", months=list(reversed(months)), month_label=month_label,
                 jobs=web.queue.recent(v.office["id"], towns=towns, limit=8), states=STATE_LABELS,
-                this_month=now()[:7])
+                this_month=_next_month(months[-1].month) if months else now()[:7])
+
+
+def _next_month(month: str) -> str:
+    """The month after the last one stored: the one an office works on next."""
+    y, m = int(month[:4]), int(month[5:])
+    return f"{y + m // 12}-{m % 12 + 1:02d}"
 
 
 @router.get("/months")

@@ -48,7 +48,9 @@ def papers_page(request: Request, month: str, v: Viewer = Depends(viewer)):
     rosters = [j for j in web.queue.recent(v.office["id"], towns=v.towns, limit=5, kind="roster")
                if j.params.get("month") == month]
     roster = month_roster(web.data, v.office, month)
-    last = next((j for j in jobs if j.state == "done"), None)
+    # which notices are drafts and which issued (no town's data in it: every role may see it)
+    last = next((j for j in web.queue.recent(v.office["id"], limit=20, kind="print_pack")
+                 if j.params.get("month") == month and j.state == "done"), None)
     numbers = (last.result or {}).get("numbers", {}) if last else {}
     return page(request, "papers.html", month=month, label=month_label(month), towns=towns, files=files,
                 per_town=per_town, county=[p for p in files if not any(p in fs for fs in per_town.values())],
