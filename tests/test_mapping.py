@@ -11,7 +11,7 @@ import pytest
 from engine.errors import DataError, Problem
 from engine.mapping import (Mapping, Origins, apply_mapping, categories_in, combine, policy_categories, read_rows,
                             town_problems, unknown_headers, write_template)
-from webkit import TOWN_A, Client, build_office, copy_office, run_jobs
+from webkit import TOWN_A, Client, copy_office, shared_office, run_jobs
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -36,7 +36,7 @@ REGISTER_MAP = {"人员编码": "worker_id", "人员姓名": "name", "所属镇�
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
-    return build_office(tmp_path_factory.mktemp("office"))
+    return shared_office(tmp_path_factory)
 
 
 @pytest.fixture()

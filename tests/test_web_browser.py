@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from webkit import ACCOUNTS, TOWN_A, TOWN_B, Client, build_office
+from webkit import ACCOUNTS, TOWN_A, TOWN_B, Client, copy_office, shared_office
 
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ def server(tmp_path_factory):
     """The two-town office with 云门镇's October already uploaded, served by `wangge serve`."""
     from engine.web.app import create_app
 
-    office = build_office(tmp_path_factory.mktemp("office"))
+    office = copy_office(shared_office(tmp_path_factory), tmp_path_factory.mktemp("browser"))
     app = create_app(data=office["data"])
     b = Client(app, "clerk_b")
     for k in ("workers", "metrics", "events"):
@@ -67,11 +67,14 @@ def server(tmp_path_factory):
         proc.kill()
         raise RuntimeError("wangge serve did not start")
     yield {"url": url, "office": office, "proc": proc}
-    proc.terminate()
+    proc.terminate()                       # SIGTERM: the server stops its worker process and exits cleanly
     try:
-        proc.wait(20)
+        rc = proc.wait(30)
     except subprocess.TimeoutExpired:
         proc.kill()
+        raise
+    out = proc.stdout.read().decode()
+    assert rc == 0 and out.rstrip().endswith("已停止。"), out
 
 
 @pytest.fixture(scope="module")

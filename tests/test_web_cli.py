@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
-from webkit import TOWN_A, Client, build_office
+from webkit import TOWN_A, Client, copy_office, shared_office
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -52,13 +52,13 @@ def test_user_add_makes_the_office_then_accounts(tmp_path):
     app.state.web.store.close()
 
 
-def test_demo_office(tmp_path):
+def test_demo_office(tmp_path, tmp_path_factory):
     """What `wangge demo` adds for the browser: the accounts it prints, and the month's files in place, checked."""
     from engine.app.demo import DEMO_OFFICE, DEMO_POLICY
     from engine.web.app import create_app
     from engine.web.demo import DEMO_ACCOUNTS, prepare_demo_office
 
-    office = build_office(tmp_path / "o")
+    office = copy_office(shared_office(tmp_path_factory), tmp_path / "o")
     accounts = prepare_demo_office(office["data"], policy=DEMO_POLICY, settings=DEMO_OFFICE, roster_dir=None,
                                    inputs=office["towns"][TOWN_A], month="2026-10", town=TOWN_A)
     assert accounts == DEMO_ACCOUNTS

@@ -7,14 +7,14 @@ import time
 import pytest
 
 from engine.errors import DataError, Problem
-from webkit import TOWN_A, TOWN_B, Client, build_office, copy_office
+from webkit import TOWN_A, TOWN_B, Client, copy_office, shared_office
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
-    return build_office(tmp_path_factory.mktemp("office"))
+    return shared_office(tmp_path_factory)
 
 
 @pytest.fixture()

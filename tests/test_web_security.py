@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from webkit import ACCOUNTS, TOWN_A, TOWN_B, Client, build_office, copy_office, run_jobs
+from webkit import ACCOUNTS, TOWN_A, TOWN_B, Client, copy_office, shared_office, run_jobs
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
-    return build_office(tmp_path_factory.mktemp("office"))
+    return shared_office(tmp_path_factory)
 
 
 @pytest.fixture()

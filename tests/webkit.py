@@ -87,6 +87,16 @@ def build_office(root: Path) -> dict:
     return {"root": root, "data": data, "county": county, "towns": towns}
 
 
+_SHARED: dict = {}
+
+
+def shared_office(tmp_path_factory) -> dict:
+    """One office built per test session (7 s), which tests copy (`copy_office`) and never change."""
+    if "office" not in _SHARED:
+        _SHARED["office"] = build_office(tmp_path_factory.mktemp("office"))
+    return _SHARED["office"]
+
+
 def copy_office(base: dict, to: Path) -> dict:
     shutil.copytree(base["root"], to, dirs_exist_ok=True)
     out = {"root": to, "data": to / "data"}

@@ -1,7 +1,10 @@
 """`wangge serve` (the office in a browser) and `wangge user add` (accounts)."""
 from __future__ import annotations
 
+import contextlib
 import getpass
+import signal
+import threading
 from pathlib import Path
 
 import click
@@ -76,11 +79,36 @@ def serve(ctx, data, host, port, workers, max_upload_mb, secure_cookies, databas
     console.print(f"网格化考核网站已启动：http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
                   f"（数据目录 {folder}；后台任务进程 {workers} 个；按 Ctrl+C 停止）", markup=False)
     try:
-        uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)).run()
+        _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)).run()
     finally:
         runner.stop()
         store.close()
         console.print("已停止。", markup=False)
+
+
+def _server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, stopped by Ctrl+C or SIGTERM without raising the signal again afterwards (uvicorn
+        does, which would end the process before the worker processes are stopped and the store closed)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            old = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in old.items():
+                    signal.signal(sig, handler)
+    return Server
+
+
+def _Server(config):
+    return _server_class()(config)
 
 
 def demo_web(report, month: str, out: str | Path, policy: str | Path) -> None:
