@@ -381,6 +381,47 @@ def test_print_pack_draft_and_issue(app, office):
         assert t in page
 
 
+def test_draft_then_issue_quick(app):
+    """The same flow with HTML only (no PDF rendering), in the default suite: a draft takes no number and
+    records nothing; issuing takes the office's next numbers, records them, and shows them to every role."""
+    from engine.app.notices import number_register
+
+    c = Client(app, "admin")
+    assert c.post("/papers/2026-09/print", {"formats": "html"}).status_code == 303
+    (job,) = run_jobs(app)
+    assert job.state == "done", job.error
+    assert job.result["numbers"] and all(n["draft"] for n in job.result["numbers"].values())
+    assert all(f.endswith(".html") or f.endswith(".xlsx") for f in job.result["files"])
+    assert number_register(app.state.web.data) == []
+    page = Client(app, "finance").get("/papers/2026-09").text
+    assert "送审稿" in page and "打印材料-全部.zip" in page
+    assert c.post("/papers/2026-09/print", {"formats": "html", "issue": "yes", "date": "2026-10-08"}).status_code == 303
+    (job,) = run_jobs(app)
+    assert job.state == "done", job.error
+    issued = number_register(app.state.web.data)
+    assert [r["issued_on"] for r in issued] == ["2026-10-08"] * len(job.result["numbers"])
+    texts = [n["text"] for n in job.result["numbers"].values()]
+    assert sorted(texts) == sorted(r["text"] for r in issued)
+    assert [r["number"] for r in issued] == list(range(1, len(issued) + 1))
+    numbers_page = Client(app, "auditor").get("/numbers").text
+    assert all(t in numbers_page for t in texts)
+    assert all(t in Client(app, "clerk_a").get("/papers/2026-09").text for t in texts)
+    audit = Client(app, "auditor").get("/audit?action=numbers.issue").text
+    assert "出文编号" in audit and texts[0] in audit
+
+
+def test_history_situations_in_the_pages_words(app):
+    from engine.errors import HistoryError
+    from engine.web.jobs import error_dict
+
+    e = error_dict(HistoryError("历史中没有 2026年11月（2026-11），无法更正", code="correct_new_month"))
+    assert e["message"] == "历史中没有 2026年11月（2026-11），无法更正；这是新的月份：请在「本月数据」运行"
+    from engine.errors import InputError, Problem
+    from engine.app.month import DATA_FOLDER
+    e = error_dict(InputError([Problem("/srv/data", None, DATA_FOLDER, "/srv/data", "可以写入的历史数据文件夹")]))
+    assert e["problems"][0]["field"] == "服务器上的数据目录（请联系系统管理员）"
+
+
 def test_issue_needs_an_administrator(app):
     r = Client(app, "clerk_a").post("/papers/2026-09/print", {"issue": "yes", "date": "2026-10-08"})
     assert r.status_code == 403 and "不能进行此操作" in r.text

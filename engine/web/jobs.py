@@ -187,7 +187,10 @@ class JobContext:
 
 
 def problem_dict(p) -> dict:
-    return {"file": p.file, "row": p.line, "field": p.field, "found": None if p.found is None else str(p.found),
+    """A Problem for a page: its field said in the page's words (数据目录 -> 服务器上的数据目录…)."""
+    from .words import field_word
+
+    return {"file": p.file, "row": p.line, "field": field_word(p.field), "found": None if p.found is None else str(p.found),
             "missing": p.found is None or repr(p.found) == "（缺失）", "expected": p.expected, "hint": p.hint,
             "text": str(p)}
 
@@ -198,7 +201,10 @@ def error_dict(exc: BaseException) -> dict:
         return {"message": f"{exc.kind}有 {len(exc.problems)} 处问题，未写入任何结果", "kind": type(exc).__name__,
                 "problems": [problem_dict(p) for p in exc.problems]}
     if isinstance(exc, HistoryError):
-        return {"message": str(exc), "code": exc.code, "kind": "HistoryError",
+        from .words import HINT_OF
+
+        hint = HINT_OF.get(exc.code)
+        return {"message": str(exc) + (f"；{hint}" if hint else ""), "code": exc.code, "kind": "HistoryError",
                 "problems": [problem_dict(p) for p in exc.problems]}
     if isinstance(exc, InfeasibleError):
         return {"message": str(exc), "kind": "InfeasibleError", "explanation": list(exc.explanation), "problems": []}

@@ -94,7 +94,8 @@ def print_pack(ctx: JobContext, params: dict) -> dict:
     ctx.stage("读取发文设置和本月结果")
     results = month_results(ctx.data_dir, month)
     register = (results.get("inputs") or {}).get("workers", {}).get("path")
-    plan = prepare_pack(office=office["settings_path"], data=ctx.data_dir,
+    formats = set(params["formats"]) if params.get("formats") else None
+    plan = prepare_pack(office=office["settings_path"], data=ctx.data_dir, formats=formats,
                         roster_dir=month_roster(ctx.data_dir, office, month),
                         workers=register if register and Path(register).is_file() else None, jobs=2)
     issue = Issue(date=params.get("date") or None) if params.get("issue") else None

@@ -116,6 +116,8 @@ async def make_pack(request: Request, month: str, v: Viewer = Depends(viewer)):
     require(request, v, "issue" if issue else "print")
     _results(request, month)
     params = {"month": month, "key": f"print:{month}"}
+    if form.get("formats") == "html":       # a quick look: HTML only, no PDF or Word files
+        params["formats"] = ["html"]
     if issue:
         day = str(form.get("date") or "")
         try:
