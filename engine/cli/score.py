@@ -189,6 +189,9 @@ def demo(out, month, policy_path, top, with_roster, with_print) -> None:
     if report.last is not None and report.last.pack is not None:
         console.print(f"打印材料（{root / month / 'print'}）：", markup=False)
         print_pack_report(report.last.pack, str(root / month / "print"))
+    from .serve import demo_web
+
+    demo_web(report, month, out, policy_path or DEMO_POLICY)
 
 
 @click.command("demo-data")
