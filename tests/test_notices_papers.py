@@ -391,3 +391,28 @@ def test_the_pack_reports_its_progress(october, settings, register, tmp_path):
                                 tmp_path, date=DATE, progress=lambda done, total: seen.append((done, total)))
     assert [d for d, _ in seen] == list(range(1, len(pack.files) + 1))
     assert {t for _, t in seen} == {len(pack.files)}
+
+
+# --------------------------------------------------------------------------- 6. the pay sheet to sign
+
+
+def test_every_printed_page_of_the_pay_sheet_closes_with_its_subtotal(october, settings, tmp_path):
+    """30 workers in 鹤山镇, each with a withholding (a 扣发原因 line under the row): no page spills
+    over, every page has one 本页小计, the town's last page its total in 大写 and the signature line."""
+    res = copy.deepcopy(october)
+    w6 = next(w for w in res["workers"] if w["worker_id"] == "W06")
+    for i in range(7, 37):
+        w = copy.deepcopy(w6)
+        w.update(worker_id=f"W{i:02d}", name=f"网格员{i}", grid=f"1-1-{i:02d}")
+        res["workers"].append(w)
+    render_print_pack(PackRequest(res, settings, only={"paysheet"}, formats={"pdf"}), tmp_path, date=DATE)
+    path = tmp_path / "绩效工资发放表-签字版.pdf"
+    texts = [page_text(path, k) for k in range(1, pages(path) + 1)]
+    town = [t for t in texts if "乡镇（街道）：鹤山镇" in t]
+    assert len(town) >= 3 and all(t.count("本页小计") == 1 for t in town)
+    assert all(f"第{k}页／共{len(town)}页" in t for k, t in enumerate(town, 1))
+    assert "鹤山镇合计（大写）：人民币" in town[-1] and "制表人" in town[-1]
+    assert not any("合计（大写）" in t for t in town[:-1])
+    assert "总计（大写）：人民币" in texts[-1]                    # the 汇总 page of the two towns
+    details = sum(len(re.findall(r"^\s*\d+\s+W\d\d\s", t, re.M)) for t in town)
+    assert details == 33                                          # W01, W02, W06 and the 30 added

@@ -60,6 +60,7 @@ class PackRequest:
     formats: set[str] | None = None       # None: all of FORMATS
     jobs: int = 2
     draft: str | None = None              # 送审稿 / 征求意见稿: the 公文 carry that mark and no number
+                                          # (a number planned with draft=True is marked 送审稿 too)
 
     def __post_init__(self) -> None:
         if self.formats is None:
@@ -202,9 +203,10 @@ def _documents(req: PackRequest, kinds: list[str], numbers: Mapping[str, Mapping
     docs = []
     photos = photo_urls(req.register, s) if req.register is not None else {}
     for kind in kinds:
-        numbered = kind in NUMBERED
-        office = _office(s, numbers.get(kind), numbers[kind]["date"] if kind in numbers else date,
-                         req.draft if numbered else None)
+        draft = None
+        if kind in NUMBERED:     # a notice not issued (yet) is a draft: its mark, no number
+            draft = req.draft or ("送审稿" if (numbers.get(kind) or {}).get("draft") else None)
+        office = _office(s, numbers.get(kind), numbers[kind]["date"] if kind in numbers else date, draft)
         stem = FILE_STEMS[kind]
         if kind == "bulletin":
             docs.append((kind, stem, "bulletin.html.j2", bulletin_context(res, s, office)))
