@@ -341,6 +341,26 @@ def test_boards_show_the_phone_photo_households_and_area(october, settings, regi
     assert "电话：13812345678" in card and "服务301户" in card
 
 
+def test_a_board_photo_is_printed_in_the_pdf(october, register_with_extras, tmp_path):
+    """The PDF step fetches the photo from the photo folder (and nothing outside the allowed folders)."""
+    from PIL import Image
+
+    from engine.inputs import read_register
+    photos = tmp_path / "照片"
+    photos.mkdir()
+    Image.new("RGB", (60, 80), (40, 90, 160)).save(photos / "W01.png")
+    office = tmp_path / "office.yaml"
+    office.write_text(DEFAULT_SETTINGS.read_text(encoding="utf-8").replace("  # photos: 照片", "  photos: 照片"),
+                      encoding="utf-8")
+    reg = register_dicts(read_register(register_with_extras))
+    stage = tmp_path / "s"
+    stage.mkdir()
+    render_print_pack(PackRequest(october, load_settings(office), register=reg, only={"boards"}, formats={"pdf"}),
+                      stage, date=DATE)
+    data = (stage / "网格公示牌-鹤山镇.pdf").read_bytes()
+    assert data.count(b"/Subtype /Image") == 1
+
+
 def test_bank_accounts_only_in_the_transfer_list(october, settings, register_with_extras, tmp_path):
     from engine.inputs import read_register
     reg = register_dicts(read_register(register_with_extras))

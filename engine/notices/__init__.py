@@ -6,7 +6,8 @@
     pdf.py        WeasyPrint and the font check (the only weasyprint importer)
     docx.py       docxtpl for .docx notices (the only docxtpl importer)
     tables.py     the bulletin's tables as .xlsx
-    pack.py       which documents, their 发文字号, rendering them into a staging folder
+    wording.py    how the papers write: quotes, numbers bound to their units, a clause said once
+    pack.py       which documents, their files, rendering them into a staging folder (PDF processes)
 
 `render_print_pack` renders into a folder the caller stages; the document numbers it issues are
 returned, to be recorded by the caller in the same step that makes the files visible.
