@@ -145,3 +145,21 @@ def test_a_very_long_town_name_makes_a_file_name_that_fits(october, tmp_path):
     names = [n for n in pack.files if n != "考核结果通知单-凤凰街道.html"]
     assert len(names) == 1 and len(names[0].encode()) < 255 and names[0].startswith("考核结果通知单-很长的乡镇名称")
     assert long in (tmp_path / names[0]).read_text(encoding="utf-8")     # the paper still says it in full
+
+
+def test_the_pdf_time_limit_holds_outside_the_main_thread_too():
+    """A web server renders in worker threads, where no SIGALRM can be had: the PDF goes to a
+    process of its own, where the limit holds."""
+    import threading
+
+    from engine.notices.pack import _pdfs
+    html = "<html><body>" + "".join(f"<p>第{i}段</p>" for i in range(30000)) + "</body></html>"
+    got = []
+    thread = threading.Thread(target=lambda: got.extend(_pdfs([(html, "/nonexistent/x.pdf", False, "t.html.j2")],
+                                                             1, [], 2)))
+    started = time.monotonic()
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive() and time.monotonic() - started < 60
+    [(path, pages_, problem)] = got
+    assert (problem.file, problem.field, problem.found) == ("t.html.j2", "PDF生成时间", "超过 2 秒")

@@ -18,6 +18,7 @@ import re
 import signal
 import stat
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -454,7 +455,9 @@ def _pdfs(tasks: list[tuple], jobs: int, roots: list[str], limit: float) -> Iter
     _weasyprint()   # import once, before forking, so each child starts with it loaded
     full = [(html, path, numbered, template, roots, limit) for html, path, numbered, template in tasks]
     jobs = max(1, min(jobs, len(full), os.cpu_count() or 1))
-    if jobs == 1:
+    # in this process only from the main thread: the time limit is a SIGALRM (a web server's
+    # worker thread gets a PDF process, where the limit holds)
+    if jobs == 1 and threading.current_thread() is threading.main_thread():
         for task in full:
             yield _pdf_task(task)
         return
