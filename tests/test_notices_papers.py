@@ -210,15 +210,23 @@ def tied(october):
     return res
 
 
+def test_nobody_is_both_outstanding_and_to_improve(october, settings):
+    """Six workers, best 5 and worst 5: 杨洋 (70, last in his town) was named 表现突出."""
+    ctx = bulletin_context(october, settings, office_context(settings, None, DATE))
+    assert [r["worker_id"] for r in ctx["worst"]] == ["W04", "W06", "W02", "W05"]   # those with a deduction or veto
+    assert [r["worker_id"] for r in ctx["best"]] == ["W01", "W03"]
+
+
 def test_a_public_list_never_cuts_inside_a_tie(october, settings):
     res = tied(october)
     office = office_context(settings, None, DATE)
-    three = settings.model_copy(update={"bulletin": settings.bulletin.model_copy(update={"best": 3})})
+    three = settings.model_copy(update={"bulletin": settings.bulletin.model_copy(update={"best": 3, "worst": 0})})
     ctx = bulletin_context(res, three, office)
     assert [r["worker_id"] for r in ctx["best"]] == ["W01", "W02", "W06", "W07", "W03"]   # W03 100 too
     assert ctx["best_note"] == "第1名5人并列，均列入"
     assert "（第1名5人并列，均列入。）" in ctx["best_text"]
-    none = settings.model_copy(update={"bulletin": settings.bulletin.model_copy(update={"best": 3, "ties": "none"})})
+    none = settings.model_copy(update={"bulletin": settings.bulletin.model_copy(update={"best": 3, "worst": 0,
+                                                                                       "ties": "none"})})
     ctx = bulletin_context(res, none, office)
     assert ctx["best"] == [] and ctx["best_note"] == "第1名5人并列，超出3人的名额，均未列入"
 

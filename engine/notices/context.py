@@ -266,14 +266,16 @@ def bulletin_context(results: Mapping, settings: OfficeSettings, office: dict) -
 
     overall = next(iter(month_ranking(workers, key=lambda w: "all", order=order).values()), [])
     cfg = settings.bulletin
-    passed = [(r, w) for r, w in overall if not w.get("failed")]
-    best_src, best_note = top_with_ties(passed, cfg.best, cfg.ties)
-    best = [dict(_row(r, w), highlights=_bonus_reasons(w)) for r, w in best_src]
     # the bottom of the table, counted from the end (ranks from the bottom), among those with
     # something to improve: a deduction or a veto
     bottom = _from_bottom([(r, w) for r, w in overall if w.get("failed") or _d(w.get("deductions")) > 0])
     worst_src, worst_note = top_with_ties(bottom, cfg.worst, cfg.ties, "倒数第")
     worst = [dict(_row(r, w), reasons=_deduction_reasons(w)) for r, w in (x[1] for x in worst_src)]
+    # 表现突出 from the top, never a worker the same notice names as 需要改进 (a small office)
+    named = {w["worker_id"] for w in worst}
+    passed = [(r, w) for r, w in overall if not w.get("failed") and w["worker_id"] not in named]
+    best_src, best_note = top_with_ties(passed, cfg.best, cfg.ties)
+    best = [dict(_row(r, w), highlights=_bonus_reasons(w)) for r, w in best_src]
     vetoes = []
     for w in order.sorted(workers):
         for v in w.get("vetoes") or []:
