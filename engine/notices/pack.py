@@ -402,6 +402,10 @@ def _write_workbooks(req: PackRequest, rendered, stage: Path, workbooks: list[st
 
 
 PR_SET_PDEATHSIG = 1
+try:    # loaded here, before any fork: a dlopen in a forked child can deadlock on the loader's lock
+    _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+except OSError:
+    _LIBC = None
 
 
 def _pdf_worker_init(parent: int) -> None:
@@ -409,11 +413,8 @@ def _pdf_worker_init(parent: int) -> None:
     not leave PDF processes running for minutes), and close the files inherited from it — the
     history database above all — which this process never uses."""
     if sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
+        if _LIBC is not None:
+            _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:       # the parent died before the signal was armed
             os._exit(1)
         try:
