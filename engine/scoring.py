@@ -315,6 +315,8 @@ class _Scorer:
                 share = wage * doc.pay.performance_share
                 base = share.quantize(FEN, rounding=ROUND_HALF_UP)
                 pay = (share * ratio).quantize(FEN, rounding=ROUND_HALF_UP)
+            if vetoes and (failed or withhold):
+                band = veto_band(vetoes, band, ratio, withhold)
         return WorkerResult(case, findings, items, deductions, bonus, score, vetoes, failed, stars, band, ratio,
                             base, pay)
 
@@ -407,6 +409,19 @@ class _Scorer:
                               + (f"（{plan.rnd}）" if spec.per != 1 or units != short else "") + f"，{verb} {n(pts)} 分")
                     out.append(plan.finding(pts, values, reason, msrc))
         return out
+
+
+VETO_BAND = "veto"       # band id of a month decided by a veto (issue 11.1)
+
+
+def veto_band(vetoes: list[dict], score_band: dict, ratio: Decimal, withhold: bool) -> dict:
+    """The band a vetoed worker actually got: the one answer every sheet reads (results.json,
+    CSVs, pay sheets, slips, bulletin), so that 档次, 发放比例 and 绩效工资 agree and the reason
+    is named.  The band the score alone would have earned stays in `score_band` (the policy's
+    worked examples check that one)."""
+    reason = "一票否决：" + "、".join(v["label"] for v in vetoes) + ("，绩效工资不予发放" if withhold else "")
+    return {"id": VETO_BAND, "label": "一票否决", "range": "", "ratio": n(ratio),
+            "vetoes": [v["rule_id"] for v in vetoes], "reason": reason, "score_band": score_band}
 
 
 def _item_entry(it, ded: Decimal, capped: bool) -> dict:
@@ -797,7 +812,9 @@ def _compare_example(policy: Policy, i: int, ex: ExampleDef, r: WorkerResult) ->
     chk("deductions", "扣分", n(e.deductions) if e.deductions is not None else None, n(r.deductions))
     chk("bonus", "加分", n(e.bonus) if e.bonus is not None else None, n(r.bonus))
     chk("stars", "星级", e.stars, r.stars)
-    chk("band", "档次", e.band, (r.band or {}).get("id"))
+    # an example names the band of the score; a vetoed month's band is VETO_BAND, its score's kept inside
+    band = r.band or {}
+    chk("band", "档次", e.band, band.get("id") if e.band == band.get("id") else (band.get("score_band") or band).get("id"))
     chk("pay", "绩效工资", money(e.pay) if e.pay is not None else None, money(r.pay) if r.pay is not None else None)
     if e.veto is not None:
         got = bool(r.vetoes) if isinstance(e.veto, bool) else ",".join(v["rule_id"] for v in r.vetoes) or "无"

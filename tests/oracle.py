@@ -190,6 +190,8 @@ def score(policy: Policy, attributes: dict[str, str], metrics: dict[str, Any],
         hit = [b for b in doc.pay.bands if b.range.contains(sc)]
         assert len(hit) == 1, f"bands do not partition: score {sc} in {[b.id for b in hit]}"
         band = hit[0].id
+        if fired and (failed or withhold):
+            band = "veto"      # a veto that fails the month or withholds pay is the band paid (issue 11.1)
         if wage is not None:
             base = (wage * doc.pay.performance_share).quantize(FEN, rounding=ROUND_HALF_UP)   # shown only
             raw = ZERO if withhold else wage * doc.pay.performance_share * hit[0].ratio

@@ -32,14 +32,26 @@ def test_scores_bands_and_pay_worked_by_hand(month):
     #      satisfaction 1, complaints 2+3, training 3 = 24 -> 76, 2500 x 20% x 0.8 = 400.00.
     # W03: patrol 85% -> 5, satisfaction 88% -> 1, 2 trainings missed -> 6 = 12 -> 88, 3000 x 20% x 0.9 = 540.00;
     #      the major hazard reported after exactly 4 h is inside the limit "(4, +inf)" and costs nothing.
-    # W04: perfect sheet but a veto: score kept, 0 stars, pay withheld, ranked last.
+    # W04: perfect sheet but a veto: score kept, 0 stars, pay withheld, ranked last; its band is the veto's.
     got = {k: (v["score"], v["stars"], v["band"]["id"], v["pay"], v["failed"], v["rank"]) for k, v in w.items()}
     assert got == {
         "W01": ("100", 5, "full", "600.00", False, 1),
         "W02": ("76", 2, "p80", "400.00", False, 3),
         "W03": ("88", 3, "p90", "540.00", False, 2),
-        "W04": ("100", 0, "full", "0.00", True, 4),
+        "W04": ("100", 0, "veto", "0.00", True, 4),
     }
+
+
+def test_a_vetoed_workers_band_is_the_veto_and_its_ratio_the_one_applied(month):
+    """Issue 11.1: band, ratio and pay agree (base x ratio = pay) and the band says why."""
+    w04 = by_id(month)["W04"]
+    assert w04["band"] == {"id": "veto", "label": "一票否决", "range": "", "ratio": "0", "vetoes": ["veto_major_case"],
+                           "reason": "一票否决：迟报漏报引发重大案件，绩效工资不予发放",
+                           "score_band": {"id": "full", "label": "全额发放", "range": "[90, +inf)", "ratio": "1"}}
+    assert w04["pay_ratio"] == "0" and w04["pay"] == "0.00" and w04["performance_base"] == "600.00"
+    for w in month["workers"]:
+        assert Decimal(w["performance_base"]) * Decimal(w["band"]["ratio"]) == Decimal(w["pay"])
+        assert w["band"]["ratio"] == w["pay_ratio"]
 
 
 def test_every_point_is_explained(month):
