@@ -557,3 +557,13 @@ def test_wangge_run_without_office_settings_says_how_to_get_the_pack(tmp_path):
             FIX / "metrics.csv", "--events", FIX / "events.csv", "--data", tmp_path / "data", "--out", tmp_path / "o")
     assert r.exit_code == 0, r.output
     assert "未生成打印材料" in r.output and not (tmp_path / "o" / "print").exists()
+
+
+def test_the_print_pack_reports_its_progress_file_by_file(data, tmp_path):
+    from engine.app.notices import make_notices, prepare_pack
+
+    seen: list[tuple[int, int]] = []
+    plan = prepare_pack(office=DEFAULT_SETTINGS, data=data, workers=FIX / "workers.csv", formats={"html", "xlsx"})
+    report = make_notices("2026-10", data, tmp_path / "o", plan, progress=lambda d, t: seen.append((d, t)))
+    total = len(report.pack.files)
+    assert seen == [(k, total) for k in range(1, total + 1)]

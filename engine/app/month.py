@@ -259,7 +259,8 @@ def record_month(history: History, results: Mapping[str, Any], *,
 def run_month(policy_paths, month: str, files: MonthFiles, data: str | Path, out: str | Path, *,
               unit: str = "", correction: bool = False, note: str = "", pack=None, issue=None,
               on_wait: Callable[[], None] | None = None, processes: int | None = None,
-              progress: Callable[[int], None] | None = None) -> RunReport:
+              progress: Callable[[int], None] | None = None,
+              pack_progress: Callable[[int, int], None] | None = None) -> RunReport:
     """Score, store and write the month (`correction=True`: a stored month again, with what changed);
     with `pack` (app.notices.prepare_pack) its print pack too, into out/print: a draft, or with `issue`
     (app.notices.Issue) its numbered notices issued, the numbers committed with the month."""
@@ -280,7 +281,8 @@ def run_month(policy_paths, month: str, files: MonthFiles, data: str | Path, out
 
         def extra(full, stage, hist):
             names = scoring_tables(full, stage)
-            printed = render_pack_into(full, pack, stage / PRINT_DIR, hist, issue=issue, new_numbers=numbers)
+            printed = render_pack_into(full, pack, stage / PRINT_DIR, hist, issue=issue, new_numbers=numbers,
+                                       progress=pack_progress)
             packs.append(printed)
             return names + [f"{PRINT_DIR}/{n}" for n in printed.files]
         stale = _stale_print

@@ -11,7 +11,7 @@ from ..app.month import (PRINT_DIR, MonthFiles, RunReport, compare_policies, exp
                          run_month, stored_months)
 from ..periods import month_label
 from .common import console, err_console, run_guarded
-from .notices import issue_options, issue_request, pack_options, prepare_for, print_pack_report
+from .notices import issue_options, issue_request, pack_bar, pack_options, prepare_for, print_pack_report
 
 _MONTH = click.option("--month", "month", required=True, callback=lambda c, p, v: check_month(v),
                       help="考核月份，格式 YYYY-MM")
@@ -80,8 +80,10 @@ def run_cmd(policy, month, workers, metrics, events, no_events, data, out, unit,
         make_print = office is not None or (Path(data) / "office.yaml").is_file()
     pack = prepare_for(office=office, data=data, roster_dir=roster_dir, workers=workers, only=only,
                        formats=formats) if make_print else None
-    report = run_month(policy, month, MonthFiles(workers, metrics, events, no_events), data, out, unit=unit, pack=pack,
-                       issue=issue_request(issue, issue_date, number, only), on_wait=_waiting)
+    with pack_bar() as pack_progress:
+        report = run_month(policy, month, MonthFiles(workers, metrics, events, no_events), data, out, unit=unit,
+                           pack=pack, issue=issue_request(issue, issue_date, number, only), on_wait=_waiting,
+                           pack_progress=pack_progress)
     verb = "已替换" if report.replaced else "已存入"
     console.print(f"{verb} {month_label(month)}考核结果（数据目录 {data}）。")
     if report.new_workers:

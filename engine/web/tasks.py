@@ -100,7 +100,15 @@ def print_pack(ctx: JobContext, params: dict) -> dict:
                         workers=register if register and Path(register).is_file() else None, jobs=2)
     issue = Issue(date=params.get("date") or None) if params.get("issue") else None
     ctx.stage("出文并生成打印材料（PDF 需要一些时间）" if issue else "生成送审稿（PDF 需要一些时间）")
-    report = make_notices(month, ctx.data_dir, print_dir(ctx.data_dir, month), plan, issue=issue)
+    counted: list[int] = []
+
+    def progress(done: int, total: int) -> None:   # files written of the pack's total
+        if not counted:
+            counted.append(total)
+            ctx.stage("出文并生成打印材料" if issue else "生成送审稿", total=total)
+        ctx.advance(1)
+
+    report = make_notices(month, ctx.data_dir, print_dir(ctx.data_dir, month), plan, issue=issue, progress=progress)
     pack = report.pack
     if report.issued:
         ctx.store.audit(user={"username": ctx.job.created_by, "office_id": office["id"]}, action="numbers.issue",
