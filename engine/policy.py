@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union, get_args, get_origin
+from typing import Annotated, Any, Iterable, Literal, Optional, Union, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
 
@@ -451,11 +451,11 @@ def load_policy_file(path: str | Path) -> Policy:
     doc, problems, pruned = _validate_schema(raw)
     problems = dups + problems
     if doc is not None:
-        problems.extend(_check_semantics(doc, _without(raw, list(pruned)), pruned, _written_ids(raw)))
+        problems.extend(_check_semantics(doc, _without(raw, pruned), pruned, _written_ids(raw)))
         if doc.periods is not None:
             problems.extend(_check_periods(raw, doc))
     if problems:
-        raise PolicyError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
+        raise PolicyError(bounded(problems))
     return Policy(doc=doc, files=[str(f) for f in files], hash=policy_hash(doc), raw=raw,
                   periods_file=_file_of(raw, ["periods"]))
 
@@ -665,25 +665,58 @@ _EXPECTED_BY_TYPE = {
 }
 
 
+MAX_LISTED = 100   # problems listed one by one; the rest of a hopeless file is counted, not translated
+
+
 def _validate_schema(raw: LocDict) -> tuple[PolicyDoc | None, list[Problem], set[tuple]]:
     """Validate; on errors, drop the offending parts and validate again so that the semantic
     checks still run on everything else (all problems in one pass).  Returns the doc built
-    from what was valid, the schema problems, and the set of pruned paths."""
+    from what was valid, the schema problems, and the set of pruned paths.  Only the first
+    MAX_LISTED errors are translated (a typo hint costs a fuzzy match each); the others are
+    counted in a last problem, so that a file of 90,000 unknown keys is refused in seconds."""
     problems: list[Problem] = []
     pruned: set[tuple] = set()
+    unlisted = 0
     current = raw
     for _ in range(8):
         try:
-            return PolicyDoc.model_validate(current), _dedupe(problems), pruned
+            doc = PolicyDoc.model_validate(current)
+            break
         except ValidationError as exc:
-            cut = []
+            cut = set()
             for err in exc.errors():
                 loc = _clean_loc(err["loc"])
-                problems.append(_schema_problem(raw, loc, err))
-                cut.append(_prune_point(loc))
+                if len(problems) < MAX_LISTED:
+                    problems.append(_schema_problem(raw, loc, err))
+                else:
+                    unlisted += 1
+                cut.add(_prune_point(loc))
             current = _without(current, cut)
-            pruned.update(cut)
-    return None, _dedupe(problems), pruned
+            pruned |= cut
+    else:
+        doc = None
+    problems = _dedupe(problems)
+    if unlisted:
+        problems.append(unlisted_problem(getattr(raw, "file", "?"), unlisted))
+    return doc, problems, pruned
+
+
+def unlisted_problem(file: str, count: int) -> Problem:
+    """The last line of a long problem list: how many more there are."""
+    return Problem(file, None, "（其余）", f"另有 {count} 处问题未逐一列出",
+                   f"先改正以上 {MAX_LISTED} 处问题，再次检查时会列出其余问题")
+
+
+def bounded(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_LISTED problems in file and line order, then one that counts the rest."""
+    problems = sorted(problems, key=lambda p: (p.file, p.line or 0))
+    rest = [p for p in problems if p.field == "（其余）"]
+    listed = [p for p in problems if p.field != "（其余）"]
+    extra = sum(int(re.search(r"\d+", p.found).group()) for p in rest)
+    if len(listed) > MAX_LISTED:
+        extra += len(listed) - MAX_LISTED
+        listed = listed[:MAX_LISTED]
+    return listed + ([unlisted_problem(listed[0].file if listed else rest[0].file, extra)] if extra else [])
 
 
 def _step(annotation: Any, key: Any) -> list[Any]:
@@ -760,8 +793,9 @@ def _prune_point(loc: tuple) -> tuple:
     return best
 
 
-def _without(node: Any, cuts: list[tuple]) -> Any:
+def _without(node: Any, cuts: Iterable[tuple]) -> Any:
     """A copy of `node` without the parts at `cuts` (lists keep their LocList type and lines)."""
+    cuts = cuts if isinstance(cuts, (set, frozenset)) else set(cuts)   # looked up once per key
     def walk(n: Any, path: tuple) -> Any:
         if isinstance(n, dict):
             out = LocDict()
