@@ -35,7 +35,7 @@ def test_a_wrong_example_is_reported_with_the_actual_breakdown():
                                                   "examples[0].expect.score", "94")
     assert str(p).replace(str(BROKEN) + "/", "") == (
         "error-example-mismatch.yaml:18 examples[0].expect.score: 发现 '94'，"
-        "应为 95（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉 3 次（每次 2 分），扣 6 分）")
+        "应为 95（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉3次（每次扣2分），扣6分）")
 
 
 def test_every_expectation_of_an_example_is_located_with_found_and_expected():
@@ -61,7 +61,7 @@ def test_validate_reports_example_mismatches_as_problems_with_exit_2():
     assert res.output.replace(str(BROKEN) + "/", "").splitlines()[-2:] == [
         "错误：考核细则中的示例有 1 处与计算结果不符：",
         "  error-example-mismatch.yaml:18 examples[0].expect.score: 发现 '94'，应为 95"
-        "（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉 3 次（每次 2 分），扣 6 分）"]
+        "（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉3次（每次扣2分），扣6分）"]
 
 
 def messages(path: Path) -> list[str]:
@@ -263,7 +263,7 @@ def test_error_remove_without_extends():
 
 
 def test_error_percent_points_are_not_silently_divided_by_100():
-    pct = "应为 不带 % 的数字（百分数只用于 performance_share 和 ratio；百分比指标的数值直接写 95）"
+    pct = "应为 不带 % 的数字（百分数只用于 performance_share、ratio 和 weight；百分比指标的数值直接写 95）"
     assert messages(BROKEN / "error-percent-points.yaml") == [
         f"error-percent-points.yaml:8 items[0].points: 发现 '40%'，{pct}",
         f"error-percent-points.yaml:10 items[0].rules[0].shortfall.quota: 发现 '95%'，{pct}"]
@@ -279,9 +279,10 @@ def test_error_never_fires():
         "error-never-fires.yaml:11 items[0].rules[0].tiers.tiers[0].range: 发现 '(1, 2)'，"
         "应为 含有整数的区间（「差错」是整数指标，此区间内没有整数，规则永远不会触发）",
         "error-never-fires.yaml:12 items[0].rules[1].per_count.escalate: 发现 ['0', '0']，应为 至少一个大于 0 的分值（否则永远不扣分）",
-        "error-never-fires.yaml:13 items[0].rules[2].event.unclosed: 发现 True，"
-        "应为 不填或 false（未办结的事件没有办理用时，与 handling_hours 同时写永远不会触发）",
-        "error-never-fires.yaml:16 items[0].rules[3].reason: 发现 '{count}'，应为 可用的占位符之一：{label}、{points}、{errors}",
+        "error-never-fires.yaml:13 items[0].rules[2].event.repeat_months: 发现 '[0, 1)'，"
+        "应为 与 [1, +inf) 有交集的月数区间（否则永远不会触发）",
+        "error-never-fires.yaml:16 items[0].rules[3].reason: 发现 '{count}'，应为 可用的占位符之一："
+        "{规则}、{分值}、{得扣}、{项目}、{label}、{points}、{指标}、{数值}、{单位}、{计分方式}、{errors}",
         "error-never-fires.yaml:19 vetoes[0].metric: 发现 'none_ever'，"
         "应为 最大值至少为 1 的计数指标（不写 range 时次数 ≥ 1 即否决，否则永远不会触发）",
         "error-never-fires.yaml:22 stars[1].stars: 发现 -1，应为 不小于 0 的星级"]
