@@ -28,6 +28,7 @@ from .kinds.per_count import PerCount
 from .kinds.records import FromRecords, RecordSeries, RecordsRule, check_from_records, check_series
 from .kinds.shortfall import Shortfall
 from .kinds.tiers import Tier, Tiers
+from .periods.model import PeriodsDef, check_with_policy, period_rules
 from .policy_values import (ID_RX, MAX_DECIMALS, MAX_MAGNITUDE, MONTH_RX, Num, QuotaBy, Range, Ratio, StrList,
                             Strict, to_decimal)
 from .sources import LocDict, LocList, dotted, load_yaml
@@ -220,7 +221,7 @@ class PolicyDoc(Strict):
     veto_effect: VetoEffect = VetoEffect()
     stars: Optional[list[StarDef]] = None
     pay: Optional[PayDef] = None
-    periods: Optional[dict[str, Any]] = None    # cross-month rules, validated by engine.periods
+    periods: Optional[PeriodsDef] = None        # cross-month rules (engine/periods)
     examples: list[ExampleDef] = []
 
 
@@ -383,14 +384,12 @@ def load_policy_file(path: str | Path) -> Policy:
     except PolicyError as exc:
         raise PolicyError(dups + exc.problems) from None
     doc, problems, pruned = _validate_schema(raw)
-    problems = dups + problems
+    problems = dups + problems + _period_id_problems(raw)
     if doc is not None:
         problems.extend(_check_semantics(doc, _without(raw, pruned), pruned, _written_ids(raw)))
-        if doc.periods is not None:
-            problems.extend(_check_periods(raw, doc))
     if problems:
         raise PolicyError(bounded(problems))
-    return Policy(doc=doc, files=[str(f) for f in files], hash=policy_hash(doc), raw=raw,
+    return Policy(doc=doc, files=[str(f) for f in files], hash=policy_hash(doc, raw.get("periods")), raw=raw,
                   periods_file=_file_of(raw, ["periods"]))
 
 
@@ -554,12 +553,25 @@ def _locate(raw: Any, path: tuple | list) -> tuple[str, int | None]:
             line = cur.lines.get(step, line)
             cur = cur[step]
         elif isinstance(cur, LocList) and isinstance(step, int) and 0 <= step < len(cur):
-            file = cur.itemfiles[step] if hasattr(cur, "itemfiles") else getattr(cur, "file", file)
+            files = getattr(cur, "itemfiles", ())
+            file = files[step] if step < len(files) else getattr(cur, "file", file)
             line = cur.lines[step]
             cur = cur[step]
         else:
             break
     return file, line
+
+
+def _node(raw: Any, path: tuple | list) -> Any:
+    cur = raw
+    for step in path:
+        if isinstance(cur, dict) and step in cur:
+            cur = cur[step]
+        elif isinstance(cur, list) and isinstance(step, int) and 0 <= step < len(cur):
+            cur = cur[step]
+        else:
+            return None
+    return cur
 
 
 def _original_path(raw: Any, path: list) -> list:
@@ -601,7 +613,7 @@ _EXPECTED_BY_TYPE = {
 MAX_LISTED = 100   # problems listed one by one; the rest of a hopeless file is counted, not translated
 
 
-def _validate_schema(raw: LocDict) -> tuple[PolicyDoc | None, list[Problem], set[tuple]]:
+def _validate_schema(raw: LocDict, model: type[BaseModel] | None = None) -> tuple[Any, list[Problem], set[tuple]]:
     """Validate; on errors, drop the offending parts and validate again so that the semantic
     checks still run on everything else (all problems in one pass).  Returns the doc built
     from what was valid, the schema problems, and the set of pruned paths.  Only the first
@@ -613,7 +625,7 @@ def _validate_schema(raw: LocDict) -> tuple[PolicyDoc | None, list[Problem], set
     current = raw
     for _ in range(8):
         try:
-            doc = PolicyDoc.model_validate(current)
+            doc = (model or PolicyDoc).model_validate(current)
             break
         except ValidationError as exc:
             cut = set()
@@ -632,6 +644,58 @@ def _validate_schema(raw: LocDict) -> tuple[PolicyDoc | None, list[Problem], set
     if unlisted:
         problems.append(unlisted_problem(getattr(raw, "file", "?"), unlisted))
     return doc, problems, pruned
+
+
+class _PeriodsAlone(Strict):
+    periods: PeriodsDef
+
+
+def validate_periods_alone(raw_periods: Any, file: str) -> tuple[Any, list[Problem]]:
+    """A `periods:` section on its own (as engine.periods.parse_period_rules is given it): its
+    period rules (None if unusable) and every problem, located as in the policy."""
+    root = LocDict(periods=raw_periods)
+    root.lines["periods"] = getattr(raw_periods, "line", None) or 0
+    root.file = file
+    _tag_files(root, file)
+    model, problems, pruned = _validate_schema(root, _PeriodsAlone)
+    problems += _period_id_problems(root)
+    if model is None or ("periods",) in pruned:
+        return None, problems
+    from .periods.model import PeriodRules, check_alone
+    rules = PeriodRules(model.periods.ranking, tuple(model.periods.rules), file)
+    kept = _without(root, pruned)
+
+    def add(path: list, found: Any, expected: str, hint: str = "") -> None:
+        f, line = _locate(kept, path)
+        problems.append(Problem(f, line, dotted(_original_path(kept, path)), found, expected, hint))
+    check_alone(rules, None, file, add=add)
+    return rules, bounded(problems)
+
+
+def _period_id_problems(raw: LocDict) -> list[Problem]:
+    """Period rule ids written twice, found on the tree as written (rules with other problems too)."""
+    from .periods.model import duplicate_ids
+    periods = raw.get("periods")
+    out = []
+    for i, rid, first in duplicate_ids(periods.get("rules") if isinstance(periods, dict) else None):
+        f, line = _locate(raw, ["periods", "rules", i, "id"])
+        out.append(Problem(f, line, dotted(["periods", "rules", i, "id"]), rid, "不重复的规则 id",
+                           f"与第 {first + 1} 条规则重复"))
+    return out
+
+
+def _tag_files(node: Any, file: str) -> None:
+    """Name `file` as the file of every node not yet tagged (a tree read by load_yaml alone)."""
+    if isinstance(node, LocDict):
+        node.file = getattr(node, "file", "?") if getattr(node, "file", "?") != "?" else file
+        node.keyfiles = {k: node.keyfiles.get(k, file) for k in node}
+        for v in node.values():
+            _tag_files(v, file)
+    elif isinstance(node, LocList):
+        node.file = file if getattr(node, "file", "?") == "?" else node.file
+        node.itemfiles = [node.itemfiles[i] if i < len(node.itemfiles) else file for i in range(len(node))]
+        for v in node:
+            _tag_files(v, file)
 
 
 def unlisted_problem(file: str, count: int) -> Problem:
@@ -693,7 +757,19 @@ def unknown_key_hint(model: type[BaseModel], loc: tuple) -> str:
     return f"可能是 {close}" if close else ""
 
 
+_UNION_TAG = ("union_tag_invalid", "union_tag_not_found")
+
+
 def _schema_problem(raw: LocDict, loc: tuple, err: dict, model: type[BaseModel] | None = None) -> Problem:
+    if err["type"] in _UNION_TAG:   # a period rule's kind: unknown, missing or not a word
+        from .periods.kinds import PERIOD_KINDS
+        file, line = _locate(raw, loc + ("kind",))
+        found = err.get("ctx", {}).get("tag") if err["type"] == "union_tag_invalid" else None
+        item = _node(raw, loc)
+        if isinstance(item, dict):
+            found = item.get("kind")
+        return Problem(file, line, dotted(loc + ("kind",)), found,
+                       "规则类型之一：" + "、".join(PERIOD_KINDS) if found is not None else "必填项")
     file, line = _locate(raw, loc)
     expected = _EXPECTED_BY_TYPE.get(err["type"], None)
     if err["type"] == "literal_error":
@@ -713,6 +789,7 @@ def _schema_problem(raw: LocDict, loc: tuple, err: dict, model: type[BaseModel] 
 
 
 _PRUNE_UNITS = {("items",), ("items", "*", "rules"), ("bonus", "rules"), ("vetoes",), ("stars",), ("pay", "bands"),
+                ("periods", "rules"),
                 ("examples",), ("metrics",), ("attributes",)}
 
 
@@ -757,6 +834,8 @@ def _without(node: Any, cuts: Iterable[tuple]) -> Any:
 
 def _clean_loc(loc: tuple) -> tuple:
     out = []
+    if loc[:2] == ("periods", "rules") and len(loc) > 3:
+        loc = loc[:3] + loc[4:]   # the tag pydantic puts after a period rule's index (its kind)
     for s in loc:
         if isinstance(s, str) and (s.startswith("function-") or s in ("union", "tagged-union") or "[" in s
                                    or s in ("Decimal", "QuotaBy", "bool", "str", "int")):
@@ -929,6 +1008,8 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
     elif not doc.abstract and "pay" not in pruned_tops:
         add(["pay"], None, "绩效工资档次（pay.performance_share 与 pay.bands）")
 
+    if doc.periods is not None:
+        check_with_policy(ck, period_rules(doc))
     veto_ids = {v.id for v in doc.vetoes}
     for i, ex in enumerate(doc.examples):
         if ex.month is not None and not MONTH_RX.match(ex.month):
@@ -1124,62 +1205,6 @@ def _check_rules_together(ck: Checks, rules: list, path: list, bonus: bool) -> N
             kind.check_together(ck, rules, path, bonus)
 
 
-def _check_periods(raw: LocDict, doc: PolicyDoc | None = None) -> list[Problem]:
-    """Cross-month rules live in engine.periods; validate them there when that module exists."""
-    try:
-        from . import periods  # noqa: WPS433 (optional feature module)
-    except ImportError:
-        return []
-    parse = getattr(periods, "parse_period_rules", None)
-    if parse is None:
-        return []
-    try:
-        rules = parse(raw["periods"], _file_of(raw, ["periods"]))
-    except PolicyError as exc:
-        return list(exc.problems)
-    return _check_periods_against(doc, raw, rules) if doc is not None and rules is not None else []
-
-
-def _check_periods_against(doc: PolicyDoc, raw: LocDict, rules: Any) -> list[Problem]:
-    """What the period rules name must exist in the monthly policy: an attribute to group by, stars
-    as high as a grade asks for, pay to withhold from.  Otherwise a rule silently never fires."""
-    probs: list[Problem] = []
-
-    def add(path: list, found: Any, expected: str, hint: str = "") -> None:
-        f, line = _locate(raw, path)
-        probs.append(Problem(f, line, dotted(path), found, expected, hint))
-
-    peer = rules.ranking.peer_group
-    if peer.startswith("attribute:") and peer[len("attribute:"):] not in doc.attributes:
-        add(["periods", "ranking", "peer_group"], peer, "attribute: 后接 attributes 中声明的人员属性",
-            "已声明：" + ("、".join(doc.attributes) or "无"))
-    top = max((st.stars for st in doc.stars), default=None) if doc.stars is not None else None
-    raw_rules = raw["periods"].get("rules") if isinstance(raw["periods"], dict) else None
-    index = {r.get("id"): i for i, r in enumerate(raw_rules or []) if isinstance(r, dict)}
-    for rule in rules.rules:
-        base = ["periods", "rules", index.get(rule.id, 0)]
-        if doc.pay is None and (rule.get("withhold") is not None or rule.kind == "wage_floor" or rule.get("reclaim")):
-            key = "withhold" if rule.get("withhold") is not None else "reclaim" if rule.get("reclaim") else "kind"
-            add(base + [key], rule.kind if key == "kind" else raw_rules[index[rule.id]].get(key),
-                "细则中有 pay（绩效工资）时才能扣发、追回或核算收入", "本细则没有 pay")
-        for key in ("order_by",):
-            for k in rule.get(key) or ():
-                if k in ("five_star_months", "star_total") and doc.stars is None:
-                    add(base + [key], k, "不依星级排序（本细则没有 stars 星级）")
-        for gi, g in enumerate(rule.get("grades") or ()):
-            wants = [("every_month_min_stars", g.get("every_month_min_stars"))]
-            if g.get("at_least"):
-                wants.append(("at_least", g["at_least"]["stars"]))
-            for key, n_stars in wants:
-                if n_stars is None:
-                    continue
-                if top is None:
-                    add(base + ["grades", gi, key], n_stars, "不设星级条件（本细则没有 stars 星级）")
-                elif n_stars > top:
-                    add(base + ["grades", gi, key], n_stars, f"不超过本细则的最高星级 {top}（否则无人能评上）")
-    return probs
-
-
 # --------------------------------------------------------------------------- values and hashing
 
 
@@ -1228,6 +1253,7 @@ _LATER_FIELDS = {
     "MetricDef": {"from_records"},
     "ItemDef": {"mode"},
     "_RuleBase": {"effect"},
+    "RuleDef": set(KINDS) - {"per_count", "shortfall", "tiers", "event"},   # forms added after the first four
     "PolicyDoc": {"records"},
 }
 _NOT_HASHED = {"examples", "description", "extends", "remove", "abstract"}
@@ -1240,6 +1266,8 @@ def _hash_data(v: Any, top: bool = False) -> Any:
         for name, f in type(v).model_fields.items():
             if top and name in _NOT_HASHED:
                 continue
+            if top and name == "periods":
+                continue   # hashed as written (below): the way it was hashed before it had a model
             value = getattr(v, name)
             if name in later and value == f.default:
                 continue
@@ -1255,9 +1283,12 @@ def _hash_data(v: Any, top: bool = False) -> Any:
     return _jsonable(v)
 
 
-def policy_hash(doc: PolicyDoc) -> str:
-    """sha256 of the resolved policy, examples and descriptions excluded: same rules, same hash."""
-    text = json.dumps(_hash_data(doc, top=True), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def policy_hash(doc: PolicyDoc, raw_periods: Any = None) -> str:
+    """sha256 of the resolved policy, examples and descriptions excluded: same rules, same hash.
+    The period rules are hashed as written (`raw_periods`, the resolved tree's `periods:`)."""
+    data = _hash_data(doc, top=True)
+    data["periods"] = _jsonable(raw_periods) if doc.periods is not None else None
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

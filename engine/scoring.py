@@ -158,6 +158,10 @@ class _Scorer:
                        for b in (doc.pay.bands if doc.pay is not None else [])}
         # results.json entry of an item nothing was deducted from (copied for each worker)
         self._untouched = {it.id: _item_entry(it, ZERO, False) for it in doc.items}
+        ids = list(doc.metrics)
+        # every metric value as scored (counted and computed ones included): what period conditions read
+        self._metric_values = lambda values: {mid: v if type(v) is bool else n(v)
+                                              for mid in ids if (v := values.get(mid)) is not None}
 
     def _grade(self, score: Decimal) -> tuple:
         """(stars, pay band) of a score, looked up once per distinct score."""
@@ -323,6 +327,7 @@ class _Scorer:
             "performance_base": money(r.performance_base) if r.performance_base is not None else None,
             "pay": money(r.pay) if r.pay is not None else None,
             "rank": r.rank,
+            "metrics": self._metric_values(r.case.metrics),
             "findings": [f.as_dict() for f in r.findings],
         }
 

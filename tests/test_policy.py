@@ -330,9 +330,9 @@ def test_error_unquoted_text_suggests_quotes():
 
 def test_error_periods_missing_fields_are_reported_not_crashed_on():
     assert messages(BROKEN / "error-periods-missing-fields.yaml") == [
-        "error-periods-missing-fields.yaml:9 periods.ranking.last_place_ties: 发现 （缺失），应为 必填字段 last_place_ties",
-        "error-periods-missing-fields.yaml:11 periods.rules[0].label: 发现 （缺失），应为 必填字段 label",
-        "error-periods-missing-fields.yaml:20 periods.rules[1].grades[0].id: 发现 （缺失），应为 必填字段 id"]
+        "error-periods-missing-fields.yaml:9 periods.ranking.last_place_ties: 发现 （缺失），应为 必填项",
+        "error-periods-missing-fields.yaml:11 periods.rules[0].label: 发现 （缺失），应为 必填项",
+        "error-periods-missing-fields.yaml:20 periods.rules[1].grades[0].id: 发现 （缺失），应为 必填项"]
 
 
 def test_error_late_overlapping_missed_would_deduct_twice():

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping
 
 from ..intervals import parse_interval
-from ..periods import month_label
+from ..periods import last_places, month_label
 from .settings import FieldPrivacy, OfficeSettings
 
 __all__ = ["DocNumber", "office_context", "bulletin_context", "criticism_context", "commendation_context",
@@ -275,16 +275,12 @@ def criticised(results: Mapping, settings: OfficeSettings) -> list[dict]:
                     add(w, f["rule_id"], f["rule_label"], f["reason"])
     if cfg.last_place:
         for group, ranked in month_ranking(workers).items():
-            if len(ranked) < 2:
-                continue           # a group of one has no last place
-            last = ranked[-1][0]
-            if last == 1:
-                continue           # everybody tied: nobody is last
-            for rank, w in ranked:
-                if rank == last:
-                    why = "一票否决" if w.get("failed") else f"得分{w['score']}分"
-                    add(w, "monthly_last_place", "月度排名末位",
-                        f"{month_label(results['month'])}在{group}排名末位（第{rank}名，共{len(ranked)}人），{why}")
+            rank_of = {id(w): rank for rank, w in ranked}
+            for w in last_places(ranked):   # the period rules' own decision (engine/periods/ranking.py)
+                rank = rank_of[id(w)]
+                why = "一票否决" if w.get("failed") else f"得分{w['score']}分"
+                add(w, "monthly_last_place", "月度排名末位",
+                    f"{month_label(results['month'])}在{group}排名末位（第{rank}名，共{len(ranked)}人），{why}")
     if cfg.period_rules:
         for w in sorted(workers, key=_order):
             for f in w.get("period_findings", []):
