@@ -34,7 +34,6 @@ class RecordPeriod:
     series: str
     every: str                           # "day" | "week"
     start: Any                           # datetime.date of the day, or the week's Monday
-    days: int                            # days of the period that count under each `days` setting: see values
     working: bool                        # day: an official working day; week: unused
     values: dict[str, Decimal]           # "all" / "working" (week totals) or "all" and each slot (day)
 

@@ -501,16 +501,20 @@ def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
             problems.add(r.file, r.row, "类型", kind or None, "记录类型之一：" + "、".join(by_type),
                          "考核细则 records 中声明的类型；与考核无关的行请删去")
             continue
+        measures = {doc.records[sid].measure for sid in series}   # a type may feed several series
         s = doc.records[series[0]]
         times: dict[str, Any] = {}
+        unreadable = False
         for col, label in (("start", "开始时间"), ("end", "结束时间")):
             raw = r.get(col)
             if raw is None or col in r.flagged:
+                unreadable |= col in r.flagged
                 continue
             try:
                 times[col] = _clock_or_time(raw, r.get("date"))
             except ValueError:
                 problems.add(r.file, r.row, label, raw, "时间，如 2026-10-05 08:30（或有日期列时写 08:30）")
+                unreadable = True
         day = None
         if r.get("date") is not None:
             try:
@@ -536,10 +540,10 @@ def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
             problems.add(r.file, r.row, "工号", wid or None, "名册中已有的工号")
             continue
         amount = None
-        if s.measure in ("minutes", "hours"):
+        if measures & {"minutes", "hours"}:
             start, end = times.get("start"), times.get("end")
             if start is None or end is None:
-                if "start" not in r.flagged and "end" not in r.flagged and len(times) == (start is not None) + (end is not None):
+                if not unreadable:   # an unreadable time was reported above
                     problems.add(r.file, r.row, "开始时间" if start is None else "结束时间", None,
                                  f"开始和结束时间（「{s.label}」按时长统计）")
                 continue
@@ -550,7 +554,7 @@ def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
                 problems.add(r.file, r.row, "结束时间", str(r.get("end")),
                              f"与开始时间相隔不超过 {MAX_SESSION_HOURS} 小时", "检查日期是否写错")
                 continue
-        elif s.measure == "amount":
+        if "amount" in measures:
             try:
                 amount = parse_decimal_cell(r.get("amount"))
                 if amount < 0:

@@ -166,7 +166,7 @@ class ExampleRecord(Strict):
     series: str
     date: Optional[str] = None                 # 2026-10-09
     dates: Optional[str] = None                # 2026-10-08/2026-10-30
-    on: Literal["all", "working"] = "all"      # with `dates`: every day, or the working days only
+    days: Literal["all", "working"] = "all"    # with `dates`: every day, or the working days only
     start: Optional[str] = None                # 08:00
     end: Optional[str] = None                  # 09:10
     amount: Optional[Num] = None
@@ -771,6 +771,9 @@ def _schema_problem(raw: LocDict, loc: tuple, err: dict, model: type[BaseModel] 
         return Problem(file, line, dotted(loc + ("kind",)), found,
                        "规则类型之一：" + "、".join(PERIOD_KINDS) if found is not None else "必填项")
     file, line = _locate(raw, loc)
+    if loc and isinstance(loc[-1], bool):   # `on:`, `yes:` … as a key: YAML 1.1 reads them as true/false
+        return Problem(file, line, dotted(loc[:-1]), loc[-1], "文字键",
+                       "不加引号时 YAML 把键 on、off、yes、no 读成了是/否，请给键加引号，如 \"on\":")
     expected = _EXPECTED_BY_TYPE.get(err["type"], None)
     if err["type"] == "literal_error":
         expected = "以下之一：" + "、".join(re.findall(r"'([^']*)'", err["ctx"]["expected"]))
@@ -1027,9 +1030,10 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
         if isinstance(ex.expect.veto, str) and ex.expect.veto not in veto_ids and ex.expect.veto not in written_ids:
             add(["examples", i, "expect", "veto"], ex.expect.veto, "true、false 或 vetoes 中的否决项 id",
                 "已有：" + ("、".join(veto_ids) or "无"))
-        for rid in (ex.expect.findings or {}):
-            if rid not in seen and rid not in written_ids:
-                add(["examples", i, "expect", "findings", rid], rid, "本细则中的规则 id")
+        for key in ("findings", "reasons"):
+            for rid in getattr(ex.expect, key) or {}:
+                if rid not in seen and rid not in written_ids:
+                    add(["examples", i, "expect", key, rid], rid, "本细则中的规则 id")
     return probs
 
 

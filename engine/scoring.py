@@ -723,7 +723,7 @@ def _compare_example(policy: Policy, i: int, ex: ExampleDef, r: WorkerResult) ->
         rule_ids = _rule_ids(policy)
         for f in r.findings:
             # a rule's points net of its own cap; item caps and the bonus cap are not a rule's
-            if f.kind in ("deduction", "bonus") or (f.kind == "cap" and f.rule_id in rule_ids):
+            if f.kind in ("deduction", "bonus", "earn") or (f.kind == "cap" and f.rule_id in rule_ids):
                 got[f.rule_id] += f.points
         for rid, pts in e.findings.items():
             chk(["findings", rid], "分值", n(pts), n(got.get(rid, Decimal(0))))
@@ -733,6 +733,9 @@ def _compare_example(policy: Policy, i: int, ex: ExampleDef, r: WorkerResult) ->
             out.append(Problem(policy.files[0], line_of(policy.raw, path), dotted(path),
                                "、".join(f"{x}: {n(got[x])}" for x in extra),
                                f"列出触发的每一条规则（示例「{ex.name}」的 findings 没有列出发现的这些规则及其分值）"))
+    for rid, want in (e.reasons or {}).items():
+        got_reason = next((f.reason for f in r.findings if f.rule_id == rid and f.kind != "cap"), None)
+        chk(["reasons", rid], "原因", want, got_reason)
     if out:
         detail = "；".join(f.reason for f in r.findings) or "无扣分"
         out[0] = replace(out[0], hint=f"计算明细：{detail}")

@@ -42,6 +42,8 @@ def test_validate_presets():
         f"✓ {RULES / 'base.yaml'}（县网格化服务管理中心网格员考核通用基础，基础细则，供继承）",
         f"✓ {RULES / 'chengguan.yaml'}（城关镇网格员月度考核细则 2026.1）：7 个示例全部通过",
         f"✓ {RULES / 'kongjiazhuang.yaml'}（孔家庄街道三级网格长月度考核细则 2026.1）：4 个示例全部通过",
+        f"✓ {RULES / 'pingtai.yaml'}（县网格化服务管理平台网格员月度考核办法 2026.1）：3 个示例全部通过",
+        f"✓ {RULES / 'xunchai.yaml'}（网格员日常巡查和民情日志考核细则 2026.1）：3 个示例全部通过",
         f"✓ {RULES / 'youhao.yaml'}（友好社区网格管理员月度考核细则 2026.1）：8 个示例全部通过",
     ]
 

@@ -11,7 +11,7 @@ from engine.scoring import run_examples
 
 from conftest import FIXTURES, RULES
 
-PRESETS = ["chengguan.yaml", "youhao.yaml", "kongjiazhuang.yaml"]
+PRESETS = ["chengguan.yaml", "youhao.yaml", "kongjiazhuang.yaml", "pingtai.yaml", "xunchai.yaml"]
 BROKEN = FIXTURES / "policies"
 
 

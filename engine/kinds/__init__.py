@@ -5,7 +5,7 @@ that names them all.  A new form an office needs is one new module and one line 
 """
 from __future__ import annotations
 
-from . import event, per_count, records, shortfall, tiers
+from . import composite, event, per_count, records, shortfall, tiers
 from .base import RuleKind
 
 KINDS: dict[str, RuleKind] = {k.key: k for k in (
@@ -14,6 +14,7 @@ KINDS: dict[str, RuleKind] = {k.key: k for k in (
     tiers.KIND,          # 分档
     event.KIND,          # 按事件
     records.KIND,        # 按日/按周记录
+    composite.KIND,      # 加权综合
 )}
 RULE_FORMS = tuple(KINDS)
 

@@ -268,7 +268,7 @@ def example_dates(r) -> list[dt.date]:
         raise ValueError(r.dates)
     out = []
     while lo <= hi:
-        if r.on == "all" or is_working(lo):
+        if r.days == "all" or is_working(lo):
             out.append(lo)
         lo += dt.timedelta(days=1)
     return out
@@ -282,6 +282,7 @@ def example_clock(text) -> dt.time:
 def example_records(doc, ex) -> list[Record]:
     out = []
     for r in ex.records:
+        # a row of the sheet belongs to every series whose types hold its type
         s = doc.records[r.series]
         series = tuple(sid for sid, other in doc.records.items() if set(other.types) & set(s.types))
         for d in example_dates(r):
@@ -296,14 +297,8 @@ def example_records(doc, ex) -> list[Record]:
 
 def check_series(ck: Checks) -> None:
     """The top-level `records:` declarations."""
-    claimed: dict[str, str] = {}
     for sid, s in ck.doc.records.items():
         path = ["records", sid]
-        for t in s.types:
-            if t in claimed and claimed[t] != sid:
-                ck.add(path + ["type"], t, f"不与记录「{claimed[t]}」重复的类型",
-                       "同一类型的记录只能属于一个记录系列（同一行可按不同单位统计时请分列两个类型）")
-            claimed.setdefault(t, sid)
         day = Interval(Decimal(0), True, Decimal(24), False, "[0, 24)")
         names = list((s.slots or {}).items())
         for j, (name, rng) in enumerate(names):
@@ -477,8 +472,8 @@ class _Records(RuleKind):
                     parts.append(f"{n(value)}{unit}，低于{k['each']}{n(quota)}{unit}，差{n(short)}{unit}")
             if not parts:
                 continue
-            capped = spec.period_cap is not None and total > spec.period_cap
-            points = spec.period_cap if capped else total
+            capped = spec.period_cap is not None and total >= spec.period_cap   # the cap is said once reached
+            points = min(total, spec.period_cap) if capped else total
             values["日期"] = period.start.isoformat()
             texts = {"日期": _period_text(period), "记录": k["label"], "情形": "、".join(parts), "单位": k["unit"],
                      "计分方式": k["how"].format(verb=rp.verb), "封顶": k["cap"].format(verb=rp.verb) if capped else ""}

@@ -52,9 +52,7 @@ class BottomShare(PeriodRule):
             if first:
                 p = ev.placings(month, rules.ranking)[wid]
                 how = f"；本月{share_text(self.percent, p.size, self.rounding)}" + tie_text(p, ties)
-            draws = self.consequence or "取消当年工作补贴"
-            if self.award_ineligible:
-                draws += "和评优评先资格"
+            draws = self.consequence or ("取消当年工作补贴" + ("和评优评先资格" if self.award_ineligible else ""))
             amount, words = ZERO, None
             if self.withhold is not None:
                 amount = ev.withhold(adds, wid, self.withhold)
