@@ -17,7 +17,7 @@ from .assessment import EventCase, WorkerCase
 from .errors import DataError, Problem, ProblemList
 from .intervals import Interval
 from .kinds.event import cutoff, event_matches, make_event, needs_other_months, problem_keys_used, stage_names
-from .kinds.records import Record, date_span, records_rules
+from .kinds.records import Record, calendar_problem, date_span, records_rules
 from .policy import EventFilter, MetricDef, Policy, coerce_metric
 from .prepare import prepare_case
 from .sources import Row, parse_decimal_cell, read_table
@@ -465,6 +465,10 @@ def _read_records_into(problems: ProblemList, path, policy: Policy, month: str,
     used = bool(records_rules(doc)) or any(m.from_records is not None for m in doc.metrics.values())
     if not used:
         return None
+    why = calendar_problem(doc, month)
+    if why:   # the month's working days cannot be known: nothing can be counted
+        problems.add(policy.files[0], None, "calendar", month, why)
+        problems.raise_if_any(DataError)
     if path is None:
         problems.add("--records", None, "记录表", None,
                      "按日/按周记录考核的记录表（CSV/XLSX：工号、类型、日期或开始/结束时间、数量）",

@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable, Literal, Optional, Union, get_args, get_origin
@@ -25,7 +26,7 @@ from .kinds import KINDS, RULE_FORMS
 from .kinds.base import Checks, check_reachable, metric_domain, template_fields, COMMON_PLACEHOLDERS
 from .kinds.event import EventFilter, EventRule, check_filter
 from .kinds.per_count import PerCount
-from .kinds.records import FromRecords, RecordSeries, RecordsRule, check_from_records, check_series
+from .kinds.records import CalendarDef, FromRecords, RecordSeries, RecordsRule, check_from_records, check_series
 from .kinds.shortfall import Shortfall
 from .kinds.tiers import Tier, Tiers
 from .periods.model import PeriodsDef, check_with_policy, period_rules
@@ -214,6 +215,7 @@ class PolicyDoc(Strict):
     attributes: dict[str, AttributeDef] = {}
     events: Optional[EventVocabulary] = None
     records: dict[str, RecordSeries] = {}      # dated record series (the records sheet)
+    calendar: Optional[CalendarDef] = None     # the office's holidays and 调休 days, over the national calendar
     metrics: dict[str, MetricDef] = {}
     items: list[ItemDef] = []
     bonus: Optional[BonusDef] = None
@@ -934,6 +936,13 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
         if m.from_records is not None:
             check_from_records(ck, mid, m, ["metrics", mid, "from_records"])
     check_series(ck)
+    if doc.calendar is not None:
+        for key in ("holidays", "workdays"):
+            for j, d in enumerate(getattr(doc.calendar, key)):
+                try:
+                    date.fromisoformat(str(d))
+                except ValueError:
+                    add(["calendar", key, j], d, "日期，如 2027-01-01")
 
     # ids are unique across items, rules, bonus rules and vetoes: a finding's rule id is unambiguous
     seen: dict[str, list] = {}
@@ -1017,6 +1026,8 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
     for i, ex in enumerate(doc.examples):
         if ex.month is not None and not MONTH_RX.match(ex.month):
             add(["examples", i, "month"], ex.month, "YYYY-MM 格式的月份")
+        elif ex.month is not None and ex.records and (why := _calendar_problem(doc, ex.month)):
+            add(["examples", i, "month"], ex.month, why)
         _check_example(doc, ex, ["examples", i], add, pruned_metrics)
         if ex.expect.band is not None:
             if doc.pay and ex.expect.band not in {b.id for b in doc.pay.bands}:
@@ -1035,6 +1046,14 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
                 if rid not in seen and rid not in written_ids:
                     add(["examples", i, "expect", key, rid], rid, "本细则中的规则 id")
     return probs
+
+
+def _calendar_problem(doc: PolicyDoc, month: str) -> str | None:
+    from .kinds.records import calendar_problem
+    try:
+        return calendar_problem(doc, month)
+    except ValueError:
+        return None   # the calendar's own dates are wrong: reported there
 
 
 def _check_example(doc: PolicyDoc, ex: "ExampleDef", path: list, add, pruned_metrics: set[str]) -> None:
@@ -1258,7 +1277,7 @@ _LATER_FIELDS = {
     "ItemDef": {"mode"},
     "_RuleBase": {"effect"},
     "RuleDef": set(KINDS) - {"per_count", "shortfall", "tiers", "event"},   # forms added after the first four
-    "PolicyDoc": {"records"},
+    "PolicyDoc": {"records", "calendar"},
 }
 _NOT_HASHED = {"examples", "description", "extends", "remove", "abstract"}
 

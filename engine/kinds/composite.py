@@ -9,8 +9,9 @@
 Each term is a rate on a 0–100 scale: a percent metric's value; another metric's value as a
 share of its `full` mark (value ÷ full × 100; `full` defaults to the metric's max); or
 `ratio: [numerator, denominator]` of two count metrics (× 100; a zero denominator counts as
-`empty`, default 100: nothing to do, nothing missed).  `complement: true` takes 100 − the rate
-(1 − 漏报率).  The weights add up to 100%.  The composite = out_of × Σ(weight × rate) ÷ 100
+`empty`, default 100: nothing to do, nothing missed).  A rate above 100 (a numerator larger than
+its denominator, a value above its full mark) counts as 100, and the reason says so.
+`complement: true` takes 100 − the rate (1 − 漏报率).  The weights add up to 100%.  The composite = out_of × Σ(weight × rate) ÷ 100
 (`out_of` defaults to the item's points), computed exactly and rounded once, half up, to
 `decimals` places.  In a deduction item the rule deducts out_of − composite; in an earn item it
 earns the composite.  The reason shows every term.
@@ -54,6 +55,8 @@ class _Composite(RuleKind):
         p = path + [self.key]
         if path[0] == "bonus":
             ck.add(p, "composite", "不用于加分项目（加权综合是一个项目的得分）")
+        if rule.effect == "deduct":
+            ck.add(path + ["effect"], rule.effect, "不填（加权综合在得分项目中得其综合分，在扣分项目中扣满分与综合分之差）")
         if not spec.terms:
             ck.add(p + ["terms"], [], "至少一项")
         total = sum((t.weight for t in spec.terms), Decimal(0))
@@ -135,6 +138,9 @@ class _Composite(RuleKind):
                 rate = full if b == 0 else a / b * 100
                 shown = f"{label[0]}÷{label[1]}（" + (f"{n(a)}/{n(b)}）" if b != 0 else f"分母为0，按{n(full)}%计）")
                 values[t.ratio[0]], values[t.ratio[1]] = n(a), n(b)
+            if rate > 100:   # a numerator above its denominator, a value above its full mark
+                rate = Decimal(100)
+                shown += "（超过100%，按100%计）"
             if t.complement:
                 rate = 100 - rate
                 shown = f"（1－{shown}）"
@@ -147,7 +153,7 @@ class _Composite(RuleKind):
         spec, k = rp.spec, rp.k
         out_of = spec.out_of if spec.out_of is not None else rp.item_points
         exact, got, words, values = self.value(spec, k, case.metrics, out_of)
-        points = got if rp.sign > 0 else out_of - got
+        points = got if rp.earn_item else out_of - got
         if points == 0:
             return []
         formula = "＋".join(words)

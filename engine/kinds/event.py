@@ -230,8 +230,9 @@ def problem_keys_used(doc) -> bool:
 def prepare_events(doc, month: str, events: list[EventCase]) -> list[EventCase]:
     """The worker's events that can count in `month`, with `repeat` filled in (log order kept).
 
-    `events` may hold earlier months (the reader keeps them when `needs_other_months`): they feed
-    the problem-key runs and are then dropped unless a filter counts them this month."""
+    `events` may hold other months (the reader keeps them when `needs_other_months`): they feed
+    the problem-key runs and are then dropped unless a filter counts them this month, so that a
+    rule counting by discovery month never sees another month's event."""
     if problem_keys_used(doc):
         seen: dict[str, set[str]] = {}
         for ev in events:
@@ -248,8 +249,6 @@ def prepare_events(doc, month: str, events: list[EventCase]) -> list[EventCase]:
             while m in seen[ev.problem]:
                 run, m = run + 1, _prev(m)
             ev.repeat = run
-    if not needs_other_months(doc):
-        return events
     filters = filters_of(doc)
     return [ev for ev in events if ev.times is None or any(_counts_this_month(f, ev) for f in filters)]
 

@@ -111,15 +111,48 @@ def date_span(doc, month: str) -> tuple[dt.date, dt.date]:
     return lo, hi
 
 
-@lru_cache(maxsize=64)
-def _working(year: int, month: int) -> dict[dt.date, bool]:
-    from ..calendar import working_days
-    return working_days(year, month)
+class CalendarDef(Strict):
+    """The office's own holidays and working days (调休), over the national calendar: needed for a
+    year chinese-calendar does not know yet, and for a local adjustment."""
+
+    holidays: list[str] = []
+    workdays: list[str] = []
 
 
-def is_working(day: dt.date) -> bool:
-    """An official working day (raises engine.calendar.UnknownYear for a year the calendar lacks)."""
-    return _working(day.year, day.month)[day]
+@lru_cache(maxsize=128)
+def _working(year: int, month: int, holidays: tuple = (), workdays: tuple = ()) -> dict[dt.date, bool]:
+    from ..calendar import build_calendar
+    office = bool(holidays or workdays)
+    cal = build_calendar(year, month, holidays=list(holidays) if office else None,
+                         workdays=list(workdays) if office else None)
+    return {d: not rest for d, rest in zip(cal.dates, cal.is_rest_day)}
+
+
+def _office_days(cal: CalendarDef | None) -> tuple[tuple, tuple]:
+    if cal is None:
+        return (), ()
+    return tuple(_date(d) for d in cal.holidays), tuple(_date(d) for d in cal.workdays)
+
+
+def is_working(day: dt.date, cal: CalendarDef | None = None) -> bool:
+    """An official working day (engine.calendar.UnknownYear for a year the calendar lacks, unless the
+    office lists its days in the policy's `calendar:`)."""
+    return _working(day.year, day.month, *_office_days(cal))[day]
+
+
+def calendar_problem(doc, month: str) -> str | None:
+    """Why the working days of `month` (and of its weeks' neighbouring days) cannot be known, or None."""
+    if not uses_working_days(doc):
+        return None
+    from ..calendar import UnknownYear
+    first, last = date_span(doc, month)
+    for d in (first, last):
+        try:
+            is_working(d, doc.calendar)
+        except UnknownYear:
+            return (f"{d.year}年的法定节假日和调休安排（chinese-calendar 还没有该年的数据）："
+                    f"请升级 chinese-calendar，或在考核细则的 calendar 中写明该年的节假日（holidays）和调休上班日（workdays）")
+    return None
 
 
 def uses_working_days(doc) -> bool:
@@ -135,62 +168,66 @@ def records_rules(doc) -> list:
 # --------------------------------------------------------------------------- aggregation
 
 
-def _slot_window(day: dt.date, rng: Interval) -> tuple[dt.datetime, dt.datetime]:
-    base = dt.datetime.combine(day, dt.time())
+def _slot_minutes(rng: Interval) -> tuple[int, int, Interval]:
+    """A slot's clock window in minutes after midnight, [lo, hi), and its interval of hours."""
     lo = rng.lo if rng.lo is not None else Decimal(0)
     hi = rng.hi if rng.hi is not None else Decimal(24)
-    return base + dt.timedelta(hours=float(lo)), base + dt.timedelta(hours=float(hi))
+    return int(lo * 60), int(hi * 60), rng
 
 
-def _minutes(a: dt.datetime, b: dt.datetime) -> int:
-    return max(0, int((b - a).total_seconds() // 60))
+_DAY = 24 * 60
 
 
 def day_values(series: RecordSeries, records: list[Record], first: dt.date, last: dt.date
                ) -> dict[dt.date, dict[str, Decimal]]:
     """date -> {"all": the day's value, <slot>: the slot's value} for every date in [first, last]."""
-    out: dict[dt.date, dict[str, Decimal]] = {}
-    slots = series.slots or {}
-    minutes: dict[dt.date, dict[str, int]] = {}
-    day = first
-    while day <= last:
-        out[day] = {"all": Decimal(0), **{s: Decimal(0) for s in slots}}
-        minutes[day] = {"all": 0, **{s: 0 for s in slots}}
-        day += dt.timedelta(days=1)
+    slots = [(name, *_slot_minutes(rng)) for name, rng in (series.slots or {}).items()]
+    names = ["all"] + [name for name, *_ in slots]
+    span = (last - first).days + 1
+    timed = series.measure in ("minutes", "hours")
+    # totals[day index][k]: minutes (timed series) or values, k = 0 for the day, 1.. for each slot
+    totals = [[0 if timed else Decimal(0)] * len(names) for _ in range(span)]
     for rec in records:
-        if series.measure in ("minutes", "hours"):
-            # split at midnight and at slot boundaries, by the minute
-            d = rec.start.date()
-            while d <= rec.end.date():
-                if d in minutes:
-                    lo = max(rec.start, dt.datetime.combine(d, dt.time()))
-                    hi = min(rec.end, dt.datetime.combine(d + dt.timedelta(days=1), dt.time()))
-                    minutes[d]["all"] += _minutes(lo, hi)
-                    for s, rng in slots.items():
-                        a, b = _slot_window(d, rng)
-                        minutes[d][s] += _minutes(max(lo, a), min(hi, b))
-                d += dt.timedelta(days=1)
+        if timed:
+            # split at midnight and at slot edges, by the minute
+            i = (rec.start.date() - first).days
+            a = rec.start.hour * 60 + rec.start.minute
+            length = int((rec.end - rec.start).total_seconds() // 60)
+            while length > 0:
+                piece = min(length, _DAY - a)
+                if 0 <= i < span:
+                    row = totals[i]
+                    row[0] += piece
+                    for k, (_, lo, hi, _rng) in enumerate(slots, 1):
+                        overlap = min(a + piece, hi) - max(a, lo)
+                        if overlap > 0:
+                            row[k] += overlap
+                length -= piece
+                i, a = i + 1, 0
             continue
-        if rec.day not in out:
+        i = (rec.day - first).days
+        if not 0 <= i < span:
             continue
         value = Decimal(1) if series.measure == "count" else (rec.amount or Decimal(0))
-        out[rec.day]["all"] += value
-        if rec.start is not None:
+        row = totals[i]
+        row[0] += value
+        if rec.start is not None and slots:
             hour = Decimal(rec.start.hour) + Decimal(rec.start.minute) / 60
-            for s, rng in slots.items():
+            for k, (_, _lo, _hi, rng) in enumerate(slots, 1):
                 if rng.contains(hour):
-                    out[rec.day][s] += value
-    if series.measure == "minutes":
-        for d, mins in minutes.items():
-            out[d] = {k: Decimal(v) for k, v in mins.items()}
-    elif series.measure == "hours":
-        for d, mins in minutes.items():
-            out[d] = {k: (Decimal(v) / 60).quantize(Decimal("0.0001")) for k, v in mins.items()}
+                    row[k] += value
+    out: dict[dt.date, dict[str, Decimal]] = {}
+    for i, row in enumerate(totals):
+        if series.measure == "minutes":
+            row = [Decimal(x) for x in row]
+        elif series.measure == "hours":
+            row = [(Decimal(x) / 60).quantize(Decimal("0.0001")) for x in row]
+        out[first + dt.timedelta(days=i)] = dict(zip(names, row))
     return out
 
 
-def _counted(day: dt.date, days: str) -> bool:
-    return days == "all" or is_working(day)
+def _counted(day: dt.date, days: str, cal=None) -> bool:
+    return days == "all" or is_working(day, cal)
 
 
 class WorkerRecords:
@@ -212,11 +249,11 @@ class WorkerRecords:
     def week_total(self, series_id: str, monday: dt.date, days: str) -> Decimal:
         vals = self.values(series_id)
         week = [monday + dt.timedelta(days=i) for i in range(7)]
-        return sum((vals[d]["all"] for d in week if _counted(d, days)), Decimal(0))
+        return sum((vals[d]["all"] for d in week if _counted(d, days, self.doc.calendar)), Decimal(0))
 
     def metric(self, f: FromRecords) -> Decimal:
         vals = self.values(f.series)
-        days = [d for d in month_days(self.month) if _counted(d, f.days)]
+        days = [d for d in month_days(self.month) if _counted(d, f.days, self.doc.calendar)]
         if f.stat == "total":
             return sum((vals[d]["all"] for d in days), Decimal(0))
         if f.stat == "days_with":
@@ -238,7 +275,8 @@ class WorkerRecords:
                 working = any(r.records.days == "working" for r in records_rules(self.doc)
                               if r.records.series == series_id and r.records.every == "day")
                 for d in month_days(self.month):
-                    out.append(RecordPeriod(series_id, "day", d, is_working(d) if working else True, dict(vals[d])))
+                    out.append(RecordPeriod(series_id, "day", d, is_working(d, self.doc.calendar) if working else True,
+                                            dict(vals[d])))
             else:
                 for w in month_weeks(self.month):
                     values = {"all": self.week_total(series_id, w, "all")}
@@ -256,7 +294,7 @@ def _date(text: str) -> dt.date:
     return dt.date.fromisoformat(str(text).strip())
 
 
-def example_dates(r) -> list[dt.date]:
+def example_dates(r, cal=None) -> list[dt.date]:
     """The dates an example record stands for (ValueError if they cannot be read)."""
     if r.date is not None:
         return [_date(r.date)]
@@ -268,7 +306,7 @@ def example_dates(r) -> list[dt.date]:
         raise ValueError(r.dates)
     out = []
     while lo <= hi:
-        if r.days == "all" or is_working(lo):
+        if r.days == "all" or is_working(lo, cal):
             out.append(lo)
         lo += dt.timedelta(days=1)
     return out
@@ -285,7 +323,7 @@ def example_records(doc, ex) -> list[Record]:
         # a row of the sheet belongs to every series whose types hold its type
         s = doc.records[r.series]
         series = tuple(sid for sid, other in doc.records.items() if set(other.types) & set(s.types))
-        for d in example_dates(r):
+        for d in example_dates(r, doc.calendar):
             start = dt.datetime.combine(d, example_clock(r.start)) if r.start is not None else None
             end = dt.datetime.combine(d, example_clock(r.end)) if r.end is not None else None
             out.append(Record(series, d, start, end, r.amount))
