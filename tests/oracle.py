@@ -343,18 +343,7 @@ class _Records:
             for value, quota in checks:
                 if quota is None or value >= quota:
                     continue
-                if spec.per is None:
-                    pts += spec.points
-                else:
-                    units = (quota - value) / spec.per
-                    if spec.partial == "up":
-                        units = units.to_integral_value(rounding=ROUND_CEILING)
-                    elif spec.partial == "down":
-                        units = units.to_integral_value(rounding=ROUND_FLOOR)
-                    p = units * spec.points
-                    if spec.partial == "exact":
-                        p = p.quantize(FEN, rounding=ROUND_HALF_UP)
-                    pts += p
+                pts += spec.points if spec.per is None else _short_points(quota - value, spec)
             if spec.period_cap is not None:
                 pts = min(pts, spec.period_cap)
             total += pts
@@ -370,6 +359,19 @@ def _escalated(seq: list[Decimal], n: int) -> Decimal:
     for k in range(n):
         total += seq[min(k, len(seq) - 1)]
     return total
+
+
+def _short_points(short: Decimal, spec) -> Decimal:
+    """points per `per` units short; a part unit counts up, down or exactly (then to 0.01, half up)."""
+    units = short / spec.per
+    if spec.partial == "up":
+        units = units.to_integral_value(rounding=ROUND_CEILING)
+    elif spec.partial == "down":
+        units = units.to_integral_value(rounding=ROUND_FLOOR)
+    pts = units * spec.points
+    if spec.partial == "exact":
+        pts = pts.quantize(FEN, rounding=ROUND_HALF_UP)
+    return pts
 
 
 def _quota(q, attributes: dict[str, str]) -> Decimal | None:
@@ -421,14 +423,7 @@ def rule_points(r: RuleDef, metrics: dict[str, Any], attributes: dict[str, str],
         q = _quota(sf.quota, attributes)
         value = metrics[sf.metric]
         if q is not None and value < q:
-            units = (q - value) / sf.per
-            if sf.partial == "up":
-                units = units.to_integral_value(rounding=ROUND_CEILING)
-            elif sf.partial == "down":
-                units = units.to_integral_value(rounding=ROUND_FLOOR)
-            pts = units * sf.points
-            if sf.partial == "exact":   # docs/policy.md: exact shortfall points are rounded to 0.01, half up
-                pts = pts.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            pts = _short_points(q - value, sf)
     elif r.tiers is not None:
         value = metrics[r.tiers.metric]
         for t in r.tiers.tiers:
