@@ -557,10 +557,11 @@ def _rank(items: list, key, setter=lambda r, k: setattr(r, "rank", k)) -> None:
 
 
 def score_month(policy: Policy, month: str, workers, metrics, events=None, *, processes: int | None = None,
-                progress: Callable[[int], None] | None = None, inputs: MonthInputs | None = None) -> dict:
+                progress: Callable[[int], None] | None = None, inputs: MonthInputs | None = None,
+                records=None) -> dict:
     """Read, check and score one month; returns the results.json structure (docs/results.md)."""
     if inputs is None:
-        inputs = read_month(policy, month, workers, metrics, events)
+        inputs = read_month(policy, month, workers, metrics, events, records)
     return build_results(policy, month, inputs, score_workers(policy, inputs, processes, progress))
 
 
@@ -582,7 +583,8 @@ def build_results(policy: Policy, month: str, inputs: MonthInputs, workers: list
 RESULT_COLUMNS = ["工号", "姓名", "乡镇", "社区", "网格", "得分", "扣分", "加分", "一票否决", "星级", "档次",
                   "发放比例", "绩效基数", "绩效工资", "名次"]
 FINDING_COLUMNS = ["工号", "姓名", "规则编号", "规则名称", "考核项目", "类型", "分值", "原因", "来源文件", "来源行", "事件编号"]
-KIND_ZH = {"deduction": "扣分", "bonus": "加分", "veto": "一票否决", "cap": "扣完为止", "bonus_cap": "加分封顶"}
+KIND_ZH = {"deduction": "扣分", "bonus": "加分", "veto": "一票否决", "cap": "扣完为止", "bonus_cap": "加分封顶",
+           "earn": "得分", "earn_base": "得分项起点"}
 
 
 def _safe_cell(v: Any) -> str:

@@ -41,6 +41,8 @@ def _inputs(f: Callable) -> Callable:
         click.option("--workers", required=True, type=click.Path(dir_okay=False), help="网格员名册（CSV/XLSX）"),
         click.option("--metrics", required=True, type=click.Path(dir_okay=False), help="月度指标（CSV/XLSX）"),
         click.option("--events", default=None, type=click.Path(dir_okay=False), help="事件台账（CSV/XLSX）"),
+        click.option("--records", default=None, type=click.Path(dir_okay=False),
+                     help="按日/按周的记录表（CSV/XLSX，细则中有 records 时需要）"),
     ]):
         f = opt(f)
     return f
@@ -63,22 +65,22 @@ class _PolicyContext:
         self.ps = load_policy(list(policy_paths))
         self._rules: dict[str, PeriodRules | None] = {}
 
-    def score(self, month: str, workers: str, metrics: str, events: str | None, read=None) -> dict:
-        return self.score_located(month, workers, metrics, events, read)[0]
+    def score(self, month: str, workers: str, metrics: str, events: str | None, read=None, records=None) -> dict:
+        return self.score_located(month, workers, metrics, events, read, records)[0]
 
-    def score_located(self, month: str, workers: str, metrics: str, events: str | None, read=None):
+    def score_located(self, month: str, workers: str, metrics: str, events: str | None, read=None, records=None):
         """The month's results and, per worker id, the (file, row) of the register it came from
         (`read`: what `read()` already returned for these inputs)."""
-        policy, inputs = read or self.read(month, workers, metrics, events)
+        policy, inputs = read or self.read(month, workers, metrics, events, records)
         rows = {w.worker_id: w.source for w in inputs.workers if w.source and w.source[0]}
         return self._score(policy, month, workers, metrics, events, inputs=inputs), rows
 
-    def read(self, month: str, workers: str, metrics: str, events: str | None):
+    def read(self, month: str, workers: str, metrics: str, events: str | None, records: str | None = None):
         """The policy in force for the month and the month's checked inputs (DataError if any problem)."""
         from ..inputs import read_month
 
         policy = self.ps.for_month(month)
-        return policy, read_month(policy, month, workers, metrics, events)
+        return policy, read_month(policy, month, workers, metrics, events, records)
 
     def rules_for(self, month: str) -> PeriodRules | None:
         if month not in self._rules:
@@ -109,7 +111,7 @@ def _checked(folders: list[Problem], load: Callable):
 
 
 def _store(policy, month, workers, metrics, events, data, out, unit, *, correction, note,
-           pack: dict | None = None, issue_date: str | None = None) -> RunReport:
+           pack: dict | None = None, issue_date: str | None = None, records: str | None = None) -> RunReport:
     """Score, store and write the month; with `pack` (see notices.pack_inputs) its print pack too,
     into out/print, its document numbers committed with the month."""
     if correction:   # before reading anything: a correction needs the month in history
@@ -117,7 +119,7 @@ def _store(policy, month, workers, metrics, events, data, out, unit, *, correcti
             if not hist.has_month(month):
                 raise hist.not_stored(month, f"历史中没有 {month_label(month)}（{month}），无法更正；新月份请用 wangge run")
     folders = [p for p in (folder_problem(out, "--out"), folder_problem(data, "--data", "可以写入的历史数据文件夹")) if p]
-    ctx, read = _checked(folders, lambda: _load(policy, month, workers, metrics, events))
+    ctx, read = _checked(folders, lambda: _load(policy, month, workers, metrics, events, records))
     results, rows = ctx.score_located(month, workers, metrics, events, read)
     numbers: list[dict] = []
     try:
@@ -147,18 +149,18 @@ def _store(policy, month, workers, metrics, events, data, out, unit, *, correcti
                            "若失败发生在存入历史库之前，历史和输出均未改动；否则用同样的输入重新运行本月即可恢复输出") from None
 
 
-def _load(policy: tuple[str, ...], month: str, workers: str, metrics: str, events: str | None):
+def _load(policy: tuple[str, ...], month: str, workers: str, metrics: str, events: str | None, records=None):
     ctx = _PolicyContext(policy)
-    return ctx, ctx.read(month, workers, metrics, events)
+    return ctx, ctx.read(month, workers, metrics, events, records)
 
 
-def _load_both(policies: tuple[str, str], month: str, workers: str, metrics: str, events: str | None):
+def _load_both(policies: tuple[str, str], month: str, workers: str, metrics: str, events: str | None, records=None):
     """Both policies with the inputs read under each, every problem of both in one pass; a problem
     that only one of them finds (the other policy's metrics differ) says which policy it was."""
     loaded, found = [], []
     for path in policies:
         try:
-            loaded.append(_load((path,), month, workers, metrics, events))
+            loaded.append(_load((path,), month, workers, metrics, events, records))
         except InputError as exc:
             found.append(exc)
             continue
@@ -221,8 +223,8 @@ def _print_period_summary(report: RunReport, data: str) -> None:
 @click.option("--print/--no-print", "make_print", default=None,
               help="是否生成打印材料（默认：有发文设置 --office 或数据目录下 office.yaml 时生成）")
 @run_guarded
-def run_cmd(policy, month, workers, metrics, events, data, out, unit, office, roster_dir, issue_date, only, formats,
-            make_print):
+def run_cmd(policy, month, workers, metrics, events, records, data, out, unit, office, roster_dir, issue_date, only,
+            formats, make_print):
     """计分、存入历史、计算跨月规则并写出本月结果、发放表和打印材料，一步完成。
 
     \b
@@ -242,7 +244,7 @@ def run_cmd(policy, month, workers, metrics, events, data, out, unit, office, ro
         pack = pack_inputs(office=office, data=data, roster_dir=roster_dir, workers=workers, only=only,
                            formats=formats)
     report = _store(policy, month, workers, metrics, events, data, out, unit, correction=False, note="",
-                    pack=pack, issue_date=_date(issue_date))
+                    records=records, pack=pack, issue_date=_date(issue_date))
     verb = "已替换" if report.replaced else "已存入"
     console.print(f"{verb} {month_label(month)}考核结果（数据目录 {data}）。")
     if report.new_workers:
@@ -298,7 +300,7 @@ def _signed(text: str) -> str:
 @click.option("--note", default="", help="更正原因（如申诉编号），记入历史")
 @click.option("--unit", default="", help="发放表上的填报单位名称")
 @run_guarded
-def correct_cmd(policy, month, workers, metrics, events, data, out, note, unit):
+def correct_cmd(policy, month, workers, metrics, events, records, data, out, note, unit):
     """申诉/更正：按更正后的记录重算已存月份，列出变化，并重算其后月份的跨月规则。
 
     \b
@@ -307,7 +309,8 @@ def correct_cmd(policy, month, workers, metrics, events, data, out, note, unit):
         --metrics in/2026-09/metrics-corrected.csv --events in/2026-09/events.csv \\
         --data data --out out/2026-09 --note "申诉 2026-017"
     """
-    report = _store(policy, month, workers, metrics, events, data, out, unit, correction=True, note=note)
+    report = _store(policy, month, workers, metrics, events, data, out, unit, correction=True, note=note,
+                    records=records)
     console.print(f"已更正 {month_label(month)}（数据目录 {data}）。")
     _print_changes(report)
     if report.later_months:
@@ -402,7 +405,7 @@ def paysheet_cmd(month, data, out, unit):
 @_inputs
 @click.option("--out", type=click.Path(file_okay=False), help="可选：写出 compare.csv 和 compare.json")
 @run_guarded
-def compare_cmd(policies, month, workers, metrics, events, out):
+def compare_cmd(policies, month, workers, metrics, events, records, out):
     """细则修改测算：同一个月的数据分别按细则 A、B 计分，比较每人得分、档次和绩效工资。
 
     \b
@@ -417,7 +420,7 @@ def compare_cmd(policies, month, workers, metrics, events, out):
     if Path(policies[0]).resolve() == Path(policies[1]).resolve():
         folders.append(Problem(policies[1], None, "--policy", policies[1], "与原细则 A 不同的新细则文件",
                                "两次 --policy 给的是同一个文件，比较不出差别"))
-    loaded = _checked(folders, lambda: _load_both(policies, month, workers, metrics, events))
+    loaded = _checked(folders, lambda: _load_both(policies, month, workers, metrics, events, records))
     a, b = (ctx.score(month, workers, metrics, events, read) for ctx, read in loaded)
     diff = compare_results(a, b)
     if out:   # written before anything is printed: a failure shows only the error

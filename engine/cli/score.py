@@ -77,11 +77,12 @@ def validate(policies: tuple[str, ...]) -> None:
 @click.option("--workers", required=True, type=click.Path(), help="网格员名册（CSV/XLSX）")
 @click.option("--metrics", required=True, type=click.Path(), help="月度指标表（CSV/XLSX）")
 @click.option("--events", type=click.Path(), default=None, help="事件台账（CSV/XLSX）")
+@click.option("--records", type=click.Path(), default=None, help="按日/按周的记录表（CSV/XLSX，细则中有 records 时需要）")
 @click.option("--out", required=True, type=click.Path(), help="输出文件夹")
 @click.option("--processes", type=int, default=None, help="并行进程数（默认按人数自动）")
 @click.option("--top", type=int, default=None, help="排名表只显示前 N 名和后 N 名")
 @run_guarded
-def score(policy_paths, month, workers, metrics, events, out, processes, top) -> None:
+def score(policy_paths, month, workers, metrics, events, records, out, processes, top) -> None:
     """按考核细则计算一个月的得分、星级、档次和绩效工资。
 
     \b
@@ -91,18 +92,18 @@ def score(policy_paths, month, workers, metrics, events, out, processes, top) ->
         --workers demo/heshan/workers.csv --metrics demo/heshan/metrics.csv \\
         --events demo/heshan/events.csv --out out/2026-10
     """
-    res = score_to_dir(policy_paths, month, workers, metrics, events, out, processes)
+    res = score_to_dir(policy_paths, month, workers, metrics, events, out, processes, records)
     print_ranking(res, top)
     console.print(f"\n结果已写入 {out}/results.json、results.csv、findings.csv", markup=False)
 
 
-def score_to_dir(policy_paths, month, workers, metrics, events, out, processes=None) -> dict:
+def score_to_dir(policy_paths, month, workers, metrics, events, out, processes=None, records=None) -> dict:
     from ..inputs import read_month
     from ..policy import load_policy
     from ..scoring import score_month, write_results
 
     policy = load_policy(list(policy_paths)).for_month(month)
-    inputs = read_month(policy, month, workers, metrics, events)
+    inputs = read_month(policy, month, workers, metrics, events, records)
     total = len(inputs.cases)
     if total >= PROGRESS_MIN:
         with Progress(TextColumn("评分"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -222,7 +223,7 @@ def demo(out, month, policy_path, top, with_roster, with_print) -> None:
                                roster_dir=str(roster_dir) if roster_dir else None, workers=paths["workers"],
                                only=None, formats="html,pdf,docx,xlsx")
         report = _store((policy_path,), m, paths["workers"], paths["metrics"], paths["events"], str(history),
-                        str(root / m), "", correction=False, note="", pack=pack)
+                        str(root / m), "", correction=False, note="", pack=pack, records=paths.get("records"))
     console.print(f"已逐月存入历史（{history}）：{'、'.join(months)}", markup=False)
     from ..history import History
     with History(history, create=False) as hist:

@@ -166,7 +166,7 @@ class _Composite(RuleKind):
         return [rp.finding(points, values, texts, msrc)]
 
     def demo_role(self, spec):
-        return ("rate", None)
+        return ("rate", spec)   # rates near 100%; a complement term's (漏报率) near 0
 
 
 KIND = _Composite()
