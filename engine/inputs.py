@@ -507,6 +507,12 @@ def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
             continue
         measures = {doc.records[sid].measure for sid in series}   # a type may feed several series
         s = doc.records[series[0]]
+        if r.get("date") is not None:   # the date first: clock times are read on it
+            try:
+                _date_cell(r.get("date"))
+            except ValueError:
+                problems.add(r.file, r.row, "日期", r.get("date"), "日期，如 2026-10-05")
+                continue
         times: dict[str, Any] = {}
         unreadable = False
         for col, label in (("start", "开始时间"), ("end", "结束时间")):
@@ -519,13 +525,8 @@ def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
             except ValueError:
                 problems.add(r.file, r.row, label, raw, "时间，如 2026-10-05 08:30（或有日期列时写 08:30）")
                 unreadable = True
-        day = None
         if r.get("date") is not None:
-            try:
-                day = _date_cell(r.get("date"))
-            except ValueError:
-                problems.add(r.file, r.row, "日期", r.get("date"), "日期，如 2026-10-05")
-                continue
+            day = _date_cell(r.get("date"))
         elif "start" in times:
             day = times["start"].date()
         else:

@@ -545,3 +545,79 @@ periods:
     assert [(pr.line, pr.field, pr.expected) for pr in ei.value.problems] == [
         (4, "periods.rules[0]", "withhold（扣发）或 consequence（如 约谈、末位淘汰）至少一项"),
         (5, "periods.rules[1].withhold_months", "扣发的月数（withhold 需要写 withhold_months）")]
+
+
+# --------------------------------------------------------------------------- grades for any period (issue 16, form 5)
+
+
+GRADES = """\
+periods:
+  ranking: {id: r, label: 排名, peer_group: town, order: competition, last_place_ties: all}
+  rules:
+    - id: q
+      label: 季度等次
+      kind: grade
+      period: quarter
+      scope: all
+      quota_rounding: floor
+      order_by: [period_score]
+      boundary_ties: fall
+      grades:
+        - id: good
+          label: 好
+          require:
+            - {score: "[90, +inf)"}
+            - {metric: major_case, total: "[0, 0]", label: 季度内无因上报不及时引发重大案件}
+        - {id: fair, label: 较好, require: [{score: "[80, +inf)"}]}
+        - {id: ordinary, label: 一般}
+    - id: m
+      label: 月度等次
+      kind: grade
+      period: month
+      scope: all
+      quota_rounding: floor
+      order_by: [period_score]
+      boundary_ties: fall
+      grades:
+        - {id: A, label: A, require: [{score: "[90, +inf)"}]}
+        - {id: B, label: B, require: [{score: "[75, +inf)"}]}
+        - {id: C, label: C, require: [{score: "[60, +inf)"}]}
+        - {id: D, label: D, require: [{score: "[40, +inf)"}]}
+        - {id: E, label: E}
+"""
+
+
+def _flagged(wid, score, case=False):
+    w = worker(wid, score)
+    w["metrics"] = {"major_case": case}
+    return w
+
+
+def test_a_quarterly_grade_condition_on_a_flag_binds():
+    # W1 averages 95 over July–September but had a major case in August: not 好 -> 较好, and says why;
+    # W2 averages 92 without one: 好.  Graded only in September (the quarter's last month).
+    ms = {"2026-07": [_flagged("W1", 95), _flagged("W2", 92)],
+          "2026-08": [_flagged("W1", 95, case=True), _flagged("W2", 92)],
+          "2026-09": [_flagged("W1", 95), _flagged("W2", 92)]}
+    adds = run(ms, _rules(GRADES))
+    assert findings(adds["2026-08"], "W1", "grade") and \
+        all(f["period"] == "month" for f in findings(adds["2026-08"], "W1", "grade"))
+    quarter = {w: [f for f in findings(adds["2026-09"], w, "grade") if f["period"] == "quarter"] for w in ("W1", "W2")}
+    assert [(quarter[w][0]["grade"], quarter[w][0]["score"]) for w in ("W1", "W2")] == [("fair", "95.00"), ("good", "92.00")]
+    assert quarter["W1"][0]["reason"] == (
+        "2026年第3季度（2026年7月、8月、9月）得分95.00分，评为“较好”（得分80分及以上）；"
+        "未评为“好”：不满足：季度内无因上报不及时引发重大案件")
+
+
+def test_a_quarterly_grade_condition_does_not_bind_without_the_flag():
+    ms = {m: [_flagged("W1", 95), _flagged("W2", 92)] for m in ("2026-07", "2026-08", "2026-09")}
+    adds = run(ms, _rules(GRADES))["2026-09"]
+    assert [f["grade"] for f in findings(adds, "W1", "grade") if f["period"] == "quarter"] == ["good"]
+
+
+def test_monthly_letters_stand_beside_the_pay_band():
+    # A–E at 90/75/60/40 whatever the pay band says: 89.99 is B although it is paid at 90%
+    ws = [worker("W1", 90), worker("W2", "89.99"), worker("W3", 60), worker("W4", "39.5")]
+    adds = run({"2026-10": ws}, _rules(GRADES))["2026-10"]
+    assert [findings(adds, w, "grade")[0]["grade_label"] for w in ("W1", "W2", "W3", "W4")] == ["A", "B", "C", "E"]
+    assert findings(adds, "W1", "grade")[0]["reason"] == "2026年10月得分90分，评为“A”（得分90分及以上）"

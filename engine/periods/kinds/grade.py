@@ -190,6 +190,8 @@ class _Grades(PeriodRule):
         return text
 
     def _score_words(self, month, months, facts, score) -> str:
+        if self.grade_period == "month":
+            return f"{period_label(month, 'month')}得分{n(score)}分"
         return f"{period_label(month, self.grade_period)}（{months_label(months)}）得分{score}分"
 
 
