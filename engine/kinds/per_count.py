@@ -51,13 +51,16 @@ class _PerCount(RuleKind):
         spec, k = rp.spec, rp.k
         v = case.metrics[spec.metric]
         count = int(v)
-        got = k["memo"].get(count)
+        got = k["memo"].get(count)   # the same count gives the same points and words: work them out once
         if got is None:
-            got = k["memo"][count] = escalated(spec, count, rp.verb, k["unit"])
-        pts, how = got
-        values = {spec.metric: n(v)}
-        texts = {"指标": k["label"], "数值": n(v), "单位": k["unit"], "计分方式": how}
-        return [rp.finding(pts, values, texts, msrc)]
+            pts, how = escalated(spec, count, rp.verb, k["unit"])
+            values = {spec.metric: n(v)}
+            texts = {"指标": k["label"], "数值": n(v), "单位": k["unit"], "计分方式": how}
+            got = (pts, values, rp.reason(pts, values, texts))
+            if len(k["memo"]) < 10_000:
+                k["memo"][count] = got
+        pts, values, reason = got
+        return [rp.known(pts, values, reason, msrc)]
 
     def demo_role(self, spec):
         return ("count", None)

@@ -48,7 +48,7 @@ class _Shortfall(RuleKind):
         unit = unit_of(m)
         per = f"{n(spec.per)}{unit or '个单位'}"
         attr = doc.attributes.get(spec.quota.by) if isinstance(spec.quota, QuotaBy) else None
-        return {"label": m.label, "unit": unit, "per": per, "attr": attr.label if attr else "",
+        return {"label": m.label, "unit": unit, "per": per, "attr": attr.label if attr else "", "memo": {},
                 "partial": PARTIAL_TEXT[spec.partial].format(per=per)}
 
     def findings(self, rp, matches, case, msrc):
@@ -56,6 +56,11 @@ class _Shortfall(RuleKind):
         v = case.metrics[spec.metric]
         out = []
         for cr, _ in matches:
+            key = (cr.quota_key, v, case.attributes.get(spec.quota.by) if k["attr"] else None)
+            got = k["memo"].get(key)   # recurring values: points and words worked out once
+            if got is not None:
+                out.append(rp.known(got[0], got[1], got[2], msrc))
+                continue
             quota, who = quota_for(spec.quota, case.attributes, cr.quota_key)
             short = quota - v
             exact = short / spec.per
@@ -70,7 +75,10 @@ class _Shortfall(RuleKind):
                      "人员属性": f"（{k['attr']}：{who}）" if who is not None else "",
                      "计分方式": f"每差{k['per']}{rp.verb}{n(spec.points)}分",
                      "取整": f"（{k['partial']}）" if units != short or spec.per != 1 else ""}
-            out.append(rp.finding(pts, values, texts, msrc))
+            got = (pts, values, rp.reason(pts, values, texts))
+            if len(k["memo"]) < 10_000:
+                k["memo"][key] = got
+            out.append(rp.known(got[0], got[1], got[2], msrc))
         return out
 
     def demo_role(self, spec):

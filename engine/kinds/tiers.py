@@ -52,7 +52,7 @@ class _Tiers(RuleKind):
 
     def plan(self, doc, rule, spec):
         m = doc.metrics[spec.metric]
-        return {"label": m.label, "unit": unit_of(m),
+        return {"label": m.label, "unit": unit_of(m), "memo": {},
                 "tiers": [(t.points, str(t.range), t.range.human(unit_of(m))) for t in spec.tiers]}
 
     def findings(self, rp, matches, case, msrc):
@@ -60,9 +60,15 @@ class _Tiers(RuleKind):
         v = case.metrics[spec.metric]
         out = []
         for cr, _ in matches:
-            points, rng, human = k["tiers"][cr.tier]
-            out.append(rp.finding(points, {spec.metric: n(v), "档位": rng},
-                                  {"指标": k["label"], "数值": n(v), "单位": k["unit"], "档位说明": human}, msrc))
+            got = k["memo"].get((cr.tier, v))   # recurring values: words worked out once
+            if got is None:
+                points, rng, human = k["tiers"][cr.tier]
+                values = {spec.metric: n(v), "档位": rng}
+                got = (points, values, rp.reason(points, values, {"指标": k["label"], "数值": n(v), "单位": k["unit"],
+                                                                  "档位说明": human}))
+                if len(k["memo"]) < 10_000:
+                    k["memo"][(cr.tier, v)] = got
+            out.append(rp.known(got[0], got[1], got[2], msrc))
         return out
 
     def demo_role(self, spec):
