@@ -27,10 +27,9 @@ import json
 import os
 import re
 import uuid
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 import durable_rules_engine as _dre     # durable_rules' C engine (see _Host)
 from durable import engine as _dr      # its exception types

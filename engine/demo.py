@@ -11,7 +11,6 @@ import io
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 from .kinds import KINDS

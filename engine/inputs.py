@@ -16,9 +16,10 @@ from typing import Any
 from .assessment import EventCase, WorkerCase
 from .errors import DataError, Problem, ProblemList
 from .intervals import Interval
-from .kinds.event import cutoff, event_matches, make_event, needs_other_months, problem_keys_used, stage_names
+from .kinds.event import cutoff, make_event, needs_other_months, problem_keys_used, stage_names
+from .kinds.event import event_matches  # noqa: F401  (engine.inputs.event_matches: its first home)
 from .kinds.records import Record, calendar_problem, date_span, records_rules
-from .policy import EventFilter, MetricDef, Policy, coerce_metric
+from .policy import MetricDef, Policy, coerce_metric
 from .prepare import prepare_case
 from .sources import Row, parse_decimal_cell, read_table
 

@@ -26,7 +26,7 @@ from .kinds import KINDS, RULE_FORMS
 from .kinds.base import Checks, check_reachable, metric_domain, template_fields, COMMON_PLACEHOLDERS
 from .kinds.event import EventFilter, EventRule, check_filter
 from .kinds.per_count import PerCount
-from .kinds.records import CalendarDef, FromRecords, RecordSeries, RecordsRule, check_from_records, check_series
+from .kinds.records import CalendarDef, FromRecords, RecordSeries, check_from_records, check_series
 from .kinds.shortfall import Shortfall
 from .kinds.tiers import Tier, Tiers
 from .periods.model import PeriodsDef, check_with_policy, period_rules

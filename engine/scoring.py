@@ -17,10 +17,9 @@ import io
 import json
 import marshal
 import os
-import re
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path

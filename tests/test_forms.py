@@ -13,9 +13,8 @@ import textwrap
 from decimal import Decimal
 
 import pytest
-import yaml
 
-from engine.errors import DataError, PolicyError
+from engine.errors import PolicyError
 from engine.inputs import parse_timestamp
 from engine.kinds.event import make_event
 from engine.kinds.records import Record

@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from ..cases import EventCase
 from ..policy_values import Num, Range, StrList, Strict, n

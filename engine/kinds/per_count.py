@@ -6,7 +6,6 @@
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Optional
 
 from ..policy_values import Num, Strict, n

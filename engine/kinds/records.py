@@ -20,7 +20,7 @@ hold those days too.  Means (`per_day`, `per_week`) are rounded once, half up, t
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Literal, Optional, Union
@@ -28,7 +28,7 @@ from typing import Literal, Optional, Union
 from ..cases import RecordPeriod
 from ..intervals import Interval
 from ..policy_values import Num, QuotaBy, Range, StrList, Strict, n
-from .base import (PARTIAL_TEXT, Checks, Cond, RuleKind, check_quota, half_up, quota_conditions, quota_for,
+from .base import (PARTIAL_TEXT, Checks, RuleKind, check_quota, half_up, quota_conditions, quota_for,
                    round_units)
 
 MEASURE_UNITS = {"minutes": "分钟", "hours": "小时", "count": "条", "amount": ""}

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Literal, Union
 
 from ..policy_values import Num, QuotaBy, Strict, n
-from .base import (FEN, PARTIAL_TEXT, Checks, RuleKind, check_quota, half_up, quota_conditions, quota_for,
+from .base import (PARTIAL_TEXT, Checks, RuleKind, check_quota, half_up, quota_conditions, quota_for,
                    round_units, unit_of)
 
 
