@@ -64,7 +64,10 @@ def test_a_records_sheet_is_read_and_scored(tmp_path, xunchai):
     got = {w["worker_id"]: (w["score"], [f["reason"] for f in w["findings"]]) for w in res["workers"]}
     assert got == {"W01": ("99", ["10月9日巡查上午0分钟（应不少于60分钟），每时段不足扣1分，扣1分"]), "W02": ("100", [])}
     assert res["inputs"]["records"]["path"] == str(paths[2])
-    assert res["workers"][0]["metrics"]["patrol_daily_hours"] == "2.44"   # (17×2.5 + 80/60) / 18 = 2.4352 -> 2.44
+    from decimal import Decimal
+    from engine.inputs import read_month
+    inputs = read_month(xunchai, "2026-10", paths[0], paths[1], None, paths[2])
+    assert inputs.cases[0].metrics["patrol_daily_hours"] == Decimal("2.44")   # (17×2.5 + 80/60) / 18 = 2.4352
 
 
 def test_every_problem_of_a_records_sheet_is_located(tmp_path, xunchai):
