@@ -378,3 +378,20 @@ def test_many_unknown_keys_are_refused_quickly_with_a_bounded_list(tmp_path):
     last = problems[-1]
     assert (last.field, last.found, last.expected) == (
         "（其余）", "另有 19900 处问题未逐一列出", "先改正以上 100 处问题，再次检查时会列出其余问题")
+
+
+def test_period_rules_are_in_the_schema_one_model_per_kind():
+    defs = policy_json_schema()["$defs"]
+    rules = defs["PeriodsDef"]["properties"]["rules"]["items"]
+    assert rules["discriminator"]["propertyName"] == "kind"
+    assert {"LastPlaceRun", "BottomShare", "Grade", "AnnualGrade", "WageFloor"} <= set(defs)
+    assert defs["LastPlaceRun"]["additionalProperties"] is False
+
+
+def test_an_unchanged_policy_keeps_the_hash_its_stored_months_carry():
+    # The format gained keys (records, composite, stages, effect, mode …); a file that uses none of them
+    # hashes as before, or history would refuse every month stored under it.  Hashes of commit 1baa63a:
+    assert load_policy_file(RULES / "chengguan.yaml").hash == \
+        "7fef371d576a2746f80b1c455ed3c3f972cedef7421c9731a26b51da7bf6acc5"
+    assert load_policy_file(RULES / "youhao.yaml").hash == \
+        "90d7517d33b489e6709dc6bc4a7c8f7203c36dc51d94cae931932f708190be6c"

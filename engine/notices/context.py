@@ -23,7 +23,7 @@ __all__ = ["DocNumber", "office_context", "bulletin_context", "criticism_context
            "criticised", "commended", "month_ranking"]
 
 ZERO = Decimal("0.00")
-INFO_KINDS = {"quarter_score", "year_score"}      # period findings that are figures, not consequences
+INFO_KINDS = {"quarter_score", "year_score", "grade"}   # period findings that are figures, not consequences
 WEEKDAYS = "一二三四五六日"
 
 
