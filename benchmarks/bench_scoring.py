@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import resource
+from dataclasses import replace
 import sys
 import tempfile
 import time
@@ -75,7 +76,9 @@ def main(sizes: list[int], policy_path: Path | None = None) -> None:
           f"{sum(len(i.rules) for i in policy.doc.items)} deduction rules), "
           f"county template {len(base)} workers, cores {os.cpu_count()}")
     for n in sizes:
-        cases = [base[i % len(base)] for i in range(n)]
+        # every copy gets its own events: deadlines an event works out once must be worked out for each copy
+        cases = [base[i] if i < len(base) else replace(base[i % len(base)], events=[
+                 replace(e, derived=None) for e in base[i % len(base)].events]) for i in range(n)]
         wages = [base_wages[i % len(base)] for i in range(n)]
         t0 = time.perf_counter()
         expected = run_oracle(policy, cases, wages)

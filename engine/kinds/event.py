@@ -86,7 +86,12 @@ def hours_between(a: datetime, b: datetime) -> Decimal:
 
 
 def month_of(t: datetime) -> str:
-    return f"{t.year:04d}-{t.month:02d}"
+    return _month_text(t.year, t.month)
+
+
+@lru_cache(maxsize=1024)
+def _month_text(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
 
 
 def month_start(month: str) -> datetime:
@@ -153,7 +158,18 @@ def _happened(ev: EventCase, stage: str) -> bool:
 
 def overdue_due(ev: EventCase, od: Overdue) -> datetime | None:
     """When the deadline passed, if it went late in the scored month (None otherwise).  For a worked
-    example given in hours the month is the example's: late if longer than the limit or never done."""
+    example given in hours the month is the example's: late if longer than the limit or never done.
+    Worked out once per event and deadline (facts, counted metrics and findings all ask)."""
+    cache = ev.derived
+    if cache is None:
+        cache = ev.derived = {}
+    if od in cache:
+        return cache[od]
+    due = cache[od] = _overdue_due(ev, od)
+    return due
+
+
+def _overdue_due(ev: EventCase, od: Overdue) -> datetime | None:
     limit = od.limit_hours
     if ev.times is None:
         if not _happened(ev, od.from_):
@@ -513,10 +529,9 @@ class _Event(RuleKind):
                 due = overdue_due(ev, spec.overdue)
                 done = ev.times.get(spec.overdue.to) if ev.times is not None else None
                 if due is not None and due != datetime.min:
-                    values["到期时间"] = f"{due:%Y-%m-%d %H:%M}"
-                    texts["到期时间"] = f"{due.month}月{due.day}日{due:%H:%M}"
+                    values["到期时间"], texts["到期时间"] = _time_texts(due)
                     desc.append(f"{a}后{limit}内未{b}（{texts['到期时间']}到期" +
-                                (f"，{done.month}月{done.day}日{done:%H:%M}才{b}）" if done is not None else "，截至月底仍未" + b + "）"))
+                                (f"，{_time_texts(done)[1]}才{b}）" if done is not None else "，截至月底仍未" + b + "）"))
                 else:
                     texts["到期时间"] = ""
                     desc.append(f"{a}后{limit}内未{b}")
@@ -529,6 +544,12 @@ class _Event(RuleKind):
             src = {"file": _basename(ev.source[0]), "row": ev.source[1]} if ev.source else None
             out.append(rp.finding(p, values, texts, src, ev.event_id))
         return out
+
+
+@lru_cache(maxsize=4096)
+def _time_texts(t: datetime) -> tuple[str, str]:
+    """'2026-10-21 10:00' for results.json, '10月21日10:00' for the reason."""
+    return f"{t:%Y-%m-%d %H:%M}", f"{t.month}月{t.day}日{t:%H:%M}"
 
 
 @lru_cache(maxsize=64)

@@ -20,6 +20,7 @@ hold those days too.  Means (`per_day`, `per_week`) are rounded once, half up, t
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -272,11 +273,12 @@ class WorkerRecords:
         for series_id, every in wanted:
             if every == "day":
                 vals = self.values(series_id)
-                working = any(r.records.days == "working" for r in records_rules(self.doc)
-                              if r.records.series == series_id and r.records.every == "day")
+                days = {r.records.days for r in records_rules(self.doc)
+                        if r.records.series == series_id and r.records.every == "day"}
                 for d in month_days(self.month):
-                    out.append(RecordPeriod(series_id, "day", d, is_working(d, self.doc.calendar) if working else True,
-                                            dict(vals[d])))
+                    working = is_working(d, self.doc.calendar) if "working" in days else True
+                    if working or "all" in days:   # a day no rule counts is no fact
+                        out.append(RecordPeriod(series_id, "day", d, working, vals[d]))
             else:
                 for w in month_weeks(self.month):
                     values = {"all": self.week_total(series_id, w, "all")}
@@ -378,6 +380,13 @@ class RecordFacts:
         self.slots = {sid: {name: f"v{j}" for j, name in enumerate(s.slots or {})} for sid, s in doc.records.items()}
         self.attrs = sorted({r.records.quota.by for r in rules if isinstance(r.records.quota, QuotaBy)})
         self.attr_fields = [(a, names.attr[a]) for a in self.attrs if a in names.attr]
+        # per (series, every): the fixed start of the fact's text and the (field, value key) pairs after it
+        self._layout: dict[tuple[str, str], tuple[str, list[tuple[str, str]]]] = {}
+        for sid in doc.records:
+            day = [(fld, name) for name, fld in self.slots[sid].items()] + [("v", "all")]
+            week = [("vw", "working"), ("v", "all")]
+            self._layout[(sid, "day")] = (f',"s":{self.series[sid]},"w":0', day)
+            self._layout[(sid, "week")] = (f',"s":{self.series[sid]},"w":1', week)
 
     def field(self, spec: RecordsRule, slot: str | None = None) -> str:
         if slot is not None:
@@ -387,22 +396,28 @@ class RecordFacts:
         return "v"
 
     def fields(self, case, p: RecordPeriod) -> str:
-        out = [f',"s":{self.series[p.series]},"w":{0 if p.every == "day" else 1}']
+        prefix, pairs = self._layout[(p.series, p.every)]
+        vals = p.values
+        out = [prefix]
         if p.every == "day":
-            out.append(f',"wd":{"true" if p.working else "false"}')
-            for name, fld in self.slots[p.series].items():
-                out.append(f',"{fld}":{float(p.values[name])!r}')
-        elif "working" in p.values:
-            out.append(f',"vw":{float(p.values["working"])!r}')
-        out.append(f',"v":{float(p.values["all"])!r}')
+            out.append(',"wd":true' if p.working else ',"wd":false')
+        for fld, key in pairs:
+            if key in vals:
+                out.append(f',"{fld}":{_double(vals[key])}')
         for a, fld in self.attr_fields:
             value = case.attributes.get(a)
-            out.append(',"%s":%s' % (fld, _json_text("" if value is None else str(value))))
+            out.append(f',"{fld}":{_json_text("" if value is None else str(value))}')
         return "".join(out)
 
 
+@lru_cache(maxsize=65536)
+def _double(d: Decimal) -> str:
+    """A value as durable_rules reads it (a double; at most 4 decimals keep the order)."""
+    return repr(float(d))
+
+
+@lru_cache(maxsize=4096)
 def _json_text(s: str) -> str:
-    import json
     return json.dumps(s, ensure_ascii=False)
 
 
@@ -513,8 +528,11 @@ class _Records(RuleKind):
             capped = spec.period_cap is not None and total >= spec.period_cap   # the cap is said once reached
             points = min(total, spec.period_cap) if capped else total
             values["日期"] = period.start.isoformat()
-            texts = {"日期": _period_text(period), "记录": k["label"], "情形": "、".join(parts), "单位": k["unit"],
-                     "计分方式": k["how"].format(verb=rp.verb), "封顶": k["cap"].format(verb=rp.verb) if capped else ""}
+            words = k.get("words")
+            if words is None:   # the plan's fixed words, with this rule's verb (扣/得), once
+                words = k["words"] = (k["how"].format(verb=rp.verb), k["cap"].format(verb=rp.verb))
+            texts = {"日期": _period_text(period.every, period.start), "记录": k["label"], "情形": "、".join(parts),
+                     "单位": k["unit"], "计分方式": words[0], "封顶": words[1] if capped else ""}
             out.append(rp.finding(points, values, texts, None))
         return out
 
@@ -522,9 +540,9 @@ class _Records(RuleKind):
         return ("records", spec)
 
 
-def _period_text(p: RecordPeriod) -> str:
-    d = p.start
-    if p.every == "day":
+@lru_cache(maxsize=1024)
+def _period_text(every: str, d: dt.date) -> str:
+    if every == "day":
         return f"{d.month}月{d.day}日"
     end = d + dt.timedelta(days=6)
     return f"{d.month}月{d.day}日至{end.month if end.month != d.month else ''}{'月' if end.month != d.month else ''}{end.day}日这一周"
