@@ -163,9 +163,10 @@ def overdue_due(ev: EventCase, od: Overdue) -> datetime | None:
     cache = ev.derived
     if cache is None:
         cache = ev.derived = {}
-    if od in cache:
-        return cache[od]
-    due = cache[od] = _overdue_due(ev, od)
+    key = id(od)   # the policy's own deadline object (hashing a pydantic model costs more than the work)
+    if key in cache:
+        return cache[key]
+    due = cache[key] = _overdue_due(ev, od)
     return due
 
 
