@@ -69,11 +69,11 @@ def test_findings_name_rule_reason_and_source_row(month):
         "rule_id": "urgent_late", "rule_label": "紧急信息迟报", "item_id": "timeliness", "item_label": "信息报送时效",
         "category": "应急处置", "kind": "deduction", "points": "-2",
         "values": {"事件编号": "E6", "类别": "治安", "等级": "紧急", "上报延迟": "5小时"},
-        "reason": "事件 E6（治安，紧急）发现后 5 小时才上报（超过3小时、不超过24小时），属「紧急信息迟报」，扣 2 分",
+        "reason": "事件E6（治安，紧急）发现后5小时才上报（超过3小时、不超过24小时），属“紧急信息迟报”，扣2分",
         "event_id": "E6", "source": {"file": "events.csv", "row": 7}}
     diary = next(f for f in w02["findings"] if f["rule_id"] == "e_diary_short")
-    assert diary["reason"] == ("电子日志周均篇数 1.5篇，低于定额 2篇（网格员类别：村），差 0.5篇，"
-                               "每差 1篇扣 1 分（不足一个单位按一个单位计），扣 1 分")
+    assert diary["reason"] == ("电子日志周均篇数1.5篇，低于定额2篇（网格员类别：村），差0.5篇，"
+                               "每差1篇扣1分（不足1篇按1篇计），扣1分")
     assert diary["source"] == {"file": "metrics.csv", "row": 4}
     veto = by_id(month)["W04"]["veto"]
     assert veto["rule_id"] == "veto_major_case" and veto["domain"] == "综合治理"

@@ -43,6 +43,7 @@ class MonthFiles:
     metrics: str
     events: str | None = None
     no_events: bool = False
+    records: str | None = None       # the dated records sheet (daily/weekly records), for policies that read one
 
 
 class Policies:
@@ -61,7 +62,8 @@ class Policies:
         from ..inputs import read_month
 
         policy = self.ps.for_month(month)
-        return policy, read_month(policy, month, files.workers, files.metrics, files.events, no_events=files.no_events)
+        return policy, read_month(policy, month, files.workers, files.metrics, files.events, files.records,
+                                  no_events=files.no_events)
 
     def score(self, month: str, files: MonthFiles, read=None, *, processes: int | None = None,
               progress: Callable[[int], None] | None = None) -> tuple[dict, dict[str, tuple[str, int]]]:
@@ -72,7 +74,7 @@ class Policies:
         policy, inputs = read or self.read(month, files)
         rows = {w.worker_id: w.source for w in inputs.workers if w.source and w.source[0]}
         results = score_month(policy, month, files.workers, files.metrics, files.events, inputs=inputs,
-                              processes=processes, progress=progress)
+                              processes=processes, progress=progress, records=files.records)
         return results, rows
 
     def rules_for(self, month: str) -> PeriodRules | None:

@@ -24,7 +24,7 @@ from typing import Any, Iterable, Mapping
 from ..intervals import parse_interval
 from ..ordering import OfficeOrder, natural_key
 from ..paysheet import paid_band
-from ..periods import month_label
+from ..periods import last_places, month_label
 from .settings import FieldPrivacy, OfficeSettings
 from .wording import band_phrase, labelled, money_text, tidy
 
@@ -33,7 +33,7 @@ __all__ = ["DocNumber", "office_context", "bulletin_context", "criticism_context
            "criticised", "commended", "month_ranking", "office_order", "tidy", "top_with_ties"]
 
 ZERO = Decimal("0.00")
-INFO_KINDS = {"quarter_score", "year_score"}      # period findings that are figures, not consequences
+INFO_KINDS = {"quarter_score", "year_score", "grade"}   # period findings that are figures, not consequences
 WEEKDAYS = "一二三四五六日"
 
 
@@ -399,15 +399,11 @@ def criticised(results: Mapping, settings: OfficeSettings) -> list[dict]:
                     add(w, f["rule_id"], f["rule_label"], labelled(f["rule_label"], f["reason"]))
     if cfg.last_place:
         for group, ranked in month_ranking(workers, order=order).items():
-            if len(ranked) < 2:
-                continue           # a group of one has no last place
-            last = ranked[-1][0]
-            if last == 1:
-                continue           # everybody tied: nobody is last
-            for rank, w in ranked:
-                if rank == last:       # (the score is in the entry's head; a veto is named by its own reason)
-                    add(w, "monthly_last_place", "月度排名末位",
-                        f"{month_label(results['month'])}在{group}排名末位（第{rank}名，共{len(ranked)}人）")
+            rank_of = {id(w): rank for rank, w in ranked}
+            for w in last_places(ranked):   # the period rules' own decision (engine/periods/ranking.py)
+                # (the score is in the entry's head; a veto is named by its own reason)
+                add(w, "monthly_last_place", "月度排名末位",
+                    f"{month_label(results['month'])}在{group}排名末位（第{rank_of[id(w)]}名，共{len(ranked)}人）")
     if cfg.period_rules:
         for w in workers:
             for f in w.get("period_findings", []):
