@@ -50,7 +50,7 @@ FAULT_POINTS = ("after_stage", "before_commit", "after_commit")
 MONTH_FIELD = "考核月份"     # the field of a Problem about the month asked for
 
 WORKER_COLUMNS = ("month", "worker_id", "name", "town", "community", "grid", "role", "employment", "attributes",
-                  "score", "failed", "veto_count", "stars", "wage", "performance_base", "pay")
+                  "score", "failed", "veto_count", "stars", "wage", "performance_base", "pay", "facts")
 
 
 class FaultInjected(EngineError):
@@ -228,7 +228,8 @@ class History:
                 group={"town": r[3] or "", "community": r[4] or "", "grid": r[5] or "", "role": r[6] or "",
                        "employment": r[7] or "", "attributes": json.loads(r[8] or "{}")},
                 score=Decimal(r[9]), failed=bool(r[10]), veto_count=r[11], stars=r[12], wage=Decimal(r[13]),
-                performance_base=Decimal(r[14]), pay=Decimal(r[15])))
+                performance_base=Decimal(r[14]), pay=Decimal(r[15]),
+                facts={k: Decimal(v) for k, v in json.loads(r[16] or "{}").items()}))
         return out
 
     def register(self, exclude: str | None = None) -> dict[str, tuple[str, str, str, str]]:
@@ -359,7 +360,8 @@ class History:
         month = results["month"]
         rows = [(month, v.worker_id, v.name, v.group["town"], v.group["community"], v.group["grid"],
                  v.group["role"], v.employment, json.dumps(v.group["attributes"], ensure_ascii=False, sort_keys=True),
-                 str(v.score), int(v.failed), v.veto_count, v.stars, str(v.wage), str(v.performance_base), str(v.pay))
+                 str(v.score), int(v.failed), v.veto_count, v.stars, str(v.wage), str(v.performance_base), str(v.pay),
+                 json.dumps({k: str(x) for k, x in v.facts.items()}, ensure_ascii=False, sort_keys=True))
                 for v in (views if views is not None else views_from_results(results))]
         return PackedMonth(month, _pack(results), {m: None if a is None else _pack(a) for m, a in additions.items()},
                            rows)

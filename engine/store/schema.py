@@ -51,6 +51,7 @@ month_workers = Table(
     Column("wage", Text, nullable=False),
     Column("performance_base", Text, nullable=False),
     Column("pay", Text, nullable=False),
+    Column("facts", Text),                                   # JSON: "metric:<id>" values, "rule:<id>" counts
     PrimaryKeyConstraint("month", "worker_id"),
     Index("month_workers_worker", "worker_id", "month"),
 )
