@@ -8,7 +8,7 @@ import yaml
 
 BASE_RULES = {
     # Fairness is switched off in tiny instances so that expected rosters follow from the rule under test.
-    "fair_weekends": False, "fair_holidays": False, "fair_backup": False, "fair_nights": False,
+    "fair_weekends": False, "fair_holidays": False, "fair_backup": False, "fair_nights": False, "fair_days": False,
 }
 
 

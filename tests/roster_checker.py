@@ -117,9 +117,11 @@ def violations(ro) -> list[str]:
                         (len(wd) >= 5 and k > len(wd) - 1) or (k < len(wd) - 1 - excused):
                     out.append(f"department_4plus1 {pid} {days[0]}")
     if rule("publicity_day") is not None:
-        d = p.cal.first_monday
+        # The first Monday that is an official working day (not the holiday 10月5日).
+        mondays = [d for d, day in enumerate(p.cal.dates) if day.weekday() == 0 and not p.cal.is_rest_day[d]]
         for pid, x in p.people.items():
-            if x.role in ("grid_worker", "co_manager") and d not in leave[pid] and not on(pid, d):
+            if mondays and x.role in ("grid_worker", "co_manager") and mondays[0] not in leave[pid] \
+                    and not on(pid, mondays[0]):
                 out.append(f"publicity_day {pid}")
     if (r := rule("max_weekends")) is not None and r["max"] is not None:
         for u in units(r["applies_to"]):

@@ -14,6 +14,7 @@ from .model import RosterProblem
 from .rules import CATALOG
 
 STEP_LIMIT = 20.0       # seconds for each feasibility check
+UNDECIDED: list = []    # minimal_core's answer when the first check ran out of time (a distinct object)
 
 
 def _check(rm: RosterModel, lits: list[Enforced]) -> tuple[int, list[Enforced]]:
@@ -39,6 +40,8 @@ def minimal_core(prob: RosterProblem, hook=None) -> list[Enforced] | None:
     if hook:
         hook(rm)
     status, core = _check(rm, rm.enforced)
+    if status == cp_model.UNKNOWN:
+        return UNDECIDED
     if status != cp_model.INFEASIBLE:
         return None
     if not core:
@@ -59,8 +62,11 @@ def minimal_core(prob: RosterProblem, hook=None) -> list[Enforced] | None:
 def explain(prob: RosterProblem, hook=None) -> list[str]:
     """Chinese lines naming the conflicting rules and facts."""
     core = minimal_core(prob, hook)
+    if core is UNDECIDED:
+        return [f"（在 {STEP_LIMIT:g} 秒的检查时限内未能找出冲突的规则；冲突往往涉及许多人和许多天，"
+                "请逐条放宽可能冲突的规则试排）"]
     if core is None:
-        return ["（单独检查时可以排出，冲突可能来自求解时限，请加大 --time-limit）"]
+        return ["（单独检查时可以排出：冲突可能来自求解时限，请加大求解时限再试）"]
     if not core:
         # Nothing we can name: the data contradicts itself outside every rule instance.
         return ["（冲突不在任何一条可列出的规则或请假中，请把问题目录报告给开发者）"]

@@ -18,7 +18,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ortools.sat.python import cp_model
 
@@ -91,6 +91,8 @@ class Neighbourhoods:
         """A kind of neighbourhood, its units and its days, about `size` units × all days."""
         rng, k = self.rng, max(1, round(size))
         days = list(range(self.n))
+        if not self.community:
+            return self._choose_shifts(k)
         roll = rng.random()
         if roll < 0.35 and self.community:
             # Communities in turn (a shuffled cycle), so that every one is re-optimised in a round.
@@ -113,6 +115,24 @@ class Neighbourhoods:
             length = max(2, min(self.n, round(k * self.n / max(1, len(self.units)))))
             return "days", set(self.units), sorted(rng.sample(days, length))
         return "random", set(rng.sample(self.units, min(k, len(self.units)))), days
+
+    def _choose_shifts(self, k: int) -> tuple[str, set[str], list[int]]:
+        """Without grids (a roster by person and shift): the rosters of a few people over the whole
+        period, or of more people over a block of consecutive days (where runs, weekends and the
+        cover of each day interact), or everybody over a short block."""
+        rng, n, units = self.rng, self.n, self.units
+        roll = rng.random()
+        if roll < 0.35:
+            return "people", set(rng.sample(units, min(k, len(units)))), list(range(n))
+        if roll < 0.8:
+            # k × n cells as about twice the people over half the days, or more over fewer.
+            people = min(len(units), max(2, round(k * rng.choice((1.5, 2, 3)))))
+            length = max(3, min(n, round(k * n / people)))
+            first = rng.randrange(0, n - length + 1)
+            return "block", set(rng.sample(units, people)), list(range(first, first + length))
+        length = max(2, min(n, round(k * n / max(1, len(units)))))
+        first = rng.randrange(0, n - length + 1)
+        return "days", set(units), list(range(first, first + length))
 
     def _chain(self, k: int) -> set[str]:
         """Breadth-first along AB岗 and neighbour links from a random unit."""
@@ -187,9 +207,10 @@ class Guide:
         return out, guided
 
 
-def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: float) -> LnsResult:
+def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: float,
+            on_better: Callable[[float], None] | None = None) -> LnsResult:
     """Neighbourhood steps from the roster of the solve `start` until `deadline` (perf_counter
-    seconds); returns the best roster found."""
+    seconds); returns the best roster found.  `on_better(objective)` is told of each better roster."""
     rng = random.Random(seed)
     hoods = Neighbourhoods(rm, rng)
     res = LnsResult(None, list(start.response_proto.solution), start.objective_value, 0, 0)
@@ -250,6 +271,8 @@ def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: floa
                 res.improved += 1
                 res.history.append((round(time.perf_counter() - begin, 2), objective))
                 stalled = 0
+                if on_better is not None:
+                    on_better(objective)
             res.objective, res.solver = objective, solver
         else:
             stalled += 1

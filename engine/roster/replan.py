@@ -44,6 +44,9 @@ def load_published(path: str | Path, prob: RosterProblem, from_day: int | None =
         raise DataError([_problem(name, "（根）", _short(data), "wangge roster 写出的 roster.json（一个 JSON 对象）")])
     if data.get("month") != prob.month:
         probs.add(name, None, "month", data.get("month"), f"与本次排班同月（{prob.month}）")
+    elif data.get("days") and (data["days"][0], data["days"][-1]) != (str(prob.cal.start), str(prob.cal.end)):
+        probs.add(name, None, "days", f"{data['days'][0]}～{data['days'][-1]}",
+                  f"与本次排班同一期间（{prob.cal.start}～{prob.cal.end}）")
     n = prob.cal.days
     past = range(from_day if from_day is not None else 0)
 
@@ -55,7 +58,6 @@ def load_published(path: str | Path, prob: RosterProblem, from_day: int | None =
         return v
 
     units = {pid for pid, x in prob.people.items() if x.role != "squad"} | {TEAM + t for t in prob.teams}
-    shifts = RosterModel(prob).team_shifts
     duty, patrol = {}, {}
     for u, days in table("duty").items():
         if u not in units:
@@ -64,7 +66,7 @@ def load_published(path: str | Path, prob: RosterProblem, from_day: int | None =
         for d, s in enumerate(days[:n]):
             if not s:
                 continue
-            want = shifts if u.startswith(TEAM) else ["duty"]
+            want = unit_shifts(prob, u)
             if s not in want:
                 if d in past:
                     probs.add(name, None, f"duty.{u}[{d}]", s, "班次之一：" + "、".join(want))
@@ -102,6 +104,15 @@ def load_published(path: str | Path, prob: RosterProblem, from_day: int | None =
         fire[str(g)] = list(ds)
     probs.raise_if_any(DataError)
     return Published(duty, patrol, visits, fire)
+
+
+def unit_shifts(prob: RosterProblem, u: str) -> list[str]:
+    """The shifts a unit may be on: a team's shifts, a shift worker's, else the one duty shift."""
+    if u.startswith(TEAM):
+        return prob.team_shifts
+    if prob.people[u].role == "shift_worker":
+        return prob.person_shifts
+    return ["duty"]
 
 
 def _short(v) -> str:
@@ -154,7 +165,7 @@ def hook_for(pub: Published, from_day: int):
                 hint(v, was)
                 if d < from_day:
                     pins.add(("unit", u), v, was)
-                elif not u.startswith(TEAM):
+                elif u not in rm.unit_shifts:
                     rm.soft.append(Soft("replan", f"变更({rm.name(u)},{rm.day(d)})", v if not was else 1 - v, w))
             for (u, d, s), v in rm.shift.items():
                 was = pub.duty.get((u, d)) == s
