@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.cli.history import _scoring_tables  # noqa: E402  (the same extra outputs `wangge run` writes)
+from engine.app.month import record_month, scoring_tables  # noqa: E402  (what `wangge run` does)
 from engine.demo import generate, month_list  # noqa: E402
-from engine.history import History, record_month  # noqa: E402
+from engine.history import History  # noqa: E402
 from engine.periods import parse_period_rules  # noqa: E402
 from engine.policy import load_policy  # noqa: E402
 from engine.scoring import score_month  # noqa: E402
@@ -51,7 +51,7 @@ def run_month(ps, hist, month, paths, out):
     t0 = time.perf_counter()
     res = score_month(ps.for_month(month), month, paths["workers"], paths["metrics"], paths["events"])
     t1 = time.perf_counter()
-    record_month(hist, res, rules_for=rules_for(ps), out_dir=out, extra_outputs=_scoring_tables)
+    record_month(hist, res, rules_for=rules_for(ps), out_dir=out, extra_outputs=scoring_tables)
     t2 = time.perf_counter()
     return len(res["workers"]), t1 - t0, t2 - t1
 

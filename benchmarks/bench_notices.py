@@ -26,12 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.cli.history import _store  # noqa: E402  (what `wangge run` does)
+from engine.app.month import MonthFiles, run_month  # noqa: E402  (what `wangge run` does)
+from engine.app.notices import PackPlan, render_pack_into  # noqa: E402
 from engine.demo import generate  # noqa: E402
 from engine.history import History  # noqa: E402
 from engine.inputs import read_register  # noqa: E402
-from engine.notices import DEFAULT_SETTINGS, PackRequest, load_roster, load_settings, register_dicts  # noqa: E402
-from engine.notices import render_print_pack  # noqa: E402
+from engine.notices import DEFAULT_SETTINGS, load_roster, load_settings, register_dicts  # noqa: E402
 from engine.policy import load_policy  # noqa: E402
 
 POLICY = ROOT / "rules" / "chengguan.yaml"
@@ -42,8 +42,8 @@ def prepare(work: Path, roster_dir: str | None) -> tuple[Path, Path, Path]:
     pol = load_policy(POLICY).for_month(MONTHS[-1])
     paths = generate(pol, work / "in", "county", MONTHS)
     for m in MONTHS:
-        _store((str(POLICY),), m, paths["workers"], paths["metrics"], paths["events"], str(work / "data"),
-               str(work / m), "", correction=False, note="")
+        run_month((str(POLICY),), m, MonthFiles(str(paths["workers"]), str(paths["metrics"]), str(paths["events"])),
+                  work / "data", work / m)
     if roster_dir is None:
         from engine.roster.check import check_roster
         from engine.roster.model import load_problem
@@ -58,13 +58,13 @@ def prepare(work: Path, roster_dir: str | None) -> tuple[Path, Path, Path]:
     return work / "data", Path(roster_dir), Path(paths["workers"])
 
 
-def timed(req: PackRequest, data: Path, out: Path) -> dict:
+def timed(results: dict, plan: PackPlan, data: Path, out: Path) -> dict:
     out.mkdir(parents=True)
     load = os.getloadavg()
     self0, kids0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with History(data, create=False) as hist:
-        pack, _ = render_print_pack(req, out, hist, date="2026-11-05")
+        pack = render_pack_into(results, plan, out, hist)   # a draft: the same documents, no number taken
     wall = time.perf_counter() - t0
     self1, kids1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_self = (self1.ru_utime + self1.ru_stime) - (self0.ru_utime + self0.ru_stime)
@@ -94,17 +94,18 @@ def main() -> None:
         settings = load_settings(DEFAULT_SETTINGS)
         roster = load_roster(roster_dir)
         runs = [("bulletin, slips, pay sheet, roster (PDF)",
-                 PackRequest(results, settings, roster=roster, only={"bulletin", "slips", "paysheet", "roster"},
-                             formats={"pdf"}, jobs=args.jobs))]
+                 PackPlan(settings, DEFAULT_SETTINGS, roster=roster, only={"bulletin", "slips", "paysheet", "roster"},
+                          formats={"pdf"}, jobs=args.jobs))]
         if args.all:
-            runs.append(("every document, every format", PackRequest(
-                results, settings, roster=roster, register=register_dicts(read_register(register)), jobs=args.jobs)))
+            runs.append(("every document, every format", PackPlan(
+                settings, DEFAULT_SETTINGS, roster=roster, register=register_dicts(read_register(register)),
+                jobs=args.jobs)))
         print(f"\n{len(results['workers'])} workers, {len(roster['patrol'])} grids; "
               f"{os.cpu_count()} cores, --jobs {args.jobs}\n")
         print("| pack | files | wall s | CPU s (main) | CPU s (PDF processes) | load before | pages |")
         print("|---|---|---|---|---|---|---|")
-        for i, (label, req) in enumerate(runs):
-            r = timed(req, data, work / f"print{i}")
+        for i, (label, plan) in enumerate(runs):
+            r = timed(results, plan, data, work / f"print{i}")
             pages = ", ".join(f"{k} {n} ({files} files)" for k, (files, n) in sorted(r["kinds"].items()))
             print(f"| {label} | {r['files']} | {r['wall']:.1f} | {r['cpu_self']:.1f} | {r['cpu_pdf']:.1f} | "
                   f"{r['load'][0]:.2f} | {pages} |")

@@ -49,8 +49,25 @@ class Problem:
 
 def close_match(word: str, choices: Iterable[str]) -> str | None:
     """The known name `word` is probably a typo of (a policy key, a column header), if any."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return close[0] if close else None
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    # difflib finds two-character Chinese names at most half alike (姓明 and 姓名): one character
+    # wrong, added or left out is a typo too, when only one known name is that near
+    near = {c for c in choices if len(word) >= 2 and _one_edit_apart(word, c)}
+    return near.pop() if len(near) == 1 else None
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether `b` is `a` with one character replaced, inserted or deleted."""
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    if abs(len(a) - len(b)) != 1:
+        return False
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k, (x, y) in enumerate(zip(short, long)) if x != y), len(short))
+    return short[i:] == long[i + 1:]
 
 
 class _Missing:
@@ -100,10 +117,14 @@ class RuleEngineError(EngineError):
 
 
 class HistoryError(EngineError):
-    """Stored history and the new run disagree (unknown worker, unresolvable policy, ...)."""
+    """Stored history and the new run disagree (unknown worker, unresolvable policy, ...).
 
-    def __init__(self, message: str, problems: Iterable[Problem] = ()):
+    `code` names the situation for a front end that adds its own hint (the CLI names the
+    command to use, the web a page): no_history, month_not_stored, policy_changed."""
+
+    def __init__(self, message: str, problems: Iterable[Problem] = (), code: str = ""):
         self.problems = list(problems)
+        self.code = code
         super().__init__(message)
 
 

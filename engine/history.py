@@ -1,4 +1,4 @@
-"""The store of past months (SQLite), and the one-step month run built on it.
+"""The store of past months (SQLite).
 
 A data directory holds `history.sqlite3`.  Each stored month keeps the results.json of the
 monthly scoring (compressed), the policy it was scored under (id, version, hash of the
@@ -6,21 +6,16 @@ resolved policy, files), the checksums of its input files, when it was run, a co
 worker that period rules read, and the period additions computed for it.  `History` is the
 only sqlite3 user in the engine; other modules read months through `month_results`.
 
-`record_month` stores one scored month: it checks the month's workers against history,
-re-evaluates the period rules for that month and every later stored month, writes the
-month's outputs (results.json, period_findings.csv, paysheet.xlsx, paysheet.csv) into a
-staging folder, commits everything to SQLite in ONE transaction, and only then moves the
-outputs into place.  A failure or kill before the commit leaves history and outputs as they
-were; between the commit and the last file move the outputs may be older than history, and
-running the same month again restores them (same inputs give byte-identical files).
+Writing happens in one transaction (`History.transaction`) that holds the write lock from the
+first read to the commit, so a run's reads and its writes are one step: engine/app/month.py
+records a month that way (read earlier months, evaluate period rules, stage the outputs, commit,
+move the outputs into place).  A failure or kill before the commit leaves the history as it was.
 
 Fault injection for tests: WANGGE_FAULT=<point>[:kill] raises `FaultInjected` (or kills the
 process with os._exit(137)) at one of FAULT_POINTS.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import sqlite3
@@ -30,19 +25,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from .errors import EngineError, HistoryError, Problem
-from .outputs import staged_outputs
-from .scoring import results_json
-from .periods import PeriodRules, WorkerMonth, evaluate, merge_additions, month_label, views_from_results
+from .periods import WorkerMonth, merge_additions, month_label, views_from_results
 
-__all__ = ["History", "MonthInfo", "record_month", "RunReport", "check_stored_policies", "default_data_dir",
-           "compare_results",
-           "SCHEMA_VERSION", "FAULT_POINTS", "FaultInjected", "results_json_text"]
+__all__ = ["History", "MonthInfo", "DocNumber", "Transaction", "check_workers", "check_stored_policies", "default_data_dir",
+           "SCHEMA_VERSION", "FAULT_POINTS", "FaultInjected", "fault"]
 
 DB_NAME = "history.sqlite3"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # MIGRATIONS[v] brings a database from version v-1 to v; each list runs inside one transaction.
 # To change the schema: add MIGRATIONS[SCHEMA_VERSION + 1] and raise SCHEMA_VERSION.
@@ -87,16 +80,37 @@ MIGRATIONS: dict[int, list[str]] = {
                UNIQUE (prefix, month, kind)
            )""",
     ],
+    # 3: the register of document numbers (发文登记): what each number was for, and numbers the office
+    # used outside the tool (month NULL), so that the tool never gives one of them again.
+    3: [
+        """CREATE TABLE doc_register (
+               prefix TEXT NOT NULL, year INTEGER NOT NULL, number INTEGER NOT NULL,
+               kind TEXT NOT NULL,                  -- bulletin / criticism / commendation / external …
+               month TEXT,                          -- the assessment month of a notice the tool made
+               title TEXT NOT NULL,                 -- what the number was used for
+               issued_on TEXT NOT NULL,             -- the 成文日期, YYYY-MM-DD
+               source TEXT NOT NULL,                -- wangge | external
+               recorded_at TEXT NOT NULL,           -- when it entered the register (UTC)
+               PRIMARY KEY (prefix, year, number)
+           )""",
+        "CREATE UNIQUE INDEX doc_register_notice ON doc_register (prefix, month, kind) WHERE month IS NOT NULL",
+        """INSERT INTO doc_register SELECT prefix, year, number, kind, month,
+               month || ' ' || kind, issued_on, 'wangge', '' FROM doc_numbers""",
+        "DROP TABLE doc_numbers",
+    ],
 }
 
 FAULT_POINTS = ("after_stage", "before_commit", "after_commit")
+MONTH_FIELD = "考核月份"     # the field of a Problem about the month asked for
+BUSY_MS = 30_000        # a reader waits this long for a writer's commit to finish
+WAIT_SECONDS = 600.0    # a second run waits this long for the first to finish writing
 
 
 class FaultInjected(EngineError):
     """Raised at a WANGGE_FAULT point (tests simulate a crash with it)."""
 
 
-def _fault(point: str) -> None:
+def fault(point: str) -> None:
     spec = os.environ.get("WANGGE_FAULT", "")
     name, _, how = spec.partition(":")
     if name == point:
@@ -117,10 +131,6 @@ def _unpack(blob: bytes | None) -> Any:
     return None if blob is None else json.loads(zlib.decompress(blob).decode("utf-8"))
 
 
-# The one way results.json is serialised, so the same month gives the same bytes.
-results_json_text = results_json
-
-
 _SQLITE_ZH = {
     "file is not a database": "该文件不是 wangge 历史库（SQLite 数据库）",
     "database disk image is malformed": "历史库文件已损坏",
@@ -136,6 +146,29 @@ def sqlite_reason(exc: sqlite3.Error) -> str:
     """SQLite's English reason in Chinese (the original kept for the rare one not listed)."""
     text = str(exc)
     return _SQLITE_ZH.get(text, text)
+
+
+@dataclass(frozen=True)
+class DocNumber:
+    """One entry of the register of document numbers (发文登记)."""
+    prefix: str
+    year: int
+    number: int
+    kind: str
+    month: str | None
+    title: str
+    issued_on: str
+    source: str = "wangge"
+    recorded_at: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.prefix}〔{self.year}〕{self.number}号"
+
+    def as_dict(self) -> dict:
+        return {"prefix": self.prefix, "year": self.year, "number": self.number, "text": self.text,
+                "kind": self.kind, "month": self.month, "title": self.title, "issued_on": self.issued_on,
+                "source": self.source, "recorded_at": self.recorded_at}
 
 
 @dataclass(frozen=True)
@@ -163,13 +196,14 @@ class History:
         self.path = self.data_dir / DB_NAME
         self._pending = not self.path.exists()
         if self._pending and not create:
-            raise HistoryError(f"数据目录 {self.data_dir} 中没有历史库 {DB_NAME}（先用 wangge run 存入月份）")
+            raise HistoryError(f"数据目录 {self.data_dir} 中没有历史库 {DB_NAME}（还没有存入任何月份）", code="no_history")
         self._connect(":memory:" if self._pending else self.path)
 
     def _connect(self, where: str | Path) -> None:
         try:
-            self.db = sqlite3.connect(where, isolation_level=None)
+            self.db = sqlite3.connect(where, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"历史库 {self.path} 无法打开：{sqlite_reason(exc)}") from None
@@ -269,11 +303,11 @@ class History:
             raise self.not_stored(month, f"历史中没有 {month_label(month)}（{month}）的考核结果")
         return _unpack(row[0])
 
-    def not_stored(self, month: str, message: str) -> HistoryError:
+    def not_stored(self, month: str, message: str, code: str = "") -> HistoryError:
         """The error for a month that is not stored, naming the months that are."""
         stored = [i.month for i in self.months()]
-        expected = f"已存的月份之一：{'、'.join(stored)}" if stored else "已存的月份（历史库中还没有任何月份，先用 wangge run 存入）"
-        return HistoryError(message, [Problem(str(self.path), None, "--month", month, expected)])
+        expected = f"已存的月份之一：{'、'.join(stored)}" if stored else "已存的月份（历史库中还没有任何月份）"
+        return HistoryError(message, [Problem(str(self.path), None, MONTH_FIELD, month, expected)], code=code)
 
     def period_additions(self, month: str) -> dict | None:
         row = self.db.execute("SELECT period FROM months WHERE month = ?", (month,)).fetchone()
@@ -315,81 +349,153 @@ class History:
     def doc_numbers(self, prefix: str, month: str) -> dict[str, dict]:
         """kind -> {year, number, issued_on} of the numbers already issued for a month's notices."""
         return {r[0]: {"year": r[1], "number": r[2], "issued_on": r[3]} for r in self.db.execute(
-            "SELECT kind, year, number, issued_on FROM doc_numbers WHERE prefix = ? AND month = ?", (prefix, month))}
+            "SELECT kind, year, number, issued_on FROM doc_register WHERE prefix = ? AND month = ?", (prefix, month))}
 
     def last_doc_number(self, prefix: str, year: int) -> int:
-        row = self.db.execute("SELECT MAX(number) FROM doc_numbers WHERE prefix = ? AND year = ?",
+        row = self.db.execute("SELECT MAX(number) FROM doc_register WHERE prefix = ? AND year = ?",
                               (prefix, year)).fetchone()
         return row[0] or 0
 
+    def number_register(self, *, prefix: str | None = None, year: int | None = None) -> list[dict]:
+        """The register of document numbers, by prefix, year and number."""
+        rows = self.db.execute(
+            "SELECT prefix, year, number, kind, month, title, issued_on, source, recorded_at FROM doc_register"
+            " WHERE (? IS NULL OR prefix = ?) AND (? IS NULL OR year = ?) ORDER BY prefix, year, number",
+            (prefix, prefix, year, year)).fetchall()
+        return [DocNumber(*r).as_dict() for r in rows]
+
+    def check_number_free(self, prefix: str, year: int, number: int) -> None:
+        """A number already in the register is never given again: the error says what it was used for."""
+        row = self.db.execute("SELECT title, issued_on, source FROM doc_register WHERE prefix = ? AND year = ?"
+                              " AND number = ?", (prefix, year, number)).fetchone()
+        if row is not None:
+            used = "（本单位在系统外登记）" if row[2] == "external" else ""
+            raise HistoryError(f"文号 {prefix}〔{year}〕{number}号 已被占用，未写入任何内容：", [Problem(
+                str(self.path), None, "文号", f"{prefix}〔{year}〕{number}号", "发文登记中尚未使用的文号",
+                f"已用于《{row[0]}》，成文日期 {row[1]}{used}")])
+
     # -- writing (one transaction)
+
+    @contextmanager
+    def transaction(self, on_wait: Callable[[], None] | None = None) -> Iterator["Transaction"]:
+        """One write transaction holding the history's write lock from its first read to its commit,
+        so that what a run reads (earlier months, their period results, the last document number) is
+        what its commit builds on: two runs on one data folder are serialised, never interleaved.
+
+        A second run waits for the first (`on_wait()` is called once when it starts waiting) up to
+        WAIT_SECONDS, then is refused.  Leaving the block normally commits (unless `commit()` was
+        called inside it); an exception rolls everything back."""
+        self._begin(on_wait)
+        tx = Transaction(self)
+        try:
+            yield tx
+            tx.commit()
+        except BaseException:
+            if not tx.committed:
+                self._rollback()
+            raise
 
     def issue_doc_numbers(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Record newly issued document numbers in one transaction."""
         rows = list(rows)
         if not rows:
             return
-        self._begin()
-        try:
-            self._insert_numbers(rows)
-            _fault("before_commit")
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
+        with self.transaction():
+            self.insert_numbers(rows)
 
-    def _begin(self) -> None:
+    def _begin(self, on_wait: Callable[[], None] | None = None) -> None:
+        """BEGIN IMMEDIATE: take the write lock now.  Held by another run: say so once (`on_wait`),
+        then wait up to WAIT_SECONDS for it."""
+        db = self.db
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:   # e.g. another run holds the write lock
+            db.execute("PRAGMA busy_timeout = 0")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if on_wait is not None:
+                    on_wait()
+                db.execute(f"PRAGMA busy_timeout = {int(WAIT_SECONDS * 1000)}")
+                db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:   # still held by another run, or the file cannot be written
             raise HistoryError(f"历史库 {self.path} 暂时无法写入（{sqlite_reason(exc)}），未写入任何内容；请稍后重试") from None
+        finally:
+            db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
 
-    def _insert_numbers(self, rows: list[Mapping[str, Any]]) -> None:
+    def insert_numbers(self, rows: Iterable["DocNumber"]) -> None:
+        """Enter numbers in the register (inside the open transaction)."""
+        rows = list(rows)
         if not rows:
             return
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         try:
             self.db.executemany(
-                "INSERT INTO doc_numbers (prefix, year, number, month, kind, issued_on) VALUES (?, ?, ?, ?, ?, ?)",
-                [(r["prefix"], r["year"], r["number"], r["month"], r["kind"], r["issued_on"]) for r in rows])
-        except sqlite3.IntegrityError as exc:   # another run issued the same number meanwhile
-            raise HistoryError(f"文号已被占用（{exc}），未写入任何内容；请重新运行") from None
+                "INSERT INTO doc_register (prefix, year, number, kind, month, title, issued_on, source, recorded_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(r.prefix, r.year, r.number, r.kind, r.month, r.title, r.issued_on, r.source, r.recorded_at or now)
+                 for r in rows])
+        except sqlite3.IntegrityError:   # another run issued the same number meanwhile
+            for r in rows:
+                self.check_number_free(r.prefix, r.year, r.number)
+            raise HistoryError("同一份公文已由另一次运行出文，未写入任何内容；请重新运行") from None
 
     def store(self, results: Mapping[str, Any], additions: Mapping[str, dict | None], *,
-              correction: dict | None = None, run_at: str | None = None,
-              doc_numbers: Iterable[Mapping[str, Any]] = ()) -> None:
-        """Replace one month's results and update the period additions of the months given, atomically
-        (with the document numbers its print pack issued, if any)."""
+              correction: dict | None = None, run_at: str | None = None) -> None:
+        """Replace one month's results and update the period additions of the months given, inside
+        the open transaction (see `transaction`)."""
+        if not self.db.in_transaction:
+            raise RuntimeError("History.store needs an open transaction")
         month = results["month"]
         pol = results.get("policy", {})
         run_at = run_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
         db = self.db
-        self._begin()
         try:
-            db.execute("DELETE FROM month_workers WHERE month = ?", (month,))
-            db.execute("DELETE FROM months WHERE month = ?", (month,))
-            db.execute("INSERT INTO months VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", (
-                month, str(pol.get("id", "")), str(pol.get("version", "")), str(pol.get("hash", "")),
-                json.dumps(pol.get("files", []), ensure_ascii=False),
-                json.dumps(results.get("inputs", {}), ensure_ascii=False, sort_keys=True),
-                run_at, len(results["workers"]), _pack(results)))
-            db.executemany("INSERT INTO month_workers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                (month, v.worker_id, v.name, v.group["town"], v.group["community"], v.group["grid"],
-                 v.group["role"], v.employment, json.dumps(v.group["attributes"], ensure_ascii=False, sort_keys=True),
-                 str(v.score), int(v.failed), v.veto_count, v.stars, str(v.wage), str(v.performance_base), str(v.pay))
-                for v in views_from_results(results)])
-            for m, adds in additions.items():
-                db.execute("UPDATE months SET period = ? WHERE month = ?", (None if adds is None else _pack(adds), m))
-            if correction is not None:
-                db.execute("INSERT INTO corrections (month, run_at, note, old_policy_hash, new_policy_hash, summary)"
-                           " VALUES (?, ?, ?, ?, ?, ?)",
-                           (month, run_at, correction.get("note", ""), correction.get("old_policy_hash", ""),
-                            str(pol.get("hash", "")), json.dumps(correction.get("summary", {}), ensure_ascii=False)))
-            self._insert_numbers(list(doc_numbers))
-            _fault("before_commit")
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
+            self._write_month(db, month, pol, results, additions, correction, run_at)
+        except sqlite3.Error as exc:   # a full disk while writing: the transaction is rolled back
+            raise HistoryError(f"历史库 {self.path} 无法写入（{sqlite_reason(exc)}），本次未写入任何内容") from None
+
+    @staticmethod
+    def _write_month(db, month, pol, results, additions, correction, run_at) -> None:
+        db.execute("DELETE FROM month_workers WHERE month = ?", (month,))
+        db.execute("DELETE FROM months WHERE month = ?", (month,))
+        db.execute("INSERT INTO months VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", (
+            month, str(pol.get("id", "")), str(pol.get("version", "")), str(pol.get("hash", "")),
+            json.dumps(pol.get("files", []), ensure_ascii=False),
+            json.dumps(results.get("inputs", {}), ensure_ascii=False, sort_keys=True),
+            run_at, len(results["workers"]), _pack(results)))
+        db.executemany("INSERT INTO month_workers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            (month, v.worker_id, v.name, v.group["town"], v.group["community"], v.group["grid"],
+             v.group["role"], v.employment, json.dumps(v.group["attributes"], ensure_ascii=False, sort_keys=True),
+             str(v.score), int(v.failed), v.veto_count, v.stars, str(v.wage), str(v.performance_base), str(v.pay))
+            for v in views_from_results(results)])
+        for m, adds in additions.items():
+            db.execute("UPDATE months SET period = ? WHERE month = ?", (None if adds is None else _pack(adds), m))
+        if correction is not None:
+            db.execute("INSERT INTO corrections (month, run_at, note, old_policy_hash, new_policy_hash, summary)"
+                       " VALUES (?, ?, ?, ?, ?, ?)",
+                       (month, run_at, correction.get("note", ""), correction.get("old_policy_hash", ""),
+                        str(pol.get("hash", "")), json.dumps(correction.get("summary", {}), ensure_ascii=False)))
+
+
+class Transaction:
+    """The open write transaction of `History.transaction`."""
+
+    def __init__(self, history: History):
+        self.history = history
+        self.committed = False
+
+    def commit(self) -> None:
+        """Commit now (e.g. once every output is staged, before the files are moved into place)."""
+        if self.committed:
+            return
+        fault("before_commit")
+        try:
+            self.history._commit()
+        except sqlite3.Error as exc:   # a full disk, an I/O error: nothing was written
+            self.history._rollback()
+            raise HistoryError(f"历史库 {self.history.path} 无法写入（{sqlite_reason(exc)}），本次未写入任何内容") from None
+        self.committed = True
 
 
 # --------------------------------------------------------------------------- checks against history
@@ -462,197 +568,7 @@ def check_stored_policies(history: History, resolve_hash: Callable[[str], str], 
         if now != info.policy_hash:
             problems.append(Problem(where, None, f"{info.month} 的考核细则", f"现为 {now[:12]}…",
                                     f"存档时的版本 {info.policy_hash[:12]}…（{info.policy_id} {info.policy_version}）",
-                                    f"细则在该月存档后被修改；请恢复原细则，或用 wangge correct --month {info.month} 按新细则重算"))
+                                    f"细则在该月存档后被修改；请恢复原细则，或按新细则更正 {info.month}"))
     if problems:
-        raise HistoryError(f"历史中有 {len(problems)} 个月份的考核细则与现在不符，未写入任何内容：", problems)
-
-
-# --------------------------------------------------------------------------- one month, stored and written
-
-
-@dataclass
-class RunReport:
-    month: str
-    replaced: bool
-    new_workers: list[str]
-    later_months: list[str]
-    score_changes: list[dict] = field(default_factory=list)      # corrections: who changed and by how much
-    consequence_changes: list[dict] = field(default_factory=list)  # appeared / disappeared period consequences
-    pay_changes: list[dict] = field(default_factory=list)         # payable changes in the months re-evaluated
-    outputs: list[str] = field(default_factory=list)
-    pack: Any = None                                               # the print pack, when one was made
-
-
-_SCORE_KINDS = {"quarter_score", "year_score"}
-
-
-def _consequences(adds: Mapping[str, dict] | None) -> dict[tuple, dict]:
-    out = {}
-    for wid, a in (adds or {}).items():
-        for f in a["period_findings"]:
-            if f["kind"] in _SCORE_KINDS:
-                continue
-            out[(wid, f["rule_id"], f["kind"], tuple(f["months"]), f.get("grade"), f["amount"])] = f
-    return out
-
-
-def diff_months(old_base: Mapping | None, new_base: Mapping, old_adds: Mapping[str, Mapping | None],
-                new_adds: Mapping[str, Mapping | None]) -> tuple[list, list, list]:
-    """What a re-run changed: monthly scores of the month itself, period consequences, payable."""
-    score_changes = []
-    if old_base is not None:
-        old = {w["worker_id"]: w for w in old_base["workers"]}
-        for w in new_base["workers"]:
-            o = old.get(w["worker_id"])
-            if o is None:
-                continue
-            if (o["score"], o["band"]["id"] if o.get("band") else None, o["pay"]) != \
-                    (w["score"], w["band"]["id"] if w.get("band") else None, w["pay"]):
-                score_changes.append({
-                    "worker_id": w["worker_id"], "name": w.get("name", ""),
-                    "old_score": o["score"], "new_score": w["score"],
-                    "score_delta": str(Decimal(w["score"]) - Decimal(o["score"])),
-                    "old_band": (o.get("band") or {}).get("label"), "new_band": (w.get("band") or {}).get("label"),
-                    "old_pay": o["pay"], "new_pay": w["pay"],
-                    "pay_delta": str(Decimal(w["pay"]) - Decimal(o["pay"]))})
-    consequence_changes, pay_changes = [], []
-    for month in sorted(new_adds):
-        before, after = _consequences(old_adds.get(month)), _consequences(new_adds[month])
-        for key in sorted(set(before) | set(after)):
-            if key in before and key in after:
-                continue
-            f = after.get(key) or before[key]
-            consequence_changes.append({"month": month, "worker_id": key[0], "change": "出现" if key in after else "消失",
-                                        "rule_id": f["rule_id"], "rule_label": f["rule_label"], "kind": f["kind"],
-                                        "amount": f["amount"], "reason": f["reason"]})
-        o_adds, n_adds = old_adds.get(month) or {}, new_adds[month] or {}
-        for wid in sorted(n_adds):
-            if wid in o_adds and o_adds[wid]["payable"] != n_adds[wid]["payable"]:
-                pay_changes.append({"month": month, "worker_id": wid, "old_payable": o_adds[wid]["payable"],
-                                    "new_payable": n_adds[wid]["payable"]})
-    return score_changes, consequence_changes, pay_changes
-
-
-PERIOD_FINDING_COLUMNS = ("月份", "工号", "姓名", "乡镇", "社区", "规则编号", "规则名称", "类别", "涉及月份",
-                          "扣发金额", "通报批评", "通报表彰", "理由")
-
-
-def period_findings_csv(results: Mapping[str, Any]) -> str:
-    from .sheets import csv_safe
-
-    buf = io.StringIO()
-    wr = csv.writer(buf, lineterminator="\r\n")
-    wr.writerow(PERIOD_FINDING_COLUMNS)
-    for w in results["workers"]:
-        for f in w.get("period_findings", []):
-            wr.writerow([results["month"], csv_safe(w["worker_id"]), csv_safe(w.get("name", "")),
-                         csv_safe(w.get("town", "")), csv_safe(w.get("community", "")), f["rule_id"],
-                         csv_safe(f["rule_label"]), f["kind"], " ".join(f["months"]), f["amount"],
-                         "是" if f["criticise"] else "否", "是" if f["commend"] else "否", csv_safe(f["reason"])])
-    return "\ufeff" + buf.getvalue()
-
-
-def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = "") -> list[str]:
-    from .paysheet import write_paysheet_csv, write_paysheet_xlsx
-
-    (stage / "results.json").write_text(results_json_text(results), encoding="utf-8")
-    names = ["results.json"]
-    if results.get("period_rules_applied"):
-        (stage / "period_findings.csv").write_text(period_findings_csv(results), encoding="utf-8", newline="")
-        names.append("period_findings.csv")
-    write_paysheet_xlsx(results, stage / "paysheet.xlsx", unit=unit)
-    write_paysheet_csv(results, stage / "paysheet.csv")
-    return names + ["paysheet.xlsx", "paysheet.csv"]
-
-
-def record_month(history: History, results: Mapping[str, Any], *,
-                 rules_for: Callable[[str], PeriodRules | None], out_dir: str | Path | None,
-                 correction: bool = False, note: str = "", unit: str = "",
-                 extra_outputs: Callable[[Mapping[str, Any], Path], list[str]] | None = None,
-                 worker_rows: Mapping[str, tuple[str, int]] | None = None,
-                 doc_numbers: list[Mapping[str, Any]] | None = None,
-                 stale: Callable[[Path], bool] | None = None) -> RunReport:
-    """Store a scored month, re-evaluate period rules from it onwards, write its outputs; all or nothing.
-
-    `results` is the monthly results.json dict (without period additions).  With
-    `correction=True` the month must already be stored and keep the same workers; the report
-    then says who changed and which later consequences appeared or disappeared.
-    `worker_rows` (worker_id -> (file, row)) lets problems name the register row.
-    `doc_numbers` is a list that `extra_outputs` may fill with the document numbers its print
-    pack issued; they are committed in the same transaction as the month.  `stale` names earlier
-    output files that the new ones replace as a set (see outputs.staged_outputs).
-    """
-    month = results["month"]
-    replaced = history.has_month(month)
-    if correction and not replaced:
-        raise history.not_stored(month, f"历史中没有 {month_label(month)}（{month}），无法更正；新月份请用 wangge run")
-    check_workers(history, results, correction=correction, rows=worker_rows)
-    register = history.register(exclude=month)
-    new_workers = sorted(w["worker_id"] for w in results["workers"] if w["worker_id"] not in register)
-
-    views = history.views(exclude=month)
-    views[month] = views_from_results(results)
-    targets = [m for m in sorted(views) if m >= month]
-    old_adds = {m: history.period_additions(m) for m in targets}
-    old_base = history.base_results(month) if replaced else None
-    try:
-        new_adds = evaluate(rules_for, views, targets, stored=history.period_additions)
-    except KeyError as exc:  # a worker missing from a month's facts: history is inconsistent
-        raise HistoryError(f"历史记录不完整，无法计算跨月规则：{exc}") from None
-    full = merge_additions(results, new_adds[month])
-    score_changes, consequence_changes, pay_changes = diff_months(old_base, results, old_adds, new_adds)
-    report = RunReport(month, replaced, new_workers, [m for m in targets if m != month],
-                       score_changes, consequence_changes, pay_changes)
-    corr = None
-    if correction:
-        corr = {"note": note, "old_policy_hash": old_base.get("policy", {}).get("hash", ""),
-                "summary": {"score_changes": score_changes, "consequence_changes": consequence_changes,
-                            "pay_changes": pay_changes}}
-
-    if out_dir is None:
-        history.store(results, new_adds, correction=corr)
-        return report
-    with staged_outputs(out_dir, stale=stale) as stage:
-        report.outputs = write_month_outputs(full, stage, unit=unit)
-        if extra_outputs is not None:
-            report.outputs += extra_outputs(full, stage)
-        _fault("after_stage")
-        history.store(results, new_adds, correction=corr, doc_numbers=doc_numbers or ())
-        _fault("after_commit")
-    return report
-
-
-# --------------------------------------------------------------------------- what-if
-
-
-def compare_results(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict:
-    """Per-worker and total differences between the same month scored under policies A and B."""
-    wa = {w["worker_id"]: w for w in a["workers"]}
-    wb = {w["worker_id"]: w for w in b["workers"]}
-    rows = []
-    pay_a = pay_b = Decimal("0.00")
-    score_changed = band_changed = 0
-    for wid in sorted(set(wa) | set(wb)):
-        x, y = wa.get(wid), wb.get(wid)
-        band_x = (x.get("band") or {}).get("label") if x else None
-        band_y = (y.get("band") or {}).get("label") if y else None
-        row = {"worker_id": wid, "name": (x or y).get("name", ""),
-               "score_a": x["score"] if x else None, "score_b": y["score"] if y else None,
-               "band_a": band_x, "band_b": band_y,
-               "pay_a": x["pay"] if x else None, "pay_b": y["pay"] if y else None,
-               "score_delta": None, "pay_delta": None}
-        if x and y:
-            row["score_delta"] = str(Decimal(y["score"]) - Decimal(x["score"]))
-            row["pay_delta"] = str(Decimal(y["pay"]) - Decimal(x["pay"]))
-        row["changed"] = (row["score_a"], band_x, row["pay_a"]) != (row["score_b"], band_y, row["pay_b"])
-        score_changed += row["score_a"] != row["score_b"]
-        band_changed += band_x != band_y
-        pay_a += Decimal(x["pay"]) if x else 0
-        pay_b += Decimal(y["pay"]) if y else 0
-        rows.append(row)
-    return {"month": a["month"],
-            "policy_a": {k: a["policy"].get(k) for k in ("id", "version", "hash")},
-            "policy_b": {k: b["policy"].get(k) for k in ("id", "version", "hash")},
-            "workers": rows,
-            "totals": {"workers": len(rows), "score_changed": score_changed, "band_changed": band_changed,
-                       "pay_a": str(pay_a), "pay_b": str(pay_b), "pay_delta": str(pay_b - pay_a)}}
+        raise HistoryError(f"历史中有 {len(problems)} 个月份的考核细则与现在不符，未写入任何内容：", problems,
+                           code="policy_changed")

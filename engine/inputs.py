@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from .assessment import EventCase, WorkerCase
 from .errors import DataError, Problem, ProblemList
 from .intervals import Interval
-from .policy import EventFilter, MetricDef, Policy, coerce_metric
+from .policy import EventFilter, EventVocabulary, MetricDef, Policy, PolicyDoc, QuotaBy, coerce_metric
 from .sources import Row, parse_decimal_cell, read_table
 
 WORKER_COLUMNS = {
@@ -33,7 +33,7 @@ WORKER_COLUMNS = {
     "duties": ["职责", "工作职责"],
 }
 WORKER_REQUIRED = ["worker_id", "name", "town", "community", "grid"]
-MAX_WAGE = 10_000_000   # yuan a month: anything above is a typo (or a unit slip), not a wage
+MAX_WAGE = 10_000_000   # yuan a month, when the policy has no pay (and so no wage bounds of its own)
 
 METRIC_BASE_COLUMNS = {
     "worker_id": ["工号", "编号", "人员编号", "网格员编号", "id"],
@@ -83,6 +83,7 @@ class MonthInputs:
     metric_rows: list[tuple[str, int] | None]          # source of each worker's metrics row
     event_times: list[list[datetime]] = field(default_factory=list)   # discovered, per case event
     files: dict[str, str] = field(default_factory=dict)
+    no_events: bool = False          # the caller stated that the month had no events
 
 
 _TS_FAST = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -125,7 +126,8 @@ def _read_workers(path: str | Path, policy: Policy | None) -> tuple[list[WorkerI
     """The register and its problems; rows with problems are still returned when they have an id,
     so the other files can be checked against it in the same pass."""
     attributes = policy.doc.attributes if policy is not None else {}
-    needs_wage = policy is not None and policy.doc.pay is not None
+    pay = policy.doc.pay if policy is not None else None
+    needs_wage = pay is not None
     extra = {name: [a.label] for name, a in attributes.items()}
     problems = ProblemList()
     rows, present = read_table(path, WORKER_COLUMNS, required=WORKER_REQUIRED + [a for a, d in attributes.items()
@@ -155,7 +157,14 @@ def _read_workers(path: str | Path, policy: Policy | None) -> tuple[list[WorkerI
             except ValueError:
                 problems.add(r.file, r.row, "月工资", r.get("wage"), "不小于 0、最多两位小数的金额（元）")
                 wage = None
-            if wage is not None and wage > MAX_WAGE:
+            if wage is not None and pay is not None and not pay.wage_min <= wage <= pay.wage_max:
+                low = wage < pay.wage_min
+                problems.add(r.file, r.row, "月工资", r.get("wage"),
+                             f"{_yuan(pay.wage_min)} 到 {_yuan(pay.wage_max)} 元之间的月工资（考核细则 pay.wage_min、pay.wage_max）",
+                             ("可能按千元或万元填写了（如 3.4 应为 3400）" if low else "可能按分填写了，或多打了 0")
+                             + "；金额确实如此时，请在考核细则中调整 " + ("pay.wage_min" if low else "pay.wage_max"))
+                wage = None
+            elif wage is not None and wage > MAX_WAGE:
                 problems.add(r.file, r.row, "月工资", r.get("wage"), f"不超过 {MAX_WAGE:,} 元的月工资", "检查单位和小数点")
                 wage = None
         elif needs_wage and "wage" not in r.flagged:
@@ -180,6 +189,11 @@ def _read_workers(path: str | Path, policy: Policy | None) -> tuple[list[WorkerI
     return out, problems
 
 
+def _yuan(d: Decimal) -> str:
+    """3400 -> '3,400', 1650.5 -> '1,650.50' (bounds as a clerk writes money)."""
+    return f"{d:,.0f}" if d == d.to_integral_value() else f"{d:,.2f}"
+
+
 def _text(v: Any) -> str:
     if v is None:
         return ""
@@ -189,8 +203,15 @@ def _text(v: Any) -> str:
 
 
 def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | Path,
-               events: str | Path | None) -> MonthInputs:
-    """Read and check the month's three files; all problems of all files are raised together."""
+               events: str | Path | None, *, no_events: bool = False) -> MonthInputs:
+    """Read and check the month's three files; all problems of all files are raised together.
+
+    A policy that counts events needs the event log: without one (`events=None`) every event
+    quota would be short for everyone, so that is a problem unless the caller states that the
+    month had no events (`no_events=True`).  A log whose events all lie in other months is a
+    problem too (last month's file by mistake), unless `no_events` says so; with `no_events` a
+    log holding an event of the month is a problem.
+    """
     problems = ProblemList()
     try:
         register, reg_problems = _read_workers(workers, policy)
@@ -209,9 +230,14 @@ def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | P
     event_map: dict[str, list[tuple[EventCase, datetime]]] = {}
     if events is not None:
         try:
-            event_map = _read_events(events, policy, month, register)
+            event_map = _read_events(events, policy, month, register, no_events)
         except DataError as exc:
             problems.extend(exc.problems)
+    elif not no_events and (uses := event_uses(policy.doc)):
+        more = f" 等 {len(uses)} 项" if len(uses) > 3 else ""
+        problems.add("事件台账", None, "文件", None,
+                     f"{month} 的事件台账（本细则按事件计分：{'、'.join(uses[:3])}{more}）",
+                     "不提供台账，这些项目都会按本月没有任何事件计算（如录入定额会给每个人扣分）；" + NO_EVENTS_SAID)
     # per-worker rows are looked for only when the sheet could be read and holds this month at all
     metrics_readable = metrics_read and not any(p.file == str(metrics) and p.line is None for p in problems.problems)
 
@@ -236,7 +262,21 @@ def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | P
     files = {"workers": str(workers), "metrics": str(metrics)}
     if events is not None:
         files["events"] = str(events)
-    return MonthInputs(month, register, cases, srcs, times, files)
+    return MonthInputs(month, register, cases, srcs, times, files, no_events)
+
+
+NO_EVENTS_SAID = "本月确实没有事件时，请提供只有表头的空台账，或注明“本月无事件”"
+
+
+def event_uses(doc: PolicyDoc) -> list[str]:
+    """Labels of what the policy computes from the event log: counted metrics, event rules."""
+    return [m.label for m in doc.metrics.values() if m.count_events is not None] + \
+        [r.label for r in _rules(doc) if r.event is not None]
+
+
+def _rules(doc: PolicyDoc) -> list:
+    """Every rule of the items and the bonus."""
+    return [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
 
 
 def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
@@ -259,6 +299,10 @@ def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
         if mid not in present and m.default is None:
             problems.add(str(path), 1, "表头", None, f"包含指标列「{m.label}」（或 {mid}）", "未设默认值的指标必须有一列")
     months_seen: set[str] = set()
+    # percent columns that may be fractions (0.97 for 97%): metric id -> (row, raw, value) of the month
+    suspect = {mid: thresholds for mid in present if (m := stored.get(mid)) is not None and m.type == "percent"
+               and m.scale is None and (thresholds := _fraction_suspect_thresholds(doc, mid))}
+    percent_values: dict[str, list[tuple[int, Any, Decimal]]] = {mid: [] for mid in suspect}
     for r in rows:
         if "month" in present:
             rm = _month_cell(r.get("month"))
@@ -290,16 +334,81 @@ def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
                     problems.add(r.file, r.row, m.label, None, f"数值（{m.label}未设默认值，不能留空）")
                     continue
                 raw = m.default
+            elif m.scale == "fraction":
+                try:
+                    raw = _fraction_as_percent(raw, m)
+                except ValueError as e:
+                    problems.add(r.file, r.row, m.label, raw, str(e))
+                    continue
             try:
                 vals[mid] = coerce_metric(m, raw)
             except ValueError as e:
                 problems.add(r.file, r.row, m.label, raw, str(e))
+                continue
+            if mid in percent_values and r.get(mid) is not None:
+                percent_values[mid].append((r.row, r.get(mid), vals[mid]))
         values[wid] = vals
+    for mid, seen in percent_values.items():
+        if _looks_like_fractions(seen):
+            row, raw, _ = next((x for x in seen if 0 < x[2] < 1), None) or next(x for x in seen if x[2] > 0)
+            bounds = "、".join(format(t.normalize(), "f") for t in suspect[mid][:4]) + ("…" if len(suspect[mid]) > 4 else "")
+            problems.add(str(path), None, stored[mid].label,
+                         f"全部 {len(seen)} 个数值都在 0 到 1 之间（如第 {row} 行的 {raw}）",
+                         f"0 到 100 的百分数（97 表示 97%；考核细则对此指标的界限是 {bounds}，都远大于 1）",
+                         "平台导出的可能是小数（0.97 表示 97%）：请把此列乘以 100 后重新提供，"
+                         f"或在考核细则中为指标 {mid} 写 scale: fraction；若本月数值确实都不超过 1%，写 scale: percent")
     if "month" in present and not src and months_seen:
         # one problem instead of one per worker: the sheet holds other months only
         problems.add(str(path), None, "月份", "、".join(sorted(months_seen)), f"包含 {month} 的数据行",
                      "月份列中没有本月")
     return values, src, set(present), problems
+
+
+FRACTION_GAP = Decimal(10)   # every threshold of a percent metric at least this: a column in [0, 1] is suspect
+
+
+def _fraction_suspect_thresholds(doc: PolicyDoc, mid: str) -> list[Decimal]:
+    """The policy's thresholds for a percent metric (tier and veto bounds, quotas), sorted, when all
+    of them are far above 1 (so values in [0, 1] are below every one); [] otherwise."""
+    found: list[Decimal | None] = []
+    for r in _rules(doc):
+        if r.tiers is not None and r.tiers.metric == mid:
+            found += [b for t in r.tiers.tiers for b in (t.range.lo, t.range.hi)]
+        if r.shortfall is not None and r.shortfall.metric == mid:
+            q = r.shortfall.quota
+            found += [*q.values.values(), q.default] if isinstance(q, QuotaBy) else [q]
+    for v in doc.vetoes:
+        if v.metric == mid and v.range is not None:
+            found += [v.range.lo, v.range.hi]
+    thresholds = sorted({t for t in found if t is not None and t != 0})
+    return thresholds if thresholds and thresholds[0] >= FRACTION_GAP else []
+
+
+def _looks_like_fractions(seen: list[tuple[int, Any, Decimal]]) -> bool:
+    """Every value of the month in [0, 1], one above 0, none written with a % sign."""
+    return (any(v > 0 for _, _, v in seen) and all(0 <= v <= 1 for _, _, v in seen)
+            and not any(_written_as_percent(raw) for _, raw, _ in seen))
+
+
+def _written_as_percent(raw: Any) -> bool:
+    """'97%' in a CSV, or an .xlsx number formatted as a percent (read as '97%')."""
+    return isinstance(raw, str) and raw.rstrip().endswith(("%", "％"))
+
+
+def _fraction_as_percent(raw: Any, m: MetricDef) -> Any:
+    """A cell of a `scale: fraction` column as a percent: 0.97 -> 97; a cell written (or, in an .xlsx,
+    formatted) as 97% is a percent already."""
+    if _written_as_percent(raw):
+        return raw
+    expected = f"0 到 1 之间的小数（{m.label}：考核细则写明 scale: fraction，0.97 表示 97%）"
+    try:
+        d = parse_decimal_cell(raw)
+    except ValueError:
+        raise ValueError(expected)
+    if not 0 <= d <= 1:
+        raise ValueError(expected)
+    d = (d * 100).normalize()
+    return d.quantize(Decimal(1)) if d.as_tuple().exponent > 0 else d
 
 
 def _month_cell(value: Any) -> str | None:
@@ -313,21 +422,28 @@ def _month_cell(value: Any) -> str | None:
     return f"{m.group(1)}-{int(m.group(2)):02d}"
 
 
-def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
+def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], no_events: bool = False):
     doc = policy.doc
     problems = ProblemList()
     rows, present = read_table(path, EVENT_COLUMNS, required=EVENT_REQUIRED, problems=problems)
     known = {w.worker_id for w in register}
     vocab = doc.events
+    days = (vocab or EventVocabulary()).max_days_after_month
+    year, mon = map(int, month.split("-"))
+    last_day = date(year + mon // 12, mon % 12 + 1, 1) - timedelta(days=1)
+    latest = last_day + timedelta(days=days)        # a report or closing after this day is a typed date
     out: dict[str, list[tuple[EventCase, datetime]]] = {}
     seen: dict[str, int] = {}
+    other_months: set[str] = set()
+    of_month: list[int] = []        # rows of this month (or whose month is unknown)
     for r in rows:
         eid = _text(r.get("event_id"))
         wid = _text(r.get("worker_id"))
         bad = False
         disc_raw = r.get("discovered")
         try:
-            if disc_raw is not None and parse_timestamp(disc_raw).strftime("%Y-%m") != month:
+            if disc_raw is not None and (other := parse_timestamp(disc_raw).strftime("%Y-%m")) != month:
+                other_months.add(other)
                 if eid:   # ids stay unique over the whole log; nothing else of another month is checked
                     if eid in seen:
                         problems.add(r.file, r.row, "事件编号", eid, "唯一的事件编号", f"与第 {seen[eid]} 行重复")
@@ -335,6 +451,7 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
                 continue
         except ValueError:
             pass              # reported below
+        of_month.append(r.row)
         if not eid:
             problems.add(r.file, r.row, "事件编号", None, "非空的事件编号")
             bad = True
@@ -380,6 +497,11 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
         if clo is not None and rep is not None and clo < rep:
             problems.add(r.file, r.row, "办结时间", str(r.get("closed")), f"不早于上报时间 {rep:%Y-%m-%d %H:%M}")
             bad = True
+        for col, label, t in (("reported", "上报时间", rep), ("closed", "办结时间", clo)):
+            if t is not None and t.date() > latest:
+                problems.add(r.file, r.row, label, str(r.get(col)), f"不晚于 {latest:%Y-%m-%d}（本月结束后 {days} 天内）",
+                             "可能录错了年份或日期；确实如此晚时，请在考核细则 events.max_days_after_month 中放宽天数")
+                bad = True
         if bad:
             continue
         if disc.strftime("%Y-%m") != month:
@@ -387,6 +509,13 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo]):
         delay = _hours(rep - disc) if rep is not None else None   # never reported
         handling = _hours(clo - rep) if clo is not None else None
         out.setdefault(wid, []).append((EventCase(eid, cat, sev, delay, handling, clo is None, (r.file, r.row)), disc))
+    if no_events and of_month:
+        problems.add(str(path), of_month[0], "发现时间", f"{len(of_month)} 件 {month} 发现的事件",
+                     "没有本月的事件（已注明“本月无事件”）", "请核对：台账中有本月事件时，不要注明本月无事件")
+    elif not no_events and other_months and not of_month:
+        # one problem instead of silence: last month's file would dock every event quota
+        problems.add(str(path), None, "发现时间", "、".join(sorted(other_months)), f"包含 {month} 发现的事件",
+                     "台账中只有其他月份的事件，可能选错了文件；" + NO_EVENTS_SAID)
     problems.raise_if_any(DataError)
     for lst in out.values():
         lst.sort(key=lambda p: (p[1], p[0].event_id))

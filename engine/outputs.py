@@ -15,17 +15,26 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import InputError, Problem
+from .errors import EngineError, InputError, Problem
 
 STAGING_PREFIX = ".wangge-staging-"
+OUT_FOLDER = "输出文件夹"        # the field of a Problem about the output folder (the CLI names its option)
+
+
+class OutputsIncomplete(EngineError):
+    """What a run records was committed, but its files could not all be moved into place."""
 
 
 @contextmanager
-def staged_outputs(out_dir: str | Path, stale: Callable[[Path], bool] | None = None) -> Iterator[Path]:
+def staged_outputs(out_dir: str | Path, stale: Callable[[Path], bool] | None = None, *,
+                   record: Callable[[], None] | None = None) -> Iterator[Path]:
     """Yield a staging folder; on normal exit move its files into `out_dir`.
 
     `stale(path)` names earlier outputs that this run replaces as a set (e.g. last run's 通报批评
     when this month has none): those not written again are removed after the new files are in.
+    `record()` (e.g. a history commit) runs once every file is staged and every destination folder
+    is known to be writable, just before the files are moved, so that a folder that cannot take
+    the files stops the run before anything is recorded.
     On failure the folders this call created (out_dir and missing parents) are removed again
     when they are empty, so a failed run leaves no trace."""
     out = Path(out_dir)
@@ -37,7 +46,7 @@ def staged_outputs(out_dir: str | Path, stale: Callable[[Path], bool] | None = N
         stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))
     except OSError as exc:   # a file of that name, a file on the way, no permission, a full disk
         _remove_empty(created)
-        raise InputError([Problem(str(out), None, "--out", str(out), "可以写入的输出文件夹",
+        raise InputError([Problem(str(out), None, OUT_FOLDER, str(out), "可以写入的输出文件夹",
                                   _os_reason(out, exc))]) from None
     done = False
     written: set[Path] = set()
@@ -48,12 +57,14 @@ def staged_outputs(out_dir: str | Path, stale: Callable[[Path], bool] | None = N
             name = _staged_name(exc, stage, out)
             if name is None:
                 raise            # not about the output folder (e.g. a template that cannot be read)
-            raise InputError([Problem(str(out), None, "--out", name, "可以写入的输出文件夹",
+            raise InputError([Problem(str(out), None, OUT_FOLDER, name, "可以写入的输出文件夹",
                                       f"写出文件失败：{_os_reason(out, exc)}；输出文件夹未改动")]) from None
+        files = sorted(src for src in stage.rglob("*") if not src.is_dir())
+        _check_destinations(files, stage, out)
+        if record is not None:
+            record()
         try:
-            for src in sorted(stage.rglob("*")):
-                if src.is_dir():
-                    continue
+            for src in files:
                 dest = out / src.relative_to(stage)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 fsync_file(src)
@@ -64,14 +75,37 @@ def staged_outputs(out_dir: str | Path, stale: Callable[[Path], bool] | None = N
                     if old.is_file() and old not in written and STAGING_PREFIX not in str(old) and stale(old):
                         old.unlink()
         except OSError as exc:
-            raise InputError([Problem(str(out), None, "--out", str(exc.filename or out), "可以写入的输出文件夹",
-                                      f"移入输出文件时失败：{_os_reason(out, exc)}；部分文件可能仍是旧的，"
-                                      "请用同样的输入重新运行")]) from None
+            recorded = "结果已存入历史库，但" if record is not None else ""
+            raise OutputsIncomplete(f"{recorded}移入输出文件时失败（{exc.filename or out}：{_os_reason(out, exc)}），"
+                                    "部分输出文件可能仍是旧的；请用同样的输入重新运行以补齐") from None
         done = True
     finally:
         shutil.rmtree(stage, ignore_errors=True)
         if not done:
             _remove_empty(created)
+
+
+def _check_destinations(files: list[Path], stage: Path, out: Path) -> None:
+    """Every folder the staged files go to exists (or is made now) and can be written: a read-only
+    print folder is found before anything is recorded, not after."""
+    problems, seen = [], set()
+    for src in files:
+        folder = (out / src.relative_to(stage)).parent
+        if folder in seen:
+            continue
+        seen.add(folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise PermissionError(errno.EACCES, "permission denied", str(folder))
+            dest = out / src.relative_to(stage)
+            if dest.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "is a directory", str(dest))
+        except OSError as exc:
+            problems.append(Problem(str(folder), None, OUT_FOLDER, str(exc.filename or folder), "可以写入的输出文件夹",
+                                    f"{_os_reason(folder, exc)}；输出文件夹和历史库均未改动"))
+    if problems:
+        raise InputError(problems)
 
 
 def _staged_name(exc: OSError, stage: Path, out: Path) -> str | None:

@@ -116,6 +116,10 @@ class MetricDef(Strict):
     default: Any = None
     count_events: Optional[EventFilter] = None   # computed: how many of the worker's events match
     description: str = ""
+    # percent metrics only: how the metrics sheet writes them.  Unset: 0-100, and a column whose
+    # values all lie in [0, 1] is refused when the rules' thresholds are far above 1 (docs/inputs.md);
+    # fraction: 0.97 means 97%; percent: 0-100 as written, never refused as fractions.
+    scale: Optional[Literal["percent", "fraction"]] = None
 
 
 class AttributeDef(Strict):
@@ -228,6 +232,10 @@ class BandDef(Strict):
 class PayDef(Strict):
     performance_share: Ratio                     # e.g. 20% of the monthly wage is performance pay
     bands: list[BandDef]
+    # plausible monthly wages in the register (yuan): below wage_min is a unit slip (3.4 for 3,400),
+    # above wage_max one the other way (wages in fen); an office sets its local minimum wage here
+    wage_min: Num = Decimal(100)
+    wage_max: Num = Decimal(100_000)
 
 
 class EventEvent(Strict):
@@ -264,6 +272,9 @@ class ExampleDef(Strict):
 class EventVocabulary(Strict):
     categories: Optional[list[str]] = None
     severities: Optional[list[str]] = None
+    # a report or closing time later than this many days after the scored month is a typed date
+    # (2062 for 2026), refused with its row
+    max_days_after_month: int = 60
 
 
 class PolicyDoc(Strict):
@@ -872,6 +883,8 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
                 add(["metrics", mid], f"[{lo}, {hi}]", "百分比指标的范围在 0 到 100 之间")
         if m.type == "bool" and (m.min is not None or m.max is not None):
             add(["metrics", mid, "min"], m.min, "是/否指标不设 min/max")
+        if m.scale is not None and (m.type != "percent" or m.count_events is not None):
+            add(["metrics", mid, "scale"], m.scale, "不填（scale 只用于指标表中填写的 percent 百分比指标）")
         if m.default is not None:
             try:
                 coerce_metric(m, m.default)
@@ -939,6 +952,10 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
     if doc.pay is not None:
         if not (0 < doc.pay.performance_share <= 1):
             add(["pay", "performance_share"], _n(doc.pay.performance_share), "0 到 100% 之间，如 20%")
+        if doc.pay.wage_min < 0 or doc.pay.wage_min.as_tuple().exponent < -2:
+            add(["pay", "wage_min"], _n(doc.pay.wage_min), "不小于 0、最多两位小数的金额（元），如当地最低工资标准")
+        if doc.pay.wage_max <= doc.pay.wage_min:
+            add(["pay", "wage_max"], _n(doc.pay.wage_max), f"大于 wage_min（{_n(doc.pay.wage_min)} 元）的金额（元）")
         ids = set()
         for i, b in enumerate(doc.pay.bands):
             if b.id in ids:
@@ -953,6 +970,9 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
                 "写明边界归属，如 [90, +inf) 与 [80, 90)")
     elif not doc.abstract and "pay" not in pruned_tops:
         add(["pay"], None, "绩效工资档次（pay.performance_share 与 pay.bands）")
+
+    if doc.events is not None and doc.events.max_days_after_month < 1:
+        add(["events", "max_days_after_month"], doc.events.max_days_after_month, "不小于 1 的天数，如 60")
 
     veto_ids = {v.id for v in doc.vetoes}
     for i, ex in enumerate(doc.examples):
@@ -1004,6 +1024,10 @@ def _check_example(doc: PolicyDoc, ex: "ExampleDef", path: list, add, pruned_met
                     raise ValueError
             except ValueError:
                 add(path + ["worker", "wage"], val, "不小于 0、最多两位小数的月工资（元）")
+            else:
+                if doc.pay is not None and doc.pay.wage_min < doc.pay.wage_max and not doc.pay.wage_min <= w <= doc.pay.wage_max:
+                    add(path + ["worker", "wage"], val,
+                        f"{doc.pay.wage_min:,} 到 {doc.pay.wage_max:,} 元之间的月工资（pay.wage_min、pay.wage_max）")
         elif k in doc.attributes:
             a = doc.attributes[k]
             if a.values is not None and str(val) not in a.values:
@@ -1331,6 +1355,14 @@ def _jsonable(v: Any) -> Any:
 def policy_hash(doc: PolicyDoc) -> str:
     """sha256 of the resolved policy, examples and descriptions excluded: same rules, same hash."""
     data = doc.model_dump(exclude={"examples", "description", "extends", "remove", "abstract"})
+    # settings that only decide whether data is accepted, never a number, stay out of it, so that
+    # adding one does not make the months stored under the policy look rescored
+    for m in data.get("metrics", {}).values():
+        if m.get("scale") != "fraction":
+            m.pop("scale", None)
+    for key, fields in (("pay", ("wage_min", "wage_max")), ("events", ("max_days_after_month",))):
+        for f in fields:
+            (data.get(key) or {}).pop(f, None)
     text = json.dumps(_jsonable(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -18,6 +18,7 @@ import json
 import marshal
 import os
 import re
+import threading
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -475,6 +476,16 @@ def _run_chunks(policy, cases, wages, srcs, infos, processes, progress) -> list:
     With `infos` (the register rows) each chunk returns worker dicts, which cross process
     boundaries 2-3x cheaper than result objects full of Decimals; without, WorkerResults.
     """
+    with _ONE_AT_A_TIME:   # _JOB, the per-policy evaluators and the forked helpers are per process
+        return _run_chunks_locked(policy, cases, wages, srcs, infos, processes, progress)
+
+
+# Scoring is one month at a time per process: two threads (a server's requests) take turns here
+# instead of sharing the module-level job and the durable_rules session counter.
+_ONE_AT_A_TIME = threading.Lock()
+
+
+def _run_chunks_locked(policy, cases, wages, srcs, infos, processes, progress) -> list:
     srcs = srcs or [None] * len(cases)
     if processes is None:
         processes = (os.cpu_count() or 1) if len(cases) >= PARALLEL_FROM else 1

@@ -54,6 +54,20 @@ class LocList(list):
 class _LocLoader(yaml.SafeLoader):
     """SafeLoader that records line numbers; duplicate keys are errors, not silent overrides."""
 
+    depth = 0
+
+    def compose_node(self, parent, index):
+        # PyYAML composes nested nodes recursively: refuse absurd nesting by name, at its line,
+        # before Python's own recursion limit turns it into an anonymous RecursionError
+        self.depth += 1
+        try:
+            if self.depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_YAML_DEPTH}",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
 
 def _construct_mapping(loader: _LocLoader, node: yaml.MappingNode) -> LocDict:
     own = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
@@ -98,6 +112,8 @@ _LocLoader.yaml_implicit_resolvers = {
 
 
 MAX_YAML_NODES = 200_000   # nodes after expanding aliases: a policy has a few thousand
+MAX_YAML_DEPTH = 100       # levels of nesting: a policy has about 8
+MAX_YAML_BYTES = 1_000_000  # the largest preset is 15 KB; parsing 5 MB of YAML takes a minute
 
 
 def load_yaml(path: str | Path, cls: type[InputError] = InputError, *,
@@ -111,6 +127,10 @@ def load_yaml(path: str | Path, cls: type[InputError] = InputError, *,
     path = Path(path)
     name = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise cls([Problem(name, None, "文件大小", f"{size / 1e6:.1f} MB", f"不超过 {MAX_YAML_BYTES // 1_000_000} MB 的 YAML 文件",
+                               "考核细则和设置文件通常只有几十 KB；请检查是否选错了文件")])
         text = read_text(path)
     except OSError as exc:
         raise cls([Problem(name, None, "文件", str(path), "可读取的 YAML 文件", str(exc.strerror or exc))])
@@ -120,14 +140,18 @@ def load_yaml(path: str | Path, cls: type[InputError] = InputError, *,
     loader.duplicates = []
     try:
         node = loader.get_single_node()
-        if node is not None and _expanded_size(node) > MAX_YAML_NODES:
+        expanded, written = _expanded_size(node) if node is not None else (0, 0)
+        if written > MAX_YAML_NODES:
+            raise cls([Problem(name, None, "YAML 内容", f"超过 {MAX_YAML_NODES:,} 个值", f"不超过 {MAX_YAML_NODES:,} 个值的文件",
+                               "考核细则和设置文件通常只有几千个值；请检查是否选错了文件")])
+        if expanded > MAX_YAML_NODES:   # a few anchors referring to each other can expand to billions
             raise cls([Problem(name, node.start_mark.line + 1, "YAML 别名", "别名（*引用）展开后过大",
-                               f"展开后不超过 {MAX_YAML_NODES} 个节点的文件", "请少用层层嵌套的 &锚点 和 *引用")])
+                               f"展开后不超过 {MAX_YAML_NODES:,} 个值的文件", "请少用层层嵌套的 &锚点 和 *引用")])
         data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         raise cls([yaml_problem(name, exc)])
-    except RecursionError:   # a recursive alias (`&a [*a]`) or absurd nesting
-        raise cls([Problem(name, None, "YAML 语法", "无限嵌套（自己引用自己的 &锚点）", "有限层次的 YAML")])
+    except RecursionError:   # nesting within MAX_YAML_DEPTH that still exhausts the stack
+        raise cls([Problem(name, None, "YAML 语法", "嵌套层次过深", f"不超过 {MAX_YAML_DEPTH} 层的嵌套")])
     finally:
         loader.dispose()
     paths = _node_paths(node) if loader.duplicates else {}
@@ -162,8 +186,9 @@ def _node_paths(root: yaml.Node) -> dict[int, tuple]:
     return paths
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """How many nodes the document has once every alias is expanded (aliases share node objects)."""
+def _expanded_size(root: yaml.Node) -> tuple[int, int]:
+    """How many nodes the document has once every alias is expanded (aliases share node objects),
+    capped just above MAX_YAML_NODES, and how many it has as written."""
     memo: dict[int, int] = {}
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     active: set[int] = set()
@@ -184,20 +209,22 @@ def _expanded_size(root: yaml.Node) -> int:
             stack.extend((c, False) for c in node.value)
         elif isinstance(node, yaml.MappingNode):
             stack.extend((n, False) for kv in node.value for n in kv)
-    return memo.get(id(root), 1)
+    return memo.get(id(root), 1), len(memo)
 
 
 # PyYAML's problems, said for a clerk: (pattern of the English problem, what was found, what was expected)
 _YAML_PROBLEMS = [
+    (r"nesting deeper than (\d+)", "嵌套层次过深", "不超过 {0} 层的嵌套（考核细则通常只有七八层）"),
     (r"found character '\\t' that cannot start any token|found a tab character", "制表符（Tab）",
      "用空格缩进（YAML 不允许 Tab）"),
     (r"found character '([%@`|>])' that cannot start any token", "以 {0} 开头的值", "以 {0} 开头的值加上引号，如 \"{0}…\""),
     (r"found character '(.*)' that cannot start any token", "不能作为值开头的字符 {0}", "加上引号的值"),
     (r"mapping values are not allowed here", "此处多出的冒号“:”", "每行一个“键: 值”，值中含冒号时加引号，冒号后留一个空格"),
-    (r"could not find expected ':'", "缺少冒号的键", "“键: 值”的写法"),
+    (r"could not find expected ':'", "缺少冒号的键", "“键: 值”的写法（冒号后留一个空格）"),
     (r"expected <block end>, but found", "缩进不一致", "同一层的键和列表项缩进对齐"),
     (r"expected ',' or '\}'", "未闭合的花括号 {{", "与 {{ 配对的 }}"),
     (r"expected ',' or '\]'", "未闭合的方括号 [", "与 [ 配对的 ]"),
+    (r"unclosed quote", "未闭合的引号", "与开头的引号配对的引号（值中含同一种引号时，改用另一种引号括起来）"),
     (r"found unexpected end of stream", "文件意外结束", "闭合的引号和括号"),
     (r"found unknown escape character", "双引号中无法识别的转义字符 \\", "合法的转义，或改用单引号"),
     (r"found undefined alias '?([^']*)'?", "未定义的引用 *{0}", "先用 &{0} 定义锚点再引用"),
@@ -211,18 +238,33 @@ _YAML_PROBLEMS = [
 ]
 
 
+# Problems PyYAML notices only later (a key without a colon at the next key, a quote or bracket left
+# open at the end of the file): the mistake is where the construct began, PyYAML's context mark.
+_YAML_AT_CONTEXT = re.compile(r"could not find expected ':'|found unexpected end of stream|expected ',' or '[\]}]'")
+_YAML_CONTEXT_STARTS = ("while scanning a simple key", "while scanning a quoted scalar",
+                        "while parsing a flow sequence", "while parsing a flow mapping")
+
+
 def yaml_problem(file: str, exc: yaml.YAMLError) -> Problem:
     """A YAML syntax error as a located problem, in Chinese (PyYAML's own words as a hint)."""
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line = mark.line + 1 if mark else None
     problem = str(getattr(exc, "problem", None) or exc)
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    noticed = ""
+    context, cmark = str(getattr(exc, "context", None) or ""), getattr(exc, "context_mark", None)
+    if cmark is not None and mark is not None and _YAML_AT_CONTEXT.search(problem) \
+            and context.startswith(_YAML_CONTEXT_STARTS) and cmark.line < mark.line:
+        noticed = f"，读到第 {mark.line + 1} 行时发现"
+        mark = cmark
+        if context.startswith("while scanning a quoted scalar"):
+            problem = "unclosed quote"
+    line = mark.line + 1 if mark else None
+    where = (f"第 {mark.column + 1} 列" if mark else "") + noticed
     for rx, found, expected in _YAML_PROBLEMS:
         m = re.search(rx, problem)
         if m:
             groups = m.groups() or ("",)
-            return Problem(file, line, "YAML 语法", found.format(*groups), expected.format(*groups),
-                           f"第 {mark.column + 1} 列" if mark else "")
-    return Problem(file, line, "YAML 语法", problem, "合法的 YAML", "检查缩进、冒号和引号")
+            return Problem(file, line, "YAML 语法", found.format(*groups), expected.format(*groups), where)
+    return Problem(file, line, "YAML 语法", problem, "合法的 YAML", "检查缩进、冒号和引号" + (f"（{where}）" if where else ""))
 
 
 def line_of(node: Any, path: Sequence[Any]) -> int | None:
@@ -359,6 +401,7 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, requir
     mapping: list[str | None] = []
     seen: dict[str, int] = {}
     first_unknown: int | None = None
+    unknown: list[tuple[int, Any, str]] = []     # (index, header, normalised) of headers no column knows
     for idx, head in enumerate(header):
         key = _norm_header(head)
         if not key:
@@ -366,6 +409,7 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, requir
             continue
         canon = alias.get(key)
         if canon is None:
+            unknown.append((idx, head, key))
             if keep_unknown:
                 canon = str(head).strip()
             else:
@@ -389,8 +433,14 @@ def read_table(path: str | Path, columns: Mapping[str, Iterable[str]], *, requir
     title = f"第 1 行似乎是标题「{heads[0]}」：表头必须在第 1 行，请删除上方的标题行" if len(heads) == 1 else ""
     for i, req in enumerate(missing):
         names = list(columns.get(req, []))
-        fatal.add(name, 1, "表头", None, f"包含列「{req}」" + (f"（也可写作 {'、'.join(names)}）" if names else ""),
-                  title if i == 0 else "")
+        hint = title if i == 0 else ""
+        # a misspelt header of a required column (姓明 for 姓名) is named where the column is missed
+        own = {_norm_header(n): n for n in [req] + names}
+        typo = next(((idx, head, own[m]) for idx, head, key in unknown if (m := close_match(key, own))), None)
+        if typo:
+            hint = f"第{typo[0] + 1}列表头「{str(typo[1]).strip()}」可能是「{typo[2]}」的笔误" + (f"；{hint}" if hint else "")
+        first, *others = names + [req] if names else [req]   # the Chinese header first, as a clerk writes it
+        fatal.add(name, 1, "表头", None, f"包含列「{first}」" + (f"（也可写作 {'、'.join(others)}）" if others else ""), hint)
     if fatal:
         raise DataError(fatal.problems + ([] if problems is not None else soft.problems))
 
@@ -491,17 +541,26 @@ def _read_raw(path: Path, sheet: str | None) -> tuple[list, list[tuple[int, list
                 raise _BadFile(f"名为 {path.suffix} 的 Excel 文件", "请把文件扩展名改为 .xlsx，或在 Excel/WPS 中另存为 CSV")
         text = read_text(path)
         dialect = "excel-tab" if suffix == ".tsv" else "excel"
-        reader = csv.reader(io.StringIO(text), dialect=dialect)
+        # newline="": lines end in LF, CR LF or a lone CR (old Excel for Mac), mixed or not, as the
+        # csv module expects; a line break inside a quoted cell stays in the cell
+        reader = csv.reader(io.StringIO(text, newline=""), dialect=dialect)
         try:
             lines = list(reader)
-        except csv.Error as exc:   # e.g. a NUL byte
-            raise _BadFile("无法读取的 CSV 内容", f"第 {reader.line_num} 行：{exc}")
+        except csv.Error as exc:   # e.g. a cell over the csv module's size limit
+            raise _BadFile(_csv_problem(str(exc)), f"第 {reader.line_num} 行")
         if not lines:
             raise _BadFile("空文件", "第 1 行应为表头")
         return lines[0], [(i + 2, r) for i, r in enumerate(lines[1:])], _SheetNotes()
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(path, sheet)
     raise _BadFile(path.suffix or path.name, "请用 .csv 或 .xlsx 文件")
+
+
+def _csv_problem(message: str) -> str:
+    """Python's csv error, said for a clerk."""
+    if "field larger than field limit" in message:
+        return "过长的单元格（可能有未配对的引号 \"，把后面的内容都并进了一格）"
+    return "无法读取的 CSV 内容：" + message
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[list, list[tuple[int, list]], _SheetNotes]:

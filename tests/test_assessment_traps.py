@@ -102,7 +102,7 @@ def test_numbers_from_text_compare_as_numbers(tmp_path, policy):
 
     write(tmp_path / "w.csv", "工号,姓名,乡镇,社区,网格,月工资\nW1,甲,镇,社区,G1,1000\n")
     write(tmp_path / "m.csv", "工号,投诉,日志\nW1,0,10\n")
-    inputs = read_month(policy, "2026-10", tmp_path / "w.csv", tmp_path / "m.csv", None)
+    inputs = read_month(policy, "2026-10", tmp_path / "w.csv", tmp_path / "m.csv", None, no_events=True)
     [r] = score_cases(policy, inputs.cases, [Decimal(1000)], processes=1)
     assert r.findings == []          # 10 diaries is not below the quota of 9
 

@@ -15,8 +15,9 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "history"))
 from build import month, rules, worker  # noqa: E402
 
 from engine.errors import HistoryError, PolicyError  # noqa: E402
-from engine.history import (SCHEMA_VERSION, FaultInjected, History, check_stored_policies,  # noqa: E402
-                            compare_results, record_month)
+from engine.app.month import record_month  # noqa: E402
+from engine.changes import compare_results  # noqa: E402
+from engine.history import SCHEMA_VERSION, DocNumber, FaultInjected, History, check_stored_policies  # noqa: E402
 
 R = rules()
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,7 +239,8 @@ KILL_SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {fixtures!r})
     from build import month, rules, worker
-    from engine.history import History, record_month
+    from engine.app.month import record_month
+    from engine.history import History
     R = rules()
     ws = [worker(f"W{{i + 1}}", s) for i, s in enumerate({scores!r})]
     record_month(History({data!r}), month({m!r}, ws), rules_for=lambda _m: R, out_dir={out!r})
@@ -307,21 +309,26 @@ def test_an_older_database_is_migrated_in_place_keeping_its_months(tmp_path, mon
         assert cols[-1] == "out_dir"
 
 
-def test_a_version_1_database_gains_the_document_number_register(tmp_path, monkeypatch):
+def test_a_version_2_database_keeps_its_document_numbers_in_the_register(tmp_path, monkeypatch):
     import engine.history as eh
-    monkeypatch.setattr(eh, "SCHEMA_VERSION", 1)
-    with History(tmp_path) as h:
-        store(h, "2026-01", three([95, 90, 85]))
-        assert h.schema_version() == 1
     monkeypatch.setattr(eh, "SCHEMA_VERSION", 2)
     with History(tmp_path) as h:
+        store(h, "2026-01", three([95, 90, 85]))
+        h.db.execute("INSERT INTO doc_numbers VALUES ('鹤网格', 2026, 4, '2026-01', 'bulletin', '2026-02-03')")
         assert h.schema_version() == 2
+    monkeypatch.setattr(eh, "SCHEMA_VERSION", 3)
+    with History(tmp_path) as h:
+        assert h.schema_version() == 3
         assert len(h.month_results("2026-01")["workers"]) == 3
-        assert h.doc_numbers("鹤网格", "2026-01") == {}
-        h.issue_doc_numbers([{"prefix": "鹤网格", "year": 2026, "number": 4, "month": "2026-01", "kind": "bulletin",
-                              "issued_on": "2026-02-03"}])
         assert h.doc_numbers("鹤网格", "2026-01") == {"bulletin": {"year": 2026, "number": 4, "issued_on": "2026-02-03"}}
         assert h.last_doc_number("鹤网格", 2026) == 4 and h.last_doc_number("鹤网格", 2027) == 0
+        with h.transaction():
+            h.insert_numbers([DocNumber("鹤网格", 2026, 5, "external", None, "关于开展消防安全排查的通知", "2026-02-10",
+                                        source="external")])
+        assert [(r["number"], r["source"]) for r in h.number_register()] == [(4, "wangge"), (5, "external")]
+        with pytest.raises(HistoryError) as exc:
+            h.check_number_free("鹤网格", 2026, 5)
+        assert "已用于《关于开展消防安全排查的通知》，成文日期 2026-02-10（本单位在系统外登记）" in str(exc.value.problems[0])
 
 
 def test_a_failing_migration_leaves_the_old_version(tmp_path, monkeypatch):

@@ -294,7 +294,7 @@ def test_compare_of_a_policy_with_itself_is_refused(town, tmp_path):
     same = root / "rules" / "../rules/chengguan-periods.yaml"
     assert out == ("错误：输入文件有 1 处问题，未写出任何结果：\n"
                    f"  {same} --policy: 发现 '{same}'，应为 与原细则 A 不同的新细则文件"
-                   "（两次 --policy 给的是同一个文件，比较不出差别）\n")
+                   "（两次给出的是同一个文件，比较不出差别）\n")
 
 
 def test_compare_needs_two_policies_said_as_a_usage_mistake(town):
@@ -345,7 +345,7 @@ def test_correcting_a_month_not_stored_or_without_history_reads_nothing(stored, 
                    f"  {data / 'history.sqlite3'} --month: 发现 '2026-12'，应为 已存的月份之一：2026-10、2026-11\n")
     code, out = run_month(root, paths, "2026-10", tmp_path / "none", tmp_path / "x", cmd="correct")
     assert code == 2
-    assert out == f"错误：数据目录 {tmp_path / 'none'} 中没有历史库 history.sqlite3（先用 wangge run 存入月份）\n"
+    assert out == f"错误：数据目录 {tmp_path / 'none'} 中没有历史库 history.sqlite3（还没有存入任何月份）；先用 wangge run 存入月份\n"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -395,3 +395,20 @@ def test_a_file_that_is_not_a_history_is_said_in_chinese(tmp_path, cmd):
     (tmp_path / "history.sqlite3").write_text("这不是数据库" * 40, encoding="utf-8")
     code, out = invoke(*cmd, "--data", tmp_path)
     assert (code, out) == (2, f"错误：历史库 {tmp_path / 'history.sqlite3'} 无法打开：该文件不是 wangge 历史库（SQLite 数据库）\n")
+
+
+def test_a_month_without_an_event_log_is_refused_unless_the_clerk_says_there_were_none(town, tmp_path):
+    # The policy counts events (quotas from the log): leaving the log out would dock everyone.
+    root, paths = town
+    args = ("run", "--policy", root / "rules" / "chengguan-periods.yaml", "--month", "2026-10",
+            "--workers", paths["workers"], "--metrics", paths["metrics"], "--data", tmp_path / "data",
+            "--out", tmp_path / "out", "--no-print")
+    code, out = invoke(*args)
+    assert code == 2
+    assert "事件台账 文件: 发现 （缺失），应为 2026-10 的事件台账（本细则按事件计分：" in out
+    assert "本月确实没有事件时，请提供只有表头的空台账，或加 --no-events" in out
+    assert not (tmp_path / "data").exists() and not (tmp_path / "out").exists()
+    code, out = invoke(*args, "--no-events")
+    assert code == 0, out
+    with History(tmp_path / "data", create=False) as h:
+        assert h.has_month("2026-10")

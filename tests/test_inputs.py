@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.errors import DataError, EngineError
+from engine.errors import DataError, EngineError, PolicyError
 from engine.policy import load_policy
 from engine.scoring import score_month
 
@@ -104,16 +104,20 @@ def test_title_row_above_the_header(policy):
     msgs = problems_of(policy, workers=BROKEN / "workers-title-row.xlsx")
     assert msgs[0] == ("workers-title-row.xlsx:1 合并单元格 A1:I1: 发现 '鹤山镇网格员名册'，"
                        "应为 第 1 行是表头，每列一个列名，不合并单元格（若第 1 行是标题，请删除标题行）")
-    assert msgs[1] == ("workers-title-row.xlsx:1 表头: 发现 （缺失），应为 包含列「worker_id」（也可写作 工号、编号、人员编号、"
-                       "网格员编号、id）（第 1 行似乎是标题「鹤山镇网格员名册」：表头必须在第 1 行，请删除上方的标题行）")
+    assert msgs[1] == ("workers-title-row.xlsx:1 表头: 发现 （缺失），应为 包含列「工号」（也可写作 编号、人员编号、"
+                       "网格员编号、id、worker_id）（第 1 行似乎是标题「鹤山镇网格员名册」：表头必须在第 1 行，请删除上方的标题行）")
 
 
 def test_unquoted_comma_shifts_no_column_silently_and_huge_wage(policy):
     assert problems_of(policy, workers=BROKEN / "workers-unquoted-comma-and-huge-wage.csv") == [
         "workers-unquoted-comma-and-huge-wage.csv:2 第10列: 发现 '社区'，应为 不超过表头的 9 列（本行有 10 列以上）"
         "（没有表头的列；CSV 中含逗号的数字（如 3,000）请加引号或去掉逗号，否则后面各列会错位）",
+        "workers-unquoted-comma-and-huge-wage.csv:2 月工资: 发现 '3'，应为 100 到 100,000 元之间的月工资"
+        "（考核细则 pay.wage_min、pay.wage_max）（可能按千元或万元填写了（如 3.4 应为 3400）；"
+        "金额确实如此时，请在考核细则中调整 pay.wage_min）",
         "workers-unquoted-comma-and-huge-wage.csv:2 网格员类别: 发现 '000'，应为 以下之一：村、社区",
-        "workers-unquoted-comma-and-huge-wage.csv:5 月工资: 发现 '30000000'，应为 不超过 10,000,000 元的月工资（检查单位和小数点）"]
+        "workers-unquoted-comma-and-huge-wage.csv:5 月工资: 发现 '30000000'，应为 100 到 100,000 元之间的月工资"
+        "（考核细则 pay.wage_min、pay.wage_max）（可能按分填写了，或多打了 0；金额确实如此时，请在考核细则中调整 pay.wage_max）"]
 
 
 def test_unknown_columns_do_not_hide_the_row_problems(policy):
@@ -177,3 +181,268 @@ def test_misspelt_headers_name_the_column_they_probably_mean_and_list_the_known_
     assert msgs[0].endswith("（可能是 巡查到位率（patrol_rate））")
     assert msgs[1] == (f"{name}:1 第8列表头: 发现 '群众满意度'，应为 已知的列名之一（见第7列表头的说明）"
                        "（可能是 群众满意率（satisfaction））")
+
+
+# --------------------------------------------------------------------------- wrong data that would change pay
+
+def variant(tmp_path, base_edits=(), edits=(), examples=True):
+    """rules/chengguan.yaml on top of rules/base.yaml, with text replacements, as tmp_path/chengguan.yaml."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    files = {"base.yaml": base_edits, "chengguan.yaml": edits}
+    for name, changes in files.items():
+        text = (RULES / name).read_text(encoding="utf-8")
+        if name == "chengguan.yaml" and not examples:
+            text = text.split("\nexamples:")[0] + "\n"
+        for old, new in changes:
+            assert old in text, old
+            text = text.replace(old, new, 1)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return tmp_path / "chengguan.yaml"
+
+
+def month_policy(path):
+    return load_policy(path).for_month("2026-10")
+
+
+FRACTION_HINT = ("（平台导出的可能是小数（0.97 表示 97%）：请把此列乘以 100 后重新提供，或在考核细则中为指标 {} 写 scale: fraction；"
+                 "若本月数值确实都不超过 1%，写 scale: percent）")
+
+
+def test_percent_columns_given_as_fractions_are_refused(policy):
+    # Every rate of the month lies in [0, 1] while the rules draw their lines at 80-100: read as
+    # written, each of the four workers would lose 5 points three times (entry, patrol, satisfaction).
+    name = "metrics-percent-as-fractions.csv"
+    assert problems_of(policy, metrics=BROKEN / name) == [
+        f"{name} 信息采集录入率: 发现 '全部 4 个数值都在 0 到 1 之间（如第 4 行的 0.96）'，"
+        "应为 0 到 100 的百分数（97 表示 97%；考核细则对此指标的界限是 95、100，都远大于 1）" + FRACTION_HINT.format("info_entry_rate"),
+        f"{name} 巡查到位率: 发现 '全部 4 个数值都在 0 到 1 之间（如第 4 行的 0.92）'，"
+        "应为 0 到 100 的百分数（97 表示 97%；考核细则对此指标的界限是 90、95，都远大于 1）" + FRACTION_HINT.format("patrol_rate"),
+        f"{name} 群众满意率: 发现 '全部 4 个数值都在 0 到 1 之间（如第 3 行的 0.95）'，"
+        "应为 0 到 100 的百分数（97 表示 97%；考核细则对此指标的界限是 80、90，都远大于 1）" + FRACTION_HINT.format("satisfaction")]
+
+
+def _scale(value):
+    percent = "    type: percent\n    unit: \"%\"\n"
+    return dict(base_edits=[(f"    label: 巡查到位率\n{percent}", f"    label: 巡查到位率\n{percent}    scale: {value}\n"),
+                            (f"    label: 群众满意率\n{percent}", f"    label: 群众满意率\n{percent}    scale: {value}\n")],
+                edits=[(f"    label: 信息采集录入率\n{percent}", f"    label: 信息采集录入率\n{percent}    scale: {value}\n")])
+
+
+def test_scale_fraction_reads_fractions_as_percents(tmp_path, policy):
+    fractions = month_policy(variant(tmp_path, **_scale("fraction")))
+    plain = score_month(policy, "2026-10", DATA / "workers.csv", DATA / "metrics.csv", DATA / "events.csv")
+    res = score_month(fractions, "2026-10", DATA / "workers.csv", BROKEN / "metrics-percent-as-fractions.csv",
+                      DATA / "events.csv")
+    assert _scores(res) == _scores(plain)
+    # an .xlsx cell shown as 95% is a percent already, also in a fraction column
+    res = score_month(fractions, "2026-10", DATA / "workers.csv", BROKEN / "metrics-percent-format.xlsx", DATA / "events.csv")
+    assert _scores(res) == _scores(plain)
+    # a whole percent in a fraction column is refused, not divided or multiplied silently
+    (tmp_path / "m.csv").write_text((BROKEN / "metrics-percent-as-fractions.csv").read_text(encoding="utf-8")
+                                    .replace("W02,1.5,6,2,0.96,", "W02,1.5,6,2,96,"), encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        score_month(fractions, "2026-10", DATA / "workers.csv", tmp_path / "m.csv", DATA / "events.csv")
+    assert [str(p).replace(str(tmp_path) + "/", "") for p in exc.value.problems] == [
+        "m.csv:4 信息采集录入率: 发现 '96'，应为 0 到 1 之间的小数（信息采集录入率：考核细则写明 scale: fraction，0.97 表示 97%）"]
+
+
+def test_scale_percent_takes_small_rates_as_written(tmp_path):
+    as_written = month_policy(variant(tmp_path, **_scale("percent")))
+    res = score_month(as_written, "2026-10", DATA / "workers.csv", BROKEN / "metrics-percent-as-fractions.csv",
+                      DATA / "events.csv")
+    # below every line of the three tier rules: the lowest tier of each, 5 points, for everyone
+    for w in res["workers"]:
+        points = {f["rule_id"]: f["points"] for f in w["findings"]}
+        assert (points["entry_rate_low"], points["patrol_rate_low"], points["satisfaction_low"]) == ("-5", "-5", "-5")
+
+
+def test_wages_in_thousands_are_refused(policy):
+    name = "workers-wage-in-thousands.csv"
+    hint = "（可能按千元或万元填写了（如 3.4 应为 3400）；金额确实如此时，请在考核细则中调整 pay.wage_min）"
+    assert problems_of(policy, workers=BROKEN / name) == [
+        f"{name}:{row} 月工资: 发现 '{wage}'，应为 100 到 100,000 元之间的月工资（考核细则 pay.wage_min、pay.wage_max）{hint}"
+        for row, wage in ((2, "3.4"), (3, "2.5"), (4, "3"))]
+
+
+def test_an_office_sets_its_own_wage_bounds(tmp_path):
+    pol = month_policy(variant(tmp_path, base_edits=[("  performance_share: 20%\n",
+                                                      "  performance_share: 20%\n  wage_min: 2600\n  wage_max: 2999.99\n")],
+                               examples=False))
+    with pytest.raises(DataError) as exc:
+        score_month(pol, "2026-10", DATA / "workers.csv", DATA / "metrics.csv", DATA / "events.csv")
+    msgs = [str(p).replace(str(DATA) + "/", "") for p in exc.value.problems]
+    expected = "应为 2,600 到 2,999.99 元之间的月工资（考核细则 pay.wage_min、pay.wage_max）"
+    assert msgs == [
+        f"workers.csv:2 月工资: 发现 '3000'，{expected}（可能按分填写了，或多打了 0；金额确实如此时，请在考核细则中调整 pay.wage_max）",
+        f"workers.csv:3 月工资: 发现 '2500'，{expected}（可能按千元或万元填写了（如 3.4 应为 3400）；金额确实如此时，请在考核细则中调整 pay.wage_min）",
+        f"workers.csv:4 月工资: 发现 '3000'，{expected}（可能按分填写了，或多打了 0；金额确实如此时，请在考核细则中调整 pay.wage_max）",
+        f"workers.csv:5 月工资: 发现 '3000'，{expected}（可能按分填写了，或多打了 0；金额确实如此时，请在考核细则中调整 pay.wage_max）"]
+
+
+LATE_HINT = "（可能录错了年份或日期；确实如此晚时，请在考核细则 events.max_days_after_month 中放宽天数）"
+
+
+def test_report_and_closing_times_far_after_the_month_are_refused(policy):
+    name = "events-report-typed-2062.csv"
+    # October ends on the 31st; 60 days later is 30 December
+    assert problems_of(policy, events=BROKEN / name) == [
+        f"{name}:3 上报时间: 发现 '2062-10-05 09:30'，应为 不晚于 2026-12-30（本月结束后 60 天内）{LATE_HINT}",
+        f"{name}:4 办结时间: 发现 '2027-10-06 12:00'，应为 不晚于 2026-12-30（本月结束后 60 天内）{LATE_HINT}"]
+
+
+def test_the_number_of_days_is_the_policys(tmp_path):
+    pol = month_policy(variant(tmp_path, base_edits=[("  severities: [一般, 较大, 重大, 紧急]\n",
+                                                      "  severities: [一般, 较大, 重大, 紧急]\n  max_days_after_month: 400\n")]))
+    name = "events-report-typed-2062.csv"
+    # 31 October 2026 + 400 days = 5 December 2027: the closing of 6 October 2027 is now accepted
+    assert problems_of(pol, events=BROKEN / name) == [
+        f"{name}:3 上报时间: 发现 '2062-10-05 09:30'，应为 不晚于 2027-12-05（本月结束后 400 天内）{LATE_HINT}"]
+
+
+NO_EVENTS_HINT = "本月确实没有事件时，请提供只有表头的空台账，或注明“本月无事件”）"
+
+
+def test_an_event_log_of_other_months_only_is_refused(policy):
+    name = "events-last-month-only.csv"
+    assert problems_of(policy, events=BROKEN / name) == [
+        f"{name} 发现时间: 发现 '2026-08、2026-09'，应为 包含 2026-10 发现的事件（台账中只有其他月份的事件，可能选错了文件；"
+        + NO_EVENTS_HINT]
+
+
+def test_no_event_log_for_a_policy_that_counts_events_is_refused(policy):
+    with pytest.raises(DataError) as exc:
+        score_month(policy, "2026-10", DATA / "workers.csv", DATA / "metrics.csv", None)
+    assert [str(p) for p in exc.value.problems] == [
+        "事件台账 文件: 发现 （缺失），应为 2026-10 的事件台账（本细则按事件计分：录入矛盾纠纷、录入安全隐患、重大矛盾隐患超4小时报送 等 5 项）"
+        "（不提供台账，这些项目都会按本月没有任何事件计算（如录入定额会给每个人扣分）；" + NO_EVENTS_HINT]
+
+
+def _counted(inputs):
+    return [(c.worker_id, c.metrics["conflicts_entered"], c.metrics["hazards_entered"], len(c.events)) for c in inputs.cases]
+
+
+@pytest.mark.parametrize("events, no_events", [
+    (None, True),                                        # stated: no events this month
+    (DATA / "events-empty.csv", False),                  # an empty log says the same
+    (BROKEN / "events-last-month-only.csv", True),       # a year's log without this month, stated
+])
+def test_no_events_stated_explicitly(policy, events, no_events):
+    from engine.inputs import read_month
+
+    inputs = read_month(policy, "2026-10", DATA / "workers.csv", DATA / "metrics.csv", events, no_events=no_events)
+    assert _counted(inputs) == [(w, 0, 0, 0) for w in ("W01", "W02", "W03", "W04")]
+    assert inputs.no_events is no_events
+
+
+def test_no_events_stated_but_the_log_has_some(policy):
+    from engine.inputs import read_month
+
+    with pytest.raises(DataError) as exc:
+        read_month(policy, "2026-10", DATA / "workers.csv", DATA / "metrics.csv", DATA / "events.csv", no_events=True)
+    assert [str(p).replace(str(DATA) + "/", "") for p in exc.value.problems] == [
+        "events.csv:2 发现时间: 发现 '14 件 2026-10 发现的事件'，应为 没有本月的事件（已注明“本月无事件”）"
+        "（请核对：台账中有本月事件时，不要注明本月无事件）"]
+
+
+def test_a_policy_without_events_needs_no_log(tmp_path):
+    from engine.inputs import read_month
+
+    (tmp_path / "p.yaml").write_text(
+        "id: plain\nname: 无事件细则\nmetrics:\n  complaints: {label: 投诉, type: integer}\n"
+        "items:\n  - id: service\n    label: 服务\n    points: 100\n    rules:\n"
+        "      - {id: complaint, label: 投诉, per_count: {metric: complaints, points: 2}}\n"
+        "pay:\n  performance_share: 20%\n  bands: [{id: all, label: 全额, range: \"[0, 100]\", ratio: 1}]\n",
+        encoding="utf-8")
+    (tmp_path / "w.csv").write_text("工号,姓名,乡镇,社区,网格,月工资\nW1,甲,镇,社区,G1,2000\n", encoding="utf-8")
+    (tmp_path / "m.csv").write_text("工号,投诉\nW1,1\n", encoding="utf-8")
+    inputs = read_month(month_policy(tmp_path / "p.yaml"), "2026-10", tmp_path / "w.csv", tmp_path / "m.csv", None)
+    assert [c.metrics["complaints"] for c in inputs.cases] == [1]
+
+
+def test_the_new_settings_are_validated_with_their_lines(tmp_path):
+    path = variant(tmp_path, base_edits=[
+        ("  performance_share: 20%\n", "  performance_share: 20%\n  wage_min: 3000.001\n  wage_max: 2000\n"),
+        ("  severities: [一般, 较大, 重大, 紧急]\n", "  severities: [一般, 较大, 重大, 紧急]\n  max_days_after_month: 0\n")],
+        edits=[("    label: 电子日志周均篇数\n    type: number\n", "    label: 电子日志周均篇数\n    type: number\n    scale: fraction\n"),
+               ("    label: 信息采集录入率\n    type: percent\n", "    label: 信息采集录入率\n    type: percent\n    scale: fractions\n")])
+    with pytest.raises(PolicyError) as exc:
+        load_policy(path)
+    assert [str(p).replace(str(tmp_path) + "/", "") for p in exc.value.problems] == [
+        "base.yaml:16 events.max_days_after_month: 发现 0，应为 不小于 1 的天数，如 60",
+        "base.yaml:59 pay.wage_min: 发现 '3000.001'，应为 不小于 0、最多两位小数的金额（元），如当地最低工资标准",
+        "base.yaml:60 pay.wage_max: 发现 '2000'，应为 大于 wage_min（3000.001 元）的金额（元）",
+        "chengguan.yaml:14 metrics.e_diary_weekly.scale: 发现 'fraction'，应为 不填（scale 只用于指标表中填写的 percent 百分比指标）",
+        "chengguan.yaml:30 metrics.info_entry_rate.scale: 发现 'fractions'，应为 以下之一：percent、fraction"]
+
+
+def test_worked_examples_respect_the_wage_bounds(tmp_path):
+    path = variant(tmp_path, base_edits=[("  performance_share: 20%\n", "  performance_share: 20%\n  wage_min: 2600\n")])
+    with pytest.raises(PolicyError) as exc:
+        load_policy(path)
+    # the second example is a 村 worker on 2,500 yuan
+    assert [str(p).replace(str(tmp_path) + "/", "") for p in exc.value.problems] == [
+        "chengguan.yaml:284 examples[1].worker.wage: 发现 2500，应为 2,600 到 100,000 元之间的月工资（pay.wage_min、pay.wage_max）"]
+
+
+def test_the_new_settings_are_in_the_json_schema():
+    from engine.policy import policy_json_schema
+
+    defs = policy_json_schema()["$defs"]
+    assert defs["MetricDef"]["properties"]["scale"]["anyOf"][0]["enum"] == ["percent", "fraction"]
+    assert {"wage_min", "wage_max"} <= set(defs["PayDef"]["properties"])
+    assert defs["EventVocabulary"]["properties"]["max_days_after_month"]["default"] == 60
+
+
+def test_the_new_settings_leave_the_hash_of_a_policy_alone(tmp_path):
+    plain = load_policy(RULES / "chengguan.yaml").for_month("2026-10").hash
+    bounds = variant(tmp_path / "a", base_edits=[
+        ("  performance_share: 20%\n", "  performance_share: 20%\n  wage_min: 1800\n"),
+        ("  severities: [一般, 较大, 重大, 紧急]\n", "  severities: [一般, 较大, 重大, 紧急]\n  max_days_after_month: 90\n")],
+        **{k: v for k, v in _scale("percent").items() if k == "edits"})
+    fraction = variant(tmp_path / "b", **_scale("fraction"))
+    # accepting or refusing data never changes a number; reading fractions does
+    assert month_policy(bounds).hash == plain != month_policy(fraction).hash
+
+
+# --------------------------------------------------------------------------- reading files as offices write them
+
+
+@pytest.mark.parametrize("ending", ["\r", "mixed"])
+def test_cr_only_and_mixed_line_endings_are_read(tmp_path, policy, ending):
+    paths = {}
+    for name in ("workers.csv", "metrics.csv", "events.csv"):
+        lines = (DATA / name).read_text(encoding="utf-8").splitlines()
+        ends = ["\r"] * len(lines) if ending == "\r" else [("\r\n", "\n", "\r")[i % 3] for i in range(len(lines))]
+        (tmp_path / name).write_bytes("".join(l + e for l, e in zip(lines, ends)).encode("utf-8"))
+        paths[name] = tmp_path / name
+    plain = score_month(policy, "2026-10", DATA / "workers.csv", DATA / "metrics.csv", DATA / "events.csv")
+    res = score_month(policy, "2026-10", paths["workers.csv"], paths["metrics.csv"], paths["events.csv"])
+    assert _scores(res) == _scores(plain)
+    # every finding traced to the same row as in the LF files
+    assert [f["source"]["row"] for w in res["workers"] for f in w["findings"]] == \
+        [f["source"]["row"] for w in plain["workers"] for f in w["findings"]]
+
+
+def test_a_misspelt_required_header_is_named(policy):
+    name = "workers-header-typo.csv"
+    assert problems_of(policy, workers=BROKEN / name) == [
+        f"{name}:1 表头: 发现 （缺失），应为 包含列「姓名」（也可写作 网格员、网格员姓名、name）（第2列表头「姓明」可能是「姓名」的笔误）"]
+
+
+def test_close_match_knows_two_character_chinese_names():
+    from engine.errors import close_match
+
+    assert close_match("姓明", ["工号", "姓名", "网格"]) == "姓名"
+    assert close_match("社去", ["社区", "乡镇"]) == "社区"
+    assert close_match("工明", ["工号", "工名"]) is None        # two names equally near: no guess
+
+
+def test_an_unpaired_quote_that_swallows_the_file_is_said_in_chinese(tmp_path, policy):
+    # the csv module stops at 131,072 characters in one cell; its English message is not shown.
+    # The cell opened on line 2 holds 19 characters of it, then 21 a line: the 6,241st line after
+    # it (line 6,243) takes the cell past the limit.
+    (tmp_path / "w.csv").write_text("工号,姓名,乡镇,社区,网格\nW01,\"张伟,鹤山镇,东村,1-1-01\n" + "W02,李娜,鹤山镇,东村,1-1-02\n" * 7000,
+                                    encoding="utf-8")
+    assert problems_of(policy, workers=tmp_path / "w.csv")[0] == (
+        f"{tmp_path / 'w.csv'} 文件: 发现 '过长的单元格（可能有未配对的引号 \"，把后面的内容都并进了一格）'，"
+        "应为 CSV 或 XLSX 格式的表格（第 6243 行）")

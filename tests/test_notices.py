@@ -83,7 +83,7 @@ def pack(stored, tmp_path_factory):
     data = tmp_path_factory.mktemp("packdata") / "data"
     shutil.copytree(stored / "data", data)
     r = run("notices", "--month", "2026-10", "--data", data, "--out", out, "--office", DEFAULT_SETTINGS,
-            "--roster", stored / "roster", "--workers", FIX / "workers.csv", "--date", DATE)
+            "--roster", stored / "roster", "--workers", FIX / "workers.csv", "--issue", "--date", DATE)
     assert r.exit_code == 0, r.output
     return out, r.output, data
 
@@ -128,9 +128,9 @@ def test_the_pack_has_every_document_in_every_format(pack):
         + [f"{stem}-{town}.{ext}" for stem in ("考核结果通知单", "网格公示牌", "服务联系卡")
            for town in ("凤凰街道", "鹤山镇") for ext in ("html", "pdf")]
         + [f"巡查排班表-{town}.{ext}" for town in ("甲镇", "乙镇") for ext in ("html", "pdf")])
-    assert "文号：鹤网格〔2026〕1号（2026-11-05）" in output
-    assert "文号：鹤网格〔2026〕2号（2026-11-05）" in output
-    assert "文号：鹤网格〔2026〕3号（2026-11-05）" in output
+    assert "月度考核通报：文号 鹤网格〔2026〕1号，成文日期 2026-11-05" in output
+    assert "通报批评：文号 鹤网格〔2026〕2号，成文日期 2026-11-05" in output
+    assert "通报表彰：文号 鹤网格〔2026〕3号，成文日期 2026-11-05" in output
 
 
 def pdftext(path: Path) -> str:
@@ -255,28 +255,99 @@ def issued(data, month):
         return {k: (v["year"], v["number"], v["issued_on"]) for k, v in h.doc_numbers("鹤网格", month).items()}
 
 
+def notices(data, out, *args, office=DEFAULT_SETTINGS, env=None):
+    return run("notices", "--month", "2026-10", "--data", data, "--out", out, "--office", office,
+               "--format", "html", *args, env=env)
+
+
+def test_a_trial_print_is_a_draft_and_consumes_no_number(data, tmp_path):
+    r = notices(data, tmp_path / "a")
+    assert r.exit_code == 0, r.output
+    assert "月度考核通报：送审稿（未出文，不占文号；确认无误后用 --issue 出文）" in r.output
+    assert issued(data, "2026-10") == {}
+    with History(data, create=False) as h:
+        assert h.number_register() == []
+    assert "鹤网格〔" not in (tmp_path / "a" / "通报批评.html").read_text(encoding="utf-8")
+
+
 def test_numbers_are_kept_on_a_reprint_and_continue_for_the_next_notices(data, tmp_path):
-    assert run("notices", "--month", "2026-10", "--data", data, "--out", tmp_path / "a", "--office", DEFAULT_SETTINGS,
-               "--format", "html", "--date", DATE).exit_code == 0
+    assert notices(data, tmp_path / "a", "--issue", "--date", DATE).exit_code == 0
     first = issued(data, "2026-10")
     assert first == {"bulletin": (2026, 1, DATE), "criticism": (2026, 2, DATE), "commendation": (2026, 3, DATE)}
-    # reprinting without a date keeps both the numbers and the first date
-    r = run("notices", "--month", "2026-10", "--data", data, "--out", tmp_path / "b", "--office", DEFAULT_SETTINGS,
-            "--format", "html")
+    # reprinting (no --issue) keeps both the numbers and the date they were issued on
+    r = notices(data, tmp_path / "b")
     assert r.exit_code == 0 and issued(data, "2026-10") == first
+    assert "通报批评：文号 鹤网格〔2026〕2号，成文日期 2026-11-05" in r.output
     assert "鹤网格〔2026〕2号" in (tmp_path / "b" / "通报批评.html").read_text(encoding="utf-8")
     assert "2026年11月5日" in (tmp_path / "b" / "通报批评.html").read_text(encoding="utf-8")
     assert (tmp_path / "a" / "通报批评.html").read_bytes() == (tmp_path / "b" / "通报批评.html").read_bytes()
     # September's notices are issued later: they take the next numbers
     assert run("notices", "--month", "2026-09", "--data", data, "--out", tmp_path / "c", "--office", DEFAULT_SETTINGS,
-               "--format", "html", "--date", "2026-11-20").exit_code == 0
+               "--format", "html", "--issue", "--date", "2026-11-20").exit_code == 0
     assert issued(data, "2026-09") == {"bulletin": (2026, 4, "2026-11-20"), "criticism": (2026, 5, "2026-11-20"),
                                        "commendation": (2026, 6, "2026-11-20")}
+    with History(data, create=False) as h:
+        titles = [(r["number"], r["title"], r["source"]) for r in h.number_register()]
+    assert titles[:3] == [(1, "2026年10月月度考核通报", "wangge"), (2, "2026年10月通报批评", "wangge"),
+                          (3, "2026年10月通报表彰", "wangge")]
+
+
+def test_a_number_given_by_the_clerk_is_used_once_and_never_twice(data, tmp_path):
+    r = notices(data, tmp_path / "a", "--only", "criticism", "--issue", "--number", "15", "--date", DATE)
+    assert r.exit_code == 0, r.output
+    assert issued(data, "2026-10") == {"criticism": (2026, 15, DATE)}
+    # the next automatic number follows the highest in the register
+    assert notices(data, tmp_path / "b", "--only", "bulletin", "--issue", "--date", DATE).exit_code == 0
+    assert issued(data, "2026-10")["bulletin"] == (2026, 16, DATE)
+    # the same number again is refused, saying what it was used for; nothing is written
+    r = notices(data, tmp_path / "c", "--only", "commendation", "--issue", "--number", "15", "--date", DATE)
+    assert r.exit_code == 2
+    assert "文号 鹤网格〔2026〕15号 已被占用" in r.output and "已用于《2026年10月通报批评》，成文日期 2026-11-05" in r.output
+    assert "commendation" not in issued(data, "2026-10") and not (tmp_path / "c").exists()
+    # a number for several notices at once is ambiguous (September has none issued yet)
+    r = run("notices", "--month", "2026-09", "--data", data, "--out", tmp_path / "d", "--office", DEFAULT_SETTINGS,
+            "--format", "html", "--issue", "--number", "20", "--date", DATE)
+    assert r.exit_code == 2 and "只出一份公文时才能指定文号" in r.output
+    assert "本次要出文的有 3 份：2026年9月月度考核通报、2026年9月通报批评、2026年9月通报表彰" in r.output
+
+
+def test_numbers_used_outside_the_tool_are_skipped(data, tmp_path):
+    r = run("numbers", "add", "--data", data, "--office", DEFAULT_SETTINGS, "--number", "1", "--date", "2026-01-08",
+            "--title", "关于开展消防安全排查的通知")
+    assert r.exit_code == 0, r.output
+    assert "已登记 鹤网格〔2026〕1号（2026-01-08）：关于开展消防安全排查的通知" in r.output
+    assert notices(data, tmp_path / "a", "--only", "bulletin", "--issue", "--date", DATE).exit_code == 0
+    assert issued(data, "2026-10") == {"bulletin": (2026, 2, DATE)}
+    r = run("numbers", "add", "--data", data, "--office", DEFAULT_SETTINGS, "--number", "2", "--date", "2026-11-06",
+            "--title", "另一份通知")
+    assert r.exit_code == 2 and "已用于《2026年10月月度考核通报》" in r.output
+    r = run("numbers", "list", "--data", data)
+    assert r.exit_code == 0
+    assert "鹤网格〔2026〕1号" in r.output and "系统外登记" in r.output and "本系统出文" in r.output
+
+
+def test_a_notice_already_issued_is_not_issued_again(data, tmp_path):
+    assert notices(data, tmp_path / "a", "--only", "bulletin", "--issue", "--date", DATE).exit_code == 0
+    r = notices(data, tmp_path / "b", "--only", "bulletin", "--issue", "--date", "2026-11-09")
+    assert r.exit_code == 2 and "已于 2026-11-05 以 鹤网格〔2026〕1号 出文" in r.output
+    assert issued(data, "2026-10") == {"bulletin": (2026, 1, DATE)}
+
+
+def test_no_notices_without_the_offices_settings(data, tmp_path):
+    r = run("notices", "--month", "2026-10", "--data", data, "--out", tmp_path / "o", "--format", "html")
+    assert r.exit_code == 2
+    assert f"数据目录 {data} 下的 office.yaml --office: 发现 （缺失），应为 本单位的发文设置文件" in r.output
+    assert f"复制示例 {DEFAULT_SETTINGS} 为 数据目录 {data} 下的 office.yaml" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_date_and_number_belong_to_issuing(data, tmp_path):
+    r = notices(data, tmp_path / "o", "--date", DATE)
+    assert r.exit_code == 2 and "--date 只在出文（--issue）时使用" in r.output
 
 
 def test_a_new_year_starts_the_numbers_again(data, tmp_path):
-    assert run("notices", "--month", "2026-10", "--data", data, "--out", tmp_path / "a", "--office", DEFAULT_SETTINGS,
-               "--format", "html", "--only", "bulletin", "--date", "2027-01-04").exit_code == 0
+    assert notices(data, tmp_path / "a", "--only", "bulletin", "--issue", "--date", "2027-01-04").exit_code == 0
     assert issued(data, "2026-10") == {"bulletin": (2027, 1, "2027-01-04")}
 
 
@@ -298,10 +369,10 @@ def test_a_failed_render_writes_nothing_and_issues_no_number(data, tmp_path):
 def test_a_crash_before_the_numbers_are_recorded_leaves_the_previous_pack(data, tmp_path):
     out = tmp_path / "out"
     assert run("notices", "--month", "2026-10", "--data", data, "--out", out, "--office", DEFAULT_SETTINGS,
-               "--format", "html", "--only", "bulletin", "--date", DATE).exit_code == 0
+               "--format", "html", "--only", "bulletin", "--issue", "--date", DATE).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     r = CliRunner().invoke(main, ["notices", "--month", "2026-09", "--data", str(data), "--out", str(out),
-                                  "--office", str(DEFAULT_SETTINGS), "--format", "html", "--date", DATE],
+                                  "--office", str(DEFAULT_SETTINGS), "--format", "html", "--issue", "--date", DATE],
                            env={"WANGGE_FAULT": "before_commit"})
     assert r.exit_code != 0
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -470,7 +541,7 @@ def test_wangge_run_makes_the_print_pack_and_records_its_numbers(tmp_path):
     for month in ("2026-09", "2026-10"):
         r = run("run", "--policy", POLICY, "--month", month, "--workers", FIX / "workers.csv", "--metrics",
                 FIX / "metrics.csv", "--events", FIX / "events.csv", "--data", tmp_path / "data",
-                "--out", tmp_path / month, "--office", DEFAULT_SETTINGS, "--format", "html", "--date", DATE)
+                "--out", tmp_path / month, "--office", DEFAULT_SETTINGS, "--format", "html", "--issue", "--date", DATE)
         assert r.exit_code == 0, r.output
     assert "打印材料" in r.output
     assert (tmp_path / "2026-10" / "print" / "通报批评.html").exists()

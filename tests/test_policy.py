@@ -97,8 +97,9 @@ def test_error_typo_key_is_not_a_silent_default():
 
 
 def test_error_yaml_syntax_has_a_line():
-    [msg] = messages(BROKEN / "error-yaml-syntax.yaml")
-    assert msg.startswith("error-yaml-syntax.yaml:5 YAML 语法:")
+    # the brace left open on line 4 is noticed on line 5; the message names the line of the brace
+    assert messages(BROKEN / "error-yaml-syntax.yaml") == [
+        "error-yaml-syntax.yaml:4 YAML 语法: 发现 '未闭合的花括号 {'，应为 与 { 配对的 }（第 5 列，读到第 5 行时发现）"]
 
 
 def test_error_duplicate_id():

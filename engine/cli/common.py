@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 import os
 import sys
 
 import click
 from rich.console import Console
 
-from ..errors import EngineError, ExampleMismatch, HistoryError, InfeasibleError, InputError, RuleEngineError
+from ..app.month import DATA_FOLDER, POLICY_FIELD
+from ..app.notices import SETTINGS_FIELD
+from ..errors import EngineError, ExampleMismatch, HistoryError, InfeasibleError, InputError, Problem, RuleEngineError
+from ..history import MONTH_FIELD
+from ..inputs import NO_EVENTS_SAID
+from ..outputs import OUT_FOLDER
 
 # Piped output (CI logs, files, tests) gets a fixed width so tables do not truncate Chinese headers.
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
@@ -129,6 +135,23 @@ EXIT_ENGINE = 1    # anything else we refused
 EXIT_BUG = 70      # an internal error (EX_SOFTWARE)
 
 
+# The library names what a problem is about in words (输出文件夹); on the command line it is an option.
+FLAG_OF = {OUT_FOLDER: "--out", DATA_FOLDER: "--data", SETTINGS_FIELD: "--office", POLICY_FIELD: "--policy",
+           MONTH_FIELD: "--month"}
+# What to do next, by HistoryError.code, said as commands.
+HINT_OF = {"no_history": "先用 wangge run 存入月份", "correct_new_month": "新月份请用 wangge run",
+           "policy_changed": "按新细则重算用 wangge correct --month 月份"}
+
+
+def _cli_problem(p: Problem) -> Problem:
+    flag = FLAG_OF.get(p.field)
+    if flag:
+        p = replace(p, field=flag)
+    if NO_EVENTS_SAID in p.hint:   # "…或注明“本月无事件”": on the command line that is a flag
+        p = replace(p, hint=p.hint.replace("或注明“本月无事件”", "或加 --no-events"))
+    return p
+
+
 def report_error(exc: EngineError) -> int:
     """Print an engine error for a clerk and return the exit code."""
     if isinstance(exc, InputError):
@@ -136,7 +159,7 @@ def report_error(exc: EngineError) -> int:
             else f"{exc.kind}有 {len(exc.problems)} 处问题，未写出任何结果"
         err_console.print(f"错误：{head}：", markup=False)
         for p in exc.problems:
-            err_console.print(f"  {p}", markup=False)
+            err_console.print(f"  {_cli_problem(p)}", markup=False)
         return EXIT_INPUT
     if isinstance(exc, InfeasibleError):
         err_console.print(f"错误：{exc}", markup=False)
@@ -144,9 +167,10 @@ def report_error(exc: EngineError) -> int:
             err_console.print(f"  {line}", markup=False)
         return EXIT_ENGINE
     if isinstance(exc, HistoryError):
-        err_console.print(f"错误：{exc}", markup=False)
+        hint = HINT_OF.get(exc.code)
+        err_console.print(f"错误：{exc}" + (f"；{hint}" if hint else ""), markup=False)
         for p in exc.problems:
-            err_console.print(f"  {p}", markup=False)
+            err_console.print(f"  {_cli_problem(p)}", markup=False)
         return EXIT_INPUT
     if isinstance(exc, RuleEngineError):
         err_console.print(f"错误：规则引擎异常：{exc}", markup=False)

@@ -8,8 +8,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..errors import ExampleMismatch, PolicyError
-from ..outputs import staged_outputs, write_text_atomic
+from ..outputs import write_text_atomic
 from .common import console, err_console, run_guarded
 
 PROGRESS_MIN = 2000   # show a progress bar from this many workers on
@@ -31,43 +30,19 @@ def validate(policies: tuple[str, ...]) -> None:
       wangge validate rules/
       wangge validate rules/chengguan.yaml rules/youhao.yaml
     """
-    from ..policy import load_policy_file, version_problems
-    from ..scoring import run_examples
+    from ..app.policies import validate_policies
 
-    files: list[Path] = []
-    for p in map(Path, policies):
-        files.extend(sorted(list(p.glob("*.yaml")) + list(p.glob("*.yml"))) if p.is_dir() else [p])
-    problems, failures, ok, loaded = [], [], [], []
-    for f in files:
-        if not f.exists():
-            from ..errors import Problem
-            problems.append(Problem(str(f), None, "文件", str(f), "存在的考核细则文件"))
-            continue
-        try:
-            pol = load_policy_file(f)
-        except PolicyError as exc:
-            problems.extend(exc.problems)
-            continue
-        loaded.append(pol)
-        if pol.doc.abstract:
-            ok.append(f"{f}（{pol.name}，基础细则，供继承）")
-            continue
-        fails = run_examples(pol)
-        title = f"{pol.name} {pol.version}".strip()
-        if fails:
-            failures.extend(fails)
-            problems.extend(fails)
-        elif pol.doc.examples:
-            ok.append(f"{f}（{title}）：{len(pol.doc.examples)} 个示例全部通过")
+    report = validate_policies(policies)
+    for c in report.passed:
+        title = f"{c.name} {c.version}".strip()
+        if c.abstract:
+            line = f"{c.file}（{c.name}，基础细则，供继承）"
+        elif c.examples:
+            line = f"{c.file}（{title}）：{c.examples} 个示例全部通过"
         else:
-            ok.append(f"{f}（{title}）：格式正确（没有示例，建议添加 examples 以便核对）")
-    problems.extend(version_problems(loaded))
-    for line in ok:
+            line = f"{c.file}（{title}）：格式正确（没有示例，建议添加 examples 以便核对）"
         console.print(f"✓ {line}", markup=False)
-    if len(problems) > len(failures):   # every problem of every file, mismatches included, in one pass
-        raise PolicyError(problems)
-    if failures:
-        raise ExampleMismatch(failures)
+    report.raise_if_any()
 
 
 @click.command()
@@ -77,11 +52,12 @@ def validate(policies: tuple[str, ...]) -> None:
 @click.option("--workers", required=True, type=click.Path(), help="网格员名册（CSV/XLSX）")
 @click.option("--metrics", required=True, type=click.Path(), help="月度指标表（CSV/XLSX）")
 @click.option("--events", type=click.Path(), default=None, help="事件台账（CSV/XLSX）")
+@click.option("--no-events", is_flag=True, help="本月没有任何事件（不给事件台账时须注明）")
 @click.option("--out", required=True, type=click.Path(), help="输出文件夹")
 @click.option("--processes", type=int, default=None, help="并行进程数（默认按人数自动）")
 @click.option("--top", type=int, default=None, help="排名表只显示前 N 名和后 N 名")
 @run_guarded
-def score(policy_paths, month, workers, metrics, events, out, processes, top) -> None:
+def score(policy_paths, month, workers, metrics, events, no_events, out, processes, top) -> None:
     """按考核细则计算一个月的得分、星级、档次和绩效工资。
 
     \b
@@ -91,29 +67,30 @@ def score(policy_paths, month, workers, metrics, events, out, processes, top) ->
         --workers demo/heshan/workers.csv --metrics demo/heshan/metrics.csv \\
         --events demo/heshan/events.csv --out out/2026-10
     """
-    res = score_to_dir(policy_paths, month, workers, metrics, events, out, processes)
+    res = score_to_dir(policy_paths, month, workers, metrics, events, out, processes, no_events)
     print_ranking(res, top)
     console.print(f"\n结果已写入 {out}/results.json、results.csv、findings.csv", markup=False)
 
 
-def score_to_dir(policy_paths, month, workers, metrics, events, out, processes=None) -> dict:
-    from ..inputs import read_month
-    from ..policy import load_policy
-    from ..scoring import score_month, write_results
+def score_to_dir(policy_paths, month, workers, metrics, events, out, processes=None, no_events=False) -> dict:
+    from ..app.month import MonthFiles, score_month_files, write_score_outputs
 
-    policy = load_policy(list(policy_paths)).for_month(month)
-    inputs = read_month(policy, month, workers, metrics, events)
-    total = len(inputs.cases)
-    if total >= PROGRESS_MIN:
-        with Progress(TextColumn("评分"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err_console, transient=True) as prog:
-            task = prog.add_task("score", total=total)
-            res = score_month(policy, month, workers, metrics, events, processes=processes, inputs=inputs,
-                              progress=lambda k: prog.advance(task, k))
-    else:
-        res = score_month(policy, month, workers, metrics, events, processes=processes, inputs=inputs)
-    with staged_outputs(out) as stage:
-        write_results(res, stage)
+    bar: list[Progress] = []
+
+    def start(total: int) -> None:   # a bar only for months large enough to wait for
+        if total >= PROGRESS_MIN:
+            bar.append(Progress(TextColumn("评分"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                console=err_console, transient=True))
+            bar[0].start()
+            bar[0].add_task("score", total=total)
+
+    try:
+        res = score_month_files(policy_paths, month, MonthFiles(workers, metrics, events, no_events), processes=processes,
+                                on_count=start, progress=lambda k: bar and bar[0].advance(bar[0].task_ids[0], k))
+    finally:
+        if bar:
+            bar[0].stop()
+    write_score_outputs(res, out)
     return res
 
 
@@ -161,9 +138,9 @@ def schema(out) -> None:
       wangge schema --out policy.schema.json
       （VS Code：在 YAML 文件第一行写 # yaml-language-server: $schema=policy.schema.json）
     """
-    from ..policy import policy_json_schema
+    from ..app.policies import policy_schema
 
-    text = json.dumps(policy_json_schema(), ensure_ascii=False, indent=1) + "\n"
+    text = json.dumps(policy_schema(), ensure_ascii=False, indent=1) + "\n"
     if out:
         write_text_atomic(out, text)
         console.print(f"已写入 {out}", markup=False)
@@ -171,8 +148,7 @@ def schema(out) -> None:
         click.echo(text, nl=False)
 
 
-DEMO_POLICY = Path(__file__).resolve().parents[2] / "rules" / "chengguan.yaml"
-DEMO_ROSTER = Path(__file__).resolve().parents[2] / "rosters" / "demo-town"
+from ..app.demo import DEMO_POLICY  # noqa: E402  (the default policy of demo and demo-data)
 
 
 @click.command()
@@ -193,65 +169,26 @@ def demo(out, month, policy_path, top, with_roster, with_print) -> None:
       wangge demo
       wangge demo --out out/demo --month 2026-10 --no-roster
     """
-    from ..demo import generate, month_list
-    from ..policy import load_policy
-    from .history import _store
-    from .notices import pack_inputs, print_pack_report
+    from ..app.demo import run_demo
+    from ..app.month import month_results
+    from .notices import print_pack_report
 
-    policy_path = policy_path or str(DEMO_POLICY)
     if not (len(month) == 7 and month[4] == "-" and month[:4].isdigit() and month[5:].isdigit()
             and 1 <= int(month[5:]) <= 12):
         raise click.BadParameter(f"应为 YYYY-MM（如 2026-10），发现 {month!r}", param_hint="--month")
-    months = month_list(f"{month[:4]}-01", int(month[5:]))
-    policy = load_policy(policy_path).for_month(month)
     root = Path(out)
-    paths = generate(policy, root / "data", "town", months)
+    report = run_demo(out, month, policy=policy_path, with_roster=with_roster, with_print=with_print)
+    months = report.months
     console.print(f"示例数据（鹤山镇，{months[0]} 至 {month}）已生成：{root / 'data'}", markup=False)
-    roster_dir = None
-    if with_roster:
-        roster_dir = root / "roster"
-        _demo_roster(month, roster_dir)
-    history = root / "history"
-    if history.exists():   # the demo starts from scratch each time
-        import shutil
-        shutil.rmtree(history)
-    for m in months:
-        pack = None
-        if with_print and m == month:
-            pack = pack_inputs(office=None if (root / "office.yaml").exists() else str(DEMO_OFFICE), data=root,
-                               roster_dir=str(roster_dir) if roster_dir else None, workers=paths["workers"],
-                               only=None, formats="html,pdf,docx,xlsx")
-        report = _store((policy_path,), m, paths["workers"], paths["metrics"], paths["events"], str(history),
-                        str(root / m), "", correction=False, note="", pack=pack)
-    console.print(f"已逐月存入历史（{history}）：{'、'.join(months)}", markup=False)
-    from ..history import History
-    with History(history, create=False) as hist:
-        res = hist.month_results(month)
-    print_ranking(res, top)
+    if report.roster is not None:
+        state = "全部硬性规则校验通过" if not report.roster_failed_rules else f"{report.roster_failed_rules} 条硬性规则未通过"
+        console.print(f"示例镇 {month} 巡查排班已排出（{state}）：{report.roster}", markup=False)
+    console.print(f"已逐月存入历史（{report.history}）：{'、'.join(months)}", markup=False)
+    print_ranking(month_results(report.history, month), top)
     console.print(f"\n结果已写入 {root / month}/results.json、results.csv、findings.csv、paysheet.xlsx", markup=False)
-    if report.pack is not None:
+    if report.last is not None and report.last.pack is not None:
         console.print(f"打印材料（{root / month / 'print'}）：", markup=False)
-        print_pack_report(report.pack, str(root / month / "print"))
-
-
-DEMO_OFFICE = Path(__file__).resolve().parents[2] / "reports" / "office.yaml"
-
-
-def _demo_roster(month: str, out_dir: Path) -> None:
-    """The demo town's patrol roster for the month, a first good one in a few seconds."""
-    from ..roster.check import check_roster
-    from ..roster.model import load_problem
-    from ..roster.output import write_all
-    from ..roster.solve import solve
-
-    prob = load_problem(DEMO_ROSTER, month)
-    ro = solve(prob, time_limit=5)
-    checks = check_roster(ro)
-    with staged_outputs(out_dir) as stage:
-        write_all(ro, checks, stage, {})
-    failed = [c for c in checks if not c.ok]
-    state = "全部硬性规则校验通过" if not failed else f"{len(failed)} 条硬性规则未通过"
-    console.print(f"示例镇 {month} 巡查排班已排出（{state}）：{out_dir}", markup=False)
+        print_pack_report(report.last.pack, str(root / month / "print"))
 
 
 @click.command("demo-data")
