@@ -3,9 +3,8 @@ hand-edited roster, publish, and compare a roster with the register.
 
 For the command line (engine/cli/roster.py) and a web page alike: data and paths in, typed
 results out.  Nothing here prints or names a command-line flag; problems with an argument a
-caller passed are `Problem`s whose file is ARGUMENT and whose field is the argument's name here
-(time_limit, jobs, month, from_date, published, edited, previous, register), for the caller to
-word.  Errors are engine.errors': DataError (the user's files or arguments, every problem
+caller passed are `Problem`s whose file is ARGUMENT and whose field names the argument in words
+(ARGUMENT_FIELDS: 求解时限, 同时求解的镇数, 调整起始日期, …), for the caller to word as it asks for it.  Errors are engine.errors': DataError (the user's files or arguments, every problem
 located), InfeasibleError (proved: no roster meets every hard rule, with the conflicting rules),
 NotFoundInTime (none found in the time given, not proved impossible).  A long solve reports
 `Progress` to the `progress` callback, from solving threads.
@@ -20,10 +19,18 @@ from typing import Any, Callable, Mapping
 
 from ..errors import DataError, Problem
 from ..roster.check import RuleCheck, check_roster
-from ..roster.model import ARGUMENT, RosterProblem, load_problem
+from ..roster.model import ARGUMENT, MONTH_ARG, PREVIOUS_ARG, RosterProblem, load_problem
 from ..roster.solve import Progress, Roster
 
-__all__ = ["ARGUMENT", "Progress", "RosterRun", "EditedCheck", "load", "solve_roster", "replan_roster",
+# The field of a problem with an argument (its file is ARGUMENT); the CLI says which option it is.
+TIME_LIMIT_ARG = "求解时限"
+JOBS_ARG = "同时求解的镇数"
+FROM_ARG = "调整起始日期"
+EDITED_ARG = "手工调整的排班"
+ARGUMENT_FIELDS = (TIME_LIMIT_ARG, JOBS_ARG, FROM_ARG, EDITED_ARG, MONTH_ARG, PREVIOUS_ARG)
+
+__all__ = ["ARGUMENT", "ARGUMENT_FIELDS", "TIME_LIMIT_ARG", "JOBS_ARG", "FROM_ARG", "EDITED_ARG", "MONTH_ARG",
+           "PREVIOUS_ARG", "Progress", "check_arguments", "RosterRun", "EditedCheck", "load", "solve_roster", "replan_roster",
            "check_edited", "import_roster", "publish", "register_differences"]
 
 
@@ -82,12 +89,17 @@ def load(problem: str | Path | RosterProblem, *, month: str | None = None, decom
     return load_problem(problem, month, decompose=decompose, previous=previous)
 
 
+def check_arguments(*, time_limit: float | None = None, jobs: int = 2) -> None:
+    """DataError when a solve's time limit or number of parallel parts is not one (before any work)."""
+    _check_solve_args(time_limit, jobs)
+
+
 def _check_solve_args(time_limit, jobs) -> None:
     bad = []
     if time_limit is not None and not (isinstance(time_limit, (int, float)) and time_limit > 0):
-        bad.append(_arg("time_limit", time_limit, "正数（秒）"))
+        bad.append(_arg(TIME_LIMIT_ARG, time_limit, "正数（秒）"))
     if not (isinstance(jobs, int) and jobs >= 1):
-        bad.append(_arg("jobs", jobs, "正整数"))
+        bad.append(_arg(JOBS_ARG, jobs, "正整数"))
     if bad:
         raise DataError(bad)
 
@@ -110,7 +122,7 @@ def _from_day(prob: RosterProblem, from_date: str | dt.date) -> int:
         day = from_date if isinstance(from_date, dt.date) else dt.date.fromisoformat(str(from_date))
         return prob.cal.dates.index(day)
     except ValueError:
-        raise DataError([_arg("from_date", str(from_date),
+        raise DataError([_arg(FROM_ARG, str(from_date),
                               f"排班期间内的日期 YYYY-MM-DD（{prob.cal.start}～{prob.cal.end}）")]) from None
 
 
@@ -127,7 +139,7 @@ def replan_roster(problem: str | Path | RosterProblem, published: str | Path, fr
     prob = load(problem, month=month, decompose=decompose, previous=previous)
     from_day = _from_day(prob, from_date)
     pub = rp.load_published(published, prob, from_day)
-    prob = rp.clip_leave(prob, from_day)
+    prob = rp.clip_leave(prob, from_day, pub)
     ro = solve(prob, time_limit=time_limit, relax=relax, jobs=jobs, deterministic=deterministic,
                hook_for=rp.hook_for(pub, from_day), progress=progress)
     ro.source = "replanned"
@@ -145,7 +157,7 @@ def check_edited(problem: str | Path | RosterProblem, edited: str | Path, *, mon
     from ..roster.solve import price
     prob = load(problem, month=month, previous=previous)
     if not Path(edited).exists():
-        raise DataError([_arg("edited", str(edited), "手工调整后的排班表（排班.xlsx，或排班_按人员.csv 等所在的文件夹）")])
+        raise DataError([_arg(EDITED_ARG, str(edited), "手工调整后的排班表（排班.xlsx，或排班_按人员.csv 等所在的文件夹）")])
     try:
         er = read_edited(prob, edited)
     except DataError as exc:

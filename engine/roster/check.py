@@ -104,7 +104,8 @@ class _Checker:
                 if p.on(rule):
                     getattr(self, f"check_{rule}")()
         self.check_spreads()
-        return [self.out[r] for r in CATALOG if r in self.out]
+        # A rule with nothing to check here (no night shifts, nobody with a limit, no visitors) is not listed.
+        return [self.out[r] for r in CATALOG if r in self.out and (self.out[r].checked or self.out[r].violations)]
 
     # ------------------------------------------------------------------ facts and patrol
 
@@ -214,7 +215,7 @@ class _Checker:
                 rest = w - sum(self.on(u, d) for d in range(s, s + w))
                 if rest < off:
                     start = self.cal.label(s) if s >= 0 else f"上期最后 {-s} 天"
-                    c.add(f"{self.uname(u)} {start}起 {w} 天只休息 {rest} 天", u, s + w - 1)
+                    c.add(f"{self.uname(u)} {start} 起 {w} 天只休息 {rest} 天", u, s + w - 1)
 
     def check_max_consecutive_work(self) -> None:
         c = self.rc("max_consecutive_work")
@@ -246,6 +247,8 @@ class _Checker:
         c = self.rc(rule)
         for u in self.units(self.p.rule(rule)["applies_to"]):
             k = self.p.param(u, rule, "days")
+            if k <= 1:
+                continue        # every run lasts a day at least
             c.checked += 1
             runs = self._runs(u)
             for i, (d, length, state) in enumerate(runs):

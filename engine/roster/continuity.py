@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import ProblemList
 from .calendar import MonthCalendar
-from .model import History
+from .model import ARGUMENT, PREVIOUS_ARG, History
 
 HISTORY_DAYS = 31
 
@@ -28,7 +28,8 @@ def load_history(path: Path, cal: MonthCalendar, units: set[str], where: tuple[s
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        probs.add(where[0], where[1], "previous", str(path), "上期已发布的排班（排班输出目录或其中的 roster.json）",
+        probs.add(where[0], where[1], PREVIOUS_ARG if where[0] == ARGUMENT else "previous", str(path),
+                  "上期已发布的排班（排班输出目录或其中的 roster.json）",
                   str(getattr(exc, "strerror", None) or exc)[:120])
         return None
     days = data.get("days") if isinstance(data, dict) else None

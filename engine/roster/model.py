@@ -31,6 +31,8 @@ from .rules import ALL_ROLES, CATALOG, PERSON_OPTIONS, ROLE_ALIASES, ROLE_LABELS
 
 SEP = re.compile(r"[;；,，、\s]+")
 ARGUMENT = "（参数）"       # the file of a problem with an argument given by the caller (not a file)
+MONTH_ARG = "排班月份"      # the field of a problem with the month given by the caller
+PREVIOUS_ARG = "上期排班"   # … and with the previous roster given by the caller
 KINDS = ("patrol", "shifts")
 TEAM = "班组:"              # prefix of a team's unit id, so teams and people share one duty table
 
@@ -432,8 +434,8 @@ class _Loader:
                 start = dt.date(ym.year, ym.month, 1)
             except (TypeError, ValueError):
                 if month or self.yaml_ok:
-                    self.add(ARGUMENT if month else yname, None if month else line_of(y, ["month"]), "month",
-                             month_text, "YYYY-MM 形式的月份，如 2026-10")
+                    self.add(ARGUMENT if month else yname, None if month else line_of(y, ["month"]),
+                             MONTH_ARG if month else "month", month_text, "YYYY-MM 形式的月份，如 2026-10")
             where = (ARGUMENT, None, month) if month else (yname, line_of(y, ["month"]), month_text)
             if "period" in y and "month" in y and not month:
                 self.add(yname, line_of(y, ["period"]), "period", y["period"], "month 与 period 只写一个")
@@ -468,7 +470,7 @@ class _Loader:
             return build_period(start, days, holidays=office_hol, workdays=office_work, key_days=key_days)
         except UnknownYear:
             file, line, found = where
-            self.add(file, line, "period" if days is not None else "month", found,
+            self.add(file, line, "period" if days is not None else (MONTH_ARG if file == ARGUMENT else "month"), found,
                      "chinese-calendar 已知的年份（2004–2026），或在 problem.yaml 的 calendar 下填写该期间的 "
                      "holidays（法定节假日）和 workdays（调休上班日）")
             return None

@@ -137,10 +137,26 @@ def _problem(file, field_, found, expected):
     return Problem(file, None, field_, found, expected)
 
 
-def clip_leave(prob: RosterProblem, from_day: int) -> RosterProblem:
-    """Leave before `from_day` is history: the past is pinned, so only future leave days count."""
-    start = prob.cal.dates[from_day]
-    leaves = [dataclasses.replace(lv, start=max(lv.start, start)) for lv in prob.leaves if lv.end >= start]
+def clip_leave(prob: RosterProblem, from_day: int, pub: Published | None = None) -> RosterProblem:
+    """Leave before `from_day` is history: the past is pinned.  A past day of leave on which the
+    published roster has the person on duty (leave entered afterwards) cannot change the past and is
+    dropped; the other past leave stays, so that rules about those days (the publicity day, the
+    minimum days less leave) still see it.  Requests before `from_day` no longer count."""
+    cal = prob.cal
+    leaves = []
+    for lv in prob.leaves:
+        squad = prob.people[lv.person].role == "squad"
+        days = [d for d in lv.days(cal)
+                if d >= from_day or (pub is not None and (squad or (lv.person, d) not in pub.duty))]
+        # Consecutive runs of the days kept, each a leave of its own.
+        run: list[int] = []
+        for d in days + [None]:
+            if d is not None and (not run or d == run[-1] + 1):
+                run.append(d)
+                continue
+            if run:
+                leaves.append(dataclasses.replace(lv, start=cal.dates[run[0]], end=cal.dates[run[-1]]))
+            run = [d] if d is not None else []
     requests = [r for r in prob.requests if r.day >= from_day]
     return dataclasses.replace(prob, leaves=leaves, requests=requests)
 
