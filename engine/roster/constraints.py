@@ -485,7 +485,7 @@ class RosterModel:
             target = self.p.target_days(u)
             hi = target + r["extra_days"]
             lo = None if r["below"] is None else max(0, target - r["below"])
-            base = f"本期法定工作日 {official} 天" + (f"（请假 {official - target} 天）" if target != official else "")
+            base = f"{self.period}法定工作日 {official} 天" + (f"（请假 {official - target} 天）" if target != official else "")
             span = f"{lo}～{hi}" if lo is not None and lo != hi else (str(hi) if lo is not None else f"至多 {hi}")
             lit = self.enforce("working_days", (u,), f"{self.name(u)} {base}，应工作 {span} 天"
                                                      f"（休息日值班超出 {r['extra_days']} 天的须补休）")
@@ -495,7 +495,8 @@ class RosterModel:
                 self.guard(self.m.add(total >= lo), lit)
             if r["extra_weight"] and r["extra_days"]:
                 # Days above the official working days are paid duty: 补休 comes first.
-                extra = self.m.new_int_var(0, r["extra_days"], f"extra_days({u})")
+                # (Its domain is not the rule's bound: the bound is the guarded constraint above.)
+                extra = self.m.new_int_var(0, self.n, f"extra_days({u})")
                 self.m.add(extra >= total - target)
                 self.soft.append(Soft("working_days", f"休息日值班未补休({self.name(u)})", extra, r["extra_weight"]))
 

@@ -111,7 +111,8 @@ class EditedRoster:
                                        c.label, None, expected))
                     continue
                 if day is not None and 0 <= day < len(heads):
-                    out.append(Problem(self.sheets.name(sheet), row, heads[day], self.cells.get((sheet, key, day)), expected))
+                    out.append(Problem(self.sheets.name(sheet), row, heads[day], self.cells.get((sheet, key, day)) or None,
+                                       expected))
                 else:
                     name = p.people[key].name if key in p.people else key
                     out.append(Problem(self.sheets.name(sheet), row, "（整行）", name, expected))

@@ -678,17 +678,18 @@ class _Loader:
             reg_rows = register_tables(reg, (self.yname, line_of(y, ["register"])), self.probs)
             if reg_rows is None:
                 self.failed.add("register")
-        staff_rows = self.table("staff", STAFF_COLS, ["id", "name", "role", "town"], optional=reg_rows is not None)
-        comm_rows = self.table("communities", COMMUNITY_COLS, ["id", "town"], optional=reg_rows is not None)
-        grid_rows = self.table("grids", GRID_COLS, ["id"] if reg_rows is not None else ["id", "community", "worker"],
-                               optional=reg_rows is not None)
+        named = register is not None
+        staff_rows = self.table("staff", STAFF_COLS, ["id", "name", "role", "town"], optional=named)
+        comm_rows = self.table("communities", COMMUNITY_COLS, ["id", "town"], optional=named)
+        grid_rows = self.table("grids", GRID_COLS, ["id"] if named else ["id", "community", "worker"], optional=named)
         if reg_rows is not None:
             from .register import merge_register
             staff_rows, comm_rows, grid_rows = merge_register(reg_rows, staff_rows, comm_rows, grid_rows, self.probs)
-        elif "register" in self.failed:
-            # The register could not be read: the grids it would give are unknown, so nothing that
-            # refers to them is reported again.
+        elif named:
+            # The register could not be read: the people, communities and grids it would give are
+            # unknown, so what refers to them is not judged (the tables' own file problems were said).
             self.failed |= {"staff", "communities", "grids"}
+            return {}, {}, register
 
         comm_row: dict[str, Row] = {}
         for cid, r in _unique(comm_rows, comm_row, "社区", self.probs):

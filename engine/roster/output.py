@@ -30,6 +30,7 @@ def day_headers(ro: Roster) -> list[str]:
 
 # Per person: how many days of what (also roster.json's `counts`, for overtime pay).
 COUNT_COLUMNS = ["工作天数", "应出勤", "值班", "周末", "节假日", "补休", "夜班", "顶岗", "工时"]
+SHIFT_COUNT_COLUMNS = ["工作天数", "工时", "夜班", "上班周末", "节假日"]      # kind: shifts
 
 
 def unit_counts(ro: Roster, u: str) -> dict[str, float]:
@@ -58,6 +59,7 @@ def unit_counts(ro: Roster, u: str) -> dict[str, float]:
         "夜班": sum(1 for d in days if p.is_night(shift_of(d))),
         "顶岗": backup,
         "工时": round(minutes / 60, 2) if minutes else 0,
+        "上班周末": sum(1 for wk in cal.weekends() if any(shift_of(d) for d in wk)),
     }
 
 
@@ -65,7 +67,8 @@ def person_rows(ro: Roster) -> list[list]:
     p = ro.problem
     n = p.cal.days
     place = "单位" if p.kind == "shifts" else "镇街"
-    head = ["人员编号", "姓名", "角色", place, "班组"] + day_headers(ro) + COUNT_COLUMNS
+    columns = SHIFT_COUNT_COLUMNS if p.kind == "shifts" else COUNT_COLUMNS
+    head = ["人员编号", "姓名", "角色", place, "班组"] + day_headers(ro) + columns
     rows = [head]
     for pid, x in sorted(p.people.items(), key=lambda kv: (kv[1].town, kv[1].role, kv[0])):
         leave = p.leave_days(pid)
@@ -74,7 +77,7 @@ def person_rows(ro: Roster) -> list[list]:
             s = ro.person_shift(pid, d)
             cells.append("假" if d in leave else (p.shift_labels.get(s, s) if s else "休"))
         counts = unit_counts(ro, pid)
-        rows.append([pid, x.name, ROLE_LABELS[x.role], x.town, x.team or ""] + cells + [counts[c] for c in COUNT_COLUMNS])
+        rows.append([pid, x.name, ROLE_LABELS[x.role], x.town, x.team or ""] + cells + [counts[c] for c in columns])
     return rows
 
 
@@ -132,7 +135,7 @@ def demand_rows(ro: Roster) -> list[list]:
 
 FAIR_METRICS = {"patrol": ("工作天数", "值班", "周末", "节假日", "顶岗"),
                 "teams": ("工作天数", "夜班", "周末", "节假日"),
-                "shift": ("工作天数", "工时", "夜班", "周末", "节假日")}
+                "shift": ("工作天数", "工时", "夜班", "上班周末", "节假日")}
 GROUP_LABELS = {"patrol": "网格员、协管员", "teams": "巡防班组", "shift": "值班人员"}
 
 
