@@ -702,6 +702,7 @@ class RosterModel:
         """Each person short of a shift's demand costs its under weight, each person beyond it its over weight."""
         w = self.p.rule("shift_demand")["weight"]
         people = [u for u in self.unit_shifts if not u.startswith(TEAM)]
+        self.under: dict[tuple[int, str], Any] = {}     # for the search: where people are short (lns.py)
         for (d, s), dem in sorted(self.p.demand.items()):
             if not dem.under_weight and not dem.over_weight:
                 continue
@@ -709,6 +710,7 @@ class RosterModel:
             under = self.m.new_int_var(0, dem.target, f"under({d + 1},{s})")
             over = self.m.new_int_var(0, len(people), f"over({d + 1},{s})")
             self.m.add(on + under - over == dem.target)
+            self.under[d, s] = under
             where = f"{self.day(d)},{self.slabel(s)}"
             if dem.under_weight:
                 self.soft.append(Soft("shift_demand", f"缺员({where})", under, w * dem.under_weight))
