@@ -495,7 +495,7 @@ class _Checker:
                     if rule == "fair_nights":
                         # Among those who may work a night shift at all.
                         shifts = p.team_shifts if group == "teams" else p.person_shifts
-                        us = [u for u in us if any(p.is_night(s) and _may_work(p, u, s) for s in shifts)]
+                        us = [u for u in us if any(p.is_night(s) and may_work(p, u, s) for s in shifts)]
                         counts = {u: sum(1 for d in days if p.is_night(self.ro.duty.get((u, d)))) for u in us}
                     else:
                         counts = {u: sum(1 for d in days if self.on(u, d)) for u in us}
@@ -527,6 +527,7 @@ def fair_groups(p: RosterProblem) -> list[tuple[str, str, list[str]]]:
     return out
 
 
-def _may_work(p: RosterProblem, u: str, s: str) -> bool:
+def may_work(p: RosterProblem, u: str, s: str) -> bool:
+    """Whether unit u may work shift s at all (a person's 可上班次, when the rule is on)."""
     person = p.people.get(u)
     return not (p.on("shift_eligibility") and person is not None and person.shifts is not None and s not in person.shifts)

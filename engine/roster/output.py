@@ -143,7 +143,7 @@ def fairness_rows(ro: Roster) -> list[list]:
     """Per town and group (grid workers, squad teams, people rostered by shift): most, fewest,
     spread and mean of each figure, and who has the most and the fewest.  The fewest is taken
     among those without leave on the days counted, as the fairness rules compare them."""
-    from .check import fair_groups
+    from .check import may_work, fair_groups
     p = ro.problem
     cal = p.cal
     rows = [["镇街", "对象", "指标", "人数", "最多", "最少", "差距", "平均", "最多的人", "最少的人", "说明"]]
@@ -154,18 +154,25 @@ def fairness_rows(ro: Roster) -> list[list]:
         counts = {u: unit_counts(ro, u) for u in units}
         names = {u: (f"班组{u[len(TEAM):]}" if u.startswith(TEAM) else p.people[u].name) for u in units}
         for metric in FAIR_METRICS[group]:
-            vals = {u: counts[u][metric] for u in units}
+            who = units
+            if metric == "夜班":
+                # Among those who may work a night shift, as 夜班均衡 compares them.
+                shifts = p.team_shifts if group == "teams" else p.person_shifts
+                who = [u for u in units if any(p.is_night(s) and may_work(p, u, s) for s in shifts)] or units
+            vals = {u: counts[u][metric] for u in who}
             if metric in ("夜班", "工时", "顶岗") and not any(vals.values()):
                 continue
             if metric in counted and not counted[metric]:
                 continue
             days = counted.get(metric, set(range(cal.days)))
-            full = [u for u in units if not (p.away(u) & days)]
-            base = full if full else units
+            full = [u for u in who if not (p.away(u) & days)]
+            base = full if full else who
             hi, lo = max(vals.values()), min(vals[u] for u in base)
-            note = f"最少不计这些天请假的 {len(units) - len(full)} 人" if len(full) < len(units) and full else ""
-            rows.append([town, GROUP_LABELS[group], metric, len(units), hi, lo, round(hi - lo, 2),
-                         round(sum(vals.values()) / len(vals), 2), _some([names[u] for u in units if vals[u] == hi]),
+            note = f"最少不计这些天请假的 {len(who) - len(full)} 人" if len(full) < len(who) and full else ""
+            if len(who) < len(units):
+                note = "；".join(x for x in (note, f"只比较可上夜班的 {len(who)} 人") if x)
+            rows.append([town, GROUP_LABELS[group], metric, len(who), hi, lo, round(hi - lo, 2),
+                         round(sum(vals.values()) / len(vals), 2), _some([names[u] for u in who if vals[u] == hi]),
                          _some([names[u] for u in base if vals[u] == lo]), note])
     return rows
 
