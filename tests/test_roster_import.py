@@ -171,3 +171,19 @@ def test_a_missing_sheet_is_said(solved, tmp_path):
     wb.save(tmp_path / "x.xlsx")
     assert [str(p) for p in check_edited(VALID, tmp_path / "x.xlsx").problems] == [
         f"{tmp_path / 'x.xlsx'} 工作表: 发现 '排班_按网格'，应为 名为「排班_按网格」的工作表（排班.xlsx 写出时的表名）"]
+
+
+def test_a_duty_room_roster_reads_back_by_person_and_shift(tmp_path):
+    room = ROOT / "rosters" / "demo-dutyroom"
+    run = solve_roster(room, time_limit=5)
+    publish(run, tmp_path / "out")
+    back = import_roster(room, tmp_path / "out" / "排班.xlsx")
+    assert back.roster.duty == run.roster.duty and not back.failed
+    wb = openpyxl.load_workbook(tmp_path / "out" / "排班.xlsx")
+    ws = wb["排班_按人员"]
+    row = next(r[0].row for r in ws.iter_rows(min_row=2) if r[0].value == "Z03")     # Z03 works no nights
+    ws.cell(row, DAY0 + 1).value = "夜"
+    wb.save(tmp_path / "edited.xlsx")
+    problems = [str(p) for p in check_edited(room, tmp_path / "edited.xlsx").problems]
+    assert any(p.startswith(f"{tmp_path / 'edited.xlsx'}「排班_按人员」:{row} 11/2(一): 发现 '夜'，应为 符合「可上班次」：唐艳 11月2日 上夜班，此人只上 早、中 班")
+               for p in problems), problems
