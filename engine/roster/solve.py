@@ -31,8 +31,8 @@ CONFLICTS_PER_SECOND = 200      # --deterministic budget: search conflicts per s
 MIN_PHASE2 = 2.0        # seconds: below this a part's phase 2 is skipped (phase 1's roster is kept and priced)
 FULL_SEARCH_FROM = 30.0 # seconds: a part's phase 2 ends with the full search (for a bound) only from this budget
 FULL_SEARCH_SHARE = 0.2 # and then gives it this share (after the neighbourhood search, see lns.py)
-QUICK_PHASE1 = 10.0     # seconds: phase 1's two-worker search, before more workers take over
-QUICK_SHARE = 0.25      # (or this share of the time limit when larger)
+QUICK_PHASE1 = 3.0      # seconds: phase 1's two-worker search, before more workers take over
+QUICK_SHARE = 0.1       # (or this share of the time limit when larger)
 PHASE1_WORKERS = 4
 
 
@@ -207,7 +207,9 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     # stalled on 4 of the 11 towns of the demo problems for over 15 s, two found every town's roster
     # in 0.6 s (demo-town) and 10.4 s for all of demo-county's ten (2026-12, load 2.4).  Should they
     # stall too, four workers with another seed take over (also with the light presolve: a full one
-    # under a load of 5 once took the rest of a 60 s limit without a roster).
+    # under a load of 5 once took the rest of a 60 s limit without a roster).  Four also prove at once
+    # what two do not in 10 s: three people with at most 4 nights each for 14 nights (the fourth
+    # worker's subsolver).
     quick = time_limit if deterministic else min(time_limit, max(QUICK_PHASE1, QUICK_SHARE * time_limit))
     s1 = parameters(quick, prob.seed, 2, deterministic, first_only=True)
     s1.parameters.max_presolve_iterations = 1
