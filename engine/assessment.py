@@ -27,44 +27,26 @@ import json
 import os
 import re
 import uuid
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 import durable_rules_engine as _dre     # durable_rules' C engine (see _Host)
 from durable import engine as _dr      # its exception types
 
+from .cases import EventCase, RecordPeriod, WorkerCase
 from .errors import RuleEngineError
-from .intervals import Interval
-from .policy import EventFilter, Policy, QuotaBy, RuleDef
+from .kinds import KINDS
+from .kinds.base import range_terms
+from .kinds.event import EventFacts
+from .kinds.records import RecordFacts
+from .policy import Policy
 
 BATCH = 100                             # workers per sid: amortises sid set-up and callbacks (see _run_sid)
 CAP = 1_000_000                         # `cap`: a rule's matches in one sid arrive in one callback
 
-
-# --------------------------------------------------------------------------- inputs
-
-
-@dataclass
-class EventCase:
-    event_id: str
-    category: str
-    severity: str
-    delay_hours: Decimal | None          # reported - discovered; None = never reported (infinitely late)
-    handling_hours: Decimal | None       # closed - reported; None if not closed
-    unclosed: bool
-    source: tuple[str, int] | None = None
-
-
-@dataclass
-class WorkerCase:
-    """One worker-month, with values already checked and converted."""
-
-    worker_id: str
-    attributes: dict[str, str]
-    metrics: dict[str, Any]              # metric id -> Decimal or bool
-    events: list[EventCase] = field(default_factory=list)
+__all__ = ["EventCase", "WorkerCase", "RecordPeriod", "CompiledRule", "Hit", "Evaluator", "compile_policy",
+           "evaluate_cases", "evaluator_for", "CHUNK"]
 
 
 @dataclass(frozen=True)
@@ -73,39 +55,21 @@ class CompiledRule:
 
     index: int
     name: str                 # durable_rules rule name
-    target: str               # "w" worker fact, "e" event fact
+    target: str               # "w" worker fact, "e" event fact, "p" record period fact
     rule_id: str              # policy rule / veto id
-    kind: str                 # per_count | shortfall | tiers | event | veto
+    kind: str                 # a rule form of engine/kinds, or "veto"
     section: str              # item id, "bonus", or "veto"
-    tier: int | None = None   # tiers: which tier
+    tier: int | None = None   # tiers: which tier; records: which slot
     quota_key: str | None = None   # shortfall by attribute: which attribute value ("*" = default)
 
 
 class Hit(NamedTuple):    # a tuple: made millions of times, 5x cheaper than a frozen dataclass
     rule: int                 # CompiledRule.index
     case: int                 # index of the WorkerCase
-    event: int | None = None  # index of the EventCase within the worker
+    event: int | None = None  # index of the EventCase within the worker (or of the RecordPeriod, for "p" rules)
 
 
 # --------------------------------------------------------------------------- compiling
-
-
-def _num(d: Decimal) -> float:
-    """Decimals reach durable_rules as doubles; values have at most 4 decimals, so order is kept."""
-    return float(d)
-
-
-def _range_terms(fld: str, rng: Interval) -> list[dict]:
-    terms = []
-    if rng.lo is not None:
-        terms.append({("$gte" if rng.lo_closed else "$gt"): {fld: _num(rng.lo)}})
-    if rng.hi is not None:
-        terms.append({("$lte" if rng.hi_closed else "$lt"): {fld: _num(rng.hi)}})
-    return terms
-
-
-def _any_of(fld: str, values: list[str]) -> dict:
-    return {"$or": [{fld: v} for v in values]} if len(values) > 1 else {fld: values[0]}
 
 
 class FieldNames:
@@ -116,31 +80,21 @@ class FieldNames:
         self.attr = {name: f"a{i}" for i, name in enumerate(policy.doc.attributes)}
 
 
-def event_terms(f: EventFilter) -> list[dict]:
-    terms: list[dict] = [{"t": "e"}]
-    if f.category:
-        terms.append(_any_of("cat", f.category))
-    if f.severity:
-        terms.append(_any_of("sev", f.severity))
-    if f.delay_hours is not None:
-        # An event never reported is infinitely late: it lies in every interval open to +inf, and
-        # in no bounded one.  It carries nr=true and no delay field.
-        reported = [{"nr": False}] + _range_terms("dh", f.delay_hours)
-        if f.delay_hours.hi is None:
-            terms.append({"$or": [{"nr": True}, {"$and": reported}]})
-        else:
-            terms += reported
-    if f.handling_hours is not None:
-        terms += [{"$ex": {"hh": 1}}] + _range_terms("hh", f.handling_hours)
-    if f.unclosed is not None:
-        terms.append({"uc": bool(f.unclosed)})
-    return terms
+class CompileContext:
+    """What a rule kind's `conditions` may read: fact field names and the event fields in use."""
+
+    def __init__(self, policy: Policy):
+        self.names = FieldNames(policy)
+        self.events = EventFacts(policy.doc)
+        self.periods = RecordFacts(policy.doc, self.names)
+        self.doc = policy.doc
 
 
 def compile_policy(policy: Policy) -> tuple[list[CompiledRule], list[dict]]:
     """Each policy rule becomes one or more durable_rules conditions (tiers and quotas split)."""
     doc = policy.doc
-    names = FieldNames(policy)
+    ctx = CompileContext(policy)
+    names = ctx.names
     table: list[CompiledRule] = []
     conds: list[dict] = []
 
@@ -149,30 +103,10 @@ def compile_policy(policy: Policy) -> tuple[list[CompiledRule], list[dict]]:
         table.append(CompiledRule(idx, f"r{idx}_{rule_id}", target, rule_id, kind, section, **kw))
         conds.append({"$and": terms} if len(terms) > 1 else terms[0])
 
-    def rule(r: RuleDef, section: str) -> None:
-        spec = r.spec
-        if r.kind == "event":
-            emit(r.id, "event", section, "e", event_terms(spec))
-            return
-        fld = names.metric[spec.metric]
-        if r.kind == "per_count":
-            emit(r.id, "per_count", section, "w", [{"t": "w"}, {"$gt": {fld: 0}}])
-        elif r.kind == "tiers":
-            for j, t in enumerate(spec.tiers):
-                emit(r.id, "tiers", section, "w", [{"t": "w"}] + _range_terms(fld, t.range), tier=j)
-        elif r.kind == "shortfall":
-            q = spec.quota
-            if isinstance(q, QuotaBy):
-                af = names.attr[q.by]
-                for val, quota in q.values.items():
-                    emit(r.id, "shortfall", section, "w", [{"t": "w"}, {af: val}, {"$lt": {fld: _num(quota)}}],
-                         quota_key=val)
-                if q.default is not None:
-                    others = [{"$neq": {af: v}} for v in q.values]
-                    emit(r.id, "shortfall", section, "w", [{"t": "w"}] + others + [{"$lt": {fld: _num(q.default)}}],
-                         quota_key="*")
-            else:
-                emit(r.id, "shortfall", section, "w", [{"t": "w"}, {"$lt": {fld: _num(q)}}])
+    def rule(r, section: str) -> None:
+        kind = KINDS[r.kind]
+        for c in kind.conditions(r.spec, ctx):
+            emit(r.id, r.kind, section, kind.target, c.terms, tier=c.tier, quota_key=c.quota_key)
 
     for it in doc.items:
         for r in it.rules:
@@ -186,7 +120,7 @@ def compile_policy(policy: Policy) -> tuple[list[CompiledRule], list[dict]]:
         if m.type == "bool":
             terms = [{"t": "w"}, {fld: True}]
         elif v.range is not None:
-            terms = [{"t": "w"}] + _range_terms(fld, v.range)
+            terms = [{"t": "w"}] + range_terms(fld, v.range)
         else:
             terms = [{"t": "w"}, {"$gte": {fld: 1}}]
         emit(v.id, "veto", "veto", "w", terms)
@@ -279,8 +213,10 @@ class Evaluator:
         # catch-alls: every fact matches at least one rule, and we can prove each was seen once
         spec["seen_worker"] = {"all": [{"m": {"t": "w"}}], "cap": CAP}
         spec["seen_event"] = {"all": [{"m": {"t": "e"}}], "cap": CAP}
-        # (k, ei) keys tell worker and event facts apart: one action records both.
-        self._actions["seen_worker"] = self._actions["seen_event"] = self._seen_action()
+        spec["seen_period"] = {"all": [{"m": {"t": "p"}}], "cap": CAP}
+        # (k, ei) keys tell worker, event and record-period facts apart: one action records all.
+        self._actions["seen_worker"] = self._actions["seen_event"] = self._actions["seen_period"] = \
+            self._seen_action()
         # every metric and attribute a rule reads must be on every fact: a missing field never
         # matches.  Only those go on the fact: the rest would only be carried through JSON.
         self.required_metrics = _referenced_metrics(policy)
@@ -291,7 +227,12 @@ class Evaluator:
         # fact text templates: %s for k (and ei), the sid, then each field's JSON value
         fields = [names.attr[a] for a in self.attr_names] + [names.metric[mid] for mid in metric_ids]
         self._worker_fact = '{"k":%s,"t":"w","sid":%s' + "".join(f',"{f}":%s' for f in fields) + "}"
-        self._event_fact = '{"k":%s,"ei":%s,"t":"e","sid":%s,"cat":%s,"sev":%s,"uc":%s%s%s}'
+        self._event_fact = '{"k":%s,"ei":%s,"t":"e","sid":%s,"cat":%s,"sev":%s,"uc":%s%s%s%s}'
+        ctx = CompileContext(policy)
+        # the event fields only some policies read (stage months, intervals, deadlines, problem runs)
+        self._event_extras = ctx.events.extras if ctx.events.active else None
+        # record periods (days, weeks) are facts only when a rule checks them; their "ei" follows the events'
+        self._period_fields = ctx.periods.fields if ctx.periods.active else None
         self.host = _Host()
         self.host.register(self.ruleset, spec)
 
@@ -355,13 +296,21 @@ class Evaluator:
             texts += ["true" if v is True else "false" if v is False else repr(float(v)) for v in values]
             parts.append(worker_fact % (k, sid, *texts))
             expected.add((k, ""))
+            extras = self._event_extras
             for j, ev in enumerate(case.events):
                 ej = str(j)
                 parts.append(event_fact % (
                     k, ej, sid, _jstr(ev.category or ""), _jstr(ev.severity or ""), "true" if ev.unclosed else "false",
                     ',"nr":true' if ev.delay_hours is None else ',"nr":false,"dh":' + repr(float(ev.delay_hours)),
-                    "" if ev.handling_hours is None else ',"hh":' + repr(float(ev.handling_hours))))
+                    "" if ev.handling_hours is None else ',"hh":' + repr(float(ev.handling_hours)),
+                    extras(ev) if extras is not None else ""))
                 expected.add((k, ej))
+            if self._period_fields is not None:
+                first = len(case.events)
+                for j, period in enumerate(case.periods, first):
+                    ej = str(j)
+                    parts.append('{"k":%s,"ei":%s,"t":"p","sid":%s%s}' % (k, ej, sid, self._period_fields(case, period)))
+                    expected.add((k, ej))
         return "[" + ",".join(parts) + "]", expected
 
     def _run_sid(self, sid: str, facts: str, expected: set, offset: int) -> list[Hit]:
@@ -401,8 +350,7 @@ class Evaluator:
 def _referenced_metrics(policy: Policy) -> set[str]:
     doc = policy.doc
     rules = [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
-    used = {r.spec.metric for r in rules if r.kind != "event"} | {v.metric for v in doc.vetoes}
-    return used
+    return set().union(*(KINDS[r.kind].metrics(r.spec) for r in rules)) | {v.metric for v in doc.vetoes}
 
 
 class _Retry(Exception):

@@ -11,9 +11,11 @@ import io
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 
+from .kinds import KINDS
+from .kinds.event import problem_keys_used, stage_names
+from .kinds.records import date_span, is_working
 from .policy import Policy, QuotaBy
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -79,18 +81,20 @@ def make_workers(size: str = "town", seed: int = 7) -> list[DemoWorker]:
 
 
 def _metric_roles(policy: Policy) -> dict[str, tuple[str, object]]:
-    """How each metric is used: ('shortfall', quota), ('count', None), ('tiers', None), ('bonus', None), ('veto', None)."""
+    """How each metric is used, as its rule form says (engine/kinds: demo_role): ('shortfall', quota),
+    ('count', None), ('tiers', tiers), ('rate', None), ('bonus', None), ('veto', None)."""
     roles: dict[str, tuple[str, object]] = {}
     doc = policy.doc
     for it in doc.items:
         for r in it.rules:
-            spec = r.spec
-            if r.kind == "shortfall":
-                roles[spec.metric] = ("shortfall", spec.quota)
-            elif r.kind == "per_count":
-                roles.setdefault(spec.metric, ("count", None))
-            elif r.kind == "tiers":
-                roles.setdefault(spec.metric, ("tiers", spec.tiers))
+            role = KINDS[r.kind].demo_role(r.spec)
+            if role is None or role[0] == "records":
+                continue
+            for mid in KINDS[r.kind].metrics(r.spec):
+                if role[0] == "shortfall":
+                    roles[mid] = role
+                else:
+                    roles.setdefault(mid, role)
     if doc.bonus:
         for r in doc.bonus.rules:
             if r.kind == "per_count":
@@ -106,11 +110,12 @@ def _metric_value(rng: random.Random, policy: Policy, mid: str, role, worker: De
     if m.type == "bool":
         return "是" if rng.random() < 0.004 else "否"
     if m.type == "percent":
+        low = kind == "rate" and any(t.metric == mid and t.complement for t in extra.terms)   # 漏报率: the less the better
         if rng.random() < 0.35 + 0.5 * skill:
-            return "100"
+            return "0" if low else "100"
         lo = float(m.min) if m.min is not None else 0.0
         v = 100 - abs(rng.gauss(0, 2.5 + 6 * (1 - skill)))
-        return f"{max(lo, min(100.0, v)):.1f}"
+        return f"{max(lo, min(100.0, 100 - v if low else v)):.1f}"
     if kind == "shortfall":
         quota = extra
         if isinstance(quota, QuotaBy):
@@ -161,7 +166,7 @@ def generate(policy: Policy, out_dir: str | Path, size: str = "town", months: li
     for w in rng.sample(workers, max(1, len(workers) // 30)):
         skills[w.worker_id] = rng.uniform(0.0, 0.1)
     doc = policy.doc
-    stored = [mid for mid, m in doc.metrics.items() if m.count_events is None]
+    stored = [mid for mid, m in doc.metrics.items() if not m.computed]
     roles = _metric_roles(policy)
 
     wbuf = io.StringIO()
@@ -178,7 +183,10 @@ def generate(policy: Policy, out_dir: str | Path, size: str = "town", months: li
     mw.writerow(["月份", "工号", "姓名"] + [doc.metrics[mid].label for mid in stored])
     ebuf = io.StringIO()
     ew = csv.writer(ebuf, lineterminator="\n")
-    ew.writerow(["事件编号", "工号", "类别", "等级", "发现时间", "上报时间", "办结时间"])
+    stages = {sid: name for sid, name in stage_names(doc).items() if sid not in ("discovered", "reported", "closed")}
+    problems = problem_keys_used(doc)
+    ew.writerow(["事件编号", "工号", "类别", "等级", "发现时间", "上报时间", "办结时间"]
+                + [f"{name}时间" for name in stages.values()] + (["问题编号"] if problems else []))
     cats = _vocab(doc.events.categories if doc.events and doc.events.categories else None, CATEGORIES)
     sevs = _vocab(doc.events.severities if doc.events and doc.events.severities else None, SEVERITIES)
     eseq = 0
@@ -207,12 +215,73 @@ def generate(policy: Policy, out_dir: str | Path, size: str = "town", months: li
                     delay = None
                 rep = disc + timedelta(minutes=delay) if delay is not None else None
                 clo = rep + timedelta(hours=rng.randrange(1, 72)) if rep is not None and rng.random() < 0.93 else None
+                # named stages (受理, 核实…) between report and closing, mostly within a day
+                marks = []
+                for _ in stages:
+                    t = None
+                    if rep is not None and rng.random() < 0.95:
+                        t = rep + timedelta(minutes=rng.randrange(10, 60 * (20 if rng.random() < 0.9 else 70)))
+                        if clo is not None and t > clo:
+                            t = clo
+                    marks.append(f"{t:%Y-%m-%d %H:%M}" if t else "")
+                # a few recurring problems (垃圾乱堆, 占道经营…) make "the same problem again" bite
+                key = [rng.choice(PROBLEMS) if rng.random() < 0.15 * (1.3 - skill) else ""] if problems else []
                 ew.writerow([f"E{month.replace('-', '')}{eseq:06d}", w.worker_id, cat, sev, f"{disc:%Y-%m-%d %H:%M}",
-                             f"{rep:%Y-%m-%d %H:%M}" if rep else "", f"{clo:%Y-%m-%d %H:%M}" if clo else ""])
+                             f"{rep:%Y-%m-%d %H:%M}" if rep else "", f"{clo:%Y-%m-%d %H:%M}" if clo else ""]
+                            + marks + key)
     paths = {"workers": out / "workers.csv", "metrics": out / "metrics.csv", "events": out / "events.csv"}
-    for key, buf in (("workers", wbuf), ("metrics", mbuf), ("events", ebuf)):
+    bufs = [("workers", wbuf), ("metrics", mbuf), ("events", ebuf)]
+    if doc.records:
+        paths["records"] = out / "records.csv"
+        bufs.append(("records", _records(policy, workers, skills, months, rng)))
+    for key, buf in bufs:
         paths[key].write_text(buf.getvalue(), encoding="utf-8")
     return paths
+
+
+PROBLEMS = ["垃圾乱堆", "占道经营", "私搭乱建", "消防通道堵塞"]
+
+
+def _records(policy: Policy, workers: list[DemoWorker], skills: dict, months: list[str],
+             rng: random.Random) -> io.StringIO:
+    """records.csv: patrol sessions (mornings and afternoons of working days), diaries and amounts,
+    over the months and the days their weeks reach into."""
+    doc = policy.doc
+    buf = io.StringIO()
+    rw = csv.writer(buf, lineterminator="\n")
+    rw.writerow(["工号", "类型", "日期", "开始时间", "结束时间", "数量"])
+    timed = sorted({t for s in doc.records.values() if s.measure in ("minutes", "hours") for t in s.types})
+    counted = sorted({t for s in doc.records.values() if s.measure == "count" for t in s.types} - set(timed))
+    amounts = sorted({t for s in doc.records.values() if s.measure == "amount" for t in s.types} - set(timed))
+    first = min(date_span(doc, m)[0] for m in months)
+    last = max(date_span(doc, m)[1] for m in months)
+    day = first
+    while day <= last:
+        try:
+            working = is_working(day, doc.calendar)
+        except Exception:   # a year the calendar does not know: an ordinary week
+            working = day.weekday() < 5
+        for w in workers:
+            skill = skills[w.worker_id]
+            for t in timed:
+                if not working and rng.random() < 0.8:
+                    continue
+                for start_h, base in ((8, 70), (14, 80)):
+                    if rng.random() < 0.04 * (1.5 - skill):
+                        continue   # a missed half-day
+                    length = max(5, int(rng.gauss(base - 25 * (1 - skill), 12)))
+                    start = datetime.combine(day, datetime.min.time()) + timedelta(hours=start_h,
+                                                                                  minutes=rng.randrange(0, 60))
+                    rw.writerow([w.worker_id, t, f"{day:%Y-%m-%d}", f"{start:%H:%M}",
+                                 f"{start + timedelta(minutes=length):%H:%M}", ""])
+            for t in counted:
+                for _ in range(rng.choice([0, 1, 1, 1, 2] if working else [0, 0, 1])):
+                    rw.writerow([w.worker_id, t, f"{day:%Y-%m-%d}", "", "", ""])
+            for t in amounts:
+                if working and rng.random() < 0.6:
+                    rw.writerow([w.worker_id, t, f"{day:%Y-%m-%d}", "", "", rng.randrange(1, 6)])
+        day += timedelta(days=1)
+    return buf
 
 
 def _vocab(declared, weighted):

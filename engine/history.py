@@ -35,7 +35,7 @@ __all__ = ["History", "MonthInfo", "DocNumber", "Transaction", "check_workers", 
            "SCHEMA_VERSION", "FAULT_POINTS", "FaultInjected", "fault"]
 
 DB_NAME = "history.sqlite3"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # MIGRATIONS[v] brings a database from version v-1 to v; each list runs inside one transaction.
 # To change the schema: add MIGRATIONS[SCHEMA_VERSION + 1] and raise SCHEMA_VERSION.
@@ -98,6 +98,9 @@ MIGRATIONS: dict[int, list[str]] = {
                month || ' ' || kind, issued_on, 'wangge', '' FROM doc_numbers""",
         "DROP TABLE doc_numbers",
     ],
+    # 4: what grade conditions read of a worker-month (metric values, findings per rule), as JSON;
+    # months stored before have none (their conditions see zeros until the month is stored again).
+    4: ["ALTER TABLE month_workers ADD COLUMN facts TEXT"],
 }
 
 FAULT_POINTS = ("after_stage", "before_commit", "after_commit")
@@ -322,7 +325,8 @@ class History:
         out: dict[str, list[WorkerMonth]] = {}
         for r in self.db.execute(
                 "SELECT month, worker_id, name, town, community, grid, role, employment, attributes, score, failed,"
-                " veto_count, stars, wage, performance_base, pay FROM month_workers ORDER BY month, worker_id"):
+                " veto_count, stars, wage, performance_base, pay" + (", facts" if self._facts_column() else ", NULL")
+                + " FROM month_workers ORDER BY month, worker_id"):
             if r[0] == exclude:
                 continue
             out.setdefault(r[0], []).append(WorkerMonth(
@@ -330,8 +334,14 @@ class History:
                 group={"town": r[3] or "", "community": r[4] or "", "grid": r[5] or "", "role": r[6] or "",
                        "employment": r[7] or "", "attributes": json.loads(r[8] or "{}")},
                 score=Decimal(r[9]), failed=bool(r[10]), veto_count=r[11], stars=r[12], wage=Decimal(r[13]),
-                performance_base=Decimal(r[14]), pay=Decimal(r[15])))
+                performance_base=Decimal(r[14]), pay=Decimal(r[15]),
+                facts={k: Decimal(v) for k, v in json.loads(r[16] or "{}").items()}))
         return out
+
+    def _facts_column(self) -> bool:
+        """Schema 4 added month_workers.facts; a database of schema 3 or older (only while a test
+        builds one) has none."""
+        return any(r[1] == "facts" for r in self.db.execute("PRAGMA table_info(month_workers)"))
 
     def register(self, exclude: str | None = None) -> dict[str, tuple[str, str, str, str]]:
         """worker_id -> (name, grid, community, latest month) over the stored months."""
@@ -455,8 +465,7 @@ class History:
         except sqlite3.Error as exc:   # a full disk while writing: the transaction is rolled back
             raise HistoryError(f"历史库 {self.path} 无法写入（{sqlite_reason(exc)}），本次未写入任何内容") from None
 
-    @staticmethod
-    def _write_month(db, month, pol, results, additions, correction, run_at) -> None:
+    def _write_month(self, db, month, pol, results, additions, correction, run_at) -> None:
         db.execute("DELETE FROM month_workers WHERE month = ?", (month,))
         db.execute("DELETE FROM months WHERE month = ?", (month,))
         db.execute("INSERT INTO months VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", (
@@ -464,10 +473,14 @@ class History:
             json.dumps(pol.get("files", []), ensure_ascii=False),
             json.dumps(results.get("inputs", {}), ensure_ascii=False, sort_keys=True),
             run_at, len(results["workers"]), _pack(results)))
-        db.executemany("INSERT INTO month_workers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        facts = self._facts_column()
+        db.executemany("INSERT INTO month_workers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+                       + (", ?)" if facts else ")"), [
             (month, v.worker_id, v.name, v.group["town"], v.group["community"], v.group["grid"],
              v.group["role"], v.employment, json.dumps(v.group["attributes"], ensure_ascii=False, sort_keys=True),
              str(v.score), int(v.failed), v.veto_count, v.stars, str(v.wage), str(v.performance_base), str(v.pay))
+            + ((json.dumps({k: str(x) for k, x in v.facts.items()}, ensure_ascii=False, sort_keys=True),)
+               if facts else ())
             for v in views_from_results(results)])
         for m, adds in additions.items():
             db.execute("UPDATE months SET period = ? WHERE month = ?", (None if adds is None else _pack(adds), m))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,12 @@ from typing import Any
 from .assessment import EventCase, WorkerCase
 from .errors import DataError, Problem, ProblemList
 from .intervals import Interval
-from .policy import EventFilter, EventVocabulary, MetricDef, Policy, PolicyDoc, QuotaBy, coerce_metric
+from .kinds.event import cutoff, make_event, needs_other_months, problem_keys_used, stage_names
+from .kinds.event import event_matches  # noqa: F401  (engine.inputs.event_matches: its first home)
+from .kinds.records import Record, calendar_problem, date_span, records_rules
+from .policy import EventVocabulary, MetricDef, Policy, PolicyDoc, coerce_metric
+from .policy_values import QuotaBy
+from .prepare import prepare_case
 from .sources import Row, parse_decimal_cell, read_table
 
 WORKER_COLUMNS = {
@@ -203,8 +208,10 @@ def _text(v: Any) -> str:
 
 
 def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | Path,
-               events: str | Path | None, *, no_events: bool = False) -> MonthInputs:
-    """Read and check the month's three files; all problems of all files are raised together.
+               events: str | Path | None, records: str | Path | None = None, *,
+               no_events: bool = False) -> MonthInputs:
+    """Read and check the month's files (register, metrics, event log, records sheet when the policy
+    counts dated records); all problems of all files are raised together.
 
     A policy that counts events needs the event log: without one (`events=None`) every event
     quota would be short for everyone, so that is a problem unless the caller states that the
@@ -238,12 +245,13 @@ def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | P
         problems.add("事件台账", None, "文件", None,
                      f"{month} 的事件台账（本细则按事件计分：{'、'.join(uses[:3])}{more}）",
                      "不提供台账，这些项目都会按本月没有任何事件计算（如录入定额会给每个人扣分）；" + NO_EVENTS_SAID)
+    record_map = _read_records_into(problems, records, policy, month, register)
     # per-worker rows are looked for only when the sheet could be read and holds this month at all
     metrics_readable = metrics_read and not any(p.file == str(metrics) and p.line is None for p in problems.problems)
 
     doc = policy.doc
     cases, srcs, times = [], [], []
-    needs_row = any(m.default is None and m.count_events is None for m in doc.metrics.values())
+    needs_row = any(m.default is None and not m.computed for m in doc.metrics.values())
     for w in register:
         vals = dict(metric_values.get(w.worker_id, {}))
         evs = event_map.get(w.worker_id, [])
@@ -251,17 +259,20 @@ def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | P
             problems.add(str(metrics), None, "工号", w.worker_id,
                          f"名册中的 {w.worker_id}（{w.name}）在指标表中有一行 {month} 的数据", "未设默认值的指标必须填写")
         for mid, m in doc.metrics.items():
-            if m.count_events is not None:
-                vals[mid] = Decimal(sum(1 for ev, _ in evs if event_matches(m.count_events, ev)))
-            elif mid not in vals and m.default is not None:
+            if not m.computed and mid not in vals and m.default is not None:
                 vals[mid] = coerce_metric(m, m.default)
-        cases.append(WorkerCase(w.worker_id, w.attributes, vals, [ev for ev, _ in evs]))
-        times.append([t for _, t in evs])
+        # counted metrics, the events that count this month, record periods (engine/prepare.py)
+        case = prepare_case(policy, month, w.worker_id, w.attributes, vals, [ev for ev, _ in evs],
+                            record_map.get(w.worker_id, []) if record_map is not None else None)
+        cases.append(case)
+        times.append([ev.times["discovered"] for ev in case.events])
         srcs.append(metric_src.get(w.worker_id))
     problems.raise_if_any(DataError)
     files = {"workers": str(workers), "metrics": str(metrics)}
     if events is not None:
         files["events"] = str(events)
+    if records is not None:
+        files["records"] = str(records)
     return MonthInputs(month, register, cases, srcs, times, files, no_events)
 
 
@@ -281,7 +292,7 @@ def _rules(doc: PolicyDoc) -> list:
 
 def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
     doc = policy.doc
-    stored = {mid: m for mid, m in doc.metrics.items() if m.count_events is None}
+    stored = {mid: m for mid, m in doc.metrics.items() if not m.computed}
     # counted metrics are recognised too, so that a column for one gets its own message
     extra = {mid: [m.label] + ([f"{m.label}（{m.unit}）", f"{m.label}({m.unit})"] if m.unit else [])
              for mid, m in doc.metrics.items()}
@@ -289,8 +300,9 @@ def _read_metrics(path, policy: Policy, month: str, register: list[WorkerInfo]):
     rows, present = read_table(path, METRIC_BASE_COLUMNS, required=["worker_id"], extra=extra, problems=problems)
     for mid in present:
         m = doc.metrics.get(mid)
-        if m is not None and m.count_events is not None:
-            problems.add(str(path), 1, "表头", m.label, f"不含此列（「{m.label}」由事件台账按条件计数，不在指标表中填写）",
+        if m is not None and m.computed:
+            source = "事件台账按条件计数" if m.count_events is not None else "记录表统计"
+            problems.add(str(path), 1, "表头", m.label, f"不含此列（「{m.label}」由{source}，不在指标表中填写）",
                          "请删除此列")
     known = {w.worker_id: w for w in register}
     values: dict[str, dict[str, Any]] = {}
@@ -425,7 +437,8 @@ def _month_cell(value: Any) -> str | None:
 def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], no_events: bool = False):
     doc = policy.doc
     problems = ProblemList()
-    rows, present = read_table(path, EVENT_COLUMNS, required=EVENT_REQUIRED, problems=problems)
+    rows, present = read_table(path, EVENT_COLUMNS, required=EVENT_REQUIRED, problems=problems,
+                               extra=event_extra_columns(policy))
     known = {w.worker_id for w in register}
     vocab = doc.events
     days = (vocab or EventVocabulary()).max_days_after_month
@@ -441,17 +454,23 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
         wid = _text(r.get("worker_id"))
         bad = False
         disc_raw = r.get("discovered")
+        disc_month = None
         try:
-            if disc_raw is not None and (other := parse_timestamp(disc_raw).strftime("%Y-%m")) != month:
-                other_months.add(other)
-                if eid:   # ids stay unique over the whole log; nothing else of another month is checked
-                    if eid in seen:
-                        problems.add(r.file, r.row, "事件编号", eid, "唯一的事件编号", f"与第 {seen[eid]} 行重复")
-                    seen.setdefault(eid, r.row)
-                continue
+            if disc_raw is not None:
+                found = parse_timestamp(disc_raw)
+                disc_month = found.strftime("%Y-%m")
+                if disc_month != month:
+                    other_months.add(disc_month)
+                if not event_counts_in(policy, month, found):
+                    if eid:   # ids stay unique over the whole log; nothing else of another month is checked
+                        if eid in seen:
+                            problems.add(r.file, r.row, "事件编号", eid, "唯一的事件编号", f"与第 {seen[eid]} 行重复")
+                        seen.setdefault(eid, r.row)
+                    continue
         except ValueError:
             pass              # reported below
-        of_month.append(r.row)
+        if disc_month in (None, month):
+            of_month.append(r.row)
         if not eid:
             problems.add(r.file, r.row, "事件编号", None, "非空的事件编号")
             bad = True
@@ -471,7 +490,8 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
             problems.add(r.file, r.row, "等级", sev or None, "以下之一：" + "、".join(vocab.severities))
             bad = True
         times = {}
-        for col, label in (("discovered", "发现时间"), ("reported", "上报时间"), ("closed", "办结时间")):
+        for col, label in (("discovered", "发现时间"), ("reported", "上报时间"), ("closed", "办结时间")) \
+                + stage_columns(policy):
             raw = r.get(col)
             if col in r.flagged:
                 bad = True
@@ -502,13 +522,13 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
                 problems.add(r.file, r.row, label, str(r.get(col)), f"不晚于 {latest:%Y-%m-%d}（本月结束后 {days} 天内）",
                              "可能录错了年份或日期；确实如此晚时，请在考核细则 events.max_days_after_month 中放宽天数")
                 bad = True
+        bad = stage_problems(policy, times, r, problems) or bad
         if bad:
             continue
-        if disc.strftime("%Y-%m") != month:
-            continue  # the event belongs to the month it was discovered in
-        delay = _hours(rep - disc) if rep is not None else None   # never reported
-        handling = _hours(clo - rep) if clo is not None else None
-        out.setdefault(wid, []).append((EventCase(eid, cat, sev, delay, handling, clo is None, (r.file, r.row)), disc))
+        if not event_counts_in(policy, month, disc):
+            continue  # an event belongs to the month it was discovered in, unless the policy says otherwise
+        out.setdefault(wid, []).append((make_event(eid, cat, sev, times, month, _text(r.get("problem")),
+                                                   (r.file, r.row)), disc))
     if no_events and of_month:
         problems.add(str(path), of_month[0], "发现时间", f"{len(of_month)} 件 {month} 发现的事件",
                      "没有本月的事件（已注明“本月无事件”）", "请核对：台账中有本月事件时，不要注明本月无事件")
@@ -522,26 +542,196 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
     return out
 
 
-def _hours(td) -> Decimal:
-    """Whole minutes as hours with 4 decimals at most (durable_rules compares doubles)."""
-    minutes = int(td.total_seconds() // 60)
-    return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.0001"))
+# --------------------------------------------------------------------------- event stages and months
+# (policy helper, issue 16: named stages, problem keys, events of other months; rules in engine/kinds/event.py)
 
 
-def event_matches(f: EventFilter, ev: EventCase) -> bool:
-    """Plain-Python event filter, used for counted metrics (data preparation, not scoring)."""
-    if f.category and ev.category not in f.category:
-        return False
-    if f.severity and ev.severity not in f.severity:
-        return False
-    if f.delay_hours is not None:
-        if ev.delay_hours is None:        # never reported: infinitely late
-            if f.delay_hours.hi is not None:
-                return False
-        elif not f.delay_hours.contains(ev.delay_hours):
-            return False
-    if f.handling_hours is not None and (ev.handling_hours is None or not f.handling_hours.contains(ev.handling_hours)):
-        return False
-    if f.unclosed is not None and bool(ev.unclosed) != f.unclosed:
-        return False
-    return True
+def event_extra_columns(policy: Policy) -> dict[str, list[str]]:
+    """Event log columns the policy asks for beyond the fixed ones: a `<name>时间` column per named
+    stage (events.stages), and the problem key when a rule looks for the same problem again."""
+    extra = {sid: [f"{name}时间", name] for sid, name in stage_names(policy.doc).items() if sid not in EVENT_COLUMNS}
+    if problem_keys_used(policy.doc):
+        extra["problem"] = ["问题编号", "问题类型", "问题"]
+    return extra
+
+
+def stage_columns(policy: Policy) -> tuple[tuple[str, str], ...]:
+    """(column key, header) of each named stage, read like the fixed times."""
+    return tuple((sid, f"{name}时间") for sid, name in stage_names(policy.doc).items() if sid not in EVENT_COLUMNS)
+
+
+def stage_problems(policy: Policy, times: dict[str, datetime], r: Row, problems: ProblemList) -> bool:
+    """A named stage cannot happen before the event was discovered."""
+    disc, bad = times.get("discovered"), False
+    for sid, header in stage_columns(policy):
+        if disc is not None and sid in times and times[sid] < disc:
+            problems.add(r.file, r.row, header, str(r.get(sid)), f"不早于发现时间 {disc:%Y-%m-%d %H:%M}")
+            bad = True
+    return bad
+
+
+def event_counts_in(policy: Policy, month: str, discovered: datetime) -> bool:
+    """Whether an event of the log can count in `month`: discovered in it, or (when the policy counts
+    by report or closing month, ages deadlines, or follows a problem over months) discovered before
+    its end."""
+    if f"{discovered.year:04d}-{discovered.month:02d}" == month:
+        return True
+    return needs_other_months(policy.doc) and discovered < cutoff(month)
+
+
+# --------------------------------------------------------------------------- dated records
+# (policy helper, issue 16: the records sheet; aggregation in engine/kinds/records.py)
+
+RECORD_COLUMNS = {
+    "worker_id": ["工号", "网格员工号", "网格员编号", "人员编号", "编号"],
+    "type": ["类型", "记录类型", "类别", "项目"],
+    "date": ["日期", "记录日期", "工作日期"],
+    "start": ["开始时间", "起始时间", "开始"],
+    "end": ["结束时间", "截止时间", "结束"],
+    "amount": ["数量", "条数", "篇数", "次数"],
+    "record_id": ["记录编号", "记录号"],
+    "name": ["姓名", "网格员"],
+}
+RECORD_REQUIRED = ["worker_id", "type"]
+MAX_SESSION_HOURS = 24   # one record longer than a day is a typing error, not a patrol
+
+
+def _read_records_into(problems: ProblemList, path, policy: Policy, month: str,
+                       register: list[WorkerInfo]) -> dict[str, list[Record]] | None:
+    """The records sheet's rows per worker (None when the policy reads no records); problems added."""
+    doc = policy.doc
+    used = bool(records_rules(doc)) or any(m.from_records is not None for m in doc.metrics.values())
+    if not used:
+        return None
+    why = calendar_problem(doc, month)
+    if why:   # the month's working days cannot be known: nothing can be counted
+        problems.add(policy.files[0], None, "calendar", month, why)
+        problems.raise_if_any(DataError)
+    if path is None:
+        problems.add("--records", None, "记录表", None,
+                     "按日/按周记录考核的记录表（CSV/XLSX：工号、类型、日期或开始/结束时间、数量）",
+                     "考核细则中有按记录统计的规则或指标；没有记录的月份请给一个只有表头的记录表")
+        return None
+    try:
+        out, probs = read_records(path, policy, month, register)
+    except DataError as exc:
+        problems.extend(exc.problems)
+        return {}
+    problems.extend(probs.problems)
+    return out
+
+
+def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
+                 ) -> tuple[dict[str, list[Record]], ProblemList]:
+    """Rows of the records sheet that fall in the month's days (and its weeks' days), per worker."""
+    doc = policy.doc
+    problems = ProblemList()
+    rows, present = read_table(path, RECORD_COLUMNS, required=RECORD_REQUIRED, problems=problems)
+    known = {w.worker_id for w in register}
+    by_type: dict[str, list[str]] = {}
+    for sid, s in doc.records.items():
+        for t in s.types:
+            by_type.setdefault(t, []).append(sid)
+    first, last = date_span(doc, month)
+    out: dict[str, list[Record]] = {}
+    seen: dict[str, int] = {}
+    outside = 0
+    for r in rows:
+        wid, kind = _text(r.get("worker_id")), _text(r.get("type"))
+        series = by_type.get(kind)
+        if series is None:
+            problems.add(r.file, r.row, "类型", kind or None, "记录类型之一：" + "、".join(by_type),
+                         "考核细则 records 中声明的类型；与考核无关的行请删去")
+            continue
+        measures = {doc.records[sid].measure for sid in series}   # a type may feed several series
+        s = doc.records[series[0]]
+        if r.get("date") is not None:   # the date first: clock times are read on it
+            try:
+                _date_cell(r.get("date"))
+            except ValueError:
+                problems.add(r.file, r.row, "日期", r.get("date"), "日期，如 2026-10-05")
+                continue
+        times: dict[str, Any] = {}
+        unreadable = False
+        for col, label in (("start", "开始时间"), ("end", "结束时间")):
+            raw = r.get(col)
+            if raw is None or col in r.flagged:
+                unreadable |= col in r.flagged
+                continue
+            try:
+                times[col] = _clock_or_time(raw, r.get("date"))
+            except ValueError:
+                problems.add(r.file, r.row, label, raw, "时间，如 2026-10-05 08:30（或有日期列时写 08:30）")
+                unreadable = True
+        if r.get("date") is not None:
+            day = _date_cell(r.get("date"))
+        elif "start" in times:
+            day = times["start"].date()
+        else:
+            problems.add(r.file, r.row, "日期", None, "日期，或开始时间")
+            continue
+        if not first <= day <= last:
+            outside += 1
+            continue   # another month's records: the sheet may hold several
+        rid = _text(r.get("record_id"))
+        if rid:
+            if rid in seen:
+                problems.add(r.file, r.row, "记录编号", rid, "唯一的记录编号", f"与第 {seen[rid]} 行重复")
+                continue
+            seen[rid] = r.row
+        if register and wid not in known:
+            problems.add(r.file, r.row, "工号", wid or None, "名册中已有的工号")
+            continue
+        amount = None
+        if measures & {"minutes", "hours"}:
+            start, end = times.get("start"), times.get("end")
+            if start is None or end is None:
+                if not unreadable:   # an unreadable time was reported above
+                    problems.add(r.file, r.row, "开始时间" if start is None else "结束时间", None,
+                                 f"开始和结束时间（「{s.label}」按时长统计）")
+                continue
+            if end <= start:
+                problems.add(r.file, r.row, "结束时间", str(r.get("end")), f"晚于开始时间 {start:%Y-%m-%d %H:%M}")
+                continue
+            if end - start > timedelta(hours=MAX_SESSION_HOURS):
+                problems.add(r.file, r.row, "结束时间", str(r.get("end")),
+                             f"与开始时间相隔不超过 {MAX_SESSION_HOURS} 小时", "检查日期是否写错")
+                continue
+        if "amount" in measures:
+            try:
+                amount = parse_decimal_cell(r.get("amount"))
+                if amount < 0:
+                    raise ValueError
+            except (ValueError, TypeError):
+                problems.add(r.file, r.row, "数量", r.get("amount"), f"不小于 0 的数量（「{s.label}」按数量统计）")
+                continue
+        out.setdefault(wid, []).append(Record(tuple(series), day, times.get("start"), times.get("end"), amount,
+                                              (r.file, r.row)))
+    if rows and not out and outside and not problems:
+        problems.add(str(path), None, "日期", None, f"包含 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 的记录",
+                     "记录表中没有本月的记录（是否给错了月份的文件？）")
+    return out, problems
+
+
+def _date_cell(value: Any):
+    """'2026-10-05', '2026/10/5', '2026年10月5日' or a date cell -> date."""
+    if isinstance(value, datetime):
+        return value.date()
+    text = _text(value).replace("/", "-").replace("年", "-").replace("月", "-").replace("日", "").replace(".", "-")
+    m = re.match(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", text)
+    if not m:
+        raise ValueError(text)
+    return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def _clock_or_time(value: Any, day_value: Any) -> datetime:
+    """A full time ('2026-10-05 08:30'), or a clock time ('08:30') on the row's date."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, time):
+        return datetime.combine(_date_cell(day_value), value)
+    text = _text(value)
+    m = re.match(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$", text)
+    if m and day_value is not None:
+        return datetime.combine(_date_cell(day_value), time(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)))
+    return parse_timestamp(text)

@@ -13,98 +13,37 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional, Union, get_args, get_origin
+from typing import Any, Iterable, Literal, Optional, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
+from pydantic import BaseModel, ValidationError, create_model
 
 from .errors import PolicyError, Problem, ProblemList, close_match
 from .intervals import Interval, covers, parse_interval
+from .kinds import KINDS, RULE_FORMS
+from .kinds.base import Checks, check_reachable, metric_domain, template_fields, COMMON_PLACEHOLDERS
+from .kinds.event import EventFilter, EventRule, check_filter
+from .kinds.per_count import PerCount
+from .kinds.records import CalendarDef, FromRecords, RecordSeries, check_from_records, check_series
+from .kinds.shortfall import Shortfall
+from .kinds.tiers import Tier, Tiers
+from .periods.model import PeriodsDef, check_with_policy, period_rules
+from .policy_values import (ID_RX, MAX_DECIMALS, MAX_MAGNITUDE, MONTH_RX, Num, QuotaBy, Range, Ratio, StrList,
+                            Strict, to_decimal)
 from .sources import LocDict, LocList, dotted, load_yaml
 
-MONTH_RX = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-ID_RX = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
-MAX_DECIMALS = 4   # values are compared as doubles inside durable_rules; 4 places keep that exact
+_to_decimal = to_decimal   # the name engine.notices and older callers import
 
-
-# --------------------------------------------------------------------------- value types
-
-
-MAX_MAGNITUDE = Decimal(10) ** 12   # no score, count or amount of a grid office comes near it
-
-
-def _to_decimal(v: Any, allow_percent: bool = False) -> Decimal:
-    if isinstance(v, bool):
-        raise ValueError("数字，不能是 true/false")
-    if isinstance(v, Decimal):
-        d = v
-    elif isinstance(v, int):
-        d = Decimal(v)
-    elif isinstance(v, float):
-        d = Decimal(repr(v))
-    elif isinstance(v, str):
-        t = v.strip()
-        pct = t.endswith("%") or t.endswith("％")
-        try:
-            d = Decimal(t[:-1] if pct else t)
-        except InvalidOperation:
-            raise ValueError("数字（可带 %）" if allow_percent else "数字")
-        if pct and not allow_percent:
-            # "95%" would mean 0.95 here, while a percent metric's values are 0-100: never guess
-            raise ValueError("不带 % 的数字（百分数只用于 performance_share 和 ratio；百分比指标的数值直接写 95）")
-        if pct:
-            d = d / 100
-    else:
-        raise ValueError("数字")
-    if not d.is_finite():
-        raise ValueError("有限的数字")
-    if abs(d) > MAX_MAGNITUDE:
-        raise ValueError(f"绝对值不超过 {MAX_MAGNITUDE:,f} 的数字")
-    if d.as_tuple().exponent < -MAX_DECIMALS - 2:
-        raise ValueError(f"小数位过多（最多 {MAX_DECIMALS} 位）")
-    return d
-
-
-def _to_interval(v: Any) -> Interval:
-    if isinstance(v, Interval):
-        return v
-    return parse_interval(v)
-
-
-def _to_str_list(v: Any) -> list[str]:
-    if isinstance(v, str):
-        return [v]
-    return v
-
-
-Num = Annotated[Decimal, BeforeValidator(_to_decimal),
-                WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?[0-9.]+$"}]})]
-# a share or a ratio: 0.2 or "20%"
-Ratio = Annotated[Decimal, BeforeValidator(lambda v: _to_decimal(v, allow_percent=True)),
-                  WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?[0-9.]+%?$"}]})]
-Range = Annotated[Interval, BeforeValidator(_to_interval),
-                  WithJsonSchema({"type": "string", "pattern": r"^\s*[\[(].*,.*[\])]\s*$",
-                                  "description": "区间，如 [80, 90) 或 [90, +inf)"})]
-StrList = Annotated[list[str], BeforeValidator(_to_str_list),
-                    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]})]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+__all__ = ["Policy", "PolicySet", "PolicyDoc", "MetricDef", "RuleDef", "ItemDef", "VetoDef", "VetoEffect",
+           "EventFilter", "QuotaBy", "PerCount", "Shortfall", "Tier", "Tiers", "EventRule", "ExampleDef",
+           "load_policy", "load_policy_file", "version_problems", "coerce_metric", "policy_hash",
+           "policy_json_schema", "Num", "Range", "Ratio", "StrList", "Strict", "MONTH_RX", "ID_RX",
+           "MAX_DECIMALS", "MAX_MAGNITUDE"]
 
 
 # --------------------------------------------------------------------------- schema
-
-
-class EventFilter(Strict):
-    """Which events of the log a rule or a counted metric looks at."""
-
-    category: Optional[StrList] = None        # 类别, any of
-    severity: Optional[StrList] = None        # 等级, any of
-    delay_hours: Optional[Range] = None       # reported - discovered, in hours
-    handling_hours: Optional[Range] = None    # closed - reported, in hours
-    unclosed: Optional[bool] = None           # true: not closed by the end of the month
 
 
 class MetricDef(Strict):
@@ -115,11 +54,17 @@ class MetricDef(Strict):
     max: Optional[Num] = None
     default: Any = None
     count_events: Optional[EventFilter] = None   # computed: how many of the worker's events match
+    from_records: Optional[FromRecords] = None   # computed from a record series (a total, a daily mean…)
     description: str = ""
     # percent metrics only: how the metrics sheet writes them.  Unset: 0-100, and a column whose
     # values all lie in [0, 1] is refused when the rules' thresholds are far above 1 (docs/inputs.md);
     # fraction: 0.97 means 97%; percent: 0-100 as written, never refused as fractions.
     scale: Optional[Literal["percent", "fraction"]] = None
+
+    @property
+    def computed(self) -> bool:
+        """Counted from the event log or the records sheet, not read from the metrics sheet."""
+        return self.count_events is not None or self.from_records is not None
 
 
 class AttributeDef(Strict):
@@ -128,54 +73,16 @@ class AttributeDef(Strict):
     default: Optional[str] = None
 
 
-class QuotaBy(Strict):
-    by: str
-    values: dict[str, Num]
-    default: Optional[Num] = None
-
-
-class PerCount(Strict):
-    metric: str
-    points: Optional[Num] = None
-    escalate: Optional[list[Num]] = None      # points for the 1st, 2nd, 3rd… occurrence; the last repeats
-
-
-class Shortfall(Strict):
-    metric: str
-    quota: Union[Num, QuotaBy]
-    points: Num                               # per `per` units short
-    per: Num = Decimal(1)
-    partial: Literal["up", "down", "exact"] = "up"
-
-
-class Tier(Strict):
-    range: Range
-    points: Num
-
-
-class Tiers(Strict):
-    metric: str
-    tiers: list[Tier]
-
-
-class EventRule(EventFilter):
-    points: Optional[Num] = None
-    escalate: Optional[list[Num]] = None
-
-
-class RuleDef(Strict):
+class _RuleBase(Strict):
     id: str
     label: str
-    reason: Optional[str] = None              # optional sentence template, e.g. "{label}：{value}{unit}"
+    reason: Optional[str] = None              # sentence template, e.g. "{指标}{数值}{单位}，扣{分值}分"
     cap: Optional[Num] = None                 # at most this many points from this rule
-    per_count: Optional[PerCount] = None
-    shortfall: Optional[Shortfall] = None
-    tiers: Optional[Tiers] = None
-    event: Optional[EventRule] = None
+    effect: Optional[Literal["earn", "deduct"]] = None   # in an earn item: 得 (default) or 扣
 
     @property
     def kind(self) -> str:
-        for k in ("per_count", "shortfall", "tiers", "event"):
+        for k in RULE_FORMS:
             if getattr(self, k) is not None:
                 return k
         return ""
@@ -185,11 +92,17 @@ class RuleDef(Strict):
         return getattr(self, self.kind) if self.kind else None
 
 
+# One optional field per rule form of the catalogue (engine/kinds): exactly one is given.
+RuleDef = create_model("RuleDef", __base__=_RuleBase,
+                       **{key: (Optional[kind.model], None) for key, kind in KINDS.items()})
+
+
 class ItemDef(Strict):
     id: str
     label: str
     category: str = ""
     points: Num
+    mode: Literal["deduct", "earn"] = "deduct"   # deduct: from its points down (扣完为止); earn: from 0 up
     rules: list[RuleDef] = []
     description: str = ""
 
@@ -214,6 +127,7 @@ class VetoDef(Strict):
     metric: str
     range: Optional[Range] = None              # default: true for bool metrics, ≥1 for counts
     effect: Optional[VetoEffect] = None
+    reason: Optional[str] = None               # sentence template (docs/policy.md, Reasons)
 
 
 class StarDef(Strict):
@@ -239,7 +153,8 @@ class PayDef(Strict):
 
 
 class EventEvent(Strict):
-    """An event inside a worked example."""
+    """An event inside a worked example: in hours (delay_hours, handling_hours, unclosed), or with
+    the times the log would hold (discovered, reported, closed, stages), read like the log."""
 
     id: Optional[str] = None
     category: str = ""
@@ -247,6 +162,23 @@ class EventEvent(Strict):
     delay_hours: Optional[Num] = None
     handling_hours: Optional[Num] = None
     unclosed: bool = False
+    discovered: Optional[str] = None
+    reported: Optional[str] = None
+    closed: Optional[str] = None
+    stages: dict[str, str] = {}
+    problem: str = ""
+
+
+class ExampleRecord(Strict):
+    """A record inside a worked example: one date, or the same record on every date of a range."""
+
+    series: str
+    date: Optional[str] = None                 # 2026-10-09
+    dates: Optional[str] = None                # 2026-10-08/2026-10-30
+    days: Literal["all", "working"] = "all"    # with `dates`: every day, or the working days only
+    start: Optional[str] = None                # 08:00
+    end: Optional[str] = None                  # 09:10
+    amount: Optional[Num] = None
 
 
 class ExpectDef(Strict):
@@ -258,6 +190,7 @@ class ExpectDef(Strict):
     pay: Optional[Num] = None
     veto: Optional[Union[bool, str]] = None           # true/false, or the veto rule id
     findings: Optional[dict[str, Num]] = None        # rule id -> signed points
+    reasons: Optional[dict[str, str]] = None         # rule id -> the reason its (first) finding gives
 
 
 class ExampleDef(Strict):
@@ -266,6 +199,7 @@ class ExampleDef(Strict):
     worker: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     events: list[EventEvent] = []
+    records: list[ExampleRecord] = []
     expect: ExpectDef
 
 
@@ -275,6 +209,7 @@ class EventVocabulary(Strict):
     # a report or closing time later than this many days after the scored month is a typed date
     # (2062 for 2026), refused with its row
     max_days_after_month: int = 60
+    stages: Optional[dict[str, str]] = None    # named stages: id -> Chinese name (column <name>时间)
 
 
 class PolicyDoc(Strict):
@@ -290,6 +225,8 @@ class PolicyDoc(Strict):
     full_score: Num = Decimal(100)
     attributes: dict[str, AttributeDef] = {}
     events: Optional[EventVocabulary] = None
+    records: dict[str, RecordSeries] = {}      # dated record series (the records sheet)
+    calendar: Optional[CalendarDef] = None     # the office's holidays and 调休 days, over the national calendar
     metrics: dict[str, MetricDef] = {}
     items: list[ItemDef] = []
     bonus: Optional[BonusDef] = None
@@ -297,7 +234,7 @@ class PolicyDoc(Strict):
     veto_effect: VetoEffect = VetoEffect()
     stars: Optional[list[StarDef]] = None
     pay: Optional[PayDef] = None
-    periods: Optional[dict[str, Any]] = None    # cross-month rules, validated by engine.periods
+    periods: Optional[PeriodsDef] = None        # cross-month rules (engine/periods)
     examples: list[ExampleDef] = []
 
 
@@ -460,14 +397,12 @@ def load_policy_file(path: str | Path) -> Policy:
     except PolicyError as exc:
         raise PolicyError(dups + exc.problems) from None
     doc, problems, pruned = _validate_schema(raw)
-    problems = dups + problems
+    problems = dups + problems + _period_id_problems(raw)
     if doc is not None:
-        problems.extend(_check_semantics(doc, _without(raw, list(pruned)), pruned, _written_ids(raw)))
-        if doc.periods is not None:
-            problems.extend(_check_periods(raw, doc))
+        problems.extend(_check_semantics(doc, _without(raw, pruned), pruned, _written_ids(raw)))
     if problems:
-        raise PolicyError(sorted(problems, key=lambda p: (p.file, p.line or 0)))
-    return Policy(doc=doc, files=[str(f) for f in files], hash=policy_hash(doc), raw=raw,
+        raise PolicyError(bounded(problems))
+    return Policy(doc=doc, files=[str(f) for f in files], hash=policy_hash(doc, raw.get("periods")), raw=raw,
                   periods_file=_file_of(raw, ["periods"]))
 
 
@@ -514,7 +449,6 @@ def _resolve(path: Path, chain: list[Path], dups: list[Problem]) -> tuple[LocDic
 
 
 _BY_ID_LISTS = {"items", "vetoes"}
-RULE_FORMS = ("per_count", "shortfall", "tiers", "event")
 _INHERITED_NOT = {"abstract", "examples", "extends", "remove", "effective_from", "effective_until"}
 
 
@@ -632,12 +566,25 @@ def _locate(raw: Any, path: tuple | list) -> tuple[str, int | None]:
             line = cur.lines.get(step, line)
             cur = cur[step]
         elif isinstance(cur, LocList) and isinstance(step, int) and 0 <= step < len(cur):
-            file = cur.itemfiles[step] if hasattr(cur, "itemfiles") else getattr(cur, "file", file)
+            files = getattr(cur, "itemfiles", ())
+            file = files[step] if step < len(files) else getattr(cur, "file", file)
             line = cur.lines[step]
             cur = cur[step]
         else:
             break
     return file, line
+
+
+def _node(raw: Any, path: tuple | list) -> Any:
+    cur = raw
+    for step in path:
+        if isinstance(cur, dict) and step in cur:
+            cur = cur[step]
+        elif isinstance(cur, list) and isinstance(step, int) and 0 <= step < len(cur):
+            cur = cur[step]
+        else:
+            return None
+    return cur
 
 
 def _original_path(raw: Any, path: list) -> list:
@@ -676,25 +623,110 @@ _EXPECTED_BY_TYPE = {
 }
 
 
-def _validate_schema(raw: LocDict) -> tuple[PolicyDoc | None, list[Problem], set[tuple]]:
+MAX_LISTED = 100   # problems listed one by one; the rest of a hopeless file is counted, not translated
+
+
+def _validate_schema(raw: LocDict, model: type[BaseModel] | None = None) -> tuple[Any, list[Problem], set[tuple]]:
     """Validate; on errors, drop the offending parts and validate again so that the semantic
     checks still run on everything else (all problems in one pass).  Returns the doc built
-    from what was valid, the schema problems, and the set of pruned paths."""
+    from what was valid, the schema problems, and the set of pruned paths.  Only the first
+    MAX_LISTED errors are translated (a typo hint costs a fuzzy match each); the others are
+    counted in a last problem, so that a file of 90,000 unknown keys is refused in seconds."""
     problems: list[Problem] = []
     pruned: set[tuple] = set()
+    unlisted = 0
     current = raw
     for _ in range(8):
         try:
-            return PolicyDoc.model_validate(current), _dedupe(problems), pruned
+            doc = (model or PolicyDoc).model_validate(current)
+            break
         except ValidationError as exc:
-            cut = []
+            cut = set()
             for err in exc.errors():
                 loc = _clean_loc(err["loc"])
-                problems.append(_schema_problem(raw, loc, err))
-                cut.append(_prune_point(loc))
+                if len(problems) < MAX_LISTED:
+                    problems.append(_schema_problem(raw, loc, err))
+                else:
+                    unlisted += 1
+                cut.add(_prune_point(loc))
             current = _without(current, cut)
-            pruned.update(cut)
-    return None, _dedupe(problems), pruned
+            pruned |= cut
+    else:
+        doc = None
+    problems = _dedupe(problems)
+    if unlisted:
+        problems.append(unlisted_problem(getattr(raw, "file", "?"), unlisted))
+    return doc, problems, pruned
+
+
+class _PeriodsAlone(Strict):
+    periods: PeriodsDef
+
+
+def validate_periods_alone(raw_periods: Any, file: str) -> tuple[Any, list[Problem]]:
+    """A `periods:` section on its own (as engine.periods.parse_period_rules is given it): its
+    period rules (None if unusable) and every problem, located as in the policy."""
+    root = LocDict(periods=raw_periods)
+    root.lines["periods"] = getattr(raw_periods, "line", None) or 0
+    root.file = file
+    _tag_files(root, file)
+    model, problems, pruned = _validate_schema(root, _PeriodsAlone)
+    problems += _period_id_problems(root)
+    if model is None or ("periods",) in pruned:
+        return None, problems
+    from .periods.model import PeriodRules, check_alone
+    rules = PeriodRules(model.periods.ranking, tuple(model.periods.rules), file)
+    kept = _without(root, pruned)
+
+    def add(path: list, found: Any, expected: str, hint: str = "") -> None:
+        f, line = _locate(kept, path)
+        problems.append(Problem(f, line, dotted(_original_path(kept, path)), found, expected, hint))
+    check_alone(rules, None, file, add=add)
+    return rules, bounded(problems)
+
+
+def _period_id_problems(raw: LocDict) -> list[Problem]:
+    """Period rule ids written twice, found on the tree as written (rules with other problems too)."""
+    from .periods.model import duplicate_ids
+    periods = raw.get("periods")
+    out = []
+    for i, rid, first in duplicate_ids(periods.get("rules") if isinstance(periods, dict) else None):
+        f, line = _locate(raw, ["periods", "rules", i, "id"])
+        out.append(Problem(f, line, dotted(["periods", "rules", i, "id"]), rid, "不重复的规则 id",
+                           f"与第 {first + 1} 条规则重复"))
+    return out
+
+
+def _tag_files(node: Any, file: str) -> None:
+    """Name `file` as the file of every node not yet tagged (a tree read by load_yaml alone)."""
+    if isinstance(node, LocDict):
+        node.file = getattr(node, "file", "?") if getattr(node, "file", "?") != "?" else file
+        node.keyfiles = {k: node.keyfiles.get(k, file) for k in node}
+        for v in node.values():
+            _tag_files(v, file)
+    elif isinstance(node, LocList):
+        node.file = file if getattr(node, "file", "?") == "?" else node.file
+        node.itemfiles = [node.itemfiles[i] if i < len(node.itemfiles) else file for i in range(len(node))]
+        for v in node:
+            _tag_files(v, file)
+
+
+def unlisted_problem(file: str, count: int) -> Problem:
+    """The last line of a long problem list: how many more there are."""
+    return Problem(file, None, "（其余）", f"另有 {count} 处问题未逐一列出",
+                   f"先改正以上 {MAX_LISTED} 处问题，再次检查时会列出其余问题")
+
+
+def bounded(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_LISTED problems in file and line order, then one that counts the rest."""
+    problems = sorted(problems, key=lambda p: (p.file, p.line or 0))
+    rest = [p for p in problems if p.field == "（其余）"]
+    listed = [p for p in problems if p.field != "（其余）"]
+    extra = sum(int(re.search(r"\d+", p.found).group()) for p in rest)
+    if len(listed) > MAX_LISTED:
+        extra += len(listed) - MAX_LISTED
+        listed = listed[:MAX_LISTED]
+    return listed + ([unlisted_problem(listed[0].file if listed else rest[0].file, extra)] if extra else [])
 
 
 def _step(annotation: Any, key: Any) -> list[Any]:
@@ -738,8 +770,23 @@ def unknown_key_hint(model: type[BaseModel], loc: tuple) -> str:
     return f"可能是 {close}" if close else ""
 
 
+_UNION_TAG = ("union_tag_invalid", "union_tag_not_found")
+
+
 def _schema_problem(raw: LocDict, loc: tuple, err: dict, model: type[BaseModel] | None = None) -> Problem:
+    if err["type"] in _UNION_TAG:   # a period rule's kind: unknown, missing or not a word
+        from .periods.kinds import PERIOD_KINDS
+        file, line = _locate(raw, loc + ("kind",))
+        found = err.get("ctx", {}).get("tag") if err["type"] == "union_tag_invalid" else None
+        item = _node(raw, loc)
+        if isinstance(item, dict):
+            found = item.get("kind")
+        return Problem(file, line, dotted(loc + ("kind",)), found,
+                       "规则类型之一：" + "、".join(PERIOD_KINDS) if found is not None else "必填项")
     file, line = _locate(raw, loc)
+    if loc and isinstance(loc[-1], bool):   # `on:`, `yes:` … as a key: YAML 1.1 reads them as true/false
+        return Problem(file, line, dotted(loc[:-1]), loc[-1], "文字键",
+                       "不加引号时 YAML 把键 on、off、yes、no 读成了是/否，请给键加引号，如 \"on\":")
     expected = _EXPECTED_BY_TYPE.get(err["type"], None)
     if err["type"] == "literal_error":
         expected = "以下之一：" + "、".join(re.findall(r"'([^']*)'", err["ctx"]["expected"]))
@@ -758,6 +805,7 @@ def _schema_problem(raw: LocDict, loc: tuple, err: dict, model: type[BaseModel] 
 
 
 _PRUNE_UNITS = {("items",), ("items", "*", "rules"), ("bonus", "rules"), ("vetoes",), ("stars",), ("pay", "bands"),
+                ("periods", "rules"),
                 ("examples",), ("metrics",), ("attributes",)}
 
 
@@ -771,8 +819,9 @@ def _prune_point(loc: tuple) -> tuple:
     return best
 
 
-def _without(node: Any, cuts: list[tuple]) -> Any:
+def _without(node: Any, cuts: Iterable[tuple]) -> Any:
     """A copy of `node` without the parts at `cuts` (lists keep their LocList type and lines)."""
+    cuts = cuts if isinstance(cuts, (set, frozenset)) else set(cuts)   # looked up once per key
     def walk(n: Any, path: tuple) -> Any:
         if isinstance(n, dict):
             out = LocDict()
@@ -801,6 +850,8 @@ def _without(node: Any, cuts: list[tuple]) -> Any:
 
 def _clean_loc(loc: tuple) -> tuple:
     out = []
+    if loc[:2] == ("periods", "rules") and len(loc) > 3:
+        loc = loc[:3] + loc[4:]   # the tag pydantic puts after a period rule's index (its kind)
     for s in loc:
         if isinstance(s, str) and (s.startswith("function-") or s in ("union", "tagged-union") or "[" in s
                                    or s in ("Decimal", "QuotaBy", "bool", "str", "int")):
@@ -855,6 +906,7 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
         f, line = _locate(raw, path)
         probs.append(Problem(f, line, dotted(_original_path(raw, path)), found, expected, hint))
 
+    ck = Checks(doc, add, pruned_metrics)
     for key in ("effective_from", "effective_until"):
         v = getattr(doc, key)
         if v is not None and not MONTH_RX.match(str(v)):
@@ -893,7 +945,17 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
         if m.count_events is not None:
             if m.type != "integer":
                 add(["metrics", mid, "type"], m.type, "integer（由事件台账计数的指标）")
-            _check_event_filter(doc, m.count_events, ["metrics", mid, "count_events"], add)
+            check_filter(ck, m.count_events, ["metrics", mid, "count_events"])
+        if m.from_records is not None:
+            check_from_records(ck, mid, m, ["metrics", mid, "from_records"])
+    check_series(ck)
+    if doc.calendar is not None:
+        for key in ("holidays", "workdays"):
+            for j, d in enumerate(getattr(doc.calendar, key)):
+                try:
+                    date.fromisoformat(str(d))
+                except ValueError:
+                    add(["calendar", key, j], d, "日期，如 2027-01-01")
 
     # ids are unique across items, rules, bonus rules and vetoes: a finding's rule id is unambiguous
     seen: dict[str, list] = {}
@@ -916,14 +978,18 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
         if it.points <= 0:
             add(["items", i, "points"], _n(it.points), "大于 0 的分值")
         for j, r in enumerate(it.rules):
-            _check_rule(doc, r, ["items", i, "rules", j], add, claim, bonus=False, pruned_metrics=pruned_metrics)
-        _check_event_overlaps(it.rules, ["items", i, "rules"], add, bonus=False)
+            _check_rule(ck, r, ["items", i, "rules", j], claim, bonus=False)
+            if r.effect == "earn" and it.mode != "earn":
+                add(["items", i, "rules", j, "effect"], r.effect, "不填或 deduct（扣分项目中的规则只扣分；得分写在 mode: earn 的项目或 bonus 中）")
+        _check_rules_together(ck, it.rules, ["items", i, "rules"], bonus=False)
     if doc.bonus:
         if doc.bonus.cap <= 0:
             add(["bonus", "cap"], _n(doc.bonus.cap), "大于 0 的加分上限")
         for j, r in enumerate(doc.bonus.rules):
-            _check_rule(doc, r, ["bonus", "rules", j], add, claim, bonus=True, pruned_metrics=pruned_metrics)
-        _check_event_overlaps(doc.bonus.rules, ["bonus", "rules"], add, bonus=True)
+            _check_rule(ck, r, ["bonus", "rules", j], claim, bonus=True)
+            if r.effect is not None:
+                add(["bonus", "rules", j, "effect"], r.effect, "不填（加分项目的规则都是加分）")
+        _check_rules_together(ck, doc.bonus.rules, ["bonus", "rules"], bonus=True)
     for i, v in enumerate(doc.vetoes):
         claim(v.id, ["vetoes", i])
         m = doc.metrics.get(v.metric)
@@ -934,7 +1000,7 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
             if m.type == "bool":
                 add(["vetoes", i, "range"], str(v.range), "不填（是/否指标为“是”即否决）")
             else:
-                _check_reachable(m, v.range, ["vetoes", i, "range"], add)
+                check_reachable(m, v.range, ["vetoes", i, "range"], add)
         elif m.type not in ("bool", "integer"):
             add(["vetoes", i, "range"], None, "数值指标需写明否决区间，如 \"[1, +inf)\"")
         elif m.type == "integer" and m.max is not None and m.max < 1:
@@ -973,11 +1039,14 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
 
     if doc.events is not None and doc.events.max_days_after_month < 1:
         add(["events", "max_days_after_month"], doc.events.max_days_after_month, "不小于 1 的天数，如 60")
-
+    if doc.periods is not None:
+        check_with_policy(ck, period_rules(doc))
     veto_ids = {v.id for v in doc.vetoes}
     for i, ex in enumerate(doc.examples):
         if ex.month is not None and not MONTH_RX.match(ex.month):
             add(["examples", i, "month"], ex.month, "YYYY-MM 格式的月份")
+        elif ex.month is not None and ex.records and (why := _calendar_problem(doc, ex.month)):
+            add(["examples", i, "month"], ex.month, why)
         _check_example(doc, ex, ["examples", i], add, pruned_metrics)
         if ex.expect.band is not None:
             if doc.pay and ex.expect.band not in {b.id for b in doc.pay.bands}:
@@ -991,10 +1060,19 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
         if isinstance(ex.expect.veto, str) and ex.expect.veto not in veto_ids and ex.expect.veto not in written_ids:
             add(["examples", i, "expect", "veto"], ex.expect.veto, "true、false 或 vetoes 中的否决项 id",
                 "已有：" + ("、".join(veto_ids) or "无"))
-        for rid in (ex.expect.findings or {}):
-            if rid not in seen and rid not in written_ids:
-                add(["examples", i, "expect", "findings", rid], rid, "本细则中的规则 id")
+        for key in ("findings", "reasons"):
+            for rid in getattr(ex.expect, key) or {}:
+                if rid not in seen and rid not in written_ids:
+                    add(["examples", i, "expect", key, rid], rid, "本细则中的规则 id")
     return probs
+
+
+def _calendar_problem(doc: PolicyDoc, month: str) -> str | None:
+    from .kinds.records import calendar_problem
+    try:
+        return calendar_problem(doc, month)
+    except ValueError:
+        return None   # the calendar's own dates are wrong: reported there
 
 
 def _check_example(doc: PolicyDoc, ex: "ExampleDef", path: list, add, pruned_metrics: set[str]) -> None:
@@ -1007,6 +1085,8 @@ def _check_example(doc: PolicyDoc, ex: "ExampleDef", path: list, add, pruned_met
                 add(path + ["metrics", k], k, "metrics 中已声明的指标", _known(doc))
         elif m.count_events is not None:
             add(path + ["metrics", k], val, f"不填（「{m.label}」由事件计数，请在示例的 events 中写出事件）")
+        elif m.from_records is not None:
+            add(path + ["metrics", k], val, f"不填（「{m.label}」由记录统计，请在示例的 records 中写出记录）")
         elif m.min is None or m.max is None or m.min <= m.max:   # else the range itself is the problem
             try:
                 coerce_metric(m, val)
@@ -1014,7 +1094,7 @@ def _check_example(doc: PolicyDoc, ex: "ExampleDef", path: list, add, pruned_met
                 add(path + ["metrics", k], val, str(e))
     if "*" not in pruned_metrics:
         for mid, m in doc.metrics.items():
-            if m.count_events is None and m.default is None and mid not in ex.metrics:
+            if not m.computed and m.default is None and mid not in ex.metrics:
                 add(path + ["metrics"], None, f"写出指标「{m.label}」（{mid}）的数值（该指标没有默认值）")
     for k, val in ex.worker.items():
         if k == "wage":
@@ -1049,6 +1129,81 @@ def _check_example(doc: PolicyDoc, ex: "ExampleDef", path: list, add, pruned_met
             add(ep + ["handling_hours"], _n(e.handling_hours), "不填，或同时写 delay_hours（已办结的事件应已上报）")
         if e.handling_hours is not None and e.unclosed:
             add(ep + ["unclosed"], True, "false（写了 handling_hours 的事件已办结）")
+        _check_example_times(doc, ex, e, ep, add)
+    for j, r in enumerate(ex.records):
+        _check_example_record(doc, ex, r, path + ["records", j], add)
+
+
+def _parse_example_time(text: Any):
+    from .inputs import parse_timestamp   # the event log's own reading of a time
+    return parse_timestamp(text)
+
+
+def _check_example_times(doc: PolicyDoc, ex: "ExampleDef", e: "EventEvent", ep: list, add) -> None:
+    """An example event given by its times (as the log holds them) is read like the log."""
+    given = {k: getattr(e, k) for k in ("discovered", "reported", "closed") if getattr(e, k) is not None}
+    given.update(e.stages)
+    if not given:
+        if e.problem:
+            add(ep + ["problem"], e.problem, "写明事件各环节的时间（discovered 等），问题编号才能跨月比对")
+        return
+    if any(getattr(e, k) is not None for k in ("delay_hours", "handling_hours")) or e.unclosed:
+        add(ep, "delay_hours/handling_hours/unclosed", "不填（写了时间的事件由时间算出上报延迟、办理用时和是否办结）")
+    if "discovered" not in given:
+        add(ep + ["discovered"], None, "发现时间，如 \"2026-10-05 08:30\"")
+    if ex.month is None:
+        add(ep[:-2] + ["month"], None, "示例所在的月份 YYYY-MM（写了时间的事件按该月的月底截止）")
+    from .kinds.event import stage_names
+    stages = stage_names(doc)
+    times = {}
+    for k, v in given.items():
+        key = ep + ([k] if k in ("discovered", "reported", "closed") else ["stages", k])
+        if k not in stages:
+            add(key, k, "事件环节之一：" + "、".join(stages))
+            continue
+        try:
+            times[k] = _parse_example_time(v)
+        except ValueError:
+            add(key, v, "时间，如 2026-10-05 14:30")
+    if "discovered" in times and "reported" in times and times["reported"] < times["discovered"]:
+        add(ep + ["reported"], given["reported"], "不早于发现时间")
+    if "closed" in times and "reported" not in given:
+        add(ep + ["reported"], None, "已办结的事件应有上报时间")
+    elif "closed" in times and "reported" in times and times["closed"] < times["reported"]:
+        add(ep + ["closed"], given["closed"], "不早于上报时间")
+
+
+def _check_example_record(doc: PolicyDoc, ex: "ExampleDef", r: "ExampleRecord", rp: list, add) -> None:
+    s = doc.records.get(r.series)
+    if s is None:
+        add(rp + ["series"], r.series, "records 中声明的记录系列", "已声明：" + ("、".join(doc.records) or "无"))
+    if ex.month is None:
+        add(rp[:-2] + ["month"], None, "示例所在的月份 YYYY-MM（记录按该月统计）")
+    if (r.date is None) == (r.dates is None):
+        add(rp, None if r.date is None else "date 与 dates 都写了", "date（某一天）或 dates（起止日期，如 2026-10-08/2026-10-30）二选一")
+    from .kinds.records import example_dates, example_clock
+    try:
+        example_dates(r)
+    except ValueError:
+        add(rp + ["date" if r.date is not None else "dates"], r.date or r.dates, "日期，如 2026-10-09（区间写 2026-10-08/2026-10-30）")
+    for key in ("start", "end"):
+        v = getattr(r, key)
+        if v is not None:
+            try:
+                example_clock(v)
+            except ValueError:
+                add(rp + [key], v, "钟点，如 08:30")
+    if s is not None and s.measure in ("minutes", "hours"):
+        if r.start is None or r.end is None:
+            add(rp, None, f"start 和 end（「{s.label}」按时长计）")
+        else:
+            try:
+                if example_clock(r.start) >= example_clock(r.end):
+                    add(rp + ["end"], r.end, f"晚于开始时间 {r.start}")
+            except ValueError:
+                pass   # reported above
+    if s is not None and s.measure == "amount" and r.amount is None:
+        add(rp + ["amount"], None, f"数量（「{s.label}」按数量计）")
 
 
 RESERVED_ATTRS = {"worker_id", "name", "town", "community", "grid", "role", "employment", "wage", "phone", "id_number"}
@@ -1064,254 +1219,36 @@ def _n(d: Decimal) -> str:
     return format(d.normalize(), "f") if d == d.to_integral() else format(d.normalize(), "f")
 
 
-def _metric_domain(m: MetricDef) -> Interval:
-    if m.type == "percent":
-        lo = m.min if m.min is not None else Decimal(0)
-        hi = m.max if m.max is not None else Decimal(100)
-    else:
-        lo = m.min if m.min is not None else (Decimal(0) if m.type == "integer" else None)
-        hi = m.max
-    return Interval(lo, lo is not None, hi, hi is not None, f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else '+inf'}]")
-
-
-def _has_integer(iv: Interval) -> bool:
-    """Whether a non-empty interval contains a whole number."""
-    if iv.lo is None or iv.hi is None:
-        return True
-    first = iv.lo.to_integral_value(rounding=ROUND_CEILING)
-    if first == iv.lo and not iv.lo_closed:
-        first += 1
-    return first < iv.hi or (first == iv.hi and iv.hi_closed)
-
-
-def _check_reachable(m: MetricDef, rng: Interval, path: list, add) -> None:
-    dom = _metric_domain(m)
-    if rng.overlaps(dom) and m.type == "integer" and not _has_integer(rng.intersect(dom)):
-        add(path, str(rng), f"含有整数的区间（「{m.label}」是整数指标，此区间内没有整数，规则永远不会触发）")
-    elif not rng.overlaps(dom):
-        add(path, str(rng), f"与指标「{m.label}」的取值范围 {dom} 有交集（否则此规则永远不会触发）")
-
-
-def _check_event_filter(doc: PolicyDoc, f: EventFilter, path: list, add) -> None:
-    vocab = doc.events
-    if vocab and vocab.categories is not None:
-        for c in f.category or []:
-            if c not in vocab.categories:
-                add(path + ["category"], c, "events.categories 中声明的类别之一：" + "、".join(vocab.categories))
-    if vocab and vocab.severities is not None:
-        for s in f.severity or []:
-            if s not in vocab.severities:
-                add(path + ["severity"], s, "events.severities 中声明的等级之一：" + "、".join(vocab.severities))
-    for key in ("delay_hours", "handling_hours"):
-        rng = getattr(f, key)
-        if rng is not None and rng.hi is not None and (rng.hi < 0 or (rng.hi == 0 and not rng.hi_closed)):
-            add(path + [key], str(rng), "与 [0, +inf) 有交集的小时区间（否则永远不会触发）")
-    if f.handling_hours is not None and f.unclosed:
-        add(path + ["unclosed"], True, "不填或 false（未办结的事件没有办理用时，与 handling_hours 同时写永远不会触发）")
-
-
-def _check_rule(doc: PolicyDoc, r: RuleDef, path: list, add, claim, bonus: bool,
-                pruned_metrics: set[str] = frozenset()) -> None:
+def _check_rule(ck: Checks, r: RuleDef, path: list, claim, bonus: bool) -> None:
+    """What every rule must be (an id, exactly one form, a reason with known placeholders, a
+    positive cap), then the checks of its form (engine/kinds)."""
     claim(r.id, path)
-    kinds = [k for k in ("per_count", "shortfall", "tiers", "event") if getattr(r, k) is not None]
-    if len(kinds) != 1:
-        add(path, "、".join(kinds) or None, "恰好一种规则写法：per_count（按次）、shortfall（按差额）、tiers（分档）或 event（按事件）")
+    forms = [k for k in RULE_FORMS if getattr(r, k) is not None]
+    if len(forms) != 1:
+        ck.add(path, "、".join(forms) or None,
+               "恰好一种规则写法：" + "、".join(f"{k}（{kind.title}）" for k, kind in KINDS.items()))
         return
-    kind = kinds[0]
-    spec = getattr(r, kind)
+    kind = KINDS[forms[0]]
+    spec = getattr(r, forms[0])
     if r.reason is not None:
-        allowed = _reason_fields(kind, spec)
-        for name in re.findall(r"\{(\w+)\}", r.reason):
+        allowed = reason_placeholders(ck.doc, r)
+        for name in template_fields(r.reason):
             if name not in allowed:
-                add(path + ["reason"], "{" + name + "}", "可用的占位符之一：" + "、".join("{" + a + "}" for a in allowed))
+                ck.add(path + ["reason"], "{" + name + "}", "可用的占位符之一：" + "、".join("{" + a + "}" for a in allowed))
     if r.cap is not None and r.cap <= 0:
-        add(path + ["cap"], _n(r.cap), "大于 0 的上限")
-    if kind in ("per_count", "event"):
-        if (spec.points is None) == (spec.escalate is None):
-            add(path + [kind], "points 与 escalate 都写了" if spec.points is not None else None,
-                "points（每次分值）与 escalate（逐次递增分值）二选一")
-        elif spec.escalate and all(p == 0 for p in spec.escalate):
-            add(path + [kind, "escalate"], [_n(p) for p in spec.escalate], "至少一个大于 0 的分值（否则永远不扣分）")
-        for j, p in enumerate(spec.escalate or []):
-            if p < 0:
-                add(path + [kind, "escalate", j], _n(p), "不小于 0 的分值")
-        if spec.escalate is not None and not spec.escalate:
-            add(path + [kind, "escalate"], [], "至少一个分值")
-        if spec.points is not None and spec.points <= 0:
-            add(path + [kind, "points"], _n(spec.points), "大于 0 的分值")
-    if kind == "event":
-        _check_event_filter(doc, spec, path + [kind], add)
-        return
-    m = doc.metrics.get(spec.metric)
-    if m is None:
-        if spec.metric not in pruned_metrics and "*" not in pruned_metrics:
-            add(path + [kind, "metric"], spec.metric, "metrics 中已声明的指标", _known(doc))
-        return
-    if m.type == "bool":
-        add(path + [kind, "metric"], spec.metric, "数值指标（是/否指标只能用于一票否决）")
-        return
-    if kind == "per_count":
-        if m.type != "integer":
-            add(path + [kind, "metric"], f"{spec.metric}（{m.type}）", "integer 类型的计数指标（按次扣分）")
-        elif m.max is not None and m.max < 1:
-            add(path + [kind, "metric"], spec.metric, "最大值至少为 1 的计数指标（否则永远不会触发）")
-    elif kind == "shortfall":
-        if spec.points <= 0:
-            add(path + [kind, "points"], _n(spec.points), "大于 0 的分值")
-        if spec.per <= 0:
-            add(path + [kind, "per"], _n(spec.per), "大于 0 的单位")
-        quotas: list[tuple[list, Decimal]] = []
-        if isinstance(spec.quota, QuotaBy):
-            attr = doc.attributes.get(spec.quota.by)
-            if attr is None:
-                add(path + [kind, "quota", "by"], spec.quota.by, "attributes 中声明的人员属性",
-                    "已声明：" + ("、".join(doc.attributes) or "无"))
-            elif attr.values is not None:
-                for v in spec.quota.values:
-                    if v not in attr.values:
-                        add(path + [kind, "quota", "values", v], v, f"属性「{attr.label}」的取值之一：" + "、".join(attr.values))
-            quotas += [([kind, "quota", "values", k], q) for k, q in spec.quota.values.items()]
-            if spec.quota.default is not None:
-                quotas.append(([kind, "quota", "default"], spec.quota.default))
-        else:
-            quotas.append(([kind, "quota"], spec.quota))
-        dom = _metric_domain(m)
-        for qpath, q in quotas:
-            if dom.lo is not None and (q < dom.lo or (q == dom.lo)):
-                add(path + qpath, _n(q), f"大于指标「{m.label}」的最小值 {_n(dom.lo)}（否则永远不会差额扣分）")
-    elif kind == "tiers":
-        if not spec.tiers:
-            add(path + [kind, "tiers"], [], "至少一档")
-        for j, t in enumerate(spec.tiers):
-            if t.points <= 0:
-                add(path + [kind, "tiers", j, "points"], _n(t.points), "大于 0 的分值")
-            _check_reachable(m, t.range, path + [kind, "tiers", j, "range"], add)
-            for k in range(j):
-                if spec.tiers[k].range.overlaps(t.range):
-                    add(path + [kind, "tiers", j, "range"], str(t.range),
-                        f"与第 {k + 1} 档 {spec.tiers[k].range} 不重叠的区间", "同一数值只能落在一档")
+        ck.add(path + ["cap"], _n(r.cap), "大于 0 的上限")
+    kind.check(ck, r, spec, path)
 
 
-_HOURS = {"delay_hours": ("上报延迟", "迟报与漏报"), "handling_hours": ("办理用时", "办理超时各档")}
+def reason_placeholders(doc: PolicyDoc, r: RuleDef) -> list[str]:
+    """The placeholders a rule's `reason` may use: the values its findings carry (engine/kinds)."""
+    return COMMON_PLACEHOLDERS + KINDS[r.kind].placeholders(r.spec, doc)
 
 
-def _check_event_overlaps(rules: list[RuleDef], path: list, add, bonus: bool) -> None:
-    """Event rules of one item graded by hours ("late" (3, 24], "missed" (24, +inf)) are tiers of
-    one violation: when their intervals overlap, one event matches both and is counted twice,
-    which a policy never says out loud.  Rules that grade on different things (one also asks for
-    `unclosed` or `handling_hours`) or whose filters no event meets together (other categories or
-    severities) are different violations and do not conflict."""
-    events = [(j, r.event) for j, r in enumerate(rules) if r.kind == "event"]
-    for k, (j, b) in enumerate(events):
-        for i, a in events[:k]:
-            key = _shared_overlap(a, b)
-            if key is None:
-                continue
-            word, pair = _HOURS[key]
-            ra, rb = getattr(a, key), getattr(b, key)
-            add(path + [j, "event", key], str(rb),
-                f"与同一项目中规则「{rules[i].label}」（{rules[i].id}）的{word}区间 {ra} 不重叠的区间",
-                f"{pair}区间重叠：同一事件会被两条规则重复{'加分' if bonus else '扣分'}；写明边界归属"
-                + _split_hint((rules[i].label, ra), (rules[j].label, rb)))
-            break
-
-
-def _split_hint(a: tuple[str, Interval], b: tuple[str, Interval]) -> str:
-    """'，如把「迟报」改为 (3, 24]' when the lower interval can simply end where the upper one starts."""
-    (low_label, low), (_, up) = sorted([a, b], key=lambda x: (x[1].lo is not None, x[1].lo or 0, not x[1].lo_closed))
-    if low.lo is None or up.lo is None or not (low.lo < up.lo):
-        return ""
-    if not (up.hi is None or (low.hi is not None and (low.hi < up.hi or (low.hi == up.hi and (up.hi_closed or not low.hi_closed))))):
-        return ""   # the lower rule also reaches above the upper one: no simple split to suggest
-    return (f"，如把「{low_label}」改为 {'[' if low.lo_closed else '('}{_n(low.lo)}, {_n(up.lo)}"
-            f"{')' if up.lo_closed else ']'}")
-
-
-def _shared_overlap(a: EventFilter, b: EventFilter) -> str | None:
-    """The hours filter two rules grade on alike whose intervals overlap, when one event can match both."""
-    for attr in ("category", "severity"):
-        x, y = getattr(a, attr), getattr(b, attr)
-        if x and y and not set(x) & set(y):
-            return None
-    graded = ("delay_hours", "handling_hours", "unclosed")
-    if any((getattr(a, k) is None) != (getattr(b, k) is None) for k in graded):
-        return None   # one rule also asks for something the other does not: another violation
-    if a.unclosed is not None and a.unclosed != b.unclosed:
-        return None
-    shared = None
-    for key in ("delay_hours", "handling_hours"):
-        x, y = getattr(a, key), getattr(b, key)
-        if x is not None and y is not None:
-            if not x.overlaps(y):
-                return None
-            shared = shared or key
-    return shared
-
-
-def _reason_fields(kind: str, spec: Any) -> list[str]:
-    """The placeholders a rule's `reason` may use: the values its findings carry (engine/scoring.py)."""
-    common = ["label", "points"]
-    if kind == "event":
-        return common + ["事件编号", "类别", "等级"] + (["上报延迟"] if spec.delay_hours is not None else []) \
-            + (["办理用时"] if spec.handling_hours is not None else [])
-    extra = {"per_count": [], "tiers": ["档位"], "shortfall": ["定额", "差额"]}[kind]
-    return common + [spec.metric] + extra
-
-
-def _check_periods(raw: LocDict, doc: PolicyDoc | None = None) -> list[Problem]:
-    """Cross-month rules live in engine.periods; validate them there when that module exists."""
-    try:
-        from . import periods  # noqa: WPS433 (optional feature module)
-    except ImportError:
-        return []
-    parse = getattr(periods, "parse_period_rules", None)
-    if parse is None:
-        return []
-    try:
-        rules = parse(raw["periods"], _file_of(raw, ["periods"]))
-    except PolicyError as exc:
-        return list(exc.problems)
-    return _check_periods_against(doc, raw, rules) if doc is not None and rules is not None else []
-
-
-def _check_periods_against(doc: PolicyDoc, raw: LocDict, rules: Any) -> list[Problem]:
-    """What the period rules name must exist in the monthly policy: an attribute to group by, stars
-    as high as a grade asks for, pay to withhold from.  Otherwise a rule silently never fires."""
-    probs: list[Problem] = []
-
-    def add(path: list, found: Any, expected: str, hint: str = "") -> None:
-        f, line = _locate(raw, path)
-        probs.append(Problem(f, line, dotted(path), found, expected, hint))
-
-    peer = rules.ranking.peer_group
-    if peer.startswith("attribute:") and peer[len("attribute:"):] not in doc.attributes:
-        add(["periods", "ranking", "peer_group"], peer, "attribute: 后接 attributes 中声明的人员属性",
-            "已声明：" + ("、".join(doc.attributes) or "无"))
-    top = max((st.stars for st in doc.stars), default=None) if doc.stars is not None else None
-    raw_rules = raw["periods"].get("rules") if isinstance(raw["periods"], dict) else None
-    index = {r.get("id"): i for i, r in enumerate(raw_rules or []) if isinstance(r, dict)}
-    for rule in rules.rules:
-        base = ["periods", "rules", index.get(rule.id, 0)]
-        if doc.pay is None and (rule.get("withhold") is not None or rule.kind == "wage_floor" or rule.get("reclaim")):
-            key = "withhold" if rule.get("withhold") is not None else "reclaim" if rule.get("reclaim") else "kind"
-            add(base + [key], rule.kind if key == "kind" else raw_rules[index[rule.id]].get(key),
-                "细则中有 pay（绩效工资）时才能扣发、追回或核算收入", "本细则没有 pay")
-        for key in ("order_by",):
-            for k in rule.get(key) or ():
-                if k in ("five_star_months", "star_total") and doc.stars is None:
-                    add(base + [key], k, "不依星级排序（本细则没有 stars 星级）")
-        for gi, g in enumerate(rule.get("grades") or ()):
-            wants = [("every_month_min_stars", g.get("every_month_min_stars"))]
-            if g.get("at_least"):
-                wants.append(("at_least", g["at_least"]["stars"]))
-            for key, n_stars in wants:
-                if n_stars is None:
-                    continue
-                if top is None:
-                    add(base + ["grades", gi, key], n_stars, "不设星级条件（本细则没有 stars 星级）")
-                elif n_stars > top:
-                    add(base + ["grades", gi, key], n_stars, f"不超过本细则的最高星级 {top}（否则无人能评上）")
-    return probs
+def _check_rules_together(ck: Checks, rules: list, path: list, bonus: bool) -> None:
+    for kind in KINDS.values():
+        if any(r.kind == kind.key for r in rules):
+            kind.check_together(ck, rules, path, bonus)
 
 
 # --------------------------------------------------------------------------- values and hashing
@@ -1334,7 +1271,7 @@ def coerce_metric(m: MetricDef, value: Any):
         raise ValueError(f"整数（{m.label}）")
     if d.as_tuple().exponent < -MAX_DECIMALS:
         raise ValueError(f"最多 {MAX_DECIMALS} 位小数的数字")
-    dom = _metric_domain(m)
+    dom = metric_domain(m)
     if not dom.contains(d):
         raise ValueError(f"在 {dom} 范围内的数值（{m.label}{('，单位' + m.unit) if m.unit else ''}）")
     return d
@@ -1352,18 +1289,59 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def policy_hash(doc: PolicyDoc) -> str:
-    """sha256 of the resolved policy, examples and descriptions excluded: same rules, same hash."""
-    data = doc.model_dump(exclude={"examples", "description", "extends", "remove", "abstract"})
-    # settings that only decide whether data is accepted, never a number, stay out of it, so that
-    # adding one does not make the months stored under the policy look rescored
-    for m in data.get("metrics", {}).values():
-        if m.get("scale") != "fraction":
-            m.pop("scale", None)
-    for key, fields in (("pay", ("wage_min", "wage_max")), ("events", ("max_days_after_month",))):
-        for f in fields:
-            (data.get(key) or {}).pop(f, None)
-    text = json.dumps(_jsonable(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+# Fields added to the format after months were first stored under it.  While they hold their
+# default they are left out of the hash, so that a policy file nobody touched keeps the hash its
+# stored months carry (history refuses a month whose policy "changed").  Add each new field here.
+_LATER_FIELDS = {
+    "VetoDef": {"reason"},
+    "EventFilter": {"interval", "overdue", "repeat_months", "month_by"},
+    "EventVocabulary": {"stages"},
+    "MetricDef": {"from_records"},
+    "ItemDef": {"mode"},
+    "_RuleBase": {"effect"},
+    "RuleDef": set(KINDS) - {"per_count", "shortfall", "tiers", "event"},   # forms added after the first four
+    "PolicyDoc": {"records", "calendar"},
+}
+_NOT_HASHED = {"examples", "description", "extends", "remove", "abstract"}
+# Settings that only decide whether data is accepted, never a number: never hashed, so that adding
+# one does not make the months stored under the policy look rescored.  (A metric's `scale` is
+# hashed only when it converts values: `fraction`.)
+_ACCEPTANCE_ONLY = {"PayDef": {"wage_min", "wage_max"}, "EventVocabulary": {"max_days_after_month"}}
+
+
+def _hash_data(v: Any, top: bool = False) -> Any:
+    if isinstance(v, BaseModel):
+        later = set().union(*(_LATER_FIELDS.get(c.__name__, ()) for c in type(v).__mro__))
+        skip = set().union(*(_ACCEPTANCE_ONLY.get(c.__name__, ()) for c in type(v).__mro__))
+        out = {}
+        for name, f in type(v).model_fields.items():
+            if (top and name in _NOT_HASHED) or name in skip:
+                continue
+            if name == "scale" and isinstance(v, MetricDef) and getattr(v, name) != "fraction":
+                continue
+            if top and name == "periods":
+                continue   # hashed as written (below): the way it was hashed before it had a model
+            value = getattr(v, name)
+            if name in later and value == f.default:
+                continue
+            out[name] = _hash_data(value)
+        return out
+    if isinstance(v, Interval):   # as pydantic dumped the dataclass when the hash was first defined
+        return {"lo": _hash_data(v.lo), "lo_closed": v.lo_closed, "hi": _hash_data(v.hi), "hi_closed": v.hi_closed,
+                "text": v.text}
+    if isinstance(v, dict):
+        return {k: _hash_data(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_hash_data(x) for x in v]
+    return _jsonable(v)
+
+
+def policy_hash(doc: PolicyDoc, raw_periods: Any = None) -> str:
+    """sha256 of the resolved policy, examples and descriptions excluded: same rules, same hash.
+    The period rules are hashed as written (`raw_periods`, the resolved tree's `periods:`)."""
+    data = _hash_data(doc, top=True)
+    data["periods"] = _jsonable(raw_periods) if doc.periods is not None else None
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -21,31 +21,27 @@ import re
 import threading
 from collections import defaultdict
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Callable
 
 from .assessment import CHUNK, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
 from .errors import Problem, RuleEngineError
-from .inputs import MonthInputs, WorkerInfo, read_month
-from .policy import ExampleDef, MetricDef, Policy, QuotaBy, RuleDef
+from .kinds import KINDS
+from .kinds.base import compile_template, unit_of, value_text
+from .inputs import MonthInputs, WorkerInfo, parse_timestamp, read_month
+from .kinds.event import make_event
+from .kinds.records import example_records
+from .policy import ExampleDef, Policy, RuleDef, coerce_metric
+from .prepare import prepare_case
+from .policy_values import n
 from .sources import dotted, line_of, sha256_file
 
 FEN = Decimal("0.01")
 ROUNDING_RULE = "绩效工资 = 月工资 × 绩效比例 × 发放比例，只在最后一步按分（0.01 元）四舍五入（满 0.005 元进为 0.01 元）"
 FORMAT = "wangge.results/1"
-
-
-@lru_cache(maxsize=8192)
-def n(d: Decimal | int) -> str:
-    """Decimal -> shortest exact text: 2, 1.5, -0.25 (memoized: the same few values recur)."""
-    if type(d) is int:
-        return str(d)
-    if d == d.to_integral_value():
-        return str(int(d))
-    return format(d.normalize(), "f")
 
 
 @lru_cache(maxsize=8192)
@@ -103,78 +99,50 @@ class WorkerResult:
 # --------------------------------------------------------------------------- per-rule points
 
 
-def _unit(m: MetricDef) -> str:
-    return m.unit or ""
-
-
-def _val(m: MetricDef, v) -> str:
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    return f"{n(v)}{_unit(m)}"
-
-
-def _escalated(spec, count: int) -> tuple[Decimal, str]:
-    """Points for `count` occurrences and a sentence saying how they add up."""
-    if spec.escalate is None:
-        return spec.points * count, f"每次 {n(spec.points)} 分"
-    parts, total = [], Decimal(0)
-    for k in range(1, count + 1):
-        p = spec.escalate[min(k, len(spec.escalate)) - 1]
-        parts.append(p)
-        total += p
-    return total, "逐次递增：" + "、".join(f"第{k}次 {n(p)} 分" for k, p in enumerate(parts, 1))
-
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-def _fill(template: str, values: dict[str, str]) -> str:
-    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
-
-
 ZERO = Decimal(0)
 
 
 class _RulePlan:
-    """What every finding of one policy rule shares, worked out once per policy."""
+    """What every finding of one policy rule shares, worked out once per policy: its place on the
+    sheet, its sign and verb (扣 in a deduction item, 得 in an earn item, 加 in the bonus), its
+    reason template (the policy's own or its kind's default), and the kind's fixed wording (`k`)."""
 
-    __slots__ = ("rid", "rule", "kind", "spec", "section", "slabel", "cat", "sign", "verb", "fkind",
-                 "metric", "unit", "tiers", "per", "rnd", "delay_text", "handling_text", "escalated")
+    __slots__ = ("rid", "rule", "kind", "spec", "section", "slabel", "cat", "sign", "verb", "fkind", "k",
+                 "fill", "common", "earn_item", "item_points")
 
-    def __init__(self, doc, rule: RuleDef, section: str, slabel: str, cat: str):
-        self.rid, self.rule, self.kind = rule.id, rule, rule.kind
-        self.spec = spec = getattr(rule, rule.kind)
+    def __init__(self, doc, rule: RuleDef, section: str, slabel: str, cat: str, earn_item: bool = False,
+                 item_points: Decimal | None = None):
+        self.rid, self.rule = rule.id, rule
+        self.kind = KINDS[rule.kind]
+        self.spec = spec = rule.spec
         self.section, self.slabel, self.cat = section, slabel, cat
-        bonus = section == "bonus"
-        self.sign = Decimal(1) if bonus else Decimal(-1)
-        self.verb = "加" if bonus else "扣"
-        self.fkind = "bonus" if bonus else "deduction"
-        self.escalated: dict[int, tuple[Decimal, str]] = {}
-        if rule.kind == "event":
-            self.metric, self.unit = None, ""
-            self.delay_text = _hours_text(spec.delay_hours) if spec.delay_hours is not None else None
-            self.handling_text = _hours_text(spec.handling_hours) if spec.handling_hours is not None else None
-            return
-        self.metric = m = doc.metrics[spec.metric]
-        self.unit = _unit(m)
-        if rule.kind == "tiers":
-            self.tiers = [(t.points, str(t.range), _range_text(t.range, m)) for t in spec.tiers]
-        elif rule.kind == "shortfall":
-            self.per = f"每差 {n(spec.per)}{self.unit}" if spec.per != 1 else f"每差 1{self.unit or '个'}"
-            self.rnd = {"up": "不足一个单位按一个单位计", "down": "不足一个单位不计", "exact": "按比例计"}[spec.partial]
+        self.earn_item, self.item_points = earn_item, item_points
+        if section == "bonus":
+            self.sign, self.verb, self.fkind = Decimal(1), "加", "bonus"
+        elif earn_item and rule.effect != "deduct":
+            self.sign, self.verb, self.fkind = Decimal(1), "得", "earn"
+        else:
+            self.sign, self.verb, self.fkind = Decimal(-1), "扣", "deduction"
+        self.fill = compile_template(rule.reason or self.kind.default_reason(spec, doc))
+        self.common = {"规则": rule.label, "label": rule.label, "得扣": self.verb, "项目": slabel}
+        self.k = self.kind.plan(doc, rule, spec)
 
-    def finding(self, points: Decimal, values: dict, reason: str, src, event_id=None) -> Finding:
-        rule = self.rule
-        if rule.reason:
-            reason = _fill(rule.reason, {**values, "label": rule.label, "points": n(points)})
-        return Finding(self.rid, rule.label, self.section, self.slabel, self.cat, self.fkind, self.sign * points,
+    def finding(self, points: Decimal, values: dict, texts: dict, src, event_id=None) -> Finding:
+        """One finding of `points` (unsigned): `values` go to results.json, `texts` only fill the reason."""
+        return self.known(points, values, self.reason(points, values, texts), src, event_id)
+
+    def reason(self, points: Decimal, values: dict, texts: dict) -> str:
+        p = n(points)
+        return self.fill({**self.common, **values, **texts, "分值": p, "points": p})
+
+    def known(self, points: Decimal, values: dict, reason: str, src, event_id=None) -> Finding:
+        """A finding whose reason is already written (kinds memoize the reasons of recurring values)."""
+        return Finding(self.rid, self.rule.label, self.section, self.slabel, self.cat, self.fkind, self.sign * points,
                        values, reason, src, event_id)
 
-    def count_points(self, count: int) -> tuple[Decimal, str]:
-        got = self.escalated.get(count)
-        if got is None:
-            got = self.escalated[count] = _escalated(self.spec, count)
-        return got
+
+VETO_REASON = {True: "{否决项}（{领域}一票否决）{后果}", False: "{指标}{数值}{单位}，{否决项}（{领域}一票否决）{后果}"}
+VETO_PLACEHOLDERS = ["否决项", "领域", "指标", "数值", "单位", "后果"]
 
 
 class _Scorer:
@@ -183,18 +151,25 @@ class _Scorer:
         self.doc = doc = policy.doc
         self.table, _ = compile_policy(policy)
         # one plan per rule, in policy order, so that findings read like the sheet
-        self.plans: list[_RulePlan] = [_RulePlan(doc, r, it.id, it.label, it.category)
+        self.plans: list[_RulePlan] = [_RulePlan(doc, r, it.id, it.label, it.category, it.mode == "earn", it.points)
                                        for it in doc.items for r in it.rules]
         if doc.bonus:
             self.plans += [_RulePlan(doc, r, "bonus", doc.bonus.label, "加分") for r in doc.bonus.rules]
         position = {plan.rid: i for i, plan in enumerate(self.plans)}
         self.plan_of = [position.get(cr.rule_id) if cr.kind != "veto" else None for cr in self.table]
         self.vetoes = {v.id: v for v in doc.vetoes}
+        self._veto_fill = {v.id: compile_template(v.reason or VETO_REASON[doc.metrics[v.metric].type == "bool"])
+                           for v in doc.vetoes}
         self._grades: dict[Decimal, tuple] = {}
         self._bands = {id(b): {"id": b.id, "label": b.label, "range": str(b.range), "ratio": n(b.ratio)}
                        for b in (doc.pay.bands if doc.pay is not None else [])}
         # results.json entry of an item nothing was deducted from (copied for each worker)
         self._untouched = {it.id: _item_entry(it, ZERO, False) for it in doc.items}
+        # the metric values (as scored, counted and computed ones included) that period conditions read;
+        # results.json carries them only when such a condition exists (a tenth of the scoring time otherwise)
+        ids = sorted(metrics_period_rules_read(doc))
+        self._metric_values = (lambda values: {mid: v if type(v) is bool else n(v) for mid in ids
+                                               if (v := values.get(mid)) is not None}) if ids else None
 
     def _grade(self, score: Decimal) -> tuple:
         """(stars, pay band) of a score, looked up once per distinct score."""
@@ -227,7 +202,7 @@ class _Scorer:
         findings_by_section: dict[str, list[Finding]] = {}
         for pos in sorted(by_plan):          # policy order, so that findings read like the sheet
             plan, matches = self.plans[pos], by_plan[pos]
-            fs = self._rule_findings(plan, matches, case, msrc)
+            fs = plan.kind.findings(plan, matches, case, msrc)
             rule, sign = plan.rule, plan.sign
             if rule.cap is not None:
                 total = sum((abs(f.points) for f in fs), ZERO)
@@ -235,8 +210,8 @@ class _Scorer:
                     excess = total - rule.cap
                     fs.append(Finding(plan.rid, rule.label, plan.section, plan.slabel, plan.cat, "cap", -sign * excess,
                                       {"合计": n(total), "上限": n(rule.cap)},
-                                      f"「{rule.label}」合计 {n(total)} 分，超过该规则上限 {n(rule.cap)} 分，"
-                                      f"按 {n(rule.cap)} 分计（{'退回' if sign < 0 else '扣回'} {n(excess)} 分）", msrc))
+                                      f"“{rule.label}”合计{n(total)}分，超过该规则上限{n(rule.cap)}分，"
+                                      f"按{n(rule.cap)}分计（{'退回' if sign < 0 else '扣回'}{n(excess)}分）", msrc))
             if fs:
                 findings_by_section.setdefault(plan.section, []).extend(fs)
 
@@ -245,17 +220,20 @@ class _Scorer:
         deductions = ZERO
         for it in doc.items:
             fs = findings_by_section.get(it.id)
-            if not fs:
+            if it.mode == "earn":
+                ded, capped, fs = self._earned(it, fs or [], msrc)
+            elif not fs:
                 items.append((it, ZERO, False))
                 continue
-            raw = -sum((f.points for f in fs), ZERO)
-            capped = raw > it.points
-            if capped:
-                fs.append(Finding(it.id, it.label, it.id, it.label, it.category, "cap", raw - it.points,
-                                  {"扣分合计": n(raw), "项目分值": n(it.points)},
-                                  f"「{it.label}」扣分合计 {n(raw)} 分，超过该项分值 {n(it.points)} 分，"
-                                  f"扣完为止，只扣 {n(it.points)} 分（退回 {n(raw - it.points)} 分）", msrc))
-            ded = min(raw, it.points)
+            else:
+                raw = -sum((f.points for f in fs), ZERO)
+                capped = raw > it.points
+                if capped:
+                    fs.append(Finding(it.id, it.label, it.id, it.label, it.category, "cap", raw - it.points,
+                                      {"扣分合计": n(raw), "项目分值": n(it.points)},
+                                      f"“{it.label}”扣分合计{n(raw)}分，超过该项分值{n(it.points)}分，"
+                                      f"扣完为止，只扣{n(it.points)}分（退回{n(raw - it.points)}分）", msrc))
+                ded = min(raw, it.points)
             deductions += ded
             items.append((it, ded, capped))
             findings.extend(fs)
@@ -266,57 +244,82 @@ class _Scorer:
             if raw > doc.bonus.cap:
                 fs.append(Finding("bonus", doc.bonus.label, "bonus", doc.bonus.label, "加分", "bonus_cap",
                                   doc.bonus.cap - raw, {"加分合计": n(raw), "加分上限": n(doc.bonus.cap)},
-                                  f"加分合计 {n(raw)} 分，超过加分上限 {n(doc.bonus.cap)} 分，按 {n(doc.bonus.cap)} 分计",
+                                  f"加分合计{n(raw)}分，超过加分上限{n(doc.bonus.cap)}分，按{n(doc.bonus.cap)}分计",
                                   msrc))
             bonus = min(raw, doc.bonus.cap)
             findings.extend(fs)
         score = doc.full_score - deductions + bonus
 
         vetoes, failed, zero_score, withhold, zero_stars = [], False, False, False, False
-        for cr in sorted(veto_hits, key=lambda c: c.index):
-            v = self.vetoes[cr.rule_id]
-            eff = self.policy.veto_effect(v)
+        fired = [self.vetoes[cr.rule_id] for cr in sorted(veto_hits, key=lambda c: c.index)]
+        effects = [self.policy.veto_effect(v) for v in fired]
+        consequences = []
+        if any(e.fail for e in effects):
+            consequences.append("本月考核不合格")
+        if any(e.pay == "withhold" for e in effects) and doc.pay is not None:
+            consequences.append("绩效工资不予发放")
+        if any(e.stars == "zero" for e in effects) and doc.stars is not None:
+            consequences.append("星级计为0星")
+        for j, (v, eff) in enumerate(zip(fired, effects)):
+            failed |= eff.fail
+            zero_score |= eff.score == "zero"
+            withhold |= eff.pay == "withhold"
+            zero_stars |= eff.stars == "zero"
             m = doc.metrics[v.metric]
             val = case.metrics[v.metric]
-            consequences = []
-            if eff.fail:
-                consequences.append("本月考核不合格")
-                failed = True
-            if eff.score == "zero":
-                consequences.append("得分计为 0 分")
-                zero_score = True
-            if eff.pay == "withhold":
-                consequences.append("绩效工资不予发放")
-                withhold = True
-            if eff.stars == "zero":
-                zero_stars = True
-                if doc.stars is not None:
-                    consequences.append("星级计为 0 星")
             vetoes.append({"rule_id": v.id, "label": v.label, "domain": v.domain,
                            "effect": {"fail": eff.fail, "score": eff.score, "pay": eff.pay, "stars": eff.stars}})
+            # the consequences of all the month's vetoes are said once, in the first veto's reason
+            texts = {"否决项": v.label, "领域": v.domain, "指标": m.label, "数值": n(val) if not isinstance(val, bool) else
+                     ("是" if val else "否"), "单位": unit_of(m), "后果": "，" + "，".join(consequences)
+                     if j == 0 and consequences else ""}
             findings.append(Finding(v.id, v.label, "veto", "一票否决", v.domain, "veto", ZERO,
-                                    {v.metric: _val(m, val)},
-                                    f"{m.label}为{_val(m, val)}，触发「{v.label}」（{v.domain}一票否决），"
-                                    + "，".join(consequences or ["记录在案"]), msrc))
+                                    {v.metric: value_text(m, val)}, self._veto_fill[v.id](texts), msrc))
         if zero_score and score != 0:
             findings.append(Finding(vetoes[0]["rule_id"], vetoes[0]["label"], "veto", "一票否决", vetoes[0]["domain"],
-                                    "veto", -score, {"否决前得分": n(score)},
-                                    f"一票否决：得分由 {n(score)} 分计为 0 分", msrc))
+                                    "veto", -score, {"否决前得分": n(score)}, f"得分由{n(score)}分计为0分", msrc))
             score = ZERO
 
         stars, b = self._grade(score)
         if stars is not None and zero_stars and vetoes:
             stars = 0
-        band, ratio, base, pay = None, None, None, None
-        if b is not None:
-            band = dict(self._bands[id(b)])
-            ratio = ZERO if withhold else b.ratio
-            if wage is not None:
-                share = wage * doc.pay.performance_share
-                base = share.quantize(FEN, rounding=ROUND_HALF_UP)
-                pay = (share * ratio).quantize(FEN, rounding=ROUND_HALF_UP)
+        band, ratio, base, pay = self._pay(b, withhold, wage)
+        if band is not None and vetoes and (failed or withhold):
+            band = veto_band(vetoes, band, ratio, withhold)
         return WorkerResult(case, findings, items, deductions, bonus, score, vetoes, failed, stars, band, ratio,
                             base, pay)
+
+    def _pay(self, b, withhold: bool, wage: Decimal | None) -> tuple:
+        """The band entry, the ratio paid, the performance base and the pay: wage × share × ratio,
+        rounded once to the fen, half up (the base shown beside it is rounded the same way)."""
+        if b is None:
+            return None, None, None, None
+        band = dict(self._bands[id(b)])
+        ratio = ZERO if withhold else b.ratio
+        base = pay = None
+        if wage is not None:
+            share = wage * self.doc.pay.performance_share
+            base = share.quantize(FEN, rounding=ROUND_HALF_UP)
+            pay = (share * ratio).quantize(FEN, rounding=ROUND_HALF_UP)
+        return band, ratio, base, pay
+
+    def _earned(self, it, fs: list[Finding], msrc) -> tuple[Decimal, bool, list[Finding]]:
+        """An earn item starts at 0, earns what its rules give, nets its own deductions, and ends
+        between 0 and its points.  Returns (deducted = points − earned, capped, findings)."""
+        net = sum((f.points for f in fs), ZERO)
+        earned = min(max(net, ZERO), it.points)
+        out = [Finding(it.id, it.label, it.id, it.label, it.category, "earn_base", -it.points,
+                       {"项目分值": n(it.points)}, f"“{it.label}”为得分项，从0分起计，满分{n(it.points)}分", msrc)]
+        out += fs
+        if net > it.points:
+            out.append(Finding(it.id, it.label, it.id, it.label, it.category, "cap", it.points - net,
+                               {"得分合计": n(net), "项目分值": n(it.points)},
+                               f"“{it.label}”得分合计{n(net)}分，超过该项分值{n(it.points)}分，按{n(it.points)}分计", msrc))
+        elif net < 0:
+            out.append(Finding(it.id, it.label, it.id, it.label, it.category, "cap", -net,
+                               {"得分合计": n(net), "项目分值": n(it.points)},
+                               f"“{it.label}”扣分多于得分（合计{n(net)}分），本项按0分计", msrc))
+        return it.points - earned, net > it.points or net < 0, out
 
     def worker_dict(self, w: WorkerInfo, r: WorkerResult) -> dict:
         """A worker's results.json entry (docs/results.md)."""
@@ -334,79 +337,30 @@ class _Scorer:
             "performance_base": money(r.performance_base) if r.performance_base is not None else None,
             "pay": money(r.pay) if r.pay is not None else None,
             "rank": r.rank,
+            **({"metrics": self._metric_values(r.case.metrics)} if self._metric_values is not None else {}),
             "findings": [f.as_dict() for f in r.findings],
         }
 
-    def _rule_findings(self, plan: _RulePlan, matches, case: WorkerCase, msrc) -> list[Finding]:
-        doc = self.doc
-        spec, verb = plan.spec, plan.verb
-        kind = plan.kind
-        if kind == "event":
-            out: list[Finding] = []
-            all_events = case.events
-            for k, ei in enumerate(sorted(h.event for _, h in matches), 1):   # in the order of the log
-                ev = all_events[ei]
-                p = spec.points if spec.escalate is None else spec.escalate[min(k, len(spec.escalate)) - 1]
-                values = {"事件编号": ev.event_id, "类别": ev.category, "等级": ev.severity}
-                desc = []
-                if plan.delay_text is not None:
-                    if ev.delay_hours is None:
-                        values["上报延迟"] = "未上报"
-                        desc.append("未上报")
-                    else:
-                        values["上报延迟"] = f"{n(ev.delay_hours)}小时"
-                        desc.append(f"发现后 {n(ev.delay_hours)} 小时才上报（{plan.delay_text}）")
-                if plan.handling_text is not None:
-                    values["办理用时"] = f"{n(ev.handling_hours)}小时"
-                    desc.append(f"上报后 {n(ev.handling_hours)} 小时办结（{plan.handling_text}）")
-                if spec.unclosed:
-                    desc.append("月底仍未办结")
-                nth = f"，本月第 {k} 次" if spec.escalate is not None else ""
-                reason = (f"事件 {ev.event_id}（{ev.category}，{ev.severity}）" + "，".join(desc or ["符合条件"])
-                          + f"，属「{plan.rule.label}」{nth}，{verb} {n(p)} 分")
-                src = {"file": _basename(ev.source[0]), "row": ev.source[1]} if ev.source else None
-                out.append(plan.finding(p, values, reason, src, ev.event_id))
-            return out
 
-        m = plan.metric
-        v = case.metrics[spec.metric]
-        if kind == "per_count":
-            pts, how = plan.count_points(int(v))
-            reason = f"{m.label} {n(v)} 次（{how}），{verb} {n(pts)} 分"
-            return [plan.finding(pts, {spec.metric: n(v)}, reason, msrc)]
-        out = []
-        if kind == "tiers":
-            for cr, _ in matches:
-                points, rng, rng_text = plan.tiers[cr.tier]
-                reason = f"{m.label} {_val(m, v)}，在{rng_text}档，{verb} {n(points)} 分"
-                out.append(plan.finding(points, {spec.metric: n(v), "档位": rng}, reason, msrc))
-        elif kind == "shortfall":
-            unit = plan.unit
-            for cr, _ in matches:
-                q = spec.quota
-                who = ""
-                if isinstance(q, QuotaBy):
-                    attr_val = case.attributes.get(q.by)
-                    quota = q.values[attr_val] if cr.quota_key != "*" else q.default
-                    who = f"（{doc.attributes[q.by].label}：{attr_val}）"
-                else:
-                    quota = q
-                short = quota - v
-                units = short / spec.per
-                if spec.partial == "up":
-                    units = units.to_integral_value(rounding=ROUND_CEILING)
-                elif spec.partial == "down":
-                    units = units.to_integral_value(rounding=ROUND_FLOOR)
-                pts = units * spec.points
-                if spec.partial == "exact":   # proportional points can be non-terminating (1/3): fen, half up
-                    pts = pts.quantize(FEN, rounding=ROUND_HALF_UP)
-                if pts > 0:
-                    values = {spec.metric: n(v), "定额": n(quota), "差额": n(short)}
-                    reason = (f"{m.label} {_val(m, v)}，低于定额 {_val(m, quota)}{who}，差 {n(short)}{unit}，"
-                              f"{plan.per}{verb} {n(spec.points)} 分"
-                              + (f"（{plan.rnd}）" if spec.per != 1 or units != short else "") + f"，{verb} {n(pts)} 分")
-                    out.append(plan.finding(pts, values, reason, msrc))
-        return out
+def metrics_period_rules_read(doc) -> set[str]:
+    """Metric ids that grade conditions of the policy's period rules read (engine/periods)."""
+    if doc.periods is None:
+        return set()
+    return {c.metric for r in doc.periods.rules for g in getattr(r, "grades", ()) for c in g.require
+            if c.metric is not None}
+
+
+VETO_BAND = "veto"       # band id of a month decided by a veto (issue 11.1)
+
+
+def veto_band(vetoes: list[dict], score_band: dict, ratio: Decimal, withhold: bool) -> dict:
+    """The band a vetoed worker actually got: the one answer every sheet reads (results.json,
+    CSVs, pay sheets, slips, bulletin), so that 档次, 发放比例 and 绩效工资 agree and the reason
+    is named.  The band the score alone would have earned stays in `score_band` (the policy's
+    worked examples check that one)."""
+    reason = "一票否决：" + "、".join(v["label"] for v in vetoes) + ("，绩效工资不予发放" if withhold else "")
+    return {"id": VETO_BAND, "label": "一票否决", "range": "", "ratio": n(ratio),
+            "vetoes": [v["rule_id"] for v in vetoes], "reason": reason, "score_band": score_band}
 
 
 def _item_entry(it, ded: Decimal, capped: bool) -> dict:
@@ -418,14 +372,6 @@ def _item_entry(it, ded: Decimal, capped: bool) -> dict:
 @lru_cache(maxsize=64)
 def _basename(path: str) -> str:
     return Path(path).name
-
-
-def _range_text(rng, m: MetricDef) -> str:
-    return f"「{rng.human(m.unit)}」"
-
-
-def _hours_text(rng) -> str:
-    return rng.human("小时")
 
 
 # --------------------------------------------------------------------------- month
@@ -652,10 +598,11 @@ def _rank(items: list, key, setter=lambda r, k: setattr(r, "rank", k)) -> None:
 
 
 def score_month(policy: Policy, month: str, workers, metrics, events=None, *, processes: int | None = None,
-                progress: Callable[[int], None] | None = None, inputs: MonthInputs | None = None) -> dict:
+                progress: Callable[[int], None] | None = None, inputs: MonthInputs | None = None,
+                records=None) -> dict:
     """Read, check and score one month; returns the results.json structure (docs/results.md)."""
     if inputs is None:
-        inputs = read_month(policy, month, workers, metrics, events)
+        inputs = read_month(policy, month, workers, metrics, events, records)
     return build_results(policy, month, inputs, score_workers(policy, inputs, processes, progress))
 
 
@@ -677,7 +624,8 @@ def build_results(policy: Policy, month: str, inputs: MonthInputs, workers: list
 RESULT_COLUMNS = ["工号", "姓名", "乡镇", "社区", "网格", "得分", "扣分", "加分", "一票否决", "星级", "档次",
                   "发放比例", "绩效基数", "绩效工资", "名次"]
 FINDING_COLUMNS = ["工号", "姓名", "规则编号", "规则名称", "考核项目", "类型", "分值", "原因", "来源文件", "来源行", "事件编号"]
-KIND_ZH = {"deduction": "扣分", "bonus": "加分", "veto": "一票否决", "cap": "扣完为止", "bonus_cap": "加分封顶"}
+KIND_ZH = {"deduction": "扣分", "bonus": "加分", "veto": "一票否决", "cap": "扣完为止", "bonus_cap": "加分封顶",
+           "earn": "得分", "earn_base": "得分项起点"}
 
 
 def _safe_cell(v: Any) -> str:
@@ -748,15 +696,9 @@ def run_examples(policy: Policy) -> list[Problem]:
         for name, a in doc.attributes.items():
             attrs[name] = str(ex.worker.get(name, a.default if a.default is not None else (a.values or [""])[0]))
         metrics = {}
-        events = [EventCase(e.id or f"例{k + 1}", e.category, e.severity,
-                            e.delay_hours,
-                            e.handling_hours, e.unclosed) for k, e in enumerate(ex.events)]
-        from .inputs import event_matches
-        from .policy import coerce_metric
-
         for mid, m in doc.metrics.items():
-            if m.count_events is not None:
-                metrics[mid] = Decimal(sum(1 for e in events if event_matches(m.count_events, e)))
+            if m.computed:
+                continue
             elif mid in ex.metrics:
                 metrics[mid] = coerce_metric(m, ex.metrics[mid])
             elif m.default is not None:
@@ -768,13 +710,30 @@ def run_examples(policy: Policy) -> list[Problem]:
                 break
         else:
             checked.append(i)
-            cases.append(WorkerCase(f"例{i + 1}", attrs, metrics, events))
+            records = example_records(doc, ex) if ex.records else None
+            cases.append(prepare_case(policy, ex.month, f"例{i + 1}", attrs, metrics, _example_events(ex), records))
             wage = ex.worker.get("wage")
             wages.append(Decimal(str(wage)) if wage is not None else None)
     results = score_cases(policy, cases, wages, processes=1) if cases else []
     for i, r in zip(checked, results):
         problems.extend(_compare_example(policy, i, doc.examples[i], r))
     return problems
+
+
+def _example_events(ex: ExampleDef) -> list[EventCase]:
+    """An example's events: in hours as written, or read from their times like the log."""
+    out = []
+    for k, e in enumerate(ex.events):
+        eid = e.id or f"例{k + 1}"
+        if e.discovered is None:
+            out.append(EventCase(eid, e.category, e.severity, e.delay_hours, e.handling_hours, e.unclosed,
+                                 problem=e.problem))
+            continue
+        times = {key: parse_timestamp(v) for key, v in
+                 [("discovered", e.discovered), ("reported", e.reported), ("closed", e.closed)] + list(e.stages.items())
+                 if v is not None}
+        out.append(make_event(eid, e.category, e.severity, times, ex.month, e.problem))
+    return out
 
 
 def _rule_ids(policy: Policy) -> set[str]:
@@ -797,7 +756,9 @@ def _compare_example(policy: Policy, i: int, ex: ExampleDef, r: WorkerResult) ->
     chk("deductions", "扣分", n(e.deductions) if e.deductions is not None else None, n(r.deductions))
     chk("bonus", "加分", n(e.bonus) if e.bonus is not None else None, n(r.bonus))
     chk("stars", "星级", e.stars, r.stars)
-    chk("band", "档次", e.band, (r.band or {}).get("id"))
+    # an example names the band of the score; a vetoed month's band is VETO_BAND, its score's kept inside
+    band = r.band or {}
+    chk("band", "档次", e.band, band.get("id") if e.band == band.get("id") else (band.get("score_band") or band).get("id"))
     chk("pay", "绩效工资", money(e.pay) if e.pay is not None else None, money(r.pay) if r.pay is not None else None)
     if e.veto is not None:
         got = bool(r.vetoes) if isinstance(e.veto, bool) else ",".join(v["rule_id"] for v in r.vetoes) or "无"
@@ -807,7 +768,7 @@ def _compare_example(policy: Policy, i: int, ex: ExampleDef, r: WorkerResult) ->
         rule_ids = _rule_ids(policy)
         for f in r.findings:
             # a rule's points net of its own cap; item caps and the bonus cap are not a rule's
-            if f.kind in ("deduction", "bonus") or (f.kind == "cap" and f.rule_id in rule_ids):
+            if f.kind in ("deduction", "bonus", "earn") or (f.kind == "cap" and f.rule_id in rule_ids):
                 got[f.rule_id] += f.points
         for rid, pts in e.findings.items():
             chk(["findings", rid], "分值", n(pts), n(got.get(rid, Decimal(0))))
@@ -817,6 +778,9 @@ def _compare_example(policy: Policy, i: int, ex: ExampleDef, r: WorkerResult) ->
             out.append(Problem(policy.files[0], line_of(policy.raw, path), dotted(path),
                                "、".join(f"{x}: {n(got[x])}" for x in extra),
                                f"列出触发的每一条规则（示例「{ex.name}」的 findings 没有列出发现的这些规则及其分值）"))
+    for rid, want in (e.reasons or {}).items():
+        got_reason = next((f.reason for f in r.findings if f.rule_id == rid and f.kind != "cap"), None)
+        chk(["reasons", rid], "原因", want, got_reason)
     if out:
         detail = "；".join(f.reason for f in r.findings) or "无扣分"
         out[0] = replace(out[0], hint=f"计算明细：{detail}")

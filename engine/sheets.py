@@ -11,12 +11,15 @@ import csv
 import io
 import re
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
 import xlsxwriter
 
-__all__ = ["open_workbook", "csv_safe", "csv_text", "write_csv"]
+__all__ = ["open_workbook", "csv_safe", "csv_text", "write_csv", "exact", "ROUNDING_NOTE"]
+
+ROUNDING_NOTE = "金额单位：元；金额和得分均为四舍五入保留两位小数后的数值，合计为各行数值之和"
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -33,6 +36,29 @@ def open_workbook(path: str | Path, *, title: str = "", author: str = "wangge",
         props["title"] = title
     wb.set_properties(props)
     return wb
+
+
+class _Exact(float):
+    """A float that xlsxwriter writes as its shortest round-trip text.  xlsxwriter formats numbers
+    with '%.16G', which stores 517.19 as 517.1900000000001 and 89.99 as 89.98999999999999: the cell
+    then holds a value other than the one displayed.  repr() is the shortest text that reads back
+    as the same double, i.e. exactly the decimal written."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        return repr(float(self))
+
+
+def exact(value: Any, places: int = 2) -> float:
+    """A decimal amount or score as the number to write into a cell: rounded to `places` (it
+    already is, for every amount the engine computes; the check is that nothing is re-rounded
+    silently), stored exactly as displayed."""
+    d = Decimal(str(value))
+    q = d.quantize(Decimal(1).scaleb(-places))
+    if q != d:
+        raise ValueError(f"{value} has more than {places} decimals")
+    return _Exact(q)
 
 
 def csv_safe(text: Any) -> str:

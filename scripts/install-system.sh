@@ -4,10 +4,11 @@
 # check that runs before any PDF is made) and poppler-utils (pdftotext/pdftoppm, for looking at
 # PDFs). Then the FangSong and Kai designs of the Fandol fonts (GPL with font exception), taken
 # out of Debian's texlive-lang-chinese package without installing TeX: they are the only free
-# true 仿宋 (the body face of official documents). Skipped when not root and sudo is missing.
+# true 仿宋 (the body face of official documents). Chromium and its driver for the browser tests of the
+# office pages (tests/test_web_browser.py). Skipped when not root and sudo is missing.
 set -euo pipefail
 pkgs=(fonts-noto-cjk fonts-arphic-ukai fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b
-      libharfbuzz-subset0 libfontconfig1 poppler-utils)
+      libharfbuzz-subset0 libfontconfig1 poppler-utils chromium chromium-driver)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

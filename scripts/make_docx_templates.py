@@ -226,6 +226,10 @@ FOOTER_MM = 25.6                                  # footer distance from the pag
 def _frame(doc) -> None:
     _styles(doc)
     _section(doc)
+    # 送审稿 / 征求意见稿: said in red at the top right of the first page (the number stays empty)
+    _tag(doc, "{%p if office.draft %}")
+    _para(doc, "{{ office.draft }}", font=HEI, size=16, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False, color=RED)
+    _tag(doc, "{%p endif %}")
     first = True
     for limit, size in HEADER_SIZES:
         cond = "if" if first else ("elif" if limit else "else")
@@ -266,7 +270,19 @@ def _heading(doc, text: str):
     return _para(doc, "{% set ns.h = ns.h + 1 %}{{ ns.h | cn_number }}、" + text, font=HEI, keep=True)
 
 
-def _close(doc) -> None:
+def _close(doc, attachments=None) -> None:
+    """附件说明, issuer and date, 附注, then the attachment pages (`attachments(doc)` writes them)
+    and the 版记."""
+    # 附件说明: one line below the body, two characters in; a second name under the first one's
+    _tag(doc, "{%p if attachments is defined and attachments %}")
+    _para(doc, "", indent=False, keep=True)
+    _tag(doc, "{%p for a in attachments %}")
+    att = _para(doc, "{{ '附件：' if loop.first else '' }}{{ (loop.index ~ '. ') if attachments | length > 1 else '' }}"
+                     "{{ a.title }}", indent=False, keep=True)
+    att.paragraph_format.left_indent = Pt(16 * 5)
+    att.paragraph_format.first_line_indent = Pt(-16 * 3)
+    _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p endif %}")
     # the closing paragraph comes before this and keeps its last line with the signature
     doc.paragraphs[-1].paragraph_format.keep_with_next = True
     _para(doc, "", indent=False, keep=True)
@@ -284,6 +300,18 @@ def _close(doc) -> None:
     date.paragraph_format.keep_with_next = True
     _para(doc, "（联系人：{{ office.contact.name }}，电话：{{ office.contact.phone }}）")
     _tag(doc, "{%p endif %}")
+    if attachments is not None:
+        # each attachment on a new page: 附件N in 3号黑体 on the first line, flush left; the title
+        # centred on the third line (GB/T 9704 8.1)
+        _tag(doc, "{%p for a in attachments %}")
+        head = _para(doc, "附件{{ loop.index if attachments | length > 1 else '' }}", font=HEI, indent=False)
+        head.paragraph_format.page_break_before = True
+        _para(doc, "", indent=False)
+        _para(doc, "{{ a.title }}", font=SONG_TITLE, size=22, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
+              grid=False)
+        _para(doc, "", indent=False)
+        attachments(doc)
+        _tag(doc, "{%p endfor %}")
     _banji(doc)
 
 
@@ -376,25 +404,8 @@ def _caption(doc, text: str):
     return _para(doc, text, font=KAI, size=14, indent=False, keep=True, line=Pt(24), grid=False, before=4)
 
 
-def bulletin() -> Document:
-    doc = Document()
-    _frame(doc)
-    _para(doc, "根据《{{ month.policy.name }}》（{{ month.policy.version }}），{{ office.issuer }}对{{ month.label }}"
-               "全体网格员的工作进行了考核。现将考核情况通报如下：")
-    _heading(doc, "总体情况")
-    _para(doc, "本月共考核网格员{{ summary.workers }}名，平均得分{{ summary.mean }}分，最高{{ summary.max }}分，"
-               "最低{{ summary.min }}分。{% for b in bands %}{{ b.label }}{{ b.count }}人（占{{ b.share }}）"
-               "{{ '；' if not loop.last else '。' }}{% endfor %}"
-               "{% if stars %}星级评定：{% for s in stars %}{{ s.stars }}星{{ s.count }}人"
-               "{{ '，' if not loop.last else '。' }}{% endfor %}{% endif %}"
-               "{% if summary.vetoes %}被一票否决{{ summary.vetoes }}人。{% endif %}"
-               "本月应发绩效工资合计{{ summary.pay | money }}元{% if month.period_rules %}，按跨月规则扣发"
-               "{{ summary.withheld | money }}元，实发{{ summary.payable | money }}元{% endif %}。"
-               "（{{ summary.rounding }}）")
-    _heading(doc, "考核排名")
-    _tag(doc, "{%p for g in groups %}")
-    _para(doc, "（{{ loop.index | cn_number }}）{{ g.name }}", font=KAI, keep=True)
-    _para(doc, "共{{ g.size }}人，平均得分{{ g.mean }}分，最高{{ g.max }}分，最低{{ g.min }}分。")
+def _group_tables(doc) -> None:
+    """A group's community table and ranking, inside a `{%p for g in groups %}` loop."""
     _caption(doc, "{{ g.name }}各社区（村）得分情况")
     _table(doc, [16, 6, 8, 8, 8, 8], ["社区（村）", "人数", "平均分", "最高分", "最低分", "一票否决"],
            ["{{ r.name }}", "{{ r.workers }}", "{{ r.mean }}", "{{ r.max }}", "{{ r.min }}", "{{ r.vetoes }}"],
@@ -403,50 +414,70 @@ def bulletin() -> Document:
     _table(doc, [6, 12, 16, 10, 8, 7, 14], ["名次", "姓名", "社区（村）", "网格", "得分", "星级", "档次"],
            ["{{ r.rank }}", "{{ r.name }}", "{{ r.community }}", "{{ r.grid }}", "{{ r.score }}",
             "{{ (r.stars ~ '星') if r.stars is not none else '' }}", "{{ r.band }}"], "rlllrcl", "g.ranking")
+
+
+def _ranking_attachment(doc) -> None:
+    _tag(doc, "{%p if a.kind == 'ranking' %}")
+    _tag(doc, "{%p for g in groups %}")
+    _para(doc, "（{{ loop.index | cn_number }}）{{ g.name }}", font=KAI, indent=False, keep=True)
+    _group_tables(doc)
     _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p endif %}")
+
+
+def bulletin() -> Document:
+    """The sentences come made from the data (engine/notices/context.py), as in the HTML notice."""
+    doc = Document()
+    _frame(doc)
+    _para(doc, "{{ intro }}")
+    _heading(doc, "总体情况")
+    _para(doc, "{{ summary.text }}")
+    _heading(doc, "{{ ('各' ~ group_by ~ '情况') if ranking_in == 'attachment' else '考核排名' }}")
+    _tag(doc, "{%p for g in groups %}")
+    _tag(doc, "{%p if ranking_in == 'attachment' %}")
+    _para(doc, "（{{ loop.index | cn_number }}）{{ g.name }}：{{ g.text }}")
+    _tag(doc, "{%p else %}")
+    _para(doc, "（{{ loop.index | cn_number }}）{{ g.name }}", font=KAI, keep=True)
+    _para(doc, "{{ g.text }}")
+    _group_tables(doc)
+    _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endfor %}")
+    _tag(doc, "{%p if ranking_note %}")
+    _para(doc, "{{ ranking_note }}")
+    _tag(doc, "{%p endif %}")
     _tag(doc, "{%p if best %}")
     _heading(doc, "表现突出的网格员")
-    _para(doc, "{% for r in best %}{{ r.community }}{{ r.name }}（{{ r.score }}分）{{ '、' if not loop.last else '' }}"
-               "{% endfor %}本月考核成绩位居前列，工作扎实，予以肯定。")
+    _para(doc, "{{ best_text }}")
     _tag(doc, "{%p endif %}")
-    _tag(doc, "{%p if worst %}")
-    _heading(doc, "需要改进的网格员")
-    _tag(doc, "{%p for r in worst %}")
-    _para(doc, "{{ loop.index }}.{{ r.community }}{{ r.name }}，得分{{ r.score }}分"
-               "{% if r.reasons %}，主要扣分：{{ r.reasons | join('；') }}{% endif %}。")
-    _tag(doc, "{%p endfor %}")
-    _tag(doc, "{%p endif %}")
-    _tag(doc, "{%p if vetoes %}")
-    _heading(doc, "一票否决情况")
-    _tag(doc, "{%p for v in vetoes %}")
-    _para(doc, "{{ loop.index }}.{{ v.community }}{{ v.name }}：{{ v.label }}{% if v.reason %}，{{ v.reason }}{% endif %}。"
-               "本月考核不合格。")
-    _tag(doc, "{%p endfor %}")
-    _tag(doc, "{%p endif %}")
-    _tag(doc, "{%p if consequences %}")
-    _heading(doc, "跨月考核结果")
-    _tag(doc, "{%p for c in consequences %}")
-    _para(doc, "{{ loop.index }}.{{ c.community }}{{ c.name }}：{{ c.label }}。{{ c.reason }}"
-               "{% if c.amount != '0.00' %}（本月扣发{{ c.amount | money }}元）{% endif %}。")
-    _tag(doc, "{%p endfor %}")
-    _tag(doc, "{%p endif %}")
+    _numbered(doc, "需要改进的网格员", "worst", "worst_note")
+    _numbered(doc, "一票否决情况", "vetoes")
+    _numbered(doc, "跨月考核结果", "consequences")
     _heading(doc, "工作要求")
     _para(doc, "{{ closing }}")
-    _close(doc)
+    _close(doc, _ranking_attachment)
     return doc
 
 
-def _entries(opening: str, amounts: bool) -> Document:
+def _numbered(doc, heading: str | None, items: str, note: str | None = None) -> None:
+    """`1.text` paragraphs for each entry of `items` (its `text`), under a heading when there are any."""
+    _tag(doc, "{%p if " + items + " %}")
+    if heading:
+        _heading(doc, heading)
+    _tag(doc, "{%p for e in " + items + " %}")
+    _para(doc, "{{ loop.index }}.{{ e.text }}")
+    _tag(doc, "{%p endfor %}")
+    if note:
+        _tag(doc, "{%p if " + note + " %}")
+        _para(doc, "{{ " + note + " }}")
+        _tag(doc, "{%p endif %}")
+    _tag(doc, "{%p endif %}")
+
+
+def _entries() -> Document:
     doc = Document()
     _frame(doc)
-    _para(doc, opening)
-    _tag(doc, "{%p for e in entries %}")
-    _para(doc, "{{ loop.index }}.{{ e.town }}{{ e.community }}网格员{{ e.name }}（网格{{ e.grid }}，"
-               "本月得分{{ e.score }}分{% if e.failed %}，一票否决{% endif %}）："
-               "{% for r in e.reasons %}{{ r.reason }}"
-               + ("{% if r.amount != '0.00' %}（本月扣发{{ r.amount | money }}元）{% endif %}" if amounts else "")
-               + "{{ '；' if not loop.last else '。' }}{% endfor %}")
-    _tag(doc, "{%p endfor %}")
+    _para(doc, "{{ intro }}")
+    _numbered(doc, None, "entries")
     _para(doc, "{{ closing }}")
     _close(doc)
     return doc
@@ -455,10 +486,8 @@ def _entries(opening: str, amounts: bool) -> Document:
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     bulletin().save(OUT / "bulletin.docx")
-    _entries("{{ month.label }}，{{ office.issuer }}依据《{{ month.policy.name }}》对全体网格员进行了考核。经考核，"
-             "以下{{ entries | length }}名网格员工作存在明显差距，现予以通报批评：", True).save(OUT / "criticism.docx")
-    _entries("{{ month.label }}，{{ office.issuer }}依据《{{ month.policy.name }}》对全体网格员进行了考核。"
-             "以下{{ entries | length }}名网格员履职尽责、成绩突出，现予以通报表彰：", False).save(OUT / "commendation.docx")
+    _entries().save(OUT / "criticism.docx")
+    _entries().save(OUT / "commendation.docx")
     print("已写出", ", ".join(sorted(p.name for p in OUT.glob("*.docx"))))
 
 

@@ -42,6 +42,8 @@ def test_validate_presets():
         f"✓ {RULES / 'base.yaml'}（县网格化服务管理中心网格员考核通用基础，基础细则，供继承）",
         f"✓ {RULES / 'chengguan.yaml'}（城关镇网格员月度考核细则 2026.1）：7 个示例全部通过",
         f"✓ {RULES / 'kongjiazhuang.yaml'}（孔家庄街道三级网格长月度考核细则 2026.1）：4 个示例全部通过",
+        f"✓ {RULES / 'pingtai.yaml'}（县网格化服务管理平台网格员月度考核办法 2026.1）：3 个示例全部通过",
+        f"✓ {RULES / 'xunchai.yaml'}（网格员日常巡查和民情日志考核细则 2026.1）：3 个示例全部通过",
         f"✓ {RULES / 'youhao.yaml'}（友好社区网格管理员月度考核细则 2026.1）：8 个示例全部通过",
     ]
 
@@ -63,10 +65,10 @@ def test_score_writes_results_and_prints_the_ranking(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["findings.csv", "results.csv", "results.json"]
     lines = r.output.splitlines()
     assert lines[0] == "城关镇网格员月度考核细则（2026.1） 2026-10 考核排名，共 4 人"
-    assert "       -2 urgent_late 紧急信息迟报：事件 E6（治安，紧急）发现后 5 小时才上报（超过3小时、不超过24小时），" \
-           "属「紧急信息迟报」，扣 2 分" in lines
-    assert "       否决 veto_major_case 迟报漏报引发重大案件：因迟报漏报引发重大案件为是，触发「迟报漏报引发重大案件」" \
-           "（综合治理一票否决），本月考核不合格，绩效工资不予发放，星级计为 0 星" in lines
+    assert "       -2 urgent_late 紧急信息迟报：事件E6（治安，紧急）发现后5小时才上报（超过3小时、不超过24小时），" \
+           "属“紧急信息迟报”，扣2分" in lines
+    assert "       否决 veto_major_case 迟报漏报引发重大案件：迟报漏报引发重大案件（综合治理一票否决），" \
+           "本月考核不合格，绩效工资不予发放，星级计为0星" in lines
     res = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert res["format"] == "wangge.results/1" and len(res["inputs"]) == 3
     csv_text = (out / "results.csv").read_text(encoding="utf-8-sig")

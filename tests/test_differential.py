@@ -17,9 +17,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+import datetime as dt
+
 from engine.assessment import EventCase, WorkerCase
-from engine.inputs import event_matches as engine_event_matches
+from engine.kinds.event import make_event
+from engine.kinds.records import Record
 from engine.policy import PolicyDoc, QuotaBy, load_policy_file
+from engine.prepare import prepare_case
 from engine.scoring import score_cases
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -29,6 +33,13 @@ D = Decimal
 CATEGORIES = ["矛盾纠纷", "安全隐患", "治安", "环境卫生"]
 SEVERITIES = ["一般", "较大", "重大", "紧急"]
 WORKER_TYPES = ["村", "社区", "城镇"]
+MONTHS = ["2026-10", "2026-05", "2026-12", "2026-03", "2026-02"]   # the calendar knows 2026 (holidays, 调休)
+PAIRS = [("discovered", "reported"), ("reported", "closed"), ("discovered", "closed")]
+STAGE_PAIRS = [("reported", "accepted"), ("accepted", "closed"), ("discovered", "accepted")]
+
+
+def seed_month(seed: int) -> str:
+    return MONTHS[seed % len(MONTHS)]
 
 
 def s(d) -> str:
@@ -50,7 +61,8 @@ def fullwidth_some(node, rng: random.Random):
     """docs/policy.md accepts full-width brackets and commas: write some intervals that way."""
     if isinstance(node, dict):
         for k, v in node.items():
-            if k in ("range", "delay_hours", "handling_hours") and isinstance(v, str) and rng.random() < 0.1:
+            if k in ("range", "delay_hours", "handling_hours", "repeat_months") and isinstance(v, str) \
+                    and rng.random() < 0.1:
                 node[k] = v.translate(FULLWIDTH)
             else:
                 fullwidth_some(v, rng)
@@ -75,7 +87,7 @@ def sample_hi(lo: Decimal, hi: Decimal | None) -> Decimal:
     return hi if hi is not None else lo + 60
 
 
-def gen_metrics(rng: random.Random) -> dict:
+def gen_metrics(rng: random.Random, stages: bool = False) -> dict:
     metrics: dict[str, dict] = {}
     n = 0
 
@@ -112,12 +124,13 @@ def gen_metrics(rng: random.Random) -> dict:
     for _ in range(rng.randint(1, 2)):
         add("flag", {"type": "bool", "default": rng.choice(["否", "false", 0])})
     for _ in range(rng.randint(1, 3)):
-        add("ev", {"type": "integer", "count_events": gen_filter(rng, allow_empty=False)})
+        add("ev", {"type": "integer", "count_events": gen_filter(rng, allow_empty=False, stages=stages)})
     return metrics
 
 
-def gen_filter(rng: random.Random, allow_empty: bool = True) -> dict:
+def gen_filter(rng: random.Random, allow_empty: bool = True, stages: bool = False) -> dict:
     f: dict = {}
+    pairs = PAIRS + (STAGE_PAIRS if stages else [])
     while not f:
         if rng.random() < 0.6:
             k = rng.randint(1, 2)
@@ -135,11 +148,26 @@ def gen_filter(rng: random.Random, allow_empty: bool = True) -> dict:
             a, b = sorted(rng.sample([0, 1, 8, 24, D("72.25")], 2))
             f["handling_hours"] = rng.choice([iv(a, True, b, False), iv(b, False, None, False)])
         if rng.random() < 0.2:
-            f["unclosed"] = rng.random() < 0.8
+            f["unclosed"] = rng.random() < 0.8       # with handling_hours too: closed after the month
+        if rng.random() < 0.2:
+            f["month_by"] = rng.choice(["discovered", "reported", "closed"])
+        if rng.random() < 0.12:
+            a, b = rng.choice(pairs)
+            lo, hi = sorted(rng.sample([0, 2, 8, 24, 48], 2))
+            key = rng.choice(["hours", "hours", "days"])
+            rng_ = iv(lo, rng.random() < 0.5, hi, True) if rng.random() < 0.6 else iv(lo, False, None, False)
+            if key == "days":
+                rng_ = rng.choice([iv(0, True, 1, True), iv(1, False, None, False), iv(D("0.5"), True, 2, False)])
+            f["interval"] = {"from": a, "to": b, key: rng_}
+        if rng.random() < 0.12:
+            a, b = rng.choice(pairs)
+            f["overdue"] = {"from": a, "to": b, **({"hours": s(rng.choice([2, 24, 48, D("4.5")]))} if rng.random() < 0.7
+                                                  else {"days": s(rng.choice([1, 2, 7]))})}
+            f.pop("month_by", None)     # an overdue event counts in the month it went late
+        if rng.random() < 0.1:
+            f["repeat_months"] = rng.choice(["[2, +inf)", "[1, 1]", "[2, 3]", "(1, +inf)", "[3, +inf)"])
         if allow_empty:
             break
-    if f.get("unclosed") and "handling_hours" in f:
-        del f["unclosed"]          # an unclosed event has no handling time: such a filter is a policy error
     return f
 
 
@@ -204,10 +232,16 @@ def gen_quota(rng: random.Random, m: dict):
     return s(one())
 
 
-def gen_rule(rng: random.Random, rid: str, metrics: dict) -> dict:
+def gen_rule(rng: random.Random, rid: str, metrics: dict, ctx: dict | None = None, bonus: bool = False) -> dict:
+    ctx = ctx or {}
     ints = [k for k, m in metrics.items() if m["type"] == "integer" and domain(m)[1] != 0]
     nums = [k for k, m in metrics.items() if m["type"] != "bool"]
-    form = rng.choice(["per_count", "per_count", "shortfall", "shortfall", "tiers", "tiers", "event", "event"])
+    forms = ["per_count", "per_count", "shortfall", "shortfall", "tiers", "tiers", "event", "event"]
+    if not bonus:
+        forms.append("composite")
+    if ctx.get("records") and not bonus:
+        forms += ["records", "records"]
+    form = rng.choice(forms)
     r: dict = {"id": rid, "label": f"规则{rid}"}
     if rng.random() < 0.2:
         r["cap"] = s(rng.choice([1, 2, 3, 5, D("2.5")]))
@@ -237,34 +271,121 @@ def gen_rule(rng: random.Random, rid: str, metrics: dict) -> dict:
     elif form == "tiers":
         mid = rng.choice(nums)
         r["tiers"] = {"metric": mid, "tiers": gen_tiers(rng, metrics[mid])}
+    elif form == "composite":
+        r["composite"] = gen_composite(rng, metrics)
+        r.pop("cap", None) if rng.random() < 0.5 else None
+    elif form == "records":
+        r["records"] = gen_records_rule(rng, ctx["records"])
     else:
-        r["event"] = pts_or_escalate(gen_filter(rng))
+        r["event"] = pts_or_escalate(gen_filter(rng, stages=ctx.get("stages", False)))
     return r
 
 
-def gen_unclashing_rule(rng: random.Random, rid: str, metrics: dict, siblings: list[dict]) -> dict:
+def gen_composite(rng: random.Random, metrics: dict) -> dict:
+    """1–4 terms over percent metrics, bounded numbers, ratios of two counts; weights adding up to 100%."""
+    n = rng.randint(1, 4)
+    cuts = sorted(rng.sample(range(1, 100), n - 1))
+    weights = [b - a for a, b in zip([0] + cuts, cuts + [100])]
+    ints = [k for k, m in metrics.items() if m["type"] == "integer"]
+    pcts = [k for k, m in metrics.items() if m["type"] == "percent"]
+    bounded = [k for k, m in metrics.items() if m["type"] in ("number", "integer") and domain(m)[0] is not None
+               and domain(m)[0] >= 0]
+    terms = []
+    for w in weights:
+        t: dict = {"weight": rng.choice([f"{w}%", s(D(w) / 100)])}
+        kind = rng.choice(["pct", "pct", "num", "ratio", "ratio"])
+        if kind == "pct" and pcts:
+            t["metric"] = rng.choice(pcts)
+        elif kind == "num" and bounded:
+            t["metric"] = mid = rng.choice(bounded)
+            if domain(metrics[mid])[1] is None or rng.random() < 0.4:
+                t["full"] = s(rng.choice([10, 40, 60, D("12.5"), 100]))
+        else:
+            t["ratio"] = [rng.choice(ints), rng.choice(ints)]
+            if rng.random() < 0.4:
+                t["empty"] = s(rng.choice([0, 50, 100]))
+        if rng.random() < 0.3:
+            t["complement"] = True
+        terms.append(t)
+    c = {"terms": terms}
+    if rng.random() < 0.6:
+        c["decimals"] = rng.choice([0, 1, 2, 3])
+    if rng.random() < 0.3:
+        c["out_of"] = s(rng.choice([10, 20, 100, D("12.5")]))
+    return c
+
+
+def gen_records(rng: random.Random) -> dict:
+    """Record series: patrol minutes (with slots), the same rows in hours, diaries counted, visits by amount."""
+    slots = rng.choice([{"上午": "[0, 12)", "下午": "[12, 24)"}, {"早": "[0, 11.5)", "晚": "[11.5, 24)"}, None])
+    out = {"patrol": {"label": "巡查", "type": "巡查", "measure": "minutes"},
+           "patrol_h": {"label": "巡查时长", "type": "巡查", "measure": "hours"},
+           "diary": {"label": "日志", "type": "日志", "measure": "count"},
+           "visit": {"label": "走访", "type": ["走访", "入户"], "measure": "amount", "unit": "户"}}
+    if slots:
+        out["patrol"]["slots"] = slots
+    if rng.random() < 0.5:
+        out["diary"]["slots"] = {"白天": "[6, 18]", "夜间": "(18, 24)"}
+    return out
+
+
+def gen_records_rule(rng: random.Random, records: dict) -> dict:
+    sid = rng.choice(list(records))
+    series = records[sid]
+    every = rng.choice(["day", "day", "week"])
+    r: dict = {"series": sid, "every": every, "points": s(rng.choice([1, 2, D("0.5"), D("1.5")]))}
+    if rng.random() < 0.5:
+        r["days"] = rng.choice(["working", "all"])
+    big = {"minutes": [30, 60, 70, 120], "hours": [D("0.5"), 1, 2], "count": [1, 2, 3, 5], "amount": [1, 3, D("2.5")]}
+    scale = big[series["measure"]]
+    if every == "week":
+        scale = [x * 5 for x in scale]
+    if every == "day" and series.get("slots") and rng.random() < 0.6:
+        r["slots"] = {name: s(rng.choice(scale)) for name in series["slots"]}
+    elif rng.random() < 0.4:
+        keys = rng.sample(WORKER_TYPES, rng.randint(1, 2))
+        r["quota"] = {"by": "worker_type", "values": {k: s(rng.choice(scale)) for k in keys}}
+        if rng.random() < 0.5:
+            r["quota"]["default"] = s(rng.choice(scale))
+    else:
+        r["quota"] = s(rng.choice(scale))
+    if rng.random() < 0.4:
+        r["per"] = s(rng.choice([1, 2, 10, D("0.5")]))
+        if rng.random() < 0.7:
+            r["partial"] = rng.choice(["up", "down", "exact"])
+    if rng.random() < 0.4:
+        r["period_cap"] = s(rng.choice([1, 2, 3, D("1.5")]))
+    return r
+
+
+def gen_unclashing_rule(rng: random.Random, rid: str, metrics: dict, siblings: list[dict], ctx: dict | None = None,
+                        bonus: bool = False) -> dict:
     """A rule that does not clash with the item's other rules (overlapping late/missed hours are a
     policy error, docs/policy.md)."""
     while True:
-        r = gen_rule(rng, rid, metrics)
+        r = gen_rule(rng, rid, metrics, ctx, bonus)
         if not any(hours_clash(r.get("event"), o.get("event")) for o in siblings):
             return r
 
 
 def hours_clash(a: dict | None, b: dict | None) -> bool:
-    """Two event filters that grade alike (the same of delay_hours / handling_hours / unclosed given,
-    one unclosed value), can match one event, and overlap on an hours interval."""
+    """Two event filters that grade alike (the same of delay_hours / handling_hours / unclosed /
+    repeat_months given, one unclosed value, the same interval, deadline and month), can match one
+    event, and overlap on an hours (or months) interval."""
     from engine.intervals import parse_interval
 
-    keys = ("delay_hours", "handling_hours", "unclosed")
+    keys = ("delay_hours", "handling_hours", "unclosed", "repeat_months", "interval", "overdue")
     if a is None or b is None or any((k in a) != (k in b) for k in keys) or a.get("unclosed") != b.get("unclosed"):
+        return False
+    if a.get("interval") != b.get("interval") or a.get("overdue") != b.get("overdue") \
+            or a.get("month_by", "discovered") != b.get("month_by", "discovered"):
         return False
     for k in ("category", "severity"):
         x, y = a.get(k), b.get(k)
         if x and y and not set([x] if isinstance(x, str) else x) & set([y] if isinstance(y, str) else y):
             return False
-    hours = [k for k in keys[:2] if k in a]
-    return bool(hours) and all(parse_interval(a[k]).overlaps(parse_interval(b[k])) for k in hours)
+    graded = [k for k in ("delay_hours", "handling_hours", "repeat_months") if k in a]
+    return bool(graded) and all(parse_interval(a[k]).overlaps(parse_interval(b[k])) for k in graded)
 
 
 def gen_partition(rng: random.Random, top: Decimal, n: int) -> list[str]:
@@ -290,7 +411,22 @@ def gen_partition(rng: random.Random, top: Decimal, n: int) -> list[str]:
 
 def gen_policy(seed: int) -> dict:
     rng = random.Random(seed)
-    metrics = gen_metrics(rng)
+    stages = rng.random() < 0.5
+    metrics = gen_metrics(rng, stages)
+    records = gen_records(rng) if rng.random() < 0.4 else None
+    if records:
+        for k in range(rng.randint(0, 2)):
+            stat = rng.choice(["total", "per_day", "per_week", "days_with"])
+            series = rng.choice(list(records))
+            mtype = "integer" if stat == "days_with" or (stat == "total" and records[series]["measure"] in
+                                                            ("count", "minutes")) else "number"
+            fr = {"series": series, "stat": stat}
+            if rng.random() < 0.5:
+                fr["days"] = rng.choice(["working", "all"])
+            if stat in ("per_day", "per_week") and rng.random() < 0.5:
+                fr["decimals"] = rng.choice([0, 1, 3])
+            metrics[f"rec_{k}"] = {"label": f"记录指标{k}", "type": mtype, "min": "0", "from_records": fr}
+    ctx = {"stages": stages, "records": records}
     full = D(rng.choice([100, 100, 100, 60, 120]))
     n_items = rng.randint(2, 5)
     cuts = sorted(rng.sample(range(1, int(full)), n_items - 1))
@@ -302,20 +438,33 @@ def gen_policy(seed: int) -> dict:
     items = []
     for i, p in enumerate(parts):
         rules = []
+        earn = rng.random() < 0.3
         for _ in range(rng.randint(1, 4)):
-            rules.append(gen_unclashing_rule(rng, f"r{rid}", metrics, rules))
+            r = gen_unclashing_rule(rng, f"r{rid}", metrics, rules, ctx)
+            if earn and "composite" not in r and rng.random() < 0.3:
+                r["effect"] = "deduct"
+            rules.append(r)
             rid += 1
-        items.append({"id": f"item{i}", "label": f"项目{i}", "points": s(p), "rules": rules})
+        item = {"id": f"item{i}", "label": f"项目{i}", "points": s(p), "rules": rules}
+        if earn:
+            item["mode"] = "earn"
+        items.append(item)
     doc: dict = {"id": f"rand{seed}", "name": f"随机细则{seed}", "version": "t", "full_score": s(full),
                  "attributes": {"worker_type": {"label": "网格员类别", "values": WORKER_TYPES}},
                  "events": {"categories": CATEGORIES, "severities": SEVERITIES},
                  "metrics": metrics, "items": items}
+    if stages:
+        doc["events"]["stages"] = {"accepted": "受理"}
+    if records:
+        doc["records"] = records
+        # December's last week reaches into 2027, a year chinese-calendar does not know yet: the office's days
+        doc["calendar"] = {"holidays": ["2027-01-01"], "workdays": rng.choice([[], ["2026-12-26"]])}
     cap = D(0)
     if rng.random() < 0.8:
         cap = D(rng.choice([3, 5, 10, D("2.5")]))
         brules: list[dict] = []
         for k in range(rng.randint(1, 3)):
-            brules.append(gen_unclashing_rule(rng, f"b{k}", metrics, brules))
+            brules.append(gen_unclashing_rule(rng, f"b{k}", metrics, brules, ctx, bonus=True))
         doc["bonus"] = {"cap": s(cap), "rules": brules}
     vetoes = []
     flags = [k for k, m in metrics.items() if m["type"] == "bool"]
@@ -436,14 +585,84 @@ def _hours_interesting(doc: PolicyDoc) -> tuple[set[Decimal], set[Decimal]]:
                 for b in (rng_.lo, rng_.hi):
                     if b is not None:
                         out.update({b, b + D("0.0001"), max(b - D("0.0001"), D(0))})
+        for span in (f.interval, f.overdue):
+            if span is None:      # deadlines and stage intervals: their limits, in hours
+                continue
+            if isinstance(span.hours, Decimal):
+                limits = [span.hours]
+            elif isinstance(span.days, Decimal):
+                limits = [span.days * 24]
+            else:
+                rng_, scale = (span.hours, 1) if span.hours is not None else (span.days, 24)
+                limits = [x * scale for x in (rng_.lo, rng_.hi) if x is not None]
+            for b in limits:
+                    delays.update({b, b + D("0.0167"), max(b - D("0.0167"), D(0))})
+                    handlings.update({b, b + D("0.0167"), max(b - D("0.0167"), D(0))})
     return delays, handlings
 
 
-def gen_worker(rng: random.Random, doc: PolicyDoc, k: int, interesting, hours) -> dict:
+def _minutes(h: Decimal) -> int:
+    return int((h * 60).to_integral_value())
+
+
+def gen_times(rng: random.Random, month: str, hours, stages: bool, k: int, j: int) -> oracle.OEvent:
+    """An event of the log with stage times: mostly discovered in the month, some earlier (they count
+    by report or closing month, go late this month or start a problem run), some at the month's end."""
+    delays, handlings = hours
+    y, mo = int(month[:4]), int(month[5:7])
+    first = dt.datetime(y, mo, 1)
+    days = (dt.datetime(y + (mo == 12), mo % 12 + 1, 1) - first).days
+    r = rng.random()
+    if r < 0.15:
+        disc = first - dt.timedelta(minutes=rng.randrange(60, 30 * 24 * 60))
+    elif r < 0.2:
+        disc = first - dt.timedelta(minutes=rng.randrange(31 * 24 * 60, 60 * 24 * 60))
+    elif r < 0.35:
+        disc = first + dt.timedelta(days=days - 2, minutes=rng.randrange(0, 2 * 24 * 60 - 1))
+    else:
+        disc = first + dt.timedelta(minutes=rng.randrange(0, days * 24 * 60 - 1))
+    times = {"discovered": disc}
+    if rng.random() > 0.08:
+        delay = _minutes(rng.choice(sorted(delays))) if rng.random() < 0.6 else rng.randrange(0, 60 * 60)
+        times["reported"] = disc + dt.timedelta(minutes=delay)
+        if rng.random() > 0.2:
+            handling = _minutes(rng.choice(sorted(handlings))) if rng.random() < 0.6 else rng.randrange(0, 100 * 60)
+            times["closed"] = times["reported"] + dt.timedelta(minutes=handling)
+        if stages and rng.random() > 0.15:
+            wait = _minutes(rng.choice(sorted(delays))) if rng.random() < 0.6 else rng.randrange(0, 72 * 60)
+            times["accepted"] = times["reported"] + dt.timedelta(minutes=wait)
+    return oracle.OEvent(f"E{k}-{j}", rng.choice(CATEGORIES), rng.choice(SEVERITIES), None, None, False,
+                         times=times, problem=rng.choice(["", "", "", "垃圾", "占道"]))
+
+
+def gen_records_of(rng: random.Random, doc: PolicyDoc, month: str) -> list[oracle.ORecord]:
+    """A worker's rows of the records sheet around the month (weeks reach into its neighbours)."""
+    y, mo = int(month[:4]), int(month[5:7])
+    day = dt.date(y, mo, 1) - dt.timedelta(days=7)
+    last = dt.date(y + (mo == 12), mo % 12 + 1, 1) + dt.timedelta(days=7)
+    lazy = rng.random() < 0.3
+    out = []
+    while day < last:
+        base = dt.datetime.combine(day, dt.time())
+        for _ in range(rng.choice([0, 1, 1, 2] if not lazy else [0, 0, 1])):
+            start = base + dt.timedelta(minutes=rng.choice([rng.randrange(6 * 60, 22 * 60), 23 * 60 + 30,
+                                                            11 * 60 + 20, 11 * 60 + 45]))
+            out.append(oracle.ORecord("巡查", day, start, start + dt.timedelta(minutes=rng.randrange(5, 150))))
+        for _ in range(rng.choice([0, 1, 2, 3])):
+            start = base + dt.timedelta(minutes=rng.randrange(0, 24 * 60)) if rng.random() < 0.7 else None
+            out.append(oracle.ORecord("日志", day, start))
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            out.append(oracle.ORecord(rng.choice(["走访", "入户"]), day, None, None,
+                                      rand_dec(rng, D(0), D(5), rng.choice([0, 1]))))
+        day += dt.timedelta(days=1)
+    return out
+
+
+def gen_worker(rng: random.Random, doc: PolicyDoc, k: int, interesting, hours, month: str = MONTHS[0]) -> dict:
     metrics: dict[str, object] = {}
     clean = rng.random() < 0.15          # some workers with few violations, to reach the top bands
     for mid, m in doc.metrics.items():
-        if m.count_events is not None:
+        if m.computed:
             continue
         if m.type == "bool":
             metrics[mid] = rng.random() < 0.1
@@ -467,7 +686,12 @@ def gen_worker(rng: random.Random, doc: PolicyDoc, k: int, interesting, hours) -
         metrics[mid] = D(x)
     delays, handlings = hours
     events = []
+    timed = rng.random() < 0.7          # most workers' events come with times, like a real log
+    stages = doc.events is not None and bool(doc.events.stages)
     for j in range(0 if clean else rng.choice([0, 1, 2, 3, 5, 8])):
+        if timed:
+            events.append(gen_times(rng, month, hours, stages, k, j))
+            continue
         unclosed = rng.random() < 0.2
         if rng.random() < 0.08:
             delay = None
@@ -480,22 +704,26 @@ def gen_worker(rng: random.Random, doc: PolicyDoc, k: int, interesting, hours) -
             handling = rng.choice(sorted(handlings)) if rng.random() < 0.6 else rand_dec(rng, D(0), D(100), rng.choice([0, 2]))
         if delay is None:
             unclosed = True
-        events.append(oracle.OEvent(f"E{k}-{j}", rng.choice(CATEGORIES), rng.choice(SEVERITIES), delay, handling, unclosed))
+        events.append(oracle.OEvent(f"E{k}-{j}", rng.choice(CATEGORIES), rng.choice(SEVERITIES), delay, handling, unclosed,
+                                    problem=rng.choice(["", "垃圾"])))
     return {"worker_id": f"W{k:04d}", "attributes": {"worker_type": rng.choice(WORKER_TYPES)},
             "metrics": metrics, "events": events,
+            "records": gen_records_of(rng, doc, month) if doc.records else [],
             "wage": None if rng.random() < 0.03 else rand_dec(rng, D(1500), D(6000), rng.choice([0, 2]))}
 
 
-def engine_case(doc: PolicyDoc, w: dict) -> WorkerCase:
-    evs = [EventCase(e.event_id, e.category, e.severity,
-                     e.delay_hours,
-                     e.handling_hours, e.unclosed) for e in w["events"]]
-    metrics = dict(w["metrics"])
-    # counted metrics are prepared by engine.inputs before scoring; use the engine's own matcher
-    for mid, m in doc.metrics.items():
-        if m.count_events is not None:
-            metrics[mid] = D(sum(1 for e in evs if engine_event_matches(m.count_events, e)))
-    return WorkerCase(w["worker_id"], dict(w["attributes"]), metrics, evs)
+def engine_case(policy, w: dict, month: str | None = MONTHS[0]) -> WorkerCase:
+    """The worker-month as the engine prepares it (engine/prepare.py): events read like the log, counted
+    and record metrics, record periods."""
+    doc = policy.doc if hasattr(policy, "doc") else None
+    evs = [make_event(e.event_id, e.category, e.severity, e.times, month, e.problem) if e.times is not None else
+           EventCase(e.event_id, e.category, e.severity, e.delay_hours, e.handling_hours, e.unclosed, problem=e.problem)
+           for e in w["events"]]
+    records = None
+    if doc is not None and doc.records:
+        records = [Record(tuple(sid for sid, ser in doc.records.items() if r.type in (ser.type or [ser.label])),
+                          r.day, r.start, r.end, r.amount) for r in w.get("records", [])]
+    return prepare_case(policy, month, w["worker_id"], dict(w["attributes"]), dict(w["metrics"]), evs, records)
 
 
 # --------------------------------------------------------------------------- comparison
@@ -509,7 +737,7 @@ def engine_view(res, rule_ids: set[str]) -> dict:
     rules: dict[str, Decimal] = {}
     for f in res.findings:
         # a rule's own cap is reported as a separate finding on that rule id (item caps use the item id)
-        if f.kind in ("deduction", "bonus") or (f.kind in ("cap", "bonus_cap") and f.rule_id in rule_ids):
+        if f.kind in ("deduction", "bonus", "earn") or (f.kind in ("cap", "bonus_cap") and f.rule_id in rule_ids):
             rules[f.rule_id] = rules.get(f.rule_id, D(0)) + f.points
     items = {}
     for entry in res.items:
@@ -533,11 +761,13 @@ def oracle_view(o: oracle.OResult) -> dict:
 
 def fmt_worker(w: dict, counted: dict) -> str:
     ev = [f"{{id: {e.event_id}, category: {e.category}, severity: {e.severity}, delay_hours: {e.delay_hours}, "
-          f"handling_hours: {e.handling_hours}, unclosed: {e.unclosed}}}" for e in w["events"]]
+          f"handling_hours: {e.handling_hours}, unclosed: {e.unclosed}, problem: {e.problem}, "
+          f"times: { {k: str(v) for k, v in (e.times or {}).items()} }}}" for e in w["events"]]
+    recs = [f"{r.type} {r.day} {r.start} {r.end} {r.amount}" for r in w.get("records", [])]
     return (f"worker {w['worker_id']} attributes={w['attributes']} wage={w['wage']}\n"
             f"  metrics={ {k: str(v) for k, v in w['metrics'].items()} }\n"
             f"  counted(engine)={ {k: str(v) for k, v in counted.items()} }\n"
-            "  events:\n    " + "\n    ".join(ev))
+            "  events:\n    " + "\n    ".join(ev) + f"\n  records ({len(recs)}): " + "; ".join(recs[:12]))
 
 
 def run_seed(seed: int, n_workers: int, tmp: Path, oracle_mod=oracle) -> list[str]:
@@ -548,18 +778,20 @@ def run_seed(seed: int, n_workers: int, tmp: Path, oracle_mod=oracle) -> list[st
     path.write_text(text, encoding="utf-8")
     policy = load_policy_file(path)
     doc = policy.doc
+    month = seed_month(seed)
     rng = random.Random(seed * 7919 + 1)
     interesting, hours = _interesting(doc), _hours_interesting(doc)
-    workers = [gen_worker(rng, doc, k, interesting, hours) for k in range(n_workers)]
-    cases = [engine_case(doc, w) for w in workers]
+    workers = [gen_worker(rng, doc, k, interesting, hours, month) for k in range(n_workers)]
+    cases = [engine_case(policy, w, month) for w in workers]
     results = score_cases(policy, cases, [w["wage"] for w in workers], processes=1)
     rule_ids = {r.id for it in doc.items for r in it.rules} | {r.id for r in (doc.bonus.rules if doc.bonus else [])}
     problems = []
-    expected = [oracle_mod.score(policy, w["attributes"], w["metrics"], w["events"], w["wage"]) for w in workers]
+    expected = [oracle_mod.score(policy, w["attributes"], w["metrics"], w["events"], w["wage"], month,
+                                 w["records"]) for w in workers]
     for w, c, res, o, rank in zip(workers, cases, results, expected, oracle_mod.ranks(expected)):
         ev, ov = engine_view(res, rule_ids), oracle_view(o)
         ev["rank"], ov["rank"] = res.rank, rank
-        counted = {k: c.metrics[k] for k, m in doc.metrics.items() if m.count_events is not None}
+        counted = {k: c.metrics[k] for k, m in doc.metrics.items() if m.computed}
         ocounted = {k: o.metrics[k] for k in counted}
         # results.md: findings add up to score - full_score unless a veto set the score
         zeroed = any((v.effect or doc.veto_effect).score == "zero" for v in doc.vetoes if v.id in o.vetoes)
@@ -570,7 +802,7 @@ def run_seed(seed: int, n_workers: int, tmp: Path, oracle_mod=oracle) -> list[st
             diff = {k: (ov[k], ev[k]) for k in ov if ov[k] != ev[k]}
             if counted != ocounted:
                 diff["counted"] = (ocounted, counted)
-            problems.append(f"seed={seed} {fmt_worker(w, counted)}\n  (oracle, engine) differ: {diff}")
+            problems.append(f"seed={seed} month={month} {fmt_worker(w, counted)}\n  (oracle, engine) differ: {diff}")
     if problems:
         problems[0] += f"\n--- policy rand{seed}.yaml ---\n{text}"
     return problems
@@ -610,8 +842,8 @@ def test_parallel_scoring_matches_serial(tmp_path):
     policy = load_policy_file(path)
     rng = random.Random(7)
     interesting, hours = _interesting(policy.doc), _hours_interesting(policy.doc)
-    workers = [gen_worker(rng, policy.doc, k, interesting, hours) for k in range(200)]
-    cases = [engine_case(policy.doc, w) for w in workers]
+    workers = [gen_worker(rng, policy.doc, k, interesting, hours, seed_month(7)) for k in range(200)]
+    cases = [engine_case(policy, w, seed_month(7)) for w in workers]
     wages = [w["wage"] for w in workers]
     ids = {r.id for it in policy.doc.items for r in it.rules}
     serial = [engine_view(r, ids) for r in score_cases(policy, cases, wages, processes=1)]
@@ -664,12 +896,39 @@ def test_generated_policies_exercise_every_feature(tmp_path):
         raw = gen_policy(seed)
         text = yaml.safe_dump(raw, allow_unicode=True)
         rules = [r for it in raw["items"] for r in it["rules"]] + raw.get("bonus", {}).get("rules", [])
+        for it in raw["items"]:
+            if it.get("mode") == "earn":
+                seen.add("earn")
+        if raw.get("records"):
+            seen.add("records_series")
+        if raw["events"].get("stages"):
+            seen.add("stages")
+        for m in raw["metrics"].values():
+            if "from_records" in m:
+                seen.add("from_records." + m["from_records"]["stat"])
+        filters = [m["count_events"] for m in raw["metrics"].values() if "count_events" in m]
+        filters += [r["event"] for r in rules if "event" in r]
+        for f in filters:
+            for key in ("month_by", "interval", "overdue", "repeat_months", "unclosed"):
+                if key in f:
+                    seen.add("event." + key)
         for r in rules:
-            for form in ("per_count", "shortfall", "tiers", "event"):
+            for form in ("per_count", "shortfall", "tiers", "event", "composite", "records"):
                 if form in r:
                     seen.add(form)
                     if "escalate" in r[form]:
                         seen.add(form + ".escalate")
+            if r.get("effect") == "deduct":
+                seen.add("effect.deduct")
+            if "composite" in r:
+                for t in r["composite"]["terms"]:
+                    seen.add("composite." + ("ratio" if "ratio" in t else "metric"))
+                    if t.get("complement"):
+                        seen.add("composite.complement")
+            if "records" in r:
+                rr = r["records"]
+                seen.add("records." + rr["every"])
+                seen.update(k for k in ("slots", "per", "period_cap") if k in rr)
             if "cap" in r:
                 seen.add("cap")
             sf = r.get("shortfall")
@@ -685,7 +944,12 @@ def test_generated_policies_exercise_every_feature(tmp_path):
             seen.add("fullwidth")
     expected = {"per_count", "shortfall", "tiers", "event", "per_count.escalate", "event.escalate", "cap",
                 "partial.up", "partial.down", "partial.exact", "quota_by.default", "quota_by.nodefault",
-                "veto.range", "veto.plain", "mixed_brackets", "fullwidth"}
+                "veto.range", "veto.plain", "mixed_brackets", "fullwidth",
+                # the forms of issue 16
+                "earn", "effect.deduct", "composite", "composite.ratio", "composite.metric", "composite.complement",
+                "records", "records.day", "records.week", "slots", "per", "period_cap", "records_series", "stages",
+                "from_records.total", "from_records.per_day", "from_records.per_week", "from_records.days_with",
+                "event.month_by", "event.interval", "event.overdue", "event.repeat_months", "event.unclosed"}
     assert expected <= seen, expected - seen
 
 
@@ -701,8 +965,8 @@ def test_boundaries_are_hit(tmp_path):
         rng = random.Random(seed)
         interesting, hours = _interesting(doc), _hours_interesting(doc)
         for k in range(100):
-            w = gen_worker(rng, doc, k, interesting, hours)
-            o = oracle.score(policy, w["attributes"], w["metrics"], w["events"], w["wage"])
+            w = gen_worker(rng, doc, k, interesting, hours, seed_month(seed))
+            o = oracle.score(policy, w["attributes"], w["metrics"], w["events"], w["wage"], seed_month(seed), w["records"])
             hits += o.score in ends
     assert hits >= 20, hits
 

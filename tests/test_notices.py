@@ -44,18 +44,9 @@ def run(*args, env=None):
 
 
 @pytest.fixture(scope="module")
-def stored(tmp_path_factory):
-    """History with September and October 2026, and a small solved roster."""
-    root = tmp_path_factory.mktemp("notices")
-    for month in ("2026-09", "2026-10"):
-        r = run("run", "--policy", POLICY, "--month", month, "--workers", FIX / "workers.csv", "--metrics",
-                FIX / "metrics.csv", "--events", FIX / "events.csv", "--data", root / "data",
-                "--out", root / month, "--no-print")
-        assert r.exit_code == 0, r.output
-    r = run("roster", "--problem", ROOT / "tests" / "fixtures" / "roster" / "valid", "--out", root / "roster",
-            "--time-limit", "3", "--deterministic")
-    assert r.exit_code == 0, r.output
-    return root
+def stored(notices_root):
+    """History with September and October 2026, and a small solved roster (tests/conftest.py)."""
+    return notices_root
 
 
 @pytest.fixture()
@@ -98,13 +89,14 @@ def test_criticism_lists_last_places_vetoes_and_period_consequences(october, set
         "W06": [("monthly_last_place", "0.00"), ("last_place_twice", "416.00")],
     }
     w06 = next(e for e in criticised(october, settings) if e["worker_id"] == "W06")
-    assert w06["reasons"][0]["reason"] == "2026年10月在鹤山镇排名末位（第3名，共3人），得分70分"
+    # the score is said once, in the entry's head (issue 11.2)
+    assert w06["reasons"][0]["reason"] == "2026年10月在鹤山镇排名末位（第3名，共3人）"
 
 
 def test_commendation_lists_each_towns_first_place_but_not_a_vetoed_one(october, settings):
     got = {e["worker_id"]: [r["reason"] for r in e["reasons"]] for e in commended(october, settings)}
-    assert got == {"W01": ["2026年10月在鹤山镇排名第1名（共3人），得分100分"],
-                   "W03": ["2026年10月在凤凰街道排名第1名（共3人），得分100分"]}
+    assert got == {"W01": ["2026年10月在鹤山镇排名第1名（共3人）"],
+                   "W03": ["2026年10月在凤凰街道排名第1名（共3人）"]}
 
 
 def test_settings_switch_the_sources_of_a_criticism(october, settings):
@@ -113,7 +105,8 @@ def test_settings_switch_the_sources_of_a_criticism(october, settings):
     assert [e["worker_id"] for e in criticised(october, only_period)] == ["W06"]
     top2 = settings.model_copy(update={"commendation": settings.commendation.model_copy(
         update={"top": 2, "min_score": "99"})})
-    assert [e["worker_id"] for e in commended(october, top2)] == ["W03", "W05", "W01"]   # town, community, id
+    # in the register's order: 鹤山镇 (W01 its first row) before 凤凰街道 (issue 11.4)
+    assert [e["worker_id"] for e in commended(october, top2)] == ["W01", "W03", "W05"]
 
 
 # --------------------------------------------------------------------------- the files
@@ -124,7 +117,7 @@ def test_the_pack_has_every_document_in_every_format(pack):
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(
         [f"{stem}.{ext}" for stem in ("考核通报", "通报批评", "通报表彰") for ext in ("html", "pdf", "docx")]
-        + ["考核排名.xlsx", "绩效工资发放表-签字版.html", "绩效工资发放表-签字版.pdf"]
+        + ["考核排名.xlsx", "绩效工资发放表.xlsx", "绩效工资发放表-签字版.html", "绩效工资发放表-签字版.pdf"]
         + [f"{stem}-{town}.{ext}" for stem in ("考核结果通知单", "网格公示牌", "服务联系卡")
            for town in ("凤凰街道", "鹤山镇") for ext in ("html", "pdf")]
         + [f"巡查排班表-{town}.{ext}" for town in ("甲镇", "乙镇") for ext in ("html", "pdf")])
@@ -150,9 +143,9 @@ def flat(text: str) -> str:
 def test_the_criticism_notice_pdf_is_a_red_header_document_with_names_amounts_and_reasons(pack):
     out, _, _ = pack
     text = flat(pdftext(out / "通报批评.pdf"))
-    for expected in ("鹤山镇网格化服务管理中心文件", "鹤网格〔2026〕2号", "关于对2026年10月考核中有关网格员予以通报批评的决定",
+    for expected in ("鹤山镇社会治理网格化服务管理中心文件", "鹤网格〔2026〕2号", "关于对2026年10月考核中有关网格员予以通报批评的决定",
                      "各社区（村）网格工作站，全体网格员：", "鹤山镇东村社区网格员杨洋（网格1-1-03，本月得分70分）", "本月扣发416.00元",
-                     "2026年9月、10月连续2个月在鹤山镇排名末位，扣发2个月当月绩效工资（2026年10月、11月）", "凤凰街道西村网格员刘强（网格1-2-02，本月得分100分，一票否决）", "迟报漏报引发重大案件",
+                     "2026年9月、10月连续2个月在鹤山镇排名末位，扣发2个月当月绩效工资（2026年10月、11月）", "凤凰街道西村网格员刘强（网格1-2-02，本月得分100分）", "迟报漏报引发重大案件",
                      "鹤山镇社会治理网格化服务管理中心", "2026年11月5日", "抄送：镇党委、镇政府主要领导、镇综治办。",
                      "2026年11月5日印发"):
         assert expected in text, expected
@@ -167,7 +160,7 @@ def test_the_bulletin_states_the_months_figures_worked_out_by_hand(pack):
     assert "本月共考核网格员6名，平均得分94.17分，最高100分，最低70分。" in text
     # pay 600 + 500 + 300 + 0 + 560 + 416 = 2,376.00; withheld 416.00; paid 1,960.00
     assert "本月应发绩效工资合计2,376.00元，按跨月规则扣发416.00元，实发1,960.00元。" in text
-    assert "被一票否决1人" in text
+    assert "一票否决1人（占16.7%）" in text      # the veto is a band of its own (issue 11.1)
     assert "鹤网格〔2026〕1号" in text
 
 
@@ -176,8 +169,8 @@ def test_every_number_on_a_slip_matches_the_stored_results(pack, october):
     for town in ("凤凰街道", "鹤山镇"):
         path = out / f"考核结果通知单-{town}.pdf"
         workers = [w for w in october["workers"] if w["town"] == town]
-        assert pages(path) == len(workers)          # one page each
-        for page, w in enumerate(sorted(workers, key=lambda w: (w["community"], w["worker_id"])), start=1):
+        assert pages(path) == len(workers)          # one page each, in the register's order (grids 1-1-01 …)
+        for page, w in enumerate(sorted(workers, key=lambda w: w["grid"]), start=1):
             text = flat(subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(path), "-"],
                                        capture_output=True, text=True, check=True).stdout)
             assert f"工号：{w['worker_id']}" in text
@@ -187,8 +180,14 @@ def test_every_number_on_a_slip_matches_the_stored_results(pack, october):
             for item in w["items"]:
                 assert f"{item['label']}（{item['category']}）{item['points']}{item['deducted']}{item['earned']}" in text
             for f in w["findings"]:
-                assert f"{f['rule_label']}（{f['rule_id']}）{f['points']}分：" in text
-                assert flat(f["reason"]) in text
+                points = Decimal(f["points"])
+                effect = f"（{'扣' if points < 0 else '加'}{abs(points)}分）" if points else ""
+                assert f"{f['rule_label']}{effect}：" in text
+                assert flat(f["reason"]).replace("「", "“").replace("」", "”") in text
+                # a slip is handed to the worker: no rule ids, file names or row numbers (issue 11.2)
+                assert f["rule_id"] not in text
+                if f.get("source"):
+                    assert f["source"]["file"] not in text and f"第{f['source']['row']}行" not in text
 
 
 def test_the_printed_pay_sheet_has_every_worker_and_the_totals(pack, october):
@@ -225,13 +224,13 @@ def test_masks():
 def test_public_documents_show_no_more_personal_data_than_the_settings_allow(pack):
     out, _, _ = pack
     full_phone, full_id = "13812345678", "370521198801011234"
-    for name in ("考核通报.html", "通报批评.html", "通报表彰.html", "网格公示牌-鹤山镇.html",
-                 "绩效工资发放表-签字版.html", "巡查排班表-甲镇.html"):
+    for name in ("考核通报.html", "通报批评.html", "通报表彰.html", "绩效工资发放表-签字版.html", "巡查排班表-甲镇.html"):
         html = (out / name).read_text(encoding="utf-8")
         assert full_phone not in html and full_id not in html and "3705" not in html, name
     board = (out / "网格公示牌-鹤山镇.html").read_text(encoding="utf-8")
-    assert "138****5678" in board                         # the grid board masks the phone
-    assert full_phone in (out / "服务联系卡-鹤山镇.html").read_text(encoding="utf-8")   # a contact card exists for it
+    # the grid board and the contact card exist for residents to call: the phone in full (issue 11.9)
+    assert full_phone in board and full_id not in board and "3705" not in board
+    assert full_phone in (out / "服务联系卡-鹤山镇.html").read_text(encoding="utf-8")
     slip = (out / "考核结果通知单-鹤山镇.html").read_text(encoding="utf-8")
     assert "3705**********1234" in slip and full_id not in slip and full_phone not in slip
 
@@ -239,12 +238,13 @@ def test_public_documents_show_no_more_personal_data_than_the_settings_allow(pac
 def test_the_office_decides_what_a_board_shows(stored, tmp_path):
     office = tmp_path / "office.yaml"
     office.write_text(DEFAULT_SETTINGS.read_text(encoding="utf-8").replace(
-        "boards: {phone: mask, id_number: hide}", "boards: {phone: full, id_number: hide}"), encoding="utf-8")
+        "boards: {phone: full, id_number: hide}", "boards: {phone: mask, id_number: hide}"), encoding="utf-8")
     shutil.copytree(stored / "data", tmp_path / "data")
     r = run("notices", "--month", "2026-10", "--data", tmp_path / "data", "--out", tmp_path / "o", "--office", office,
             "--workers", FIX / "workers.csv", "--only", "boards", "--format", "html")
     assert r.exit_code == 0, r.output
-    assert "13812345678" in (tmp_path / "o" / "网格公示牌-鹤山镇.html").read_text(encoding="utf-8")
+    board = (tmp_path / "o" / "网格公示牌-鹤山镇.html").read_text(encoding="utf-8")
+    assert "138****5678" in board and "13812345678" not in board
 
 
 # --------------------------------------------------------------------------- document numbers
@@ -457,8 +457,9 @@ def test_docx_notices_carry_the_text_and_escape_names(october, settings, tmp_pat
     assert pack.files == ["通报批评.docx"]
     with zipfile.ZipFile(stage / "通报批评.docx") as z:
         xml = z.read("word/document.xml").decode("utf-8")
-    text = re.sub(r"<[^>]+>", "", xml)
+    text = re.sub(r"<[^>]+>", "", xml).replace("\u2060", "")     # word joiners bind numbers to their units
     assert "杨&lt;洋&gt;&amp;子" in text and "鹤网格〔2026〕1号" in text and "本月扣发416.00元" in text
+    assert "扣发\u2060416.00\u2060元" in xml
 
 
 def test_docx_notices_are_word_files_in_schema_order(october, settings, tmp_path):
@@ -556,3 +557,13 @@ def test_wangge_run_without_office_settings_says_how_to_get_the_pack(tmp_path):
             FIX / "metrics.csv", "--events", FIX / "events.csv", "--data", tmp_path / "data", "--out", tmp_path / "o")
     assert r.exit_code == 0, r.output
     assert "未生成打印材料" in r.output and not (tmp_path / "o" / "print").exists()
+
+
+def test_the_print_pack_reports_its_progress_file_by_file(data, tmp_path):
+    from engine.app.notices import make_notices, prepare_pack
+
+    seen: list[tuple[int, int]] = []
+    plan = prepare_pack(office=DEFAULT_SETTINGS, data=data, workers=FIX / "workers.csv", formats={"html", "xlsx"})
+    report = make_notices("2026-10", data, tmp_path / "o", plan, progress=lambda d, t: seen.append((d, t)))
+    total = len(report.pack.files)
+    assert seen == [(k, total) for k in range(1, total + 1)]

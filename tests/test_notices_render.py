@@ -74,6 +74,45 @@ def test_operators_that_build_huge_values_are_refused(tmp_path, bomb):
     assert "安全限制" in only_problem(exc)
 
 
+@pytest.mark.parametrize("bomb", [
+    "{{ ('x' * 1000000) | replace('x', 'x' * 1000) }}",                       # 1 GB through the filter
+    "{{ ('x' * 1000000).replace('x', 'xxxxxxxxxx').replace('x', 'xxxxxxxxxx') }}",
+    "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+    "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+    "{{ 'x' | center(1000000000) }}", "{{ 'a' | indent(1000000000) }}", "{{ '%1000000000s' % 'x' }}",
+    "{{ '{:1000000000}'.format('x') }}", "{{ (['x' * 1000000] * 20) | join('') }}",
+    "{{ [1] | batch(1000000000, 'x') | list }}",
+])
+def test_no_step_of_a_template_builds_a_huge_value(tmp_path, bomb):
+    """Issue 12.12: only * and ** were capped; replace made a gigabyte and the run exited 0.
+    Each is refused before it builds the value (fast, and without the memory)."""
+    import tracemalloc
+    ts = tset(tmp_path, {"bomb.html.j2": bomb})
+    tracemalloc.start()
+    started = time.monotonic()
+    with pytest.raises(TemplateError) as exc:
+        ts.render("bomb.html.j2", {})
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert "安全限制" in only_problem(exc) and "过长" in only_problem(exc)
+    assert time.monotonic() - started < 5 and peak < 200_000_000
+
+
+def test_ordinary_string_work_still_renders(tmp_path):
+    ts = tset(tmp_path, {"ok.html.j2": "{{ ('x' * 1000) | replace('x', 'yy') | length }} {{ 'a' ~ 'b' }} {{ 1 + 2 }} "
+                                       "{{ '%05d' % 3 }} {{ '<b>' ~ 'c' }} {{ '{:>4}'.format(7) }} {{ [1, 2] | join('-') }}"})
+    assert ts.render("ok.html.j2", {}) == "2000 ab 3 00003 &lt;b&gt;c    7 1-2"
+
+
+def test_an_include_outside_the_template_folder_names_the_template_line(tmp_path):
+    """Issue 12.16: the message named the template folders, not where the include was written."""
+    ts = tset(tmp_path, {"inc.html.j2": "<p>一</p>\n{% include '../../etc/passwd' %}\n"})
+    with pytest.raises(TemplateError) as exc:
+        ts.render("inc.html.j2", {})
+    assert only_problem(exc) == (f"{tmp_path / 'inc.html.j2'}:2 模板: 发现 '../../etc/passwd'，应为 模板文件夹中的模板文件"
+                                 "（include、extends、import 的文件名从模板文件夹算起，不能用 .. 或绝对路径走出模板文件夹）")
+
+
 def test_a_missing_variable_names_template_line_and_variable(tmp_path):
     ts = tset(tmp_path, {"slip.html.j2": "<h1>{{ title }}</h1>\n{% for w in workers %}\n<p>{{ w.nmae }}</p>\n{% endfor %}\n"})
     with pytest.raises(TemplateError) as exc:
@@ -149,3 +188,12 @@ def test_an_overflowing_cell_gives_way_in_the_cells_after_it(tmp_path):
     rows = [html.unescape(r) for r in re.findall(r'<div class="gt-r ">(.*?)</div>', ts.render("t.html.j2", {}))]
     assert [text_cols(r) for r in rows] == [24, 24]          # both rows end at the table's right rule
     assert rows[0].endswith("   12.00 ") and rows[1].endswith("       3 ")
+
+
+def test_a_wrapped_cell_continues_on_more_lines_of_its_row():
+    """The roster names every grid of a visit day: a long cell takes more lines instead of running
+    into the next day's column (issue 11.10)."""
+    from engine.notices.render import grid_row
+    row = grid_row(["S1", "走访1-1-01、1-1-02、1-1-03", "休"], [[6, "l"], [14, "l"], [6, "l"]], None, True)
+    assert row.split("\n") == [" S1    走访1-1-01、  休   ", "       1-1-02、           ", "       1-1-03             "]
+    assert {text_cols(line) for line in row.split("\n")} == {26}

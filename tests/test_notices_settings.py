@@ -20,9 +20,10 @@ def messages(name: str) -> list[str]:
 def test_the_bundled_settings_are_valid():
     s = load_settings(DEFAULT_SETTINGS)
     assert s.issuer == "鹤山镇社会治理网格化服务管理中心"
-    assert s.header_text == "鹤山镇网格化服务管理中心文件"
+    assert s.header_text == "鹤山镇社会治理网格化服务管理中心文件"
+    assert s.signature_text == s.printed_by_text == s.unit_text == s.issuer     # one name (issue 11.8)
     assert s.document_number.prefix == "鹤网格" and s.document_number.start == 1
-    assert s.privacy.boards.phone == "mask" and s.privacy.cards.phone == "full"
+    assert s.privacy.boards.phone == "full" and s.privacy.cards.phone == "full"
 
 
 def test_every_problem_is_reported_with_line_field_value_and_expectation():
@@ -41,7 +42,8 @@ def test_every_problem_is_reported_with_line_field_value_and_expectation():
 
 def test_a_list_instead_of_a_mapping():
     assert messages("error-not-a-mapping.yaml") == [
-        f"{HERE / 'error-not-a-mapping.yaml'}:1 （根）: 发现 'LocList'，应为 一个映射（键: 值），见 docs/notices.md"]
+        f"{HERE / 'error-not-a-mapping.yaml'}:1 （根）: 发现 '列表'，应为 “键: 值”的发文设置，至少写明 issuer（发文机关全称）和 "
+        "document_number（文号前缀 prefix），如 reports/office.yaml；格式见 docs/notices.md"]
 
 
 def test_the_issuer_is_required():
@@ -55,4 +57,63 @@ def test_a_template_folder_that_does_not_exist(tmp_path):
     with pytest.raises(TemplateError) as exc:
         load_settings(p)
     assert [str(x) for x in exc.value.problems] == [
-        f"{p}:3 templates: 发现 '我的模板'，应为 存在的模板文件夹（相对于本设置文件）"]
+        f"{p}:3 templates: 发现 '我的模板'，应为 存在的文件夹（相对于本设置文件）"]
+
+
+def settings_file(tmp_path, text: str) -> Path:
+    p = tmp_path / "office.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_the_signature_names_the_office_in_the_red_header_unless_both_are_given(tmp_path):
+    """Issue 11.8: one name for the issuing office in the header and the signature."""
+    base = "issuer: 鹤山镇社会治理网格化服务管理中心\ndocument_number: {prefix: 鹤网格}\n"
+    s = load_settings(settings_file(tmp_path, base + "header: 鹤山镇网格化服务管理中心文件\n"))
+    assert (s.header_text, s.signature_text, s.printed_by_text) == (
+        "鹤山镇网格化服务管理中心文件", "鹤山镇网格化服务管理中心", "鹤山镇网格化服务管理中心")
+    s = load_settings(settings_file(tmp_path, base))
+    assert (s.header_text, s.signature_text) == ("鹤山镇社会治理网格化服务管理中心文件", "鹤山镇社会治理网格化服务管理中心")
+    both = base + "header: 鹤山镇网格化服务管理中心文件\nsignature: 鹤山镇社会治理网格化服务管理中心\n"
+    s = load_settings(settings_file(tmp_path, both))
+    assert (s.header_text, s.signature_text) == ("鹤山镇网格化服务管理中心文件", "鹤山镇社会治理网格化服务管理中心")
+
+
+@pytest.mark.parametrize("text", ["", "# 只有注释\n", "\n\n"])
+def test_an_empty_settings_file_says_what_is_expected(tmp_path, text):
+    """Issue 12.16: not 'NoneType'."""
+    p = settings_file(tmp_path, text)
+    with pytest.raises(TemplateError) as exc:
+        load_settings(p)
+    [problem] = [str(x) for x in exc.value.problems]
+    assert problem.startswith(f"{p}:1 （根）: 发现 '（空文件）'，应为 “键: 值”的发文设置，至少写明 issuer（发文机关全称）和 "
+                              "document_number（文号前缀 prefix）")
+    assert "NoneType" not in problem
+
+
+def test_a_scalar_instead_of_settings(tmp_path):
+    p = settings_file(tmp_path, "鹤山镇\n")
+    with pytest.raises(TemplateError) as exc:
+        load_settings(p)
+    assert [str(x) for x in exc.value.problems] == [
+        f"{p}:1 （根）: 发现 '鹤山镇'，应为 “键: 值”的发文设置，至少写明 issuer（发文机关全称）和 document_number（文号前缀 prefix），"
+        "如 reports/office.yaml；格式见 docs/notices.md"]
+
+
+def test_folders_that_do_not_exist_are_reported_together(tmp_path):
+    p = settings_file(tmp_path, "issuer: 某中心\ndocument_number: {prefix: 某网格}\ntemplates: 我的模板\n"
+                                "boards:\n  photos: 照片\n")
+    with pytest.raises(TemplateError) as exc:
+        load_settings(p)
+    assert [str(x) for x in exc.value.problems] == [
+        f"{p}:3 templates: 发现 '我的模板'，应为 存在的文件夹（相对于本设置文件）",
+        f"{p}:5 boards.photos: 发现 '照片'，应为 存在的文件夹（相对于本设置文件）"]
+
+
+def test_tie_rules_and_orders_are_validated(tmp_path):
+    p = settings_file(tmp_path, "issuer: 某中心\ndocument_number: {prefix: 某网格}\nbulletin: {ties: some}\n"
+                                "order: {towns: 鹤山镇}\n")
+    with pytest.raises(TemplateError) as exc:
+        load_settings(p)
+    fields = [x.field for x in exc.value.problems]
+    assert fields == ["bulletin.ties", "order.towns"]

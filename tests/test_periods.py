@@ -95,11 +95,11 @@ periods:
     got = sorted((pr.line, pr.field, pr.found) for pr in ei.value.problems)
     assert got == [
         (5, "periods.ranking.peer_group", "county"),
-        (9, "periods.rules[0].withhold_months", None),      # required, missing (line of the rule)
-        (13, "periods.rules[0].withold_months", "withold_months"),  # the typo itself
+        (13, "periods.rules[0].withold_months", 2),         # the typo itself (可能是 withhold_months)
         (18, "periods.rules[1].percent", "300"),
         (21, "periods.rules[2].id", "a"),
     ]
+    assert "可能是 withhold_months" in str(ei.value)
     assert all(pr.file == str(p) for pr in ei.value.problems)
     assert "不重复的规则 id" in str(ei.value)
 
@@ -294,9 +294,10 @@ def test_annual_grade_quota_overflow_falls_to_the_next_grade():
                      "G": "ordinary", "H": "ordinary", "I": "ordinary", "J": "ordinary"}
     c = findings(adds, "C", "annual_grade")[0]["reason"]
     assert c == ("2026年1月、2月、3月、4月、5月、6月、7月、8月、9月、10月、11月、12月考核，年度得分92.00分，"
-                 "评为「较好」（每月不低于3星），全体10人中名额3人（30%）；符合「好」条件但超出名额，按排序依次降入本等次")
+                 "评为“较好”（每月不低于3星），全体10人中名额3人（30%）；符合“好”条件但超出名额，按排序依次降入本等次")
     e = findings(adds, "E", "annual_grade")[0]["reason"]
-    assert "符合「较好」条件但超出名额" in e
+    assert "符合“较好”条件但超出名额" in e
+    assert e.endswith("；未评为“好”：有月份低于4星、达到5星的月份不足1个")
     # 优秀网格员: floor(10% x 10) = 1, from 好/较好, by year score -> A
     assert [w for w in spec if findings(adds, w, "excellent")] == ["A"]
 
@@ -410,3 +411,213 @@ periods:
     [pr] = ei.value.problems
     assert (pr.line, pr.field, pr.found) == (4, "periods.rules[0].kind", {})
     assert pr.expected.startswith("规则类型之一：last_place_run")
+
+
+# --------------------------------------------------------------------------- ties and shares (issue 16, form 6)
+
+
+def _rules(text: str):
+    raw = load_yaml(_write_tmp(text))["periods"]
+    return parse_period_rules(raw, "ties.yaml")
+
+
+def _write_tmp(text: str) -> Path:
+    import tempfile
+    f = Path(tempfile.mkdtemp()) / "ties.yaml"
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+SHARE = """\
+periods:
+  ranking: {id: r, label: 排名, peer_group: town, order: competition, last_place_ties: all}
+  rules:
+    - {id: bottom, label: 排名后40%, kind: bottom_share, percent: 40, rounding: floor, times: 1,
+       withhold: performance_pay, ties: TIES}
+"""
+
+
+def test_a_tie_at_the_top_is_never_the_bottom_share():
+    # Four tied at 100 among five; bottom 40% of 5 = 2 (floor).  The old rule (ties: all) put all
+    # five in the bottom (the tie of four reached into the bottom two): everyone lost the pay.
+    # A tie holding rank 1 is never at the bottom: only W5 (95, rank 5) is.
+    ws = [worker(f"W{i}", 100) for i in range(1, 5)] + [worker("W5", 95)]
+    adds = run({"2026-01": ws}, _rules(SHARE.replace("TIES", "all")))["2026-01"]
+    assert [w for w in adds if findings(adds, w, "withdraw_year")] == ["W5"]
+    assert [adds[w]["withheld"] for w in adds] == ["0.00"] * 4 + ["600.00"]
+    reason = findings(adds, "W5", "withdraw_year")[0]["reason"]
+    assert "本月5人的40%为2人" in reason
+
+
+def test_two_tied_for_last_are_both_last_where_the_office_says_so():
+    # 90, 80, 80: W2 and W3 share rank 2 = the last place.  ties: all -> both last (and criticised);
+    # ties: none -> neither.  Bottom 40% of 3 = 1.2 -> floor 1: the same decision.
+    ws = [worker("W1", 90), worker("W2", 80), worker("W3", 80)]
+    both = run({"2026-01": ws}, _rules(SHARE.replace("TIES", "all")))["2026-01"]
+    assert [w for w in both if findings(both, w, "withdraw_year")] == ["W2", "W3"]
+    assert "（与另1人并列第2名，并列者都算在内）" in findings(both, "W2", "withdraw_year")[0]["reason"]
+    neither = run({"2026-01": ws}, _rules(SHARE.replace("TIES", "none")))["2026-01"]
+    assert [w for w in neither if findings(neither, w, "withdraw_year")] == []
+
+
+def test_the_share_is_rounded_as_the_office_states_and_said_so():
+    # 3% of 33 = 0.99: floor -> 0 (nobody), ceil -> 1, half_up -> 1
+    ws = [worker(f"W{i:02d}", 60 + i) for i in range(1, 34)]
+    text = SHARE.replace("percent: 40", "percent: 3").replace("TIES", "all")
+    for rounding, who in (("floor", []), ("ceil", ["W01"]), ("half_up", ["W01"])):
+        adds = run({"2026-01": ws}, _rules(text.replace("rounding: floor", f"rounding: {rounding}")))["2026-01"]
+        assert [w for w in adds if findings(adds, w, "withdraw_year")] == who, rounding
+    adds = run({"2026-01": ws}, _rules(text.replace("rounding: floor", "rounding: ceil")))["2026-01"]
+    assert "本月33人的3%为0.99人，向上取整为1人" in findings(adds, "W01", "withdraw_year")[0]["reason"]
+
+
+def test_each_rule_states_its_own_tie_rule():
+    # The ranking says ties: all, the last-place rule overrides it with none: W2 and W3 tied for last
+    # two months running are not last for that rule, while the ranking's last_place flag says they are.
+    text = """\
+periods:
+  ranking: {id: r, label: 排名, peer_group: town, order: competition, last_place_ties: all}
+  rules:
+    - {id: lp, label: 连续两月末位, kind: last_place_run, months: 2, withhold_months: 1,
+       withhold: performance_pay, ties: none}
+"""
+    ws = [worker("W1", 90), worker("W2", 80), worker("W3", 80)]
+    adds = run({"2026-01": ws, "2026-02": ws}, _rules(text))["2026-02"]
+    assert [w for w in adds if findings(adds, w)] == []
+    assert [adds[w]["last_place"] for w in adds] == [False, True, True]
+
+
+def test_the_notice_and_the_period_rules_agree_on_who_is_last():
+    # One function decides: with everyone tied nobody is last in either (the period rules used to
+    # withhold from all three while the notice named nobody); two tied for last under ties: none
+    # are last in neither (the notice used to name both).
+    from engine.notices import load_settings
+    from engine.notices.context import criticised
+    from engine.notices.settings import DEFAULT_SETTINGS
+    from engine.periods import merge_additions
+
+    settings = load_settings(DEFAULT_SETTINGS)
+    lp = """\
+periods:
+  ranking: {id: r, label: 排名, peer_group: town, order: competition, last_place_ties: TIES}
+  rules:
+    - {id: lp, label: 连续两月末位, kind: last_place_run, months: 2, withhold_months: 1, withhold: performance_pay}
+"""
+    for scores, ties, last in (([85, 85, 85], "all", []), ([90, 80, 80], "none", []),
+                               ([90, 80, 80], "all", ["W2", "W3"])):
+        ws = three(scores)
+        rules_ = _rules(lp.replace("TIES", ties))
+        adds = run({"2026-01": ws, "2026-02": ws}, rules_)["2026-02"]
+        withheld = [w for w in adds if findings(adds, w, "withhold_allowance")]
+        res = merge_additions(month("2026-02", ws), adds)
+        named = [e["worker_id"] for e in criticised(res, settings)
+                 if any(r["rule_id"] == "monthly_last_place" for r in e["reasons"])]
+        assert withheld == named == last, (scores, ties)
+
+
+def test_consequences_that_are_not_money_are_said_as_such():
+    # 连续两个月排名末位的约谈: no withholding, no 扣发 in the reason, the consequence in its own field
+    text = """\
+periods:
+  ranking: {id: r, label: 排名, peer_group: town, order: competition, last_place_ties: all}
+  rules:
+    - {id: talk, label: 连续两月末位约谈, kind: last_place_run, months: 2, consequence: 由镇网格中心约谈}
+"""
+    ws = three([95, 90, 85])
+    adds = run({"2026-01": ws, "2026-02": ws}, _rules(text))
+    [f] = findings(adds["2026-02"], "W3")
+    assert f["reason"] == "2026年1月、2月连续2个月在鹤山镇排名末位，由镇网格中心约谈"
+    assert (f["amount"], f["consequence"], f["criticise"]) == ("0.00", "由镇网格中心约谈", True)
+    assert adds["2026-02"]["W3"]["withheld"] == "0.00"
+    assert findings(adds["2026-01"], "W3") == []
+
+
+def test_a_last_place_rule_needs_a_withholding_or_a_consequence(tmp_path):
+    p, raw = write(tmp_path, """\
+periods:
+  ranking: {id: r, label: 排名, peer_group: town, order: competition, last_place_ties: all}
+  rules:
+    - {id: lp, label: 末位, kind: last_place_run, months: 2}
+    - {id: lp2, label: 末位, kind: last_place_run, months: 2, withhold: performance_pay}
+""")
+    with pytest.raises(PolicyError) as ei:
+        parse_period_rules(raw, str(p))
+    assert [(pr.line, pr.field, pr.expected) for pr in ei.value.problems] == [
+        (4, "periods.rules[0]", "withhold（扣发）或 consequence（如 约谈、末位淘汰）至少一项"),
+        (5, "periods.rules[1].withhold_months", "扣发的月数（withhold 需要写 withhold_months）")]
+
+
+# --------------------------------------------------------------------------- grades for any period (issue 16, form 5)
+
+
+GRADES = """\
+periods:
+  ranking: {id: r, label: 排名, peer_group: town, order: competition, last_place_ties: all}
+  rules:
+    - id: q
+      label: 季度等次
+      kind: grade
+      period: quarter
+      scope: all
+      quota_rounding: floor
+      order_by: [period_score]
+      boundary_ties: fall
+      grades:
+        - id: good
+          label: 好
+          require:
+            - {score: "[90, +inf)"}
+            - {metric: major_case, total: "[0, 0]", label: 季度内无因上报不及时引发重大案件}
+        - {id: fair, label: 较好, require: [{score: "[80, +inf)"}]}
+        - {id: ordinary, label: 一般}
+    - id: m
+      label: 月度等次
+      kind: grade
+      period: month
+      scope: all
+      quota_rounding: floor
+      order_by: [period_score]
+      boundary_ties: fall
+      grades:
+        - {id: A, label: A, require: [{score: "[90, +inf)"}]}
+        - {id: B, label: B, require: [{score: "[75, +inf)"}]}
+        - {id: C, label: C, require: [{score: "[60, +inf)"}]}
+        - {id: D, label: D, require: [{score: "[40, +inf)"}]}
+        - {id: E, label: E}
+"""
+
+
+def _flagged(wid, score, case=False):
+    w = worker(wid, score)
+    w["metrics"] = {"major_case": case}
+    return w
+
+
+def test_a_quarterly_grade_condition_on_a_flag_binds():
+    # W1 averages 95 over July–September but had a major case in August: not 好 -> 较好, and says why;
+    # W2 averages 92 without one: 好.  Graded only in September (the quarter's last month).
+    ms = {"2026-07": [_flagged("W1", 95), _flagged("W2", 92)],
+          "2026-08": [_flagged("W1", 95, case=True), _flagged("W2", 92)],
+          "2026-09": [_flagged("W1", 95), _flagged("W2", 92)]}
+    adds = run(ms, _rules(GRADES))
+    assert findings(adds["2026-08"], "W1", "grade") and \
+        all(f["period"] == "month" for f in findings(adds["2026-08"], "W1", "grade"))
+    quarter = {w: [f for f in findings(adds["2026-09"], w, "grade") if f["period"] == "quarter"] for w in ("W1", "W2")}
+    assert [(quarter[w][0]["grade"], quarter[w][0]["score"]) for w in ("W1", "W2")] == [("fair", "95.00"), ("good", "92.00")]
+    assert quarter["W1"][0]["reason"] == (
+        "2026年第3季度（2026年7月、8月、9月）得分95.00分，评为“较好”（得分80分及以上）；"
+        "未评为“好”：不满足：季度内无因上报不及时引发重大案件")
+
+
+def test_a_quarterly_grade_condition_does_not_bind_without_the_flag():
+    ms = {m: [_flagged("W1", 95), _flagged("W2", 92)] for m in ("2026-07", "2026-08", "2026-09")}
+    adds = run(ms, _rules(GRADES))["2026-09"]
+    assert [f["grade"] for f in findings(adds, "W1", "grade") if f["period"] == "quarter"] == ["good"]
+
+
+def test_monthly_letters_stand_beside_the_pay_band():
+    # A–E at 90/75/60/40 whatever the pay band says: 89.99 is B although it is paid at 90%
+    ws = [worker("W1", 90), worker("W2", "89.99"), worker("W3", 60), worker("W4", "39.5")]
+    adds = run({"2026-10": ws}, _rules(GRADES))["2026-10"]
+    assert [findings(adds, w, "grade")[0]["grade_label"] for w in ("W1", "W2", "W3", "W4")] == ["A", "B", "C", "E"]
+    assert findings(adds, "W1", "grade")[0]["reason"] == "2026年10月得分90分，评为“A”（得分90分及以上）"

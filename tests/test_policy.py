@@ -11,7 +11,7 @@ from engine.scoring import run_examples
 
 from conftest import FIXTURES, RULES
 
-PRESETS = ["chengguan.yaml", "youhao.yaml", "kongjiazhuang.yaml"]
+PRESETS = ["chengguan.yaml", "youhao.yaml", "kongjiazhuang.yaml", "pingtai.yaml", "xunchai.yaml"]
 BROKEN = FIXTURES / "policies"
 
 
@@ -35,7 +35,7 @@ def test_a_wrong_example_is_reported_with_the_actual_breakdown():
                                                   "examples[0].expect.score", "94")
     assert str(p).replace(str(BROKEN) + "/", "") == (
         "error-example-mismatch.yaml:18 examples[0].expect.score: 发现 '94'，"
-        "应为 95（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉 3 次（每次 2 分），扣 6 分）")
+        "应为 95（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉3次（每次扣2分），扣6分）")
 
 
 def test_every_expectation_of_an_example_is_located_with_found_and_expected():
@@ -61,7 +61,7 @@ def test_validate_reports_example_mismatches_as_problems_with_exit_2():
     assert res.output.replace(str(BROKEN) + "/", "").splitlines()[-2:] == [
         "错误：考核细则中的示例有 1 处与计算结果不符：",
         "  error-example-mismatch.yaml:18 examples[0].expect.score: 发现 '94'，应为 95"
-        "（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉 3 次（每次 2 分），扣 6 分）"]
+        "（示例「投诉3次」写明的得分；发现的是按细则算出的得分）（计算明细：投诉3次（每次扣2分），扣6分）"]
 
 
 def messages(path: Path) -> list[str]:
@@ -264,7 +264,7 @@ def test_error_remove_without_extends():
 
 
 def test_error_percent_points_are_not_silently_divided_by_100():
-    pct = "应为 不带 % 的数字（百分数只用于 performance_share 和 ratio；百分比指标的数值直接写 95）"
+    pct = "应为 不带 % 的数字（百分数只用于 performance_share、ratio 和 weight；百分比指标的数值直接写 95）"
     assert messages(BROKEN / "error-percent-points.yaml") == [
         f"error-percent-points.yaml:8 items[0].points: 发现 '40%'，{pct}",
         f"error-percent-points.yaml:10 items[0].rules[0].shortfall.quota: 发现 '95%'，{pct}"]
@@ -280,9 +280,10 @@ def test_error_never_fires():
         "error-never-fires.yaml:11 items[0].rules[0].tiers.tiers[0].range: 发现 '(1, 2)'，"
         "应为 含有整数的区间（「差错」是整数指标，此区间内没有整数，规则永远不会触发）",
         "error-never-fires.yaml:12 items[0].rules[1].per_count.escalate: 发现 ['0', '0']，应为 至少一个大于 0 的分值（否则永远不扣分）",
-        "error-never-fires.yaml:13 items[0].rules[2].event.unclosed: 发现 True，"
-        "应为 不填或 false（未办结的事件没有办理用时，与 handling_hours 同时写永远不会触发）",
-        "error-never-fires.yaml:16 items[0].rules[3].reason: 发现 '{count}'，应为 可用的占位符之一：{label}、{points}、{errors}",
+        "error-never-fires.yaml:13 items[0].rules[2].event.repeat_months: 发现 '[0, 1)'，"
+        "应为 与 [1, +inf) 有交集的月数区间（否则永远不会触发）",
+        "error-never-fires.yaml:16 items[0].rules[3].reason: 发现 '{count}'，应为 可用的占位符之一："
+        "{规则}、{分值}、{得扣}、{项目}、{label}、{points}、{指标}、{数值}、{单位}、{计分方式}、{errors}",
         "error-never-fires.yaml:19 vetoes[0].metric: 发现 'none_ever'，"
         "应为 最大值至少为 1 的计数指标（不写 range 时次数 ≥ 1 即否决，否则永远不会触发）",
         "error-never-fires.yaml:22 stars[1].stars: 发现 -1，应为 不小于 0 的星级"]
@@ -330,9 +331,9 @@ def test_error_unquoted_text_suggests_quotes():
 
 def test_error_periods_missing_fields_are_reported_not_crashed_on():
     assert messages(BROKEN / "error-periods-missing-fields.yaml") == [
-        "error-periods-missing-fields.yaml:9 periods.ranking.last_place_ties: 发现 （缺失），应为 必填字段 last_place_ties",
-        "error-periods-missing-fields.yaml:11 periods.rules[0].label: 发现 （缺失），应为 必填字段 label",
-        "error-periods-missing-fields.yaml:20 periods.rules[1].grades[0].id: 发现 （缺失），应为 必填字段 id"]
+        "error-periods-missing-fields.yaml:9 periods.ranking.last_place_ties: 发现 （缺失），应为 必填项",
+        "error-periods-missing-fields.yaml:11 periods.rules[0].label: 发现 （缺失），应为 必填项",
+        "error-periods-missing-fields.yaml:20 periods.rules[1].grades[0].id: 发现 （缺失），应为 必填项"]
 
 
 def test_error_late_overlapping_missed_would_deduct_twice():
@@ -356,3 +357,42 @@ def test_two_versions_starting_the_same_month_are_an_error_not_a_silent_pick():
 def test_one_file_named_twice_is_one_version():
     ps = load_policy([RULES / "youhao.yaml", RULES / "youhao.yaml", RULES / ".." / "rules" / "youhao.yaml"])
     assert len(ps.versions) == 1 and ps.for_month("2026-10").files == [str(RULES / "youhao.yaml")]
+
+
+def test_many_unknown_keys_are_refused_quickly_with_a_bounded_list(tmp_path):
+    # 20,000 unknown keys took minutes (each pruning pass looked every key up in a list of the
+    # others); the check is linear now, and lists 100 problems and counts the rest.
+    import time
+
+    junk = "".join(f"junk_{i}: {i}\n" for i in range(10_000))
+    nested = "".join(f"    junk_{i}: {i}\n" for i in range(10_000))
+    text = (RULES / "youhao.yaml").read_text(encoding="utf-8")
+    text = text.replace("metrics:\n", "metrics:\n  zz:\n    label: 多余\n    type: integer\n" + nested, 1) + junk
+    (tmp_path / "p.yaml").write_text(text, encoding="utf-8")
+    t0 = time.perf_counter()
+    with pytest.raises(PolicyError) as exc:
+        load_policy_file(tmp_path / "p.yaml")
+    assert time.perf_counter() - t0 < 30
+    problems = exc.value.problems
+    assert len(problems) == 101
+    assert problems[0].field == "metrics.zz.junk_0" and problems[99].field == "metrics.zz.junk_99"
+    last = problems[-1]
+    assert (last.field, last.found, last.expected) == (
+        "（其余）", "另有 19900 处问题未逐一列出", "先改正以上 100 处问题，再次检查时会列出其余问题")
+
+
+def test_period_rules_are_in_the_schema_one_model_per_kind():
+    defs = policy_json_schema()["$defs"]
+    rules = defs["PeriodsDef"]["properties"]["rules"]["items"]
+    assert rules["discriminator"]["propertyName"] == "kind"
+    assert {"LastPlaceRun", "BottomShare", "Grade", "AnnualGrade", "WageFloor"} <= set(defs)
+    assert defs["LastPlaceRun"]["additionalProperties"] is False
+
+
+def test_an_unchanged_policy_keeps_the_hash_its_stored_months_carry():
+    # The format gained keys (records, composite, stages, effect, mode …); a file that uses none of them
+    # hashes as before, or history would refuse every month stored under it.  Hashes of commit 1baa63a:
+    assert load_policy_file(RULES / "chengguan.yaml").hash == \
+        "7fef371d576a2746f80b1c455ed3c3f972cedef7421c9731a26b51da7bf6acc5"
+    assert load_policy_file(RULES / "youhao.yaml").hash == \
+        "90d7517d33b489e6709dc6bc4a7c8f7203c36dc51d94cae931932f708190be6c"

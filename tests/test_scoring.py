@@ -32,14 +32,26 @@ def test_scores_bands_and_pay_worked_by_hand(month):
     #      satisfaction 1, complaints 2+3, training 3 = 24 -> 76, 2500 x 20% x 0.8 = 400.00.
     # W03: patrol 85% -> 5, satisfaction 88% -> 1, 2 trainings missed -> 6 = 12 -> 88, 3000 x 20% x 0.9 = 540.00;
     #      the major hazard reported after exactly 4 h is inside the limit "(4, +inf)" and costs nothing.
-    # W04: perfect sheet but a veto: score kept, 0 stars, pay withheld, ranked last.
+    # W04: perfect sheet but a veto: score kept, 0 stars, pay withheld, ranked last; its band is the veto's.
     got = {k: (v["score"], v["stars"], v["band"]["id"], v["pay"], v["failed"], v["rank"]) for k, v in w.items()}
     assert got == {
         "W01": ("100", 5, "full", "600.00", False, 1),
         "W02": ("76", 2, "p80", "400.00", False, 3),
         "W03": ("88", 3, "p90", "540.00", False, 2),
-        "W04": ("100", 0, "full", "0.00", True, 4),
+        "W04": ("100", 0, "veto", "0.00", True, 4),
     }
+
+
+def test_a_vetoed_workers_band_is_the_veto_and_its_ratio_the_one_applied(month):
+    """Issue 11.1: band, ratio and pay agree (base x ratio = pay) and the band says why."""
+    w04 = by_id(month)["W04"]
+    assert w04["band"] == {"id": "veto", "label": "一票否决", "range": "", "ratio": "0", "vetoes": ["veto_major_case"],
+                           "reason": "一票否决：迟报漏报引发重大案件，绩效工资不予发放",
+                           "score_band": {"id": "full", "label": "全额发放", "range": "[90, +inf)", "ratio": "1"}}
+    assert w04["pay_ratio"] == "0" and w04["pay"] == "0.00" and w04["performance_base"] == "600.00"
+    for w in month["workers"]:
+        assert Decimal(w["performance_base"]) * Decimal(w["band"]["ratio"]) == Decimal(w["pay"])
+        assert w["band"]["ratio"] == w["pay_ratio"]
 
 
 def test_every_point_is_explained(month):
@@ -57,11 +69,11 @@ def test_findings_name_rule_reason_and_source_row(month):
         "rule_id": "urgent_late", "rule_label": "紧急信息迟报", "item_id": "timeliness", "item_label": "信息报送时效",
         "category": "应急处置", "kind": "deduction", "points": "-2",
         "values": {"事件编号": "E6", "类别": "治安", "等级": "紧急", "上报延迟": "5小时"},
-        "reason": "事件 E6（治安，紧急）发现后 5 小时才上报（超过3小时、不超过24小时），属「紧急信息迟报」，扣 2 分",
+        "reason": "事件E6（治安，紧急）发现后5小时才上报（超过3小时、不超过24小时），属“紧急信息迟报”，扣2分",
         "event_id": "E6", "source": {"file": "events.csv", "row": 7}}
     diary = next(f for f in w02["findings"] if f["rule_id"] == "e_diary_short")
-    assert diary["reason"] == ("电子日志周均篇数 1.5篇，低于定额 2篇（网格员类别：村），差 0.5篇，"
-                               "每差 1篇扣 1 分（不足一个单位按一个单位计），扣 1 分")
+    assert diary["reason"] == ("电子日志周均篇数1.5篇，低于定额2篇（网格员类别：村），差0.5篇，"
+                               "每差1篇扣1分（不足1篇按1篇计），扣1分")
     assert diary["source"] == {"file": "metrics.csv", "row": 4}
     veto = by_id(month)["W04"]["veto"]
     assert veto["rule_id"] == "veto_major_case" and veto["domain"] == "综合治理"

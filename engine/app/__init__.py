@@ -6,6 +6,9 @@
                  notices, the register of document numbers
     policies.py  check policy files and their worked examples; the policy JSON Schema
     demo.py      the demo town, end to end
+    uploads.py   a month's inputs as towns send them: one town's files checked, the towns combined and run
+    results.py   a stored month as people look at it: filtered ranking, a worker, a worker's months,
+                 the figures behind charts, one town's pay sheet
     rosters.py   solve, re-plan, check and publish patrol and duty rosters
 
 Every function takes paths and plain values and returns a typed result or raises an EngineError

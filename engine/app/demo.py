@@ -65,7 +65,8 @@ def run_demo(out: str | Path, month: str, *, policy: str | Path | None = None, w
         roster_dir = root / "roster"
         report.roster_failed_rules = demo_roster(month, roster_dir)
         report.roster = roster_dir
-    files = MonthFiles(str(paths["workers"]), str(paths["metrics"]), str(paths["events"]))
+    files = MonthFiles(str(paths["workers"]), str(paths["metrics"]), str(paths["events"]),
+                       records=str(paths["records"]) if paths.get("records") else None)
     if report.history.exists():   # the demo starts from scratch each time
         shutil.rmtree(report.history)
     for m in months:

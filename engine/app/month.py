@@ -43,6 +43,7 @@ class MonthFiles:
     metrics: str
     events: str | None = None
     no_events: bool = False
+    records: str | None = None       # the dated records sheet (daily/weekly records), for policies that read one
 
 
 class Policies:
@@ -61,7 +62,8 @@ class Policies:
         from ..inputs import read_month
 
         policy = self.ps.for_month(month)
-        return policy, read_month(policy, month, files.workers, files.metrics, files.events, no_events=files.no_events)
+        return policy, read_month(policy, month, files.workers, files.metrics, files.events, files.records,
+                                  no_events=files.no_events)
 
     def score(self, month: str, files: MonthFiles, read=None, *, processes: int | None = None,
               progress: Callable[[int], None] | None = None) -> tuple[dict, dict[str, tuple[str, int]]]:
@@ -72,7 +74,7 @@ class Policies:
         policy, inputs = read or self.read(month, files)
         rows = {w.worker_id: w.source for w in inputs.workers if w.source and w.source[0]}
         results = score_month(policy, month, files.workers, files.metrics, files.events, inputs=inputs,
-                              processes=processes, progress=progress)
+                              processes=processes, progress=progress, records=files.records)
         return results, rows
 
     def rules_for(self, month: str) -> PeriodRules | None:
@@ -259,7 +261,8 @@ def record_month(history: History, results: Mapping[str, Any], *,
 def run_month(policy_paths, month: str, files: MonthFiles, data: str | Path, out: str | Path, *,
               unit: str = "", correction: bool = False, note: str = "", pack=None, issue=None,
               on_wait: Callable[[], None] | None = None, processes: int | None = None,
-              progress: Callable[[int], None] | None = None) -> RunReport:
+              progress: Callable[[int], None] | None = None,
+              pack_progress: Callable[[int, int], None] | None = None) -> RunReport:
     """Score, store and write the month (`correction=True`: a stored month again, with what changed);
     with `pack` (app.notices.prepare_pack) its print pack too, into out/print: a draft, or with `issue`
     (app.notices.Issue) its numbered notices issued, the numbers committed with the month."""
@@ -280,7 +283,8 @@ def run_month(policy_paths, month: str, files: MonthFiles, data: str | Path, out
 
         def extra(full, stage, hist):
             names = scoring_tables(full, stage)
-            printed = render_pack_into(full, pack, stage / PRINT_DIR, hist, issue=issue, new_numbers=numbers)
+            printed = render_pack_into(full, pack, stage / PRINT_DIR, hist, issue=issue, new_numbers=numbers,
+                                       progress=pack_progress)
             packs.append(printed)
             return names + [f"{PRINT_DIR}/{n}" for n in printed.files]
         stale = _stale_print

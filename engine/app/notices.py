@@ -174,10 +174,11 @@ def _paper_date(hist: History | None, plan: PackPlan, month: str, issue: Issue |
 
 
 def render_pack_into(results: Mapping[str, Any], plan: PackPlan, folder: Path, hist: History | None, *,
-                     issue: Issue | None = None, new_numbers: list | None = None):
+                     issue: Issue | None = None, new_numbers: list | None = None,
+                     progress: Callable[[int, int], None] | None = None):
     """Render the month's pack into `folder` (inside a staging folder the caller commits).  The
     numbers this print issues are appended to `new_numbers`, to be recorded by the caller in the
-    same step that makes the files visible."""
+    same step that makes the files visible.  `progress(done, total)` is told of every file written."""
     from ..notices import PackRequest, build_pack, wanted_documents
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -185,7 +186,7 @@ def render_pack_into(results: Mapping[str, Any], plan: PackPlan, folder: Path, h
                       formats=plan.formats, jobs=plan.jobs)
     kinds, skipped = wanted_documents(req)
     numbers, rows = _numbers(hist, plan, results["month"], kinds, issue, dt.date.today().isoformat())
-    pack = build_pack(req, folder, kinds, numbers, _paper_date(hist, plan, results["month"], issue))
+    pack = build_pack(req, folder, kinds, numbers, _paper_date(hist, plan, results["month"], issue), progress)
     pack.skipped = skipped
     pack.numbers = numbers
     if new_numbers is not None:
@@ -194,7 +195,7 @@ def render_pack_into(results: Mapping[str, Any], plan: PackPlan, folder: Path, h
 
 
 def make_notices(month: str, data: str | Path, out: str | Path, plan: PackPlan, *,
-                 issue: Issue | None = None) -> NoticesReport:
+                 issue: Issue | None = None, progress: Callable[[int, int], None] | None = None) -> NoticesReport:
     """A stored month's print pack written into `out` all at once; with `issue`, its numbered
     notices issued in the same step (the numbers are recorded only when the files are in place)."""
     from ..notices import is_pack_file
@@ -204,7 +205,7 @@ def make_notices(month: str, data: str | Path, out: str | Path, plan: PackPlan, 
         new: list[DocNumber] = []
         with hist.transaction() as tx:
             with staged_outputs(out, stale=is_pack_file, record=lambda: (hist.insert_numbers(new), tx.commit())) as stage:
-                pack = render_pack_into(results, plan, stage, hist, issue=issue, new_numbers=new)
+                pack = render_pack_into(results, plan, stage, hist, issue=issue, new_numbers=new, progress=progress)
     return NoticesReport(results["month"], pack, [r.as_dict() for r in new])
 
 

@@ -11,7 +11,7 @@ from ..app.month import (PRINT_DIR, MonthFiles, RunReport, compare_policies, exp
                          run_month, stored_months)
 from ..periods import month_label
 from .common import console, err_console, run_guarded
-from .notices import issue_options, issue_request, pack_options, prepare_for, print_pack_report
+from .notices import issue_options, issue_request, pack_bar, pack_options, prepare_for, print_pack_report
 
 _MONTH = click.option("--month", "month", required=True, callback=lambda c, p, v: check_month(v),
                       help="考核月份，格式 YYYY-MM")
@@ -33,6 +33,8 @@ def _inputs(f: Callable) -> Callable:
         click.option("--metrics", required=True, type=click.Path(dir_okay=False), help="月度指标（CSV/XLSX）"),
         click.option("--events", default=None, type=click.Path(dir_okay=False), help="事件台账（CSV/XLSX）"),
         click.option("--no-events", is_flag=True, help="本月没有任何事件（不给事件台账时须注明）"),
+        click.option("--records", default=None, type=click.Path(dir_okay=False),
+                     help="按日/按周的记录表（CSV/XLSX，细则中有 records 时需要）"),
     ]):
         f = opt(f)
     return f
@@ -64,7 +66,7 @@ def print_period_summary(report: RunReport) -> None:
               help="是否生成打印材料（默认：有发文设置 --office 或数据目录下 office.yaml 时生成）")
 @issue_options
 @run_guarded
-def run_cmd(policy, month, workers, metrics, events, no_events, data, out, unit, office, roster_dir, only, formats, make_print,
+def run_cmd(policy, month, workers, metrics, events, no_events, records, data, out, unit, office, roster_dir, only, formats, make_print,
             issue, issue_date, number):
     """计分、存入历史、计算跨月规则并写出本月结果、发放表和打印材料，一步完成。
 
@@ -80,8 +82,10 @@ def run_cmd(policy, month, workers, metrics, events, no_events, data, out, unit,
         make_print = office is not None or (Path(data) / "office.yaml").is_file()
     pack = prepare_for(office=office, data=data, roster_dir=roster_dir, workers=workers, only=only,
                        formats=formats) if make_print else None
-    report = run_month(policy, month, MonthFiles(workers, metrics, events, no_events), data, out, unit=unit, pack=pack,
-                       issue=issue_request(issue, issue_date, number, only), on_wait=_waiting)
+    with pack_bar() as pack_progress:
+        report = run_month(policy, month, MonthFiles(workers, metrics, events, no_events, records), data, out, unit=unit,
+                           pack=pack, issue=issue_request(issue, issue_date, number, only), on_wait=_waiting,
+                           pack_progress=pack_progress)
     verb = "已替换" if report.replaced else "已存入"
     console.print(f"{verb} {month_label(month)}考核结果（数据目录 {data}）。")
     if report.new_workers:
@@ -137,7 +141,7 @@ def _signed(text: str) -> str:
 @click.option("--note", default="", help="更正原因（如申诉编号），记入历史")
 @click.option("--unit", default="", help="发放表上的填报单位名称")
 @run_guarded
-def correct_cmd(policy, month, workers, metrics, events, no_events, data, out, note, unit):
+def correct_cmd(policy, month, workers, metrics, events, no_events, records, data, out, note, unit):
     """申诉/更正：按更正后的记录重算已存月份，列出变化，并重算其后月份的跨月规则。
 
     \b
@@ -146,7 +150,7 @@ def correct_cmd(policy, month, workers, metrics, events, no_events, data, out, n
         --metrics in/2026-09/metrics-corrected.csv --events in/2026-09/events.csv \\
         --data data --out out/2026-09 --note "申诉 2026-017"
     """
-    report = run_month(policy, month, MonthFiles(workers, metrics, events, no_events), data, out, unit=unit, correction=True,
+    report = run_month(policy, month, MonthFiles(workers, metrics, events, no_events, records), data, out, unit=unit, correction=True,
                        note=note, on_wait=_waiting)
     console.print(f"已更正 {month_label(month)}（数据目录 {data}）。")
     _print_changes(report)
@@ -229,7 +233,7 @@ def paysheet_cmd(month, data, out, unit):
 @_inputs
 @click.option("--out", type=click.Path(file_okay=False), help="可选：写出 compare.csv 和 compare.json")
 @run_guarded
-def compare_cmd(policies, month, workers, metrics, events, no_events, out):
+def compare_cmd(policies, month, workers, metrics, events, no_events, records, out):
     """细则修改测算：同一个月的数据分别按细则 A、B 计分，比较每人得分、档次和绩效工资。
 
     \b
@@ -240,7 +244,7 @@ def compare_cmd(policies, month, workers, metrics, events, no_events, out):
     if len(policies) != 2:
         raise click.BadParameter(f"应给出两次（先原细则 A，后新细则 B），实际给出 {len(policies)} 次",
                                  param_hint="'--policy'")
-    diff = compare_policies(policies[0], policies[1], month, MonthFiles(workers, metrics, events, no_events), out)
+    diff = compare_policies(policies[0], policies[1], month, MonthFiles(workers, metrics, events, no_events, records), out)
     t = Table(title=f"{month_label(month)}细则测算：A={policies[0]}  B={policies[1]}")
     for h in ("工号", "姓名", "得分A", "得分B", "得分差", "档次A", "档次B", "绩效A", "绩效B", "绩效差"):
         t.add_column(h)

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..app.notices import Issue, make_notices, number_register, prepare_pack, record_number
 from ..errors import InputError, Problem, TemplateError
-from .common import console, run_guarded
+from .common import console, err_console, run_guarded
 
 FORMATS = ("html", "pdf", "docx", "xlsx")
 
@@ -89,6 +92,26 @@ def prepare_for(*, office, data, roster_dir, workers, only, formats, jobs: int =
     return plan
 
 
+@contextmanager
+def pack_bar() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for the print pack (files written of the total), on stderr; gone when done."""
+    bar = Progress(TextColumn("生成打印材料"), BarColumn(), MofNCompleteColumn(), TextColumn("个文件"),
+                   TimeElapsedColumn(), console=err_console, transient=True)
+    task: list = []
+
+    def advance(done: int, total: int) -> None:
+        if not task:
+            bar.start()
+            task.append(bar.add_task("pack", total=total))
+        bar.update(task[0], completed=done, total=total)
+
+    try:
+        yield advance
+    finally:
+        if task:
+            bar.stop()
+
+
 def print_pack_report(pack, out: str) -> None:
     for kind, num in pack.numbers.items():
         from ..notices import DOCUMENTS
@@ -134,7 +157,8 @@ def notices_cmd(month, data, out, workers, office, roster_dir, only, formats, is
     request = issue_request(issue, issue_date, number, only)
     plan = prepare_for(office=office, data=data, roster_dir=roster_dir, workers=workers, only=only,
                        formats=formats, jobs=jobs)
-    report = make_notices(month, data, out, plan, issue=request)
+    with pack_bar() as progress:
+        report = make_notices(month, data, out, plan, issue=request, progress=progress)
     console.print(f"已生成 {report.month} 打印材料 {len(report.pack.files)} 个文件：", markup=False)
     print_pack_report(report.pack, out)
 

@@ -53,11 +53,12 @@ def validate(policies: tuple[str, ...]) -> None:
 @click.option("--metrics", required=True, type=click.Path(), help="月度指标表（CSV/XLSX）")
 @click.option("--events", type=click.Path(), default=None, help="事件台账（CSV/XLSX）")
 @click.option("--no-events", is_flag=True, help="本月没有任何事件（不给事件台账时须注明）")
+@click.option("--records", type=click.Path(), default=None, help="按日/按周的记录表（CSV/XLSX，细则中有 records 时需要）")
 @click.option("--out", required=True, type=click.Path(), help="输出文件夹")
 @click.option("--processes", type=int, default=None, help="并行进程数（默认按人数自动）")
 @click.option("--top", type=int, default=None, help="排名表只显示前 N 名和后 N 名")
 @run_guarded
-def score(policy_paths, month, workers, metrics, events, no_events, out, processes, top) -> None:
+def score(policy_paths, month, workers, metrics, events, no_events, records, out, processes, top) -> None:
     """按考核细则计算一个月的得分、星级、档次和绩效工资。
 
     \b
@@ -67,12 +68,13 @@ def score(policy_paths, month, workers, metrics, events, no_events, out, process
         --workers demo/heshan/workers.csv --metrics demo/heshan/metrics.csv \\
         --events demo/heshan/events.csv --out out/2026-10
     """
-    res = score_to_dir(policy_paths, month, workers, metrics, events, out, processes, no_events)
+    res = score_to_dir(policy_paths, month, workers, metrics, events, out, processes, no_events, records)
     print_ranking(res, top)
     console.print(f"\n结果已写入 {out}/results.json、results.csv、findings.csv", markup=False)
 
 
-def score_to_dir(policy_paths, month, workers, metrics, events, out, processes=None, no_events=False) -> dict:
+def score_to_dir(policy_paths, month, workers, metrics, events, out, processes=None, no_events=False,
+                 records=None) -> dict:
     from ..app.month import MonthFiles, score_month_files, write_score_outputs
 
     bar: list[Progress] = []
@@ -85,7 +87,7 @@ def score_to_dir(policy_paths, month, workers, metrics, events, out, processes=N
             bar[0].add_task("score", total=total)
 
     try:
-        res = score_month_files(policy_paths, month, MonthFiles(workers, metrics, events, no_events), processes=processes,
+        res = score_month_files(policy_paths, month, MonthFiles(workers, metrics, events, no_events, records), processes=processes,
                                 on_count=start, progress=lambda k: bar and bar[0].advance(bar[0].task_ids[0], k))
     finally:
         if bar:
@@ -189,6 +191,9 @@ def demo(out, month, policy_path, top, with_roster, with_print) -> None:
     if report.last is not None and report.last.pack is not None:
         console.print(f"打印材料（{root / month / 'print'}）：", markup=False)
         print_pack_report(report.last.pack, str(root / month / "print"))
+    from .serve import demo_web
+
+    demo_web(report, month, out, policy_path or DEMO_POLICY)
 
 
 @click.command("demo-data")

@@ -6,7 +6,8 @@
     pdf.py        WeasyPrint and the font check (the only weasyprint importer)
     docx.py       docxtpl for .docx notices (the only docxtpl importer)
     tables.py     the bulletin's tables as .xlsx
-    pack.py       which documents, their 发文字号, rendering them into a staging folder
+    wording.py    how the papers write: quotes, numbers bound to their units, a clause said once
+    pack.py       which documents, their files, rendering them into a staging folder (PDF processes)
 
 `render_print_pack` renders into a folder the caller stages; the document numbers it issues are
 returned, to be recorded by the caller in the same step that makes the files visible.
@@ -19,18 +20,22 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import DataError, Problem
-from .pack import NUMBERED, Pack, PackRequest, build_pack, is_pack_file, parse_only, plan_numbers, wanted_documents
+from .pack import (NUMBERED, Pack, PackRequest, Progress, build_pack, is_pack_file, parse_only, plan_numbers,
+                   wanted_documents)
 from .settings import DEFAULT_SETTINGS, DOCUMENTS, OfficeSettings, load_settings
 
-__all__ = ["render_print_pack", "PackRequest", "Pack", "load_settings", "OfficeSettings", "DOCUMENTS",
-           "DEFAULT_SETTINGS", "parse_only", "is_pack_file", "load_roster", "register_dicts", "find_settings"]
+__all__ = ["render_print_pack", "PackRequest", "Pack", "Progress", "load_settings", "OfficeSettings", "DOCUMENTS",
+           "DEFAULT_SETTINGS", "parse_only", "is_pack_file", "load_roster", "register_dicts", "find_settings",
+           "PRINT_COLUMNS"]
 
 
-def render_print_pack(req: PackRequest, stage: Path, history=None, *, date: str | None = None) -> tuple[Pack, list[dict]]:
+def render_print_pack(req: PackRequest, stage: Path, history=None, *, date: str | None = None,
+                      progress: Progress | None = None) -> tuple[Pack, list[dict]]:
     """Render the pack into `stage`; returns it and the document numbers newly issued (not yet recorded).
 
     The 成文日期 is `date` (--date), else the settings' `date`, else the day a notice's number was
-    first issued (stored in history), else today."""
+    first issued (stored in history), else today.  `progress(done, total)` is told of every file
+    written (a progress bar in the CLI or a web page)."""
     fixed = date or req.settings.date
     day = fixed or dt.date.today().isoformat()
     kinds, skipped = wanted_documents(req)
@@ -42,7 +47,7 @@ def render_print_pack(req: PackRequest, stage: Path, history=None, *, date: str 
     if not fixed and issued:
         # unnumbered documents carry the date the month's notices were first issued
         day = min(v["issued_on"] for v in issued.values())
-    pack = build_pack(req, stage, kinds, numbers, day)
+    pack = build_pack(req, stage, kinds, numbers, day, progress)
     pack.skipped = skipped
     pack.numbers = numbers
     return pack, rows
@@ -76,8 +81,43 @@ def load_roster(folder: str | Path) -> dict:
     return data
 
 
+# Register columns only the papers use (the scoring never reads them): the grid's households and
+# area on the grid board, the bank account for the transfer list finance sends (代发).
+PRINT_COLUMNS = {
+    "households": ["户数", "服务户数", "网格户数", "住户数"],
+    "area": ["网格范围", "网格四至", "网格描述", "服务范围", "区域"],
+    "bank": ["开户银行", "开户行", "银行", "银行名称"],
+    "account": ["银行账号", "银行卡号", "账号", "卡号", "工资卡号"],
+}
+
+
 def register_dicts(workers: list[Any]) -> list[dict]:
-    """WorkerInfo rows of the register as the plain dicts the context builders read."""
+    """WorkerInfo rows of the register as the plain dicts the context builders read, with the
+    print-only columns (PRINT_COLUMNS) where the register has them."""
+    extra = _print_columns(workers[0].source[0]) if workers and workers[0].source[0] else {}
     return [{"worker_id": w.worker_id, "name": w.name, "town": w.town, "community": w.community, "grid": w.grid,
              "role": w.role, "employment": w.employment, "phone": w.phone, "id_number": w.id_number,
-             "duties": w.duties} for w in workers]
+             "duties": w.duties, **extra.get(w.worker_id, {})} for w in workers]
+
+
+def _print_columns(path: str) -> dict[str, dict[str, str]]:
+    """worker id -> {households, area, bank, account} from the register file (already checked by
+    the register reader; a file that cannot be read again simply has none)."""
+    from ..errors import InputError
+    from ..inputs import WORKER_COLUMNS, _text as _cell
+    from ..sources import read_table
+
+    try:
+        rows, present = read_table(path, {"worker_id": WORKER_COLUMNS["worker_id"], **PRINT_COLUMNS},
+                                   keep_unknown=True, merged="fill")
+    except (InputError, OSError):
+        return {}
+    keys = [k for k in PRINT_COLUMNS if k in present]
+    if not keys:
+        return {}
+    out = {}
+    for r in rows:
+        wid = _cell(r.get("worker_id"))
+        if wid:
+            out[wid] = {k: _cell(r.get(k)) for k in keys}
+    return out

@@ -4,7 +4,8 @@ The templates (reports/docx/*.docx) are Word files with Jinja tags, made by
 scripts/make_docx_templates.py; an office may copy and edit them like the HTML ones.  They are
 rendered with the same sandbox, undefined-variable errors and time limit as the HTML templates,
 with XML escaping on (docxtpl's default of no escaping mangles a name containing & or <).  The
-zip entries get a fixed timestamp so that the same month gives the same bytes.
+zip entries get a fixed timestamp so that the same month gives the same bytes.  A number is bound
+to the Chinese next to it with WORD JOINERs, which Word and WPS honour (engine/notices/wording.py).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Mapping
 
 from ..errors import Problem, TemplateError
 from .render import TemplateSet
+from .wording import bind_numbers
 
 __all__ = ["render_docx"]
 
@@ -39,12 +41,16 @@ def render_docx(tset: TemplateSet, name: str, context: Mapping) -> bytes:
 
 
 def _normalise(data: bytes) -> bytes:
-    """The same zip with every entry dated FIXED_TIME, in the same order."""
+    """The same zip with every entry dated FIXED_TIME, in the same order, and the numbers of the
+    document's text bound to the Chinese around them (no line break inside 扣6分)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             fixed = zipfile.ZipInfo(info.filename, FIXED_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            dst.writestr(fixed, src.read(info.filename))
+            body = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                body = bind_numbers(body.decode("utf-8")).encode("utf-8")
+            dst.writestr(fixed, body)
     return out.getvalue()

@@ -6,18 +6,33 @@ missing, and a fallback without Chinese glyphs prints boxes.  So before renderin
 Chinese coverage* (`fc-list :lang=zh-cn`): a list with no such font is an error naming the
 stylesheet, its line and the families it asked for; a list whose first choice is missing but a
 later one is present is a note (the stand-in is named, e.g. Noto Serif CJK SC for 仿宋_GB2312).
+
+Templates are edited by offices, so the PDF step is bounded like the template step:
+- it fetches nothing but `data:` URLs and files inside the template, stylesheet and photo
+  folders (an edited template's `<link rel=attachment href=file:///etc/passwd>` attaches nothing
+  and is reported);
+- a time limit per document (`render_time_limit`), with a message that says which one;
+- a number never breaks from the Chinese around it (engine/notices/wording.py);
+- a 公文's 版记 lands on an even page: measured after a first layout, and laid out again with a
+  page turn before it when it fell on an odd one.
 """
 from __future__ import annotations
 
 import functools
 import re
 import shutil
+import signal
 import subprocess
+import threading
+import urllib.parse
+import urllib.request
 from pathlib import Path
+from typing import Iterable
 
 from ..errors import EngineError, Problem, TemplateError
+from .wording import bind_numbers
 
-__all__ = ["check_fonts", "html_to_pdf", "pdf_available", "chinese_fonts"]
+__all__ = ["check_fonts", "html_to_pdf", "pdf_available", "chinese_fonts", "PdfRefused", "PdfTimeout"]
 
 GENERIC = {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui", "inherit", "initial"}
 INSTALL_HINT = "运行 bash scripts/install-system.sh（或 apt-get install fonts-noto-cjk fonts-arphic-ukai fontconfig）"
@@ -82,9 +97,102 @@ def pdf_available() -> bool:
         return False
 
 
-def html_to_pdf(html: str, path: Path, *, base_url: str | None = None) -> int:
-    """Write the PDF of one HTML document; returns its page count."""
+class PdfTimeout(BaseException):
+    """The time limit for one PDF ran out (a BaseException, so that no `except Exception` inside
+    WeasyPrint swallows it)."""
+
+
+class PdfRefused(Exception):
+    """A document asked for files outside the allowed folders (the URLs, in order)."""
+
+    def __init__(self, urls: list[str]):
+        super().__init__(urls)
+        self.urls = urls
+
+
+def _allowed(url: str, roots: list[Path]) -> bool:
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "data":
+        return True
+    if scheme != "file":
+        return False
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.netloc not in ("", "localhost"):
+        return False
+    try:
+        path = Path(urllib.request.url2pathname(parsed.path)).resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return path.is_file() and any(path.is_relative_to(r) for r in roots)
+
+
+def _fetcher(roots: Iterable[str | Path], refused: list[str]):
+    """A URL fetcher that serves data: URLs and the files inside `roots` (after following links),
+    and refuses everything else, recording what it refused."""
     wp = _weasyprint()
-    doc = wp.HTML(string=html, base_url=base_url).render()
-    doc.write_pdf(str(path))
+    allowed = [Path(r).resolve() for r in roots]
+    if hasattr(wp, "URLFetcher"):          # WeasyPrint 66 and later
+        class Fetcher(wp.URLFetcher):
+            def fetch(self, url, headers=None):
+                if not _allowed(url, allowed):
+                    refused.append(url)
+                    raise ValueError(f"refused: {url}")
+                return super().fetch(url, headers)
+        return Fetcher(allowed_protocols=("data", "file"), allow_redirects=False)
+
+    def fetch(url, *args, **kwargs):   # older WeasyPrint: a function
+        if not _allowed(url, allowed):
+            refused.append(url)
+            raise ValueError(f"refused: {url}")
+        return wp.default_url_fetcher(url, *args, **kwargs)
+    return fetch
+
+
+def _deadline(seconds: float | None):
+    """SIGALRM after `seconds` in the main thread (PDF processes run their task there)."""
+    class _Timer:
+        def __enter__(self):
+            self.on = bool(seconds) and threading.current_thread() is threading.main_thread() \
+                and hasattr(signal, "setitimer")
+            if self.on:
+                def alarm(signum, frame):
+                    raise PdfTimeout()
+                self.old = signal.signal(signal.SIGALRM, alarm)
+                signal.setitimer(signal.ITIMER_REAL, seconds)
+            return self
+
+        def __exit__(self, *exc):
+            if self.on:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, self.old)
+            return False
+    return _Timer()
+
+
+def html_to_pdf(html: str, path: Path, *, base_url: str | None = None, roots: Iterable[str | Path] = (),
+                time_limit: float | None = None, even_banji: bool = False) -> int:
+    """Write the PDF of one HTML document; returns its page count.  Raises PdfRefused when the
+    document asked for a file outside `roots` (nothing is written), PdfTimeout after `time_limit`
+    seconds.  With `even_banji` the element id="banji" (a 公文's 版记) ends on an even page."""
+    wp = _weasyprint()
+    refused: list[str] = []
+    fetcher = _fetcher(list(roots) + ([base_url] if base_url else []), refused)
+    html = bind_numbers(html)
+    with _deadline(time_limit):
+        doc = wp.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
+        if even_banji:
+            where = {name: i for i, page in enumerate(doc.pages) for name in page.anchors}
+            # page indexes from 0: index 0 is page 1.  Laid out again when the 版记 fell on an odd
+            # page, or alone on a page after the text (WeasyPrint then leaves that page unnumbered,
+            # as a blank one): the turn puts it on the next even page, after an empty page when
+            # the text ends on an even page (the empty page and the 版记 page then have no number).
+            at, end = where.get("banji"), where.get("text-end")
+            if at is not None and (at % 2 == 0 or (end is not None and end < at)) and 'class="banji-turn"' in html:
+                turn = "banji-turn turn" + (" blank" if end is not None and end % 2 == 1 else "")
+                doc = wp.HTML(string=html.replace('class="banji-turn"', f'class="{turn}"', 1), base_url=base_url,
+                              url_fetcher=fetcher).render()
+        doc.write_pdf(str(path))        # attachments (<link rel=attachment>) are fetched here
+    if refused:
+        Path(path).unlink(missing_ok=True)
+        raise PdfRefused(list(dict.fromkeys(refused)))
     return len(doc.pages)

@@ -47,11 +47,11 @@ class FieldPrivacy(_Strict):
 
 
 def _privacy_default(doc: str) -> FieldPrivacy:
-    # Only what each document's purpose needs: a contact card exists to give residents the number;
-    # a public board shows it masked unless the office decides otherwise; a slip is handed to the
-    # worker (internal) and may carry the id number masked; nothing else shows either.
+    # Only what each document's purpose needs: a grid board and a contact card exist to give
+    # residents the number to call, in full; a slip is handed to the worker (internal) and may carry
+    # the id number masked; nothing else shows either (notices about sanctions included).
     return {
-        "boards": FieldPrivacy(phone="mask", id_number="hide"),
+        "boards": FieldPrivacy(phone="full", id_number="hide"),
         "cards": FieldPrivacy(phone="full", id_number="hide"),
         "slips": FieldPrivacy(phone="hide", id_number="mask"),
     }.get(doc, FieldPrivacy())
@@ -88,10 +88,15 @@ class Contact(_Strict):
     phone: str
 
 
+Ties = Literal["all", "none"]    # a public list cut inside a tie: name all of them, or none of them
+
+
 class BulletinSettings(_Strict):
     group_by: Literal["town", "community"] = "town"   # one ranking table per town or per community
     best: int = Field(default=5, ge=0)                # 表现突出 listed by name
     worst: int = Field(default=5, ge=0)               # 需要改进 listed with their deductions
+    ties: Ties = "all"                                # a tie across the cut of best/worst: all of it, or none
+    ranking: Literal["attachment", "body"] = "attachment"   # the full ranking as 附件 or in the body
     closing: str = "请各社区（村）对照考核细则查找不足、限期整改，进一步提升网格服务管理水平。"
 
 
@@ -103,7 +108,8 @@ class CriticismSettings(_Strict):
 
 
 class CommendationSettings(_Strict):
-    top: int = Field(default=1, ge=0)   # the month's first N of each ranking group (ties: all of them)
+    top: int = Field(default=1, ge=0)   # the month's first N of each ranking group
+    ties: Ties = "all"                  # a tie across the cut: all of it (the list may be longer), or none
     min_score: Optional[str] = None     # and only from this score up, e.g. "95"
     period_rules: bool = True           # period findings marked commend (优秀网格员, 全年未受批评 ...)
     closing: str = "希望受到表彰的网格员珍惜荣誉、再接再厉；全体网格员要以先进为榜样，扎实做好网格服务管理工作。"
@@ -129,6 +135,19 @@ class BoardSettings(_Strict):
     duties: dict[str, str] = Field(default_factory=lambda: {
         "default": "负责网格内信息采集、矛盾纠纷排查化解、安全隐患巡查上报、政策宣传和便民服务。"})
     hotline: str = ""                            # e.g. 12345 or the centre's duty phone
+    photos: Optional[str] = None                 # a folder of <工号>.jpg/.jpeg/.png (relative to this file)
+
+
+class OrderSettings(_Strict):
+    """The office's order of towns and communities (others follow in the register's order)."""
+    towns: list[str] = Field(default_factory=list)
+    communities: list[str] = Field(default_factory=list)
+
+
+class PaysheetSettings(_Strict):
+    rows_per_page: int = Field(default=14, ge=5, le=40)   # worker rows on a printed page (8-10 mm each)
+    prepared_by: str = ""                                 # 制表人, printed on the signature line if given
+    checked_by: str = ""                                  # 审核人
 
 
 class OfficeSettings(_Strict):
@@ -143,7 +162,10 @@ class OfficeSettings(_Strict):
     contact: Optional[Contact] = None              # （联系人：…，电话：…） at the end of a notice
     unit: str = ""                                 # 填报单位 on pay sheets; default issuer
     templates: Optional[str] = None                # a folder of the office's own template copies
-    render_time_limit: float = Field(default=60, gt=0, le=3600)   # seconds per document
+    render_time_limit: float = Field(default=60, gt=0, le=3600)   # seconds per document (template and PDF)
+    show_policy_version: bool = False              # 细则版本号 in the papers' text
+    order: OrderSettings = Field(default_factory=OrderSettings)
+    paysheet: PaysheetSettings = Field(default_factory=PaysheetSettings)
     privacy: Privacy = Field(default_factory=Privacy)
     bulletin: BulletinSettings = Field(default_factory=BulletinSettings)
     criticism: CriticismSettings = Field(default_factory=CriticismSettings)
@@ -171,20 +193,30 @@ class OfficeSettings(_Strict):
 
     @property
     def signature_text(self) -> str:
-        return self.signature or self.issuer
+        """One name for the issuing office: the 落款 is the name in the red header unless the
+        settings give both on purpose (GB/T 9704: 发文机关署名 is the office named in the header)."""
+        if self.signature:
+            return self.signature
+        return self.header.removesuffix("文件") if self.header else self.issuer
 
     @property
     def printed_by_text(self) -> str:
-        return self.printed_by or self.issuer
+        return self.printed_by or self.signature_text
 
     @property
     def unit_text(self) -> str:
         return self.unit or self.issuer
 
     def template_dir(self) -> Path | None:
-        if not self.templates:
+        return self._folder(self.templates)
+
+    def photo_dir(self) -> Path | None:
+        return self._folder(self.boards.photos)
+
+    def _folder(self, value: str | None) -> Path | None:
+        if not value:
             return None
-        p = Path(self.templates)
+        p = Path(value)
         return p if p.is_absolute() else Path(self.file).parent / p
 
 
@@ -203,12 +235,19 @@ _BOUNDS = {   # pydantic's number and length limits, said in Chinese
 }
 
 
+EXPECTED_ROOT = ("“键: 值”的发文设置，至少写明 issuer（发文机关全称）和 document_number（文号前缀 prefix），"
+                 "如 reports/office.yaml；格式见 docs/notices.md")
+
+
 def load_settings(path: str | Path) -> OfficeSettings:
     """Read and validate an office settings file; every problem at once, as TemplateError."""
     name = str(path)
     raw = load_yaml(path, TemplateError)
+    if raw is None:      # an empty file (or only comments)
+        raise TemplateError([_problem(name, 1, "（根）", "（空文件）", EXPECTED_ROOT)])
     if not isinstance(raw, dict):
-        raise TemplateError([_problem(name, 1, "（根）", type(raw).__name__, "一个映射（键: 值），见 docs/notices.md")])
+        found = "列表" if isinstance(raw, list) else str(raw)[:40]
+        raise TemplateError([_problem(name, 1, "（根）", found, EXPECTED_ROOT)])
     if "file" in raw:
         raise TemplateError([_problem(name, line_of(raw, ["file"]), "file", "file", "已知的字段（此字段名不认识，可能拼写有误）")])
     try:
@@ -226,10 +265,13 @@ def load_settings(path: str | Path) -> OfficeSettings:
                 seen.add((p.line, p.field))
                 problems.append(p)
         raise TemplateError(sorted(problems, key=lambda p: (p.line or 0, p.field))) from None
-    tdir = settings.template_dir()
-    if tdir is not None and not tdir.is_dir():
-        raise TemplateError([_problem(name, line_of(raw, ["templates"]), "templates", settings.templates,
-                                      "存在的模板文件夹（相对于本设置文件）")])
+    problems = []
+    for key, folder, found in ((["templates"], settings.template_dir(), settings.templates),
+                               (["boards", "photos"], settings.photo_dir(), settings.boards.photos)):
+        if folder is not None and not folder.is_dir():
+            problems.append(_problem(name, line_of(raw, key), dotted(key), found, "存在的文件夹（相对于本设置文件）"))
+    if problems:
+        raise TemplateError(problems)
     return settings
 
 

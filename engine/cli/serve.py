@@ -1,0 +1,203 @@
+"""`wangge serve` (the office in a browser) and `wangge user add` (accounts)."""
+from __future__ import annotations
+
+import contextlib
+import getpass
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from ..errors import EngineError
+from .common import console, err_console, run_guarded
+
+DEMO_DATA = Path("out/demo/history")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(serve)
+    group.add_command(user_group)
+
+
+def _has_store(data: Path) -> bool:
+    return (data / "web.sqlite3").is_file()
+
+
+@click.command("serve")
+@click.option("--data", type=click.Path(file_okay=False), envvar="WANGGE_DATA", default="data", show_default=True,
+              help="本单位数据目录：历史库、账号库、上传的文件和输出（也可用环境变量 WANGGE_DATA）")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听地址；127.0.0.1 只允许本机访问，0.0.0.0 允许单位内网其他电脑访问")
+@click.option("--port", type=int, default=8000, show_default=True, help="端口")
+@click.option("--workers", type=click.IntRange(1, 16), metavar="整数", default=1, show_default=True,
+              help="后台任务进程数（运行月份、生成打印材料）")
+@click.option("--max-upload-mb", type=click.IntRange(1, 200), metavar="整数", default=8, show_default=True, help="单次上传的大小上限（MB）")
+@click.option("--secure-cookies", is_flag=True, help="登录凭证只经 HTTPS 发送（在 HTTPS 反向代理之后使用时打开）")
+@click.option("--database", default=None, help="账号等网页数据的数据库地址（默认：数据目录下的 web.sqlite3）")
+@click.pass_context
+@run_guarded
+def serve(ctx, data, host, port, workers, max_upload_mb, secure_cookies, database):
+    """在浏览器中办公：启动本单位的考核网站（上传数据、运行月份、查看结果、下载发放表和打印材料）。
+
+    \b
+    第一次使用：先用 wangge user add 建立管理员账号（运行过 wangge demo 时，
+    不指定 --data 即打开示例单位，示例账号见 wangge demo 的输出或 docs/web.md）。
+    示例：
+      wangge serve                                   # 本机 http://127.0.0.1:8000
+      wangge serve --data /srv/wangge --host 0.0.0.0 --port 8080 --workers 2
+    """
+    import uvicorn
+
+    from ..web.app import WebSettings, create_app
+    from ..web.jobs import Runner
+    from ..web.store import Store, default_url
+
+    folder = Path(data)
+    if ctx.get_parameter_source("data").name == "DEFAULT" and not _has_store(folder) and _has_store(DEMO_DATA):
+        folder = DEMO_DATA
+        console.print(f"打开示例单位（{DEMO_DATA}，由 wangge demo 生成）；正式使用请用 --data 指定本单位数据目录。",
+                      markup=False)
+    if not _has_store(folder) and database is None:
+        raise click.UsageError(f"数据目录 {folder} 中还没有账号：先用 wangge user add --data {folder} 建立管理员"
+                               "（或先运行 wangge demo 打开示例单位）")
+    folder = folder.resolve()
+    url = database or default_url(folder)
+    store = Store(url)
+    if store.first_office() is None:
+        raise click.UsageError(f"数据目录 {folder} 中还没有单位：先用 wangge user add --data {folder} 建立管理员")
+    recovered = _recover(store)
+    settings = WebSettings(data=folder, url=url, max_upload=max_upload_mb * 1024 * 1024, secure_cookies=secure_cookies,
+                           workers=workers)
+    app = create_app(settings, store=store)
+    runner = Runner(url, folder, workers)
+    runner.start()
+    if recovered:
+        console.print(f"上次停止时有 {recovered} 个任务未完成，已标为未完成（可重新提交）。", markup=False)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print("注意：网站对其他电脑开放。请只在单位内网使用；经 HTTPS 访问时加 --secure-cookies。", markup=False)
+    console.print(f"网格化考核网站已启动：http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
+                  f"（数据目录 {folder}；后台任务进程 {workers} 个；按 Ctrl+C 停止）", markup=False)
+    try:
+        _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)).run()
+    finally:
+        runner.stop()
+        store.close()
+        console.print("已停止。", markup=False)
+
+
+def _server_class():
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, stopped by Ctrl+C or SIGTERM without raising the signal again afterwards (uvicorn
+        does, which would end the process before the worker processes are stopped and the store closed)."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            old = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                yield
+            finally:
+                for sig, handler in old.items():
+                    signal.signal(sig, handler)
+    return Server
+
+
+def _Server(config):
+    return _server_class()(config)
+
+
+def demo_web(report, month: str, out: str | Path, policy: str | Path) -> None:
+    """After `wangge demo`: the demo history as a web office, with one account per role (printed)."""
+    from ..app.demo import DEMO_OFFICE, DEMO_ROSTER
+    from ..web.demo import prepare_demo_office
+
+    root = Path(out)
+    settings = root / "office.yaml" if (root / "office.yaml").exists() else DEMO_OFFICE
+    accounts = prepare_demo_office(report.history, policy=policy, settings=settings, roster_dir=report.roster,
+                                   inputs=report.data, month=month, roster_problem=DEMO_ROSTER)
+    console.print("\n在浏览器中办公：wangge serve，然后打开 http://127.0.0.1:8000 ，示例账号（仅供本机试用）：", markup=False)
+    from ..web.auth import ROLE_LABELS
+    for username, password, role, town, _name in accounts:
+        console.print(f"  {ROLE_LABELS[role]}{'（' + town + '）' if town else ''}：用户名 {username}，密码 {password}",
+                      markup=False)
+
+
+def _recover(store) -> int:
+    from ..web.jobs import JobQueue
+    return JobQueue(store).recover()
+
+
+@click.group("user")
+def user_group():
+    """网站账号：县级管理员、镇街办事员、财务、审计。"""
+
+
+@user_group.command("add")
+@click.option("--data", type=click.Path(file_okay=False), envvar="WANGGE_DATA", default="data", show_default=True,
+              help="本单位数据目录")
+@click.option("--username", required=True, help="用户名（登录用）")
+@click.option("--name", "display_name", default="", help="姓名（页面上显示）")
+@click.option("--role", type=click.Choice(["admin", "clerk", "finance", "auditor"]), default="admin", show_default=True,
+              help="admin 县级管理员；clerk 镇街办事员（须 --town）；finance 财务（只读发放表）；auditor 审计（只读，看审计日志）")
+@click.option("--town", default=None, help="镇街办事员所属镇街")
+@click.option("--password", default=None, help="密码（不给则提示输入；写在命令行上会留在命令历史中）")
+@click.option("--policy", "policies", multiple=True, type=click.Path(dir_okay=False, exists=True),
+              help="第一次建立账号时：本单位考核细则 YAML（可多次给出）")
+@click.option("--office-name", default="", help="第一次建立账号时：单位名称")
+@click.option("--office-settings", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="第一次建立账号时：发文设置 office.yaml（默认：数据目录下的 office.yaml）")
+@click.option("--roster", "roster_dir", type=click.Path(file_okay=False, exists=True), default=None,
+              help="第一次建立账号时：随打印材料打印的排班（wangge roster 的输出目录）")
+@click.option("--roster-problem", type=click.Path(file_okay=False, exists=True), default=None,
+              help="第一次建立账号时：本单位的排班数据目录（如 rosters/demo-town），可在网页上排出每月排班")
+@run_guarded
+def user_add(data, username, display_name, role, town, password, policies, office_name, office_settings, roster_dir,
+             roster_problem):
+    """建立网站账号；数据目录中还没有单位时，同时建立单位（须给出 --policy）。
+
+    \b
+    示例：
+      wangge user add --data data --username admin --name 张主任 --policy rules/chengguan.yaml \\
+        --office-name 鹤山镇网格化服务管理中心 --office-settings data/office.yaml
+      wangge user add --data data --username heshan --role clerk --town 鹤山镇
+    """
+    from ..web.auth import AuthError, add_user
+    from ..web.store import Store, default_url
+
+    folder = Path(data).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    store = Store(default_url(folder))
+    try:
+        office = store.first_office()
+        if office is None:
+            if not policies:
+                raise click.UsageError("数据目录中还没有单位：第一次建立账号时须用 --policy 指定本单位考核细则")
+            settings = office_settings or (str(folder / "office.yaml") if (folder / "office.yaml").is_file() else None)
+            oid = store.add_office(office_name or "网格化服务管理中心", [str(Path(p).resolve()) for p in policies],
+                                   str(Path(settings).resolve()) if settings else None,
+                                   str(Path(roster_dir).resolve()) if roster_dir else None, unit=office_name,
+                                   roster_problem=str(Path(roster_problem).resolve()) if roster_problem else None)
+            console.print(f"已建立单位「{office_name or '网格化服务管理中心'}」（数据目录 {folder}）。", markup=False)
+        else:
+            oid = office["id"]
+            if policies or office_settings or office_name or roster_dir or roster_problem:
+                raise click.UsageError("单位已建立；--policy、--office-name、--office-settings、--roster、--roster-problem "
+                                       "只在第一次使用")
+        if password is None:
+            password = getpass.getpass("密码（至少 8 个字符）：")
+            if getpass.getpass("再输一次：") != password:
+                raise click.UsageError("两次输入的密码不一致")
+        try:
+            user = add_user(store, office_id=oid, username=username, password=password, role=role, town=town,
+                            display_name=display_name)
+        except AuthError as exc:
+            raise click.UsageError(str(exc)) from None
+        console.print(f"已建立账号 {user.username}（{user.role_label}{'，' + user.town if user.town else ''}）。"
+                      f"启动网站：wangge serve --data {data}", markup=False)
+    finally:
+        store.close()

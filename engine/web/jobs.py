@@ -1,0 +1,308 @@
+"""Background work: a jobs table, worker processes that take jobs from it, and progress the page polls.
+
+Scoring a month, rendering a print pack and solving a roster take seconds to minutes, and both
+scoring and PDF rendering start processes of their own; so they never run in a request.  A page
+submits a job (one row in `jobs`) and shows its progress; `wangge serve` starts worker processes
+(multiprocessing *spawn*: a fresh interpreter, no copy of the server's threads or open databases)
+that claim queued jobs one at a time, run them and write their progress and outcome to the row.
+
+The interface the pages use is small, so that another queue (a PostgreSQL-backed one with workers
+on other machines) can stand behind it:
+
+    JobQueue.submit(office_id, kind, params, town=, user=) -> job id
+    JobQueue.get(job_id) -> Job | None            JobQueue.recent(office_id, towns=, limit=) -> [Job]
+    Runner(url, data_dir, workers=n).start() / .stop()
+    TASKS[kind](ctx: JobContext, params) -> result dict   (engine/web/tasks.py)
+
+A task reports progress through `ctx.stage(text, total)` and `ctx.advance(n)`; an EngineError it
+raises becomes the job's located problems, anything else an internal error.  A job that was
+running when the server stopped is marked failed at the next start (its work is atomic: a month
+is stored whole or not at all), and can be submitted again.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from sqlalchemy import and_, select, update
+
+from ..errors import EngineError, HistoryError, InfeasibleError, InputError
+from .store import Store, jobs, now
+
+__all__ = ["Job", "JobQueue", "JobContext", "Runner", "run_one", "problem_dict", "error_dict", "JOB_LABELS"]
+
+JOB_LABELS = {"run_month": "运行本月考核", "print_pack": "生成打印材料", "roster": "排出本月巡查排班"}
+POLL_SECONDS = 0.5            # an idle worker looks for work this often
+WRITE_EVERY = 0.25            # progress is written at most this often (seconds)
+
+
+@dataclass
+class Job:
+    id: int
+    office_id: int
+    kind: str
+    params: dict
+    town: str | None
+    state: str
+    done: int
+    total: int
+    stage: str
+    result: dict | None
+    error: dict | None
+    created_by: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+
+    @property
+    def label(self) -> str:
+        return JOB_LABELS.get(self.kind, self.kind)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed")
+
+    @property
+    def percent(self) -> int:
+        if self.state == "done":
+            return 100
+        return int(self.done * 100 / self.total) if self.total else 0
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "label": self.label, "state": self.state, "done": self.done,
+                "total": self.total, "percent": self.percent, "stage": self.stage, "result": self.result,
+                "error": self.error, "created_by": self.created_by, "created_at": self.created_at,
+                "started_at": self.started_at, "finished_at": self.finished_at, "town": self.town,
+                "params": self.params}
+
+
+def _job(row: dict) -> Job:
+    return Job(row["id"], row["office_id"], row["kind"], json.loads(row["params"]), row["town"], row["state"],
+               row["done"], row["total"], row["stage"], json.loads(row["result"]) if row["result"] else None,
+               json.loads(row["error"]) if row["error"] else None, row["created_by"], row["created_at"],
+               row["started_at"], row["finished_at"])
+
+
+class JobQueue:
+    """The jobs table as a queue."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def submit(self, office_id: int, kind: str, params: dict, *, town: str | None, user: dict, ip: str = "") -> int:
+        with self.store.engine.begin() as c:
+            jid = c.execute(jobs.insert().values(office_id=office_id, kind=kind, params=json.dumps(params, ensure_ascii=False),
+                                                 town=town, state="queued", created_by=user["username"],
+                                                 created_at=now())).inserted_primary_key[0]
+            self.store.audit(user=user, action=f"job.{kind}", target=f"任务 {jid}", after=params, ip=ip, conn=c)
+        return jid
+
+    def get(self, job_id: int) -> Job | None:
+        row = self.store.one(select(jobs).where(jobs.c.id == job_id))
+        return _job(row) if row else None
+
+    def recent(self, office_id: int, towns: Iterable[str] | None = None, limit: int = 20,
+               kind: str | None = None) -> list[Job]:
+        q = select(jobs).where(jobs.c.office_id == office_id)
+        if towns is not None:
+            q = q.where(jobs.c.town.in_(list(towns)))
+        if kind:
+            q = q.where(jobs.c.kind == kind)
+        return [_job(r) for r in self.store.all(q.order_by(jobs.c.id.desc()).limit(limit))]
+
+    def active(self, office_id: int, kind: str, key: str) -> Job | None:
+        """A queued or running job of this kind on the same thing (`params["key"]`), if any."""
+        for j in self.recent(office_id, limit=50, kind=kind):
+            if not j.finished and j.params.get("key") == key:
+                return j
+        return None
+
+    # -- the worker's side
+
+    def claim(self, worker: str) -> Job | None:
+        with self.store.engine.begin() as c:
+            row = c.execute(select(jobs.c.id).where(jobs.c.state == "queued").order_by(jobs.c.id).limit(1)).first()
+            if row is None:
+                return None
+            stamp = now()
+            got = c.execute(update(jobs).where(and_(jobs.c.id == row[0], jobs.c.state == "queued"))
+                            .values(state="running", worker=worker, started_at=stamp, heartbeat=stamp,
+                                    stage="开始")).rowcount
+        return self.get(row[0]) if got == 1 else None
+
+    def report(self, job_id: int, *, done: int | None = None, total: int | None = None, stage: str | None = None) -> None:
+        values: dict[str, Any] = {"heartbeat": now()}
+        if done is not None:
+            values["done"] = done
+        if total is not None:
+            values["total"] = total
+        if stage is not None:
+            values["stage"] = stage[:200]
+        self.store.run(update(jobs).where(jobs.c.id == job_id).values(**values))
+
+    def finish(self, job_id: int, result: dict) -> None:
+        self.store.run(update(jobs).where(jobs.c.id == job_id).values(
+            state="done", result=json.dumps(result, ensure_ascii=False, default=str), finished_at=now(), stage="完成"))
+
+    def fail(self, job_id: int, error: dict) -> None:
+        self.store.run(update(jobs).where(jobs.c.id == job_id).values(
+            state="failed", error=json.dumps(error, ensure_ascii=False, default=str), finished_at=now(), stage="未完成"))
+
+    def recover(self) -> int:
+        """Jobs left running by a stopped server: failed, with a message saying so."""
+        err = json.dumps({"message": "服务在任务进行中停止，任务未完成（已做的部分没有生效）；请重新提交"}, ensure_ascii=False)
+        return self.store.run(update(jobs).where(jobs.c.state == "running").values(
+            state="failed", error=err, finished_at=now(), stage="中断")).rowcount
+
+
+class JobContext:
+    """What a task gets: the data folder, the store, its job, and progress reporting."""
+
+    def __init__(self, queue: JobQueue, job: Job, data_dir: Path):
+        self.queue, self.job, self.data_dir, self.store = queue, job, Path(data_dir), queue.store
+        self._done, self._total, self._last = 0, 0, 0.0
+
+    def stage(self, text: str, total: int = 0) -> None:
+        self._done, self._total = 0, total
+        self.queue.report(self.job.id, done=0, total=total, stage=text)
+        self._last = time.monotonic()
+
+    def advance(self, n: int = 1) -> None:
+        self._done += n
+        t = time.monotonic()
+        if t - self._last >= WRITE_EVERY or self._done >= self._total:
+            self._last = t
+            self.queue.report(self.job.id, done=self._done, total=self._total)
+
+    def flush(self) -> None:
+        """Write the progress not yet written (the page shows how far a failed job got)."""
+        self.queue.report(self.job.id, done=self._done, total=self._total)
+
+
+def problem_dict(p) -> dict:
+    """A Problem for a page: its field said in the page's words (数据目录 -> 服务器上的数据目录…)."""
+    from .words import field_word
+
+    return {"file": p.file, "row": p.line, "field": field_word(p.field), "found": None if p.found is None else str(p.found),
+            "missing": p.found is None or repr(p.found) == "（缺失）", "expected": p.expected, "hint": p.hint,
+            "text": str(p)}
+
+
+def error_dict(exc: BaseException) -> dict:
+    """A task's failure as the page shows it: the message, the located problems, a code for hints."""
+    if isinstance(exc, InputError):
+        return {"message": f"{exc.kind}有 {len(exc.problems)} 处问题，未写入任何结果", "kind": type(exc).__name__,
+                "problems": [problem_dict(p) for p in exc.problems]}
+    if isinstance(exc, HistoryError):
+        from .words import HINT_OF
+
+        hint = HINT_OF.get(exc.code)
+        return {"message": str(exc) + (f"；{hint}" if hint else ""), "code": exc.code, "kind": "HistoryError",
+                "problems": [problem_dict(p) for p in exc.problems]}
+    if isinstance(exc, InfeasibleError):
+        return {"message": str(exc), "kind": "InfeasibleError", "explanation": list(exc.explanation), "problems": []}
+    if isinstance(exc, EngineError):
+        return {"message": str(exc), "kind": type(exc).__name__, "problems": []}
+    return {"message": f"程序内部错误（不是您的文件有误；之前的结果保持不变）：{type(exc).__name__}: {exc}",
+            "kind": "internal", "problems": [], "trace": traceback.format_exc(limit=8)}
+
+
+def run_one(queue: JobQueue, data_dir: Path, worker: str, tasks: dict[str, Callable] | None = None) -> Job | None:
+    """Claim one queued job and run it to its end in this process; the job, or None if none was queued."""
+    if tasks is None:
+        from .tasks import TASKS as tasks
+    job = queue.claim(worker)
+    if job is None:
+        return None
+    ctx = JobContext(queue, job, data_dir)
+    beat = _Heartbeat(queue, job.id)
+    beat.start()
+    try:
+        task = tasks.get(job.kind)
+        if task is None:
+            raise EngineError(f"未知的任务种类 {job.kind}")
+        result = task(ctx, job.params)
+        queue.finish(job.id, result or {})
+    except BaseException as exc:      # noqa: BLE001 - a job's failure is recorded, the worker goes on
+        ctx.flush()
+        queue.fail(job.id, error_dict(exc))
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+    finally:
+        beat.stop()
+    return queue.get(job.id)
+
+
+class _Heartbeat(threading.Thread):
+    """Touches the running job's row every few seconds while a task runs without reporting."""
+
+    def __init__(self, queue: JobQueue, job_id: int, every: float = 5.0):
+        super().__init__(daemon=True)
+        self.queue, self.job_id, self.every = queue, job_id, every
+        self._stop_evt = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_evt.wait(self.every):
+            try:
+                self.queue.report(self.job_id)
+            except Exception:     # noqa: BLE001 - a missed heartbeat is harmless
+                pass
+
+    def stop(self) -> None:
+        self._stop_evt.set()
+
+
+def _worker_main(url: str, data_dir: str, name: str, stop, parent: int) -> None:
+    """A worker process: take jobs until told to stop or the server is gone."""
+    store = Store(url, migrate=False)
+    queue = JobQueue(store)
+    try:
+        while not stop.is_set():
+            if os.getppid() != parent:      # the server died without telling us
+                break
+            try:
+                job = run_one(queue, Path(data_dir), name)
+            except KeyboardInterrupt:
+                break
+            if job is None:
+                stop.wait(POLL_SECONDS)
+    finally:
+        store.close()
+
+
+class Runner:
+    """The worker processes of one server (spawned, so each starts clean)."""
+
+    def __init__(self, url: str, data_dir: str | Path, workers: int = 1):
+        self.url, self.data_dir, self.n = url, str(data_dir), max(1, workers)
+        self.ctx = multiprocessing.get_context("spawn")
+        self.stop_event = self.ctx.Event()
+        self.procs: list = []
+
+    def start(self) -> None:
+        for i in range(self.n):
+            # not daemonic: a worker starts processes of its own (scoring, PDF rendering)
+            p = self.ctx.Process(target=_worker_main, name=f"wangge-worker-{i + 1}",
+                                 args=(self.url, self.data_dir, f"{os.getpid()}-{i + 1}", self.stop_event, os.getpid()),
+                                 daemon=False)
+            p.start()
+            self.procs.append(p)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        for p in self.procs:
+            p.join(timeout)
+            if p.is_alive():
+                p.terminate()
+                p.join(2)
+        self.procs = []
+
+    def alive(self) -> int:
+        return sum(1 for p in self.procs if p.is_alive())

@@ -1,0 +1,144 @@
+"""The background tasks: each is a few lines over the application layer (engine/app), run by a
+worker process (engine/web/jobs.py), reporting progress through its JobContext.
+
+    run_month    the towns' uploads of a month combined, scored, stored, period rules, pay sheet
+    print_pack   a stored month's print pack, as a draft or with its numbered notices issued
+    roster       the office's patrol roster of a month, solved and checked rule by rule
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from ..app.month import month_results
+from ..app.notices import Issue, make_notices, prepare_pack
+from ..app.uploads import Part, run_assembled
+from ..mapping import KIND_LABELS
+from .jobs import JobContext
+
+__all__ = ["TASKS", "upload_label", "month_dir", "inputs_dir", "print_dir", "ORIGINS"]
+
+ORIGINS = "origins.json"
+
+
+def month_dir(data: Path, month: str) -> Path:
+    return data / "months" / month
+
+
+def print_dir(data: Path, month: str) -> Path:
+    return month_dir(data, month) / "print"
+
+
+def roster_dir(data: Path, month: str) -> Path:
+    return data / "rosters" / month
+
+
+def month_roster(data: Path, office: dict, month: str) -> str | None:
+    """The roster printed with a month's pack: the one solved here for the month, else the office's."""
+    own = roster_dir(data, month)
+    return str(own) if (own / "roster.json").is_file() else office["roster_dir"]
+
+
+def inputs_dir(data: Path, month: str, job_id: int) -> Path:
+    return data / "inputs" / month / f"run-{job_id}"
+
+
+def upload_label(row: dict) -> str:
+    """How an upload is named in problems and on a worker's page: 鹤山镇 月度指标表（指标.xlsx）."""
+    return f"{row['town']} {KIND_LABELS[row['kind']]}（{row['original_name']}）"
+
+
+def _rows(path: str) -> int:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return max(0, sum(1 for r in csv.reader(fh) if any(c.strip() for c in r)) - 1)
+
+
+def run_month(ctx: JobContext, params: dict) -> dict:
+    office = ctx.store.office(ctx.job.office_id)
+    month = params["month"]
+    ups = ctx.store.latest_uploads(office["id"], month)
+    parts = [Part(u["town"], u["kind"], upload_label(u), str(ctx.data_dir / u["path"])) for u in ups]
+    folder = inputs_dir(ctx.data_dir, month, ctx.job.id)
+    ctx.stage("合并各镇街数据并检查")
+    counted = {}
+
+    def progress(k: int) -> None:
+        if not counted:
+            counted[1] = True
+            ctx.stage("评分", total=_rows(str(folder / "workers.csv")))
+        ctx.advance(k)
+
+    report, origins = run_assembled(office["policy_paths"], month, parts, folder, ctx.data_dir,
+                                    month_dir(ctx.data_dir, month), unit=office["unit"], progress=progress)
+    (folder / ORIGINS).write_text(json.dumps({"files": origins.as_json(),
+                                              "uploads": {upload_label(u): u["id"] for u in ups}},
+                                             ensure_ascii=False), encoding="utf-8")
+    s = report.summary
+    ctx.store.audit(user={"username": ctx.job.created_by, "office_id": office["id"]}, action="month.run",
+                    target=f"{month}（任务 {ctx.job.id}）", before={"已存入": report.replaced},
+                    after={"镇街": sorted({p.town for p in parts}), "其后重算月份": report.later_months,
+                           "实发变化": len(report.pay_changes)})
+    return {"month": month, "replaced": report.replaced, "new_workers": report.new_workers,
+            "later_months": report.later_months, "outputs": report.outputs,
+            "towns": sorted({p.town for p in parts}),
+            "summary": None if s is None or not s.applied else {
+                "withheld_workers": s.withheld_workers, "withheld_total": str(s.withheld_total),
+                "criticised": s.criticised, "commended": s.commended},
+            "pay_changes": report.pay_changes, "consequence_changes": report.consequence_changes}
+
+
+def print_pack(ctx: JobContext, params: dict) -> dict:
+    office = ctx.store.office(ctx.job.office_id)
+    month = params["month"]
+    ctx.stage("读取发文设置和本月结果")
+    results = month_results(ctx.data_dir, month)
+    register = (results.get("inputs") or {}).get("workers", {}).get("path")
+    formats = set(params["formats"]) if params.get("formats") else None
+    plan = prepare_pack(office=office["settings_path"], data=ctx.data_dir, formats=formats,
+                        roster_dir=month_roster(ctx.data_dir, office, month),
+                        workers=register if register and Path(register).is_file() else None, jobs=2)
+    issue = Issue(date=params.get("date") or None) if params.get("issue") else None
+    ctx.stage("出文并生成打印材料（PDF 需要一些时间）" if issue else "生成送审稿（PDF 需要一些时间）")
+    counted: list[int] = []
+
+    def progress(done: int, total: int) -> None:   # files written of the pack's total
+        if not counted:
+            counted.append(total)
+            ctx.stage("出文并生成打印材料" if issue else "生成送审稿", total=total)
+        ctx.advance(1)
+
+    report = make_notices(month, ctx.data_dir, print_dir(ctx.data_dir, month), plan, issue=issue, progress=progress)
+    pack = report.pack
+    if report.issued:
+        ctx.store.audit(user={"username": ctx.job.created_by, "office_id": office["id"]}, action="numbers.issue",
+                        target=month, after=report.issued)
+    return {"month": month, "files": pack.files, "pages": pack.pages, "skipped": pack.skipped, "notes": pack.notes,
+            "numbers": pack.numbers, "issued": report.issued}
+
+
+def roster(ctx: JobContext, params: dict) -> dict:
+    """Solve the month's roster from the office's roster problem; every hard rule checked independently.
+    (The same steps as `wangge roster`; the roster pages of issue 14 build on this job.)"""
+    from ..outputs import staged_outputs
+    from ..roster.check import check_roster
+    from ..roster.model import load_problem
+    from ..roster.output import write_all
+    from ..roster.solve import solve
+
+    office = ctx.store.office(ctx.job.office_id)
+    month, limit = params["month"], float(params.get("time_limit") or 20)
+    ctx.stage("读取排班数据")
+    prob = load_problem(office["roster_problem"], month)
+    ctx.stage(f"求解排班（最多约 {limit:g} 秒）")
+    ro = solve(prob, time_limit=limit)
+    ctx.stage("逐条校验硬性规则并写出")
+    checks = check_roster(ro)
+    with staged_outputs(roster_dir(ctx.data_dir, month)) as stage:
+        files = write_all(ro, checks, stage, {})
+    broken = [f"{c.label}：{len(c.violations)} 处" for c in checks if not c.ok]
+    return {"month": month, "files": files, "rules": len(checks), "broken": broken,
+            "first_valid_seconds": ro.first_valid_seconds}
+
+
+TASKS = {"run_month": run_month, "print_pack": print_pack, "roster": roster}
