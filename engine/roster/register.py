@@ -159,6 +159,14 @@ def compare_register(roster: Any, workers: list[WorkerInfo], *, roster_file: str
     view = roster_view(roster)
     people, grids, comms = view["people"], view["grids"], view.get("communities", {})
     out: list[Problem] = []
+    # A roster may be one town's of a county register: only the towns it covers are compared, and a
+    # town of the roster that the register does not have at all is itself a difference.
+    towns = {x.get("town") for x in [*people.values(), *grids.values(), *comms.values()] if x.get("town")}
+    known = {w.town for w in workers}
+    for t in sorted(towns - known):
+        out.append(Problem(roster_file, None, "乡镇/街道", t, "名册中的乡镇/街道（名册中没有此镇街的人员）"))
+    workers = [w for w in workers if w.town in towns]
+    grids = {g: x for g, x in grids.items() if x.get("town") in known or x.get("town") is None}
     in_register: set[str] = set()
     for w in workers:
         file, row = w.source
