@@ -9,6 +9,7 @@
     ├── RuleEngineError              durable_rules misbehaved (swallowed action error, lost sid)
     ├── HistoryError                 the stored months do not fit the new run
     └── InfeasibleError              no roster satisfies the hard rules (carries an explanation)
+        └── NotFoundInTime           none found in the time given, not proved impossible
 
 The library raises these; only the CLI turns them into text for a clerk.  Every
 `Problem` names the file, the line or row, the field, the value found and what was
@@ -133,6 +134,11 @@ class InfeasibleError(EngineError):
     def __init__(self, message: str, explanation: list[str] | None = None):
         self.explanation = explanation or []
         super().__init__(message)
+
+
+class NotFoundInTime(InfeasibleError):
+    """No roster was found within the time given, and none was proved impossible: more time may
+    find one (unlike InfeasibleError itself, which means proved impossible)."""
 
 
 @dataclass

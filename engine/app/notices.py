@@ -98,6 +98,11 @@ def prepare_pack(*, office: str | Path | None, data: str | Path | None, roster_d
             setattr(plan, key, step())
         except InputError as exc:
             problems.extend(exc.problems)
+    if not problems and plan.roster is not None and workers and plan.roster.get("kind", "patrol") != "shifts":
+        # the printed roster and the scores must be about the same people in the same grids
+        from .rosters import register_differences
+
+        problems.extend(register_differences(roster_dir, workers))
     if problems:
         raise InputError(problems)
     return plan
