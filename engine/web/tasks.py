@@ -141,4 +141,21 @@ def roster(ctx: JobContext, params: dict) -> dict:
             "first_valid_seconds": ro.first_valid_seconds}
 
 
-TASKS = {"run_month": run_month, "print_pack": print_pack, "roster": roster}
+def policy_preview(ctx: JobContext, params: dict) -> dict:
+    """A draft policy on the last stored months beside what is stored (engine/app/policy_versions.py)."""
+    from ..app.policy_versions import preview_change
+    from .versions import version, version_path
+
+    row = version(ctx.store, ctx.job.office_id, params["version"])
+    months = list(params["months"])
+    from ..periods import month_label
+
+    ctx.stage("读取已存入月份的输入文件")
+    report = preview_change(version_path(ctx.data_dir, row), ctx.data_dir, months,
+                            progress=lambda m: ctx.stage(f"按草稿重算{month_label(m)}"))
+    for m in report["months"]:      # the page lists who changes; the others are counted
+        m["workers"] = [w for w in m["workers"] if w["changed"]]
+    return {"version": row["id"], "label": params.get("label", ""), **report}
+
+
+TASKS = {"run_month": run_month, "print_pack": print_pack, "roster": roster, "policy_preview": policy_preview}
