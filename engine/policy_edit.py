@@ -247,7 +247,7 @@ def _merge(old: Any, new: Any) -> Any:
         return _fresh(new, False)
     if isinstance(old, str) and isinstance(new, str) and type(old) is not str and not isinstance(new, type(old)):
         return type(old)(new)                      # "…" stays quoted as it was written
-    return new
+    return _quoted_if_needed(new)
 
 
 def _fresh(value: Any, flow: bool) -> Any:
@@ -262,7 +262,7 @@ def _fresh(value: Any, flow: bool) -> Any:
         if flow or all(not isinstance(v, (dict, list)) for v in value):
             s.fa.set_flow_style()
         return s
-    return value
+    return _quoted_if_needed(value)
 
 
 def _short(value: dict) -> bool:
@@ -356,6 +356,13 @@ def _fresh_tree(value: Any, depth: int = 0) -> Any:
         if value and all(not isinstance(v, (dict, list)) for v in value):
             s.fa.set_flow_style()
         return s
-    if isinstance(value, str) and (_PLAIN_NUMBER.match(value) or value in ("true", "false", "yes", "no", "on", "off")):
+    return _quoted_if_needed(value)
+
+
+def _quoted_if_needed(value: Any) -> Any:
+    """Text YAML would read otherwise (a number, yes/no, an interval) in double quotes, as the presets write it."""
+    if isinstance(value, str) and not isinstance(value, DoubleQuotedScalarString) and (
+            _PLAIN_NUMBER.match(value) or value.lower() in ("true", "false", "yes", "no", "on", "off", "null", "")
+            or value[:1] in "[({【（*&!|>'\"%@`#,?:-" or ": " in value or " #" in value):
         return DoubleQuotedScalarString(value)
     return value

@@ -65,6 +65,19 @@ def _id_column(kind: str, header: list[str], policy) -> int | None:
     return next((i for i, h in enumerate(header) if known.get(_norm(h)) == "worker_id"), None)
 
 
+def _key_column(kind: str, header: list[str], policy_paths, month: str) -> int | None:
+    """The column that names a row of an event log (事件编号), for saying which event was corrected."""
+    if kind != "events":
+        return None
+    known = canonical_of(kind, _policy_for(policy_paths, month))
+    return next((i for i, h in enumerate(header) if known.get(_norm(h)) == "event_id"), None)
+
+
+def _row_text(header: list[str], cells: list[str], id_column: int | None) -> str:
+    """A row in words: 事件编号E090，类别矛盾纠纷，… (the worker id left out: it is the appellant's)."""
+    return "，".join(f"{h}{c}" for i, (h, c) in enumerate(zip(header, cells)) if c and i != id_column)
+
+
 def _files_of(files: MonthFiles) -> dict[str, str]:
     out = {"workers": files.workers, "metrics": files.metrics}
     if files.events:
@@ -122,14 +135,16 @@ def correct_files(policy_paths, data: str | Path, month: str, worker_id: str, ed
             if rno not in own:
                 problems.append(Problem(w.label, rno, CORRECTION_FIELD, rno, f"{worker_id} 本人的行"))
         header, rows = read_rows(w.path)
+        key = _key_column(kind, header, policy_paths, month)
         out_rows = []
         last = 1
         for r in rows:
             cells = [_cell_out(r.get(h)) for h in header]
             last = max(last, r.row)
+            record = cells[key] if key is not None else ""
             if r.row in own and r.row in e.removed:
-                changes.append({"file": w.label, "row": r.row, "column": "（整行）", "before": "、".join(c for c in cells if c),
-                                "after": "（删除）"})
+                changes.append({"file": w.label, "row": r.row, "record": record, "column": "（整行）",
+                                "before": _row_text(header, cells, w.id_column), "after": "（删除）"})
                 continue
             if r.row in own:
                 for col, text in (e.cells.get(r.row) or {}).items():
@@ -141,8 +156,8 @@ def correct_files(policy_paths, data: str | Path, month: str, worker_id: str, ed
                         if col == w.id_column:
                             problems.append(Problem(w.label, r.row, header[col], text, f"{worker_id}（工号不能更正）"))
                             continue
-                        changes.append({"file": w.label, "row": r.row, "column": header[col], "before": cells[col],
-                                        "after": text})
+                        changes.append({"file": w.label, "row": r.row, "record": record, "column": header[col],
+                                        "before": cells[col], "after": text})
                         cells[col] = text
             out_rows.append((r.row, cells))
         for k, cells in enumerate(e.added):
@@ -157,8 +172,8 @@ def correct_files(policy_paths, data: str | Path, month: str, worker_id: str, ed
                 cells[w.id_column] = worker_id
             last += 1
             out_rows.append((last, cells))
-            changes.append({"file": w.label, "row": last, "column": "（新增一行）", "before": "",
-                            "after": "、".join(c for c in cells if c)})
+            changes.append({"file": w.label, "row": last, "record": cells[key] if key is not None else "",
+                            "column": "（新增一行）", "before": "", "after": _row_text(header, cells, w.id_column)})
         out = folder / f"{kind}.csv"
         _write_rows(out, header, out_rows)
         written[kind] = str(out.resolve())

@@ -82,7 +82,7 @@ def value_text(v: Any, field: str = "") -> str:
         return "、".join(value_text(x, field) for x in v)
     if isinstance(v, dict):
         return "，".join(f"{k}：{value_text(x)}" for k, x in v.items())
-    if hasattr(v, "model_fields"):
+    if hasattr(type(v), "model_fields"):
         parts = []
         for name in type(v).model_fields:
             x = getattr(v, name)

@@ -30,10 +30,11 @@ def _d(v: Any) -> Decimal:
 
 def _change_line(c: Mapping[str, Any]) -> str:
     if c.get("column") == "（新增一行）":
-        return f"{c['file']}补录一条记录（{c['after']}）"
+        return f"{c['file']}补录一条：{c['after']}"
     if c.get("after") == "（删除）":
-        return f"{c['file']}删除一条记录（{c['before']}）"
-    return f"{c['file']}中“{c['column']}”由“{c['before'] or '空白'}”更正为“{c['after'] or '空白'}”"
+        return f"{c['file']}删除一条：{c['before']}"
+    where = f"{c['file']}中事件{c['record']}" if c.get("record") else f"{c['file']}中"
+    return f"{where}的“{c['column']}”由“{c['before'] or '空白'}”更正为“{c['after'] or '空白'}”"
 
 
 def _delta_text(delta: Decimal) -> str:
@@ -53,10 +54,13 @@ def _score_line(s: Mapping[str, Any]) -> str:
 
 def _consequence_line(c: Mapping[str, Any], names: Mapping[str, str]) -> str:
     who = names.get(c["worker_id"], c["worker_id"])
-    money = f"，扣发{money_text(c['amount'])}元" if _d(c.get("amount")) > 0 else ""
+    when = f"{who}{month_label(c['month'])}"
     if c["change"] == "出现":
-        return f"{who}{month_label(c['month'])}“{c['rule_label']}”{money}：{c['reason']}"
-    return f"{who}{month_label(c['month'])}的“{c['rule_label']}”{money}予以撤销。"
+        money = f"，扣发{money_text(c['amount'])}元" if _d(c.get("amount")) > 0 else ""
+        return f"{when}新增“{c['rule_label']}”{money}：{c['reason']}"
+    if _d(c.get("amount")) > 0:
+        return f"{when}因“{c['rule_label']}”扣发的{money_text(c['amount'])}元予以撤销。"
+    return f"{when}的“{c['rule_label']}”予以撤销。"
 
 
 def correction_context(case: Mapping[str, Any], settings: OfficeSettings, office: dict) -> dict:
