@@ -13,13 +13,13 @@ def test_migrations_make_the_declared_schema(tmp_path):
     store = Store(default_url(tmp_path))
     with store.engine.connect() as c:
         assert compare_metadata(MigrationContext.configure(c), metadata) == []
-    assert current_revision(store.engine) == "0001"
+    assert current_revision(store.engine) == "0002"
     names = set(inspect(store.engine).get_table_names())
     assert {"offices", "users", "sessions", "login_attempts", "audit_log", "mappings", "uploads", "town_checks",
             "jobs"} <= names
     store.close()
     again = Store(default_url(tmp_path))          # a second open finds the schema current
-    assert current_revision(again.engine) == "0001"
+    assert current_revision(again.engine) == "0002"
     again.close()
 
 

@@ -24,7 +24,8 @@ from ..history import DocNumber, History
 from ..outputs import staged_outputs
 
 __all__ = ["PackPlan", "Issue", "NoticesReport", "SETTINGS_FIELD", "prepare_pack", "find_settings",
-           "render_pack_into", "make_notices", "number_register", "record_number", "doc_title"]
+           "render_pack_into", "make_notices", "number_register", "record_number", "doc_title",
+           "make_correction_notice"]
 
 SETTINGS_FIELD = "发文设置"
 SETTINGS_NAME = "office.yaml"
@@ -245,3 +246,38 @@ def record_number(data: str | Path, *, prefix: str, year: int, number: int, titl
             hist.check_number_free(prefix, year, number)
             hist.insert_numbers([row])
     return row.as_dict()
+
+
+def make_correction_notice(data: str | Path, out: str | Path, office: str | Path | None, case: Mapping[str, Any], *,
+                           key: str, title: str, issue: Issue | None = None,
+                           progress: Callable[[int, int], None] | None = None) -> dict:
+    """The 考核结果更正通知 of one correction (`case`: engine/notices/correction.correction_context) written
+    into `out` all at once: a draft (送审稿, no number), or with `issue` its own number from the register,
+    recorded with `title` under `key` (one key per correction) in the same step that makes the files
+    visible.  Printed again after issuing, it keeps its number and date."""
+    from ..notices import load_settings
+    from ..notices.correction import FILE_STEM, render_correction
+
+    settings = load_settings(find_settings(office, data))
+    prefix = settings.document_number.prefix
+    today = dt.date.today().isoformat()
+    with History(data, create=False) as hist:
+        with hist.transaction() as tx:
+            got = next((r for r in hist.number_register(prefix=prefix) if r["kind"] == key), None)
+            rows: list[DocNumber] = []
+            number = None
+            if got is not None:
+                number = {"text": got["text"], "date": got["issued_on"], "year": got["year"], "number": got["number"]}
+            elif issue is not None:
+                day = issue.date or settings.date or today
+                year = int(day[:4])
+                n = issue.number or max(hist.last_doc_number(prefix, year), settings.document_number.start - 1) + 1
+                hist.check_number_free(prefix, year, n)
+                rows.append(DocNumber(prefix, year, n, key, None, title, day))
+                number = {"text": rows[0].text, "date": day, "year": year, "number": n}
+            date = number["date"] if number else today
+            with staged_outputs(out, stale=lambda p: p.stem == FILE_STEM,
+                                record=lambda: (hist.insert_numbers(rows), tx.commit())) as stage:
+                files, notes = render_correction(case, settings, stage, number=number, date=date, progress=progress)
+    return {"files": files, "number": number, "draft": number is None, "issued": [r.as_dict() for r in rows],
+            "notes": notes}

@@ -99,9 +99,13 @@ def create_app(settings: WebSettings | None = None, *, data: str | Path | None =
     app.state.web = Web(settings, store, JobQueue(store))
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
-    from .routes import admin, auth, month, papers, results
-    for mod in (auth, month, results, papers, admin):
+    from .routes import admin, appeals, auth, month, papers, policies, results
+    for mod in (auth, month, results, papers, policies, appeals, admin):
         app.include_router(mod.router)
+
+    @app.on_event("shutdown")
+    def _stop_checker() -> None:
+        app.state.web.checker.close()
 
     @app.exception_handler(LoginNeeded)
     async def _login(request: Request, exc: LoginNeeded):

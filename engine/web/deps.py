@@ -35,6 +35,13 @@ CAN = {
     "numbers": {"admin", "auditor", "finance"},
     "papers": {"admin", "clerk", "finance", "auditor"},
     "results": {"admin", "clerk", "finance", "auditor"},
+    "policies": {"admin", "clerk", "finance", "auditor"},       # read the published versions
+    "policy_drafts": {"admin", "auditor"},                      # read drafts too
+    "policy_edit": {"admin"},                                   # draft, edit, preview, discard
+    "policy_publish": {"admin"},
+    "appeals": {"admin", "clerk", "finance", "auditor"},        # within their towns
+    "appeal_file": {"admin", "clerk"},
+    "appeal_decide": {"admin"},                                 # approve or reject; issue the 更正通知
 }
 
 
@@ -79,9 +86,21 @@ class Web:
     results: _ResultsCache = field(init=False)
 
     def __post_init__(self) -> None:
+        from .checker import Checker
+
         self.results = _ResultsCache(self.settings.data)
         self._policies: dict[tuple, tuple] = {}
         self._lock = Lock()
+        self.checker = Checker()
+
+    def policies_changed(self) -> None:
+        """A version was published: policy sets are read again."""
+        with self._lock:
+            self._policies.clear()
+
+    def close(self) -> None:
+        self.checker.close()
+        self.store.close()
 
     @property
     def data(self) -> Path:

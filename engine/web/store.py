@@ -21,7 +21,7 @@ from sqlalchemy import (Boolean, Column, ForeignKey, Index, Integer, MetaData, S
                         event, select)
 
 __all__ = ["Store", "metadata", "offices", "users", "sessions", "login_attempts", "audit_log", "mappings",
-           "uploads", "town_checks", "jobs", "now", "DB_NAME", "default_url"]
+           "uploads", "town_checks", "jobs", "policy_versions", "appeals", "now", "DB_NAME", "default_url"]
 
 DB_NAME = "web.sqlite3"
 metadata = MetaData()
@@ -156,6 +156,59 @@ jobs = Table(
     Column("worker", String(64), nullable=True),
     Column("heartbeat", String(32), nullable=True),
     Index("ix_jobs_state", "state", "id"),
+)
+
+
+# The office's policy versions: those it was made with (imported: its policy files as they are) and
+# those drafted and published on the pages (one self-contained file each under <data>/policies/).  A
+# published version's files are never written again; `files` keeps their checksums.
+VERSION_STATES = ("draft", "published", "discarded")
+policy_versions = Table(
+    "policy_versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=False),
+    Column("policy_id", String(100), nullable=False),
+    Column("version", String(100), nullable=False, server_default=""),
+    Column("effective_from", String(7), nullable=True),
+    Column("state", String(16), nullable=False),           # one of VERSION_STATES
+    Column("source", String(16), nullable=False),          # imported | web
+    Column("path", Text, nullable=False),                  # the file given to the policy loader
+    Column("files", Text, nullable=False),                 # JSON [{path, sha256}]: the file and what it extends
+    Column("hash", String(64), nullable=False, server_default=""),
+    Column("based_on", Integer, nullable=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_by", String(64), nullable=True),
+    Column("updated_at", String(32), nullable=True),
+    Column("published_by", String(64), nullable=True),
+    Column("published_at", String(32), nullable=True),
+    Index("ix_policy_versions_office", "office_id", "state"),
+)
+
+# Appeals (申诉) and the corrections they lead to: a clerk files the changed inputs of one worker-month
+# with a reason; an administrator approves (the month is run again as a correction) or rejects.
+APPEAL_STATES = ("filed", "approved", "rejected", "corrected", "failed")
+appeals = Table(
+    "appeals", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("office_id", Integer, ForeignKey("offices.id"), nullable=False),
+    Column("month", String(7), nullable=False),
+    Column("worker_id", String(100), nullable=False),
+    Column("worker_name", String(200), nullable=False, server_default=""),
+    Column("town", String(100), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("changes", Text, nullable=False),               # JSON: the changed cells, rows added and removed
+    Column("folder", Text, nullable=False),                # the corrected input files, relative to the data folder
+    Column("state", String(16), nullable=False),           # one of APPEAL_STATES
+    Column("filed_by", String(64), nullable=False),
+    Column("filed_at", String(32), nullable=False),
+    Column("decided_by", String(64), nullable=True),
+    Column("decided_at", String(32), nullable=True),
+    Column("decision", Text, nullable=True),               # the administrator's reason (rejections)
+    Column("job_id", Integer, nullable=True),
+    Column("result", Text, nullable=True),                 # JSON: what the correction changed
+    Column("notice", Text, nullable=True),                 # JSON: the 更正通知's number and files
+    Index("ix_appeals_office_month", "office_id", "month"),
 )
 
 

@@ -141,4 +141,109 @@ def roster(ctx: JobContext, params: dict) -> dict:
             "first_valid_seconds": ro.first_valid_seconds}
 
 
-TASKS = {"run_month": run_month, "print_pack": print_pack, "roster": roster}
+def policy_preview(ctx: JobContext, params: dict) -> dict:
+    """A draft policy on the last stored months beside what is stored (engine/app/policy_versions.py)."""
+    from ..app.policy_versions import preview_change
+    from .versions import version, version_path
+
+    row = version(ctx.store, ctx.job.office_id, params["version"])
+    months = list(params["months"])
+    from ..periods import month_label
+
+    ctx.stage("读取已存入月份的输入文件")
+    report = preview_change(version_path(ctx.data_dir, row), ctx.data_dir, months,
+                            progress=lambda m: ctx.stage(f"按草稿重算{month_label(m)}"))
+    for m in report["months"]:      # the page lists who changes; the others are counted
+        m["workers"] = [w for w in m["workers"] if w["changed"]]
+    return {"version": row["id"], "label": params.get("label", ""), **report}
+
+
+def _appeal(ctx: JobContext, aid: int) -> dict:
+    from sqlalchemy import select
+
+    from .store import appeals
+
+    row = ctx.store.one(select(appeals).where(appeals.c.id == aid))
+    row["changes"] = json.loads(row["changes"])
+    row["result"] = json.loads(row["result"]) if row["result"] else None
+    return row
+
+
+def correction(ctx: JobContext, params: dict) -> dict:
+    """An approved appeal: the month run again from the corrected files, later months' period rules again."""
+    from sqlalchemy import update
+
+    from ..app.corrections import run_correction
+    from ..app.month import MonthFiles
+    from .store import appeals
+
+    office = ctx.store.office(ctx.job.office_id)
+    a = _appeal(ctx, params["appeal"])
+    rec = a["changes"]
+    f = {k: str(ctx.data_dir / p) for k, p in rec["files"].items()}
+    files = MonthFiles(f["workers"], f["metrics"], f.get("events"), no_events=rec.get("no_events", False),
+                       records=f.get("records"))
+    ctx.stage(f"按更正后的数据重算{a['month']}，并重算其后月份的跨月规则")
+    try:
+        report = run_correction(office["policy_paths"], a["month"], files, ctx.data_dir, month_dir(ctx.data_dir, a["month"]),
+                                based_on=rec["based_on"], note=f"申诉 {a['id']}：{a['reason']}", unit=office["unit"])
+    except BaseException:
+        ctx.store.run(update(appeals).where(appeals.c.id == a["id"]).values(state="failed"))
+        raise
+    months = sorted({a["month"]} | {c["month"] for c in report.consequence_changes + report.pay_changes})
+    who: dict[str, dict] = {}
+    for m in months:
+        for w in month_results(ctx.data_dir, m)["workers"]:
+            who.setdefault(w["worker_id"], {"name": w.get("name", ""), "town": w.get("town") or ""})
+    involved = {r["worker_id"] for r in report.score_changes + report.consequence_changes + report.pay_changes}
+    result = {"month": a["month"], "score_changes": report.score_changes, "consequence_changes": report.consequence_changes,
+              "pay_changes": report.pay_changes, "later_months": report.later_months,
+              "names": {w: who.get(w, {}).get("name", "") for w in involved},
+              "towns": {w: who.get(w, {}).get("town", "") for w in involved}}
+    with ctx.store.engine.begin() as c:
+        c.execute(update(appeals).where(appeals.c.id == a["id"]).values(
+            state="corrected", result=json.dumps(result, ensure_ascii=False)))
+        ctx.store.audit(user={"username": ctx.job.created_by, "office_id": office["id"]}, action="month.correct",
+                        target=f"{a['month']}（申诉 {a['id']}，任务 {ctx.job.id}）", conn=c,
+                        before={w["worker_id"]: {"得分": w["old_score"], "档次": w["old_band"], "绩效": w["old_pay"]}
+                                for w in report.score_changes},
+                        after={"得分": {w["worker_id"]: {"得分": w["new_score"], "档次": w["new_band"], "绩效": w["new_pay"]}
+                                      for w in report.score_changes},
+                               "跨月处理": [f"{x['month']} {x['worker_id']} {x['rule_label']} {x['change']}"
+                                        for x in report.consequence_changes],
+                               "其后重算月份": report.later_months})
+    return {"appeal": a["id"], **result}
+
+
+def correction_notice(ctx: JobContext, params: dict) -> dict:
+    """The 更正通知 of a corrected appeal: a draft, or issued with its own number from the register."""
+    from sqlalchemy import update
+
+    from ..app.notices import Issue, make_correction_notice
+    from ..periods import month_label
+    from .store import appeals
+
+    office = ctx.store.office(ctx.job.office_id)
+    a = _appeal(ctx, params["appeal"])
+    res = a["result"] or {}
+    worker = next((w for w in month_results(ctx.data_dir, a["month"])["workers"] if w["worker_id"] == a["worker_id"]),
+                  {"worker_id": a["worker_id"], "name": a["worker_name"], "town": a["town"]})
+    case = {"month": a["month"], "worker": worker, "reason": a["reason"], "changes": a["changes"]["changes"],
+            "score_changes": res.get("score_changes", []), "consequence_changes": res.get("consequence_changes", []),
+            "pay_changes": res.get("pay_changes", []), "names": res.get("names", {})}
+    issue = Issue(date=params.get("date") or None) if params.get("issue") else None
+    ctx.stage("出文并生成更正通知" if issue else "生成更正通知（送审稿）", total=2)
+    got = make_correction_notice(ctx.data_dir, ctx.data_dir / "appeals" / a["folder"] / "notice", office["settings_path"],
+                                 case, key=f"correction-{a['id']}",
+                                 title=f"{month_label(a['month'])}考核结果更正通知（{a['worker_name']}）", issue=issue,
+                                 progress=lambda done, total: ctx.advance(1))
+    with ctx.store.engine.begin() as c:
+        c.execute(update(appeals).where(appeals.c.id == a["id"]).values(notice=json.dumps(got, ensure_ascii=False)))
+        if got["issued"]:
+            ctx.store.audit(user={"username": ctx.job.created_by, "office_id": office["id"]}, action="notice.issue",
+                            target=f"申诉 {a['id']} 更正通知", after=got["issued"], conn=c)
+    return {"appeal": a["id"], "month": a["month"], **got}
+
+
+TASKS = {"run_month": run_month, "print_pack": print_pack, "roster": roster, "policy_preview": policy_preview,
+         "correction": correction, "correction_notice": correction_notice}
