@@ -17,7 +17,12 @@ DEMO_DATA = Path("out/demo/history")
 
 def register(group: click.Group) -> None:
     group.add_command(serve)
+    group.add_command(worker)
     group.add_command(user_group)
+
+
+def _on_server(url: str | None) -> bool:
+    return bool(url) and url.split(":", 1)[0].split("+", 1)[0] == "postgresql"
 
 
 def _has_store(data: Path) -> bool:
@@ -34,7 +39,9 @@ def _has_store(data: Path) -> bool:
               help="后台任务进程数（运行月份、生成打印材料）")
 @click.option("--max-upload-mb", type=click.IntRange(1, 200), metavar="整数", default=8, show_default=True, help="单次上传的大小上限（MB）")
 @click.option("--secure-cookies", is_flag=True, help="登录凭证只经 HTTPS 发送（在 HTTPS 反向代理之后使用时打开）")
-@click.option("--database", default=None, help="账号等网页数据的数据库地址（默认：数据目录下的 web.sqlite3）")
+@click.option("--database", envvar="WANGGE_WEB_DATABASE", default=None,
+              help="账号、任务等网页数据的数据库地址（默认：数据目录下的 web.sqlite3）；postgresql://… 时后台任务由 "
+                   "wangge worker 进程执行（也可用环境变量 WANGGE_WEB_DATABASE）")
 @click.pass_context
 @run_guarded
 def serve(ctx, data, host, port, workers, max_upload_mb, secure_cookies, database):
@@ -66,22 +73,29 @@ def serve(ctx, data, host, port, workers, max_upload_mb, secure_cookies, databas
     store = Store(url)
     if store.first_office() is None:
         raise click.UsageError(f"数据目录 {folder} 中还没有单位：先用 wangge user add --data {folder} 建立管理员")
-    recovered = _recover(store)
+    queued = _on_server(url)      # PostgreSQL: jobs go to `wangge worker` processes, which may be busy right now
+    recovered = 0 if queued else _recover(store)
     settings = WebSettings(data=folder, url=url, max_upload=max_upload_mb * 1024 * 1024, secure_cookies=secure_cookies,
                            workers=workers)
     app = create_app(settings, store=store)
-    runner = Runner(url, folder, workers)
-    runner.start()
+    runner = None if queued else Runner(url, folder, workers)
+    if runner is not None:
+        runner.start()
+    else:
+        console.print("后台任务（运行月份、打印材料、排班）交给 wangge worker 进程执行：请在本机或其他电脑上用同样的 "
+                      "--data 和 --database 启动至少一个。", markup=False)
     if recovered:
         console.print(f"上次停止时有 {recovered} 个任务未完成，已标为未完成（可重新提交）。", markup=False)
     if host not in ("127.0.0.1", "localhost", "::1"):
         err_console.print("注意：网站对其他电脑开放。请只在单位内网使用；经 HTTPS 访问时加 --secure-cookies。", markup=False)
     console.print(f"网格化考核网站已启动：http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
-                  f"（数据目录 {folder}；后台任务进程 {workers} 个；按 Ctrl+C 停止）", markup=False)
+                  f"（数据目录 {folder}；后台任务进程 {'由 wangge worker 提供' if queued else f'{workers} 个'}；按 Ctrl+C 停止）",
+                  markup=False)
     try:
         _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)).run()
     finally:
-        runner.stop()
+        if runner is not None:
+            runner.stop()
         store.close()
         console.print("已停止。", markup=False)
 
@@ -127,6 +141,37 @@ def demo_web(report, month: str, out: str | Path, policy: str | Path) -> None:
                       markup=False)
 
 
+@click.command("worker")
+@click.option("--data", type=click.Path(file_okay=False, exists=True), envvar="WANGGE_DATA", default="data",
+              show_default=True, help="数据目录，与 wangge serve 的相同（其他电脑上：挂载的同一目录）")
+@click.option("--database", envvar="WANGGE_WEB_DATABASE", required=True,
+              help="网页数据的 PostgreSQL 地址，与 wangge serve 的 --database 相同（也可用环境变量 WANGGE_WEB_DATABASE）")
+@click.option("--name", default=None, help="本进程在日志和任务记录中的名称（默认：计算机名）")
+@run_guarded
+def worker(data, database, name):
+    """后台任务进程：从数据库中领取网站提交的任务（运行月份、打印材料、排班）并执行，可在多台电脑上各启动一个。
+
+    \b
+    一个进程同时只执行一个任务；进程中途停止（断电、被结束）时，任务由其他进程从头重新执行，
+    不会重复存入月份或重复占用文号。按 Ctrl+C 停止（手上的任务做完再停）。
+    示例：
+      wangge worker --data /srv/wangge --database postgresql://wangge@db.example/wangge_web
+    """
+    import logging
+
+    from ..web.pgqueue import run_worker
+    from ..web.store import Store
+
+    if not _on_server(database):
+        raise click.UsageError("wangge worker 只用于 PostgreSQL 上的网页数据（--database postgresql://…）；"
+                               "用 SQLite 时 wangge serve 自己执行后台任务，不需要另外启动")
+    Store(database).close()        # the store's schema (and procrastinate's) brought up to date first
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    console.print(f"后台任务进程已启动（数据目录 {Path(data).resolve()}；按 Ctrl+C 停止）", markup=False)
+    run_worker(database, Path(data).resolve(), name=name)
+    console.print("已停止。", markup=False)
+
+
 def _recover(store) -> int:
     from ..web.jobs import JobQueue
     return JobQueue(store).recover()
@@ -146,6 +191,8 @@ def user_group():
               help="admin 县级管理员；clerk 镇街办事员（须 --town）；finance 财务（只读发放表）；auditor 审计（只读，看审计日志）")
 @click.option("--town", default=None, help="镇街办事员所属镇街")
 @click.option("--password", default=None, help="密码（不给则提示输入；写在命令行上会留在命令历史中）")
+@click.option("--database", envvar="WANGGE_WEB_DATABASE", default=None,
+              help="网页数据的数据库地址，与 wangge serve 的 --database 相同（默认：数据目录下的 web.sqlite3）")
 @click.option("--policy", "policies", multiple=True, type=click.Path(dir_okay=False, exists=True),
               help="第一次建立账号时：本单位考核细则 YAML（可多次给出）")
 @click.option("--office-name", default="", help="第一次建立账号时：单位名称")
@@ -156,8 +203,8 @@ def user_group():
 @click.option("--roster-problem", type=click.Path(file_okay=False, exists=True), default=None,
               help="第一次建立账号时：本单位的排班数据目录（如 rosters/demo-town），可在网页上排出每月排班")
 @run_guarded
-def user_add(data, username, display_name, role, town, password, policies, office_name, office_settings, roster_dir,
-             roster_problem):
+def user_add(data, username, display_name, role, town, password, database, policies, office_name, office_settings,
+             roster_dir, roster_problem):
     """建立网站账号；数据目录中还没有单位时，同时建立单位（须给出 --policy）。
 
     \b
@@ -171,7 +218,7 @@ def user_add(data, username, display_name, role, town, password, policies, offic
 
     folder = Path(data).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    store = Store(default_url(folder))
+    store = Store(database or default_url(folder))
     try:
         office = store.first_office()
         if office is None:

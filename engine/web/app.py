@@ -96,7 +96,7 @@ def create_app(settings: WebSettings | None = None, *, data: str | Path | None =
     settings.data = Path(settings.data).resolve()
     store = store or Store(settings.url)
     app = FastAPI(title="wangge 网格", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
-    app.state.web = Web(settings, store, JobQueue(store))
+    app.state.web = Web(settings, store, JobQueue(store, dispatch=_dispatch(store)))
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
     from .routes import admin, appeals, auth, month, papers, policies, results
@@ -145,6 +145,15 @@ def create_app(settings: WebSettings | None = None, *, data: str | Path | None =
 
     app.add_middleware(Guard, limit=settings.max_upload)
     return app
+
+
+def _dispatch(store: Store):
+    """Where submitted jobs go: with the store on PostgreSQL, to the `wangge worker` processes
+    (engine/web/pgqueue.py); on SQLite the server's own worker processes take them from the table."""
+    if store.engine.dialect.name != "postgresql":
+        return None
+    from .pgqueue import Dispatch
+    return Dispatch(store.url)
 
 
 def _wants_json(request: Request) -> bool:

@@ -6,8 +6,10 @@ submits a job (one row in `jobs`) and shows its progress; `wangge serve` starts 
 (multiprocessing *spawn*: a fresh interpreter, no copy of the server's threads or open databases)
 that claim queued jobs one at a time, run them and write their progress and outcome to the row.
 
-The interface the pages use is small, so that another queue (a PostgreSQL-backed one with workers
-on other machines) can stand behind it:
+The interface the pages use is small, so that another queue can stand behind it: with the web's
+store on PostgreSQL, `JobQueue.submit` also hands the job to procrastinate (engine/web/pgqueue.py),
+whose `wangge worker` processes, on this machine or others, run it by its id (`run_job`) and retry
+it when a worker dies mid-job; the table stays where the job's state and progress are read.
 
     JobQueue.submit(office_id, kind, params, town=, user=) -> job id
     JobQueue.get(job_id) -> Job | None            JobQueue.recent(office_id, towns=, limit=) -> [Job]
@@ -61,6 +63,7 @@ class Job:
     created_at: str
     started_at: str | None
     finished_at: str | None
+    attempts: int = 1
 
     @property
     def label(self) -> str:
@@ -81,21 +84,24 @@ class Job:
                 "total": self.total, "percent": self.percent, "stage": self.stage, "result": self.result,
                 "error": self.error, "created_by": self.created_by, "created_at": self.created_at,
                 "started_at": self.started_at, "finished_at": self.finished_at, "town": self.town,
-                "params": self.params}
+                "params": self.params, "attempts": self.attempts}
 
 
 def _job(row: dict) -> Job:
     return Job(row["id"], row["office_id"], row["kind"], json.loads(row["params"]), row["town"], row["state"],
                row["done"], row["total"], row["stage"], json.loads(row["result"]) if row["result"] else None,
                json.loads(row["error"]) if row["error"] else None, row["created_by"], row["created_at"],
-               row["started_at"], row["finished_at"])
+               row["started_at"], row["finished_at"], row.get("attempts") or 0)
 
 
 class JobQueue:
-    """The jobs table as a queue."""
+    """The jobs table as a queue.  `dispatch(job_id)`, when given, is told of every job submitted (the
+    PostgreSQL queue defers it to the `wangge worker` processes); without it the server's own worker
+    processes (`Runner`) take queued jobs from the table."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, dispatch: Callable[[int], None] | None = None):
         self.store = store
+        self.dispatch = dispatch
 
     def submit(self, office_id: int, kind: str, params: dict, *, town: str | None, user: dict, ip: str = "") -> int:
         with self.store.engine.begin() as c:
@@ -103,6 +109,12 @@ class JobQueue:
                                                  town=town, state="queued", created_by=user["username"],
                                                  created_at=now())).inserted_primary_key[0]
             self.store.audit(user=user, action=f"job.{kind}", target=f"任务 {jid}", after=params, ip=ip, conn=c)
+        if self.dispatch is not None:
+            try:
+                self.dispatch(jid)
+            except Exception as exc:      # noqa: BLE001 - a job no worker will ever see must not stay queued
+                self.fail(jid, {"message": f"任务未能交给后台任务进程（{type(exc).__name__}: {exc}），请稍后重新提交",
+                                "kind": "internal", "problems": []})
         return jid
 
     def get(self, job_id: int) -> Job | None:
@@ -135,8 +147,27 @@ class JobQueue:
             stamp = now()
             got = c.execute(update(jobs).where(and_(jobs.c.id == row[0], jobs.c.state == "queued"))
                             .values(state="running", worker=worker, started_at=stamp, heartbeat=stamp,
-                                    stage="开始")).rowcount
+                                    stage="开始", attempts=jobs.c.attempts + 1)).rowcount
         return self.get(row[0]) if got == 1 else None
+
+    def claim_id(self, job_id: int, worker: str, *, retry: bool) -> Job | None:
+        """Claim one job by its id (the PostgreSQL queue's workers).  A job left running is taken again
+        only on a `retry` (its worker was found dead); a finished one never: None then."""
+        states = ("queued", "running") if retry else ("queued",)
+        stamp = now()
+        got = self.store.run(update(jobs).where(and_(jobs.c.id == job_id, jobs.c.state.in_(states)))
+                             .values(state="running", worker=worker, started_at=stamp, heartbeat=stamp, done=0, total=0,
+                                     stage="开始" if not retry else "重新开始（上次执行中断）",
+                                     attempts=jobs.c.attempts + 1)).rowcount
+        return self.get(job_id) if got == 1 else None
+
+    def heartbeat_age(self, job_id: int) -> float | None:
+        """Seconds since the running job's worker last touched it (None: not running)."""
+        row = self.store.one(select(jobs.c.state, jobs.c.heartbeat).where(jobs.c.id == job_id))
+        if row is None or row["state"] != "running" or not row["heartbeat"]:
+            return None
+        import datetime as dt
+        return (dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(row["heartbeat"])).total_seconds()
 
     def report(self, job_id: int, *, done: int | None = None, total: int | None = None, stage: str | None = None) -> None:
         values: dict[str, Any] = {"heartbeat": now()}
@@ -217,11 +248,21 @@ def error_dict(exc: BaseException) -> dict:
 
 def run_one(queue: JobQueue, data_dir: Path, worker: str, tasks: dict[str, Callable] | None = None) -> Job | None:
     """Claim one queued job and run it to its end in this process; the job, or None if none was queued."""
+    job = queue.claim(worker)
+    return None if job is None else _execute(queue, job, data_dir, tasks)
+
+
+def run_job(queue: JobQueue, job_id: int, data_dir: Path, worker: str, *, retry: bool = False,
+            tasks: dict[str, Callable] | None = None) -> Job | None:
+    """Run the job `job_id` to its end in this process (a PostgreSQL queue worker); None if it was
+    already taken or finished (a retry of a job whose worker finished it just before dying)."""
+    job = queue.claim_id(job_id, worker, retry=retry)
+    return None if job is None else _execute(queue, job, data_dir, tasks)
+
+
+def _execute(queue: JobQueue, job: Job, data_dir: Path, tasks: dict[str, Callable] | None) -> Job | None:
     if tasks is None:
         from .tasks import TASKS as tasks
-    job = queue.claim(worker)
-    if job is None:
-        return None
     ctx = JobContext(queue, job, data_dir)
     beat = _Heartbeat(queue, job.id)
     beat.start()

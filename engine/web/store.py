@@ -155,6 +155,7 @@ jobs = Table(
     Column("finished_at", String(32), nullable=True),
     Column("worker", String(64), nullable=True),
     Column("heartbeat", String(32), nullable=True),
+    Column("attempts", Integer, nullable=False, server_default="0"),   # 2 and more: run again after a worker died
     Index("ix_jobs_state", "state", "id"),
 )
 
@@ -234,6 +235,8 @@ class Store:
 
     def __init__(self, url: str, *, migrate: bool = True):
         self.url = url
+        if url.startswith("postgresql://"):          # psycopg 3, the driver of the history too
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
         self.engine = sa.create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)

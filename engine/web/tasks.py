@@ -60,6 +60,8 @@ def run_month(ctx: JobContext, params: dict) -> dict:
     ups = ctx.store.latest_uploads(office["id"], month)
     parts = [Part(u["town"], u["kind"], upload_label(u), str(ctx.data_dir / u["path"])) for u in ups]
     folder = inputs_dir(ctx.data_dir, month, ctx.job.id)
+    if ctx.job.attempts > 1 and _stored_from(ctx.data_dir, month, folder):
+        return _already_stored(ctx, office, month, parts, ups, folder)
     ctx.stage("合并各镇街数据并检查")
     counted = {}
 
@@ -71,9 +73,7 @@ def run_month(ctx: JobContext, params: dict) -> dict:
 
     report, origins = run_assembled(office["policy_paths"], month, parts, folder, ctx.data_dir,
                                     month_dir(ctx.data_dir, month), unit=office["unit"], progress=progress)
-    (folder / ORIGINS).write_text(json.dumps({"files": origins.as_json(),
-                                              "uploads": {upload_label(u): u["id"] for u in ups}},
-                                             ensure_ascii=False), encoding="utf-8")
+    _write_origins(folder, origins, ups)
     s = report.summary
     ctx.store.audit(user={"username": ctx.job.created_by, "office_id": office["id"]}, action="month.run",
                     target=f"{month}（任务 {ctx.job.id}）", before={"已存入": report.replaced},
@@ -86,6 +86,41 @@ def run_month(ctx: JobContext, params: dict) -> dict:
                 "withheld_workers": s.withheld_workers, "withheld_total": str(s.withheld_total),
                 "criticised": s.criticised, "commended": s.commended},
             "pay_changes": report.pay_changes, "consequence_changes": report.consequence_changes}
+
+
+def _write_origins(folder: Path, origins, ups: list[dict]) -> None:
+    (folder / ORIGINS).write_text(json.dumps({"files": origins.as_json(), "uploads": {upload_label(u): u["id"] for u in ups}},
+                                             ensure_ascii=False), encoding="utf-8")
+
+
+def _stored_from(data: Path, month: str, folder: Path) -> bool:
+    """Whether the history's `month` was stored from the files of `folder` (this job's own inputs):
+    then a retried job's first attempt stored it just before its worker died."""
+    from ..errors import HistoryError
+
+    try:
+        stored = month_results(data, month)
+    except HistoryError:
+        return False
+    path = ((stored.get("inputs") or {}).get("workers") or {}).get("path")
+    return bool(path) and Path(path).resolve().parent == folder.resolve()
+
+
+def _already_stored(ctx: JobContext, office: dict, month: str, parts: list, ups: list[dict], folder: Path) -> dict:
+    """A retried run whose month is already stored: nothing is stored again; what the first attempt
+    may not have written after storing it (the rows' origins) is written from the same uploads."""
+    import tempfile
+
+    from ..app.uploads import assemble
+
+    ctx.stage("本月已由本任务存入（上次执行在存入后中断），不再重复存入")
+    if not (folder / ORIGINS).is_file():
+        with tempfile.TemporaryDirectory(dir=folder.parent) as scratch:
+            _files, origins = assemble(office["policy_paths"], month, parts, scratch)
+        _write_origins(folder, origins, ups)
+    return {"month": month, "replaced": False, "new_workers": [], "later_months": [], "outputs": [],
+            "towns": sorted({p.town for p in parts}), "summary": None, "pay_changes": [], "consequence_changes": [],
+            "stored_before_retry": True}
 
 
 def print_pack(ctx: JobContext, params: dict) -> dict:
