@@ -97,29 +97,86 @@ def wait_for(app, jid: int, until, timeout: float = 180) -> dict:
     raise AssertionError(f"job {jid} did not get there in {timeout} s: {seen[-5:]}")
 
 
-def test_serve_on_postgresql_hands_a_roster_to_a_worker(app, office):
-    """The bar: the page submits the month's roster; a `wangge worker` process takes it from the
-    queue, the page shows its stages, and the roster is checked rule by rule."""
-    from procrastinate import App  # noqa: F401 - the queue's library is installed
+class Served:
+    """`wangge serve --database postgresql://…` as its own process on a free port, and a browser's
+    session on it (httpx: the login form, the session cookie, the CSRF token of the pages)."""
 
-    admin = Client(app, "admin")
-    r = admin.post("/papers/2026-10/roster")
-    assert r.status_code == 303, r.text
-    jid = int(r.headers["location"].rsplit("/", 1)[1])
-    time.sleep(1.0)
-    assert admin.get(f"/jobs/{jid}.json").json()["state"] == "queued"      # no worker yet: it waits in the queue
-    w = Worker(office)
+    def __init__(self, office: dict):
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.log = office["root"] / "serve.log"
+        self.proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--data", str(office["data"]),
+                                      "--database", office["url"], "--port", str(self.port)],
+                                     env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT,
+                                     stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
+
+    def login(self, username: str):
+        import httpx
+        import re
+
+        http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", follow_redirects=False, timeout=30)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                page = http.get("/login")
+                break
+            except httpx.TransportError:
+                assert self.proc.poll() is None and time.monotonic() < deadline, self.output()
+                time.sleep(0.3)
+        token = re.search(r'name="login_token" value="([^"]+)"', page.text).group(1)
+        r = http.post("/login", data={"username": username, "password": ACCOUNTS[username][0], "login_token": token,
+                                      "next": "/"})
+        assert r.status_code == 303, r.text
+        http.csrf = re.search(r'name="csrf" value="([^"]+)"', http.get("/").text).group(1)
+        return http
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def test_serve_on_postgresql_hands_a_roster_to_a_worker(office):
+    """The bar: `wangge serve --database postgresql://…` and a `wangge worker` process; the page submits
+    the month's roster, the worker takes it from the queue, the page shows its stages, and the roster
+    is checked rule by rule."""
+    served = Served(office)
+    w = None
     try:
-        js = wait_for(app, jid, lambda j: j["state"] in ("done", "failed"))
+        admin = served.login("admin")
+        r = admin.post("/papers/2026-10/roster", data={"csrf": admin.csrf})
+        assert r.status_code == 303, r.text
+        jid = int(r.headers["location"].rsplit("/", 1)[1])
+        time.sleep(1.0)
+        assert admin.get(f"/jobs/{jid}.json").json()["state"] == "queued"      # no worker yet: it waits in the queue
+        w = Worker(office)
+        seen, deadline = [], time.monotonic() + 180
+        while time.monotonic() < deadline:
+            js = admin.get(f"/jobs/{jid}.json").json()
+            seen.append(js["stage"])
+            if js["state"] in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        assert js["state"] == "done", (js, w.output())
+        assert js["result"]["broken"] == [] and js["result"]["rules"] > 0 and js["attempts"] == 1
+        assert any(stage.startswith("求解排班") for stage in seen), seen
+        assert (office["data"] / "rosters" / "2026-10" / "roster.json").is_file()
+        page = admin.get(f"/jobs/{jid}").text
+        assert "巡查排班已排出" in page and "硬性规则全部校验通过" in page
     finally:
-        w.stop()
-    assert js["state"] == "done", (js, w.output())
-    assert js["result"]["broken"] == [] and js["result"]["rules"] > 0 and js["attempts"] == 1
-    assert any(stage.startswith("求解排班") for _s, stage, _d, _t in js["seen"]), js["seen"]
-    assert (office["data"] / "rosters" / "2026-10" / "roster.json").is_file()
-    page = admin.get(f"/jobs/{jid}").text
-    assert "巡查排班已排出" in page and "硬性规则全部校验通过" in page
-    assert w.proc.returncode == 0, w.output()
+        if w is not None:
+            w.stop()
+        served.stop()
+    assert "交给 wangge worker 进程执行" in served.output()
+    assert w.proc.returncode == 0 and "已停止" in w.output(), w.output()
 
 
 def test_a_killed_workers_roster_is_finished_by_another(app, office):
