@@ -16,7 +16,8 @@ records a month that way (read earlier months, evaluate period rules, stage the 
 move the outputs into place).  A failure or kill before the commit leaves the history as it was.
 
 Fault injection for tests: WANGGE_FAULT=<point>[:kill] raises `FaultInjected` (or kills the
-process with os._exit(137)) at one of FAULT_POINTS.
+process with os._exit(137)) at one of FAULT_POINTS; `<point>:wait=<file>` creates the file and waits
+up to a minute there, going on when the file is removed (a test kills the database server meanwhile).
 """
 from __future__ import annotations
 
@@ -63,6 +64,15 @@ def fault(point: str) -> None:
     if name == point:
         if how == "kill":
             os._exit(137)
+        if how.startswith("wait="):
+            import time
+
+            flag = Path(how[5:])
+            flag.write_text(str(os.getpid()), encoding="utf-8")
+            deadline = time.monotonic() + 60
+            while flag.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return
         raise FaultInjected(f"故障注入：在 {point} 处中断")
 
 

@@ -80,8 +80,7 @@ class PostgresServer:
         last = ""
         for _attempt in range(5):          # a free port can be taken between choosing and binding it
             self.port = free_port()
-            opts = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+            opts = self._options()
             r = self._run("pg_ctl", "-D", str(data), "-l", str(self.root / "server.log"), "-w", "-t", "60",
                           "-o", opts, "start")
             if r.returncode == 0:
@@ -91,6 +90,22 @@ class PostgresServer:
             time.sleep(0.2)
         self.stop()
         raise PostgresUnavailable(f"pg_ctl start 失败：{last.strip()[-800:]}")
+
+    def _options(self) -> str:
+        return (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+
+    def crash(self) -> None:
+        """Stop the server as a power cut would (immediate: no checkpoint; open transactions are lost
+        and the next start recovers from the WAL)."""
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop", timeout=60)
+
+    def restart(self) -> None:
+        """Start the crashed server again on the same port."""
+        r = self._run("pg_ctl", "-D", str(self.root / "data"), "-l", str(self.root / "server.log"), "-w", "-t", "60",
+                      "-o", self._options(), "start")
+        if r.returncode != 0:
+            raise PostgresUnavailable(f"pg_ctl start 失败：{(_tail(self.root / 'server.log') or r.stderr).strip()[-800:]}")
 
     def stop(self) -> None:
         if self.root is None:

@@ -115,3 +115,57 @@ def test_two_offices_runs_and_a_correction_at_once_lose_nothing(city, tmp_path, 
     assert [p.returncode for p in procs] == [0, 0, 0], outs
     assert _state(db, a) == ref_a
     assert _state(db, b) == ref_b
+
+
+def test_a_database_server_killed_mid_run_leaves_the_history_as_before(tmp_path):
+    """The PostgreSQL server dies (an immediate stop: no checkpoint, as at a power cut) while a run is
+    inside its write transaction, worker rows written and not committed: the run stops with a
+    message and no outputs, and the restarted server holds the history as before; the run, done
+    again, stores the month."""
+    import time
+
+    import psycopg
+
+    from engine.history import History
+    from pgserver import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        with psycopg.connect(server.url, autocommit=True) as conn:
+            conn.execute('CREATE DATABASE "office"')
+        url = server.url.rsplit("/", 1)[0] + "/office"
+        paths = generate(load_policy([POLICY]).for_month("2026-10"), tmp_path / "in", "town", MONTHS[:2])
+        files = MonthFiles(str(paths["workers"]), str(paths["metrics"]), str(paths["events"]))
+        data = tmp_path / "data"
+        run_month((str(POLICY),), "2026-01", files, data, tmp_path / "out" / "2026-01", database=url)
+
+        def held() -> dict:
+            with History(data, database=url, create=False) as h:
+                return {m.month: h.month_results(m.month) for m in h.months()}
+
+        before = held()
+        flag = tmp_path / "inside-the-transaction"
+        out = tmp_path / "out" / "2026-02"
+        args = [sys.executable, "-m", "engine.cli", "run", "--policy", str(POLICY), "--month", "2026-02",
+                "--workers", files.workers, "--metrics", files.metrics, "--events", files.events, "--data", str(data),
+                "--database", url, "--out", str(out)]
+        env = dict(os.environ, PYTHONPATH=str(ROOT), WANGGE_FAULT=f"before_commit:wait={flag}")
+        proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 300
+        while not flag.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        server.crash()
+        flag.unlink()
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode not in (0, None), (stdout, stderr)
+        assert "数据库服务器意外断开了连接" in stderr and "本次未写入任何内容" in stderr and "Traceback" not in stderr, stderr
+        assert not (out / "results.json").exists()
+        server.restart()
+        assert held() == before
+        env.pop("WANGGE_FAULT")
+        again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, again.stderr
+        assert sorted(held()) == ["2026-01", "2026-02"]
+    finally:
+        server.stop()
