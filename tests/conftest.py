@@ -35,6 +35,7 @@ def write(path: Path, text: str) -> Path:
 # server of their own (the tests create databases named wangge_test_* and drop them after each module).
 
 BACKENDS = ("sqlite", "postgresql")
+os.environ.pop("WANGGE_DATABASE", None)      # a developer's own history address never reaches the tests' histories
 _DATABASES = __import__("itertools").count()     # test databases are numbered across the session
 
 

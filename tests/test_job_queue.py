@@ -284,3 +284,26 @@ def test_worker_refuses_sqlite(office, tmp_path):
     r = CliRunner().invoke(main, ["worker", "--data", str(office["data"]), "--database",
                                   f"sqlite:///{office['data'] / 'web.sqlite3'}"])
     assert r.exit_code == 2 and "只用于 PostgreSQL" in r.output
+
+
+def test_the_web_on_a_countys_server_history(app, office, pg, tmp_path, monkeypatch):
+    """With WANGGE_DATABASE the web and its workers keep the county's months on the server: the month
+    run from the towns' uploads is stored there (the data folder's SQLite history is not touched),
+    and the results page reads it back."""
+    from engine.app.month import stored_months
+    from engine.web.jobs import run_job
+
+    history = pg.url(tmp_path / "history")
+    before = (office["data"] / "history.sqlite3").read_bytes()
+    monkeypatch.setenv("WANGGE_DATABASE", history)
+    web = app.state.web
+    _upload_month(app, office)
+    admin = Client(app, "admin")
+    jid = int(admin.post("/months/2026-10/run").headers["location"].rsplit("/", 1)[1])
+    job = run_job(web.queue, jid, web.data, "a")
+    assert job.state == "done", job.error
+    assert [m.month for m in stored_months(office["data"], database=history)[0]] == ["2026-10"]
+    assert (office["data"] / "history.sqlite3").read_bytes() == before
+    assert "2026年10月考核结果" in admin.get("/results/2026-10").text
+    monkeypatch.delenv("WANGGE_DATABASE")
+    assert [m.month for m in stored_months(office["data"])[0]] == ["2026-09"]

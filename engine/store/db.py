@@ -13,6 +13,7 @@ SQLAlchemy Core on top of this.
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -28,6 +29,7 @@ __all__ = ["Database", "open_database", "database_url", "history_folder", "url_p
            "BUSY_MS", "WAIT_SECONDS"]
 
 DB_NAME = "history.sqlite3"
+ENV_DATABASE = "WANGGE_DATABASE"     # the history's address when no --database is given
 DATABASE_FIELD = "历史库"     # the field of a Problem about the database address (the CLI names its option)
 BUSY_MS = 30_000              # a reader waits this long for a writer's commit to finish (SQLite)
 WAIT_SECONDS = 600.0          # a second run waits this long for the first to finish writing
@@ -35,7 +37,9 @@ WAIT_SECONDS = 600.0          # a second run waits this long for the first to fi
 
 def database_url(data_dir: str | Path, database: str | None = None) -> str:
     """The history's URL: `database` when given (normalised: postgresql:// uses psycopg 3), else
-    the SQLite file in the data folder."""
+    the environment's WANGGE_DATABASE (as the commands' --database; the web server and its workers
+    find a county's history on a server this way), else the SQLite file in the data folder."""
+    database = database or os.environ.get(ENV_DATABASE) or None
     if database:
         return _normalise(database)
     return "sqlite:///" + str(Path(data_dir) / DB_NAME)
