@@ -35,7 +35,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .errors import EngineError, HistoryError, Problem
+from .errors import MONTH_FIELD, EngineError, HistoryError, Problem
 from .jsontext import dumps_compact
 from .periods import WorkerMonth, merge_additions, month_label, views_from_results
 from .store import DB_NAME, database_url, open_database
@@ -48,8 +48,6 @@ __all__ = ["History", "MonthInfo", "DocNumber", "Transaction", "PackedMonth", "c
 SCHEMA_VERSION = version_of(head())     # the schema this program writes (engine/store/migrations)
 
 FAULT_POINTS = ("after_stage", "before_commit", "after_commit")
-MONTH_FIELD = "考核月份"     # the field of a Problem about the month asked for
-
 WORKER_COLUMNS = ("month", "worker_id", "name", "town", "community", "grid", "role", "employment", "attributes",
                   "score", "failed", "veto_count", "stars", "wage", "performance_base", "pay", "facts")
 
