@@ -88,14 +88,17 @@
     });
     var status = editor.querySelector(".check-status");
     var list = document.querySelector(".check-results .check-list");
+    var sent = 0;
     var check = function () {
       if (area.readOnly) return;
       var body = new FormData(); body.append("text", area.value); body.append("csrf", csrfOf(editor));
       status.textContent = "检查中…";
+      var mine = ++sent;
       fetch(editor.getAttribute("data-check"), {method: "POST", body: body, credentials: "same-origin",
                                                  headers: {"Accept": "application/json"}})
         .then(function (r) { return r.json(); })
         .then(function (j) {
+          if (mine !== sent) return;          // an answer to older text: a newer check is on its way
           marked = {};
           (j.problems || []).concat(j.mismatches || []).forEach(function (p) { if (p.line) marked[p.line] = true; });
           numbers();
@@ -126,13 +129,16 @@
   // ---- rule forms and the sheet: checked as they are filled in
   document.querySelectorAll("form[data-live]").forEach(function (form) {
     var status = form.querySelector(".check-status");
+    var sent = 0;
     var check = function () {
       var body = new FormData(form); body.set("check", "1"); body.delete("op");
       status.textContent = "检查中…";
+      var mine = ++sent;
       fetch(form.getAttribute("action"), {method: "POST", body: body, credentials: "same-origin",
                                           headers: {"Accept": "application/json"}})
         .then(function (r) { return r.json(); })
         .then(function (j) {
+          if (mine !== sent) return;          // an answer to an older state of the form
           if (j.error) { status.textContent = j.error; status.className = "check-status bad"; return; }
           form.querySelectorAll(".field-error").forEach(function (d) {
             var msgs = (j.fields || {})[d.getAttribute("data-for")] || [];
