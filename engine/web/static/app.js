@@ -164,3 +164,21 @@
     form.addEventListener("change", later);
   });
 })();
+
+// Roster calendars: a click on a day cell fills the hand-adjustment form of its table.
+(function () {
+  "use strict";
+  document.querySelectorAll("table.calendar").forEach(function (table) {
+    table.addEventListener("click", function (e) {
+      var td = e.target.closest("td[data-day]");
+      var form = td && document.querySelector("form.adjust-form[data-sheet='" + td.getAttribute("data-sheet") + "']");
+      if (!form) return;
+      form.querySelector("[name=key]").value = td.getAttribute("data-key");
+      form.querySelector("[name=day]").value = td.getAttribute("data-day");
+      var value = form.querySelector("[name=value]");
+      if (value.tagName === "INPUT") { value.value = td.textContent.replace(/[(（×·].*$/, ""); }
+      form.scrollIntoView({block: "center"});
+      value.focus();
+    });
+  });
+})();
