@@ -121,12 +121,12 @@ class Browser:
 
     def wait_text(self, words: str, timeout: float = 60) -> None:
         """Until the page shows `words` (a page that reloads meanwhile is read again)."""
-        from selenium.common.exceptions import StaleElementReferenceException
+        from selenium.common.exceptions import WebDriverException
 
         def shown(d):
             try:
                 return words in d.find_element("css selector", "body").text
-            except StaleElementReferenceException:
+            except WebDriverException:       # stale, or "node does not belong to the document": reloading
                 return False
         self.wait(shown, timeout)
 

@@ -69,6 +69,8 @@ def test_a_tier_edited_by_its_form_with_a_located_overlap(app):
     assert "检查通过" in a.get(f"/policies/{vid}").text
     form = a.get(f"/policies/{vid}/rules/entry_rate_low")
     assert form.status_code == 200 and 'name="f.tiers[1].range" value="[0, 95)"' in form.text
+    # the blank rows left for new tiers are optional: a browser would refuse to send the form otherwise
+    assert '<input name="f.tiers[3].points" value="" size="8" inputmode="decimal">' in form.text
     bad = dict(TIER_FORM, **{"f.tiers[0].range": "[90, 100)"})
     live = a.post(f"/policies/{vid}/rules/entry_rate_low", dict(bad, check="1")).json()
     assert live["ok"] is False and live["fields"] == {

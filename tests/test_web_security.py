@@ -121,6 +121,39 @@ def test_sessions_are_stored_hashed(app):
     assert token not in {r["token_hash"] for r in rows} and len(rows) == 1
 
 
+def _age_session(app, **times) -> None:
+    """Move the (only) session's login and last use back in time, as hours passed."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from engine.web.store import sessions
+    ago = {k: (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=h)).isoformat() for k, h in times.items()}
+    app.state.web.store.run(update(sessions).values(**ago))
+
+
+def test_sessions_end_when_idle_and_twelve_hours_after_login(app):
+    c = Client(app, "admin")
+    _age_session(app, created_at=11.9, last_seen=7.9)          # busy all day: still in
+    assert c.get("/").status_code == 200
+    _age_session(app, created_at=12.1, last_seen=0.01)         # used a moment ago, but logged in 12 h ago
+    r = c.get("/")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    c = Client(app, "admin")
+    _age_session(app, created_at=8.2, last_seen=8.1)           # idle for a working day
+    assert c.get("/").status_code == 303
+
+
+def test_api_description_needs_a_login(app):
+    anon = Client(app)
+    for url in ("/api/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect"):
+        r = anon.get(url)
+        assert r.status_code in (303, 401, 404) and "openapi" not in r.text.lower(), url
+    admin = Client(app, "admin")
+    r = admin.get("/api/openapi.json")
+    assert r.status_code == 200 and r.json()["info"]["title"] == "wangge 网格"
+
+
 def test_login_throttling(app):
     c = Client(app)
     for _ in range(5):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from starlette.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..errors import EngineError
-from .deps import LoginNeeded, Web, WebSettings, page
+from .deps import LoginNeeded, Web, WebSettings, page, viewer
 from .jobs import JobQueue, error_dict
 from .store import Store, default_url
 
@@ -95,13 +95,20 @@ def create_app(settings: WebSettings | None = None, *, data: str | Path | None =
         settings = WebSettings(data=data, url=default_url(data))
     settings.data = Path(settings.data).resolve()
     store = store or Store(settings.url)
-    app = FastAPI(title="wangge 网格", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    # No /docs or /redoc; the API's description only to a logged-in user (it maps every route).
+    app = FastAPI(title="wangge 网格", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.web = Web(settings, store, JobQueue(store, dispatch=_dispatch(store)))
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
-    from .routes import admin, appeals, auth, month, papers, policies, results
-    for mod in (auth, month, results, papers, policies, appeals, admin):
+    from .routes import admin, appeals, auth, month, papers, policies, results, rosters
+    for mod in (auth, month, results, papers, policies, appeals, rosters, admin):
         app.include_router(mod.router)
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def _openapi(v=Depends(viewer)):
+        from fastapi.openapi.utils import get_openapi
+
+        return JSONResponse(get_openapi(title=app.title, version=app.version, routes=app.routes))
 
     @app.on_event("shutdown")
     def _stop_checker() -> None:

@@ -36,6 +36,7 @@ MAX_FAILURES = 5                 # per user name
 MAX_IP_FAILURES = 20             # per address (many names tried from one machine)
 WINDOW = dt.timedelta(minutes=15)
 SESSION_IDLE = dt.timedelta(hours=8)   # a session unused this long is over (a working day)
+SESSION_MAX = dt.timedelta(hours=12)   # and any session this long after its login, however busy
 PASSWORD_MIN = 8
 
 # Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~50 ms a check here, where
@@ -172,18 +173,19 @@ def new_session(store: Store, user: User, ip: str, *, drop: str | None = None) -
 
 
 def session_user(store: Store, token: str | None) -> tuple[User, str] | None:
-    """(user, csrf) of a live session, or None.  An idle session is ended."""
+    """(user, csrf) of a live session, or None.  A session idle for SESSION_IDLE, or older than
+    SESSION_MAX since its login (a stolen cookie kept alive by use still ends), is ended."""
     if not token or len(token) > 100:
         return None
     h = token_hash(token)
     with store.engine.connect() as c:
-        row = c.execute(select(sessions.c.csrf, sessions.c.last_seen, users).join(users, users.c.id == sessions.c.user_id)
+        row = c.execute(select(sessions.c.csrf, sessions.c.last_seen, sessions.c.created_at.label("session_start"), users).join(users, users.c.id == sessions.c.user_id)
                         .where(sessions.c.token_hash == h)).mappings().first()
     if row is None or not row["active"]:
         return None
     seen = dt.datetime.fromisoformat(row["last_seen"])
     current = dt.datetime.now(dt.timezone.utc)
-    if current - seen > SESSION_IDLE:
+    if current - seen > SESSION_IDLE or current - dt.datetime.fromisoformat(row["session_start"]) > SESSION_MAX:
         store.run(delete(sessions).where(sessions.c.token_hash == h))
         return None
     if current - seen > dt.timedelta(minutes=1):      # one write a minute at most, not one per request

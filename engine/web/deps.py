@@ -42,6 +42,8 @@ CAN = {
     "appeals": {"admin", "clerk", "finance", "auditor"},        # within their towns
     "appeal_file": {"admin", "clerk"},
     "appeal_decide": {"admin"},                                 # approve or reject; issue the 更正通知
+    "rosters": {"admin", "clerk", "finance", "auditor"},        # read a town's roster (clerks: their own)
+    "roster_edit": {"admin", "clerk"},                          # solve, adjust, undo, leave, re-plan, publish
 }
 
 
@@ -201,6 +203,18 @@ def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResp
     html = render_page(name, request=request, viewer=v, csrf=v.csrf if v else "", path=request.url.path,
                        flash=FLASH.get(request.query_params.get("msg", ""), ""), **ctx)
     return HTMLResponse(html, status_code=status)
+
+
+def submit_once(request: Request, v: Viewer, kind: str, params: dict, town: str | None):
+    """Queue a job (params["key"] names what it does) and go to its page; the one already queued or
+    running for the same key is shown instead of a second."""
+    from fastapi.responses import RedirectResponse
+
+    web = web_of(request)
+    running = web.queue.active(v.office["id"], kind, params["key"])
+    jid = running.id if running is not None else web.queue.submit(v.office["id"], kind, params, town=town,
+                                                                   user=v.user.as_dict(), ip=client_ip(request))
+    return RedirectResponse(f"/jobs/{jid}", status_code=303)
 
 
 def towns_of(items: Iterable[str], v: Viewer) -> list[str]:

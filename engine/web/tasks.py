@@ -4,11 +4,13 @@ worker process (engine/web/jobs.py), reporting progress through its JobContext.
     run_month    the towns' uploads of a month combined, scored, stored, period rules, pay sheet
     print_pack   a stored month's print pack, as a draft or with its numbered notices issued
     roster       the office's patrol roster of a month, solved and checked rule by rule
+    roster_town  a town's roster of a month solved, or re-planned from a date after leave (engine/web/rosters.py)
 """
 from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 
 from ..app.month import month_results
@@ -152,28 +154,64 @@ def print_pack(ctx: JobContext, params: dict) -> dict:
             "numbers": pack.numbers, "issued": report.issued}
 
 
+def _solve_progress(ctx: JobContext):
+    """The solver's progress (reported from its threads) as the job's stage, at most once a second."""
+    import threading
+
+    lock, last = threading.Lock(), [0.0]
+
+    def report(p) -> None:
+        with lock:
+            t = time.monotonic()
+            if t - last[0] < 1.0:
+                return
+            last[0] = t
+        ctx.queue.report(ctx.job.id, done=min(int(p.elapsed), int(p.time_limit)), total=max(1, int(p.time_limit)),
+                         stage=p.message)
+    return report
+
+
 def roster(ctx: JobContext, params: dict) -> dict:
-    """Solve the month's roster from the office's roster problem; every hard rule checked independently.
-    (The same steps as `wangge roster`; the roster pages of issue 14 build on this job.)"""
-    from ..outputs import staged_outputs
-    from ..roster.check import check_roster
-    from ..roster.model import load_problem
-    from ..roster.output import write_all
-    from ..roster.solve import solve
+    """Solve the office's month roster (every town) from its roster problem, every hard rule checked
+    independently, and write it where the month's print pack takes it (app.rosters, as `wangge roster`)."""
+    from ..app.rosters import publish, solve_roster
 
     office = ctx.store.office(ctx.job.office_id)
     month, limit = params["month"], float(params.get("time_limit") or 20)
-    ctx.stage("读取排班数据")
-    prob = load_problem(office["roster_problem"], month)
     ctx.stage(f"求解排班（最多约 {limit:g} 秒）")
-    ro = solve(prob, time_limit=limit)
+    run = solve_roster(office["roster_problem"], month=month, time_limit=limit, progress=_solve_progress(ctx))
     ctx.stage("逐条校验硬性规则并写出")
-    checks = check_roster(ro)
-    with staged_outputs(roster_dir(ctx.data_dir, month)) as stage:
-        files = write_all(ro, checks, stage, {})
-    broken = [f"{c.label}：{len(c.violations)} 处" for c in checks if not c.ok]
-    return {"month": month, "files": files, "rules": len(checks), "broken": broken,
-            "first_valid_seconds": ro.first_valid_seconds}
+    files = publish(run, roster_dir(ctx.data_dir, month))
+    broken = [f"{c.label}：{len(c.violations)} 处" for c in run.failed]
+    return {"month": month, "files": files, "rules": len(run.checks), "broken": broken,
+            "first_valid_seconds": run.roster.first_valid_seconds}
+
+
+def roster_town(ctx: JobContext, params: dict) -> dict:
+    """A town's month roster solved, or re-planned from a date keeping the published one before it and
+    changing as little as possible from it on, as the town's working roster (engine/web/rosters.py)."""
+    from ..app.rosters import replan_roster, solve_roster
+    from . import rosters as wr
+
+    office = ctx.store.office(ctx.job.office_id)
+    month, town, limit = params["month"], params["town"], float(params.get("time_limit") or 20)
+    folder = wr.town_dir(ctx.data_dir, month, town)
+    ctx.stage("读取排班数据")
+    prob = wr.problem(office, month, town, folder)
+    ctx.stage(f"求解排班（最多约 {limit:g} 秒）")
+    if params.get("from"):
+        run = replan_roster(prob, folder / wr.PUBLISHED, params["from"], time_limit=limit, progress=_solve_progress(ctx))
+        changed = wr.changed_cells(folder / wr.PUBLISHED, run)
+    else:
+        run = solve_roster(prob, time_limit=limit, progress=_solve_progress(ctx))
+        changed = []
+    ctx.stage("逐条校验硬性规则")
+    meta = {"source": "replanned" if params.get("from") else "solved", "from": params.get("from"), "changed": changed,
+            "problems": [], "edits": [], "published": False, "job": ctx.job.id}
+    wr.save_state(folder, run, meta)
+    return {"month": month, "town": town, "source": meta["source"], "from": params.get("from"),
+            "rules": len(run.checks), "broken": [f"{c.label}：{len(c.violations)} 处" for c in run.failed],
+            "changes": run.change_count, "changed_cells": len(changed)}
 
 
 def policy_preview(ctx: JobContext, params: dict) -> dict:
@@ -280,5 +318,6 @@ def correction_notice(ctx: JobContext, params: dict) -> dict:
     return {"appeal": a["id"], "month": a["month"], **got}
 
 
-TASKS = {"run_month": run_month, "print_pack": print_pack, "roster": roster, "policy_preview": policy_preview,
+TASKS = {"run_month": run_month, "print_pack": print_pack, "roster": roster, "roster_town": roster_town,
+         "policy_preview": policy_preview,
          "correction": correction, "correction_notice": correction_notice}

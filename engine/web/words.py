@@ -30,7 +30,9 @@ ACTION_LABELS = {"login": "登录", "login.failed": "登录失败", "login.throt
                  "policy.denied": "修改已发布细则被拒绝", "job.policy_preview": "提交：细则试算",
                  "appeal.file": "提出申诉", "appeal.approve": "批准申诉", "appeal.reject": "驳回申诉",
                  "job.correction": "提交：更正重算", "month.correct": "更正月份结果", "job.correction_notice": "提交：生成更正通知",
-                 "notice.issue": "更正通知出文"}
+                 "notice.issue": "更正通知出文", "job.roster_town": "提交：排出镇街排班", "roster.edit": "手工调整排班",
+                 "roster.undo": "撤销排班调整", "roster.leave": "登记请假", "roster.replan": "请假后重新调整排班",
+                 "roster.publish": "发布排班", "roster.publish.refused": "发布排班被拒绝"}
 
 
 def field_word(field: str) -> str:
@@ -41,4 +43,7 @@ FLASH = {"uploaded": "已上传并检查。", "mapped": "已按列对应转换�
          "user_added": "账号已建立。", "password": "密码已修改，请重新登录。", "logged_out": "已退出。",
          "submitted": "任务已提交。", "draft": "草稿已建立：可用表单或 YAML 编辑器修改，发布前可试算。",
          "saved": "已保存。", "published": "已发布：该版本自生效月份起用于考核，今后不能再修改。",
-         "discarded": "草稿已放弃。", "filed": "申诉已提交，等待县级管理员审核。", "rejected": "申诉已驳回。"}
+         "discarded": "草稿已放弃。", "filed": "申诉已提交，等待县级管理员审核。", "rejected": "申诉已驳回。",
+         "roster_edited": "已调整，全部硬性规则校验通过。", "roster_broken": "已调整，但违反硬性规则（见下方，已标红）：可撤销或继续改正；违反规则的排班不能发布。",
+         "roster_undone": "已撤销上一步。", "leave_added": "请假已登记：从请假开始日重新调整排班即可。",
+         "roster_published": "排班已发布。"}

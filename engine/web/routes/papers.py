@@ -15,7 +15,7 @@ from ...app.results import write_town_paysheet
 from ...errors import HistoryError
 from ...notices import DOCUMENTS, is_pack_file
 from ...periods import month_label
-from ..deps import Viewer, check_form, client_ip, page, require, require_town, viewer, web_of
+from ..deps import Viewer, check_form, client_ip, page, require, require_town, submit_once, viewer, web_of
 from ..tasks import month_roster, print_dir, roster_dir
 from ..words import STATE_LABELS
 from .month import download, stored, valid_month
@@ -142,12 +142,7 @@ async def make_roster(request: Request, month: str, v: Viewer = Depends(viewer))
     valid_month(month)
     if not v.office.get("roster_problem"):
         raise HTTPException(409, "本单位还没有排班数据目录（wangge user add --roster-problem），不能排班")
-    params = {"month": month, "key": f"roster:{month}", "time_limit": 20}
-    running = web.queue.active(v.office["id"], "roster", params["key"])
-    if running is not None:
-        return RedirectResponse(f"/jobs/{running.id}", status_code=303)
-    jid = web.queue.submit(v.office["id"], "roster", params, town=None, user=v.user.as_dict(), ip=client_ip(request))
-    return RedirectResponse(f"/jobs/{jid}", status_code=303)
+    return submit_once(request, v, "roster", {"month": month, "key": f"roster:{month}", "time_limit": 20}, None)
 
 
 @router.get("/numbers")

@@ -88,14 +88,17 @@
     });
     var status = editor.querySelector(".check-status");
     var list = document.querySelector(".check-results .check-list");
+    var sent = 0;
     var check = function () {
       if (area.readOnly) return;
       var body = new FormData(); body.append("text", area.value); body.append("csrf", csrfOf(editor));
       status.textContent = "检查中…";
+      var mine = ++sent;
       fetch(editor.getAttribute("data-check"), {method: "POST", body: body, credentials: "same-origin",
                                                  headers: {"Accept": "application/json"}})
         .then(function (r) { return r.json(); })
         .then(function (j) {
+          if (mine !== sent) return;          // an answer to older text: a newer check is on its way
           marked = {};
           (j.problems || []).concat(j.mismatches || []).forEach(function (p) { if (p.line) marked[p.line] = true; });
           numbers();
@@ -126,13 +129,16 @@
   // ---- rule forms and the sheet: checked as they are filled in
   document.querySelectorAll("form[data-live]").forEach(function (form) {
     var status = form.querySelector(".check-status");
+    var sent = 0;
     var check = function () {
       var body = new FormData(form); body.set("check", "1"); body.delete("op");
       status.textContent = "检查中…";
+      var mine = ++sent;
       fetch(form.getAttribute("action"), {method: "POST", body: body, credentials: "same-origin",
                                           headers: {"Accept": "application/json"}})
         .then(function (r) { return r.json(); })
         .then(function (j) {
+          if (mine !== sent) return;          // an answer to an older state of the form
           if (j.error) { status.textContent = j.error; status.className = "check-status bad"; return; }
           form.querySelectorAll(".field-error").forEach(function (d) {
             var msgs = (j.fields || {})[d.getAttribute("data-for")] || [];
@@ -156,5 +162,23 @@
     var later = debounce(check, 600);
     form.addEventListener("input", later);
     form.addEventListener("change", later);
+  });
+})();
+
+// Roster calendars: a click on a day cell fills the hand-adjustment form of its table.
+(function () {
+  "use strict";
+  document.querySelectorAll("table.calendar").forEach(function (table) {
+    table.addEventListener("click", function (e) {
+      var td = e.target.closest("td[data-day]");
+      var form = td && document.querySelector("form.adjust-form[data-sheet='" + td.getAttribute("data-sheet") + "']");
+      if (!form) return;
+      form.querySelector("[name=key]").value = td.getAttribute("data-key");
+      form.querySelector("[name=day]").value = td.getAttribute("data-day");
+      var value = form.querySelector("[name=value]");
+      if (value.tagName === "INPUT") { value.value = td.textContent.replace(/[(（×·].*$/, ""); }
+      form.scrollIntoView({block: "center"});
+      value.focus();
+    });
   });
 })();

@@ -1,0 +1,160 @@
+"""Policies and appeals as a person uses them, in real Chromium (issue 14), against `wangge serve`:
+
+- an administrator drafts a new version, edits a tier, sees the overlap located at the field as they
+  type, fixes it, looks at the YAML editor's located problem, previews the payroll delta on the last
+  stored month, publishes; the published version refuses a change;
+- a clerk files an appeal with a corrected figure; the administrator approves it, the diff appears,
+  the 更正通知 is printed as a draft and issued with a number, and downloaded as a PDF.
+
+Screenshots go to $WANGGE_SCREENSHOTS when set (14-* names)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from test_web_browser import Browser, server, shots  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture()
+def browser(server, shots, tmp_path):  # noqa: F811
+    b = Browser(server["url"], tmp_path, shots)
+    yield b
+    b.quit()
+
+
+def confirm(b) -> None:
+    b.wait(lambda d: _alert(d))
+    b.d.switch_to.alert.accept()
+
+
+def _alert(d):
+    try:
+        return d.switch_to.alert
+    except Exception:     # noqa: BLE001 - not there yet
+        return False
+
+
+def set_value(el, text: str) -> None:
+    el.clear()
+    el.send_keys(text)
+
+
+def test_administrator_edits_a_tier_previews_and_publishes(browser):
+    b = browser
+    b.login("admin")
+    b.go("/policies")
+    assert "chengguan 2026.1" in b.text()
+    form = b.css("form#new-draft")
+    set_value(form.find_element("css selector", "input[name=version]"), "2026.2")
+    b.d.execute_script("arguments[0].value = '2026-11'", form.find_element("css selector", "input[name=effective_from]"))
+    form.find_element("css selector", "button").click()
+    b.wait(lambda d: "msg=draft" in d.current_url)
+    b.wait_text("检查通过")
+    b.shot("14-1-细则草稿")
+    b.css("#rule-entry_rate_low a[href*='/rules/']").click()
+    b.wait(lambda d: "/rules/entry_rate_low" in d.current_url)
+    first = b.css("input[name='f.tiers[0].range']")
+    set_value(first, "[90, 100)")
+    err = b.css(".field-error[data-for='tiers[1].range']")
+    b.wait(lambda d: "不重叠" in err.text, 30)
+    assert "与第 1 档 [90, 100) 不重叠的区间" in err.text and "1 处问题" in b.css(".check-status").text
+    b.shot("14-2-分档重叠定位")
+    set_value(first, "[95, 100)")
+    set_value(b.css("input[name='f.tiers[1].points']"), "6")
+    b.wait(lambda d: "检查通过" in b.css(".check-status").text, 30)
+    assert err.text == ""
+    b.css("button[name=op][value=save]").click()
+    b.wait(lambda d: "msg=saved" in d.current_url)
+    assert "扣6分" in b.css("#rule-entry_rate_low").text
+    # the YAML editor: a misspelt key marked at its line as it is typed
+    b.d.get(b.d.current_url.split("?")[0] + "/yaml")
+    area = b.css("textarea#yaml")
+    b.d.execute_script("var a = arguments[0]; a.value = a.value.replace('\\nfull_score', '\\nfull_scroe'); "
+                       "if (a.value.indexOf('full_scroe') < 0) { a.value = a.value.replace('\\nmetrics:', '\\nfull_scroe: 90\\nmetrics:'); }"
+                       "a.dispatchEvent(new Event('input'));", area)
+    b.wait(lambda d: "full_scroe" in b.css(".check-results").text, 30)
+    line = int(b.css(".check-results a.line-link").get_attribute("data-line"))
+    assert area.get_attribute("value").splitlines()[line - 1].startswith("full_scroe")
+    assert f"▶{line}" in b.css(".gutter").text
+    b.css(".check-results a.line-link").click()
+    b.shot("14-3-YAML编辑器")
+    b.d.get(b.d.current_url.split("/yaml")[0])           # leave without saving
+    assert "full_scroe" not in b.text()
+    # what it costs on the last stored month
+    b.css("form[action$='/preview'] button").click()
+    b.wait(lambda d: "/jobs/" in d.current_url)
+    b.wait_text("试算完成", 120)
+    assert "实发合计" in b.text() and "得分变化" in b.text()
+    changed = b.all("table.preview-workers tbody tr")
+    assert changed, "the [0, 95) tier's workers lose a point"
+    b.shot("14-4-试算结果")
+    b.css("a[href^='/policies/']").click()
+    b.css("form[action$='/publish'] button").click()
+    confirm(b)
+    b.wait(lambda d: "msg=published" in d.current_url)
+    assert "已发布" in b.css("h1").text
+    b.shot("14-5-已发布")
+    vid = b.d.current_url.split("?")[0].rsplit("/", 1)[1]
+    b.go(f"/policies/{vid}/rules/entry_rate_low")
+    assert b.css("h1").text == "暂不能进行" and "已发布，不能修改" in b.text()
+
+
+def test_clerk_appeals_administrator_approves_and_issues_the_notice(browser, server, tmp_path):  # noqa: F811
+    import subprocess
+
+    b = browser
+    b.login("clerk_a")
+    b.go("/results/2026-09?town=鹤山镇")
+    row = next(r for r in b.all("table.ranking tbody tr") if r.find_elements("css selector", "td")[13].text == "0")
+    row.find_elements("css selector", "td a")[0].click()
+    b.wait(lambda d: "/workers/" in d.current_url)
+    b.css("a.button.small[href$='/appeal']").click()
+    b.wait(lambda d: d.current_url.endswith("/appeal"))
+    heads = [th.text for th in b.all("section.card")[1].find_elements("css selector", "thead th")]
+    col = heads.index("巡查到位率") - 1
+    cell = b.all("section.card")[1].find_elements("css selector", f"input[name^='c.metrics.'][name$='.{col}']")[0]
+    set_value(cell, "85")
+    b.css("textarea[name=reason]").send_keys("九月巡查到位率应为85%，统计时误填为100%")
+    b.shot("14-6-提出申诉")
+    b.css("form.appeal-form button.primary").click()
+    b.wait(lambda d: "msg=filed" in d.current_url)
+    assert "待审核" in b.text()
+    appeal = b.d.current_url.split("?")[0]
+    b.d.delete_all_cookies()
+    b.login("admin")
+    b.d.get(appeal)
+    b.css("form[action$='/approve'] button").click()
+    confirm(b)
+    b.wait(lambda d: "/jobs/" in d.current_url)
+    b.wait_text("已更正", 120)
+    b.d.get(appeal)
+    diff = b.css("section.correction-diff").text
+    # 巡查到位率 100 -> 85 falls in the tier [0, 90) of patrol_rate_low: 5 points off, nothing else moves
+    import re
+    before, after = map(int, re.search(r"(\d+) → (\d+)", diff).groups())
+    assert before - after == 5 and "没有跨月处理出现或消失" in diff
+    b.css("section.card form[action$='/notice'] button").click()
+    b.wait(lambda d: "/jobs/" in d.current_url)
+    b.wait_text("更正通知已生成", 120)
+    b.d.get(appeal)
+    assert "送审稿" in b.text()
+    b.css("form[action$='/notice'].row button.primary").click()
+    confirm(b)
+    b.wait(lambda d: "/jobs/" in d.current_url)
+    b.wait_text("更正通知已生成：", 120)
+    b.d.get(appeal)
+    assert "已出文" in b.text() and "〔2026〕" in b.text()
+    b.shot("14-7-更正完成")
+    b.css("a[href$='.pdf']").click()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not list(tmp_path.glob("*.pdf")):
+        time.sleep(0.2)
+    (pdf,) = list(tmp_path.glob("*.pdf"))
+    assert pdf.name.endswith("考核结果更正通知.pdf")
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(b.shots / "14-8-更正通知")],
+                   check=True)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "关于更正2026年9月网格员考核结果的通知" in text.replace("\u2060", "") and "〔2026〕" in text
