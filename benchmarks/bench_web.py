@@ -44,11 +44,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def add_clerks(data: Path, n: int) -> list[tuple[str, str]]:
+def add_clerks(data: Path, n: int, url: str | None = None) -> list[tuple[str, str]]:
     from engine.web.auth import add_user
     from engine.web.store import Store, default_url
 
-    store = Store(default_url(data))
+    store = Store(url or default_url(data))
     out = []
     for i in range(n):
         town = TOWN_A if i % 2 == 0 else TOWN_B
@@ -64,7 +64,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def clerk(base: str, username: str, town: str, files: dict, workers: list[str], rounds: int, until: float,
-                timings: dict, errors: dict, think: float, seed: int) -> None:
+                timings: dict, errors: dict, think: float, seed: int, failures: list | None = None) -> None:
     import random
     rng = random.Random(seed)
 
@@ -83,6 +83,9 @@ async def clerk(base: str, username: str, town: str, files: dict, workers: list[
             timings.setdefault(name, []).append(time.perf_counter() - t0)
             if not ok:
                 errors[name] = errors.get(name, 0) + 1
+                if failures is not None:
+                    failures.append((name, r.status_code if r is not None else "no answer",
+                                     (r.text[:300] if r is not None else "")))
             return r
 
         page = await timed("登录页", "GET", "/login", 200)
