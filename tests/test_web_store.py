@@ -1,6 +1,7 @@
 """The web's store: Alembic makes exactly the tables store.py declares, and opening again migrates nothing."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect
 
 
@@ -71,3 +72,53 @@ def test_the_same_schema_on_postgresql_with_the_job_queue(pg, tmp_path):
     again = Store(url)
     assert current_revision(again.engine) == "0003"
     again.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_towns_check_saved_by_many_at_once(kind, tmp_path, request):
+    """Uploads of one town checked at once (clerks, or several server processes on one PostgreSQL):
+    every save succeeds and one check remains (on PostgreSQL the old delete-then-insert failed with a
+    duplicate key and the upload answered 500)."""
+    import threading
+
+    from engine.web.store import Store, default_url, town_checks
+
+    url = default_url(tmp_path) if kind == "sqlite" else request.getfixturevalue("pg").url(tmp_path)
+    store = Store(url)
+    oid = store.add_office("x", ["p"])
+    errors: list = []
+
+    def save(i: int) -> None:
+        for k in range(25):
+            try:
+                store.save_check(oid, "2026-10", "鹤山镇", [i, k], [{"text": f"{i}-{k}"}])
+            except Exception as exc:      # noqa: BLE001 - counted below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    rows = store.all(town_checks.select())
+    assert len(rows) == 1 and rows[0]["town"] == "鹤山镇"
+    store.close()
+
+
+def test_processes_opening_a_new_server_store_at_once_make_it_once(pg, tmp_path):
+    """Servers and workers started at once on a new PostgreSQL database: each opens it, one migrates."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from engine.web.store import Store, current_revision
+
+    url = pg.url(tmp_path)
+    code = f"from engine.web.store import Store\nStore({url!r}).close()"
+    env = dict(__import__("os").environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, env=env) for _ in range(4)]
+    assert [p.wait(120) for p in procs] == [0] * 4, [p.stderr.read()[-800:] for p in procs]
+    store = Store(url, migrate=False)
+    assert current_revision(store.engine) == "0003"
+    store.close()

@@ -296,12 +296,12 @@ class Store:
         return [newest[k] for k in sorted(newest)]
 
     def save_check(self, office_id: int, month: str, town: str, upload_ids: list[int], problems: list[dict]) -> None:
+        # One statement that inserts or replaces: two uploads of a town checked at once (two clerks, or
+        # two server processes on PostgreSQL) must not both insert after both deleted.
         with self.engine.begin() as c:
-            c.execute(town_checks.delete().where(town_checks.c.office_id == office_id, town_checks.c.month == month,
-                                                 town_checks.c.town == town))
-            c.execute(town_checks.insert().values(office_id=office_id, month=month, town=town,
-                                                  upload_ids=json.dumps(upload_ids),
-                                                  problems=json.dumps(problems, ensure_ascii=False), checked_at=now()))
+            upsert(c, town_checks, ("office_id", "month", "town"),
+                   dict(office_id=office_id, month=month, town=town, upload_ids=json.dumps(upload_ids),
+                        problems=json.dumps(problems, ensure_ascii=False), checked_at=now()))
 
     def checks(self, office_id: int, month: str) -> dict[str, dict]:
         out = {}
@@ -349,6 +349,17 @@ class Store:
             self.run(audit_log.insert().values(**values))
 
 
+def upsert(conn, table: Table, keys: tuple[str, ...], values: dict) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE, in the dialect of the connection (SQLite or PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(**values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys),
+                                            set_={k: stmt.excluded[k] for k in values if k not in keys}))
+
+
 def _alembic_config(engine) -> "Any":
     from alembic.config import Config
 
@@ -358,11 +369,24 @@ def _alembic_config(engine) -> "Any":
     return cfg
 
 
+MIGRATION_LOCK = (30567, 2)      # PostgreSQL advisory lock: one process migrates, the others then find it done
+
+
 def upgrade(engine) -> None:
-    """Bring the database to the newest schema (Alembic, one transaction per revision)."""
+    """Bring the database to the newest schema (Alembic, one transaction per revision).  On PostgreSQL
+    the servers and workers of a city centre may start at once: they take turns (an advisory lock)."""
     from alembic import command
 
-    command.upgrade(_alembic_config(engine), "head")
+    if engine.dialect.name != "postgresql":
+        command.upgrade(_alembic_config(engine), "head")
+        return
+    with engine.connect() as lock:
+        lock.exec_driver_sql("SELECT pg_advisory_lock(%s, %s)" % MIGRATION_LOCK)
+        try:
+            command.upgrade(_alembic_config(engine), "head")
+        finally:
+            lock.exec_driver_sql("SELECT pg_advisory_unlock(%s, %s)" % MIGRATION_LOCK)
+            lock.commit()
 
 
 def current_revision(engine) -> str | None:
