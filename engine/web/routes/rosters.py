@@ -69,7 +69,9 @@ def rosters_page(request: Request, month: str = "", v: Viewer = Depends(viewer))
                 rows.append({"month": m, "town": t, "meta": meta,
                              "published": (wr.town_dir(web.data, m, t) / wr.PUBLISHED / "roster.json").is_file()})
     jobs = web.queue.recent(v.office["id"], towns=v.towns, limit=8, kind="roster_town")
-    return page(request, "rosters.html", problem=v.office["roster_problem"], rows=rows, month=month, towns=towns,
+    current = {r["town"]: r for r in rows if r["month"] == month}
+    return page(request, "rosters.html", problem=v.office["roster_problem"], rows=rows, current=current, month=month,
+                towns=towns,
                 jobs=jobs, sources=SOURCE_LABELS, states=STATE_LABELS, label=month_label(month), month_label=month_label)
 
 
@@ -132,7 +134,7 @@ def _view(state, folder: Path) -> dict:
         "shift_values": sorted(set(prob.shift_labels.values())) + ["休"],
         "persons": sorted(((pid, p.name) for pid, p in prob.people.items()), key=lambda x: x[0]),
         "patrollers": sorted((pid, p.name) for pid, p in prob.people.items() if p.role in ("grid_worker", "co_manager")),
-        "sheets": {"people": wr.PEOPLE_SHEET, "grids": wr.GRIDS_SHEET},
+        "sheets": {"people": wr.PEOPLE_SHEET, "grids": wr.GRIDS_SHEET}, "spans": [(0, n)],
     }
 
 
@@ -246,6 +248,8 @@ def print_view(request: Request, month: str, town: str, v: Viewer = Depends(view
     if draft and state is None:
         raise HTTPException(404, "本月还没有排班")
     view = _view((run, {}) if run is not None else state, folder)
+    half = (len(view["days"]) + 1) // 2
+    view["spans"] = [(0, half), (half, len(view["days"]))]       # each half of the month fits a landscape A4
     return page(request, "roster_print.html", month=month, town=town, label=month_label(month), view=view, draft=draft)
 
 
