@@ -248,5 +248,19 @@ def test_clerk_adjusts_a_roster_cell_undoes_replans_after_leave_and_publishes(br
     assert "已发布" in b.css("h1").text
     b.go("/rosters/2026-10/鹤山镇/print")
     assert "网格巡查排班表" in b.css("h1").text and "草稿" not in b.css("h1").text
-    assert len(b.all("table.roster-grids")) == 2 and len(b.all("table.roster-people")) == 2     # half a month each
+    assert len(b.all("table.roster-grids")) == 3 and len(b.all("table.roster-people")) == 3     # 10 or 11 days each
     b.shot("14-13-打印排班表")
+    # printed as the browser prints it (its @page: landscape A4): every day column on the paper
+    import base64
+    import subprocess
+
+    from selenium.webdriver.common.print_page_options import PrintOptions
+    opts = PrintOptions()
+    opts.orientation = "landscape"
+    pdf = b.shots / "14-14-打印排班表.pdf"
+    pdf.write_bytes(base64.b64decode(b.d.print_page(opts)))
+    text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "网格巡查排班表" in text and "10/1(四)" in text and "10/11(日)" in text
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(b.shots / "14-14-打印排班表")],
+                   check=True)

@@ -152,10 +152,11 @@ def test_leave_and_replan_change_only_later_cells_then_publish_and_print(solved)
     assert {14, 15, 16} <= prob.leave_days(worker) and prob.leaves[-1].where[0] == wr.PAGE_LEAVE
     printed = clerk.get(f"{PAGE}/print")
     assert printed.status_code == 200 and "网格巡查排班表" in printed.text and "草稿" not in printed.text
-    # each half of the month one table: 1-16 and 17-31 October, the person figures after the second
-    assert printed.text.count('class="sheet calendar roster-grids"') == 2 and ">10/16(五)</th>" in printed.text
-    first_half = printed.text.split('class="sheet calendar roster-people"')[1]
-    assert 'data-day="15"' in first_half and 'data-day="16"' not in first_half and "工作天数" not in first_half
+    # 1-11, 12-21 and 22-31 October one table each, the person figures after the last
+    assert printed.text.count('class="sheet calendar roster-grids"') == 3
+    tables = printed.text.split('class="sheet calendar roster-people"')[1:]
+    assert 'data-day="10"' in tables[0] and 'data-day="11"' not in tables[0] and "工作天数" not in tables[0]
+    assert 'data-day="30"' in tables[2] and 'data-day="20"' not in tables[2] and "工作天数" in tables[2]
     xlsx = clerk.get(f"{PAGE}/files/排班.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert {"roster.leave", "roster.replan", "roster.publish", "job.roster_town"} <= set(audit_actions(app))

@@ -23,6 +23,7 @@ from .month import download, valid_month
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PRINT_DAYS = 11          # days per printed table: names of three grids' patrollers fit across a landscape A4
 SOURCE_LABELS = {"solved": "系统排出", "replanned": "请假后重新调整", "edited": "手工调整"}
 
 
@@ -248,8 +249,8 @@ def print_view(request: Request, month: str, town: str, v: Viewer = Depends(view
     if draft and state is None:
         raise HTTPException(404, "本月还没有排班")
     view = _view((run, {}) if run is not None else state, folder)
-    half = (len(view["days"]) + 1) // 2
-    view["spans"] = [(0, half), (half, len(view["days"]))]       # each half of the month fits a landscape A4
+    n = len(view["days"])
+    view["spans"] = [(lo, min(lo + PRINT_DAYS, n)) for lo in range(0, n, PRINT_DAYS)]
     return page(request, "roster_print.html", month=month, town=town, label=month_label(month), view=view, draft=draft)
 
 
