@@ -193,3 +193,27 @@ def test_a_month_run_again_after_the_appeal_is_not_overwritten(app, office):
     (job,) = run_jobs(app)
     assert job.state == "failed" and "该月已重新运行" in json.dumps(job.error, ensure_ascii=False)
     assert "重算未完成" in admin.get(f"/appeals/{aid}").text
+
+
+def test_personal_data_is_neither_shown_nor_corrected_by_an_appeal(app):
+    from engine.app.corrections import worker_rows
+    from engine.mapping import read_rows
+
+    sep = month(app, "2026-09")
+    mine = next(w for w in sep.values() if w["town"] == TOWN_A)
+    office = app.state.web.store.office(1)
+    (reg,) = [w for w in worker_rows(office["policy_paths"], app.state.web.data, "2026-09", mine["worker_id"])
+              if w.kind == "workers"]
+    header, rows = read_rows(reg.path)
+    phone_col = header.index("电话")
+    (row,) = [r for r in rows if r.row == reg.rows[0][0]]
+    phone = str(row.get("电话"))
+    assert len(phone) == 11 and reg.private == (phone_col,) and reg.rows[0][1][phone_col] == ""
+    clerk = Client(app, "clerk_a")
+    page = clerk.get(f"/results/2026-09/workers/{mine['worker_id']}/appeal").text
+    assert phone not in page and "（不显示）" in page
+    form = form_of(page)
+    form[f"c.workers.{reg.rows[0][0]}.{phone_col}"] = "13900000000"          # sent by hand, not by the page
+    r = clerk.post(f"/results/2026-09/workers/{mine['worker_id']}/appeal", dict(form, reason="电话有误"))
+    assert r.status_code == 422 and "申诉不更正电话、身份证号等个人信息" in r.text and "13900000000" not in r.text
+    assert "还没有申诉" in clerk.get("/appeals").text

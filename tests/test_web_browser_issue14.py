@@ -1,10 +1,13 @@
-"""Policies and appeals as a person uses them, in real Chromium (issue 14), against `wangge serve`:
+"""Policies, appeals and rosters as a person uses them, in real Chromium (issue 14), against `wangge serve`:
 
 - an administrator drafts a new version, edits a tier, sees the overlap located at the field as they
   type, fixes it, looks at the YAML editor's located problem, previews the payroll delta on the last
   stored month, publishes; the published version refuses a change;
 - a clerk files an appeal with a corrected figure; the administrator approves it, the diff appears,
-  the 更正通知 is printed as a draft and issued with a number, and downloaded as a PDF.
+  the 更正通知 is printed as a draft and issued with a number, and downloaded as a PDF;
+- a clerk solves their town's roster, leaves a grid unpatrolled by hand and sees the rule it breaks at
+  its cell, is refused publishing, undoes it, publishes, enters leave, re-plans from its first day
+  (only later cells change, marked), publishes again and opens the print.
 
 Screenshots go to $WANGGE_SCREENSHOTS when set (14-* names)."""
 from __future__ import annotations
@@ -158,3 +161,106 @@ def test_clerk_appeals_administrator_approves_and_issues_the_notice(browser, ser
                    check=True)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "关于更正2026年9月网格员考核结果的通知" in text.replace("\u2060", "") and "〔2026〕" in text
+
+
+def test_clerk_adjusts_a_roster_cell_undoes_replans_after_leave_and_publishes(browser, server):  # noqa: F811
+    from sqlalchemy import update
+
+    from engine.app.demo import DEMO_ROSTER
+    from engine.web import rosters as wr
+    from engine.web.app import create_app
+    from engine.web.store import offices
+
+    data = server["office"]["data"]
+    app = create_app(data=data)
+    app.state.web.store.run(update(offices).values(roster_problem=str(DEMO_ROSTER)))
+    app.state.web.store.close()
+    b = browser
+    b.login("clerk_a")
+    b.go("/rosters?month=2026-10")
+    row = next((r for r in b.all("table.list tbody tr") if r.text.startswith("鹤山镇")), None)
+    assert row is not None, b.text()[:1500]
+    set_value(row.find_element("css selector", "input[name=time_limit]"), "10")
+    row.find_element("css selector", "button.primary").click()
+    b.wait(lambda d: "/jobs/" in d.current_url)
+    b.wait_text("进行中", 60)
+    b.wait(lambda d: b.css("[data-field=count]").text.strip() != "", 60)   # the solver's progress, in seconds
+    b.shot("14-9-排班进度")
+    b.wait_text("巡查排班已排出", 180)
+    assert "硬性规则全部校验通过" in b.text()
+    b.css("a.button.primary[href^='/rosters/']").click()
+    b.wait(lambda d: "/rosters/2026-10/" in d.current_url)
+    assert b.css("#rules-state").text == "全部通过"
+    b.shot("14-10-排班日历")
+    # a grid left without its patrol on 3 October: every hard rule checked, the break said at its cell
+    run, _ = wr.load_state(wr.town_dir(data, "2026-10", "鹤山镇"))
+    grid = sorted(run.problem.grids)[0]
+    worker = run.problem.grids[grid].worker
+    cell = b.css(f"td[data-sheet=grids][data-key='{grid}'][data-day='2']")
+    b.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+    cell.click()
+    form = b.css("form.adjust-form[data-sheet=grids]")
+    assert form.find_element("css selector", "[name=key]").get_attribute("value") == grid
+    assert form.find_element("css selector", "[name=day]").get_attribute("value") == "2"
+    from selenium.webdriver.support.ui import Select
+    Select(form.find_element("css selector", "[name=value]")).select_by_value("")
+    form.find_element("css selector", "button").click()
+    b.wait(lambda d: "msg=roster_broken" in d.current_url)
+    said = b.css(".roster-problems").text
+    assert "这次调整违反了" in said and "网格每日巡查" in said and grid in said
+    assert "broken" in b.css(f"td[data-sheet=grids][data-key='{grid}'][data-day='2']").get_attribute("class")
+    b.shot("14-11-调整违反规则")
+    b.css("#publish-form button").click()
+    confirm(b)
+    b.wait_text("全部硬性规则校验通过的排班")                 # refused while a rule is broken
+    b.css("#undo-form button").click()
+    b.wait(lambda d: "msg=roster_undone" in d.current_url)
+    assert b.css("#rules-state").text == "全部通过" and not b.all(".roster-problems")
+    b.css("#publish-form button").click()
+    confirm(b)
+    b.wait(lambda d: "msg=roster_published" in d.current_url)
+    assert "已发布" in b.css("h1").text
+    # leave reported mid-month, the month re-planned from its first day
+    leave = b.css("#leave-form")
+    Select(leave.find_element("css selector", "[name=person]")).select_by_value(worker)
+    for name, day in (("start", "2026-10-15"), ("end", "2026-10-17")):
+        b.d.execute_script("arguments[0].value = arguments[1]", leave.find_element("css selector", f"[name={name}]"), day)
+    set_value(leave.find_element("css selector", "[name=reason]"), "病假")
+    leave.find_element("css selector", "button").click()
+    b.wait(lambda d: "msg=leave_added" in d.current_url)
+    replan = b.css("#replan-form")
+    assert replan.find_element("css selector", "[name=from]").get_attribute("value") == "2026-10-15"
+    set_value(replan.find_element("css selector", "[name=time_limit]"), "10")
+    replan.find_element("css selector", "button").click()
+    b.wait(lambda d: "/jobs/" in d.current_url)
+    b.wait_text("巡查排班已重新调整", 180)
+    b.css("a.button.primary[href^='/rosters/']").click()
+    b.wait(lambda d: "/rosters/2026-10/" in d.current_url)
+    changed = b.all("td.changed")
+    assert changed and all(int(td.get_attribute("data-day")) >= 14 for td in changed)
+    assert b.css(f"td[data-sheet=people][data-key='{worker}'][data-day='14']").text == "假"
+    assert "自 2026-10-15 起按请假重新调整" in b.text()
+    b.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", changed[0])
+    b.shot("14-12-请假后重新调整")
+    b.css("#publish-form button").click()
+    confirm(b)
+    b.wait(lambda d: "msg=roster_published" in d.current_url)
+    assert "已发布" in b.css("h1").text
+    b.go("/rosters/2026-10/鹤山镇/print")
+    assert "网格巡查排班表" in b.css("h1").text and "草稿" not in b.css("h1").text
+    assert len(b.all("table.roster-grids")) == 3 and len(b.all("table.roster-people")) == 3     # 10 or 11 days each
+    b.shot("14-13-打印排班表")
+    # printed as the browser prints it (its @page: landscape A4): every day column on the paper
+    import base64
+    import subprocess
+
+    from selenium.webdriver.common.print_page_options import PrintOptions
+    opts = PrintOptions()
+    opts.orientation = "landscape"
+    pdf = b.shots / "14-14-打印排班表.pdf"
+    pdf.write_bytes(base64.b64decode(b.d.print_page(opts)))
+    text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "网格巡查排班表" in text and "10/1(四)" in text and "10/11(日)" in text
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(b.shots / "14-14-打印排班表")],
+                   check=True)

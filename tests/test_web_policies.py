@@ -153,8 +153,17 @@ def test_preview_publish_and_a_published_version_never_changes(app):
     assert r.status_code == 409 and "已发布，不能修改" in r.text
     r = a.post(f"/policies/{vid}/yaml", {"text": "id: x"})
     assert r.status_code == 409
+    # the same through the JSON API (token in the header), the sheet and discarding: refused, the file as it was
+    text = path.read_bytes()
+    r = a.http.post(f"/policies/{vid}/rules/entry_rate_low", data=TIER_FORM,
+                    headers={"Accept": "application/json", "X-CSRF-Token": a.csrf})
+    assert r.status_code == 409 and "已发布，不能修改" in r.json()["error"]
+    assert a.post(f"/policies/{vid}/sheet", {}).status_code == 409
+    assert a.post(f"/policies/{vid}/discard").status_code == 409
+    assert path.read_bytes() == text
     denied = audit(app, "policy.denied")
-    assert [json.loads(d["after"])["操作"] for d in denied] == ["修改规则", "修改 YAML"]
+    assert [json.loads(d["after"])["操作"] for d in denied][:2] == ["修改规则", "修改 YAML"]
+    assert [json.loads(d["after"])["操作"] for d in denied][2:] == ["修改规则", "修改分值和档次", "放弃"]
     (pub,) = audit(app, "policy.publish")
     assert json.loads(pub["after"])["生效月份"] == "2026-11" and len(json.loads(pub["before"])["细则文件"]) == 1
     # the month after the last stored one runs under the old version, 2026-11 under the new

@@ -31,9 +31,12 @@ def solved(tmp_path_factory):
     office = copy_office(shared_office(tmp_path_factory), tmp_path_factory.mktemp("rosters"))
     app = create_app(data=office["data"])
     web = app.state.web
+    assert "排班" not in Client(app, "clerk_a").get("/").text.split("</nav>")[0]
     web.store.run(update(offices).values(roster_problem=str(DEMO_ROSTER)))
     clerk = Client(app, "clerk_a")
-    r = clerk.post(f"{PAGE}/solve", {"time_limit": "3"})
+    listing = clerk.get(f"/rosters?month={MONTH}")                  # before any roster of the month
+    assert listing.status_code == 200 and "未排班" in listing.text and "排班</a>" in listing.text.split("</nav>")[0]
+    r = clerk.post(f"{PAGE}/solve", {"time_limit": "10"})
     assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")
     job = run_one(web.queue, web.data, "t")
     assert job.state == "done", job.error
@@ -120,7 +123,7 @@ def test_leave_and_replan_change_only_later_cells_then_publish_and_print(solved)
     r = clerk.post(f"{PAGE}/leave", {"person": worker, "start": "2026-10-15", "end": "2026-10-17", "reason": "病假"})
     assert r.status_code == 303
     assert clerk.post(f"{PAGE}/replan", {"from": "2026-11-02"}).status_code == 422
-    r = clerk.post(f"{PAGE}/replan", {"from": "2026-10-15", "time_limit": "3"})
+    r = clerk.post(f"{PAGE}/replan", {"from": "2026-10-15", "time_limit": "10"})
     assert r.status_code == 303
     job = run_one(web.queue, web.data, "t")
     assert job.state == "done", job.error
@@ -149,6 +152,11 @@ def test_leave_and_replan_change_only_later_cells_then_publish_and_print(solved)
     assert {14, 15, 16} <= prob.leave_days(worker) and prob.leaves[-1].where[0] == wr.PAGE_LEAVE
     printed = clerk.get(f"{PAGE}/print")
     assert printed.status_code == 200 and "网格巡查排班表" in printed.text and "草稿" not in printed.text
+    # 1-11, 12-21 and 22-31 October one table each, the person figures after the last
+    assert printed.text.count('class="sheet calendar roster-grids"') == 3
+    tables = printed.text.split('class="sheet calendar roster-people"')[1:]
+    assert 'data-day="10"' in tables[0] and 'data-day="11"' not in tables[0] and "工作天数" not in tables[0]
+    assert 'data-day="30"' in tables[2] and 'data-day="20"' not in tables[2] and "工作天数" in tables[2]
     xlsx = clerk.get(f"{PAGE}/files/排班.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert {"roster.leave", "roster.replan", "roster.publish", "job.roster_town"} <= set(audit_actions(app))

@@ -28,6 +28,9 @@ CORRECTION_FIELD = "更正内容"
 FILE_LABELS = dict(KIND_LABELS, records="记录表")
 
 
+PRIVATE = ("phone", "id_number")        # register columns an appeal neither shows nor corrects
+
+
 @dataclass
 class WorkerRows:
     """One input file of a stored month, with the rows of one worker (row number, cells as text)."""
@@ -37,6 +40,7 @@ class WorkerRows:
     header: list[str]
     rows: list[tuple[int, list[str]]]
     id_column: int | None                 # where the worker id stands (for rows added to the file)
+    private: tuple[int, ...] = ()         # columns of personal data (phone, id number): shown blank, not corrected
 
 
 @dataclass
@@ -108,13 +112,14 @@ def worker_rows(policy_paths, data: str | Path, month: str, worker_id: str) -> l
         col = _id_column(kind, header, policy)
         month_col = next((i for i, h in enumerate(header) if kind == "metrics"
                           and canonical_of(kind, policy).get(_norm(h)) == "month"), None)
+        private = tuple(i for i, h in enumerate(header) if canonical_of(kind, policy).get(_norm(h)) in PRIVATE)
         mine = []
         if col is not None:
             for r in rows:
                 cells = [_cell_out(r.get(h)) for h in header]
                 if cells[col].strip() == worker_id and (month_col is None or cells[month_col].strip() in ("", month)):
-                    mine.append((r.row, cells))
-        out.append(WorkerRows(kind, FILE_LABELS.get(kind, kind), path, header, mine, col))
+                    mine.append((r.row, ["" if i in private else c for i, c in enumerate(cells)]))
+        out.append(WorkerRows(kind, FILE_LABELS.get(kind, kind), path, header, mine, col, private))
     return out
 
 
@@ -152,7 +157,12 @@ def correct_files(policy_paths, data: str | Path, month: str, worker_id: str, ed
                         problems.append(Problem(w.label, r.row, CORRECTION_FIELD, col, f"第 1 至 {len(header)} 列"))
                         continue
                     text = str(text).strip()
-                    if text != cells[col]:
+                    if text != cells[col] and (col not in w.private or text):
+                        if col in w.private:
+                            problems.append(Problem(w.label, r.row, header[col], "（个人信息，不显示）",
+                                                    "申诉不更正电话、身份证号等个人信息",
+                                                    "个人信息在名册中改正，随下月名册上传"))
+                            continue
                         if col == w.id_column:
                             problems.append(Problem(w.label, r.row, header[col], text, f"{worker_id}（工号不能更正）"))
                             continue

@@ -167,7 +167,7 @@ def _solve_progress(ctx: JobContext):
                 return
             last[0] = t
         ctx.queue.report(ctx.job.id, done=min(int(p.elapsed), int(p.time_limit)), total=max(1, int(p.time_limit)),
-                         stage=p.message)
+                         stage=f"{p.message}（已用 {p.elapsed:.0f} 秒，时限 {p.time_limit:.0f} 秒）")
     return report
 
 

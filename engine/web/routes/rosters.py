@@ -23,6 +23,7 @@ from .month import download, valid_month
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PRINT_DAYS = 11          # days per printed table: names of three grids' patrollers fit across a landscape A4
 SOURCE_LABELS = {"solved": "系统排出", "replanned": "请假后重新调整", "edited": "手工调整"}
 
 
@@ -69,7 +70,9 @@ def rosters_page(request: Request, month: str = "", v: Viewer = Depends(viewer))
                 rows.append({"month": m, "town": t, "meta": meta,
                              "published": (wr.town_dir(web.data, m, t) / wr.PUBLISHED / "roster.json").is_file()})
     jobs = web.queue.recent(v.office["id"], towns=v.towns, limit=8, kind="roster_town")
-    return page(request, "rosters.html", problem=v.office["roster_problem"], rows=rows, month=month, towns=towns,
+    current = {r["town"]: r for r in rows if r["month"] == month}
+    return page(request, "rosters.html", problem=v.office["roster_problem"], rows=rows, current=current, month=month,
+                towns=towns,
                 jobs=jobs, sources=SOURCE_LABELS, states=STATE_LABELS, label=month_label(month), month_label=month_label)
 
 
@@ -132,7 +135,7 @@ def _view(state, folder: Path) -> dict:
         "shift_values": sorted(set(prob.shift_labels.values())) + ["休"],
         "persons": sorted(((pid, p.name) for pid, p in prob.people.items()), key=lambda x: x[0]),
         "patrollers": sorted((pid, p.name) for pid, p in prob.people.items() if p.role in ("grid_worker", "co_manager")),
-        "sheets": {"people": wr.PEOPLE_SHEET, "grids": wr.GRIDS_SHEET},
+        "sheets": {"people": wr.PEOPLE_SHEET, "grids": wr.GRIDS_SHEET}, "spans": [(0, n)],
     }
 
 
@@ -246,6 +249,8 @@ def print_view(request: Request, month: str, town: str, v: Viewer = Depends(view
     if draft and state is None:
         raise HTTPException(404, "本月还没有排班")
     view = _view((run, {}) if run is not None else state, folder)
+    n = len(view["days"])
+    view["spans"] = [(lo, min(lo + PRINT_DAYS, n)) for lo in range(0, n, PRINT_DAYS)]
     return page(request, "roster_print.html", month=month, town=town, label=month_label(month), view=view, draft=draft)
 
 

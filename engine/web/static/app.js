@@ -182,3 +182,10 @@
     });
   });
 })();
+
+// The print page's button.
+(function () {
+  "use strict";
+  var b = document.querySelector("button[data-print]");
+  if (b) b.addEventListener("click", function () { window.print(); });
+})();
