@@ -61,12 +61,13 @@ class CompiledRule:
     section: str              # item id, "bonus", or "veto"
     tier: int | None = None   # tiers: which tier; records: which slot
     quota_key: str | None = None   # shortfall by attribute: which attribute value ("*" = default)
+    place: int | None = None       # records: which day or week of the month
 
 
 class Hit(NamedTuple):    # a tuple: made millions of times, 5x cheaper than a frozen dataclass
     rule: int                 # CompiledRule.index
     case: int                 # index of the WorkerCase
-    event: int | None = None  # index of the EventCase within the worker (or of the RecordPeriod, for "p" rules)
+    event: int | None = None  # index of the EventCase within the worker (for "p" rules: of the records fact)
 
 
 # --------------------------------------------------------------------------- compiling
@@ -106,7 +107,7 @@ def compile_policy(policy: Policy) -> tuple[list[CompiledRule], list[dict]]:
     def rule(r, section: str) -> None:
         kind = KINDS[r.kind]
         for c in kind.conditions(r.spec, ctx):
-            emit(r.id, r.kind, section, kind.target, c.terms, tier=c.tier, quota_key=c.quota_key)
+            emit(r.id, r.kind, section, kind.target, c.terms, tier=c.tier, quota_key=c.quota_key, place=c.place)
 
     for it in doc.items:
         for r in it.rules:
@@ -232,7 +233,7 @@ class Evaluator:
         # the event fields only some policies read (stage months, intervals, deadlines, problem runs)
         self._event_extras = ctx.events.extras if ctx.events.active else None
         # record periods (days, weeks) are facts only when a rule checks them; their "ei" follows the events'
-        self._period_fields = ctx.periods.fields if ctx.periods.active else None
+        self._record_bodies = ctx.periods.bodies if ctx.periods.active else None
         self.host = _Host()
         self.host.register(self.ruleset, spec)
 
@@ -305,11 +306,10 @@ class Evaluator:
                     "" if ev.handling_hours is None else ',"hh":' + repr(float(ev.handling_hours)),
                     extras(ev) if extras is not None else ""))
                 expected.add((k, ej))
-            if self._period_fields is not None:
-                first = len(case.events)
-                for j, period in enumerate(case.periods, first):
+            if self._record_bodies is not None:
+                for j, body in enumerate(self._record_bodies(case), len(case.events)):
                     ej = str(j)
-                    parts.append('{"k":%s,"ei":%s,"t":"p","sid":%s%s}' % (k, ej, sid, self._period_fields(case, period)))
+                    parts.append('{"k":%s,"ei":%s,"t":"p","sid":%s%s}' % (k, ej, sid, body))
                     expected.add((k, ej))
         return "[" + ",".join(parts) + "]", expected
 

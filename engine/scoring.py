@@ -30,7 +30,7 @@ from typing import Any, Callable
 from .assessment import CHUNK, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
 from .errors import Problem, RuleEngineError
 from .kinds import KINDS
-from .kinds.base import compile_template, unit_of, value_text
+from .kinds.base import compile_reason, compile_template, unit_of, value_text
 from .inputs import MonthInputs, WorkerInfo, parse_timestamp, read_month
 from .kinds.event import make_event
 from .kinds.records import example_records
@@ -123,8 +123,8 @@ class _RulePlan:
             self.sign, self.verb, self.fkind = Decimal(1), "得", "earn"
         else:
             self.sign, self.verb, self.fkind = Decimal(-1), "扣", "deduction"
-        self.fill = compile_template(rule.reason or self.kind.default_reason(spec, doc))
         self.common = {"规则": rule.label, "label": rule.label, "得扣": self.verb, "项目": slabel}
+        self.fill = compile_reason(rule.reason or self.kind.default_reason(spec, doc), self.common)
         self.k = self.kind.plan(doc, rule, spec)
 
     def finding(self, points: Decimal, values: dict, texts: dict, src, event_id=None) -> Finding:
@@ -132,8 +132,7 @@ class _RulePlan:
         return self.known(points, values, self.reason(points, values, texts), src, event_id)
 
     def reason(self, points: Decimal, values: dict, texts: dict) -> str:
-        p = n(points)
-        return self.fill({**self.common, **values, **texts, "分值": p, "points": p})
+        return self.fill(values, texts, n(points))
 
     def known(self, points: Decimal, values: dict, reason: str, src, event_id=None) -> Finding:
         """A finding whose reason is already written (kinds memoize the reasons of recurring values)."""

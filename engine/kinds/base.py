@@ -25,6 +25,7 @@ class Cond(NamedTuple):
     terms: list[dict]
     tier: int | None = None          # tiers: which tier; records: which slot (index)
     quota_key: str | None = None     # quota by attribute: which attribute value ("*" = default)
+    place: int | None = None         # records: which day or week of the month
 
 
 class Checks:
@@ -114,6 +115,31 @@ def compile_template(template: str) -> Callable[[dict], str]:
     parts = re.split(r"(\{\w+\})", template)
     fmt = "".join(p if _PLACEHOLDER.fullmatch(p) else p.replace("{", "{{").replace("}", "}}") for p in parts)
     return lambda values: fmt.format_map(_Missing(values))
+
+
+def compile_reason(template: str, common: dict[str, str]) -> Callable[[dict, dict, str], str]:
+    """A rule's reason template as `fill(values, texts, points_text)`: the same text as
+    compile_template(template)({**common, **values, **texts, "分值": p, "points": p}) — each placeholder
+    taken from the points, else the finding's texts, else its values, else the rule's common words,
+    else kept as written — without merging four dicts and parsing the template for every finding
+    (that was a fifth of a finding's time).  The fill is one %-format whose arguments are generated
+    from the placeholder names (word characters only, written as literals with repr) and constants."""
+    fmt, args, consts = [], [], {}
+    for part in re.split(r"(\{\w+\})", template):
+        m = _PLACEHOLDER.fullmatch(part)
+        if m is None:
+            fmt.append(part.replace("%", "%%"))
+            continue
+        fmt.append("%s")
+        key = m.group(1)
+        if key in ("分值", "points"):
+            args.append("p")
+            continue
+        name = f"c{len(consts)}"
+        consts[name] = common.get(key, "{" + key + "}")
+        args.append(f"(t[{key!r}] if {key!r} in t else v[{key!r}] if {key!r} in v else {name})")
+    consts["FMT"] = "".join(fmt)
+    return eval("lambda v, t, p: FMT % (" + "".join(a + ", " for a in args) + ")", consts)  # noqa: S307
 
 
 # --------------------------------------------------------------------------- metrics
