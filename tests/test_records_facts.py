@@ -117,3 +117,18 @@ def test_a_partly_patrolled_day_and_the_quota_of_each_worker_type(tmp_path):
         assert [f.rule_id for f in r.findings].count("working_day") == 17
     # 村 (2 a week) and 城镇 (default 3) meet the week of 12 October; 社区 (5) does not
     assert [rule_points(r, "weekly") for r in results] == [D(-4), D(-5), D(-4)]
+
+
+def test_a_month_with_other_working_days_is_not_written_with_the_last_months_days(tmp_path):
+    # October and December 2026 both have 31 days (the same places, day 0 to day 30), but October
+    # has 18 working days (the National Day week) and December 23 (Tuesday 1st to Thursday 31st,
+    # no holiday); one process scores both, December after October, with the same compiled policy
+    policy = load(tmp_path)
+    october = case(policy, "村")
+    december = prepare_case(policy, "2026-12", "W1", {"worker_type": "村"}, {}, [], [])
+    [r10] = score_cases(policy, [october], [None], processes=1)
+    [r12] = score_cases(policy, [december], [None], processes=1)
+    assert [f.rule_id for f in r10.findings].count("working_day") == 18
+    assert [f.rule_id for f in r12.findings].count("working_day") == 23
+    assert sorted(f.values["日期"] for f in r12.findings if f.rule_id == "working_day")[:5] == \
+        ["2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04", "2026-12-07"]

@@ -94,6 +94,17 @@ def _month_text(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+@lru_cache(maxsize=1024)
+def _year_month(month: str | None) -> tuple[int, int] | None:
+    """(year, month) of a month's text, for `month_of(t) == month` as two integer comparisons
+    (None, equal to no time's, when the text is not what month_of writes)."""
+    try:
+        ym = (int(month[:4]), int(month[5:7]))
+    except (TypeError, ValueError):
+        return None
+    return ym if _month_text(*ym) == month else None
+
+
 def month_start(month: str) -> datetime:
     return datetime(int(month[:4]), int(month[5:7]), 1)
 
@@ -132,7 +143,7 @@ def in_month(ev: EventCase, by: str | None) -> bool:
         return by == "discovered" or (by == "reported" and ev.delay_hours is not None) or \
             (by == "closed" and ev.handling_hours is not None)
     t = ev.times.get(by)
-    return t is not None and month_of(t) == ev.month
+    return t is not None and (t.year, t.month) == _year_month(ev.month)
 
 
 def span_hours(ev: EventCase, a: str, b: str) -> Decimal | None:
@@ -171,20 +182,33 @@ def overdue_due(ev: EventCase, od: Overdue) -> datetime | None:
 
 
 def _overdue_due(ev: EventCase, od: Overdue) -> datetime | None:
-    limit = od.limit_hours
     if ev.times is None:
         if not _happened(ev, od.from_):
             return None
         h = span_hours(ev, od.from_, od.to)
-        return datetime.min if h is None or h > limit else None
+        return datetime.min if h is None or h > od.limit_hours else None
     start = ev.times.get(od.from_)
     if start is None:
         return None        # the clock never started
-    due = start + timedelta(hours=float(limit))
+    due = start + _limit(od)
     done = ev.times.get(od.to)
     if done is not None and done <= due:
         return None
-    return due if month_of(due) == ev.month else None
+    return due if (due.year, due.month) == _year_month(ev.month) else None
+
+
+_LIMITS: dict[int, tuple[Overdue, timedelta]] = {}
+
+
+def _limit(od: Overdue) -> timedelta:
+    """A deadline's time limit, worked out once per deadline object (kept with it, so that an id
+    reused by another object is never mistaken for it)."""
+    got = _LIMITS.get(id(od))
+    if got is None or got[0] is not od:
+        if len(_LIMITS) >= 1024:
+            _LIMITS.clear()
+        got = _LIMITS[id(od)] = (od, timedelta(hours=float(od.limit_hours)))
+    return got[1]
 
 
 def event_matches(f: EventFilter, ev: EventCase) -> bool:
@@ -382,6 +406,9 @@ class EventFacts:
         self.repeat = any(f.repeat_months is not None for f in filters)
         self.months = sorted({f.month_by or "discovered" for f in filters if f.overdue is None}) if self.cross else []
         self.active = bool(self.cross or self.spans or self.deadlines or self.repeat)
+        # each flag's field as written when true and when false
+        self._month_fields = [(by, f',"m{by[0]}":true', f',"m{by[0]}":false') for by in self.months]
+        self._deadline_fields = [(od, f',"{fld}":true', f',"{fld}":false') for od, fld in self.deadlines.items()]
 
     def terms(self, f: EventFilter) -> list[dict]:
         terms: list[dict] = [{"t": "e"}]
@@ -415,14 +442,21 @@ class EventFacts:
     def extras(self, ev: EventCase) -> str:
         """The extra fields of one event fact, as JSON text (',"md":true,...')."""
         out = []
-        for by in self.months:
-            out.append(f',"m{by[0]}":{"true" if in_month(ev, by) else "false"}')
+        times = ev.times
+        if times is not None:
+            ym = _year_month(ev.month)
+            for by, yes, no in self._month_fields:
+                t = times.get(by)
+                out.append(yes if t is not None and (t.year, t.month) == ym else no)
+        else:
+            for by, yes, no in self._month_fields:
+                out.append(yes if in_month(ev, by) else no)
         for (a, b), fld in self.spans.items():
             h = span_hours(ev, a, b)
             if h is not None:
                 out.append(f',"{fld}":{float(h)!r}')
-        for od, fld in self.deadlines.items():
-            out.append(f',"{fld}":{"true" if overdue_due(ev, od) is not None else "false"}')
+        for od, yes, no in self._deadline_fields:
+            out.append(yes if overdue_due(ev, od) is not None else no)
         if self.repeat:
             out.append(f',"rp":{ev.repeat}')
         return "".join(out)

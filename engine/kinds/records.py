@@ -426,7 +426,7 @@ class RecordFacts:
         attr_checks = sum(len(r.records.quota.values) + (r.records.quota.default is not None)
                           for r in rules if isinstance(r.records.quota, QuotaBy))
         self.fact_checks = ALPHA_STACK - 8 - attr_checks   # 8: the root, t=p, a working-day check, margin
-        self._templates: dict[tuple[str, str, int], tuple[str, tuple[str, ...], int]] = {}
+        self._layouts: dict[tuple, list] = {}
 
     @staticmethod
     def value_key(spec: RecordsRule) -> str:
@@ -446,46 +446,65 @@ class RecordFacts:
             return [{f"p{self.group[key]}_{place}d": True}]
         return []
 
-    def _template(self, p: RecordPeriod) -> tuple[str, tuple[str, ...], int]:
-        """A place's fields as a %-template, the value keys that fill it, and its value checks."""
-        key = (p.series, p.every, p.index)
-        got = self._templates.get(key)
-        if got is None:
+    def _layout(self, periods: dict) -> list[tuple[str, list[tuple[tuple, tuple[str, ...]]]]]:
+        """How a worker's places are written: per fact, a %-template (the attributes, then each value)
+        and the places and value keys that fill it.  It depends only on the places and their working
+        days (the month and the calendar), so it is worked out once per month."""
+        out: list = []
+        parts, reads, checks, fields = ["%s"], [], 0, 4 + len(self.attr_fields)   # k, ei, t, sid, attributes
+        for key, p in periods.items():
             group = (p.series, p.every)
+            g_reads, n_checks = self._reads[group], self._checks[group]
+            n_fields = len(g_reads) + self._flag[group]
+            if reads and (checks + n_checks > self.fact_checks or fields + n_fields > FACT_FIELDS):
+                out.append(("".join(parts), reads))
+                parts, reads, checks, fields = ["%s"], [], 0, 4 + len(self.attr_fields)
             name = f"p{self.group[group]}_{p.index}"
-            reads = self._reads[group]
-            text = "".join(f',"{name}{suffix}":%s' for _value, suffix in reads)
-            got = self._templates[key] = (text, tuple(value for value, _suffix in reads), self._checks[group])
-        return got
+            parts += [f',"{name}{suffix}":%s' for _value, suffix in g_reads]
+            if self._flag[group]:
+                parts.append(f',"{name}d":{"true" if p.working else "false"}')
+            reads.append((key, tuple(value for value, _suffix in g_reads)))
+            checks += n_checks
+            fields += n_fields
+        if reads:
+            out.append(("".join(parts), reads))
+        return out
 
     def bodies(self, case) -> list[str]:
         """The worker's checked days and weeks as the fields of as few facts as durable_rules allows."""
+        periods = case.periods
+        # the places and their working-day flags: the same places in another month (or a worked
+        # example scored by the same process) may fall on other working days
+        key = (tuple(periods), tuple(p.working for p in periods.values()))
+        layout = self._layouts.get(key)
+        if layout is None:
+            if len(self._layouts) >= 64:
+                self._layouts.clear()
+            layout = self._layouts[key] = self._layout(periods)
         attrs = "".join(f',"{fld}":{_json_text("" if (v := case.attributes.get(a)) is None else str(v))}'
                         for a, fld in self.attr_fields)
-        base_fields = 4 + len(self.attr_fields)        # k, ei, t, sid and the attributes
-        out, parts, checks, fields = [], [attrs], 0, base_fields
-        flags, budget = self._flag, self.fact_checks
-        for p in case.periods.values():
-            text, keys, n_checks = self._template(p)
-            vals = p.values
-            n_fields = len(keys) + 1
-            if len(parts) > 1 and (checks + n_checks > budget or fields + n_fields > FACT_FIELDS):
-                out.append("".join(parts))
-                parts, checks, fields = [attrs], 0, base_fields
-            parts.append(text % tuple(map(_double, map(vals.__getitem__, keys))))
-            if flags[(p.series, p.every)]:
-                parts.append(f',"p{self.group[(p.series, p.every)]}_{p.index}d":{"true" if p.working else "false"}')
-            checks += n_checks
-            fields += n_fields
-        if len(parts) > 1:
-            out.append("".join(parts))
+        known = _DOUBLES.get
+        out = []
+        for template, reads in layout:
+            texts = [known(v) for place, keys in reads for v in map(periods[place].values.__getitem__, keys)]
+            if None in texts:
+                texts = [_double(v) for place, keys in reads for v in map(periods[place].values.__getitem__, keys)]
+            out.append(template % (attrs, *texts))
         return out
 
 
-@lru_cache(maxsize=65536)
+# values as durable_rules reads them, by value (a dict: an lru_cache's bookkeeping cost 3x the lookup)
+_DOUBLES: dict[Decimal, str] = {}
+
+
 def _double(d: Decimal) -> str:
     """A value as durable_rules reads it (a double; at most 4 decimals keep the order)."""
-    return repr(float(d))
+    got = _DOUBLES.get(d)
+    if got is None:
+        if len(_DOUBLES) >= 100_000:
+            _DOUBLES.clear()
+        got = _DOUBLES[d] = repr(float(d))
+    return got
 
 
 @lru_cache(maxsize=4096)
