@@ -1,4 +1,5 @@
-"""The official calendar of a month: public holidays, adjusted working days (调休), key days.
+"""The official calendar of a month (or of any planning period): public holidays, adjusted working
+days (调休), key days.
 
 Rosters plan on it (engine/roster) and records rules count working days on it (engine/kinds/
 records.py).  This is the only module that imports `chinese_calendar`.  For a year the package does not
@@ -21,7 +22,9 @@ class UnknownYear(Exception):
 
 @dataclass
 class MonthCalendar:
-    """Facts about each day of one month; day index 0 is the 1st."""
+    """Facts about each day of one planning period; day index 0 is its first day (the 1st of a month).
+
+    `year` and `month` are those of the first day."""
 
     year: int
     month: int
@@ -33,19 +36,63 @@ class MonthCalendar:
     is_key: list[bool]              # office-declared key day or inside a sensitive period
     key_reason: list[str]
     source: str                     # "chinese-calendar", "office" (unknown year) or "chinese-calendar+office"
-    first_monday: int = field(init=False)
+    first_monday: int | None = field(init=False)
+    first_working_monday: int | None = field(init=False)
 
     def __post_init__(self) -> None:
-        self.first_monday = next(i for i, d in enumerate(self.dates) if d.weekday() == 0)
+        mondays = [i for i, d in enumerate(self.dates) if d.weekday() == 0]
+        self.first_monday = mondays[0] if mondays else None
+        self.first_working_monday = next((i for i in mondays if not self.is_rest_day[i]), None)
 
     @property
     def days(self) -> int:
         return len(self.dates)
 
+    @property
+    def start(self) -> dt.date:
+        return self.dates[0]
+
+    @property
+    def end(self) -> dt.date:
+        return self.dates[-1]
+
+    @property
+    def is_month(self) -> bool:
+        """The period is exactly one calendar month."""
+        return self.start.day == 1 and self.days == _stdcal.monthrange(self.year, self.month)[1] \
+            and self.end.month == self.month
+
+    @property
+    def official_working_days(self) -> int:
+        """Official working days (法定工作日) in the period: weekdays that are not holidays, and adjusted
+        working Saturdays and Sundays (调休上班日)."""
+        return sum(1 for r in self.is_rest_day if not r)
+
+    def weekends(self) -> list[list[int]]:
+        """Each weekend of the period as its day indices: Saturday and Sunday, whatever the holidays;
+        a weekend cut by the period's first or last day has its one day inside."""
+        out: list[list[int]] = []
+        for i, d in enumerate(self.dates):
+            if d.weekday() == 5 or (d.weekday() == 6 and (i == 0 or self.dates[i - 1].weekday() != 5)):
+                out.append([i])
+            elif d.weekday() == 6:
+                out[-1].append(i)
+        return out
+
     def label(self, d: int) -> str:
-        """'10月12日' — how a clerk writes a date."""
+        """'10月12日' — how a clerk writes a date (with the year when the period spans two)."""
         day = self.dates[d]
+        if self.start.year != self.end.year:
+            return f"{day.year}年{day.month}月{day.day}日"
         return f"{day.month}月{day.day}日"
+
+    def title(self) -> str:
+        """'2026年10月' for a month, '2026年11月2日至11月29日' for another period."""
+        if self.is_month:
+            return f"{self.year}年{self.month}月"
+        a, b = self.start, self.end
+        tail = f"{b.year}年{b.month}月{b.day}日" if b.year != a.year else f"{b.month}月{b.day}日"
+        return f"{a.year}年{a.month}月{a.day}日至{tail}"
 
 
 def build_calendar(year: int, month: int, *, holidays: list[dt.date] | None = None,
@@ -53,7 +100,15 @@ def build_calendar(year: int, month: int, *, holidays: list[dt.date] | None = No
                    key_days: dict[dt.date, str] | None = None) -> MonthCalendar:
     """Build the month; `holidays`/`workdays` from the office override the package's data day by day."""
     n = _stdcal.monthrange(year, month)[1]
-    dates = [dt.date(year, month, i + 1) for i in range(n)]
+    return build_period(dt.date(year, month, 1), n, holidays=holidays, workdays=workdays, key_days=key_days)
+
+
+def build_period(start: dt.date, days: int, *, holidays: list[dt.date] | None = None,
+                 workdays: list[dt.date] | None = None,
+                 key_days: dict[dt.date, str] | None = None) -> MonthCalendar:
+    """Build a period of `days` days from `start`, as build_calendar does a month."""
+    dates = [start + dt.timedelta(days=i) for i in range(days)]
+    year, month = start.year, start.month
     key_days = key_days or {}
     office = holidays is not None or workdays is not None
     hol, rest, names = [], [], []

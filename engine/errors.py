@@ -9,6 +9,7 @@
     ├── RuleEngineError              durable_rules misbehaved (swallowed action error, lost sid)
     ├── HistoryError                 the stored months do not fit the new run
     └── InfeasibleError              no roster satisfies the hard rules (carries an explanation)
+        └── NotFoundInTime           none found in the time given, not proved impossible
 
 The library raises these; only the CLI turns them into text for a clerk.  Every
 `Problem` names the file, the line or row, the field, the value found and what was
@@ -19,6 +20,17 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from typing import Any, Iterable
+
+
+# Neutral names for Problems about what a front end was given rather than a cell of a file: each
+# front end says them in its own words (the CLI names its options, the web the page's fields).
+OUT_FOLDER = "输出文件夹"          # the output folder
+DATA_FOLDER = "数据目录"            # the history's folder
+SETTINGS_FIELD = "发文设置"         # the office's settings for papers (office.yaml)
+POLICY_FIELD = "考核细则"           # the policy files or folders
+MONTH_FIELD = "考核月份"            # the month asked for
+DOCUMENTS_FIELD = "要打印的文书"    # which documents of the print pack to make
+RECORDS_FIELD = "记录表"            # the records sheet (days and weeks) of a month
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,11 @@ class InfeasibleError(EngineError):
     def __init__(self, message: str, explanation: list[str] | None = None):
         self.explanation = explanation or []
         super().__init__(message)
+
+
+class NotFoundInTime(InfeasibleError):
+    """No roster was found within the time given, and none was proved impossible: more time may
+    find one (unlike InfeasibleError itself, which means proved impossible)."""
 
 
 @dataclass

@@ -28,7 +28,7 @@ def write(path: Path, text: str) -> Path:
 @pytest.fixture(scope="session")
 def notices_root(tmp_path_factory):
     """History with September and October 2026 of tests/fixtures/notices (scored by `wangge run`
-    under rules/chengguan.yaml, outputs in <root>/2026-MM) and a small solved roster (<root>/roster)."""
+    under rules/chengguan.yaml, outputs in <root>/2026-MM) and a small solved roster of the same people and grids (<root>/roster)."""
     from click.testing import CliRunner
 
     from engine.cli import main
@@ -43,6 +43,5 @@ def notices_root(tmp_path_factory):
         run("run", "--policy", RULES / "chengguan.yaml", "--month", month, "--workers", fix / "workers.csv",
             "--metrics", fix / "metrics.csv", "--events", fix / "events.csv", "--data", root / "data",
             "--out", root / month, "--no-print")
-    run("roster", "--problem", FIXTURES / "roster" / "valid", "--out", root / "roster", "--time-limit", "3",
-        "--deterministic")
+    run("roster", "--problem", fix / "roster", "--out", root / "roster", "--time-limit", "3", "--deterministic")
     return root

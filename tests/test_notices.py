@@ -120,7 +120,7 @@ def test_the_pack_has_every_document_in_every_format(pack):
         + ["考核排名.xlsx", "绩效工资发放表.xlsx", "绩效工资发放表-签字版.html", "绩效工资发放表-签字版.pdf"]
         + [f"{stem}-{town}.{ext}" for stem in ("考核结果通知单", "网格公示牌", "服务联系卡")
            for town in ("凤凰街道", "鹤山镇") for ext in ("html", "pdf")]
-        + [f"巡查排班表-{town}.{ext}" for town in ("甲镇", "乙镇") for ext in ("html", "pdf")])
+        + [f"巡查排班表-{town}.{ext}" for town in ("鹤山镇", "凤凰街道") for ext in ("html", "pdf")])
     assert "月度考核通报：文号 鹤网格〔2026〕1号，成文日期 2026-11-05" in output
     assert "通报批评：文号 鹤网格〔2026〕2号，成文日期 2026-11-05" in output
     assert "通报表彰：文号 鹤网格〔2026〕3号，成文日期 2026-11-05" in output
@@ -200,10 +200,38 @@ def test_the_printed_pay_sheet_has_every_worker_and_the_totals(pack, october):
     assert "扣发原因：连续两个月排名末位" in flat(text)
 
 
+def test_a_roster_of_other_people_than_the_register_stops_the_pack(data, tmp_path):
+    # The roster of 甲镇/乙镇 (tests/fixtures/roster/valid) is not of the people these scores are about.
+    other = tmp_path / "other-roster"
+    r = run("roster", "--problem", ROOT / "tests" / "fixtures" / "roster" / "valid", "--out", other,
+            "--time-limit", "3", "--deterministic")
+    assert r.exit_code == 0, r.output
+    r = run("notices", "--month", "2026-10", "--data", data, "--out", tmp_path / "o", "--office", DEFAULT_SETTINGS,
+            "--roster", other, "--workers", FIX / "workers.csv", "--format", "html")
+    assert r.exit_code == 2
+    assert f"{other / 'roster.json'} 乡镇/街道: 发现 '甲镇'，应为 名册中的乡镇/街道（名册中没有此镇街的人员）" in r.output
+    assert f"{other / 'roster.json'} 乡镇/街道: 发现 '乙镇'" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_roster_that_moved_a_worker_stops_the_pack_at_the_register_row(data, stored, tmp_path):
+    roster = json.loads((stored / "roster" / "roster.json").read_text(encoding="utf-8"))
+    roster["directory"]["grids"]["1-1-02"]["worker"] = "W06"      # the roster says W06 works 1-1-02
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (moved / "roster.json").write_text(json.dumps(roster, ensure_ascii=False), encoding="utf-8")
+    r = run("notices", "--month", "2026-10", "--data", data, "--out", tmp_path / "o", "--office", DEFAULT_SETTINGS,
+            "--roster", moved, "--workers", FIX / "workers.csv", "--format", "html")
+    assert r.exit_code == 2
+    assert (f"{FIX / 'workers.csv'}:3 网格: 发现 '1-1-02'，应为 与排班一致（排班中网格 1-1-02 的网格员是 W06 杨洋，不是 李娜）"
+            in r.output)
+    assert not (tmp_path / "o").exists()
+
+
 def test_the_printed_roster_shows_each_grid_and_week(pack, stored):
     out, _, _ = pack
     roster = json.loads((stored / "roster" / "roster.json").read_text(encoding="utf-8"))
-    text = pdftext(out / "巡查排班表-甲镇.pdf") + pdftext(out / "巡查排班表-乙镇.pdf")
+    text = pdftext(out / "巡查排班表-鹤山镇.pdf") + pdftext(out / "巡查排班表-凤凰街道.pdf")
     for g in roster["patrol"]:
         assert g in text
     for week in ("10月1日—10月4日", "10月5日—10月11日", "10月26日—10月31日"):
@@ -224,7 +252,7 @@ def test_masks():
 def test_public_documents_show_no_more_personal_data_than_the_settings_allow(pack):
     out, _, _ = pack
     full_phone, full_id = "13812345678", "370521198801011234"
-    for name in ("考核通报.html", "通报批评.html", "通报表彰.html", "绩效工资发放表-签字版.html", "巡查排班表-甲镇.html"):
+    for name in ("考核通报.html", "通报批评.html", "通报表彰.html", "绩效工资发放表-签字版.html", "巡查排班表-鹤山镇.html"):
         html = (out / name).read_text(encoding="utf-8")
         assert full_phone not in html and full_id not in html and "3705" not in html, name
     board = (out / "网格公示牌-鹤山镇.html").read_text(encoding="utf-8")
@@ -404,8 +432,8 @@ def test_bad_options_and_files_are_reported_together(data, tmp_path):
     r = run("notices", "--month", "2026-10", "--data", data, "--out", tmp_path / "o", "--office", DEFAULT_SETTINGS,
             "--only", "bulletin,posters", "--format", "pdf,png", "--roster", tmp_path / "nowhere")
     assert r.exit_code == 2
-    assert "命令行 --only --only: 发现 'posters'" in r.output
-    assert "命令行 --format --format: 发现 'png'" in r.output
+    assert "命令行 --only: 发现 'posters'" in r.output
+    assert "命令行 --format: 发现 'png'" in r.output
     assert f"{tmp_path / 'nowhere' / 'roster.json'} 文件" in r.output
     assert not (tmp_path / "o").exists()
 
@@ -524,7 +552,7 @@ def test_html_notices_escape_names(october, settings, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["考核通报", "通报批评", "通报表彰", "考核结果通知单-鹤山镇", "绩效工资发放表-签字版",
-                                  "巡查排班表-甲镇", "网格公示牌-凤凰街道", "服务联系卡-凤凰街道"])
+                                  "巡查排班表-鹤山镇", "网格公示牌-凤凰街道", "服务联系卡-凤凰街道"])
 def test_rendered_html_matches_its_golden_file(pack, name):
     out, _, _ = pack
     got = (out / f"{name}.html").read_text(encoding="utf-8")

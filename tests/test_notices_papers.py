@@ -400,9 +400,9 @@ def test_a_visit_day_names_every_grid(notices_root, settings):
     for old, new in sorted(rename.items(), key=lambda kv: -len(kv[0])):
         text = re.sub(rf'"{old}"', f'"{new}"', text)
     roster = json.loads(text)
-    local = sorted(g for g, x in roster["directory"]["grids"].items() if x["community"] == "C1")
+    local = sorted(g for g, x in roster["directory"]["grids"].items() if x["community"] == "东村社区")
     roster["visits"] = [v for v in roster["visits"] if v[2] != 10] + [["S1", g, 10] for g in local]
-    ctx = roster_context(roster, settings, office_context(settings, None, DATE), towns=["甲镇"])
+    ctx = roster_context(roster, settings, office_context(settings, None, DATE), towns=["鹤山镇"])
     week = next(w for w in ctx["communities"][0]["weeks"] if any(d["date"] == "10/11" for d in w["days"]))
     day = next(i for i, d in enumerate(week["days"]) if d["date"] == "10/11")
     s1 = next(p for p in week["people"] if p["name"] == roster["directory"]["people"]["S1"]["name"])

@@ -15,7 +15,7 @@ from roster_checker import violations
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures" / "roster"
 ROLES = "角色之一：网格员、协管员、督导员、网格管理者、巡防队员、下沉干部"
-TOP = "已知的键之一：calendar、decompose、month、name、rules、seed、shifts、time_limit"
+TOP = "已知的键之一：calendar、decompose、kind、month、name、period、previous、register、rules、seed、shifts、time_limit、unit"
 
 CASES = {
     # A wrong staff row is reported once; grids naming that person do not repeat it as "unknown".

@@ -102,7 +102,7 @@ def test_conflict_with_the_pinned_past_is_explained_as_a_fact(tmp_path):
     with pytest.raises(InfeasibleError) as exc:
         solve(prob, time_limit=3, hook_for=hook)
     assert exc.value.explanation == [
-        "【鹤山镇】无可行排班，冲突的规则和事实：",
+        "【鹤山镇】已证明无可行排班，冲突的规则和事实：",
         "  规则「网格每日巡查」：网格 G1 在 10月7日 需要巡查 1 次，可巡查的只有：本人 甲、B岗 乙",
         "  事实「请假」：乙 10月7日至10月10日病假",
         "  规则「每7天至少休息1天」：甲 每 7 天至少休息 1 天",

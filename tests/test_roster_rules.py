@@ -270,20 +270,28 @@ def test_fire_check_on_a_working_day_after_leave(tmp_path):
 
 # -- publicity_day --------------------------------------------------------------------------
 
-def _publicity(tmp_path, enabled):
+def _publicity(tmp_path, enabled, day="2026-10-12"):
     grids, staff = ring(3)
-    return write_problem(tmp_path, grids=grids, staff=staff, requests=[["W1", "2026-10-05", "休息", 5]],
+    return write_problem(tmp_path, grids=grids, staff=staff, requests=[["W1", day, "休息", 5]],
                          rules={"publicity_day": {"enabled": enabled}})
 
 
 def test_publicity_day_overrides_a_day_off_request(tmp_path):
     ro = solved(_publicity(tmp_path, True))
-    assert ro.problem.cal.first_monday == OCT(5)
-    assert ro.duty.get(("W1", OCT(5))) and ro.breakdown()["requests"] == 5
+    # 10月5日 is the first Monday but a National Day holiday: the publicity day is 10月12日.
+    assert ro.problem.cal.first_working_monday == OCT(12)
+    assert ro.duty.get(("W1", OCT(12))) and ro.breakdown()["requests"] == 5
 
 
 def test_without_publicity_day_the_request_is_granted(tmp_path):
     ro = solved(_publicity(tmp_path, False))
+    assert not ro.duty.get(("W1", OCT(12))) and ro.breakdown().get("requests", 0) == 0
+
+
+def test_the_publicity_day_is_not_a_holiday(tmp_path):
+    # It used to be 10月5日, the first Monday, inside the National Day holiday: every grid worker was
+    # put on holiday duty for it.
+    ro = solved(_publicity(tmp_path, True, day="2026-10-05"))
     assert not ro.duty.get(("W1", OCT(5))) and ro.breakdown().get("requests", 0) == 0
 
 

@@ -52,7 +52,7 @@ def test_hint_keeps_each_b_post_on_duty_when_the_worker_is_off(tmp_path):
     off = {pid: {d for d in range(rm.n) if not on[rm.work[pid, d].index]} for pid in prob.people}
     for g, grid in prob.grids.items():
         assert len(off[grid.worker]) >= 5 and _runs_ok(off[grid.worker], rm.n, 6)
-        assert prob.cal.first_monday not in off[grid.worker]          # 消防宣传日
+        assert prob.cal.first_working_monday not in off[grid.worker]          # 消防宣传日
         assert not off[grid.worker] & off[grid.backups[0]], g         # the B岗 covers every day off
 
 

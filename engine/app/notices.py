@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..errors import InputError, Problem, TemplateError
+from ..errors import SETTINGS_FIELD, InputError, Problem, TemplateError
 from ..history import DocNumber, History
 from ..outputs import staged_outputs
 
 __all__ = ["PackPlan", "Issue", "NoticesReport", "SETTINGS_FIELD", "prepare_pack", "find_settings",
            "render_pack_into", "make_notices", "number_register", "record_number", "doc_title"]
 
-SETTINGS_FIELD = "发文设置"
 SETTINGS_NAME = "office.yaml"
 
 
@@ -98,6 +97,11 @@ def prepare_pack(*, office: str | Path | None, data: str | Path | None, roster_d
             setattr(plan, key, step())
         except InputError as exc:
             problems.extend(exc.problems)
+    if not problems and plan.roster is not None and workers and plan.roster.get("kind", "patrol") != "shifts":
+        # the printed roster and the scores must be about the same people in the same grids
+        from .rosters import register_differences
+
+        problems.extend(register_differences(roster_dir, workers))
     if problems:
         raise InputError(problems)
     return plan

@@ -149,17 +149,27 @@ def _fetcher(roots: Iterable[str | Path], refused: list[str]):
 
 
 def _deadline(seconds: float | None):
-    """SIGALRM after `seconds` in the main thread (PDF processes run their task there)."""
+    """SIGALRM after `seconds` in the main thread (PDF processes run their task there), then again
+    every quarter second: an exception raised while C code calls back into Python (cffi callbacks
+    of the font and text libraries) is printed and dropped there, so one alarm is not enough.
+    `expired` says the time ran out, for the checks before anything is written."""
     class _Timer:
+        expired = False
+
         def __enter__(self):
             self.on = bool(seconds) and threading.current_thread() is threading.main_thread() \
                 and hasattr(signal, "setitimer")
             if self.on:
                 def alarm(signum, frame):
+                    self.expired = True
                     raise PdfTimeout()
                 self.old = signal.signal(signal.SIGALRM, alarm)
-                signal.setitimer(signal.ITIMER_REAL, seconds)
+                signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)
             return self
+
+        def check(self):
+            if self.expired:
+                raise PdfTimeout()
 
         def __exit__(self, *exc):
             if self.on:
@@ -178,7 +188,7 @@ def html_to_pdf(html: str, path: Path, *, base_url: str | None = None, roots: It
     refused: list[str] = []
     fetcher = _fetcher(list(roots) + ([base_url] if base_url else []), refused)
     html = bind_numbers(html)
-    with _deadline(time_limit):
+    with _deadline(time_limit) as deadline:
         doc = wp.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
         if even_banji:
             where = {name: i for i, page in enumerate(doc.pages) for name in page.anchors}
@@ -191,7 +201,13 @@ def html_to_pdf(html: str, path: Path, *, base_url: str | None = None, roots: It
                 turn = "banji-turn turn" + (" blank" if end is not None and end % 2 == 1 else "")
                 doc = wp.HTML(string=html.replace('class="banji-turn"', f'class="{turn}"', 1), base_url=base_url,
                               url_fetcher=fetcher).render()
-        doc.write_pdf(str(path))        # attachments (<link rel=attachment>) are fetched here
+        deadline.check()
+        try:
+            doc.write_pdf(str(path))        # attachments (<link rel=attachment>) are fetched here
+            deadline.check()
+        except PdfTimeout:
+            Path(path).unlink(missing_ok=True)      # no half-written PDF left behind
+            raise
     if refused:
         Path(path).unlink(missing_ok=True)
         raise PdfRefused(list(dict.fromkeys(refused)))

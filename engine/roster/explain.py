@@ -3,7 +3,10 @@
 Every rule instance and every leave gets its own assumption literal (RosterModel in mode
 "explain"); CP-SAT, with no objective and one worker (assumptions need both, or-tools
 #4110), returns a sufficient set, which we shrink by removal to a minimal one and print in
-Chinese.  Literals CP-SAT reports that are not ours are dropped (or-tools #5141).
+Chinese.  Literals CP-SAT reports that are not ours are dropped (or-tools #5141).  When that
+first check cannot decide (counting conflicts, which presolve and the LP would see at once but
+assumptions hide from them), rule instances are fixed instead of assumed: whole rules removed
+while the rest still conflicts, then their instances in chunks, within a time budget.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from .model import RosterProblem
 from .rules import CATALOG
 
 STEP_LIMIT = 20.0       # seconds for each feasibility check
+UNDECIDED: list = []    # minimal_core's answer when the first check ran out of time (a distinct object)
 
 
 def _check(rm: RosterModel, lits: list[Enforced]) -> tuple[int, list[Enforced]]:
@@ -23,6 +27,9 @@ def _check(rm: RosterModel, lits: list[Enforced]) -> tuple[int, list[Enforced]]:
     solver.parameters.num_search_workers = 1
     solver.parameters.max_time_in_seconds = STEP_LIMIT
     solver.parameters.random_seed = rm.p.seed
+    # The LP of the second linearisation level proves counting conflicts (62 patrol-days wanted, 60
+    # allowed) at once; without it one worker's search ran out of its 20 s on them.
+    solver.parameters.linearization_level = 2
     status = solver.solve(rm.m)
     core: list[Enforced] = []
     if status == cp_model.INFEASIBLE:
@@ -39,6 +46,11 @@ def minimal_core(prob: RosterProblem, hook=None) -> list[Enforced] | None:
     if hook:
         hook(rm)
     status, core = _check(rm, rm.enforced)
+    if status == cp_model.UNKNOWN:
+        # Assumptions are decided during the search, so presolve and the LP never see the rules they
+        # guard: counting conflicts (more patrol-days wanted than the working-days rule allows) then
+        # stay undecided.  Fix the rules instead, whole rules first, then the instances of those left.
+        return _fixed_core(rm)
     if status != cp_model.INFEASIBLE:
         return None
     if not core:
@@ -56,11 +68,68 @@ def minimal_core(prob: RosterProblem, hook=None) -> list[Enforced] | None:
     return core
 
 
+FIXED_STEP = 10.0        # seconds for each check of _fixed_core
+FIXED_BUDGET = 60.0      # seconds for shrinking the instances of _fixed_core's rules
+
+
+def _holds(rm: RosterModel, on: list[Enforced], limit: float = FIXED_STEP) -> int:
+    """The status of the model with the rule instances `on` enforced (their literals fixed to true,
+    the others free, so that presolve and the LP see the enforced ones)."""
+    clone = cp_model.CpModel()
+    clone.proto.copy_from(rm.m.proto)
+    clone.clear_assumptions()
+    for e in on:
+        dom = clone.proto.variables[e.lit.index].domain
+        dom[0] = dom[1] = 1
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    solver.parameters.max_time_in_seconds = limit
+    solver.parameters.random_seed = rm.p.seed
+    return solver.solve(clone)
+
+
+def _fixed_core(rm: RosterModel) -> list[Enforced] | list:
+    """A conflicting set found by fixing rule instances: rules (and kinds of fact) removed one by one
+    while the rest still conflicts, then, within the time budget, the instances of the rules left
+    removed in ever smaller chunks.  UNDECIDED when even all of them together are not proved
+    impossible in time."""
+    import time
+    groups: dict[str, list[Enforced]] = {}
+    for e in rm.enforced:
+        groups.setdefault(e.rule, []).append(e)
+    if _holds(rm, rm.enforced) != cp_model.INFEASIBLE:
+        return UNDECIDED
+    names = list(groups)
+    for g in list(names):
+        trial = [e for h in names if h != g for e in groups[h]]
+        if _holds(rm, trial) == cp_model.INFEASIBLE:
+            names.remove(g)
+    core = [e for g in names for e in groups[g]]
+    deadline = time.monotonic() + FIXED_BUDGET
+    chunk = max(1, len(core) // 2)
+    while time.monotonic() < deadline:
+        i = 0
+        while i < len(core) and time.monotonic() < deadline:
+            trial = core[:i] + core[i + chunk:]
+            left = max(0.5, min(FIXED_STEP, deadline - time.monotonic()))
+            if trial and _holds(rm, trial, left) == cp_model.INFEASIBLE:
+                core = trial
+            else:
+                i += chunk
+        if chunk == 1:
+            break
+        chunk //= 2
+    return core
+
+
 def explain(prob: RosterProblem, hook=None) -> list[str]:
     """Chinese lines naming the conflicting rules and facts."""
     core = minimal_core(prob, hook)
+    if core is UNDECIDED:
+        return [f"（在 {STEP_LIMIT:g} 秒的检查时限内未能找出冲突的规则；冲突往往涉及许多人和许多天，"
+                "请逐条放宽可能冲突的规则试排）"]
     if core is None:
-        return ["（单独检查时可以排出，冲突可能来自求解时限，请加大 --time-limit）"]
+        return ["（单独检查时可以排出：冲突可能来自求解时限，请加大求解时限再试）"]
     if not core:
         # Nothing we can name: the data contradicts itself outside every rule instance.
         return ["（冲突不在任何一条可列出的规则或请假中，请把问题目录报告给开发者）"]

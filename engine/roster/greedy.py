@@ -24,8 +24,19 @@ def duty_hint(rm: RosterModel) -> list[tuple[object, int]]:
         return []
     weight = p.rule("backup_order")["weight"] if p.on("backup_order") else 1
     run = _longest_run(rm)
-    least_off = n - p.rule("total_days")["max"] if p.on("total_days") and p.rule("total_days")["max"] is not None else 0
-    forced_on = {p.cal.first_monday} if p.on("publicity_day") else set()
+    most = [n]
+    if p.on("total_days") and p.rule("total_days")["max"] is not None:
+        most.append(p.rule("total_days")["max"])
+    forced_on = {p.cal.first_working_monday} if p.on("publicity_day") and p.cal.first_working_monday is not None \
+        else set()
+    wd = p.rule("working_days").params if p.on("working_days") else None
+    rest_cost, rest_units = {}, set()
+    if p.on("rest_day_duty"):
+        r = p.rule("rest_day_duty")
+        rest_units = set(r["applies_to"])
+        rest_units = {pid for pid in people if p.people[pid].role in rest_units}
+        rest_cost = {d: r["holiday_weight"] if p.cal.is_holiday[d] else r["weight"]
+                     for d in range(n) if p.cal.is_rest_day[d]}
     own = {pid: [g for g, grid in p.grids.items() if grid.worker == pid] for pid in people}
     covers = {pid: [] for pid in people}          # grids a person may cover, with their rank
     for g, cands in rm.candidates.items():
@@ -58,8 +69,16 @@ def duty_hint(rm: RosterModel) -> list[tuple[object, int]]:
                         first = cover_price(g, d, set())
                         if first == weight * rank:
                             cost += cover_price(g, d, {pid}) - first
+                # A day off on a rest day saves its rest-day duty (休息日值班从简).
+                if d in rest_cost and pid in rest_units:
+                    cost -= rest_cost[d]
                 price.append(cost)
-            off[pid] = _cheapest_days_off(price, fixed, forced_on, run, max(least_off, len(fixed)))
+            # At most so many days on duty: total_days' max, and working_days' official days + extra;
+            # at least working_days' official days − below.
+            cap = min(most + ([p.target_days(pid) + wd["extra_days"]] if wd else []))
+            floor = p.target_days(pid) - wd["below"] if wd and wd["below"] is not None else None
+            off[pid] = _cheapest_days_off(price, fixed, forced_on, run, max(n - cap, len(fixed)),
+                                          None if floor is None else max(n - floor, len(fixed)))
     hint: list[tuple[object, int]] = []
     for pid in people:
         hint += [(rm.work[pid, d], int(d not in off[pid])) for d in range(n)]
@@ -81,10 +100,13 @@ def _longest_run(rm: RosterModel) -> int:
     return max(1, run)
 
 
-def _cheapest_days_off(price: list[int], fixed: set[int], forced_on: set[int], run: int, least: int) -> set[int]:
+def _cheapest_days_off(price: list[int], fixed: set[int], forced_on: set[int], run: int, least: int,
+                       most: int | None = None) -> set[int]:
     """Days off of least total price with no more than `run` days on duty in a row and at least
-    `least` days off (the `fixed` ones, leave, included), never on `forced_on` days."""
-    # Dynamic programme over (days on duty in a row, days off so far capped at `least`).
+    `least` (at most `most`) days off, the `fixed` ones (leave) included, never on `forced_on` days."""
+    # Dynamic programme over (days on duty in a row, days off so far: capped at `least`, or exact up
+    # to `most` when there is one).
+    top = least if most is None else most
     states = {(0, 0): 0}
     back: list[dict[tuple[int, int], tuple[tuple[int, int], bool]]] = []
     for d in range(len(price)):
@@ -93,8 +115,8 @@ def _cheapest_days_off(price: list[int], fixed: set[int], forced_on: set[int], r
         for (r, c), cost in states.items():
             if d not in fixed and r < run and cost < nxt.get((r + 1, c), cost + 1):
                 nxt[r + 1, c], came[r + 1, c] = cost, ((r, c), False)
-            if d not in forced_on or d in fixed:
-                key, val = (0, min(c + 1, least)), cost + (0 if d in fixed else price[d])
+            if (d not in forced_on or d in fixed) and (most is None or c < most):
+                key, val = (0, min(c + 1, top)), cost + (0 if d in fixed else price[d])
                 if val < nxt.get(key, val + 1):
                     nxt[key], came[key] = val, ((r, c), True)
         states = nxt

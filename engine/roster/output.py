@@ -28,14 +28,47 @@ def day_headers(ro: Roster) -> list[str]:
     return out
 
 
+# Per person: how many days of what (also roster.json's `counts`, for overtime pay).
+COUNT_COLUMNS = ["工作天数", "应出勤", "值班", "周末", "节假日", "补休", "夜班", "顶岗", "工时"]
+SHIFT_COUNT_COLUMNS = ["工作天数", "工时", "夜班", "上班周末", "节假日"]      # kind: shifts
+
+
+def unit_counts(ro: Roster, u: str) -> dict[str, float]:
+    """A unit's (person's, or TEAM + team's) figures for the period: days worked; official working
+    days less leave on them (应出勤); rest days worked (值班), of which weekends (周末) and public
+    holidays (节假日); official working days neither worked nor on leave (补休); night shifts; patrols
+    of other people's grids (顶岗); hours when the shifts have lengths."""
+    p, cal = ro.problem, ro.problem.cal
+    n = cal.days
+    person = p.people.get(u)
+    if person is not None and person.role == "squad":
+        shift_of = lambda d: ro.person_shift(u, d)  # noqa: E731
+    else:
+        shift_of = lambda d: ro.duty.get((u, d))  # noqa: E731
+    away = p.away(u) if person is None or person.role != "squad" else p.leave_days(u)
+    days = [d for d in range(n) if shift_of(d)]
+    backup = sum(1 for (g, d), who in ro.patrol.items() if who == u and p.grids[g].worker != u)
+    minutes = sum(p.minutes(shift_of(d)) for d in days)
+    return {
+        "工作天数": len(days),
+        "应出勤": sum(1 for d in range(n) if not cal.is_rest_day[d] and d not in away),
+        "值班": sum(1 for d in days if cal.is_rest_day[d]),
+        "周末": sum(1 for d in days if cal.is_weekend[d] and cal.is_rest_day[d] and not cal.is_holiday[d]),
+        "节假日": sum(1 for d in days if cal.is_holiday[d]),
+        "补休": sum(1 for d in range(n) if not cal.is_rest_day[d] and d not in away and not shift_of(d)),
+        "夜班": sum(1 for d in days if p.is_night(shift_of(d))),
+        "顶岗": backup,
+        "工时": round(minutes / 60, 2) if minutes else 0,
+        "上班周末": sum(1 for wk in cal.weekends() if any(shift_of(d) for d in wk)),
+    }
+
+
 def person_rows(ro: Roster) -> list[list]:
     p = ro.problem
     n = p.cal.days
-    head = ["人员编号", "姓名", "角色", "镇街", "班组"] + day_headers(ro) + ["工作天数", "周末", "节假日", "夜班", "顶岗"]
-    backup_count: dict[str, int] = {}
-    for (g, d), who in ro.patrol.items():
-        if who != p.grids[g].worker:
-            backup_count[who] = backup_count.get(who, 0) + 1
+    place = "单位" if p.kind == "shifts" else "镇街"
+    columns = SHIFT_COUNT_COLUMNS if p.kind == "shifts" else COUNT_COLUMNS
+    head = ["人员编号", "姓名", "角色", place, "班组"] + day_headers(ro) + columns
     rows = [head]
     for pid, x in sorted(p.people.items(), key=lambda kv: (kv[1].town, kv[1].role, kv[0])):
         leave = p.leave_days(pid)
@@ -43,13 +76,8 @@ def person_rows(ro: Roster) -> list[list]:
         for d in range(n):
             s = ro.person_shift(pid, d)
             cells.append("假" if d in leave else (p.shift_labels.get(s, s) if s else "休"))
-        days = [d for d in range(n) if ro.person_shift(pid, d)]
-        rows.append([pid, x.name, ROLE_LABELS[x.role], x.town, x.team or ""] + cells + [
-            len(days),
-            sum(1 for d in days if p.cal.is_weekend[d] and p.cal.is_rest_day[d] and not p.cal.is_holiday[d]),
-            sum(1 for d in days if p.cal.is_holiday[d]),
-            sum(1 for d in days if ro.person_shift(pid, d) == "night"),
-            backup_count.get(pid, 0)])
+        counts = unit_counts(ro, pid)
+        rows.append([pid, x.name, ROLE_LABELS[x.role], x.town, x.team or ""] + cells + [counts[c] for c in columns])
     return rows
 
 
@@ -88,27 +116,64 @@ def visit_rows(ro: Roster) -> list[list]:
     return rows
 
 
-def fairness_rows(ro: Roster) -> list[list]:
-    """Per town: most, fewest and mean of each fairness figure, and who carries the most."""
+def demand_rows(ro: Roster) -> list[list]:
+    """Kind shifts: per day and shift, the people wanted and on duty, short and beyond."""
     p = ro.problem
-    prow = person_rows(ro)
-    head = prow[0]
-    rows = [["镇街", "指标", "人数", "最多", "最少", "平均", "最多的人"]]
-    idx = {h: i for i, h in enumerate(head)}
-    for town in p.towns:
-        ppl = [r for r in prow[1:] if r[3] == town and r[2] in ("网格员", "协管员")]
-        for metric in ("周末", "节假日", "顶岗", "工作天数"):
-            vals = [(r[idx[metric]], r[1]) for r in ppl]
-            if vals:
-                hi = max(v for v, _ in vals)
-                rows.append([town, metric, len(vals), hi, min(v for v, _ in vals),
-                             round(sum(v for v, _ in vals) / len(vals), 2), _some([n for v, n in vals if v == hi])])
-        teams = [t for t, team in p.teams.items() if team.town == town]
-        if teams:
-            nights = [(sum(1 for d in range(p.cal.days) if ro.duty.get((TEAM + t, d)) == "night"), t) for t in teams]
-            hi = max(v for v, _ in nights)
-            rows.append([town, "夜班（班组）", len(nights), hi, min(v for v, _ in nights),
-                         round(sum(v for v, _ in nights) / len(nights), 2), "、".join(f"班组{t}" for v, t in nights if v == hi)])
+    rows = [["日期", "班次", "需求人数", "最少人数", "在岗", "缺员", "超员", "在岗人员"]]
+    for d in range(p.cal.days):
+        for s in p.person_shifts:
+            dem = p.demand.get((d, s))
+            on = [pid for pid in p.people if ro.duty.get((pid, d)) == s]
+            if dem is None and not on:
+                continue
+            target = dem.target if dem else 0
+            rows.append([str(p.cal.dates[d]), p.shift_labels.get(s, s), target if dem else "",
+                         dem.min if dem else "", len(on), max(0, target - len(on)) if dem else "",
+                         max(0, len(on) - target) if dem else "", "、".join(p.people[u].name for u in on)])
+    return rows
+
+
+FAIR_METRICS = {"patrol": ("工作天数", "值班", "周末", "节假日", "顶岗"),
+                "teams": ("工作天数", "夜班", "周末", "节假日"),
+                "shift": ("工作天数", "工时", "夜班", "上班周末", "节假日")}
+GROUP_LABELS = {"patrol": "网格员、协管员", "teams": "巡防班组", "shift": "值班人员"}
+
+
+def fairness_rows(ro: Roster) -> list[list]:
+    """Per town and group (grid workers, squad teams, people rostered by shift): most, fewest,
+    spread and mean of each figure, and who has the most and the fewest.  The fewest is taken
+    among those without leave on the days counted, as the fairness rules compare them."""
+    from .check import may_work, fair_groups
+    p = ro.problem
+    cal = p.cal
+    rows = [["镇街", "对象", "指标", "人数", "最多", "最少", "差距", "平均", "最多的人", "最少的人", "说明"]]
+    counted = {"工作天数": set(range(cal.days)), "值班": {d for d in range(cal.days) if cal.is_rest_day[d]},
+               "周末": {d for d in range(cal.days) if cal.is_weekend[d] and cal.is_rest_day[d] and not cal.is_holiday[d]},
+               "节假日": {d for d in range(cal.days) if cal.is_holiday[d]}}
+    for town, group, units in fair_groups(p):
+        counts = {u: unit_counts(ro, u) for u in units}
+        names = {u: (f"班组{u[len(TEAM):]}" if u.startswith(TEAM) else p.people[u].name) for u in units}
+        for metric in FAIR_METRICS[group]:
+            who = units
+            if metric == "夜班":
+                # Among those who may work a night shift, as 夜班均衡 compares them.
+                shifts = p.team_shifts if group == "teams" else p.person_shifts
+                who = [u for u in units if any(p.is_night(s) and may_work(p, u, s) for s in shifts)] or units
+            vals = {u: counts[u][metric] for u in who}
+            if metric in ("夜班", "工时", "顶岗") and not any(vals.values()):
+                continue
+            if metric in counted and not counted[metric]:
+                continue
+            days = counted.get(metric, set(range(cal.days)))
+            full = [u for u in who if not (p.away(u) & days)]
+            base = full if full else who
+            hi, lo = max(vals.values()), min(vals[u] for u in base)
+            note = f"最少不计这些天请假的 {len(who) - len(full)} 人" if len(full) < len(who) and full else ""
+            if len(who) < len(units):
+                note = "；".join(x for x in (note, f"只比较可上夜班的 {len(who)} 人") if x)
+            rows.append([town, GROUP_LABELS[group], metric, len(who), hi, lo, round(hi - lo, 2),
+                         round(sum(vals.values()) / len(vals), 2), _some([names[u] for u in who if vals[u] == hi]),
+                         _some([names[u] for u in base if vals[u] == lo]), note])
     return rows
 
 
@@ -125,9 +190,12 @@ def breakdown_rows(ro: Roster) -> list[list]:
     return rows
 
 
+STATUS_CN = {"OPTIMAL": "最优（已证明）", "FEASIBLE": "可行", "IMPORTED": "手工调整", "UNPRICED": "手工调整（未计罚分）"}
+
+
 def part_rows(ro: Roster) -> list[list]:
-    rows = [["镇街", "求解状态", "目标值", "下界", "差距", "用时(秒)", "首个可行排班(秒)"]]
-    status_cn = {"OPTIMAL": "最优", "FEASIBLE": "可行"}
+    rows = [["镇街", "求解状态", "目标值（罚分）", "下界", "差距", "用时(秒)", "首个可行排班(秒)"]]
+    status_cn = STATUS_CN
     for part in ro.parts:
         rows.append([part.town, status_cn.get(part.status, part.status), part.objective, part.bound,
                      f"{part.gap:.1%}" if part.gap is not None else "", round(part.wall, 1),
@@ -161,7 +229,11 @@ def to_json(ro: Roster, checks: list[RuleCheck]) -> dict:
     n = p.cal.days
     units = [pid for pid, x in p.people.items() if x.role != "squad"] + [TEAM + t for t in p.teams]
     return {
-        "name": p.name, "month": p.month, "days": [str(d) for d in p.cal.dates],
+        "name": p.name, "kind": p.kind, "month": p.month, "period": p.period, "source": ro.source,
+        "register": p.register, "days": [str(d) for d in p.cal.dates],
+        # Per person: days worked, official working days less leave, rest-day duty (of which weekends
+        # and holidays), compensatory rest days, nights, backup patrols, hours: for overtime pay.
+        "counts": {pid: unit_counts(ro, pid) for pid in p.people},
         "duty": {u: [ro.duty.get((u, d)) for d in range(n)] for u in units},
         "patrol": {g: [ro.patrol.get((g, d)) for d in range(n)] for g in p.grids},
         "visits": sorted([pid, g, d] for pid, g, d in ro.visits),
@@ -190,6 +262,8 @@ def directory(ro: Roster) -> dict:
         "teams": {t: {"town": team.town, "members": list(team.members), "duty_row": TEAM + t}
                   for t, team in p.teams.items()},
         "shift_labels": dict(p.shift_labels),
+        "shifts": {s.id: {"label": s.label, "minutes": s.minutes, "night": s.night} for s in p.shift_types.values()},
+        "official_working_days": cal.official_working_days,
         "calendar": [{"date": str(cal.dates[d]), "weekend": cal.is_weekend[d], "holiday": cal.is_holiday[d],
                       "rest": cal.is_rest_day[d], "holiday_name": cal.holiday_name[d], "key": cal.is_key[d],
                       "key_reason": cal.key_reason[d]} for d in range(cal.days)],
@@ -198,15 +272,17 @@ def directory(ro: Roster) -> dict:
 
 def write_all(ro: Roster, checks: list[RuleCheck], out: Path, extra: dict[str, list[list]] | None = None) -> list[str]:
     """Write every output file into `out` (a staging folder); returns the file names."""
-    tables = {
-        "排班_按人员": person_rows(ro),
-        "排班_按网格": grid_rows(ro),
-        "督导走访": visit_rows(ro),
+    tables = {"排班_按人员": person_rows(ro)}
+    if ro.problem.kind == "patrol":
+        tables.update({"排班_按网格": grid_rows(ro), "督导走访": visit_rows(ro)})
+    else:
+        tables["班次人数"] = demand_rows(ro)
+    tables.update({
         "公平性": fairness_rows(ro),
         "目标分解": breakdown_rows(ro),
         "求解情况": part_rows(ro),
         "规则校验": check_rows(checks, relaxed_rules(ro)),
-    }
+    })
     if any(part.broken for part in ro.parts):
         tables["放宽的规则"] = broken_rows(ro)
     tables.update(extra or {})
@@ -216,12 +292,14 @@ def write_all(ro: Roster, checks: list[RuleCheck], out: Path, extra: dict[str, l
         names.append(f"{stem}.csv")
     (out / "roster.json").write_text(json.dumps(to_json(ro, checks), ensure_ascii=False, indent=1), encoding="utf-8")
     names.append("roster.json")
-    _xlsx(tables, out / "排班.xlsx")
+    _xlsx(tables, out / "排班.xlsx", f"{ro.problem.name}（{ro.problem.cal.title()}）")
     names.append("排班.xlsx")
     return names
 
 
-def _xlsx(tables: dict[str, list[list]], path: Path) -> None:
+def _xlsx(tables: dict[str, list[list]], path: Path, title: str = "") -> None:
+    """Every table a sheet, laid out to print: landscape A4 (A3 for the day-by-day sheets), the
+    header row repeated on each page, fitted to the page width, the title in the page header."""
     wb = open_workbook(path)
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "align": "center"})
     cell = wb.add_format({"border": 1})
@@ -245,4 +323,15 @@ def _xlsx(tables: dict[str, list[list]], path: Path) -> None:
             ws.set_column(5, len(rows[0]), 6 if stem == "排班_按人员" else 12)
         else:
             ws.set_column(0, len(rows[0]), 14)
+        ws.set_landscape()
+        ws.set_paper(8 if stem.startswith("排班") else 9)        # A3 for the day-by-day sheets, else A4
+        ws.repeat_rows(0)
+        ws.fit_to_pages(1, 0)
+        ws.set_header(f"&C{_header_text(title)} {stem}")
+        ws.set_footer("&C第 &P 页，共 &N 页")
     wb.close()
+
+
+def _header_text(text: str) -> str:
+    """A page-header text as Excel reads it (& starts a code: doubled)."""
+    return text.replace("&", "&&")

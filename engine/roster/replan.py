@@ -44,6 +44,9 @@ def load_published(path: str | Path, prob: RosterProblem, from_day: int | None =
         raise DataError([_problem(name, "（根）", _short(data), "wangge roster 写出的 roster.json（一个 JSON 对象）")])
     if data.get("month") != prob.month:
         probs.add(name, None, "month", data.get("month"), f"与本次排班同月（{prob.month}）")
+    elif data.get("days") and (data["days"][0], data["days"][-1]) != (str(prob.cal.start), str(prob.cal.end)):
+        probs.add(name, None, "days", f"{data['days'][0]}～{data['days'][-1]}",
+                  f"与本次排班同一期间（{prob.cal.start}～{prob.cal.end}）")
     n = prob.cal.days
     past = range(from_day if from_day is not None else 0)
 
@@ -55,7 +58,6 @@ def load_published(path: str | Path, prob: RosterProblem, from_day: int | None =
         return v
 
     units = {pid for pid, x in prob.people.items() if x.role != "squad"} | {TEAM + t for t in prob.teams}
-    shifts = RosterModel(prob).team_shifts
     duty, patrol = {}, {}
     for u, days in table("duty").items():
         if u not in units:
@@ -64,7 +66,7 @@ def load_published(path: str | Path, prob: RosterProblem, from_day: int | None =
         for d, s in enumerate(days[:n]):
             if not s:
                 continue
-            want = shifts if u.startswith(TEAM) else ["duty"]
+            want = unit_shifts(prob, u)
             if s not in want:
                 if d in past:
                     probs.add(name, None, f"duty.{u}[{d}]", s, "班次之一：" + "、".join(want))
@@ -104,6 +106,15 @@ def load_published(path: str | Path, prob: RosterProblem, from_day: int | None =
     return Published(duty, patrol, visits, fire)
 
 
+def unit_shifts(prob: RosterProblem, u: str) -> list[str]:
+    """The shifts a unit may be on: a team's shifts, a shift worker's, else the one duty shift."""
+    if u.startswith(TEAM):
+        return prob.team_shifts
+    if prob.people[u].role == "shift_worker":
+        return prob.person_shifts
+    return ["duty"]
+
+
 def _short(v) -> str:
     text = json.dumps(v, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "…"
@@ -126,10 +137,26 @@ def _problem(file, field_, found, expected):
     return Problem(file, None, field_, found, expected)
 
 
-def clip_leave(prob: RosterProblem, from_day: int) -> RosterProblem:
-    """Leave before `from_day` is history: the past is pinned, so only future leave days count."""
-    start = prob.cal.dates[from_day]
-    leaves = [dataclasses.replace(lv, start=max(lv.start, start)) for lv in prob.leaves if lv.end >= start]
+def clip_leave(prob: RosterProblem, from_day: int, pub: Published | None = None) -> RosterProblem:
+    """Leave before `from_day` is history: the past is pinned.  A past day of leave on which the
+    published roster has the person on duty (leave entered afterwards) cannot change the past and is
+    dropped; the other past leave stays, so that rules about those days (the publicity day, the
+    minimum days less leave) still see it.  Requests before `from_day` no longer count."""
+    cal = prob.cal
+    leaves = []
+    for lv in prob.leaves:
+        squad = prob.people[lv.person].role == "squad"
+        days = [d for d in lv.days(cal)
+                if d >= from_day or (pub is not None and (squad or (lv.person, d) not in pub.duty))]
+        # Consecutive runs of the days kept, each a leave of its own.
+        run: list[int] = []
+        for d in days + [None]:
+            if d is not None and (not run or d == run[-1] + 1):
+                run.append(d)
+                continue
+            if run:
+                leaves.append(dataclasses.replace(lv, start=cal.dates[run[0]], end=cal.dates[run[-1]]))
+            run = [d] if d is not None else []
     requests = [r for r in prob.requests if r.day >= from_day]
     return dataclasses.replace(prob, leaves=leaves, requests=requests)
 
@@ -154,7 +181,7 @@ def hook_for(pub: Published, from_day: int):
                 hint(v, was)
                 if d < from_day:
                     pins.add(("unit", u), v, was)
-                elif not u.startswith(TEAM):
+                elif u not in rm.unit_shifts:
                     rm.soft.append(Soft("replan", f"变更({rm.name(u)},{rm.day(d)})", v if not was else 1 - v, w))
             for (u, d, s), v in rm.shift.items():
                 was = pub.duty.get((u, d)) == s

@@ -10,6 +10,7 @@ softable rules to break.
 """
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,11 +18,11 @@ from typing import Any, Callable
 
 from ortools.sat.python import cp_model
 
-from ..errors import InfeasibleError
-from .constraints import TEAM, RosterModel
+from ..errors import InfeasibleError, NotFoundInTime
+from .constraints import RosterModel
 from .greedy import duty_hint
 from .lns import improve
-from .model import RosterProblem
+from .model import TEAM, RosterProblem
 from .rules import CATALOG
 
 DEFAULT_TIME_LIMIT = 20.0
@@ -30,6 +31,9 @@ CONFLICTS_PER_SECOND = 200      # --deterministic budget: search conflicts per s
 MIN_PHASE2 = 2.0        # seconds: below this a part's phase 2 is skipped (phase 1's roster is kept and priced)
 FULL_SEARCH_FROM = 30.0 # seconds: a part's phase 2 ends with the full search (for a bound) only from this budget
 FULL_SEARCH_SHARE = 0.2 # and then gives it this share (after the neighbourhood search, see lns.py)
+QUICK_PHASE1 = 3.0      # seconds: phase 1's two-worker search, before more workers take over
+QUICK_SHARE = 0.1       # (or this share of the time limit when larger)
+PHASE1_WORKERS = 4
 
 
 @dataclass
@@ -66,6 +70,7 @@ class Roster:
     fire: dict[str, list[int]] = field(default_factory=dict)            # grid -> days of fire checks
     parts: list[PartResult] = field(default_factory=list)
     first_valid_seconds: float | None = None     # wall time until every part had a valid roster
+    source: str = "solved"                       # "solved", "replanned" or "imported" (a hand-edited roster)
 
     def person_shift(self, pid: str, d: int) -> str | None:
         """The shift a person works on day d (squad members follow their team unless on leave)."""
@@ -94,15 +99,66 @@ class Roster:
         return None if any(v is None for v in vals) else sum(vals)
 
 
+@dataclass
+class Progress:
+    """What a solve is doing, for a progress display: reported by `solve(progress=…)` from the
+    solving threads (a display must be thread-safe), often during the search."""
+
+    phase: str                 # "first" (looking for a valid roster), "improve", "full" (search for a
+                               # bound), "done" (a part finished), "explain" (looking for the conflict)
+    part: str                  # the town (or duty room) concerned
+    parts_done: int            # parts finished so far
+    parts_total: int
+    best: float | None         # the best roster's penalty so far, summed over parts (None: not all have one)
+    elapsed: float             # seconds since the solve started
+    time_limit: float          # the solve's time limit in seconds
+    message: str               # the same in plain Chinese, for a clerk
+
+
+class _Tracker:
+    """Collects each part's best objective and reports Progress to the caller's callback."""
+
+    def __init__(self, callback, parts: list[str], time_limit: float):
+        self.callback, self.parts, self.tl = callback, parts, time_limit
+        self.start = time.perf_counter()
+        self.best: dict[str, float] = {}
+        self.done: set[str] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, phase: str, part: str, objective: float | None = None) -> None:
+        if self.callback is None:
+            return
+        with self.lock:
+            if objective is not None:
+                self.best[part] = min(objective, self.best.get(part, objective))
+            if phase == "done":
+                self.done.add(part)
+            total = sum(self.best.values()) if len(self.best) == len(self.parts) else None
+            best = self.best.get(part)
+            message = {
+                "first": f"{part}：正在找满足全部硬性规则的排班",
+                "improve": f"{part}：正在改进排班" + (f"，目前最好的罚分 {best:g}" if best is not None else ""),
+                "full": f"{part}：正在做完整搜索，核实排班还能否更好",
+                "done": f"{part}：完成" + (f"，罚分 {best:g}" if best is not None else ""),
+                "explain": f"{part}：排不出满足全部硬性规则的排班，正在查找冲突的规则",
+            }[phase]
+            event = Progress(phase, part, len(self.done), len(self.parts), total,
+                             time.perf_counter() - self.start, self.tl, message)
+        self.callback(event)
+
+
 class _FirstSolution(cp_model.CpSolverSolutionCallback):
-    def __init__(self, start: float):
+    def __init__(self, start: float, report: Callable[[float], None] | None = None):
         super().__init__()
         self.start = start
         self.first: float | None = None
+        self.report = report
 
     def on_solution_callback(self) -> None:
         if self.first is None:
             self.first = time.perf_counter() - self.start
+        if self.report is not None:
+            self.report(self.objective_value)
 
 
 def parameters(time_limit: float, seed: int, workers: int = SEARCH_WORKERS, deterministic: bool = False,
@@ -135,7 +191,7 @@ class FirstRoster:
 
 def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterModel], None] | None = None,
                  deterministic: bool = False) -> FirstRoster:
-    """Phase 1 has no objective or fairness variables and one worker: it finds a valid roster (or
+    """Phase 1 has no objective or fairness terms and two workers: it finds a valid roster (or
     proves there is none) several times faster than the full model.  Phase 2 adds the objective
     to the same model instead of building it again."""
     start = time.perf_counter()
@@ -145,13 +201,28 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     else:
         for var, value in duty_hint(fm):
             fm.m.add_hint(var, value)
-    s1 = parameters(time_limit, prob.seed, 1, deterministic, first_only=True)
     # The hint usually completes to a roster at once; a light presolve (one pass, no probing, no
     # symmetry) then saves two thirds of phase 1 (measured on demo-county: 8.3 → 2.8 CPU seconds).
+    # Two search workers, not one: with the working-time and fairness rules one worker's fixed search
+    # stalled on 4 of the 11 towns of the demo problems for over 15 s, two found every town's roster
+    # in 0.6 s (demo-town) and 10.4 s for all of demo-county's ten (2026-12, load 2.4).  Should they
+    # stall too, four workers with another seed take over (also with the light presolve: a full one
+    # under a load of 5 once took the rest of a 60 s limit without a roster).  Four also prove at once
+    # what two do not in 10 s: three people with at most 4 nights each for 14 nights (the fourth
+    # worker's subsolver).
+    quick = time_limit if deterministic else min(time_limit, max(QUICK_PHASE1, QUICK_SHARE * time_limit))
+    s1 = parameters(quick, prob.seed, 2, deterministic, first_only=True)
     s1.parameters.max_presolve_iterations = 1
     s1.parameters.cp_model_probing_level = 0
     s1.parameters.symmetry_level = 0
     st = s1.solve(fm.m)
+    left = time_limit - (time.perf_counter() - start)
+    if st == cp_model.UNKNOWN and not deterministic and left > 0.5:
+        s1 = parameters(left, prob.seed + 1, PHASE1_WORKERS, first_only=True)
+        s1.parameters.max_presolve_iterations = 1
+        s1.parameters.cp_model_probing_level = 0
+        s1.parameters.symmetry_level = 0
+        st = s1.solve(fm.m)
     res = FirstRoster(s1.status_name(st), time.perf_counter() - start, model=fm, solver=s1)
     if st in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         res.status = "FEASIBLE"
@@ -161,8 +232,8 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
 
 def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool = False,
                hook: Callable[[RosterModel], None] | None = None, workers: int = SEARCH_WORKERS,
-               deterministic: bool = False, first: FirstRoster | None = None, price_only: bool = False
-               ) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
+               deterministic: bool = False, first: FirstRoster | None = None, price_only: bool = False,
+               track: Callable[..., None] | None = None) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
     """Phase 2: the best roster within `time_limit`, starting from phase 1's roster as a complete hint.
 
     Unless deterministic, neighbourhood search (lns.py) improves phase 1's roster; with at least
@@ -178,15 +249,19 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
         if hook:
             hook(rm)
     rm.set_objective()
+    track = track or (lambda *a, **k: None)
     # `incumbent`: a solve holding the best roster so far (phase 1's, priced by the full model).
     incumbent = _complete_hint(rm, hint, prob.seed) if hint else None
+    if incumbent is not None:
+        track("improve", town, incumbent.objective_value)
     lns = bool(incumbent and rm.soft and not price_only and not deterministic)
     proved = False
     if lns:
         # The neighbourhood search improves a roster much faster than the full search (measured in
         # benchmarks/README-roster.md); the full search only follows with a long budget, for a bound.
         share = FULL_SEARCH_SHARE if time_limit >= FULL_SEARCH_FROM else 0.0
-        found = improve(rm, incumbent, prob.seed, start + (1 - share) * time_limit)
+        found = improve(rm, incumbent, prob.seed, start + (1 - share) * time_limit,
+                        on_better=lambda obj: track("improve", town, obj))
         if found.solver:
             incumbent = found.solver
             _set_hint(rm, found.values)
@@ -194,8 +269,10 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
     # Building the model, pricing the hint and the neighbourhood search come out of this part's share.
     left = time_limit if deterministic else time_limit - (time.perf_counter() - start)
     solver = parameters(max(0.5, left), prob.seed, workers, deterministic)
-    cb = _FirstSolution(start)
+    cb = _FirstSolution(start, lambda obj: track("full", town, obj))
     skip = incumbent is not None and (price_only or proved or (lns and time_limit < FULL_SEARCH_FROM))
+    if not skip:
+        track("full", town)
     status = cp_model.UNKNOWN if skip else solver.solve(rm.m, cb)
     res = PartResult(town, solver.status_name(status), wall=time.perf_counter() - start + (first.seconds if first else 0),
                      first_solution=first.seconds if first else cb.first)
@@ -266,8 +343,8 @@ def extract(roster: Roster, rm: RosterModel, solver: cp_model.CpSolver) -> None:
     for (u, d), v in rm.work.items():
         if not solver.boolean_value(v):
             continue
-        if u.startswith(TEAM):
-            roster.duty[u, d] = next(s for s in rm.team_shifts if solver.boolean_value(rm.shift[u, d, s]))
+        if u in rm.unit_shifts:
+            roster.duty[u, d] = next(s for s in rm.unit_shifts[u] if solver.boolean_value(rm.shift[u, d, s]))
         else:
             roster.duty[u, d] = "duty"
     for (g, d, c), v in rm.patrol.items():
@@ -284,24 +361,30 @@ def extract(roster: Roster, rm: RosterModel, solver: cp_model.CpSolver) -> None:
 def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool = False, jobs: int = 2,
           hook_for: Callable[[RosterProblem], Callable[[RosterModel], None]] | None = None,
           workers: int = SEARCH_WORKERS, deterministic: bool = False, explain: bool = True,
-          first_only: bool = False) -> Roster:
+          first_only: bool = False, progress: Callable[[Progress], None] | None = None) -> Roster:
     """Solve every town (or the whole problem when decomposition is off) and return one roster.
 
-    Raises InfeasibleError with a Chinese explanation when some part has no roster and
-    `relax` is off.
+    Raises InfeasibleError with a Chinese explanation when some part is proved to have no roster
+    (and `relax` is off), NotFoundInTime when a part has none within the time limit but was not
+    proved impossible.  `progress` is called with a Progress now and then, from solving threads.
     """
     tl = time_limit if time_limit is not None else prob.time_limit
     parts = [[t] for t in prob.towns] if prob.decompose else [prob.towns]
     subs = [prob.restrict(towns) if prob.decompose else prob for towns in parts]
     hooks = [hook_for(sub) if hook_for else None for sub in subs]
     names = ["、".join(towns) for towns in parts]
+    track = _Tracker(progress, names, tl)
     roster = Roster(prob)
     start = time.perf_counter()
     idx = range(len(parts))
+
+    def first(i: int) -> FirstRoster:
+        track("first", names[i])
+        return first_roster(subs[i], tl, hooks[i], deterministic)
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         # Phase 1 everywhere first, so that a valid roster of every town exists as early as possible.
-        firsts = [None] * len(parts) if relax else list(pool.map(
-            lambda i: first_roster(subs[i], tl, hooks[i], deterministic), idx))
+        firsts = [None] * len(parts) if relax else list(pool.map(first, idx))
         roster.first_valid_seconds = time.perf_counter() - start
         ok = [i for i in idx if relax or firsts[i].status == "FEASIBLE"]
         failed = [(parts[i], PartResult(names[i], firsts[i].status)) for i in idx if i not in ok]
@@ -314,7 +397,7 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
         else:
             def run(lane):
                 return _run_lane(lane, subs, names, firsts, hooks, start + tl, tl, relax=relax, workers=workers,
-                                 deterministic=deterministic)
+                                 deterministic=deterministic, track=track)
 
             lanes = _lanes(ok, [_size(sub) for sub in subs], jobs)
             done = {i: r for lane_results in pool.map(run, lanes) for i, r in lane_results}
@@ -328,18 +411,28 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
     if failed and relax:
         towns, res = failed[0]
         sub = prob.restrict(towns) if prob.decompose else prob
+        if res.status != "INFEASIBLE":
+            raise NotFoundInTime(f"{res.town} 在 {tl:g} 秒内未找到排班（放宽可放宽的规则后也未找到；"
+                                 "这不等于排不出，请加大求解时限再试）")
+        track("explain", res.town)
         raise InfeasibleError(f"{res.town} 即使放宽可放宽的规则也排不出班（覆盖要求无法满足）",
                               _explain(sub, hook_for) if explain else [])
     if failed:
         lines: list[str] = []
+        proved = False
         for towns, res in failed:
             sub = prob.restrict(towns) if prob.decompose else prob
             if res.status == "INFEASIBLE":
-                lines.append(f"【{res.town}】无可行排班，冲突的规则和事实：")
+                proved = True
+                track("explain", res.town)
+                lines.append(f"【{res.town}】已证明无可行排班，冲突的规则和事实：")
                 lines += ["  " + x for x in (_explain(sub, hook_for) if explain else [])]
             else:
-                lines.append(f"【{res.town}】在 {tl:g} 秒内未找到满足全部硬性规则的排班（请加大 --time-limit）")
-        raise InfeasibleError("无法排出满足全部硬性规则的排班", lines)
+                lines.append(f"【{res.town}】在 {tl:g} 秒内未找到满足全部硬性规则的排班"
+                             "（未证明排不出：请加大求解时限再试）")
+        if proved:
+            raise InfeasibleError("无法排出满足全部硬性规则的排班", lines)
+        raise NotFoundInTime("在求解时限内未找到满足全部硬性规则的排班（这不等于排不出）", lines)
     roster.parts.sort(key=lambda r: r.town)
     return roster
 
@@ -362,7 +455,7 @@ def _lanes(order: list[int], sizes: list[int], jobs: int) -> list[list[tuple[int
 
 
 def _run_lane(lane, subs, names, firsts, hooks, deadline: float, tl: float, *, relax: bool, workers: int,
-              deterministic: bool) -> list[tuple[int, tuple]]:
+              deterministic: bool, track=None) -> list[tuple[int, tuple]]:
     """Phase 2 of a lane's parts one after the other; each part gets the lane's time left in
     proportion to its size (large towns get more).  Deterministic budgets come from `tl` alone,
     never from the clock, so that the same input gives the same roster."""
@@ -375,9 +468,11 @@ def _run_lane(lane, subs, names, firsts, hooks, deadline: float, tl: float, *, r
             budget = (deadline - time.perf_counter()) * size / sum(s for _, s in lane[k:])
         # Under MIN_PHASE2 seconds a part cannot even reload the hint: keep and price phase 1's roster.
         price_only = budget < MIN_PHASE2 and not relax
-        out.append((i, solve_part(subs[i], names[i], max(MIN_PHASE2, budget), relax=relax, hook=hooks[i],
-                                  workers=workers, deterministic=deterministic, first=firsts[i],
-                                  price_only=price_only)))
+        result = solve_part(subs[i], names[i], max(MIN_PHASE2, budget), relax=relax, hook=hooks[i], workers=workers,
+                            deterministic=deterministic, first=firsts[i], price_only=price_only, track=track)
+        if track is not None:
+            track("done", names[i], result[0].objective)
+        out.append((i, result))
     return out
 
 
@@ -389,3 +484,54 @@ def _explain(sub: RosterProblem, hook_for=None) -> list[str]:
 
 def rule_label(rule: str) -> str:
     return CATALOG[rule].label if rule in CATALOG else ("请假" if rule == "leave" else rule)
+
+
+def price(roster: Roster, *, hook_for=None) -> None:
+    """Price a given roster (a hand-edited one) by the objective, part by part, into roster.parts:
+    every decision of the model is fixed to the roster and the soft rules are read off.  A part the
+    model cannot take as it is (some hard rule of the model broken) gets status UNPRICED."""
+    prob = roster.problem
+    parts = [[t] for t in prob.towns] if prob.decompose else [prob.towns]
+    roster.parts = []
+    for towns in parts:
+        sub = prob.restrict(towns) if prob.decompose else prob
+        rm = RosterModel(sub).build()
+        if hook_for is not None:
+            hook_for(sub)(rm)
+        rm.set_objective()
+        for var, value in _roster_values(rm, roster):
+            rm.m.add(var == value)
+        start = time.perf_counter()
+        solver = parameters(30, prob.seed, 1)
+        status = solver.solve(rm.m)
+        res = PartResult("、".join(towns), "IMPORTED", wall=time.perf_counter() - start)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            terms = [(s, solver.value(s.expr) if not isinstance(s.expr, int) else s.expr) for s in rm.soft]
+            res.objective = float(sum(s.coef * v for s, v in terms))
+            res.lines = [(s.rule, s.name, int(s.coef * v)) for s, v in terms if v]
+        else:
+            res.status = "UNPRICED"
+        roster.parts.append(res)
+
+
+def _roster_values(rm: RosterModel, ro: Roster) -> list[tuple[Any, int]]:
+    """(variable, value) for every decision of the model, read from a roster's plain dictionaries."""
+    out: list[tuple[Any, int]] = []
+    seen: set[int] = set()
+
+    def put(var, value: bool) -> None:
+        if var.index not in seen:
+            seen.add(var.index)
+            out.append((var, int(value)))
+
+    for (u, d), v in rm.work.items():
+        put(v, (u, d) in ro.duty)
+    for (u, d, s), v in rm.shift.items():
+        put(v, ro.duty.get((u, d)) == s)
+    for (g, d, c), v in rm.patrol.items():
+        put(v, ro.patrol.get((g, d)) == c)
+    for key, v in rm.visit.items():
+        put(v, key in ro.visits)
+    for (g, d), v in rm.fire.items():
+        put(v, d in ro.fire.get(g, ()))
+    return out
