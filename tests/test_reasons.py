@@ -7,9 +7,10 @@ from hypothesis import strategies as st
 
 from engine.kinds.base import compile_reason, compile_template
 
-KEYS = ["规则", "label", "得扣", "项目", "分值", "points", "日期", "数值", "x", "上午", "a1"]
+KEYS = ["规则", "label", "得扣", "项目", "分值", "points", "日期", "数值", "x", "上午", "a1", "p", "t", "v", "c0"]
 pieces = st.one_of(st.sampled_from([f"{{{k}}}" for k in KEYS]),
-                   st.sampled_from(["{", "}", "{{", "}}", "%", "%s", "%(x)s", "%%", "，扣", "分", "{ 规则 }", "{x:>3}", "\\"]),
+                   st.sampled_from(["{", "}", "{{", "}}", "%", "%s", "%(x)s", "%%", "，扣", "分", "{ 规则 }", "{x:>3}", "\\",
+                                    '"', "'", '\\"', "\n", "\\u4e00", "{p}", "{t}", "{v}", "{c0}", "𠀀"]),
                    st.text(max_size=4))
 words = st.dictionaries(st.sampled_from(KEYS), st.text(max_size=5), max_size=6)
 

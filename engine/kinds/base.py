@@ -122,24 +122,25 @@ def compile_reason(template: str, common: dict[str, str]) -> Callable[[dict, dic
     compile_template(template)({**common, **values, **texts, "分值": p, "points": p}) — each placeholder
     taken from the points, else the finding's texts, else its values, else the rule's common words,
     else kept as written — without merging four dicts and parsing the template for every finding
-    (that was a fifth of a finding's time).  The fill is one %-format whose arguments are generated
-    from the placeholder names (word characters only, written as literals with repr) and constants."""
-    fmt, args, consts = [], [], {}
+    (that was a fifth of a finding's time).  The fill is one f-string (a third faster than a %-format
+    of the same pieces): the template's text is written into it escaped (\\u escapes, quotes,
+    doubled braces), each placeholder as a lookup by its name (word characters only) and constants."""
+    code, consts = [], {}
     for part in re.split(r"(\{\w+\})", template):
         m = _PLACEHOLDER.fullmatch(part)
         if m is None:
-            fmt.append(part.replace("%", "%%"))
+            code.append(part.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+                        .replace("{", "{{").replace("}", "}}"))
             continue
-        fmt.append("%s")
         key = m.group(1)
         if key in ("分值", "points"):
-            args.append("p")
+            code.append("{p}")
             continue
         name = f"c{len(consts)}"
         consts[name] = common.get(key, "{" + key + "}")
-        args.append(f"(t[{key!r}] if {key!r} in t else v[{key!r}] if {key!r} in v else {name})")
-    consts["FMT"] = "".join(fmt)
-    return eval("lambda v, t, p: FMT % (" + "".join(a + ", " for a in args) + ")", consts)  # noqa: S307
+        k = repr(key)   # '…' without a backslash for every word character (checked over all of Unicode)
+        code.append(f"{{(t[{k}] if {k} in t else v[{k}] if {k} in v else {name})}}")
+    return eval('lambda v, t, p: f"' + "".join(code) + '"', consts)  # noqa: S307
 
 
 # --------------------------------------------------------------------------- metrics

@@ -536,33 +536,45 @@ class _Event(RuleKind):
         spec, k = rp.spec, rp.k
         out = []
         all_events = case.events
-        for nth, ei in enumerate(sorted(h.event for _, h in matches), 1):   # in the order of the log
+        delay, handling, unclosed = k["delay"], k["handling"], spec.unclosed
+        interval, overdue, repeat, escalate = spec.interval, spec.overdue, spec.repeat_months, spec.escalate
+        plain = not (delay is not None or handling is not None or unclosed or interval is not None
+                     or overdue is not None or repeat is not None)
+        finding, points = rp.finding, spec.points
+        for nth, ei in enumerate(sorted([h.event for _, h in matches]), 1):   # in the order of the log
             ev = all_events[ei]
-            p = spec.points if spec.escalate is None else spec.escalate[min(nth, len(spec.escalate)) - 1]
+            p = points if escalate is None else escalate[min(nth, len(escalate)) - 1]
             values = {"事件编号": ev.event_id, "类别": ev.category, "等级": ev.severity}
+            nth_text = f"，本月第{nth}次" if escalate is not None else ""
+            src = {"file": _basename(ev.source[0]), "row": ev.source[1]} if ev.source else None
+            if plain:   # the event only matched the rule's category and severity: nothing to describe
+                out.append(finding(p, values, {"情形": "", "第几次": nth_text}, src, ev.event_id))
+                continue
             texts: dict[str, str] = {}
             desc = []
-            if k["delay"] is not None:
+            if delay is not None:
                 if ev.delay_hours is None:
                     values["上报延迟"] = "未上报"
                     desc.append("未上报")
                 else:
-                    values["上报延迟"] = f"{n(ev.delay_hours)}小时"
-                    desc.append(f"发现后{n(ev.delay_hours)}小时才上报（{k['delay']}）")
-            if k["handling"] is not None:
-                values["办理用时"] = f"{n(ev.handling_hours)}小时"
-                desc.append(f"上报后{n(ev.handling_hours)}小时办结（{k['handling']}）")
-            if spec.unclosed:
+                    hours = n(ev.delay_hours)
+                    values["上报延迟"] = f"{hours}小时"
+                    desc.append(f"发现后{hours}小时才上报（{delay}）")
+            if handling is not None:
+                hours = n(ev.handling_hours)
+                values["办理用时"] = f"{hours}小时"
+                desc.append(f"上报后{hours}小时办结（{handling}）")
+            if unclosed:
                 desc.append("月底仍未办结")
-            if spec.interval is not None:
+            if interval is not None:
                 a, b, human = k["interval"]
-                h = span_hours(ev, spec.interval.from_, spec.interval.to)
-                values["间隔"] = f"{n(h)}小时"
-                desc.append(f"{a}后{n(h)}小时{b}（{human}）")
-            if spec.overdue is not None:
+                hours = n(span_hours(ev, interval.from_, interval.to))
+                values["间隔"] = f"{hours}小时"
+                desc.append(f"{a}后{hours}小时{b}（{human}）")
+            if overdue is not None:
                 a, b, limit = k["overdue"]
-                due = overdue_due(ev, spec.overdue)
-                done = ev.times.get(spec.overdue.to) if ev.times is not None else None
+                due = overdue_due(ev, overdue)
+                done = ev.times.get(overdue.to) if ev.times is not None else None
                 if due is not None and due != datetime.min:
                     values["到期时间"], texts["到期时间"] = _time_texts(due)
                     desc.append(f"{a}后{limit}内未{b}（{texts['到期时间']}到期" +
@@ -570,14 +582,13 @@ class _Event(RuleKind):
                 else:
                     texts["到期时间"] = ""
                     desc.append(f"{a}后{limit}内未{b}")
-            if spec.repeat_months is not None:
+            if repeat is not None:
                 values["问题"] = ev.problem
                 values["连续月数"] = str(ev.repeat)
                 desc.append(f"同一问题（{ev.problem}）连续{ev.repeat}个月出现")
-            texts["情形"] = "".join(desc[:1]) + "".join("，" + d for d in desc[1:])
-            texts["第几次"] = f"，本月第{nth}次" if spec.escalate is not None else ""
-            src = {"file": _basename(ev.source[0]), "row": ev.source[1]} if ev.source else None
-            out.append(rp.finding(p, values, texts, src, ev.event_id))
+            texts["情形"] = "，".join(desc)
+            texts["第几次"] = nth_text
+            out.append(finding(p, values, texts, src, ev.event_id))
         return out
 
 
