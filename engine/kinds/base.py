@@ -283,7 +283,13 @@ def round_units(units: Decimal, partial: str) -> Decimal:
 
 
 def half_up(d: Decimal, places: int = 2) -> Decimal:
-    return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    q = _QUANTA.get(places)
+    if q is None:   # (making the quantum cost more than the rounding)
+        q = _QUANTA[places] = Decimal(1).scaleb(-places)
+    return d.quantize(q, rounding=ROUND_HALF_UP)
+
+
+_QUANTA: dict[int, Decimal] = {}
 
 
 PARTIAL_TEXT = {"up": "不足{per}按{per}计", "down": "不足{per}不计", "exact": "按比例计"}

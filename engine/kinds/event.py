@@ -177,11 +177,11 @@ def overdue_due(ev: EventCase, od: Overdue) -> datetime | None:
     key = id(od)   # the policy's own deadline object (hashing a pydantic model costs more than the work)
     if key in cache:
         return cache[key]
-    due = cache[key] = _overdue_due(ev, od)
+    due = cache[key] = _overdue_due(ev, od, _limit(od))
     return due
 
 
-def _overdue_due(ev: EventCase, od: Overdue) -> datetime | None:
+def _overdue_due(ev: EventCase, od: Overdue, limit: timedelta) -> datetime | None:
     if ev.times is None:
         if not _happened(ev, od.from_):
             return None
@@ -190,7 +190,7 @@ def _overdue_due(ev: EventCase, od: Overdue) -> datetime | None:
     start = ev.times.get(od.from_)
     if start is None:
         return None        # the clock never started
-    due = start + _limit(od)
+    due = start + limit
     done = ev.times.get(od.to)
     if done is not None and done <= due:
         return None
@@ -408,7 +408,8 @@ class EventFacts:
         self.active = bool(self.cross or self.spans or self.deadlines or self.repeat)
         # each flag's field as written when true and when false
         self._month_fields = [(by, f',"m{by[0]}":true', f',"m{by[0]}":false') for by in self.months]
-        self._deadline_fields = [(od, f',"{fld}":true', f',"{fld}":false') for od, fld in self.deadlines.items()]
+        self._deadline_fields = [(od, id(od), _limit(od), f',"{fld}":true', f',"{fld}":false')
+                                 for od, fld in self.deadlines.items()]
 
     def terms(self, f: EventFilter) -> list[dict]:
         terms: list[dict] = [{"t": "e"}]
@@ -455,8 +456,13 @@ class EventFacts:
             h = span_hours(ev, a, b)
             if h is not None:
                 out.append(f',"{fld}":{float(h)!r}')
-        for od, yes, no in self._deadline_fields:
-            out.append(yes if overdue_due(ev, od) is not None else no)
+        if self._deadline_fields:   # overdue_due written out, all the event's deadlines at once
+            cache = ev.derived
+            if cache is None:
+                cache = ev.derived = {}
+            for od, key, limit, yes, no in self._deadline_fields:
+                due = cache[key] if key in cache else cache.setdefault(key, _overdue_due(ev, od, limit))
+                out.append(yes if due is not None else no)
         if self.repeat:
             out.append(f',"rp":{ev.repeat}')
         return "".join(out)
