@@ -37,7 +37,7 @@ from durable import engine as _dr      # its exception types
 from .cases import EventCase, RecordPeriod, WorkerCase
 from .errors import RuleEngineError
 from .kinds import KINDS
-from .kinds.base import range_terms
+from .kinds.base import double_text, range_terms
 from .kinds.event import EventFacts
 from .kinds.records import RecordFacts
 from .policy import Policy
@@ -297,7 +297,7 @@ class Evaluator:
             attrs = case.attributes
             # an absent attribute value is "", so a quota's default applies
             texts = [_jstr("" if attrs.get(a) is None else str(attrs[a])) for a in attr_names]
-            texts += ["true" if v is True else "false" if v is False else repr(float(v)) for v in values]
+            texts += ["true" if v is True else "false" if v is False else double_text(v) for v in values]
             parts.append(worker_fact % (k, sid, *texts))
             expected.add((k, ""))
             extras = self._event_extras
@@ -305,8 +305,8 @@ class Evaluator:
                 ej = str(j)
                 parts.append(event_fact % (
                     k, ej, sid, _jstr(ev.category or ""), _jstr(ev.severity or ""), "true" if ev.unclosed else "false",
-                    ',"nr":true' if ev.delay_hours is None else ',"nr":false,"dh":' + repr(float(ev.delay_hours)),
-                    "" if ev.handling_hours is None else ',"hh":' + repr(float(ev.handling_hours)),
+                    ',"nr":true' if ev.delay_hours is None else ',"nr":false,"dh":' + double_text(ev.delay_hours),
+                    "" if ev.handling_hours is None else ',"hh":' + double_text(ev.handling_hours),
                     extras(ev) if extras is not None else ""))
                 expected.add((k, ej))
             if self._record_bodies is not None:

@@ -292,4 +292,19 @@ def half_up(d: Decimal, places: int = 2) -> Decimal:
 _QUANTA: dict[int, Decimal] = {}
 
 
+# numbers as durable_rules reads them, by value (a dict: an lru_cache's bookkeeping cost 3x the lookup)
+DOUBLES: dict = {}
+
+
+def double_text(d) -> str:
+    """A Decimal (or int) as durable_rules reads it in a fact: a double (at most 4 decimals keep the order).
+    Not for bools (True == 1)."""
+    got = DOUBLES.get(d)
+    if got is None:
+        if len(DOUBLES) >= 100_000:
+            DOUBLES.clear()
+        got = DOUBLES[d] = repr(float(d))
+    return got
+
+
 PARTIAL_TEXT = {"up": "不足{per}按{per}计", "down": "不足{per}不计", "exact": "按比例计"}

@@ -29,7 +29,7 @@ from pydantic import Field
 
 from ..cases import EventCase
 from ..policy_values import Num, Range, StrList, Strict, n
-from .base import Checks, Cond, RuleKind, check_points_or_escalate, range_terms
+from .base import Checks, Cond, RuleKind, check_points_or_escalate, double_text, range_terms
 
 BUILT_IN_STAGES = {"discovered": "发现", "reported": "上报", "closed": "办结"}
 MONTH_BY = ("discovered", "reported", "closed")
@@ -455,7 +455,7 @@ class EventFacts:
         for (a, b), fld in self.spans.items():
             h = span_hours(ev, a, b)
             if h is not None:
-                out.append(f',"{fld}":{float(h)!r}')
+                out.append(f',"{fld}":{double_text(h)}')
         if self._deadline_fields:   # overdue_due written out, all the event's deadlines at once
             cache = ev.derived
             if cache is None:

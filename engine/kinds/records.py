@@ -29,8 +29,8 @@ from typing import Literal, Optional, Union
 from ..cases import RecordPeriod
 from ..intervals import Interval
 from ..policy_values import Num, QuotaBy, Range, StrList, Strict, n
-from .base import (PARTIAL_TEXT, ZERO, Checks, RuleKind, check_quota, half_up, quota_conditions, quota_for,
-                   round_units)
+from .base import (DOUBLES, PARTIAL_TEXT, ZERO, Checks, RuleKind, check_quota, double_text, half_up,
+                   quota_conditions, quota_for, round_units)
 
 MEASURE_UNITS = {"minutes": "分钟", "hours": "小时", "count": "条", "amount": ""}
 
@@ -483,28 +483,14 @@ class RecordFacts:
             layout = self._layouts[key] = self._layout(periods)
         attrs = "".join(f',"{fld}":{_json_text("" if (v := case.attributes.get(a)) is None else str(v))}'
                         for a, fld in self.attr_fields)
-        known = _DOUBLES.get
+        known = DOUBLES.get
         out = []
         for template, reads in layout:
             texts = [known(v) for place, keys in reads for v in map(periods[place].values.__getitem__, keys)]
             if None in texts:
-                texts = [_double(v) for place, keys in reads for v in map(periods[place].values.__getitem__, keys)]
+                texts = [double_text(v) for place, keys in reads for v in map(periods[place].values.__getitem__, keys)]
             out.append(template % (attrs, *texts))
         return out
-
-
-# values as durable_rules reads them, by value (a dict: an lru_cache's bookkeeping cost 3x the lookup)
-_DOUBLES: dict[Decimal, str] = {}
-
-
-def _double(d: Decimal) -> str:
-    """A value as durable_rules reads it (a double; at most 4 decimals keep the order)."""
-    got = _DOUBLES.get(d)
-    if got is None:
-        if len(_DOUBLES) >= 100_000:
-            _DOUBLES.clear()
-        got = _DOUBLES[d] = repr(float(d))
-    return got
 
 
 @lru_cache(maxsize=4096)
