@@ -353,7 +353,6 @@ class _Scorer:
             "findings": [f.as_dict() for f in r.findings],
         }
 
-
     def _item_entry(self, it, ded: Decimal, capped: bool) -> dict:
         """An item's results.json entry, worked out once per item and points deducted (a copy each time)."""
         key = (it.id, ded, capped)
