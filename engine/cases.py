@@ -37,6 +37,7 @@ class RecordPeriod:
     start: Any                           # datetime.date of the day, or the week's Monday
     working: bool                        # day: an official working day; week: unused
     values: dict[str, Decimal]           # "all" / "working" (week totals) or "all" and each slot (day)
+    index: int = 0                       # day: day of the month - 1; week: its place among the month's weeks
 
 
 @dataclass
@@ -47,4 +48,5 @@ class WorkerCase:
     attributes: dict[str, str]
     metrics: dict[str, Any]              # metric id -> Decimal or bool
     events: list[EventCase] = field(default_factory=list)
-    periods: list[RecordPeriod] = field(default_factory=list)
+    # (series, every, index) -> the day or week, in date order per series (only those a records rule checks)
+    periods: dict[tuple[str, str, int], RecordPeriod] = field(default_factory=dict)

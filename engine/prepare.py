@@ -30,5 +30,5 @@ def prepare_case(policy, month: str | None, worker_id: str, attributes: dict[str
             vals[mid] = Decimal(sum(1 for ev in events if event_matches(m.count_events, ev)))
         elif m.from_records is not None and recs is not None:
             vals[mid] = recs.metric(m.from_records)
-    periods = recs.periods() if recs is not None and records_rules(doc) else []
+    periods = recs.periods() if recs is not None and records_rules(doc) else {}
     return WorkerCase(worker_id, attributes, vals, events, periods)

@@ -30,7 +30,7 @@ from typing import Any, Callable
 from .assessment import CHUNK, CompiledRule, EventCase, Hit, WorkerCase, compile_policy, evaluate_cases
 from .errors import Problem, RuleEngineError
 from .kinds import KINDS
-from .kinds.base import compile_template, unit_of, value_text
+from .kinds.base import compile_reason, compile_template, unit_of, value_text
 from .inputs import MonthInputs, WorkerInfo, parse_timestamp, read_month
 from .kinds.event import make_event
 from .kinds.records import example_records
@@ -123,17 +123,18 @@ class _RulePlan:
             self.sign, self.verb, self.fkind = Decimal(1), "得", "earn"
         else:
             self.sign, self.verb, self.fkind = Decimal(-1), "扣", "deduction"
-        self.fill = compile_template(rule.reason or self.kind.default_reason(spec, doc))
         self.common = {"规则": rule.label, "label": rule.label, "得扣": self.verb, "项目": slabel}
+        self.fill = compile_reason(rule.reason or self.kind.default_reason(spec, doc), self.common)
         self.k = self.kind.plan(doc, rule, spec)
 
     def finding(self, points: Decimal, values: dict, texts: dict, src, event_id=None) -> Finding:
-        """One finding of `points` (unsigned): `values` go to results.json, `texts` only fill the reason."""
-        return self.known(points, values, self.reason(points, values, texts), src, event_id)
+        """One finding of `points` (unsigned): `values` go to results.json, `texts` only fill the reason.
+        (reason and known, written out: a finding is made millions of times in a month.)"""
+        return Finding(self.rid, self.rule.label, self.section, self.slabel, self.cat, self.fkind, self.sign * points,
+                       values, self.fill(values, texts, n(points)), src, event_id)
 
     def reason(self, points: Decimal, values: dict, texts: dict) -> str:
-        p = n(points)
-        return self.fill({**self.common, **values, **texts, "分值": p, "points": p})
+        return self.fill(values, texts, n(points))
 
     def known(self, points: Decimal, values: dict, reason: str, src, event_id=None) -> Finding:
         """A finding whose reason is already written (kinds memoize the reasons of recurring values)."""
@@ -161,6 +162,9 @@ class _Scorer:
         self._veto_fill = {v.id: compile_template(v.reason or VETO_REASON[doc.metrics[v.metric].type == "bool"])
                            for v in doc.vetoes}
         self._grades: dict[Decimal, tuple] = {}
+        self._earn_base: dict[str, tuple] = {}
+        self._entries: dict[tuple, dict] = {}
+        self._pays: dict[tuple, tuple] = {}
         self._bands = {id(b): {"id": b.id, "label": b.label, "range": str(b.range), "ratio": n(b.ratio)}
                        for b in (doc.pay.bands if doc.pay is not None else [])}
         # results.json entry of an item nothing was deducted from (copied for each worker)
@@ -296,20 +300,28 @@ class _Scorer:
             return None, None, None, None
         band = dict(self._bands[id(b)])
         ratio = ZERO if withhold else b.ratio
-        base = pay = None
-        if wage is not None:
-            share = wage * self.doc.pay.performance_share
-            base = share.quantize(FEN, rounding=ROUND_HALF_UP)
-            pay = (share * ratio).quantize(FEN, rounding=ROUND_HALF_UP)
-        return band, ratio, base, pay
+        key = (id(b), withhold, wage)      # a month has few distinct wages: each worked out once
+        got = self._pays.get(key)
+        if got is None:
+            base = pay = None
+            if wage is not None:
+                share = wage * self.doc.pay.performance_share
+                base = share.quantize(FEN, rounding=ROUND_HALF_UP)
+                pay = (share * ratio).quantize(FEN, rounding=ROUND_HALF_UP)
+            got = (base, pay)
+            if len(self._pays) < 100_000:
+                self._pays[key] = got
+        return band, ratio, got[0], got[1]
 
     def _earned(self, it, fs: list[Finding], msrc) -> tuple[Decimal, bool, list[Finding]]:
         """An earn item starts at 0, earns what its rules give, nets its own deductions, and ends
         between 0 and its points.  Returns (deducted = points − earned, capped, findings)."""
         net = sum((f.points for f in fs), ZERO)
         earned = min(max(net, ZERO), it.points)
-        out = [Finding(it.id, it.label, it.id, it.label, it.category, "earn_base", -it.points,
-                       {"项目分值": n(it.points)}, f"“{it.label}”为得分项，从0分起计，满分{n(it.points)}分", msrc)]
+        base = self._earn_base.get(it.id)
+        if base is None:   # the same words for every worker: worked out once per item
+            base = self._earn_base[it.id] = (-it.points, n(it.points), f"“{it.label}”为得分项，从0分起计，满分{n(it.points)}分")
+        out = [Finding(it.id, it.label, it.id, it.label, it.category, "earn_base", base[0], {"项目分值": base[1]}, base[2], msrc)]
         out += fs
         if net > it.points:
             out.append(Finding(it.id, it.label, it.id, it.label, it.category, "cap", it.points - net,
@@ -328,7 +340,7 @@ class _Scorer:
             "worker_id": w.worker_id, "name": w.name, "town": w.town, "community": w.community, "grid": w.grid,
             "role": w.role, "employment": w.employment, "attributes": w.attributes,
             "wage": money(w.wage) if w.wage is not None else None,
-            "items": [dict(untouched[it.id]) if ded is ZERO else _item_entry(it, ded, capped)
+            "items": [dict(untouched[it.id]) if ded is ZERO else self._item_entry(it, ded, capped)
                       for it, ded, capped in r.items],
             "deductions": n(r.deductions), "bonus": n(r.bonus), "score": n(r.score),
             "veto": r.vetoes[0] if r.vetoes else None, "vetoes": r.vetoes, "failed": r.failed,
@@ -340,6 +352,16 @@ class _Scorer:
             **({"metrics": self._metric_values(r.case.metrics)} if self._metric_values is not None else {}),
             "findings": [f.as_dict() for f in r.findings],
         }
+
+    def _item_entry(self, it, ded: Decimal, capped: bool) -> dict:
+        """An item's results.json entry, worked out once per item and points deducted (a copy each time)."""
+        key = (it.id, ded, capped)
+        got = self._entries.get(key)
+        if got is None:
+            got = _item_entry(it, ded, capped)
+            if len(self._entries) < 100_000:
+                self._entries[key] = got
+        return dict(got)
 
 
 def metrics_period_rules_read(doc) -> set[str]:

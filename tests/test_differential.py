@@ -936,6 +936,13 @@ def test_generated_policies_exercise_every_feature(tmp_path):
                 seen.add("partial." + sf.get("partial", "up"))
                 if isinstance(sf["quota"], dict):
                     seen.add("quota_by" + (".default" if "default" in sf["quota"] else ".nodefault"))
+        # day rules counting working days and all days on one series: the facts carry working-day flags
+        day_rules: dict[str, set] = {}
+        for r in rules:
+            if r.get("records", {}).get("every") == "day":
+                day_rules.setdefault(r["records"]["series"], set()).add(r["records"].get("days", "all"))
+        if any(len(days) > 1 for days in day_rules.values()):
+            seen.add("records.mixed_days")
         for v in raw.get("vetoes", []):
             seen.add("veto." + ("range" if "range" in v else "plain"))
         if "[" in text and "(" in text:
@@ -947,7 +954,7 @@ def test_generated_policies_exercise_every_feature(tmp_path):
                 "veto.range", "veto.plain", "mixed_brackets", "fullwidth",
                 # the forms of issue 16
                 "earn", "effect.deduct", "composite", "composite.ratio", "composite.metric", "composite.complement",
-                "records", "records.day", "records.week", "slots", "per", "period_cap", "records_series", "stages",
+                "records", "records.day", "records.week", "records.mixed_days", "slots", "per", "period_cap", "records_series", "stages",
                 "from_records.total", "from_records.per_day", "from_records.per_week", "from_records.days_with",
                 "event.month_by", "event.interval", "event.overdue", "event.repeat_months", "event.unclosed"}
     assert expected <= seen, expected - seen

@@ -25,6 +25,7 @@ class Cond(NamedTuple):
     terms: list[dict]
     tier: int | None = None          # tiers: which tier; records: which slot (index)
     quota_key: str | None = None     # quota by attribute: which attribute value ("*" = default)
+    place: int | None = None         # records: which day or week of the month
 
 
 class Checks:
@@ -114,6 +115,32 @@ def compile_template(template: str) -> Callable[[dict], str]:
     parts = re.split(r"(\{\w+\})", template)
     fmt = "".join(p if _PLACEHOLDER.fullmatch(p) else p.replace("{", "{{").replace("}", "}}") for p in parts)
     return lambda values: fmt.format_map(_Missing(values))
+
+
+def compile_reason(template: str, common: dict[str, str]) -> Callable[[dict, dict, str], str]:
+    """A rule's reason template as `fill(values, texts, points_text)`: the same text as
+    compile_template(template)({**common, **values, **texts, "分值": p, "points": p}) — each placeholder
+    taken from the points, else the finding's texts, else its values, else the rule's common words,
+    else kept as written — without merging four dicts and parsing the template for every finding
+    (that was a fifth of a finding's time).  The fill is one f-string (a third faster than a %-format
+    of the same pieces): the template's text is written into it escaped (\\u escapes, quotes,
+    doubled braces), each placeholder as a lookup by its name (word characters only) and constants."""
+    code, consts = [], {}
+    for part in re.split(r"(\{\w+\})", template):
+        m = _PLACEHOLDER.fullmatch(part)
+        if m is None:
+            code.append(part.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+                        .replace("{", "{{").replace("}", "}}"))
+            continue
+        key = m.group(1)
+        if key in ("分值", "points"):
+            code.append("{p}")
+            continue
+        name = f"c{len(consts)}"
+        consts[name] = common.get(key, "{" + key + "}")
+        k = repr(key)   # '…' without a backslash for every word character (checked over all of Unicode)
+        code.append(f"{{(t[{k}] if {k} in t else v[{k}] if {k} in v else {name})}}")
+    return eval('lambda v, t, p: f"' + "".join(code) + '"', consts)  # noqa: S307
 
 
 # --------------------------------------------------------------------------- metrics
@@ -256,7 +283,28 @@ def round_units(units: Decimal, partial: str) -> Decimal:
 
 
 def half_up(d: Decimal, places: int = 2) -> Decimal:
-    return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    q = _QUANTA.get(places)
+    if q is None:   # (making the quantum cost more than the rounding)
+        q = _QUANTA[places] = Decimal(1).scaleb(-places)
+    return d.quantize(q, rounding=ROUND_HALF_UP)
+
+
+_QUANTA: dict[int, Decimal] = {}
+
+
+# numbers as durable_rules reads them, by value (a dict: an lru_cache's bookkeeping cost 3x the lookup)
+DOUBLES: dict = {}
+
+
+def double_text(d) -> str:
+    """A Decimal (or int) as durable_rules reads it in a fact: a double (at most 4 decimals keep the order).
+    Not for bools (True == 1)."""
+    got = DOUBLES.get(d)
+    if got is None:
+        if len(DOUBLES) >= 100_000:
+            DOUBLES.clear()
+        got = DOUBLES[d] = repr(float(d))
+    return got
 
 
 PARTIAL_TEXT = {"up": "不足{per}按{per}计", "down": "不足{per}不计", "exact": "按比例计"}

@@ -118,16 +118,18 @@ class _Composite(RuleKind):
             if t.metric is not None:
                 m = doc.metrics[t.metric]
                 full = Decimal(100) if m.type == "percent" else (t.full if t.full is not None else m.max)
-                terms.append(("metric", t, m.label, m.unit if m.type != "percent" else "%", full))
+                terms.append(("metric", t, m.label, m.unit if m.type != "percent" else "%", full,
+                              f"×{n(t.weight * 100)}%"))
             else:
                 num, den = (doc.metrics[x] for x in t.ratio)
-                terms.append(("ratio", t, (num.label, den.label), "", Decimal(100) if t.empty is None else t.empty))
+                terms.append(("ratio", t, (num.label, den.label), "", Decimal(100) if t.empty is None else t.empty,
+                              f"×{n(t.weight * 100)}%"))
         return {"terms": terms, "rounding": f"四舍五入保留{spec.decimals}位小数" if spec.decimals else "四舍五入取整"}
 
     def value(self, spec, k, metrics, out_of: Decimal) -> tuple[Decimal, Decimal, list[str], dict]:
         """(exact composite, rounded composite, each term's words, values) for one worker."""
         raw, words, values = Decimal(0), [], {}
-        for kind, t, label, unit, full in k["terms"]:
+        for kind, t, label, unit, full, weight_text in k["terms"]:
             if kind == "metric":
                 v = metrics[t.metric]
                 rate = v if unit == "%" else v / full * 100
@@ -145,7 +147,7 @@ class _Composite(RuleKind):
                 rate = 100 - rate
                 shown = f"（1－{shown}）"
             raw += t.weight * rate
-            words.append(f"{shown}×{n(t.weight * 100)}%")
+            words.append(shown + weight_text)
         exact = out_of * raw / 100
         return exact, half_up(exact, spec.decimals), words, values
 

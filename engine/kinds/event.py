@@ -29,7 +29,7 @@ from pydantic import Field
 
 from ..cases import EventCase
 from ..policy_values import Num, Range, StrList, Strict, n
-from .base import Checks, Cond, RuleKind, check_points_or_escalate, range_terms
+from .base import Checks, Cond, RuleKind, check_points_or_escalate, double_text, range_terms
 
 BUILT_IN_STAGES = {"discovered": "发现", "reported": "上报", "closed": "办结"}
 MONTH_BY = ("discovered", "reported", "closed")
@@ -94,6 +94,17 @@ def _month_text(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+@lru_cache(maxsize=1024)
+def _year_month(month: str | None) -> tuple[int, int] | None:
+    """(year, month) of a month's text, for `month_of(t) == month` as two integer comparisons
+    (None, equal to no time's, when the text is not what month_of writes)."""
+    try:
+        ym = (int(month[:4]), int(month[5:7]))
+    except (TypeError, ValueError):
+        return None
+    return ym if _month_text(*ym) == month else None
+
+
 def month_start(month: str) -> datetime:
     return datetime(int(month[:4]), int(month[5:7]), 1)
 
@@ -132,7 +143,7 @@ def in_month(ev: EventCase, by: str | None) -> bool:
         return by == "discovered" or (by == "reported" and ev.delay_hours is not None) or \
             (by == "closed" and ev.handling_hours is not None)
     t = ev.times.get(by)
-    return t is not None and month_of(t) == ev.month
+    return t is not None and (t.year, t.month) == _year_month(ev.month)
 
 
 def span_hours(ev: EventCase, a: str, b: str) -> Decimal | None:
@@ -166,25 +177,38 @@ def overdue_due(ev: EventCase, od: Overdue) -> datetime | None:
     key = id(od)   # the policy's own deadline object (hashing a pydantic model costs more than the work)
     if key in cache:
         return cache[key]
-    due = cache[key] = _overdue_due(ev, od)
+    due = cache[key] = _overdue_due(ev, od, _limit(od))
     return due
 
 
-def _overdue_due(ev: EventCase, od: Overdue) -> datetime | None:
-    limit = od.limit_hours
+def _overdue_due(ev: EventCase, od: Overdue, limit: timedelta) -> datetime | None:
     if ev.times is None:
         if not _happened(ev, od.from_):
             return None
         h = span_hours(ev, od.from_, od.to)
-        return datetime.min if h is None or h > limit else None
+        return datetime.min if h is None or h > od.limit_hours else None
     start = ev.times.get(od.from_)
     if start is None:
         return None        # the clock never started
-    due = start + timedelta(hours=float(limit))
+    due = start + limit
     done = ev.times.get(od.to)
     if done is not None and done <= due:
         return None
-    return due if month_of(due) == ev.month else None
+    return due if (due.year, due.month) == _year_month(ev.month) else None
+
+
+_LIMITS: dict[int, tuple[Overdue, timedelta]] = {}
+
+
+def _limit(od: Overdue) -> timedelta:
+    """A deadline's time limit, worked out once per deadline object (kept with it, so that an id
+    reused by another object is never mistaken for it)."""
+    got = _LIMITS.get(id(od))
+    if got is None or got[0] is not od:
+        if len(_LIMITS) >= 1024:
+            _LIMITS.clear()
+        got = _LIMITS[id(od)] = (od, timedelta(hours=float(od.limit_hours)))
+    return got[1]
 
 
 def event_matches(f: EventFilter, ev: EventCase) -> bool:
@@ -382,6 +406,10 @@ class EventFacts:
         self.repeat = any(f.repeat_months is not None for f in filters)
         self.months = sorted({f.month_by or "discovered" for f in filters if f.overdue is None}) if self.cross else []
         self.active = bool(self.cross or self.spans or self.deadlines or self.repeat)
+        # each flag's field as written when true and when false
+        self._month_fields = [(by, f',"m{by[0]}":true', f',"m{by[0]}":false') for by in self.months]
+        self._deadline_fields = [(od, id(od), _limit(od), f',"{fld}":true', f',"{fld}":false')
+                                 for od, fld in self.deadlines.items()]
 
     def terms(self, f: EventFilter) -> list[dict]:
         terms: list[dict] = [{"t": "e"}]
@@ -415,14 +443,26 @@ class EventFacts:
     def extras(self, ev: EventCase) -> str:
         """The extra fields of one event fact, as JSON text (',"md":true,...')."""
         out = []
-        for by in self.months:
-            out.append(f',"m{by[0]}":{"true" if in_month(ev, by) else "false"}')
+        times = ev.times
+        if times is not None:
+            ym = _year_month(ev.month)
+            for by, yes, no in self._month_fields:
+                t = times.get(by)
+                out.append(yes if t is not None and (t.year, t.month) == ym else no)
+        else:
+            for by, yes, no in self._month_fields:
+                out.append(yes if in_month(ev, by) else no)
         for (a, b), fld in self.spans.items():
             h = span_hours(ev, a, b)
             if h is not None:
-                out.append(f',"{fld}":{float(h)!r}')
-        for od, fld in self.deadlines.items():
-            out.append(f',"{fld}":{"true" if overdue_due(ev, od) is not None else "false"}')
+                out.append(f',"{fld}":{double_text(h)}')
+        if self._deadline_fields:   # overdue_due written out, all the event's deadlines at once
+            cache = ev.derived
+            if cache is None:
+                cache = ev.derived = {}
+            for od, key, limit, yes, no in self._deadline_fields:
+                due = cache[key] if key in cache else cache.setdefault(key, _overdue_due(ev, od, limit))
+                out.append(yes if due is not None else no)
         if self.repeat:
             out.append(f',"rp":{ev.repeat}')
         return "".join(out)
@@ -502,33 +542,45 @@ class _Event(RuleKind):
         spec, k = rp.spec, rp.k
         out = []
         all_events = case.events
-        for nth, ei in enumerate(sorted(h.event for _, h in matches), 1):   # in the order of the log
+        delay, handling, unclosed = k["delay"], k["handling"], spec.unclosed
+        interval, overdue, repeat, escalate = spec.interval, spec.overdue, spec.repeat_months, spec.escalate
+        plain = not (delay is not None or handling is not None or unclosed or interval is not None
+                     or overdue is not None or repeat is not None)
+        finding, points = rp.finding, spec.points
+        for nth, ei in enumerate(sorted([h.event for _, h in matches]), 1):   # in the order of the log
             ev = all_events[ei]
-            p = spec.points if spec.escalate is None else spec.escalate[min(nth, len(spec.escalate)) - 1]
+            p = points if escalate is None else escalate[min(nth, len(escalate)) - 1]
             values = {"事件编号": ev.event_id, "类别": ev.category, "等级": ev.severity}
+            nth_text = f"，本月第{nth}次" if escalate is not None else ""
+            src = {"file": _basename(ev.source[0]), "row": ev.source[1]} if ev.source else None
+            if plain:   # the event only matched the rule's category and severity: nothing to describe
+                out.append(finding(p, values, {"情形": "", "第几次": nth_text}, src, ev.event_id))
+                continue
             texts: dict[str, str] = {}
             desc = []
-            if k["delay"] is not None:
+            if delay is not None:
                 if ev.delay_hours is None:
                     values["上报延迟"] = "未上报"
                     desc.append("未上报")
                 else:
-                    values["上报延迟"] = f"{n(ev.delay_hours)}小时"
-                    desc.append(f"发现后{n(ev.delay_hours)}小时才上报（{k['delay']}）")
-            if k["handling"] is not None:
-                values["办理用时"] = f"{n(ev.handling_hours)}小时"
-                desc.append(f"上报后{n(ev.handling_hours)}小时办结（{k['handling']}）")
-            if spec.unclosed:
+                    hours = n(ev.delay_hours)
+                    values["上报延迟"] = f"{hours}小时"
+                    desc.append(f"发现后{hours}小时才上报（{delay}）")
+            if handling is not None:
+                hours = n(ev.handling_hours)
+                values["办理用时"] = f"{hours}小时"
+                desc.append(f"上报后{hours}小时办结（{handling}）")
+            if unclosed:
                 desc.append("月底仍未办结")
-            if spec.interval is not None:
+            if interval is not None:
                 a, b, human = k["interval"]
-                h = span_hours(ev, spec.interval.from_, spec.interval.to)
-                values["间隔"] = f"{n(h)}小时"
-                desc.append(f"{a}后{n(h)}小时{b}（{human}）")
-            if spec.overdue is not None:
+                hours = n(span_hours(ev, interval.from_, interval.to))
+                values["间隔"] = f"{hours}小时"
+                desc.append(f"{a}后{hours}小时{b}（{human}）")
+            if overdue is not None:
                 a, b, limit = k["overdue"]
-                due = overdue_due(ev, spec.overdue)
-                done = ev.times.get(spec.overdue.to) if ev.times is not None else None
+                due = overdue_due(ev, overdue)
+                done = ev.times.get(overdue.to) if ev.times is not None else None
                 if due is not None and due != datetime.min:
                     values["到期时间"], texts["到期时间"] = _time_texts(due)
                     desc.append(f"{a}后{limit}内未{b}（{texts['到期时间']}到期" +
@@ -536,21 +588,22 @@ class _Event(RuleKind):
                 else:
                     texts["到期时间"] = ""
                     desc.append(f"{a}后{limit}内未{b}")
-            if spec.repeat_months is not None:
+            if repeat is not None:
                 values["问题"] = ev.problem
                 values["连续月数"] = str(ev.repeat)
                 desc.append(f"同一问题（{ev.problem}）连续{ev.repeat}个月出现")
-            texts["情形"] = "".join(desc[:1]) + "".join("，" + d for d in desc[1:])
-            texts["第几次"] = f"，本月第{nth}次" if spec.escalate is not None else ""
-            src = {"file": _basename(ev.source[0]), "row": ev.source[1]} if ev.source else None
-            out.append(rp.finding(p, values, texts, src, ev.event_id))
+            texts["情形"] = "，".join(desc)
+            texts["第几次"] = nth_text
+            out.append(finding(p, values, texts, src, ev.event_id))
         return out
 
 
 @lru_cache(maxsize=4096)
 def _time_texts(t: datetime) -> tuple[str, str]:
-    """'2026-10-21 10:00' for results.json, '10月21日10:00' for the reason."""
-    return f"{t:%Y-%m-%d %H:%M}", f"{t.month}月{t.day}日{t:%H:%M}"
+    """'2026-10-21 10:00' for results.json, '10月21日10:00' for the reason (written out: strftime
+    costs more than the rest of an event's finding; %Y is the year unpadded, as glibc writes it)."""
+    hm = f"{t.hour:02d}:{t.minute:02d}"
+    return f"{t.year}-{t.month:02d}-{t.day:02d} {hm}", f"{t.month}月{t.day}日{hm}"
 
 
 @lru_cache(maxsize=64)

@@ -29,8 +29,8 @@ from typing import Literal, Optional, Union
 from ..cases import RecordPeriod
 from ..intervals import Interval
 from ..policy_values import Num, QuotaBy, Range, StrList, Strict, n
-from .base import (PARTIAL_TEXT, Checks, RuleKind, check_quota, half_up, quota_conditions, quota_for,
-                   round_units)
+from .base import (DOUBLES, PARTIAL_TEXT, ZERO, Checks, RuleKind, check_quota, double_text, half_up,
+                   quota_conditions, quota_for, round_units)
 
 MEASURE_UNITS = {"minutes": "分钟", "hours": "小时", "count": "条", "amount": ""}
 
@@ -266,10 +266,10 @@ class WorkerRecords:
         total = sum((self.week_total(f.series, w, f.days) for w in weeks), Decimal(0))
         return half_up(total / len(weeks), f.decimals)
 
-    def periods(self) -> list[RecordPeriod]:
-        """One period per day (or week) and series that a records rule of the policy checks."""
+    def periods(self) -> dict[tuple[str, str, int], RecordPeriod]:
+        """Each day (or week) of a series that a records rule of the policy checks, by (series, every, index)."""
         wanted = sorted({(r.records.series, r.records.every) for r in records_rules(self.doc)})
-        out: list[RecordPeriod] = []
+        out: dict[tuple[str, str, int], RecordPeriod] = {}
         for series_id, every in wanted:
             if every == "day":
                 vals = self.values(series_id)
@@ -278,14 +278,14 @@ class WorkerRecords:
                 for d in month_days(self.month):
                     working = is_working(d, self.doc.calendar) if "working" in days else True
                     if working or "all" in days:   # a day no rule counts is no fact
-                        out.append(RecordPeriod(series_id, "day", d, working, vals[d]))
+                        out[(series_id, "day", d.day - 1)] = RecordPeriod(series_id, "day", d, working, vals[d], d.day - 1)
             else:
-                for w in month_weeks(self.month):
+                for i, w in enumerate(month_weeks(self.month)):
                     values = {"all": self.week_total(series_id, w, "all")}
                     if any(r.records.days == "working" for r in records_rules(self.doc)
                            if r.records.series == series_id and r.records.every == "week"):
                         values["working"] = self.week_total(series_id, w, "working")
-                    out.append(RecordPeriod(series_id, "week", w, True, values))
+                    out[(series_id, "week", i)] = RecordPeriod(series_id, "week", w, True, values, i)
         return out
 
 
@@ -369,51 +369,128 @@ def check_from_records(ck: Checks, mid: str, m, path: list) -> None:
 # --------------------------------------------------------------------------- durable_rules facts
 
 
+# A month has 28-31 days and 4 or 5 weeks (those whose Thursday it holds): conditions are compiled for
+# every place a day or week can take, and a worker's fact carries the places the month has.
+PLACES = {"day": 31, "week": 5}
+# durable_rules walks the alpha nodes a fact meets on a stack of 64 (events.c MAX_STACK_SIZE; error 303
+# beyond): the value checks a fact can meet at once (all of its places short), the attribute checks
+# beside them and the chain above them must stay below that.  It also reads at most 255 properties
+# of a fact (state.c MAX_OBJECT_PROPERTIES).  A worker's days and weeks take as many facts as needed.
+ALPHA_STACK = 64
+FACT_FIELDS = 200
+
+
 class RecordFacts:
-    """Fields of a record-period fact: s (series), w (0 day, 1 week), wd (a working day), v (value),
-    v<j> (slot j's value), vw (a week's working-day value), and the attributes quotas depend on."""
+    """A worker's checked days and weeks as few durable_rules facts.
+
+    Each day (or week) of a series is one place: day `i` of the month, or the month's week `i`.
+    Its values travel as fields named after the group (series and every) and the place:
+    `p<g>_<i>` (the day's or week's value), `p<g>_<i>w` (a week's working-day value), `p<g>_<i>s<j>`
+    (slot j's value) and `p<g>_<i>d` (a working day: only when rules of the series count both
+    working days and all days; otherwise the places written are the days the rules count).
+    A records rule becomes one condition per place (and per slot and quota key), so that
+    durable_rules still checks every day and week of every worker, and one fact carries many
+    places: a fact per day or week cost more than the checks themselves (per fact the C engine
+    stores, hashes and returns the message; measured 3x the time of packed facts).  The quota's
+    attributes travel on each fact.
+    """
 
     def __init__(self, doc, names):
         rules = records_rules(doc)
         self.active = bool(rules)
-        self.series = {sid: i for i, sid in enumerate(doc.records)}
-        self.slots = {sid: {name: f"v{j}" for j, name in enumerate(s.slots or {})} for sid, s in doc.records.items()}
         self.attrs = sorted({r.records.quota.by for r in rules if isinstance(r.records.quota, QuotaBy)})
         self.attr_fields = [(a, names.attr[a]) for a in self.attrs if a in names.attr]
-        # per (series, every): the fixed start of the fact's text and the (field, value key) pairs after it
-        self._layout: dict[tuple[str, str], tuple[str, list[tuple[str, str]]]] = {}
-        for sid in doc.records:
-            day = [(fld, name) for name, fld in self.slots[sid].items()] + [("v", "all")]
-            week = [("vw", "working"), ("v", "all")]
-            self._layout[(sid, "day")] = (f',"s":{self.series[sid]},"w":0', day)
-            self._layout[(sid, "week")] = (f',"s":{self.series[sid]},"w":1', week)
+        self._slots = {sid: list(s.slots or {}) for sid, s in doc.records.items()}
+        groups = sorted({(r.records.series, r.records.every) for r in rules})
+        self.group = {key: g for g, key in enumerate(groups)}
+        # per group: the value keys rules read with their field suffixes, whether places carry the
+        # working-day flag, and how many value checks one place can meet at once
+        self._reads: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        self._flag: dict[tuple[str, str], bool] = {}
+        self._checks: dict[tuple[str, str], int] = {}
+        for key in groups:
+            series, every = key
+            mine = [r.records for r in rules if (r.records.series, r.records.every) == key]
+            slots = self._slots[series]
+            reads: dict[str, str] = {}
+            for spec in mine:
+                for name in (spec.slots or {}):
+                    reads[name] = f"s{slots.index(name)}"
+                if spec.slots is None:
+                    value = self.value_key(spec)
+                    reads[value] = "w" if value == "working" else ""
+            self._reads[key] = list(reads.items())
+            self._flag[key] = every == "day" and len({spec.days for spec in mine}) > 1
+            self._checks[key] = sum(len(spec.slots) if spec.slots is not None else 1 for spec in mine)
+        # the attribute checks under t=p a fact can meet (each quota's values and its default's first check)
+        attr_checks = sum(len(r.records.quota.values) + (r.records.quota.default is not None)
+                          for r in rules if isinstance(r.records.quota, QuotaBy))
+        self.fact_checks = ALPHA_STACK - 8 - attr_checks   # 8: the root, t=p, a working-day check, margin
+        self._layouts: dict[tuple, list] = {}
 
-    def field(self, spec: RecordsRule, slot: str | None = None) -> str:
+    @staticmethod
+    def value_key(spec: RecordsRule) -> str:
+        """Which value of a period a quota (not slot) rule checks."""
+        return "working" if spec.every == "week" and spec.days == "working" else "all"
+
+    def field(self, spec: RecordsRule, place: int, slot: str | None = None) -> str:
+        g = self.group[(spec.series, spec.every)]
         if slot is not None:
-            return self.slots[spec.series][slot]
-        if spec.every == "week" and spec.days == "working":
-            return "vw"
-        return "v"
+            return f"p{g}_{place}s{self._slots[spec.series].index(slot)}"
+        return f"p{g}_{place}" + ("w" if self.value_key(spec) == "working" else "")
 
-    def fields(self, case, p: RecordPeriod) -> str:
-        prefix, pairs = self._layout[(p.series, p.every)]
-        vals = p.values
-        out = [prefix]
-        if p.every == "day":
-            out.append(',"wd":true' if p.working else ',"wd":false')
-        for fld, key in pairs:
-            if key in vals:
-                out.append(f',"{fld}":{_double(vals[key])}')
-        for a, fld in self.attr_fields:
-            value = case.attributes.get(a)
-            out.append(f',"{fld}":{_json_text("" if value is None else str(value))}')
-        return "".join(out)
+    def working_terms(self, spec: RecordsRule, place: int) -> list[dict]:
+        """The working-day condition of a place, when the places written are not all working days."""
+        key = (spec.series, spec.every)
+        if spec.every == "day" and spec.days == "working" and self._flag[key]:
+            return [{f"p{self.group[key]}_{place}d": True}]
+        return []
 
+    def _layout(self, periods: dict) -> list[tuple[str, list[tuple[tuple, tuple[str, ...]]]]]:
+        """How a worker's places are written: per fact, a %-template (the attributes, then each value)
+        and the places and value keys that fill it.  It depends only on the places and their working
+        days (the month and the calendar), so it is worked out once per month."""
+        out: list = []
+        parts, reads, checks, fields = ["%s"], [], 0, 4 + len(self.attr_fields)   # k, ei, t, sid, attributes
+        for key, p in periods.items():
+            group = (p.series, p.every)
+            g_reads, n_checks = self._reads[group], self._checks[group]
+            n_fields = len(g_reads) + self._flag[group]
+            if reads and (checks + n_checks > self.fact_checks or fields + n_fields > FACT_FIELDS):
+                out.append(("".join(parts), reads))
+                parts, reads, checks, fields = ["%s"], [], 0, 4 + len(self.attr_fields)
+            name = f"p{self.group[group]}_{p.index}"
+            parts += [f',"{name}{suffix}":%s' for _value, suffix in g_reads]
+            if self._flag[group]:
+                parts.append(f',"{name}d":{"true" if p.working else "false"}')
+            reads.append((key, tuple(value for value, _suffix in g_reads)))
+            checks += n_checks
+            fields += n_fields
+        if reads:
+            out.append(("".join(parts), reads))
+        return out
 
-@lru_cache(maxsize=65536)
-def _double(d: Decimal) -> str:
-    """A value as durable_rules reads it (a double; at most 4 decimals keep the order)."""
-    return repr(float(d))
+    def bodies(self, case) -> list[str]:
+        """The worker's checked days and weeks as the fields of as few facts as durable_rules allows."""
+        periods = case.periods
+        # the places and their working-day flags: the same places in another month (or a worked
+        # example scored by the same process) may fall on other working days
+        key = (tuple(periods), tuple(p.working for p in periods.values()))
+        layout = self._layouts.get(key)
+        if layout is None:
+            if len(self._layouts) >= 64:
+                self._layouts.clear()
+            layout = self._layouts[key] = self._layout(periods)
+        attrs = "".join(f',"{fld}":{_json_text("" if (v := case.attributes.get(a)) is None else str(v))}'
+                        for a, fld in self.attr_fields)
+        known = DOUBLES.get
+        out = []
+        for template, reads in layout:
+            texts = [known(v) for place, keys in reads for v in map(periods[place].values.__getitem__, keys)]
+            if None in texts:
+                texts = [double_text(v) for place, keys in reads for v in map(periods[place].values.__getitem__, keys)]
+            out.append(template % (attrs, *texts))
+        return out
 
 
 @lru_cache(maxsize=4096)
@@ -456,15 +533,18 @@ class _Records(RuleKind):
         ck.positive(spec.period_cap, p + ["period_cap"], "上限")
 
     def conditions(self, spec, ctx):
+        """One condition per place (day of the month, week of the month) and slot (and quota key):
+        [t=p, the quota's attribute, value < quota, a working day] (see RecordFacts)."""
         facts = ctx.periods
-        base = [{"t": "p"}, {"s": facts.series[spec.series]}, {"w": 0 if spec.every == "day" else 1}]
-        if spec.every == "day" and spec.days == "working":
-            base.append({"wd": True})
-        if spec.slots is None:
-            return quota_conditions(spec.quota, base, facts.field(spec), ctx.names)
         out = []
-        for j, (name, q) in enumerate(spec.slots.items()):
-            out += quota_conditions(q, base, facts.field(spec, name), ctx.names, tier=j)
+        for place in range(PLACES[spec.every]):
+            working = facts.working_terms(spec, place)
+            if spec.slots is None:
+                conds = quota_conditions(spec.quota, [{"t": "p"}], facts.field(spec, place), ctx.names)
+            else:
+                conds = [c for j, (name, q) in enumerate(spec.slots.items())
+                         for c in quota_conditions(q, [{"t": "p"}], facts.field(spec, place, name), ctx.names, tier=j)]
+            out += [c._replace(terms=c.terms + working, place=place) for c in conds]
         return out
 
     def placeholders(self, spec, doc):
@@ -485,59 +565,92 @@ class _Records(RuleKind):
             if spec.period_cap is not None else ""
         slots = list((spec.slots or {}).items())
         return {"label": s.label, "unit": unit, "how": how, "cap": cap, "slots": slots,
-                "each": "每天" if spec.every == "day" else "每周"}
+                "each": "每天" if spec.every == "day" else "每周", "value": RecordFacts.value_key(spec), "memo": {}}
 
     def findings(self, rp, matches, case, msrc):
         spec, k = rp.spec, rp.k
-        first = len(case.events)
-        by_period: dict[int, list] = {}
-        for cr, h in matches:
-            by_period.setdefault(h.event - first, []).append(cr)
+        by_place: dict[int, list] = {}
+        for cr, _h in matches:
+            got = by_place.get(cr.place)
+            if got is None:
+                by_place[cr.place] = [cr]
+            else:
+                got.append(cr)
+        words = k.get("words")
+        if words is None:   # the plan's fixed words, with this rule's verb (扣/得), once
+            words = k["words"] = (k["how"].format(verb=rp.verb), k["cap"].format(verb=rp.verb))
+        memo, periods, label, unit = k["memo"], case.periods, k["label"], k["unit"]
         out = []
-        for pi in sorted(by_period):
-            period = case.periods[pi]
-            parts, total, values = [], Decimal(0), {}
-            for cr in sorted(by_period[pi], key=lambda c: c.tier or 0):
-                if spec.slots is not None:
-                    name, quota = k["slots"][cr.tier]
-                    value = period.values[name]
-                    where = name
-                else:
-                    quota, _who = quota_for(spec.quota, case.attributes, cr.quota_key)
-                    value = period.values["working" if spec.every == "week" and spec.days == "working" else "all"]
-                    where = ""
-                short = quota - value
-                if spec.per is None:
-                    pts = spec.points
-                else:
-                    pts = round_units(short / spec.per, spec.partial) * spec.points
-                    if spec.partial == "exact":
-                        pts = half_up(pts)
-                if pts <= 0:
+        for place in sorted(by_place):   # date order
+            period = periods[(spec.series, spec.every, place)]
+            crs = by_place[place]
+            if len(crs) > 1:
+                crs.sort(key=_tier)
+            parts, total, values = [], ZERO, {}
+            for cr in crs:
+                value = period.values[k["slots"][cr.tier][0] if cr.tier is not None else k["value"]]
+                got = memo.get((cr.index, value), _UNSEEN)   # a slot's value below its quota recurs: said once
+                if got is _UNSEEN:
+                    got = self._short(spec, k, cr, case, value)
+                    if len(memo) < 10_000:
+                        memo[(cr.index, value)] = got
+                if got is None:
                     continue
+                pts, value_key, value_text, quota_key, quota_text, part = got
                 total += pts
-                values[where or "数值"] = n(value)
-                values[(where + "定额") if where else "定额"] = n(quota)
-                unit = k["unit"]
-                if where:
-                    parts.append(f"{where}{n(value)}{unit}（应不少于{n(quota)}{unit}）")
-                else:
-                    parts.append(f"{n(value)}{unit}，低于{k['each']}{n(quota)}{unit}，差{n(short)}{unit}")
+                values[value_key] = value_text
+                values[quota_key] = quota_text
+                parts.append(part)
             if not parts:
                 continue
             capped = spec.period_cap is not None and total >= spec.period_cap   # the cap is said once reached
             points = min(total, spec.period_cap) if capped else total
-            values["日期"] = period.start.isoformat()
-            words = k.get("words")
-            if words is None:   # the plan's fixed words, with this rule's verb (扣/得), once
-                words = k["words"] = (k["how"].format(verb=rp.verb), k["cap"].format(verb=rp.verb))
-            texts = {"日期": _period_text(period.every, period.start), "记录": k["label"], "情形": "、".join(parts),
-                     "单位": k["unit"], "计分方式": words[0], "封顶": words[1] if capped else ""}
+            values["日期"] = _iso(period.start)
+            texts = {"日期": _period_text(period.every, period.start), "记录": label, "情形": "、".join(parts),
+                     "单位": unit, "计分方式": words[0], "封顶": words[1] if capped else ""}
             out.append(rp.finding(points, values, texts, None))
         return out
 
+    @staticmethod
+    def _short(spec, k, cr, case, value) -> tuple | None:
+        """What one slot (or quota) below its quota gives: (points, value key, value, quota key, quota,
+        words), or None when the shortfall rounds to no points.  The quota is the condition's own
+        (its slot, or its quota key), so the same value of the same condition always gives the same."""
+        unit = k["unit"]
+        if spec.slots is not None:
+            where, quota = k["slots"][cr.tier]
+        else:
+            quota, _who = quota_for(spec.quota, case.attributes, cr.quota_key)
+            where = ""
+        short = quota - value
+        if spec.per is None:
+            pts = spec.points
+        else:
+            pts = round_units(short / spec.per, spec.partial) * spec.points
+            if spec.partial == "exact":
+                pts = half_up(pts)
+        if pts <= 0:
+            return None
+        if where:
+            part = f"{where}{n(value)}{unit}（应不少于{n(quota)}{unit}）"
+        else:
+            part = f"{n(value)}{unit}，低于{k['each']}{n(quota)}{unit}，差{n(short)}{unit}"
+        return (pts, where or "数值", n(value), (where + "定额") if where else "定额", n(quota), part)
+
     def demo_role(self, spec):
         return ("records", spec)
+
+
+_UNSEEN = object()
+
+
+def _tier(cr) -> int:
+    return cr.tier or 0
+
+
+@lru_cache(maxsize=1024)
+def _iso(d: dt.date) -> str:
+    return d.isoformat()
 
 
 @lru_cache(maxsize=1024)
