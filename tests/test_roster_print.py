@@ -78,6 +78,13 @@ def test_a_shift_short_of_demand_is_marked_and_named(roster):
     assert early["label"] == "早" and early["cells"][0] == {"text": "2/3", "cls": "short"}
     assert ctx["short"][0] == "11月2日早（2/3）"
     assert ctx["short"] == sorted(ctx["short"], key=lambda t: tuple(map(int, re.findall(r"\d+", t)[:2])))
+    # Nobody on the early shift all month: 28 shortages, besides the fixture's own three nights
+    # (26–28 November, 1/2); the first twelve named, then how many.
+    for row in roster["duty"].values():
+        row[:] = [None if s == "early" else s for s in row]
+    ctx = shift_roster_context(roster, {"unit": "单位"})
+    assert ctx["short_count"] == 31 and len(ctx["short"]) == 13 and ctx["short"][-1] == "等共 31 个班次"
+    assert ctx["short"][:2] == ["11月2日早（0/3）", "11月3日早（0/3）"]
 
 
 def test_every_count_and_total_agrees_with_the_rosters_own_tables(tmp_path):

@@ -843,8 +843,14 @@ def shift_roster_context(roster: Mapping, office: dict) -> dict:
             "legend": "；".join(legend + ["休＝休息", "假＝请假"]),
             "notes": "表头灰底为休息日，“节”为法定节假日，“班”为调休上班日；夜班加粗。人数行为当天该班次在岗人数/需求人数，"
                      "加框为缺员。合计：班数为上班天数，工时为各班时长之和，周末、节假日为在这些休息日上班的天数。",
-            "short": [x[2] for x in sorted(short)], "over": [x[2] for x in sorted(over)], "has_demand": any(demand.get(s) for s in ids),
+            "short": _first([x[2] for x in sorted(short)]), "over": _first([x[2] for x in sorted(over)]),
+            "short_count": len(short), "over_count": len(over), "has_demand": any(demand.get(s) for s in ids),
             "failed": failed, "edited": roster.get("source") == "imported"}
+
+
+def _first(items: list[str], k: int = 12) -> list[str]:
+    """At most k items, then how many in all: a list under a table stays a few lines."""
+    return items if len(items) <= k else items[:k] + [f"等共 {len(items)} 个班次"]
 
 
 def roster_towns(roster: Mapping, settings: OfficeSettings) -> list[str]:
