@@ -242,6 +242,18 @@ def test_a_night_is_never_followed_by_a_day_shift(tmp_path):
         assert not any(ro.duty.get((p, d)) == "N" and ro.duty.get((p, d + 1)) == "D" for d in range(13))
 
 
+def test_a_forbidden_pair_listed_twice_forbids_no_more_than_once(tmp_path):
+    # The pairs are one constraint per day and first shift in a plain solve; a pair counted twice
+    # there would forbid the day shift after every day (no day shift after the first day: impossible
+    # with one wanted at least every day).  A always on nights and B on days meets every rule.
+    f = write_shifts(tmp_path, staff=[["A", "甲"], ["B", "乙"]], demand=[EVERY("白", 1, 1), EVERY("夜", 1, 1)],
+                     rules={"forbidden_succession": {"pairs": [["N", "D"], ["N", "D"]]}, "max_consecutive_work": False})
+    ro = solved(f)
+    assert all(sum(ro.duty.get((p, d)) == "D" for p in "AB") == 1 for d in range(14))
+    for p in "AB":
+        assert not any(ro.duty.get((p, d)) == "N" and ro.duty.get((p, d + 1)) == "D" for d in range(13))
+
+
 # -- loading ---------------------------------------------------------------------------------
 
 def test_every_problem_of_a_shift_problem_is_located(tmp_path):
