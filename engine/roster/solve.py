@@ -213,8 +213,10 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     # worker's subsolver).
     # A large model's presolve alone can outlast the quick share (the benchmark's Instance13, 64,000
     # variables: 4.6 s of presolve and the first roster at 6.8 s, load 8), and the four workers then
-    # start again from nothing: the quick search gets QUICK_PER_VARIABLE a variable at least.
-    size = len(fm.m.proto.variables)
+    # start again from nothing: the quick search of a roster by shift gets QUICK_PER_VARIABLE a
+    # variable at least (patrol towns are below 3 s by this measure; a whole county as one model is
+    # left as it was measured, benchmarks/README-roster.md).
+    size = len(fm.m.proto.variables) if prob.kind == "shifts" else 0
     quick = time_limit if deterministic else min(time_limit, max(QUICK_PHASE1, QUICK_SHARE * time_limit,
                                                                  QUICK_PER_VARIABLE * size))
     s1 = parameters(quick, prob.seed, 2, deterministic, first_only=True)
