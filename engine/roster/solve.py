@@ -35,6 +35,7 @@ QUICK_PHASE1 = 3.0      # seconds: phase 1's two-worker search, before more work
 QUICK_SHARE = 0.1       # (or this share of the time limit when larger)
 QUICK_PER_VARIABLE = 2e-4     # seconds of the quick search per model variable (64,000: 12.8 s)
 PHASE1_WORKERS = 4
+EXTEND_FROM_VARIABLES = 30_000  # a roster by shift this large keeps improving by steps instead of the full search
 
 
 @dataclass
@@ -268,11 +269,13 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
         # The neighbourhood search improves a roster much faster than the full search (measured in
         # benchmarks/README-roster.md); the full search only follows with a long budget, for a bound.
         share = FULL_SEARCH_SHARE if time_limit >= FULL_SEARCH_FROM else 0.0
-        # A roster by person and shift: while the steps still improve when the full search is due,
-        # they keep its time (measured on the benchmark's large instances, benchmarks/README-roster.md:
-        # CP-SAT's full search on Instance13's 64,000 variables found nothing better in its 12 s).
+        # A large roster by person and shift: while the steps still improve when the full search is
+        # due, they keep its time (benchmarks/README-roster.md: CP-SAT's full search on Instance13's
+        # 65,000 variables found nothing better in its 12 s; on Instance9's 5,400, a run without the
+        # full search ended worse, 948 against 704 at the same load).
+        large = prob.kind == "shifts" and len(rm.m.proto.variables) >= EXTEND_FROM_VARIABLES
         extend = dict(extend_to=start + time_limit, while_better_within=share * time_limit / 2) \
-            if prob.kind == "shifts" and share else {}
+            if large and share else {}
         found = improve(rm, incumbent, prob.seed, start + (1 - share) * time_limit,
                         on_better=lambda obj: track("improve", town, obj), **extend)
         if found.solver:
