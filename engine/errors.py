@@ -22,6 +22,17 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 
+# Neutral names for Problems about what a front end was given rather than a cell of a file: each
+# front end says them in its own words (the CLI names its options, the web the page's fields).
+OUT_FOLDER = "输出文件夹"          # the output folder
+DATA_FOLDER = "数据目录"            # the history's folder
+SETTINGS_FIELD = "发文设置"         # the office's settings for papers (office.yaml)
+POLICY_FIELD = "考核细则"           # the policy files or folders
+MONTH_FIELD = "考核月份"            # the month asked for
+DOCUMENTS_FIELD = "要打印的文书"    # which documents of the print pack to make
+RECORDS_FIELD = "记录表"            # the records sheet (days and weeks) of a month
+
+
 @dataclass(frozen=True)
 class Problem:
     """A single located problem in an input file (message text is Chinese, for the clerk)."""

@@ -28,7 +28,7 @@ from pathlib import Path
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from .errors import EngineError, HistoryError, Problem
+from .errors import MONTH_FIELD, EngineError, HistoryError, Problem
 from .periods import WorkerMonth, merge_additions, month_label, views_from_results
 
 __all__ = ["History", "MonthInfo", "DocNumber", "Transaction", "check_workers", "check_stored_policies", "default_data_dir",
@@ -104,7 +104,6 @@ MIGRATIONS: dict[int, list[str]] = {
 }
 
 FAULT_POINTS = ("after_stage", "before_commit", "after_commit")
-MONTH_FIELD = "考核月份"     # the field of a Problem about the month asked for
 BUSY_MS = 30_000        # a reader waits this long for a writer's commit to finish
 WAIT_SECONDS = 600.0    # a second run waits this long for the first to finish writing
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .assessment import EventCase, WorkerCase
-from .errors import DataError, Problem, ProblemList
+from .errors import RECORDS_FIELD, DataError, Problem, ProblemList
 from .intervals import Interval
 from .kinds.event import cutoff, make_event, needs_other_months, problem_keys_used, stage_names
 from .kinds.event import event_matches  # noqa: F401  (engine.inputs.event_matches: its first home)
@@ -608,7 +608,7 @@ def _read_records_into(problems: ProblemList, path, policy: Policy, month: str,
         problems.add(policy.files[0], None, "calendar", month, why)
         problems.raise_if_any(DataError)
     if path is None:
-        problems.add("--records", None, "记录表", None,
+        problems.add(RECORDS_FIELD, None, RECORDS_FIELD, None,
                      "按日/按周记录考核的记录表（CSV/XLSX：工号、类型、日期或开始/结束时间、数量）",
                      "考核细则中有按记录统计的规则或指标；没有记录的月份请给一个只有表头的记录表")
         return None

@@ -15,10 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import EngineError, InputError, Problem
+from .errors import OUT_FOLDER, EngineError, InputError, Problem
 
 STAGING_PREFIX = ".wangge-staging-"
-OUT_FOLDER = "输出文件夹"        # the field of a Problem about the output folder (the CLI names its option)
 
 
 class OutputsIncomplete(EngineError):

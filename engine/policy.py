@@ -20,7 +20,7 @@ from typing import Any, Iterable, Literal, Optional, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError, create_model
 
-from .errors import PolicyError, Problem, ProblemList, close_match
+from .errors import MONTH_FIELD, POLICY_FIELD, PolicyError, Problem, ProblemList, close_match
 from .intervals import Interval, covers, parse_interval
 from .kinds import KINDS, RULE_FORMS
 from .kinds.base import Checks, check_reachable, metric_domain, template_fields, COMMON_PLACEHOLDERS
@@ -297,7 +297,7 @@ class PolicySet:
 
     def for_month(self, month: str) -> Policy:
         if not MONTH_RX.match(month or ""):
-            raise PolicyError([Problem("--month", None, "月份", month, "YYYY-MM 格式，如 2026-10")])
+            raise PolicyError([Problem(self.versions[0].files[0], None, MONTH_FIELD, month, "YYYY-MM 格式，如 2026-10")])
         chosen = [p for p in self.versions if p.applies_to(month)]
         if not chosen:
             spans = "、".join(f"{p.files[0]}（{p.doc.effective_from or '不限'} 至 {p.doc.effective_until or '不限'}）"
@@ -323,7 +323,7 @@ def load_policy(paths: list[str | Path] | str | Path) -> PolicySet:
         elif p.exists():
             files.append(p)
         else:
-            problems.add(str(p), None, "--policy", str(p), "存在的考核细则文件或文件夹")
+            problems.add(str(p), None, POLICY_FIELD, str(p), "存在的考核细则文件或文件夹")
     problems.raise_if_any(PolicyError)
     seen: set[Path] = set()   # one file named twice (or a folder and a file in it) is one version
     files = [f for f in files if not (f.resolve() in seen or seen.add(f.resolve()))]
@@ -343,7 +343,7 @@ def load_policy(paths: list[str | Path] | str | Path) -> PolicySet:
     if len(ids) > 1:
         raise PolicyError([Problem(str(paths[0]), None, "id", "、".join(ids),
                                    "同一次只使用一个考核细则（同一 id 的多个版本可以一起给出）",
-                                   "请用 --policy 指定具体文件")])
+                                   "请只给出一个细则的文件或文件夹")])
     return _order_versions(scorable)
 
 

@@ -89,7 +89,7 @@ def test_a_records_policy_without_a_records_sheet_stops(tmp_path, xunchai):
     with pytest.raises(DataError) as exc:
         score_month(xunchai, "2026-10", paths[0], paths[1], None)
     [p] = exc.value.problems
-    assert (p.file, p.field) == ("--records", "记录表")
+    assert (p.file, p.field) == ("记录表", "记录表")
 
 
 def test_a_records_sheet_of_another_month_is_refused(tmp_path, xunchai):

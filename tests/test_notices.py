@@ -432,8 +432,8 @@ def test_bad_options_and_files_are_reported_together(data, tmp_path):
     r = run("notices", "--month", "2026-10", "--data", data, "--out", tmp_path / "o", "--office", DEFAULT_SETTINGS,
             "--only", "bulletin,posters", "--format", "pdf,png", "--roster", tmp_path / "nowhere")
     assert r.exit_code == 2
-    assert "命令行 --only --only: 发现 'posters'" in r.output
-    assert "命令行 --format --format: 发现 'png'" in r.output
+    assert "命令行 --only: 发现 'posters'" in r.output
+    assert "命令行 --format: 发现 'png'" in r.output
     assert f"{tmp_path / 'nowhere' / 'roster.json'} 文件" in r.output
     assert not (tmp_path / "o").exists()
 

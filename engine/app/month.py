@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..changes import compare_results, diff_months
-from ..errors import HistoryError, InputError, Problem
+from ..errors import DATA_FOLDER, POLICY_FIELD, HistoryError, InputError, Problem
 from ..history import History, MonthInfo, check_stored_policies, check_workers, fault
 from ..outputs import OUT_FOLDER, folder_problem, staged_outputs
 from ..periods import PeriodRules, evaluate, merge_additions, month_label, parse_period_rules, views_from_results
@@ -31,7 +31,6 @@ __all__ = ["MonthFiles", "Policies", "RunReport", "PeriodSummary", "DATA_FOLDER"
            "write_month_outputs", "scoring_tables", "period_findings_csv", "checked"]
 
 PRINT_DIR = "print"                 # the month's print pack inside the month's output folder
-DATA_FOLDER = "数据目录"             # the field of a Problem about the history folder
 
 
 @dataclass(frozen=True)
@@ -337,7 +336,6 @@ def _load_both(policies: tuple[str, str], month: str, files: MonthFiles):
 
 
 COMPARE_COLUMNS = ("工号", "姓名", "得分A", "得分B", "得分差", "档次A", "档次B", "绩效A", "绩效B", "绩效差")
-POLICY_FIELD = "考核细则"
 
 
 def compare_policies(policy_a: str, policy_b: str, month: str, files: MonthFiles,

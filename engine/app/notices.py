@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from ..errors import InputError, Problem, TemplateError
+from ..errors import SETTINGS_FIELD, InputError, Problem, TemplateError
 from ..history import DocNumber, History
 from ..outputs import staged_outputs
 
 __all__ = ["PackPlan", "Issue", "NoticesReport", "SETTINGS_FIELD", "prepare_pack", "find_settings",
            "render_pack_into", "make_notices", "number_register", "record_number", "doc_title"]
 
-SETTINGS_FIELD = "发文设置"
 SETTINGS_NAME = "office.yaml"
 
 

@@ -9,12 +9,9 @@ import sys
 import click
 from rich.console import Console
 
-from ..app.month import DATA_FOLDER, POLICY_FIELD
-from ..app.notices import SETTINGS_FIELD
-from ..errors import EngineError, ExampleMismatch, HistoryError, InfeasibleError, InputError, Problem, RuleEngineError
-from ..history import MONTH_FIELD
+from ..errors import (DATA_FOLDER, DOCUMENTS_FIELD, MONTH_FIELD, OUT_FOLDER, POLICY_FIELD, RECORDS_FIELD, SETTINGS_FIELD,
+                      EngineError, ExampleMismatch, HistoryError, InfeasibleError, InputError, Problem, RuleEngineError)
 from ..inputs import NO_EVENTS_SAID
-from ..outputs import OUT_FOLDER
 
 # Piped output (CI logs, files, tests) gets a fixed width so tables do not truncate Chinese headers.
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 120)
@@ -137,7 +134,7 @@ EXIT_BUG = 70      # an internal error (EX_SOFTWARE)
 
 # The library names what a problem is about in words (输出文件夹); on the command line it is an option.
 FLAG_OF = {OUT_FOLDER: "--out", DATA_FOLDER: "--data", SETTINGS_FIELD: "--office", POLICY_FIELD: "--policy",
-           MONTH_FIELD: "--month"}
+           MONTH_FIELD: "--month", DOCUMENTS_FIELD: "--only", RECORDS_FIELD: "--records"}
 # What to do next, by HistoryError.code, said as commands.
 HINT_OF = {"no_history": "先用 wangge run 存入月份", "correct_new_month": "新月份请用 wangge run",
            "policy_changed": "按新细则重算用 wangge correct --month 月份"}
@@ -146,7 +143,8 @@ HINT_OF = {"no_history": "先用 wangge run 存入月份", "correct_new_month": 
 def _cli_problem(p: Problem) -> Problem:
     flag = FLAG_OF.get(p.field)
     if flag:
-        p = replace(p, field=flag)
+        # a problem about what was given rather than a file ("要打印的文书"): given on the command line
+        p = replace(p, field=flag, file="命令行" if p.file == p.field else p.file)
     if NO_EVENTS_SAID in p.hint:   # "…或注明“本月无事件”": on the command line that is a flag
         p = replace(p, hint=p.hint.replace("或注明“本月无事件”", "或加 --no-events"))
     return p

@@ -20,7 +20,7 @@ def _formats(text: str) -> set[str]:
     keys = {k.strip() for k in text.replace("，", ",").split(",") if k.strip()}
     bad = sorted(keys - set(FORMATS))
     if bad or not keys:
-        raise TemplateError([Problem("命令行 --format", None, "--format", ",".join(bad) or text,
+        raise TemplateError([Problem("命令行", None, "--format", ",".join(bad) or text,
                                      "以下一个或几个，用逗号分隔：" + ",".join(FORMATS))])
     return keys
 

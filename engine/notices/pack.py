@@ -25,7 +25,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-from ..errors import DataError, Problem, TemplateError
+from ..errors import DOCUMENTS_FIELD, DataError, Problem, TemplateError
 from .context import (bulletin_context, commended, commendation_context, criticised, criticism_context,
                       is_shift_roster, office_context, office_order, paysheet_context, register_context,
                       roster_context, roster_towns, shift_roster_context, slips_context, text_width)
@@ -91,7 +91,7 @@ def parse_only(text: str | None) -> set[str] | None:
     keys = {k.strip() for k in re.split(r"[,，、\s]+", text) if k.strip()}
     bad = sorted(keys - set(DOCUMENTS))
     if bad:
-        raise TemplateError([Problem("命令行 --only", None, "--only", "、".join(bad),
+        raise TemplateError([Problem(DOCUMENTS_FIELD, None, DOCUMENTS_FIELD, "、".join(bad),
                                      "以下之一：" + "、".join(f"{k}（{v}）" for k, v in DOCUMENTS.items()))])
     return keys
 
@@ -108,9 +108,9 @@ def wanted_documents(req: PackRequest) -> tuple[list[str], list[str]]:
         elif kind == "commendation" and not commended(req.results, req.settings):
             skipped.append(f"{label}：本月没有应予通报表彰的网格员")
         elif kind == "roster" and req.roster is None:
-            skipped.append(f"{label}：未给出 --roster（wangge roster 的输出文件夹）")
+            skipped.append(f"{label}：未给出排班结果")
         elif kind in ("boards", "cards") and req.register is None:
-            skipped.append(f"{label}：未给出 --workers（网格员名册）")
+            skipped.append(f"{label}：未给出网格员名册")
         else:
             kinds.append(kind)
     return kinds, skipped
@@ -224,7 +224,7 @@ def _documents(req: PackRequest, kinds: list[str], numbers: Mapping[str, Mapping
         else:
             towns = _towns(req, kind)
             names = _file_names(towns, "网格员名册" if kind in ("boards", "cards") else
-                                ("排班（--roster）" if kind == "roster" else "考核结果（乡镇）"))
+                                ("排班结果" if kind == "roster" else "考核结果（乡镇）"))
             for town in towns:
                 name = f"{stem}-{names[town]}"
                 if kind == "slips":
