@@ -431,7 +431,7 @@ class RosterModel:
                     self.guard(self.m.add(self.shift[u, 0, b] == 0), lit)
             # One constraint per day and first shift instead of a clause per pair: a person works one
             # shift a day, so "a today, then none of b1, b2 … tomorrow" is at most one of them all.
-            # The benchmark's Instance13 (120 people, 18 shifts, 300 pairs) built 447,000 clauses in
+            # The benchmark's Instance13 (120 people, 18 shifts, 136 pairs) built 447,000 clauses in
             # 8 s this way, and 45,000 constraints the other (benchmarks/README-roster.md).
             for a, bs in after.items():
                 for d in range(self.n - 1):
