@@ -182,7 +182,8 @@ def test_a_duty_room_roster_reads_back_by_person_and_shift(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "out" / "排班.xlsx")
     ws = wb["排班_按人员"]
     row = next(r[0].row for r in ws.iter_rows(min_row=2) if r[0].value == "Z03")     # Z03 works no nights
-    ws.cell(row, DAY0 + 1).value = "夜"
+    day0 = [c.value for c in ws[1]].index("11/2(一)")           # a shift roster has no 班组 column
+    ws.cell(row, day0 + 1).value = "夜"
     wb.save(tmp_path / "edited.xlsx")
     problems = [str(p) for p in check_edited(room, tmp_path / "edited.xlsx").problems]
     assert any(p.startswith(f"{tmp_path / 'edited.xlsx'}「排班_按人员」:{row} 11/2(一): 发现 '夜'，应为 符合「可上班次」：唐艳 11月2日 上夜班，此人只上 早、中 班")

@@ -242,6 +242,18 @@ def test_a_night_is_never_followed_by_a_day_shift(tmp_path):
         assert not any(ro.duty.get((p, d)) == "N" and ro.duty.get((p, d + 1)) == "D" for d in range(13))
 
 
+def test_a_forbidden_pair_listed_twice_forbids_no_more_than_once(tmp_path):
+    # The pairs are one constraint per day and first shift in a plain solve; a pair counted twice
+    # there would forbid the day shift after every day (no day shift after the first day: impossible
+    # with one wanted at least every day).  A always on nights and B on days meets every rule.
+    f = write_shifts(tmp_path, staff=[["A", "甲"], ["B", "乙"]], demand=[EVERY("白", 1, 1), EVERY("夜", 1, 1)],
+                     rules={"forbidden_succession": {"pairs": [["N", "D"], ["N", "D"]]}, "max_consecutive_work": False})
+    ro = solved(f)
+    assert all(sum(ro.duty.get((p, d)) == "D" for p in "AB") == 1 for d in range(14))
+    for p in "AB":
+        assert not any(ro.duty.get((p, d)) == "N" and ro.duty.get((p, d + 1)) == "D" for d in range(13))
+
+
 # -- loading ---------------------------------------------------------------------------------
 
 def test_every_problem_of_a_shift_problem_is_located(tmp_path):
@@ -277,7 +289,7 @@ def test_the_demo_duty_room_is_solved_checked_and_written(tmp_path):
     assert "硬性规则全部通过" in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["排班_按人员.csv", "班次人数.csv", "公平性.csv", "目标分解.csv", "求解情况.csv", "规则校验.csv", "roster.json",
-         "排班.xlsx"])
+         "排班.xlsx", "值班表-指挥值班室.html", "值班表-指挥值班室.pdf"])
     with open(tmp_path / "班次人数.csv", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 28 * 3 and all(int(r["在岗"]) >= int(r["最少人数"]) for r in rows)
@@ -285,7 +297,8 @@ def test_the_demo_duty_room_is_solved_checked_and_written(tmp_path):
     ws = wb["排班_按人员"]
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
     head = [c.value for c in ws[1]]
-    assert head[:7] == ["人员编号", "姓名", "角色", "单位", "班组", "11/2(一)", "11/3(二)"]
+    assert head[:6] == ["人员编号", "姓名", "角色", "单位", "11/2(一)", "11/3(二)"]      # no empty 班组 column
+    assert ws.column_dimensions["D"].width > ws.column_dimensions["E"].width      # the day columns are the narrow ones
     assert head[-5:] == ["工作天数", "工时", "夜班", "上班周末", "节假日"]
     # The part-time contract (Z12: 64–96 hours, 4 days in a row, 2 weekends) is kept.
     z12 = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Z12")

@@ -31,7 +31,7 @@ ARGUMENT_FIELDS = (TIME_LIMIT_ARG, JOBS_ARG, FROM_ARG, EDITED_ARG, MONTH_ARG, PR
 
 __all__ = ["ARGUMENT", "ARGUMENT_FIELDS", "TIME_LIMIT_ARG", "JOBS_ARG", "FROM_ARG", "EDITED_ARG", "MONTH_ARG",
            "PREVIOUS_ARG", "Progress", "check_arguments", "RosterRun", "EditedCheck", "load", "solve_roster", "replan_roster",
-           "check_edited", "import_roster", "publish", "register_differences"]
+           "check_edited", "import_roster", "publish", "print_settings", "register_differences"]
 
 
 @dataclass
@@ -44,6 +44,7 @@ class RosterRun:
     changes: list[list] | None = None        # re-planned: the rows of 变更.csv (header first)
     from_day: int | None = None              # re-planned: the first day that could change
     relaxed_rules: set[str] = field(default_factory=set)   # rules broken on purpose (relaxed)
+    print_notes: list[str] = field(default_factory=list)   # published: what to know about the printed roster
 
     @property
     def failed(self) -> list[RuleCheck]:
@@ -183,15 +184,43 @@ def import_roster(problem: str | Path | RosterProblem, edited: str | Path, *, mo
     return result.run
 
 
-def publish(run: RosterRun, out_dir: str | Path) -> list[str]:
+def print_settings(problem_dir: str | Path, office: str | Path | None = None) -> tuple[Any, Path, bool]:
+    """The office settings (发文设置: the office's name, the unit that signs) a printed roster uses:
+    `office`, else office.yaml in the problem folder, else the bundled example.  Returns (settings,
+    file, whether it is the example).  TemplateError with every problem of a bad file."""
+    from ..notices import find_settings, load_settings
+    path, example = find_settings(str(office) if office else None, problem_dir)
+    return load_settings(path), path, example
+
+
+def publish(run: RosterRun, out_dir: str | Path, *, settings: Any = None) -> list[str]:
     """Write the roster's files (排班.xlsx, the CSV tables, roster.json) into `out_dir`, all of them or
     none (a failed write leaves the folder as it was); returns the file names.  The roster.json
-    written is what re-planning, the next period's continuity and the print pack read."""
+    written is what re-planning, the next period's continuity and the print pack read.  With the
+    office `settings` (print_settings), a roster by person and shift is also printed: 值班表-<unit>
+    .html and .pdf, as the print pack prints it (HTML only where WeasyPrint is missing, said in
+    run.print_notes)."""
     from ..outputs import staged_outputs
     from ..roster.output import write_all
     extra = {"变更": run.changes} if run.changes is not None else {}
     with staged_outputs(out_dir) as stage:
-        return write_all(run.roster, run.checks, stage, extra)
+        names = write_all(run.roster, run.checks, stage, extra)
+        if settings is not None and run.problem.kind == "shifts":
+            names += _print(run, stage, settings)
+        return names
+
+
+def _print(run: RosterRun, stage: Path, settings: Any) -> list[str]:
+    from ..notices import render_roster_print
+    from ..notices.pdf import pdf_available
+    formats = ("html", "pdf") if pdf_available() else ("html",)
+    if "pdf" not in formats:
+        run.print_notes.append("WeasyPrint 不可用，值班表只生成了 HTML（可在浏览器中打印）；"
+                               "安装见 scripts/install-system.sh")
+    roster = json.loads((stage / "roster.json").read_text(encoding="utf-8"))
+    pack = render_roster_print(roster, settings, stage, formats=formats)
+    run.print_notes.extend(pack.notes)
+    return pack.files
 
 
 def register_differences(roster: str | Path | Mapping | RosterProblem, register: str | Path) -> list[Problem]:

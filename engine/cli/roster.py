@@ -52,10 +52,12 @@ def _cli_problems(exc: DataError) -> DataError:
 @click.option("--no-decompose", is_flag=True, help="不按镇分解，整体求解")
 @click.option("--jobs", type=int, default=2, show_default=True, help="同时求解的镇数")
 @click.option("--deterministic", is_flag=True, help="确定性搜索：单线程、按搜索冲突次数而不按时钟停止，同一输入每次得到同一排班（比默认慢、罚分较高；用时可能超过 --time-limit）")
+@click.option("--office", type=click.Path(dir_okay=False, path_type=Path),
+              help="发文设置文件（编制单位名称等），打印值班表用；默认取问题目录中的 office.yaml，没有则用示例设置")
 @click.option("--verbose", is_flag=True, help="同时显示求解的技术数据（目标值、下界、差距、首个可行排班用时）")
 @run_guarded
 def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date, previous, edited, check_only,
-           no_decompose, jobs, deterministic, verbose):
+           no_decompose, jobs, deterministic, office, verbose):
     """按值班规则自动排出排班（巡查排班，或值班室等按人按班次排班），校验全部硬性规则，并写出排班表。
 
     \b
@@ -88,6 +90,12 @@ def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date,
     try:
         prob = app.load(problem_dir, month=month, decompose=False if no_decompose else None, previous=previous)
         _say_problem(prob)
+        settings = None
+        if prob.kind == "shifts" and not check_only:     # the printed 值班表: its settings read before solving
+            settings, path, example = app.print_settings(problem_dir, office)
+            if example:
+                console.print(f"值班表的编制单位等取自示例发文设置（{path}）；请用 --office 指定本单位的发文设置，"
+                              "或在问题目录中放 office.yaml", markup=False)
         if edited is not None:
             result = app.check_edited(prob, edited, relax=relax)
             if check_only:
@@ -103,11 +111,13 @@ def roster(problem_dir, month, out_dir, time_limit, relax, published, from_date,
                 kw = dict(time_limit=time_limit, relax=relax, jobs=jobs, deterministic=deterministic, progress=show)
                 run = app.replan_roster(prob, published, from_date, **kw) if published is not None \
                     else app.solve_roster(prob, **kw)
-        names = app.publish(run, out_dir)
+        names = app.publish(run, out_dir, settings=settings)
     except DataError as exc:
         raise _cli_problems(exc) from None
     _say_run(run, verbose)
     console.print(f"已写出 {len(names)} 个文件到 {out_dir}：" + "、".join(names), markup=False)
+    for note in run.print_notes:
+        console.print(note, markup=False)
     if run.failed:
         raise SystemExit(1)
 

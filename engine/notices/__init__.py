@@ -25,7 +25,7 @@ from .pack import (NUMBERED, Pack, PackRequest, Progress, build_pack, is_pack_fi
 from .settings import DEFAULT_SETTINGS, DOCUMENTS, OfficeSettings, load_settings
 
 __all__ = ["render_print_pack", "PackRequest", "Pack", "Progress", "load_settings", "OfficeSettings", "DOCUMENTS",
-           "DEFAULT_SETTINGS", "parse_only", "is_pack_file", "load_roster", "register_dicts", "find_settings",
+           "DEFAULT_SETTINGS", "parse_only", "is_pack_file", "load_roster", "render_roster_print", "register_dicts", "find_settings",
            "PRINT_COLUMNS"]
 
 
@@ -51,6 +51,15 @@ def render_print_pack(req: PackRequest, stage: Path, history=None, *, date: str 
     pack.skipped = skipped
     pack.numbers = numbers
     return pack, rows
+
+
+def render_roster_print(roster: Mapping[str, Any], settings: OfficeSettings, stage: Path, *,
+                        formats: tuple[str, ...] = ("html", "pdf"), date: str | None = None) -> Pack:
+    """The printed roster of a roster.json (a duty room's 值班表, or a patrol roster's 巡查排班表 per
+    town) rendered into `stage`, as the print pack renders it; no document number is involved."""
+    req = PackRequest({"month": roster.get("month", ""), "workers": []}, settings, roster=roster, only={"roster"},
+                      formats=set(formats), jobs=1)
+    return build_pack(req, stage, ["roster"], {}, date or settings.date or dt.date.today().isoformat())
 
 
 def find_settings(office: str | None, data_dir: str | Path | None) -> tuple[Path, bool]:

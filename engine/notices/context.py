@@ -29,7 +29,7 @@ from .settings import FieldPrivacy, OfficeSettings
 from .wording import band_phrase, labelled, money_text, tidy
 
 __all__ = ["DocNumber", "office_context", "bulletin_context", "criticism_context", "commendation_context",
-           "slips_context", "paysheet_context", "roster_context", "register_context", "mask_phone", "mask_id",
+           "slips_context", "paysheet_context", "roster_context", "shift_roster_context", "is_shift_roster", "register_context", "mask_phone", "mask_id",
            "criticised", "commended", "month_ranking", "office_order", "tidy", "top_with_ties"]
 
 ZERO = Decimal("0.00")
@@ -727,6 +727,130 @@ def roster_context(roster: Mapping, settings: OfficeSettings, office: dict,
             "legend": "空白＝本人巡查本网格；休/假＝本人休息/请假，→后为顶岗人员（B岗、C岗）或相邻网格联合巡查；"
                       "顶＝本人另巡的网格；走访＝当天走访的网格；消防＝出租房屋消防安全检查；"
                       "表头“节”为法定节假日、“休”为休息日、“重”为重点日"}
+
+
+PAGE_MM = 277.0          # the width of landscape A4 inside the sheet margins
+NAME_MM, SEQ_MM, TOTAL_MM = 17.0, 7.0, 8.5
+MAX_BLOCK_DAYS = 31     # days side by side on one page width; a longer period is cut at a Monday
+
+
+def is_shift_roster(roster: Mapping) -> bool:
+    return roster.get("kind", "patrol") == "shifts"
+
+
+def shift_roster_context(roster: Mapping, office: dict) -> dict:
+    """A duty room's roster by person and shift, as it is pinned on the wall: a row per person in
+    the problem's order with a shift code a day (休 rest, 假 leave), then per shift the people on
+    duty against the people wanted each day, the period's totals per person (shifts, each shift,
+    hours, weekend and holiday days, leave), the legend with each shift's times and hours, the
+    shortages and surpluses named, and the signatures.  A period longer than MAX_BLOCK_DAYS is cut
+    into blocks of whole weeks; the totals are printed with the last block."""
+    d = roster["directory"]
+    days = [dt.date.fromisoformat(x) for x in roster["days"]]
+    n = len(days)
+    cal = d["calendar"]
+    shifts = d.get("shifts") or {}
+    ids = [s for s in shifts if s in (d.get("demand") or {})] or [s for s in shifts if s != "duty"]
+    demand = d.get("demand") or {}
+    people = list(d["people"].items())
+    duty = {pid: (roster["duty"].get(x["duty_row"]) or [None] * n) for pid, x in people}
+
+    def label(s: str) -> str:
+        return shifts.get(s, {}).get("label", s)
+
+    has_holiday = any(c["holiday"] for c in cal)
+    has_leave = any(x.get("leave") for _, x in people)
+    total_head = ["班数"] + [label(s) for s in ids] + ["工时", "周末"] + (["节假日"] if has_holiday else []) \
+        + (["请假"] if has_leave else [])
+
+    def totals(pid: str) -> list:
+        row = duty[pid]
+        worked = [i for i in range(n) if row[i]]
+        minutes = sum(shifts.get(row[i], {}).get("minutes") or 0 for i in worked)
+        out = [len(worked)] + [sum(1 for i in worked if row[i] == s) for s in ids]
+        out += [f"{minutes / 60:g}" if minutes else "", sum(1 for i in worked if cal[i]["weekend"] and cal[i]["rest"]
+                                                             and not cal[i]["holiday"])]
+        if has_holiday:
+            out.append(sum(1 for i in worked if cal[i]["holiday"]))
+        if has_leave:
+            out.append(len(d["people"][pid].get("leave") or []))
+        return out
+
+    def cell(pid: str, i: int) -> dict:
+        s = duty[pid][i]
+        if i in (d["people"][pid].get("leave") or []):
+            return {"text": "假", "cls": "leave"}
+        if not s:
+            return {"text": "休", "cls": "off"}
+        return {"text": label(s), "cls": "night" if shifts.get(s, {}).get("night") else ""}
+
+    short, over = [], []
+
+    def count(s: str, i: int) -> dict:
+        on = sum(1 for pid, _ in people if duty[pid][i] == s)
+        want = (demand.get(s) or [None] * n)[i]
+        if want is None:
+            return {"text": str(on) if on else "", "cls": ""}
+        where = (i, ids.index(s), f"{days[i].month}月{days[i].day}日{label(s)}（{on}/{want[0]}）")
+        if on < want[0]:
+            short.append(where)
+        elif on > want[0]:
+            over.append(where)
+        return {"text": f"{on}/{want[0]}", "cls": "short" if on < want[0] else ("over" if on > want[0] else "")}
+
+    def head(i: int) -> dict:
+        c = cal[i]
+        return {"day": days[i].day, "month": days[i].month if i == 0 or days[i].day == 1 else None,
+                "weekday": WEEKDAYS[days[i].weekday()],
+                "cls": "holiday" if c["holiday"] else ("rest" if c["rest"] else ("workday" if c["weekend"] else "")),
+                "mark": "节" if c["holiday"] else ("班" if c["weekend"] and not c["rest"] else "")}
+
+    weeks: list[list[int]] = []
+    for i in range(n):
+        if not weeks or days[i].weekday() == 0:
+            weeks.append([])
+        weeks[-1].append(i)
+    blocks: list[list[int]] = [[]]
+    for wk in weeks if n > MAX_BLOCK_DAYS else [list(range(n))]:
+        if blocks[-1] and len(blocks[-1]) + len(wk) > MAX_BLOCK_DAYS:
+            blocks.append([])
+        blocks[-1].extend(wk)
+    out_blocks = []
+    for b, block in enumerate(blocks):
+        last = b == len(blocks) - 1
+        width = PAGE_MM - SEQ_MM - NAME_MM - (TOTAL_MM * len(total_head) if last else 0)
+        out_blocks.append({
+            "label": f"{days[block[0]].month}月{days[block[0]].day}日—{days[block[-1]].month}月{days[block[-1]].day}日",
+            "days": [head(i) for i in block], "day_mm": f"{width / len(block):.2f}", "totals": last,
+            "rows": [{"seq": k + 1, "name": x["name"], "cells": [cell(pid, i) for i in block],
+                      "totals": totals(pid) if last else []} for k, (pid, x) in enumerate(people)],
+            "counts": [{"label": label(s), "cells": [count(s, i) for i in block]} for s in ids]})
+    unit = (roster.get("parts") or [{}])[0].get("town") or next((x["town"] for _, x in people), "")
+    start, end = days[0], days[-1]
+    period = f"{start.year}年{start.month}月{start.day}日至" + (f"{end.year}年" if end.year != start.year else "") \
+        + f"{end.month}月{end.day}日"
+    legend = []
+    for s in ids:
+        x = shifts[s]
+        name = x["label"] if x["label"].endswith("班") else x["label"] + "班"
+        bits = [b for b in (x.get("time"), f"{x['minutes'] / 60:g}小时" if x.get("minutes") else "",
+                            "夜班" if x.get("night") and "夜" not in name else "") if b]
+        legend.append(f"{x['label']}＝{name}" + (f"（{'，'.join(bits)}）" if bits else ""))
+    failed = [c["label"] for c in roster.get("check", []) if c.get("violations")]
+    return {"office": office, "title": roster.get("name") or f"{unit}值班表", "unit": unit, "period": period,
+            "days_count": n, "blocks": out_blocks, "total_head": total_head, "total_mm": f"{TOTAL_MM:g}",
+            "seq_mm": f"{SEQ_MM:g}", "name_mm": f"{NAME_MM:g}",
+            "legend": "；".join(legend + ["休＝休息", "假＝请假"]),
+            "notes": "表头灰底为休息日，“节”为法定节假日，“班”为调休上班日；夜班加粗。人数行为当天该班次在岗人数/需求人数，"
+                     "加框为缺员。合计：班数为上班天数，工时为各班时长之和，周末、节假日为在这些休息日上班的天数。",
+            "short": _first([x[2] for x in sorted(short)]), "over": _first([x[2] for x in sorted(over)]),
+            "short_count": len(short), "over_count": len(over), "has_demand": any(demand.get(s) for s in ids),
+            "failed": failed, "edited": roster.get("source") == "imported"}
+
+
+def _first(items: list[str], k: int = 12) -> list[str]:
+    """At most k items, then how many in all: a list under a table stays a few lines."""
+    return items if len(items) <= k else items[:k] + [f"等共 {len(items)} 个班次"]
 
 
 def roster_towns(roster: Mapping, settings: OfficeSettings) -> list[str]:

@@ -27,18 +27,19 @@ from typing import Any, Callable, Iterator, Mapping
 
 from ..errors import DOCUMENTS_FIELD, DataError, Problem, TemplateError
 from .context import (bulletin_context, commended, commendation_context, criticised, criticism_context,
-                      office_context, office_order, paysheet_context, register_context, roster_context,
-                      roster_towns, slips_context, text_width)
+                      is_shift_roster, office_context, office_order, paysheet_context, register_context,
+                      roster_context, roster_towns, shift_roster_context, slips_context, text_width)
 from .render import TemplateSet, cn_date
 from .settings import DOCUMENTS, OfficeSettings
 
-__all__ = ["PackRequest", "Pack", "REPORTS_DIR", "NUMBERED", "wanted_documents", "plan_numbers", "build_pack",
+__all__ = ["PackRequest", "Pack", "REPORTS_DIR", "NUMBERED", "SHIFT_ROSTER_STEM", "wanted_documents", "plan_numbers", "build_pack",
            "parse_only", "is_pack_file", "Progress"]
 
 REPORTS_DIR = Path(__file__).resolve().parents[2] / "reports"
 NUMBERED = ("bulletin", "criticism", "commendation")          # 公文 with a 发文字号, in numbering order
 FILE_STEMS = {"bulletin": "考核通报", "criticism": "通报批评", "commendation": "通报表彰", "slips": "考核结果通知单",
               "paysheet": "绩效工资发放表-签字版", "roster": "巡查排班表", "boards": "网格公示牌", "cards": "服务联系卡"}
+SHIFT_ROSTER_STEM = "值班表"                                  # a roster by person and shift (kind shifts)
 PACK_WORKBOOKS = ("考核排名.xlsx", "绩效工资发放表.xlsx", "银行代发清单.xlsx")
 PER_TOWN = ("slips", "roster", "boards", "cards")              # one file per town: what a town office prints
 DOCX = {"bulletin": "docx/bulletin.docx", "criticism": "docx/criticism.docx", "commendation": "docx/commendation.docx"}
@@ -80,7 +81,7 @@ class Pack:
 def is_pack_file(path: Path) -> bool:
     """Whether a file in an output folder is one of the print pack's own (replaced as a set)."""
     return path.suffix in (".html", ".pdf", ".docx", ".xlsx") and (
-        path.name in PACK_WORKBOOKS or any(path.stem == s or path.stem.startswith(s + "-") for s in FILE_STEMS.values()))
+        path.name in PACK_WORKBOOKS or any(path.stem == s or path.stem.startswith(s + "-") for s in (*FILE_STEMS.values(), SHIFT_ROSTER_STEM)))
 
 
 def parse_only(text: str | None) -> set[str] | None:
@@ -217,6 +218,9 @@ def _documents(req: PackRequest, kinds: list[str], numbers: Mapping[str, Mapping
             docs.append((kind, stem, "commendation.html.j2", commendation_context(res, s, office)))
         elif kind == "paysheet":
             docs.append((kind, stem, "paysheet.html.j2", paysheet_context(res, s, office)))
+        elif kind == "roster" and is_shift_roster(req.roster):     # one duty room, not per town
+            ctx = shift_roster_context(req.roster, office)
+            docs.append((kind, f"{SHIFT_ROSTER_STEM}-{_safe_name(ctx['unit'])}", "shift_roster.html.j2", ctx))
         else:
             towns = _towns(req, kind)
             names = _file_names(towns, "网格员名册" if kind in ("boards", "cards") else

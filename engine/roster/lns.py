@@ -222,9 +222,12 @@ class Guide:
 
 
 def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: float,
-            on_better: Callable[[float], None] | None = None) -> LnsResult:
+            on_better: Callable[[float], None] | None = None, *, extend_to: float | None = None,
+            while_better_within: float = 0.0) -> LnsResult:
     """Neighbourhood steps from the roster of the solve `start` until `deadline` (perf_counter
-    seconds); returns the best roster found.  `on_better(objective)` is told of each better roster."""
+    seconds); returns the best roster found.  `on_better(objective)` is told of each better roster.
+    With `extend_to`, the steps go on past `deadline` (up to `extend_to`) while they found a better
+    roster in the last `while_better_within` seconds."""
     rng = random.Random(seed)
     hoods = Neighbourhoods(rm, rng)
     res = LnsResult(None, list(start.response_proto.solution), start.objective_value, 0, 0)
@@ -237,8 +240,12 @@ def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: floa
     # The models with every decision fixed to the incumbent; a step copies one and frees some.
     plain = _fixed_copy(rm.m, hoods.decisions, res.values)
     guided_copy = None
+    last_better = time.perf_counter()
     while True:
-        left = deadline - time.perf_counter()
+        now = time.perf_counter()
+        if extend_to is not None and now >= deadline - END_MARGIN and now - last_better < while_better_within:
+            deadline = extend_to          # still improving: keep the steps going instead of the full search
+        left = deadline - now
         if left < END_MARGIN:
             break
         res.steps += 1
@@ -287,6 +294,7 @@ def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: floa
                 if model is not None:
                     _fix(model.proto.variables, free, res.values)
             if objective < res.objective - 0.5:
+                last_better = time.perf_counter()
                 res.improved += 1
                 res.history.append((round(time.perf_counter() - begin, 2), objective))
                 stalled = 0

@@ -35,6 +35,7 @@ MONTH_ARG = "排班月份"      # the field of a problem with the month given by
 PREVIOUS_ARG = "上期排班"   # … and with the previous roster given by the caller
 KINDS = ("patrol", "shifts")
 TEAM = "班组:"              # prefix of a team's unit id, so teams and people share one duty table
+SHIFT_TIME = re.compile(r"(\d{1,2}):(\d{2})\s*[-–—~～至]+\s*(\d{1,2}):(\d{2})")   # a shift's clock times
 
 
 @dataclass
@@ -43,6 +44,7 @@ class ShiftType:
     label: str                   # what the roster prints, e.g. 夜
     minutes: int | None          # length, for working-time rules; None when not given
     night: bool                  # counts for 夜班均衡
+    time: str | None = None      # clock times printed in the legend, e.g. 08:00-16:00
 
 
 @dataclass
@@ -545,9 +547,9 @@ class _Loader:
             path = ["shifts", k]
             k = str(k)
             if isinstance(v, dict):
-                bad = [x for x in v if x not in ("label", "hours", "night")]
+                bad = [x for x in v if x not in ("label", "hours", "night", "time")]
                 for x in bad:
-                    self.add(yname, line_of(y, path + [x]), dotted(path + [x]), x, "label、hours、night 之一")
+                    self.add(yname, line_of(y, path + [x]), dotted(path + [x]), x, "label、hours、night、time 之一")
                 label = v.get("label", k)
                 hours = v.get("hours")
                 night = v.get("night", k == "night")
@@ -564,7 +566,8 @@ class _Loader:
                 if not isinstance(night, bool):
                     self.add(yname, line_of(y, path + ["night"]), dotted(path + ["night"]), night, "true 或 false")
                     night = False
-                out[k] = ShiftType(k, str(label).strip(), minutes, night)
+                out[k] = ShiftType(k, str(label).strip(), minutes, night,
+                                   self._shift_time(v.get("time"), minutes, path + ["time"]))
             elif v is None or isinstance(v, list) or not str(v).strip():
                 self.add(yname, line_of(y, path), dotted(path), v, "排班表中显示的班次简称，如 白")
             else:
@@ -585,6 +588,25 @@ class _Loader:
         self._types = out
         self._check_shift_refs(rules, out)
         return out
+
+    def _shift_time(self, value: Any, minutes: int | None, path: list) -> str | None:
+        """A shift's clock times `HH:MM-HH:MM` (the end may be past midnight), for the printed legend;
+        they must span the shift's `hours` when both are given."""
+        if value is None:
+            return None
+        m = SHIFT_TIME.fullmatch(str(value).strip())
+        times = [(int(m[i]), int(m[i + 1])) for i in (1, 3)] if m else []
+        if not m or any(h > 24 or mi > 59 or (h == 24 and mi) for h, mi in times):
+            self.add(self.yname, line_of(self.y, path), dotted(path), value, "上下班时间 HH:MM-HH:MM，如 08:00-16:00")
+            return None
+        (h1, m1), (h2, m2) = times
+        span = (h2 * 60 + m2 - h1 * 60 - m1) % (24 * 60) or 24 * 60
+        if minutes is not None and span != minutes:
+            self.add(self.yname, line_of(self.y, path), dotted(path), value,
+                     f"与 hours（{minutes / 60:g} 小时）一致的上下班时间", f"{value} 是 {span / 60:g} 小时")
+            return None
+        next_day = "次日" if h2 * 60 + m2 <= h1 * 60 + m1 else ""
+        return f"{h1:02d}:{m1:02d}—{next_day}{h2:02d}:{m2:02d}"
 
     def _check_shift_refs(self, rules: dict[str, RuleConfig], types: dict[str, ShiftType]) -> None:
         """forbidden_succession pairs, shift_caps and working_time against the shifts there are."""

@@ -7,6 +7,7 @@ no phone or id numbers.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ..sheets import open_workbook, write_csv
@@ -16,6 +17,7 @@ from .rules import CATALOG, ROLE_LABELS
 from .solve import Roster
 
 WEEKDAY = "一二三四五六日"
+DAY_HEAD = re.compile(r"\d+/\d+\(")          # a day column's header, 11/2(一)…
 
 
 def day_headers(ro: Roster) -> list[str]:
@@ -68,7 +70,8 @@ def person_rows(ro: Roster) -> list[list]:
     n = p.cal.days
     place = "单位" if p.kind == "shifts" else "镇街"
     columns = SHIFT_COUNT_COLUMNS if p.kind == "shifts" else COUNT_COLUMNS
-    head = ["人员编号", "姓名", "角色", place, "班组"] + day_headers(ro) + columns
+    team = [] if p.kind == "shifts" else ["班组"]          # a roster by person and shift has no squads
+    head = ["人员编号", "姓名", "角色", place] + team + day_headers(ro) + columns
     rows = [head]
     for pid, x in sorted(p.people.items(), key=lambda kv: (kv[1].town, kv[1].role, kv[0])):
         leave = p.leave_days(pid)
@@ -77,7 +80,8 @@ def person_rows(ro: Roster) -> list[list]:
             s = ro.person_shift(pid, d)
             cells.append("假" if d in leave else (p.shift_labels.get(s, s) if s else "休"))
         counts = unit_counts(ro, pid)
-        rows.append([pid, x.name, ROLE_LABELS[x.role], x.town, x.team or ""] + cells + [counts[c] for c in columns])
+        rows.append([pid, x.name, ROLE_LABELS[x.role], x.town] + [x.team or ""] * len(team) + cells
+                    + [counts[c] for c in columns])
     return rows
 
 
@@ -262,7 +266,11 @@ def directory(ro: Roster) -> dict:
         "teams": {t: {"town": team.town, "members": list(team.members), "duty_row": TEAM + t}
                   for t, team in p.teams.items()},
         "shift_labels": dict(p.shift_labels),
-        "shifts": {s.id: {"label": s.label, "minutes": s.minutes, "night": s.night} for s in p.shift_types.values()},
+        "shifts": {s.id: {"label": s.label, "minutes": s.minutes, "night": s.night, "time": s.time}
+                   for s in p.shift_types.values()},
+        # kind shifts: per shift, per day [people wanted, hard minimum], or None where nobody is wanted
+        "demand": {s: [[dem.target, dem.min] if (dem := p.demand.get((d, s))) else None for d in range(cal.days)]
+                   for s in p.person_shifts} if p.kind == "shifts" else {},
         "official_working_days": cal.official_working_days,
         "calendar": [{"date": str(cal.dates[d]), "weekend": cal.is_weekend[d], "holiday": cal.is_holiday[d],
                       "rest": cal.is_rest_day[d], "holiday_name": cal.holiday_name[d], "key": cal.is_key[d],
@@ -319,8 +327,9 @@ def _xlsx(tables: dict[str, list[list]], path: Path, title: str = "") -> None:
                         ws.write_string(r, c, "" if v is None else str(v), fmt)
         ws.freeze_panes(1, 2 if stem.startswith("排班") else 0)
         if stem.startswith("排班"):
-            ws.set_column(0, 4, 10)
-            ws.set_column(5, len(rows[0]), 6 if stem == "排班_按人员" else 12)
+            first = next((i for i, h in enumerate(rows[0]) if DAY_HEAD.match(str(h))), len(rows[0]))
+            ws.set_column(0, first - 1, 10)
+            ws.set_column(first, len(rows[0]), 6 if stem == "排班_按人员" else 12)
         else:
             ws.set_column(0, len(rows[0]), 14)
         ws.set_landscape()

@@ -33,7 +33,9 @@ FULL_SEARCH_FROM = 30.0 # seconds: a part's phase 2 ends with the full search (f
 FULL_SEARCH_SHARE = 0.2 # and then gives it this share (after the neighbourhood search, see lns.py)
 QUICK_PHASE1 = 3.0      # seconds: phase 1's two-worker search, before more workers take over
 QUICK_SHARE = 0.1       # (or this share of the time limit when larger)
+QUICK_PER_VARIABLE = 2e-4     # seconds of the quick search per model variable (64,000: 12.8 s)
 PHASE1_WORKERS = 4
+EXTEND_FROM_VARIABLES = 30_000  # a roster by shift this large keeps improving by steps instead of the full search
 
 
 @dataclass
@@ -210,7 +212,14 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     # under a load of 5 once took the rest of a 60 s limit without a roster).  Four also prove at once
     # what two do not in 10 s: three people with at most 4 nights each for 14 nights (the fourth
     # worker's subsolver).
-    quick = time_limit if deterministic else min(time_limit, max(QUICK_PHASE1, QUICK_SHARE * time_limit))
+    # A large model's presolve alone can outlast the quick share (the benchmark's Instance13, 64,000
+    # variables: 4.6 s of presolve and the first roster at 6.8 s, load 8), and the four workers then
+    # start again from nothing: the quick search of a roster by shift gets QUICK_PER_VARIABLE a
+    # variable at least (patrol towns are below 3 s by this measure; a whole county as one model is
+    # left as it was measured, benchmarks/README-roster.md).
+    size = len(fm.m.proto.variables) if prob.kind == "shifts" else 0
+    quick = time_limit if deterministic else min(time_limit, max(QUICK_PHASE1, QUICK_SHARE * time_limit,
+                                                                 QUICK_PER_VARIABLE * size))
     s1 = parameters(quick, prob.seed, 2, deterministic, first_only=True)
     s1.parameters.max_presolve_iterations = 1
     s1.parameters.cp_model_probing_level = 0
@@ -260,8 +269,15 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
         # The neighbourhood search improves a roster much faster than the full search (measured in
         # benchmarks/README-roster.md); the full search only follows with a long budget, for a bound.
         share = FULL_SEARCH_SHARE if time_limit >= FULL_SEARCH_FROM else 0.0
+        # A large roster by person and shift: while the steps still improve when the full search is
+        # due, they keep its time (benchmarks/README-roster.md: CP-SAT's full search on Instance13's
+        # 65,000 variables found nothing better in its 12 s; on Instance9's 5,400, a run without the
+        # full search ended worse, 948 against 704 at the same load).
+        large = prob.kind == "shifts" and len(rm.m.proto.variables) >= EXTEND_FROM_VARIABLES
+        extend = dict(extend_to=start + time_limit, while_better_within=share * time_limit / 2) \
+            if large and share else {}
         found = improve(rm, incumbent, prob.seed, start + (1 - share) * time_limit,
-                        on_better=lambda obj: track("improve", town, obj))
+                        on_better=lambda obj: track("improve", town, obj), **extend)
         if found.solver:
             incumbent = found.solver
             _set_hint(rm, found.values)
@@ -270,7 +286,7 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
     left = time_limit if deterministic else time_limit - (time.perf_counter() - start)
     solver = parameters(max(0.5, left), prob.seed, workers, deterministic)
     cb = _FirstSolution(start, lambda obj: track("full", town, obj))
-    skip = incumbent is not None and (price_only or proved or (lns and time_limit < FULL_SEARCH_FROM))
+    skip = incumbent is not None and (price_only or proved or (lns and (time_limit < FULL_SEARCH_FROM or left < 1.0)))
     if not skip:
         track("full", town)
     status = cp_model.UNKNOWN if skip else solver.solve(rm.m, cb)
@@ -311,10 +327,16 @@ def _complete_hint(rm: RosterModel, hint: list, seed: int) -> cp_model.CpSolver 
     (a partial hint can be worse than none, docs/roster.md); returns the pricing solve."""
     clone = rm.m.clone()
     names = _decision_dicts(rm)
+    variables = clone.proto.variables
     for (which, key), value in hint:
-        clone.add(clone.get_bool_var_from_proto_index(names[which][key].index) == value)
+        # Fixed in the domain, not by a constraint each: Instance13's 64,000 took 3.0 s that way, 1.3 s this.
+        dom = variables[names[which][key].index].domain
+        dom[0] = dom[1] = value
     clone.clear_hints()
     solver = parameters(30, seed, 1)
+    solver.parameters.max_presolve_iterations = 1       # every decision is fixed: a light presolve does
+    solver.parameters.cp_model_probing_level = 0
+    solver.parameters.symmetry_level = 0
     if solver.solve(clone) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     _set_hint(rm, list(solver.response_proto.solution))
