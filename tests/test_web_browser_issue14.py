@@ -194,7 +194,10 @@ def test_clerk_adjusts_a_roster_cell_undoes_replans_after_leave_and_publishes(br
     b.shot("14-10-排班日历")
     # a grid left without its patrol on 3 October: every hard rule checked, the break said at its cell
     run, _ = wr.load_state(wr.town_dir(data, "2026-10", "鹤山镇"))
-    grid = sorted(run.problem.grids)[0]
+    # the first grid whose worker is on duty on one of 15-17 October in this solve (the leave below must
+    # change something; a time-limited solve may give any one worker those days off)
+    grid = next(g for g in sorted(run.problem.grids)
+                if any(run.roster.duty.get((run.problem.grids[g].worker, d)) is not None for d in (14, 15, 16)))
     worker = run.problem.grids[grid].worker
     cell = b.css(f"td[data-sheet=grids][data-key='{grid}'][data-day='2']")
     b.d.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
