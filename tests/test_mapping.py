@@ -11,7 +11,8 @@ import pytest
 from engine.errors import DataError, Problem
 from engine.mapping import (Mapping, Origins, apply_mapping, categories_in, combine, policy_categories, read_rows,
                             town_problems, unknown_headers, write_template)
-from webkit import TOWN_A, Client, copy_office, shared_office, run_jobs
+from webkit import TOWN_A, Client, run_jobs
+from webkit import base, office  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -32,16 +33,6 @@ def platform_register(src: Path, out: Path, blank_after: int | None = None) -> P
 
 REGISTER_MAP = {"人员编码": "worker_id", "人员姓名": "name", "所属镇街": "town", "所属社区": "community",
                 "所属网格": "grid", "薪酬": "wage", "联系电话": "phone"}
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    return shared_office(tmp_path_factory)
-
-
-@pytest.fixture()
-def office(base, tmp_path):
-    return copy_office(base, tmp_path / "o")
 
 
 @pytest.fixture(scope="module")

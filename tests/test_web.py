@@ -12,28 +12,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from webkit import ACCOUNTS, MARKUP_ID, MARKUP_NAME, TOWN_A, TOWN_B, Client, copy_office, shared_office, run_jobs
+from webkit import ACCOUNTS, MARKUP_ID, MARKUP_NAME, TOWN_A, TOWN_B, Client, run_jobs
+from webkit import base, office, app  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    return shared_office(tmp_path_factory)
-
-
-@pytest.fixture()
-def office(base, tmp_path):
-    return copy_office(base, tmp_path / "o")
-
-
-@pytest.fixture()
-def app(office):
-    from engine.web.app import create_app
-
-    a = create_app(data=office["data"])
-    yield a
-    a.state.web.store.close()
 
 
 def upload_town(client: Client, office: dict, town: str, month: str = "2026-10", kinds=("workers", "metrics", "events")):

@@ -9,28 +9,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from webkit import TOWN_A, TOWN_B, Client, copy_office, run_jobs, shared_office
+from webkit import TOWN_A, TOWN_B, Client, run_jobs
+from webkit import base, office, app  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    return shared_office(tmp_path_factory)
-
-
-@pytest.fixture()
-def office(base, tmp_path):
-    return copy_office(base, tmp_path / "o")
-
-
-@pytest.fixture()
-def app(office):
-    from engine.web.app import create_app
-
-    a = create_app(data=office["data"])
-    yield a
-    a.state.web.close()
 
 
 def month(app, m: str) -> dict:

@@ -7,28 +7,10 @@ import time
 import pytest
 
 from engine.errors import DataError, Problem
-from webkit import TOWN_A, TOWN_B, Client, copy_office, shared_office
+from webkit import TOWN_A, TOWN_B, Client
+from webkit import base, office, app  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    return shared_office(tmp_path_factory)
-
-
-@pytest.fixture()
-def office(base, tmp_path):
-    return copy_office(base, tmp_path / "o")
-
-
-@pytest.fixture()
-def app(office):
-    from engine.web.app import create_app
-
-    a = create_app(data=office["data"])
-    yield a
-    a.state.web.store.close()
 
 
 def test_worker_process_runs_a_month_while_pages_answer(app, office):

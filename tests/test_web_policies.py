@@ -12,14 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from webkit import Client, copy_office, run_jobs, shared_office
+from webkit import Client, copy_office, run_jobs
+from webkit import base  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    return shared_office(tmp_path_factory)
 
 
 @pytest.fixture()

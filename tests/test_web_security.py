@@ -8,19 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from webkit import ACCOUNTS, TOWN_A, TOWN_B, Client, copy_office, shared_office, run_jobs
+from webkit import ACCOUNTS, TOWN_A, TOWN_B, Client, run_jobs
+from webkit import base, office  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(scope="module")
-def base(tmp_path_factory):
-    return shared_office(tmp_path_factory)
-
-
-@pytest.fixture()
-def office(base, tmp_path):
-    return copy_office(base, tmp_path / "o")
 
 
 def make_app(office, **settings):

@@ -9,6 +9,8 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from engine.app.demo import DEMO_OFFICE, DEMO_POLICY
 
 TOWN_A, TOWN_B = "鹤山镇", "云门镇"
@@ -157,3 +159,27 @@ def run_jobs(app) -> list:
         if job is None:
             return done
         done.append(job)
+
+
+# The fixtures of the in-process web tests: a module imports the ones it uses (a module that needs
+# another app, on PostgreSQL or with other settings, defines its own).
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    """The two-town office with September stored, made once per test module."""
+    return shared_office(tmp_path_factory)
+
+
+@pytest.fixture()
+def office(base, tmp_path):
+    """A test's own copy of the office."""
+    return copy_office(base, tmp_path / "o")
+
+
+@pytest.fixture()
+def app(office):
+    """The office's web application on its SQLite web store; closed with its checker processes."""
+    from engine.web.app import create_app
+
+    a = create_app(data=office["data"])
+    yield a
+    a.state.web.close()
