@@ -30,7 +30,7 @@ from .rmb import rmb_upper
 from .sheets import ROUNDING_NOTE, csv_safe, exact, open_workbook
 
 __all__ = ["COLUMNS", "PayRow", "Page", "TownSheet", "paysheet_rows", "town_sheets", "paid_band",
-           "write_paysheet_xlsx", "write_paysheet_csv", "write_tables_xlsx", "write_bank_xlsx", "sheet_name",
+           "write_paysheet", "write_paysheet_xlsx", "write_paysheet_csv", "write_tables_xlsx", "write_bank_xlsx", "sheet_name",
            "SIGN_LINE"]
 
 ZERO = Decimal("0.00")
@@ -182,10 +182,12 @@ def _paginate(lines: list[PayRow], capacity: float, weight: Callable[[PayRow], f
 
 
 def town_sheets(results: Mapping[str, Any], order: OfficeOrder | None = None, *, rows_per_page: int = 14,
-                weight: Callable[[PayRow], float] | None = None) -> tuple[list[TownSheet], PayRow]:
+                weight: Callable[[PayRow], float] | None = None,
+                rows: list[PayRow] | None = None) -> tuple[list[TownSheet], PayRow]:
     """Each town's printed pages (worker rows and community subtotals, 本页小计 per page) and
-    total, and the grand total.  `weight` is how many rows a line takes on paper (1 by default)."""
-    rows = paysheet_rows(results, order)
+    total, and the grand total.  `weight` is how many rows a line takes on paper (1 by default);
+    `rows`: paysheet_rows(results, order) when the caller has them already."""
+    rows = paysheet_rows(results, order) if rows is None else rows
     weight = weight or (lambda r: 1.0)
     towns: list[TownSheet] = []
     lines: list[PayRow] = []
@@ -280,19 +282,27 @@ def _ratio_places(rows: Iterable[PayRow]) -> int:
     return min(places, 4)
 
 
-def _write_cells(ws, r: int, columns, values: Mapping[str, Any], fm: Mapping[str, Any]) -> None:
-    for c, (_head, key, kind) in enumerate(columns):
+def _write_cells(ws, r: int, columns, values: Mapping[str, Any], fm: Mapping[str, Any],
+                 numbers: dict | None = None) -> None:
+    """One row of cells; `numbers` remembers each distinct amount's cell value and format over a
+    sheet (a province's sheet has 1.5 million cells and few distinct wages, bases and ratios)."""
+    numbers = {} if numbers is None else numbers
+    cells = []
+    for _head, key, kind in columns:
         v = values.get(key)
         if v is None or v == "":
-            ws.write_blank(r, c, None, fm["text"])
+            cells.append((None, fm["text"]))
         elif kind == "text":
-            ws.write_string(r, c, str(v), fm["wrap" if key == "withheld_reason" else "text"])
+            cells.append((str(v), fm["wrap" if key == "withheld_reason" else "text"]))
         elif kind == "int":
-            ws.write_number(r, c, int(v), fm["int"])
-        elif kind == "ratio":
-            ws.write_number(r, c, exact(v, 4), fm["ratio"])
+            cells.append((int(v), fm["int"]))
         else:
-            ws.write_number(r, c, *_number(v, kind, fm))
+            got = numbers.get((kind, str(v), id(fm)))
+            if got is None:
+                got = numbers[(kind, str(v), id(fm))] = (exact(v, 4), fm["ratio"]) if kind == "ratio" \
+                    else _number(v, kind, fm)
+            cells.append(got)
+    ws.write_cells(r, cells)
 
 
 def _page_setup(ws, repeat_to: int, last_col: int) -> None:
@@ -337,9 +347,10 @@ def _sign_rows(ws, f: _Formats, r: int, last: int, prepared_by: str = "", checke
 
 def write_paysheet_xlsx(results: Mapping[str, Any], path: str | Path, *, unit: str = "",
                         order: OfficeOrder | None = None, rows_per_page: int = 14, prepared_by: str = "",
-                        checked_by: str = "", show_version: bool = True) -> None:
-    """The workbook finance prints and has signed: a worksheet per town (and 汇总 for several)."""
-    towns, grand = town_sheets(results, order, rows_per_page=rows_per_page)
+                        checked_by: str = "", show_version: bool = True, rows: list[PayRow] | None = None) -> None:
+    """The workbook finance prints and has signed: a worksheet per town (and 汇总 for several).
+    `rows`: paysheet_rows(results, order) when the caller has them already (the CSV needs them too)."""
+    towns, grand = town_sheets(results, order, rows_per_page=rows_per_page, rows=rows)
     columns = COLUMNS + (SIGN_COLUMN,)
     last = len(columns) - 1
     title = _title(results)
@@ -347,6 +358,7 @@ def write_paysheet_xlsx(results: Mapping[str, Any], path: str | Path, *, unit: s
     wb = open_workbook(path, title=title, author=unit, constant_memory=True)
     f = _Formats(wb, _ratio_places(r for t in towns for r in t.details))
     taken: set[str] = set()
+    numbers: dict = {}
     if len(towns) > 1:
         _write_summary(wb, f, towns, grand, title, left, sheet_name("汇总", taken), prepared_by, checked_by)
     for t in towns:
@@ -357,14 +369,14 @@ def write_paysheet_xlsx(results: Mapping[str, Any], path: str | Path, *, unit: s
             for row in page.rows:
                 r += 1
                 ws.set_row(r, ROW_MM / 25.4 * 72)
-                _write_cells(ws, r, columns, row.values, f.cells[row.kind != "明细"])
+                _write_cells(ws, r, columns, row.values, f.cells[row.kind != "明细"], numbers)
             r += 1
             ws.set_row(r, 22)
-            _write_cells(ws, r, columns, page.subtotal.values, f.cells[True])
+            _write_cells(ws, r, columns, page.subtotal.values, f.cells[True], numbers)
             if page.last:
                 r += 1
                 ws.set_row(r, 22)
-                _write_cells(ws, r, columns, t.total.values, f.cells[True])
+                _write_cells(ws, r, columns, t.total.values, f.cells[True], numbers)
                 r += 1
                 ws.set_row(r, 24)
                 ws.merge_range(r, 0, r, last, f"{t.town}合计（大写）：人民币{t.upper}", f.upper)
@@ -413,11 +425,12 @@ def _write_summary(wb, f: _Formats, towns: list[TownSheet], grand: PayRow, title
     _page_setup(ws, 2, last)
 
 
-def paysheet_csv_text(results: Mapping[str, Any], order: OfficeOrder | None = None) -> str:
+def paysheet_csv_text(results: Mapping[str, Any], order: OfficeOrder | None = None, *,
+                      rows: list[PayRow] | None = None) -> str:
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\r\n")
     wr.writerow(["行类型"] + [h for h, _k, _t in COLUMNS])
-    for row in paysheet_rows(results, order):
+    for row in paysheet_rows(results, order) if rows is None else rows:
         out = [row.kind]
         for _h, key, kind in COLUMNS:
             v = row.values.get(key)
@@ -433,8 +446,17 @@ def paysheet_csv_text(results: Mapping[str, Any], order: OfficeOrder | None = No
     return "\ufeff" + buf.getvalue()   # BOM: Chinese Excel opens UTF-8 CSV correctly only with it
 
 
-def write_paysheet_csv(results: Mapping[str, Any], path: str | Path, order: OfficeOrder | None = None) -> None:
-    Path(path).write_text(paysheet_csv_text(results, order), encoding="utf-8", newline="")
+def write_paysheet_csv(results: Mapping[str, Any], path: str | Path, order: OfficeOrder | None = None, *,
+                       rows: list[PayRow] | None = None) -> None:
+    Path(path).write_text(paysheet_csv_text(results, order, rows=rows), encoding="utf-8", newline="")
+
+
+def write_paysheet(results: Mapping[str, Any], folder: Path, *, unit: str = "") -> list[str]:
+    """paysheet.xlsx and paysheet.csv of a month into `folder`, its rows put in order once."""
+    rows = paysheet_rows(results)
+    write_paysheet_xlsx(results, folder / "paysheet.xlsx", unit=unit, rows=rows)
+    write_paysheet_csv(results, folder / "paysheet.csv", rows=rows)
+    return ["paysheet.xlsx", "paysheet.csv"]
 
 
 # --------------------------------------------------------------------------- bank transfer (代发)

@@ -40,3 +40,66 @@ def test_roster_outputs_keep_a_formula_name_as_text(tmp_path):
     cells = [v for p in out.glob("*.csv") for row in csv.reader(p.open(encoding="utf-8-sig")) for v in row]
     assert EVIL not in cells
     assert "'" + EVIL in cells
+
+
+AWKWARD = ["张三", "A&B <c> \"d\"", " leading", "trailing ", "line\nbreak", "ctl\x01\x1f", "_x0041_ literal",
+           "<r>looks rich</r>", "\ufffe", "😀 emoji", EVIL, "x" * 20_000]
+
+
+def _row_sheet_book(path, constant_memory: bool, by_row: bool) -> None:
+    """The same workbook written with RowSheet.write_cells (by_row) or cell by cell."""
+    from engine.sheets import exact, open_workbook
+
+    wb = open_workbook(path, title="t", constant_memory=constant_memory)
+    plain = wb.add_format({"border": 1})
+    money = wb.add_format({"num_format": "#,##0.00", "bold": True})
+    ws = wb.add_worksheet("甲")
+    ws.merge_range(0, 0, 0, 3, "标题", plain)
+    rows = [[(text, plain), (exact("517.19"), money), (None, plain), (17, money), (exact("0"), plain)]
+            for text in AWKWARD]
+    rows.insert(3, [(None, money), (exact("-2.5", 4), plain), (1e-7, plain), (2 ** 40, money)])
+    r = 1
+    for cells in rows:
+        r += 1
+        ws.set_row(r, 25.5)
+        if by_row:
+            assert ws.write_cells(r, cells) == 0
+        else:
+            for c, (value, fmt) in enumerate(cells):
+                if value is None:
+                    ws.write_blank(r, c, None, fmt)
+                elif isinstance(value, str):
+                    ws.write_string(r, c, value, fmt)
+                else:
+                    ws.write_number(r, c, value, fmt)
+    ws.write_string(r + 2, 0, "末行", plain)
+    wb.add_worksheet("乙").write_string(0, 0, "另一张", money)
+    wb.close()
+
+
+def test_row_sheet_writes_the_bytes_cell_by_cell_writing_gives(tmp_path):
+    """write_cells makes a row's XML itself (the pay sheet of 100,000 workers is 1.5 million
+    cells): the file must be the one xlsxwriter's own write_* calls give, whatever the text."""
+    for constant_memory in (True, False):
+        a, b = tmp_path / f"rows-{constant_memory}.xlsx", tmp_path / f"cells-{constant_memory}.xlsx"
+        _row_sheet_book(a, constant_memory, by_row=True)
+        _row_sheet_book(b, constant_memory, by_row=False)
+        assert a.read_bytes() == b.read_bytes()
+    ws = openpyxl.load_workbook(tmp_path / "rows-True.xlsx")["甲"]
+    assert [ws.cell(r, 1).value for r in (3, 4, 8)] == ["张三", "A&B <c> \"d\"", "line\nbreak"]
+    assert ws.cell(3, 2).value == 517.19 and ws.cell(3, 3).value is None and ws.cell(3, 4).value == 17
+
+
+def test_row_sheet_refuses_a_row_written_both_ways(tmp_path):
+    import pytest
+
+    from engine.sheets import open_workbook
+
+    wb = open_workbook(tmp_path / "x.xlsx", constant_memory=True)
+    f = wb.add_format({})
+    ws = wb.add_worksheet("甲")
+    ws.write_cells(1, [("a", f), ("b", f)])
+    ws.write_string(1, 3, "c", f)
+    with pytest.raises(ValueError, match="row 2"):
+        ws.write_string(2, 0, "d", f)
+    assert ws.write_cells(0, [("too late", f)]) == -2        # constant memory: rows go in order

@@ -175,13 +175,9 @@ def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = 
     history's rows) runs here while it does."""
     from ..scoring import results_json
 
-    from ..paysheet import write_paysheet_csv, write_paysheet_xlsx
+    from ..paysheet import write_paysheet
 
-    def paysheet() -> None:
-        write_paysheet_xlsx(results, stage / "paysheet.xlsx", unit=unit)
-        write_paysheet_csv(results, stage / "paysheet.csv")
-
-    beside_ = beside(paysheet, large=len(results["workers"]))
+    beside_ = beside(lambda: write_paysheet(results, stage, unit=unit), large=len(results["workers"]))
     (stage / "results.json").write_text(results_json(dict(results)), encoding="utf-8")
     names = ["results.json"]
     if results.get("period_rules_applied"):
@@ -530,10 +526,6 @@ def export_month(month: str, data: str | Path, out: str | Path, *, unit: str = "
 def export_paysheet(month: str, data: str | Path, out: str | Path, *, unit: str = "",
                     database: str | None = None) -> list[str]:
     """A stored month's pay sheet (paysheet.xlsx, paysheet.csv)."""
-    from ..paysheet import write_paysheet_csv, write_paysheet_xlsx
+    from ..paysheet import write_paysheet
 
-    def write(res, stage):
-        write_paysheet_xlsx(res, stage / "paysheet.xlsx", unit=unit)
-        write_paysheet_csv(res, stage / "paysheet.csv")
-        return ["paysheet.xlsx", "paysheet.csv"]
-    return _write_stored(month, data, out, write, database)
+    return _write_stored(month, data, out, lambda res, stage: write_paysheet(res, stage, unit=unit), database)

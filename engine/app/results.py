@@ -204,12 +204,10 @@ def write_town_paysheet(results: Mapping[str, Any], towns: Iterable[str] | None,
                         unit: str = "") -> list[Path]:
     """The month's pay sheet (.xlsx, .csv) of the visible towns only, written into `folder` (the
     caller's temporary folder): a town's sheet has that town's rows, subtotals and total."""
-    from ..paysheet import write_paysheet_csv, write_paysheet_xlsx
+    from ..paysheet import write_paysheet
 
     part = dict(results)
     part["workers"] = visible(results, towns) if towns is not None else list(results["workers"])
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    write_paysheet_xlsx(part, folder / "paysheet.xlsx", unit=unit)
-    write_paysheet_csv(part, folder / "paysheet.csv")
-    return [folder / "paysheet.xlsx", folder / "paysheet.csv"]
+    return [folder / name for name in write_paysheet(part, folder, unit=unit)]
