@@ -480,19 +480,29 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
     seen: dict[str, int] = {}
     other_months: set[str] = set()
     of_month: list[int] = []        # rows of this month (or whose month is unknown)
+    # per log, not per row (a province's log has 400,000 rows): the time columns, whether events of
+    # earlier months can count (event_counts_in), each distinct time's text parsed once
+    stages = stage_columns(policy)
+    time_columns = (("discovered", "发现时间"), ("reported", "上报时间"), ("closed", "办结时间")) + stages
+    earlier_count, end = needs_other_months(doc), cutoff(month)
+    stamps: dict[Any, datetime] = {}
     for r in rows:
-        eid = _text(r.get("event_id"))
-        wid = _text(r.get("worker_id"))
+        cells = r.values               # read_table's text is stripped already: _text() of it is itself
+        eid, wid = cells.get("event_id"), cells.get("worker_id")
+        eid = eid if type(eid) is str else _text(eid)
+        wid = wid if type(wid) is str else _text(wid)
         bad = False
-        disc_raw = r.get("discovered")
+        disc_raw = cells.get("discovered")
         disc_month = None
+        counts = False
         try:
             if disc_raw is not None:
-                found = parse_timestamp(disc_raw)
+                found = stamps.get(disc_raw) or stamps.setdefault(disc_raw, parse_timestamp(disc_raw))
                 disc_month = _month_of(found)
                 if disc_month != month:
                     other_months.add(disc_month)
-                if not event_counts_in(policy, month, found):
+                counts = disc_month == month or (earlier_count and found < end)   # event_counts_in
+                if not counts:
                     if eid:   # ids stay unique over the whole log; nothing else of another month is checked
                         if eid in seen:
                             problems.add(r.file, r.row, "事件编号", eid, "唯一的事件编号", f"与第 {seen[eid]} 行重复")
@@ -513,7 +523,9 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
         if register and wid not in known:
             problems.add(r.file, r.row, "工号", wid or None, "名册中已有的工号")
             bad = True
-        cat, sev = _text(r.get("category")), _text(r.get("severity"))
+        cat, sev = cells.get("category"), cells.get("severity")
+        cat = cat if type(cat) is str else _text(cat)
+        sev = sev if type(sev) is str else _text(sev)
         if vocab and vocab.categories is not None and cat not in vocab.categories:
             problems.add(r.file, r.row, "类别", cat or None, "以下之一：" + "、".join(vocab.categories))
             bad = True
@@ -521,9 +533,8 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
             problems.add(r.file, r.row, "等级", sev or None, "以下之一：" + "、".join(vocab.severities))
             bad = True
         times = {}
-        for col, label in (("discovered", "发现时间"), ("reported", "上报时间"), ("closed", "办结时间")) \
-                + stage_columns(policy):
-            raw = r.get(col)
+        for col, label in time_columns:
+            raw = cells.get(col)
             if col in r.flagged:
                 bad = True
                 continue
@@ -533,7 +544,7 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
                     bad = True
                 continue
             try:
-                times[col] = parse_timestamp(raw)
+                times[col] = stamps.get(raw) or stamps.setdefault(raw, parse_timestamp(raw))
             except ValueError:
                 problems.add(r.file, r.row, label, raw, "时间，如 2026-10-05 14:30")
                 bad = True
@@ -553,12 +564,12 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
                 problems.add(r.file, r.row, label, str(r.get(col)), f"不晚于 {latest:%Y-%m-%d}（本月结束后 {days} 天内）",
                              "可能录错了年份或日期；确实如此晚时，请在考核细则 events.max_days_after_month 中放宽天数")
                 bad = True
-        bad = stage_problems(policy, times, r, problems) or bad
+        bad = stage_problems(policy, times, r, problems, stages) or bad
         if bad:
             continue
-        if not event_counts_in(policy, month, disc):
+        if not counts:    # event_counts_in(policy, month, disc): disc is the time parsed above
             continue  # an event belongs to the month it was discovered in, unless the policy says otherwise
-        out.setdefault(wid, []).append((make_event(eid, cat, sev, times, month, _text(r.get("problem")),
+        out.setdefault(wid, []).append((make_event(eid, cat, sev, times, month, _text(cells.get("problem")),
                                                    (r.file, r.row)), disc))
     if no_events and of_month:
         problems.add(str(path), of_month[0], "发现时间", f"{len(of_month)} 件 {month} 发现的事件",
@@ -596,10 +607,11 @@ def stage_columns(policy: Policy) -> tuple[tuple[str, str], ...]:
     return tuple((sid, f"{name}时间") for sid, name in stage_names(policy.doc).items() if sid not in EVENT_COLUMNS)
 
 
-def stage_problems(policy: Policy, times: dict[str, datetime], r: Row, problems: ProblemList) -> bool:
-    """A named stage cannot happen before the event was discovered."""
+def stage_problems(policy: Policy, times: dict[str, datetime], r: Row, problems: ProblemList,
+                   stages: tuple[tuple[str, str], ...] | None = None) -> bool:
+    """A named stage cannot happen before the event was discovered (`stages`: stage_columns(policy))."""
     disc, bad = times.get("discovered"), False
-    for sid, header in stage_columns(policy):
+    for sid, header in stage_columns(policy) if stages is None else stages:
         if disc is not None and sid in times and times[sid] < disc:
             problems.add(r.file, r.row, header, str(r.get(sid)), f"不早于发现时间 {disc:%Y-%m-%d %H:%M}")
             bad = True

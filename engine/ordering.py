@@ -60,18 +60,25 @@ class OfficeOrder:
                 self.workers.get(w.get("worker_id"), len(self.workers)), natural_key(w.get("worker_id")))
 
     def sorted(self, workers: Iterable[Mapping[str, Any]]) -> list:
-        """Workers by `worker_key`, each place's part of the key made once (a province's 100,000
-        workers live in a few thousand grids)."""
-        places: dict[tuple[str, str, str], tuple] = {}
+        """Workers in `worker_key` order, with a flatter key that sorts the same (a province's pay
+        sheet sorts 100,000 workers): each community's key replaced by its rank among the
+        communities present, and the id's natural key left out where the register row already
+        decides (every worker of the register has a row of their own)."""
+        workers = list(workers)
         count = len(self.workers)
+        places: dict[tuple[str, str], tuple] = {}
+        for w in workers:
+            place = (w.get("town") or "", w.get("community") or "")
+            if place not in places:
+                places[place] = self.community_key(*place)
+        ranks = {k: i for i, k in enumerate(sorted(set(places.values())))}
+        place_rank = {place: ranks[k] for place, k in places.items()}
 
         def key(w: Mapping[str, Any]) -> tuple:
-            town, community, grid = w.get("town") or "", w.get("community") or "", w.get("grid") or ""
-            place = places.get((town, community, grid))
-            if place is None:
-                place = places[(town, community, grid)] = (self.community_key(town, community), natural_key(grid))
             wid = w.get("worker_id")
-            return (*place, self.workers.get(wid, count), natural_key(wid))
+            row = self.workers.get(wid, count)
+            return (place_rank[(w.get("town") or "", w.get("community") or "")], natural_key(w.get("grid") or ""),
+                    row, natural_key(wid) if row == count else ())
         return sorted(workers, key=key)
 
     def sort_keys(self, keys: Iterable[str], key: Callable[[str], tuple] | None = None) -> list[str]:

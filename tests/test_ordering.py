@@ -33,3 +33,25 @@ def test_the_settings_order_comes_first_then_the_register():
     got = [x["community"] for x in order.sorted(REGISTER)]
     assert got == ["西村", "凤凰三", "凤凰一", "鹤鸣社区", "鹤鸣社区", "凤凰二"]
     assert order.sort_keys({"鹤山镇", "凤凰街道", "新镇"}) == ["凤凰街道", "鹤山镇", "新镇"]   # unknown last
+
+
+def test_sorted_is_the_order_of_worker_key():
+    """OfficeOrder.sorted uses a flatter key for speed (ranks of communities, the id's natural key
+    only for workers outside the register): the order must be the one worker_key gives, for
+    workers of the register, workers not in it, places the settings name and places they do not."""
+    from hypothesis import given, settings, strategies as st
+
+    place = st.sampled_from(["城关镇", "凤凰镇", "", "1镇", "10镇"])
+    worker = st.fixed_dictionaries({"worker_id": st.sampled_from(["W1", "W2", "W10", "W9", "X", "", "W01"]),
+                                    "town": place, "community": st.sampled_from(["一社区", "二社区", "", "3村", "12村"]),
+                                    "grid": st.sampled_from(["1-2", "1-10", "2", "", "A1"])})
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(worker, max_size=25), st.lists(worker, max_size=25),
+           st.lists(place, max_size=2), st.lists(st.sampled_from(["二社区", "12村"]), max_size=2))
+    def check(register, others, towns, communities):
+        order = OfficeOrder(register, towns=towns, communities=communities)
+        mixed = register + others
+        assert order.sorted(mixed) == sorted(mixed, key=order.worker_key)
+
+    check()
