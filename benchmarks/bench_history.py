@@ -62,7 +62,7 @@ def run_month(ps, hist, month, paths, out, cpu: list | None = None):
     marks.append((time.perf_counter(), _cpu()))
     res = score_month(policy, month, paths["workers"], paths["metrics"], paths["events"], inputs=inputs)
     marks.append((time.perf_counter(), _cpu()))
-    record_month(hist, res, rules_for=rules_for(ps), out_dir=out, extra_outputs=scoring_tables)
+    record_month(hist, res, rules_for=rules_for(ps), out_dir=out, early_outputs=scoring_tables)
     marks.append((time.perf_counter(), _cpu()))
     if cpu is not None:
         cpu.extend((b[1][0] - a[1][0], b[1][1] - a[1][1]) for a, b in zip(marks, marks[1:]))

@@ -361,18 +361,25 @@ class History:
 
     @staticmethod
     def pack(results: Mapping[str, Any], additions: Mapping[str, dict | None],
-             views: list[WorkerMonth] | None = None) -> "PackedMonth":
+             views: list[WorkerMonth] | None = None, *, results_blob: bytes | None = None) -> "PackedMonth":
         """What `store` writes, made ready without the database (a run does this while another
         process writes the pay sheet, then stores it quickly under the lock).  `views`: the month's
-        views_from_results when the caller has them already."""
+        views_from_results when the caller has them already; `results_blob`: pack_results(results),
+        made beforehand (a large month's is made in a second process while period rules run)."""
         month = results["month"]
         rows = [(month, v.worker_id, v.name, v.group["town"], v.group["community"], v.group["grid"],
                  v.group["role"], v.employment, json.dumps(v.group["attributes"], ensure_ascii=False, sort_keys=True),
                  str(v.score), int(v.failed), v.veto_count, v.stars, str(v.wage), str(v.performance_base), str(v.pay),
                  json.dumps({k: str(x) for k, x in v.facts.items()}, ensure_ascii=False, sort_keys=True))
                 for v in (views if views is not None else views_from_results(results))]
-        return PackedMonth(month, _pack(results), {m: None if a is None else _pack(a) for m, a in additions.items()},
-                           rows)
+        return PackedMonth(month, History.pack_results(results) if results_blob is None else results_blob,
+                           {m: None if a is None else _pack(a) for m, a in additions.items()}, rows)
+
+    @staticmethod
+    def pack_results(results: Mapping[str, Any]) -> bytes:
+        """The month's results.json (without period additions) as the history keeps it: compact
+        JSON, compressed."""
+        return _pack(results)
 
     def store(self, results: Mapping[str, Any], additions: Mapping[str, dict | None], *,
               correction: dict | None = None, run_at: str | None = None, packed: "PackedMonth | None" = None) -> None:

@@ -441,3 +441,51 @@ def test_a_pay_sheet_written_by_a_second_process_is_the_same_and_its_failure_sto
         assert f"（进程 {os.getpid()}）" not in str(exc.value)          # it failed in the other process
         assert h.month_results("2026-01") == kept                       # and nothing was stored
         assert snapshot(tmp_path / "beside") == snapshot(tmp_path / "serial")
+
+
+def test_tables_written_while_period_rules_run_are_the_same_and_a_failure_stores_nothing(tmp_path, monkeypatch, db):
+    # A large month writes results.csv and findings.csv, and compresses its results for the history,
+    # in a forked process while this one evaluates the period rules (record_month `early_outputs`).
+    import multiprocessing
+    import time
+
+    import engine.app.month as am
+
+    def tables(results, stage):       # scoring_tables' shape (the hand-built months lack what it reads)
+        (stage / "scores.csv").write_text("".join(f"{w['worker_id']},{w['score']}\n" for w in results["workers"]))
+        return ["scores.csv"]
+
+    ws = three([95, 90, 85])
+    with db(tmp_path / "a") as h:
+        store(h, "2026-01", ws, out=tmp_path / "serial", early_outputs=tables)
+        serial = h.month_results("2026-01")
+    assert {"scores.csv", "results.json", "paysheet.xlsx"} <= set(snapshot(tmp_path / "serial"))
+    monkeypatch.setattr(am, "PARALLEL_OUTPUTS_FROM", 1)
+    with db(tmp_path / "b") as h:
+        report = store(h, "2026-01", ws, out=tmp_path / "beside", early_outputs=tables)
+        assert snapshot(tmp_path / "beside") == snapshot(tmp_path / "serial")
+        assert h.month_results("2026-01") == serial
+        assert report.outputs[-1] == "scores.csv"
+
+        def broken(results, stage):
+            (stage / "scores.csv").write_text("写了一半", encoding="utf-8")
+            raise RuntimeError(f"考核结果写出失败（进程 {os.getpid()}）")
+        with pytest.raises(RuntimeError) as exc:
+            store(h, "2026-01", three([60, 90, 85]), out=tmp_path / "beside", early_outputs=broken)
+        assert f"（进程 {os.getpid()}）" not in str(exc.value)          # it failed in the other process
+        assert h.month_results("2026-01") == serial                     # nothing was stored
+        assert snapshot(tmp_path / "beside") == snapshot(tmp_path / "serial")
+
+        def slow(results, stage):
+            time.sleep(60)
+            return []
+
+        def no_rules(_m):
+            raise KeyError("W9")
+        started = time.monotonic()
+        with pytest.raises(HistoryError, match="历史记录不完整"):   # period rules fail while `slow` runs
+            record_month(h, month("2026-01", three([60, 90, 85])), rules_for=no_rules, out_dir=tmp_path / "beside",
+                         early_outputs=slow)
+        assert time.monotonic() - started < 30 and not multiprocessing.active_children()   # stopped, not awaited
+        assert h.month_results("2026-01") == serial
+        assert snapshot(tmp_path / "beside") == snapshot(tmp_path / "serial")

@@ -177,16 +177,16 @@ def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = 
 
     from ..paysheet import write_paysheet
 
-    beside_ = beside(lambda: write_paysheet(results, stage, unit=unit), large=len(results["workers"]))
-    (stage / "results.json").write_text(results_json(dict(results)), encoding="utf-8")
-    names = ["results.json"]
-    if results.get("period_rules_applied"):
-        (stage / "period_findings.csv").write_text(period_findings_csv(results), encoding="utf-8", newline="")
-        names.append("period_findings.csv")
-    if meanwhile is not None:
-        meanwhile()
-    beside_.wait()
-    return names + ["paysheet.xlsx", "paysheet.csv"]
+    with beside(lambda: write_paysheet(results, stage, unit=unit), large=len(results["workers"]),
+                doing="写出发放表") as paysheet:
+        (stage / "results.json").write_text(results_json(dict(results)), encoding="utf-8")
+        names = ["results.json"]
+        if results.get("period_rules_applied"):
+            (stage / "period_findings.csv").write_text(period_findings_csv(results), encoding="utf-8", newline="")
+            names.append("period_findings.csv")
+        if meanwhile is not None:
+            meanwhile()
+        return names + paysheet.wait()
 
 
 PARALLEL_OUTPUTS_FROM = 20_000      # workers: a smaller month writes its files in one process
@@ -196,19 +196,23 @@ class beside:
     """`work()` in a forked process beside this one, for a month of at least PARALLEL_OUTPUTS_FROM
     workers on a machine with two cores or more, when this process has no other threads (a fork
     copies only the calling thread; a server's request threads write in one process); otherwise
-    right here.  `wait()` returns when it is done and raises what it raised.
+    right here.  `wait()` returns when it is done, with what it returned (it must pickle), and
+    raises what it raised; leaving the `with` block without waiting (the run failed meanwhile)
+    stops it.
 
     The child inherits the month (no copy: fork, with the heap frozen for the collector so that
-    pages stay shared), writes its files into the staging folder, sends back only an exception
-    or nothing, and leaves with os._exit: it never touches the parent's database connection."""
+    pages stay shared), writes its files into the staging folder, sends back only its value or
+    exception, and leaves with os._exit: it never touches the parent's database connection."""
 
-    def __init__(self, work: Callable[[], None], *, large: int):
+    def __init__(self, work: Callable[[], Any], *, large: int, doing: str):
         import os
         import threading
 
         self.proc = None
+        self.value: Any = None
+        self.doing = doing                  # what the child does, to say so if it dies
         if large < PARALLEL_OUTPUTS_FROM or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
-            work()
+            self.value = work()
             return
         import gc
         import multiprocessing as mp
@@ -221,14 +225,13 @@ class beside:
 
             gc.disable()
             try:
-                work()
-                outcome: BaseException | None = None
+                value, outcome = work(), None
             except BaseException as exc:  # noqa: BLE001 - sent to the parent, raised there
-                outcome = exc
+                value, outcome = None, exc
             try:
-                send.send_bytes(pickle.dumps(outcome))
+                send.send_bytes(pickle.dumps((outcome, value)))
             except Exception:  # noqa: BLE001 - an exception that does not pickle
-                send.send_bytes(pickle.dumps(RuntimeError(repr(outcome))))
+                send.send_bytes(pickle.dumps((RuntimeError(repr(outcome)), None)))
             os._exit(0)
 
         gc.freeze()
@@ -240,27 +243,41 @@ class beside:
             raise
         send.close()
 
-    def wait(self) -> None:
+    def __enter__(self) -> "beside":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop()
+
+    def wait(self) -> Any:
         if self.proc is None:
-            return
-        import gc
+            return self.value
         import pickle
 
         try:
             try:
-                outcome = pickle.loads(self.recv.recv_bytes())
+                outcome, value = pickle.loads(self.recv.recv_bytes())
             except EOFError:
                 self.proc.join()
-                raise RuntimeError(f"写出发放表的子进程意外退出（退出码 {self.proc.exitcode}）") from None
+                raise RuntimeError(f"{self.doing}的子进程意外退出（退出码 {self.proc.exitcode}）") from None
             self.proc.join()
         finally:
-            if self.proc.is_alive():
-                self.proc.terminate()
-                self.proc.join()
-            self.recv.close()
-            gc.unfreeze()
+            self._stop()
         if outcome is not None:
             raise outcome
+        return value
+
+    def _stop(self) -> None:
+        if self.proc is None:
+            return
+        import gc
+
+        if self.proc.is_alive():
+            self.proc.terminate()
+        self.proc.join()
+        self.proc = None
+        self.recv.close()
+        gc.unfreeze()
 
 
 def scoring_tables(results: Mapping[str, Any], stage: Path, _history: History | None = None) -> list[str]:
@@ -275,6 +292,7 @@ def scoring_tables(results: Mapping[str, Any], stage: Path, _history: History | 
 def record_month(history: History, results: Mapping[str, Any], *,
                  rules_for: Callable[[str], PeriodRules | None], out_dir: str | Path | None,
                  correction: bool = False, note: str = "", unit: str = "",
+                 early_outputs: Callable[[Mapping[str, Any], Path], list[str]] | None = None,
                  extra_outputs: Callable[[Mapping[str, Any], Path, History], list[str]] | None = None,
                  worker_rows: Mapping[str, tuple[str, int]] | None = None,
                  doc_numbers: list[Mapping[str, Any]] | None = None,
@@ -288,6 +306,9 @@ def record_month(history: History, results: Mapping[str, Any], *,
     `correction=True` the month must already be stored and keep the same workers; the report
     then says who changed and which later consequences appeared or disappeared.
     `worker_rows` (worker_id -> (file, row)) lets problems name the register row.
+    `early_outputs(results, stage)` writes files that depend on the scored month only, not on
+    period rules (scoring_tables): a large month writes them, and compresses its results for the
+    history, in a second process while this one evaluates the period rules.
     `extra_outputs(full, stage, history)` writes more files into the stage (the print pack) and
     may fill `doc_numbers` with the document numbers it issued; they are committed with the month.
     `stale` names earlier output files that the new ones replace as a set (see
@@ -304,26 +325,30 @@ def record_month(history: History, results: Mapping[str, Any], *,
         register = history.register(exclude=month)
         new_workers = sorted(w["worker_id"] for w in results["workers"] if w["worker_id"] not in register)
 
-        views = history.views(exclude=month)
-        views[month] = views_from_results(results)
-        targets = [m for m in sorted(views) if m >= month]
-        old_adds = {m: history.period_additions(m) for m in targets}
-        old_base = history.base_results(month) if replaced else None
-        try:
-            new_adds = evaluate(rules_for, views, targets, stored=history.period_additions)
-        except KeyError as exc:  # a worker missing from a month's facts: history is inconsistent
-            raise HistoryError(f"历史记录不完整，无法计算跨月规则：{exc}") from None
-        full = merge_additions(results, new_adds[month])
-        score_changes, consequence_changes, pay_changes = diff_months(old_base, results, old_adds, new_adds)
-        report = RunReport(month, replaced, new_workers, [m for m in targets if m != month],
-                           score_changes, consequence_changes, pay_changes, summary=period_summary(full))
-        corr = None
-        if correction:
-            corr = {"note": note, "old_policy_hash": old_base.get("policy", {}).get("hash", ""),
-                    "summary": {"score_changes": score_changes, "consequence_changes": consequence_changes,
-                                "pay_changes": pay_changes}}
+        def period_rules():
+            """The month's views, the period additions of it and every later stored month, and the report."""
+            views = history.views(exclude=month)
+            views[month] = views_from_results(results)
+            targets = [m for m in sorted(views) if m >= month]
+            old_adds = {m: history.period_additions(m) for m in targets}
+            old_base = history.base_results(month) if replaced else None
+            try:
+                new_adds = evaluate(rules_for, views, targets, stored=history.period_additions)
+            except KeyError as exc:  # a worker missing from a month's facts: history is inconsistent
+                raise HistoryError(f"历史记录不完整，无法计算跨月规则：{exc}") from None
+            full = merge_additions(results, new_adds[month])
+            changes = diff_months(old_base, results, old_adds, new_adds)
+            report = RunReport(month, replaced, new_workers, [m for m in targets if m != month], *changes,
+                               summary=period_summary(full))
+            corr = None
+            if correction:
+                corr = {"note": note, "old_policy_hash": old_base.get("policy", {}).get("hash", ""),
+                        "summary": {"score_changes": changes[0], "consequence_changes": changes[1],
+                                    "pay_changes": changes[2]}}
+            return report, views[month], new_adds, full, corr
 
         if out_dir is None:
+            report, _view, new_adds, _full, corr = period_rules()
             history.store(results, new_adds, correction=corr)
             return report
 
@@ -331,19 +356,26 @@ def record_month(history: History, results: Mapping[str, Any], *,
 
         def record() -> None:
             fault("after_stage")
-            history.store(results, new_adds, correction=corr, packed=packed[0])
+            history.store(results, packed[0][0], correction=packed[0][1], packed=packed[0][2])
             history.insert_numbers(list(doc_numbers or ()))
             tx.commit()
             fault("after_commit")
 
-        with staged_outputs(out_dir, stale=stale, record=record) as stage:
-            extra: list[str] = []
+        def early(stage: Path) -> tuple[bytes, list[str]]:
+            return History.pack_results(results), early_outputs(results, stage) if early_outputs else []
 
-            def meanwhile() -> None:   # while a large month's pay sheet is written beside
-                if extra_outputs is not None:
-                    extra.extend(extra_outputs(full, stage, history))
-                packed.append(History.pack(results, new_adds, views[month]))
-            report.outputs = write_month_outputs(full, stage, unit=unit, meanwhile=meanwhile) + extra
+        with staged_outputs(out_dir, stale=stale, record=record) as stage:
+            with beside(lambda: early(stage), large=len(results["workers"]), doing="写出考核结果") as first:
+                report, view, new_adds, full, corr = period_rules()
+                extra: list[str] = []
+
+                def meanwhile() -> None:   # while a large month's pay sheet is written beside
+                    if extra_outputs is not None:
+                        extra.extend(extra_outputs(full, stage, history))
+                    blob, names = first.wait()
+                    extra[:0] = names
+                    packed.append((new_adds, corr, History.pack(results, new_adds, view, results_blob=blob)))
+                report.outputs = write_month_outputs(full, stage, unit=unit, meanwhile=meanwhile) + extra
     return report
 
 
@@ -365,7 +397,7 @@ def run_month(policy_paths, month: str, files: MonthFiles, data: str | Path, out
                            folder_problem(folder, DATA_FOLDER, "可以写入的历史数据文件夹") if folder else None) if p]
     pols, read = checked(folders, lambda: _load(policy_paths, month, files))
     results, rows = pols.score(month, files, read, processes=processes, progress=progress)
-    extra = scoring_tables
+    extra = None
     stale = None
     packs: list = []
     numbers: list[dict] = []
@@ -373,16 +405,16 @@ def run_month(policy_paths, month: str, files: MonthFiles, data: str | Path, out
         from .notices import render_pack_into
 
         def extra(full, stage, hist):
-            names = scoring_tables(full, stage)
             printed = render_pack_into(full, pack, stage / PRINT_DIR, hist, issue=issue, new_numbers=numbers,
                                        progress=pack_progress)
             packs.append(printed)
-            return names + [f"{PRINT_DIR}/{n}" for n in printed.files]
+            return [f"{PRINT_DIR}/{n}" for n in printed.files]
         stale = _stale_print
     try:
         with History(data, database=database) as hist:
             report = record_month(hist, results, rules_for=pols.rules_for, out_dir=out, correction=correction,
-                                  note=note, unit=unit, extra_outputs=extra, worker_rows=rows, doc_numbers=numbers,
+                                  note=note, unit=unit, early_outputs=scoring_tables, extra_outputs=extra,
+                                  worker_rows=rows, doc_numbers=numbers,
                                   stale=stale, check=lambda h: pols.check_history(h, month), on_wait=on_wait)
     except OSError as exc:
         raise HistoryError(f"写出文件失败：{exc.strerror or exc}（{exc.filename or out}），历史和输出均未改动") from None
