@@ -290,7 +290,7 @@ def _write_cells(ws, r: int, columns, values: Mapping[str, Any], fm: Mapping[str
     cells = []
     for _head, key, kind in columns:
         v = values.get(key)
-        if v is None or v == "":
+        if v is None or (v.__class__ is str and not v):      # (Decimal == "" is slow)
             cells.append((None, fm["text"]))
         elif kind == "text":
             cells.append((str(v), fm["wrap" if key == "withheld_reason" else "text"]))

@@ -54,17 +54,23 @@ class RowSheet(Worksheet):
         super().__init__()
         self._rows: dict[int, list] = {}       # row -> its cells, made into XML when the row is flushed
         self._strings: dict[str, str] = {}     # text -> the rest of its inline-string cell
-        self._letters: list[str] = []
+        self._styles: dict[int, str] = {}      # id(format) -> its s attribute, once the format has its index
+        self._columns: list[str] = []          # '<c r="A', '<c r="B', ...
 
     def write_cells(self, row: int, cells: list[tuple[Any, Any]]) -> int:
         """Write `cells` [(value, format), ...] into `row` from column A, as write_blank (value
         None), write_string (str) or write_number (int, float) would, each with its format.  The
-        row holds these cells only (merged ranges and single cells go on other rows).  Returns what those would (0, or -1 / -2 when the row is out
-        of bounds or already written)."""
+        row holds these cells only (merged ranges and single cells go on other rows).  Returns what
+        those would (0, or -1 / -2 when the row is out of bounds or already written)."""
         if not cells:
             return 0
-        if not self.constant_memory or any(f is None or type(v) is str and len(v) > self.xls_strmax // 2
-                                           for v, f in cells):
+        plain = not self.constant_memory
+        longest = self.xls_strmax // 2
+        for value, fmt in cells:
+            if fmt is None or (value.__class__ is str and len(value) > longest):
+                plain = True
+                break
+        if plain:
             for col, (value, fmt) in enumerate(cells):   # the plain path (long text is cut as Excel needs)
                 if value is None:
                     self.write_blank(row, col, None, fmt)
@@ -93,23 +99,26 @@ class RowSheet(Worksheet):
             raise ValueError(f"row {row + 1} has cells written both one by one and by write_cells")
         self.previous_row = current_row_num
         self._write_row(row, None, self.row_info.get(row))
-        while len(self._letters) < len(cells):
-            self._letters.append(xl_col_to_name(len(self._letters)))
+        while len(self._columns) < len(cells):
+            self._columns.append(f'<c r="{xl_col_to_name(len(self._columns))}')
         r = str(row + 1)
+        styles, strings = self._styles, self._strings
         out = []
-        for letter, (value, fmt) in zip(self._letters, cells):
-            head = f'<c r="{letter}{r}" s="{fmt._get_xf_index()}"'
+        for column, (value, fmt) in zip(self._columns, cells):
+            style = styles.get(id(fmt))
+            if style is None:    # the format's index is given at its first use, as _write_cell does
+                style = styles[id(fmt)] = f'" s="{fmt._get_xf_index()}"'
             if value is None:
-                out.append(head + "/>")
-            elif type(value) is str:
-                tail = self._strings.get(value)
+                out.append(f"{column}{r}{style}/>")
+            elif value.__class__ is str:
+                tail = strings.get(value)
                 if tail is None:
-                    tail = self._strings[value] = self._inline(value)
-                out.append(head + tail)
+                    tail = strings[value] = self._inline(value)
+                out.append(f"{column}{r}{style}{tail}")
             else:
-                out.append(f"{head}><v>{value:.16G}</v></c>")
+                out.append(f"{column}{r}{style}><v>{value:.16G}</v></c>")
+        out.append("</row>")
         self.fh.write("".join(out))
-        self._xml_end_tag("row")
         self.table.clear()
 
     def _inline(self, text: str) -> str:

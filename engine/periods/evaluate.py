@@ -22,6 +22,9 @@ from .months import month_add, period_months
 from .ranking import Placing, in_bottom, rank_group
 
 
+_QUANTUM = {k: Decimal(1).scaleb(-k) for k in range(5)}     # decimals a period score may have (0-4)
+
+
 @dataclass
 class WorkerMonth:
     """What period rules need of one worker in one month (read from results.json)."""
@@ -100,11 +103,20 @@ class Evaluator:
         self._additions: dict[str, dict[str, dict] | None] = {}
         self.stored: Callable[[str], dict | None] | None = None
         self.first_target: str | None = None
+        self._year_months: dict[str, list[str]] = {}
+        self._placings_of: dict[tuple[str, int], tuple[Any, dict[str, Placing]]] = {}
 
     def placings(self, month: str, ranking) -> dict[str, Placing]:
+        # asked per worker, month and rule: looked up by the ranking's identity first (hashing and
+        # comparing the pydantic model took 40 % of a year's evaluation); the entry holds the
+        # ranking, so its id is not reused while the entry lives
+        hit = self._placings_of.get((month, id(ranking)))
+        if hit is not None and hit[0] is ranking:
+            return hit[1]
         key = (month, ranking)
         if key not in self._placings:
             self._placings[key] = rank_month(list(self.views[month].values()), ranking)
+        self._placings_of[(month, id(ranking))] = (ranking, self._placings[key])
         return self._placings[key]
 
     def additions(self, month: str) -> dict[str, dict] | None:
@@ -147,7 +159,10 @@ class Evaluator:
         return take
 
     def year_months(self, month: str) -> list[str]:
-        return [m for m in self.months if m[:4] == month[:4] and m <= month]
+        got = self._year_months.get(month)
+        if got is None:   # asked per worker and rule
+            got = self._year_months[month] = [m for m in self.months if m[:4] == month[:4] and m <= month]
+        return list(got)
 
     def stored_months(self, month: str, period: str) -> list[str]:
         """The stored months of the period (quarter, half year, year, month) that `month` lies in, up to it."""
@@ -192,7 +207,7 @@ class Evaluator:
         scores = [self.views[m][wid].score for m in got]
         total = sum(scores, Decimal(0))
         value = total if combine == "sum" else total / len(scores)
-        return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP), got
+        return value.quantize(_QUANTUM[decimals], rounding=ROUND_HALF_UP), got
 
     def period_flags(self, months: list[str], month: str, wid: str, adds: dict, key: str) -> list[dict]:
         """Period findings of `months` (this month's too) with a true `key`."""

@@ -1,15 +1,18 @@
 """Month arithmetic and how months are said ('2026年9月、10月')."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterable
 
 
+@lru_cache(maxsize=4096)      # pure, and asked once per worker and rule (a province: 100,000 times a month)
 def month_add(month: str, n: int) -> str:
     y, m = int(month[:4]), int(month[5:7])
     idx = y * 12 + (m - 1) + n
     return f"{idx // 12:04d}-{idx % 12 + 1:02d}"
 
 
+@lru_cache(maxsize=4096)
 def month_label(month: str) -> str:
     return f"{int(month[:4])}年{int(month[5:7])}月"
 

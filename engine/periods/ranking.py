@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from itertools import groupby
 from typing import Mapping
 
@@ -57,6 +58,7 @@ def tie_text(p: Placing, ties: str) -> str:
     return f"（与另{p.tied - 1}人并列第{p.rank}名，" + ("并列者都算在内）" if ties == "all" else "并列者都不算）")
 
 
+@lru_cache(maxsize=4096)      # pure; asked per worker, month and rule
 def head_count(percent: Decimal, size: int, rounding: str) -> int:
     """p% of a group as a head count: floor, ceil or half_up (四舍五入) as the rule states."""
     exact = Decimal(percent) * size / 100

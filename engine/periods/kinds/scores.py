@@ -21,9 +21,13 @@ class _Score(PeriodRule):
 
     def _findings(self, ev, kind: str, months: list[str], adds: dict, what: str) -> None:
         how = "平均" if self.combine == "mean" else "累计"
+        labels: dict[tuple[str, ...], str] = {}      # most workers have the same months
         for wid in adds:
             value, got = ev.combined(self.combine, self.decimals, months, wid)
-            reason = f"{what}（{months_label(got)}，共{len(got)}个月）月得分{how}{value}分"
+            label = labels.get(tuple(got))
+            if label is None:
+                label = labels[tuple(got)] = f"{months_label(got)}，共{len(got)}个月"
+            reason = f"{what}（{label}）月得分{how}{value}分"
             adds[wid]["period_findings"].append(finding(self, kind, got, reason, score=str(value)))
 
 
