@@ -4,6 +4,7 @@
     python benchmarks/bench_history.py --only county   # ~650 workers x 12 months
     python benchmarks/bench_history.py --only big --workers 100000
     python benchmarks/bench_history.py --only big --postgres          # the same on a throwaway PostgreSQL server
+    python benchmarks/bench_history.py --only big --both              # SQLite, then PostgreSQL (the province month)
     python benchmarks/bench_history.py --only big --database postgresql://user@host/db   # on a server of yours
 
 county: the demo county (engine.demo, size "county") for 2026-01..2026-12, each month run as
@@ -141,7 +142,8 @@ def big(work: Path, n: int, database: str | None) -> list[str]:
             "|---|---|---|---|---|---|---|",
             f"| {kind} | {nw} | {tread:.2f} | {ts:.2f} | {tr:.2f} | {tread + ts + tr:.2f} | {before} / {load()} |",
             "", "CPU seconds, this process + its helper processes:", "",
-            "| history | read | score | store+periods+outputs |", "|---|---|---|---|", f"| {kind} | {c} |"]
+            "| history | read | score | store+periods+outputs | total |", "|---|---|---|---|---|",
+            f"| {kind} | {c} | {sum(me + kids for me, kids in cpu):.1f} |"]
 
 
 def main() -> None:
@@ -152,22 +154,26 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
     ap.add_argument("--database", default=None, help="the history's URL (default: SQLite in the working folder)")
     ap.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server (tests/pgserver.py)")
+    ap.add_argument("--both", action="store_true", help="each scenario on SQLite, then on a throwaway PostgreSQL")
     args = ap.parse_args()
     server = None
-    if args.postgres:
+    if args.postgres or args.both:
         sys.path.insert(0, str(ROOT / "tests"))
         from pgserver import PostgresServer
         server = PostgresServer().start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             work = args.work or Path(tmp)
-            if args.only in (None, "county"):
-                print("## county, month after month\n")
-                print("\n".join(county(work / "county", args.months, _fresh(server, "county") or args.database)),
-                      flush=True)
-            if args.only in (None, "big"):
-                print(f"\n## one month of {args.workers} workers\n")
-                print("\n".join(big(work / "big", args.workers, _fresh(server, "big") or args.database)), flush=True)
+            runs = [(None, ""), (server, "-pg")] if args.both else [(server, "")]
+            for srv, tag in runs:
+                if args.only in (None, "county"):
+                    print("## county, month after month\n")
+                    print("\n".join(county(work / f"county{tag}", args.months,
+                                           _fresh(srv, f"county{tag[1:]}") or args.database)), flush=True)
+                if args.only in (None, "big"):
+                    print(f"\n## one month of {args.workers} workers\n")
+                    print("\n".join(big(work / f"big{tag}", args.workers, _fresh(srv, f"big{tag[1:]}") or args.database)),
+                          flush=True)
     finally:
         if server is not None:
             server.stop()
