@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .assessment import EventCase, WorkerCase
+from .beside import beside
 from .errors import RECORDS_FIELD, DataError, Problem, ProblemList
 from .intervals import Interval
 from .kinds.event import cutoff, make_event, needs_other_months, problem_keys_used, stage_names
@@ -40,6 +41,7 @@ WORKER_COLUMNS = {
 }
 WORKER_REQUIRED = ["worker_id", "name", "town", "community", "grid"]
 MAX_WAGE = 10_000_000   # yuan a month, when the policy has no pay (and so no wage bounds of its own)
+PARALLEL_READ_FROM = 20_000   # register rows: a smaller month reads its files in one process
 
 METRIC_BASE_COLUMNS = {
     "worker_id": ["工号", "编号", "人员编号", "网格员编号", "id"],
@@ -233,21 +235,33 @@ def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | P
     except DataError as exc:   # unreadable file or header problems: nothing to check against
         problems.extend(exc.problems)
         register = []
-    try:
-        metric_values, metric_src, metric_cols, mprobs = _read_metrics(metrics, policy, month, register)
-        problems.extend(mprobs.problems)
-        metrics_read = True
-    except DataError as exc:
-        problems.extend(exc.problems)
+
+    def read_metrics():
+        try:
+            return _read_metrics(metrics, policy, month, register)
+        except DataError as exc:
+            return exc             # (returned: it is this file's problems, reported with the others)
+
+    # a large month's metrics sheet is read by a second process while this one reads the event log
+    event_map: dict[str, list[tuple[EventCase, datetime]]] = {}
+    event_problems: list[Problem] = []
+    with beside(read_metrics, parallel=len(register) >= PARALLEL_READ_FROM, doing="读取指标表") as reading:
+        if events is not None:
+            try:
+                event_map = _read_events(events, policy, month, register, no_events)
+            except DataError as exc:
+                event_problems = exc.problems
+        got = reading.wait()
+    if isinstance(got, DataError):
+        problems.extend(got.problems)
         metric_values, metric_src, metric_cols = {}, {}, set()
         metrics_read = False
-    event_map: dict[str, list[tuple[EventCase, datetime]]] = {}
-    if events is not None:
-        try:
-            event_map = _read_events(events, policy, month, register, no_events)
-        except DataError as exc:
-            problems.extend(exc.problems)
-    elif not no_events and (uses := event_uses(policy.doc)):
+    else:
+        metric_values, metric_src, metric_cols, mprobs = got
+        problems.extend(mprobs.problems)
+        metrics_read = True
+    problems.extend(event_problems)
+    if events is None and not no_events and (uses := event_uses(policy.doc)):
         more = f" 等 {len(uses)} 项" if len(uses) > 3 else ""
         problems.add("事件台账", None, "文件", None,
                      f"{month} 的事件台账（本细则按事件计分：{'、'.join(uses[:3])}{more}）",

@@ -471,3 +471,28 @@ def test_the_same_bad_value_in_many_rows_is_reported_in_every_row(tmp_path, poli
     for row in (2, 3):
         assert (str(tmp_path / "m.csv"), row + 1, "巡查到位率", "九十") in got
         assert (str(tmp_path / "e.csv"), row, "发现时间", "2026-10-32 08:00") in got
+
+
+@pytest.mark.parametrize("workers, metrics, events", [
+    ("workers.csv", "metrics.csv", "events.csv"),
+    ("broken/workers-duplicate-id.csv", "broken/metrics-bad-values.csv", "broken/events-bad-times.csv"),
+    ("workers.csv", "broken/metrics-misspelt-headers.csv", None),
+    ("broken/workers-header-typo.csv", "broken/metrics-unknown-columns-bad-month-and-values.csv",
+     "broken/events-report-typed-2062.csv"),
+])
+def test_a_large_months_metrics_read_beside_give_what_one_process_gives(monkeypatch, policy, workers, metrics, events):
+    # A month of PARALLEL_READ_FROM workers or more reads its metrics sheet in a forked process
+    # while this one reads the event log: the same cases, or the same problems in the same order.
+    import engine.inputs as inputs
+
+    def read():
+        try:
+            got = inputs.read_month(policy, "2026-10", DATA / workers, DATA / metrics,
+                                    DATA / events if events else None)
+        except DataError as exc:
+            return [str(p) for p in exc.problems]
+        return repr(got.cases)
+
+    one = read()
+    monkeypatch.setattr(inputs, "PARALLEL_READ_FROM", 1)
+    assert read() == one

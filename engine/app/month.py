@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 
 from ..changes import compare_results, diff_months
 from ..errors import DATA_FOLDER, POLICY_FIELD, HistoryError, InputError, Problem
+from ..beside import beside
 from ..history import History, MonthInfo, check_stored_policies, check_workers, fault
 from ..store import history_folder, url_problem
 from ..outputs import OUT_FOLDER, folder_problem, staged_outputs
@@ -177,8 +178,8 @@ def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = 
 
     from ..paysheet import write_paysheet
 
-    with beside(lambda: write_paysheet(results, stage, unit=unit), large=len(results["workers"]),
-                doing="写出发放表") as paysheet:
+    with beside(lambda: write_paysheet(results, stage, unit=unit), doing="写出发放表",
+                parallel=len(results["workers"]) >= PARALLEL_OUTPUTS_FROM) as paysheet:
         (stage / "results.json").write_text(results_json(dict(results)), encoding="utf-8")
         names = ["results.json"]
         if results.get("period_rules_applied"):
@@ -190,94 +191,6 @@ def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = 
 
 
 PARALLEL_OUTPUTS_FROM = 20_000      # workers: a smaller month writes its files in one process
-
-
-class beside:
-    """`work()` in a forked process beside this one, for a month of at least PARALLEL_OUTPUTS_FROM
-    workers on a machine with two cores or more, when this process has no other threads (a fork
-    copies only the calling thread; a server's request threads write in one process); otherwise
-    right here.  `wait()` returns when it is done, with what it returned (it must pickle), and
-    raises what it raised; leaving the `with` block without waiting (the run failed meanwhile)
-    stops it.
-
-    The child inherits the month (no copy: fork, with the heap frozen for the collector so that
-    pages stay shared), writes its files into the staging folder, sends back only its value or
-    exception, and leaves with os._exit: it never touches the parent's database connection."""
-
-    def __init__(self, work: Callable[[], Any], *, large: int, doing: str):
-        import os
-        import threading
-
-        self.proc = None
-        self.value: Any = None
-        self.doing = doing                  # what the child does, to say so if it dies
-        if large < PARALLEL_OUTPUTS_FROM or (os.cpu_count() or 1) < 2 or threading.active_count() > 1:
-            self.value = work()
-            return
-        import gc
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork")
-        self.recv, send = ctx.Pipe(duplex=False)
-
-        def child() -> None:
-            import pickle
-
-            gc.disable()
-            try:
-                value, outcome = work(), None
-            except BaseException as exc:  # noqa: BLE001 - sent to the parent, raised there
-                value, outcome = None, exc
-            try:
-                send.send_bytes(pickle.dumps((outcome, value)))
-            except Exception:  # noqa: BLE001 - an exception that does not pickle
-                send.send_bytes(pickle.dumps((RuntimeError(repr(outcome)), None)))
-            os._exit(0)
-
-        gc.freeze()
-        try:
-            self.proc = ctx.Process(target=child, daemon=True)
-            self.proc.start()
-        except BaseException:
-            gc.unfreeze()
-            raise
-        send.close()
-
-    def __enter__(self) -> "beside":
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self._stop()
-
-    def wait(self) -> Any:
-        if self.proc is None:
-            return self.value
-        import pickle
-
-        try:
-            try:
-                outcome, value = pickle.loads(self.recv.recv_bytes())
-            except EOFError:
-                self.proc.join()
-                raise RuntimeError(f"{self.doing}的子进程意外退出（退出码 {self.proc.exitcode}）") from None
-            self.proc.join()
-        finally:
-            self._stop()
-        if outcome is not None:
-            raise outcome
-        return value
-
-    def _stop(self) -> None:
-        if self.proc is None:
-            return
-        import gc
-
-        if self.proc.is_alive():
-            self.proc.terminate()
-        self.proc.join()
-        self.proc = None
-        self.recv.close()
-        gc.unfreeze()
 
 
 def scoring_tables(results: Mapping[str, Any], stage: Path, _history: History | None = None) -> list[str]:
@@ -365,7 +278,8 @@ def record_month(history: History, results: Mapping[str, Any], *,
             return History.pack_results(results), early_outputs(results, stage) if early_outputs else []
 
         with staged_outputs(out_dir, stale=stale, record=record) as stage:
-            with beside(lambda: early(stage), large=len(results["workers"]), doing="写出考核结果") as first:
+            with beside(lambda: early(stage), doing="写出考核结果",
+                        parallel=len(results["workers"]) >= PARALLEL_OUTPUTS_FROM) as first:
                 report, view, new_adds, full, corr = period_rules()
                 extra: list[str] = []
 
