@@ -45,7 +45,7 @@ def _town(request: Request, v: Viewer, month: str, town: str, what: str = "roste
         raise HTTPException(409, "排班数据有问题：" + "；".join(str(p) for p in exc.problems[:5])) from None
     if town not in towns:
         raise HTTPException(404, f"排班数据中没有镇街「{town}」")
-    return wr.town_dir(web_of(request).data, month, town)
+    return wr.town_dir(v.data, month, town)
 
 
 def _audit(request: Request, v: Viewer, action: str, target: str, after=None, before=None) -> None:
@@ -62,13 +62,13 @@ def rosters_page(request: Request, month: str = "", v: Viewer = Depends(viewer))
     month = valid_month(month) if month else _default_month(v.office)
     towns = [t for t in wr.problem_towns(v.office, month) if v.sees_town(t)]
     rows = []
-    for m in sorted(set(wr.months_with_rosters(web.data)) | {month}, reverse=True):
-        for t in wr.towns_with_rosters(web.data, m):
+    for m in sorted(set(wr.months_with_rosters(v.data)) | {month}, reverse=True):
+        for t in wr.towns_with_rosters(v.data, m):
             if v.sees_town(t):
-                state = wr.load_state(wr.town_dir(web.data, m, t))
+                state = wr.load_state(wr.town_dir(v.data, m, t))
                 meta = state[1] if state else {}
                 rows.append({"month": m, "town": t, "meta": meta,
-                             "published": (wr.town_dir(web.data, m, t) / wr.PUBLISHED / "roster.json").is_file()})
+                             "published": (wr.town_dir(v.data, m, t) / wr.PUBLISHED / "roster.json").is_file()})
     jobs = web.queue.recent(v.office["id"], towns=v.towns, limit=8, kind="roster_town")
     current = {r["town"]: r for r in rows if r["month"] == month}
     return page(request, "rosters.html", problem=v.office["roster_problem"], rows=rows, current=current, month=month,
