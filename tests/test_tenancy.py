@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -55,9 +54,11 @@ def _b_row(head: list[str], r: list[str]) -> list[str]:
     return r
 
 
-@pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    """The city's web store (in the server's folder) with counties A and B, each month stored."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def city(request, tmp_path_factory):
+    """The city's web store (in the server's folder, or on PostgreSQL) with counties A and B, each
+    month stored into the county's own history: its data folder's SQLite file, or its own database
+    on the one PostgreSQL server."""
     from engine.app.demo import DEMO_OFFICE, DEMO_POLICY
     from engine.app.month import MonthFiles, month_results, run_month
     from engine.web.auth import add_user
@@ -65,38 +66,37 @@ def city(tmp_path_factory):
 
     base = shared_office(tmp_path_factory)
     root = tmp_path_factory.mktemp("city")
-    a_data = root / "a"
-    shutil.copytree(base["data"], a_data)
-    (a_data / "web.sqlite3").unlink()          # county A's web data is the city's store now
-    for extra in ("web.sqlite3-wal", "web.sqlite3-shm"):
-        (a_data / extra).unlink(missing_ok=True)
-    b_data = root / "b"
-    b_data.mkdir()
-    files = {k: _rewrite(p, root / "b-src" / p.name, _b_row) for k, p in base["county"].items()}
-    run_month((str(DEMO_POLICY),), MONTH, MonthFiles(files["workers"], files["metrics"], files["events"]),
-              b_data, b_data / "months" / MONTH)
+    pg = request.getfixturevalue("pg") if request.param == "postgresql" else None
     srv = root / "srv"
     srv.mkdir()
-    store = Store(default_url(srv))
+    web_url = pg.url(root / "web") if pg else default_url(srv)
+    store = Store(web_url)
     cid = store.add_office("测试市网格化服务管理中心", [], code="testcity", kind="city")
-    ids = {"city": cid}
-    for key, data, name in (("a", a_data, "甲县网格化服务管理中心"), ("b", b_data, "乙县网格化服务管理中心")):
+    ids, data, dbs, workers = {"city": cid}, {}, {}, {}
+    for key, name in (("a", "甲县网格化服务管理中心"), ("b", "乙县网格化服务管理中心")):
+        data[key] = root / key
+        data[key].mkdir()
+        dbs[key] = pg.url(root / f"history-{key}") if pg else None
+        src = base["county"] if key == "a" else {k: _rewrite(p, root / "b-src" / p.name, _b_row)
+                                                  for k, p in base["county"].items()}
+        run_month((str(DEMO_POLICY),), MONTH, MonthFiles(src["workers"], src["metrics"], src["events"]),
+                  data[key], data[key] / "months" / MONTH, database=dbs[key])
+        workers[key] = month_results(data[key], MONTH, database=dbs[key])["workers"]
         ids[key] = store.add_office(name, [str(DEMO_POLICY)], str(DEMO_OFFICE), code=f"county{key}", parent_id=cid,
-                                    data_dir=str(data), unit=name)
+                                    data_dir=str(data[key]), database=dbs[key], unit=name)
     for username, (county, role, town) in USERS.items():
         add_user(store, office_id=ids[county], username=username, password=PASSWORD, role=role, town=town)
     store.close()
-    workers = {k: month_results(d, MONTH)["workers"] for k, d in (("a", a_data), ("b", b_data))}
     assert {w["worker_id"] for w in workers["a"]}.isdisjoint({w["worker_id"] for w in workers["b"]})
-    return {"srv": srv, "ids": ids, "data": {"a": a_data, "b": b_data}, "workers": workers, "files": base["towns"]}
+    return {"srv": srv, "url": web_url, "ids": ids, "data": data, "db": dbs, "workers": workers,
+            "files": base["towns"], "backend": request.param}
 
 
 @pytest.fixture(scope="module")
 def app(city):
     from engine.web.app import WebSettings, create_app
-    from engine.web.store import default_url
 
-    a = create_app(WebSettings(data=city["srv"], url=default_url(city["srv"])))
+    a = create_app(WebSettings(data=city["srv"], url=city["url"]))
     yield a
     a.state.web.close()
 
@@ -169,9 +169,14 @@ def get_routes(app) -> list[str]:
 
 
 def test_each_county_stores_and_reads_its_own_history(city):
-    """The two months were stored in two history files, one per county data folder."""
+    """The two months were stored in two histories, one per county (two SQLite files in the counties'
+    data folders, or two databases on the server), none in the server's folder."""
+    from engine.app.month import stored_months
+
     for k in ("a", "b"):
-        assert (city["data"][k] / "history.sqlite3").is_file()
+        assert (city["data"][k] / "history.sqlite3").is_file() == (city["backend"] == "sqlite")
+        assert [m.month for m in stored_months(city["data"][k], database=city["db"][k])[0]] == [MONTH]
+    assert city["db"]["a"] != city["db"]["b"] or city["backend"] == "sqlite"
     assert not (city["srv"] / "history.sqlite3").exists()
 
 
@@ -305,7 +310,7 @@ def test_a_job_runs_in_its_own_countys_folder_and_history(app, city):
     from engine.app.month import stored_months
     from engine.web.jobs import run_one
 
-    before_a = [m.month for m in stored_months(city["data"]["a"])[0]]
+    before_a = [m.month for m in stored_months(city["data"]["a"], database=city["db"]["a"])[0]]
     c = Client(app, "b_clerk")
     b_files = {k: _rewrite(p, city["srv"].parent / "b-up" / p.name, _b_row)
                for k, p in city["files"][TOWN_A].items()}
@@ -320,6 +325,6 @@ def test_a_job_runs_in_its_own_countys_folder_and_history(app, city):
     while (job := run_one(web.queue, web.data, "t")) is not None:
         if job.office_id == city["ids"]["b"]:
             assert job.state == "done", job.error
-    assert "2026-10" in [m.month for m in stored_months(city["data"]["b"])[0]]
-    assert [m.month for m in stored_months(city["data"]["a"])[0]] == before_a
+    assert "2026-10" in [m.month for m in stored_months(city["data"]["b"], database=city["db"]["b"])[0]]
+    assert [m.month for m in stored_months(city["data"]["a"], database=city["db"]["a"])[0]] == before_a
     assert (city["data"]["b"] / "uploads").is_dir() and not (city["srv"] / "uploads").exists()
