@@ -346,7 +346,12 @@ def office_add(server_data, web_database, code, name, kind, city, data, policies
 @WEB_DATABASE
 @run_guarded
 def office_list(server_data, web_database):
-    """列出各单位：代码、名称、类别、所属市、数据目录、历史库。"""
+    """列出各单位：代码、名称、类别、所属市、数据目录、历史库。
+
+    \b
+    示例：
+      wangge office list --server-data /srv/wangge/web
+    """
     from ..store.db import display_url
     from ..web.offices import KIND_LABELS
 
