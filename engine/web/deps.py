@@ -244,7 +244,7 @@ async def viewer(request: Request) -> Viewer:
     from ..store.db import set_office_history
 
     v = await run_in_threadpool(_viewer, request, True)
-    set_office_history(v.place.database)
+    set_office_history(v.place.database if v.place else None)
     return v
 
 
