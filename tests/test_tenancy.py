@@ -341,3 +341,71 @@ def test_a_job_runs_in_its_own_countys_folder_and_history(app, city):
     assert "2026-10" in [m.month for m in stored_months(city["data"]["b"], database=city["db"]["b"])[0]]
     assert [m.month for m in stored_months(city["data"]["a"], database=city["db"]["a"])[0]] == before_a
     assert (city["data"]["b"] / "uploads").is_dir() and not (city["srv"] / "uploads").exists()
+
+
+def test_an_existing_office_becomes_a_county_on_the_servers_folder(tmp_path):
+    """Migration 0004 on a store of the single-office release: the office keeps working as before
+    (code office1, a county, no data folder of its own: the server's, the history there)."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from engine.web.deps import office_data
+    from engine.web.store import Store, _alembic_config, current_revision, default_url
+
+    url = default_url(tmp_path)
+    engine = create_engine(url)
+    command.upgrade(_alembic_config(engine), "0003")
+    with engine.begin() as c:
+        c.execute(text("INSERT INTO offices (name, policy_paths, unit, created_at) "
+                       "VALUES ('旧县中心', '[\"rules/x.yaml\"]', '', '2026-01-01T00:00:00+00:00')"))
+    engine.dispose()
+    store = Store(url)
+    assert current_revision(store.engine) == "0004"
+    (office,) = store.all_offices()
+    assert (office["code"], office["kind"], office["parent_id"], office["data_dir"], office["database"]) == \
+        ("office1", "county", None, None, None)
+    assert office_data(office, tmp_path) == tmp_path.resolve()
+    assert store.add_office("新县", ["p"]) == 2 and store.office(2)["code"] == "office2"
+    store.close()
+
+
+def test_office_commands(tmp_path, monkeypatch):
+    """`wangge office add/list` and `wangge user add --office`: every problem of a new office in one
+    pass, located (field, value found, what was expected), exit 2; city_admin only on a city; serve
+    refuses two counties sharing WANGGE_DATABASE."""
+    from click.testing import CliRunner
+
+    from engine.app.demo import DEMO_POLICY
+    from engine.cli import main
+
+    run = CliRunner().invoke
+    srv = ["--server-data", str(tmp_path / "srv")]
+    r = run(main, ["office", "add", *srv, "--code", "jm", "--name", "江门市中心", "--kind", "city"])
+    assert r.exit_code == 0 and "已建立市级单位「江门市中心」（代码 jm）" in r.output, r.output
+    for code in ("heshan", "kaiping"):
+        r = run(main, ["office", "add", *srv, "--code", code, "--name", f"{code}县中心", "--city", "jm",
+                       "--data", str(tmp_path / code), "--policy", str(DEMO_POLICY)])
+        assert r.exit_code == 0, r.output
+    r = run(main, ["office", "add", *srv, "--code", "Bad!", "--name", "", "--city", "nope", "--data", str(tmp_path / "heshan"),
+                   "--policy", "x.yaml", "--database", "mysql://x"])
+    assert r.exit_code == 2
+    for line in ("代码: 发现 'Bad!'，应为 2–32 个小写英文字母", "名称: 发现 ''", "所属市: 发现 'nope'，应为 已建立的市级单位的代码",
+                 f"--data: 发现 '{tmp_path / 'heshan'}'，应为 本县（区）自己的数据目录（该目录已是单位 heshan 的数据目录",
+                 "--policy: 发现 'x.yaml'，应为 存在的考核细则 YAML 文件", "--database: 发现 'mysql://x'"):
+        assert line in r.output, (line, r.output)
+    r = run(main, ["office", "list", *srv])
+    assert r.exit_code == 0 and "heshan  heshan县中心  县级单位  所属市 jm" in r.output and f"数据目录 {tmp_path / 'heshan'}" in r.output
+    data = ["--data", str(tmp_path / "srv")]
+    r = run(main, ["user", "add", *data, "--office", "jm", "--username", "city", "--role", "city_admin", "--password", "city-pass1"])
+    assert r.exit_code == 0 and "已建立账号 city（市级管理员）" in r.output, r.output
+    r = run(main, ["user", "add", *data, "--office", "heshan", "--username", "c2", "--role", "city_admin", "--password", "city-pass1"])
+    assert r.exit_code == 2 and "市级管理员只能建在市级单位" in r.output
+    r = run(main, ["user", "add", *data, "--office", "jm", "--username", "c3", "--role", "admin", "--password", "city-pass1"])
+    assert r.exit_code == 2 and "市级单位只有市级管理员" in r.output
+    r = run(main, ["user", "add", *data, "--office", "nope", "--username", "c4", "--password", "city-pass1"])
+    assert r.exit_code == 2 and "所属单位（--office）: 发现 'nope'，应为 已建立的单位代码之一：jm、heshan、kaiping" in r.output
+    r = run(main, ["user", "add", *data, "--office", "kaiping", "--username", "kp", "--password", "kp-pass-1"])
+    assert r.exit_code == 0 and "已建立账号 kp（县级管理员）" in r.output
+    monkeypatch.setenv("WANGGE_DATABASE", "sqlite:///" + str(tmp_path / "shared.sqlite3"))
+    r = run(main, ["serve", *data])
+    assert r.exit_code == 1 and "县级单位 heshan、kaiping 都没有自己的历史库地址" in r.output, r.output
