@@ -158,9 +158,9 @@ def objects(app, city):
             "fmt": "xlsx", "rule_id": "x"}
 
 
-def get_routes(app) -> list[str]:
-    """Every GET path of the app, the included routers' too (FastAPI keeps them as included-router
-    entries; the app's routers are included without a prefix)."""
+def get_routes(app, method: str = "GET") -> list[str]:
+    """Every path of the app answering `method`, the included routers' too (FastAPI keeps them as
+    included-router entries; the app's routers are included without a prefix)."""
     from fastapi.routing import APIRoute
 
     def walk(routes):
@@ -168,10 +168,10 @@ def get_routes(app) -> list[str]:
             inner = getattr(r, "original_router", None)
             if inner is not None:
                 yield from walk(inner.routes)
-            elif isinstance(r, APIRoute) and "GET" in r.methods:
+            elif isinstance(r, APIRoute) and method in r.methods:
                 yield r.path
     paths = sorted(set(walk(app.routes)))
-    assert len(paths) > 40 and "/results/{month}" in paths
+    assert len(paths) > 20 and ("/results/{month}" in paths or "/city/switch" in paths)
     return paths
 
 
@@ -216,8 +216,9 @@ ID_ROUTES = ("/uploads/{upload_id}", "/uploads/{upload_id}/file", "/uploads/{upl
 
 
 def test_other_countys_object_ids_are_404_and_audited(app, city, objects):
-    """(b) Every GET route that takes an object id (upload, job, appeal, policy version, worker) answers
-    county A's id to county B's administrator with 404, and the refusal is in the audit log under B."""
+    """(b) Every route, GET and POST, that takes an object id (upload, job, appeal, policy version,
+    worker) answers county A's id to county B's administrator with 404, and the refusal is in the
+    audit log under B."""
     from engine.web.store import audit_log
 
     taking_ids = [p for p in get_routes(app) if re.search(r"\{(upload_id|job_id|aid|vid|worker_id)\}", p)]
@@ -232,9 +233,14 @@ def test_other_countys_object_ids_are_404_and_audited(app, city, objects):
         rows = store.all(select(audit_log).where(audit_log.c.id > before, audit_log.c.action == "denied"))
         assert [x["office_id"] for x in rows] == [city["ids"]["b"]] and rows[0]["username"] == "b_admin", (url, rows)
         assert url.split("?")[0] in rows[0]["target"]
-    for url in (f"/appeals/{objects['aid']}/approve", f"/policies/{objects['vid']}/publish",
-                f"/uploads/{objects['upload_id']}/mapping"):
-        assert c.post(url, {"reason": "x"}).status_code == 404, url
+    posts = [p for p in get_routes(app, "POST") if re.search(r"\{(upload_id|job_id|aid|vid|worker_id)\}", p)]
+    assert len(posts) >= 13
+    for path in posts:
+        url = re.sub(r"\{(\w+)\}", lambda m: objects[m.group(1)], path)
+        before = store.one(select(audit_log.c.id).order_by(audit_log.c.id.desc()).limit(1))["id"]
+        assert c.post(url, {"reason": "x", "yaml": "x", "text": "x"}).status_code == 404, url
+        rows = store.all(select(audit_log).where(audit_log.c.id > before, audit_log.c.action == "denied"))
+        assert [x["office_id"] for x in rows] == [city["ids"]["b"]], (url, rows)
 
 
 def test_the_city_administrator_sees_both_counties(app, city):
