@@ -19,8 +19,8 @@ from .pages import render_page
 from .store import Store
 from .words import FLASH
 
-__all__ = ["Web", "WebSettings", "Place", "Viewer", "viewer", "any_viewer", "CountyNeeded", "mine", "require", "check_form", "page", "refuse", "COOKIE", "PRE_COOKIE",
-           "CAN"]
+__all__ = ["Web", "WebSettings", "Place", "Viewer", "viewer", "any_viewer", "CountyNeeded", "mine", "require",
+           "check_form", "page", "refuse", "COOKIE", "PRE_COOKIE", "CAN"]
 
 COOKIE = "wangge_session"
 PRE_COOKIE = "wangge_login"
