@@ -44,6 +44,38 @@ def test_cheapest_days_off_is_the_cheapest_pattern_within_the_rules():
         assert sum(price[d] for d in got - fixed) == best
 
 
+def test_cheapest_days_off_with_a_most_and_savings_is_the_cheapest_pattern_within_the_rules():
+    # working_days gives at most so many days off too, and a day off on a rest day saves its duty
+    # (a negative price); both against every pattern of a short period, worked out by enumeration.
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(60):
+        n, run = 10, rng.randint(2, 5)
+        least = rng.randint(0, 4)
+        most = rng.choice([None, least + rng.randint(0, 3)])
+        price = [rng.randint(-4, 9) for _ in range(n)]
+        fixed = set(rng.sample(range(n), rng.randint(0, 2)))
+        forced_on = set(rng.sample(sorted(set(range(n)) - fixed), rng.randint(0, 1)))
+        best = None
+        for k in range(n + 1):
+            for days in itertools.combinations(range(n), k):
+                off = set(days)
+                if not fixed <= off or off & forced_on - fixed or len(off) < least or \
+                        (most is not None and len(off) > most) or not _runs_ok(off, n, run):
+                    continue
+                cost = sum(price[d] for d in off - fixed)
+                best = cost if best is None else min(best, cost)
+        got = _cheapest_days_off(price, fixed, forced_on, run, least, most)
+        if best is None:
+            assert got == fixed
+            continue
+        checked += 1
+        assert fixed <= got and not got & forced_on and len(got) >= least and _runs_ok(got, n, run)
+        assert most is None or len(got) <= most
+        assert sum(price[d] for d in got - fixed) == best
+    assert checked > 30
+
+
 def test_hint_keeps_each_b_post_on_duty_when_the_worker_is_off(tmp_path):
     grids, staff = ring(10)
     prob = load_problem(write_problem(tmp_path / "p", grids=grids, staff=staff, rules={"total_days": {"max": 26}}))
@@ -90,3 +122,4 @@ def test_a_neighbourhood_that_frees_everything_proves_the_roster_optimal(tmp_pat
 def test_searched_roster_meets_every_hard_rule(tmp_path):
     ro = solve(_ring_problem(tmp_path, 24), time_limit=4)
     assert violations(ro) == []
+
