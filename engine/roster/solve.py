@@ -10,6 +10,7 @@ softable rules to break.
 """
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
 import threading
@@ -422,7 +423,8 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
     core, each lane is a process of its own (_in_processes), otherwise a thread of this one.
     Raises InfeasibleError with a Chinese explanation when some part is proved to have no roster
     (and `relax` is off), NotFoundInTime when a part has none within the time limit but was not
-    proved impossible.  `progress` is called with a Progress now and then, from solving threads.
+    proved impossible.  `progress` is called with a Progress now and then, from solving threads (or
+    the thread reading the lane processes' reports).
     """
     tl = time_limit if time_limit is not None else prob.time_limit
     parts = [[t] for t in prob.towns] if prob.decompose else [prob.towns]
@@ -431,8 +433,8 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
     track = _Tracker(progress, names, tl)
     roster = Roster(prob)
     opts = dict(tl=tl, relax=relax, workers=workers, deterministic=deterministic, first_only=first_only)
-    if (hook_for is None and min(jobs, len(parts)) > 1 and (os.cpu_count() or 1) > 1
-            and PROCESSES):
+    if (PROCESSES and hook_for is None and min(jobs, len(parts)) > 1 and (os.cpu_count() or 1) > 1
+            and not multiprocessing.current_process().daemon):      # (a daemonic process may not have children)
         out = _in_processes(subs, names, jobs, track, **opts)
     else:
         out = _in_threads(subs, names, jobs, track, [hook_for(sub) if hook_for else None for sub in subs], **opts)
@@ -523,15 +525,13 @@ def _in_processes(subs, names, jobs: int, track, *, tl: float, relax: bool, work
     a fork server (a fork copies only the calling thread, and another thread may hold a lock), whose
     children get their parts pickled (the demo county: 0.3 MB).  A lane that fails sends its
     exception, which is raised here; a lane that dies is an internal error."""
-    import multiprocessing as mp
-
     start = time.perf_counter()
     sizes = [_size(sub) for sub in subs]
     lanes = _lanes(list(range(len(subs))), sizes, jobs)
     if threading.active_count() == 1:
-        ctx = mp.get_context("fork")
+        ctx = multiprocessing.get_context("fork")
     else:
-        ctx = mp.get_context("forkserver")
+        ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload([__name__])
     queue = ctx.Queue()
     barrier = ctx.Barrier(len(lanes))
