@@ -177,6 +177,40 @@ def test_a_month_run_again_after_the_appeal_is_not_overwritten(app, office):
     assert "重算未完成" in admin.get(f"/appeals/{aid}").text
 
 
+def test_a_retried_correction_corrects_once_and_says_corrected(app, office):
+    """An approved appeal whose worker died after the history's commit and before the appeal was
+    marked: the retry finds the month corrected by this appeal, corrects nothing again, and the
+    appeal reads 已更正 with the first attempt's changes (not 失败: "该月已重新运行")."""
+    from sqlalchemy import update
+
+    from engine.app.month import stored_months
+    from engine.web.jobs import run_job
+    from engine.web.store import appeals, jobs
+
+    web = app.state.web
+    sep = month(app, "2026-09")
+    w = next(x for x in sep.values() if x["town"] == TOWN_B and not x["failed"] and "." not in x["score"]
+             and not any(f["rule_id"] == "patrol_rate_low" for f in x["findings"]))
+    aid = file_appeal(Client(app, "clerk_b"), w["worker_id"], "巡查到位率", "85")
+    admin = Client(app, "admin")
+    jid = int(admin.post(f"/appeals/{aid}/approve").headers["location"].rsplit("/", 1)[1])
+    first = run_job(web.queue, jid, web.data, "a")
+    assert first.state == "done", first.error
+    before = [c for c in stored_months(office["data"])[1] if c["note"].startswith(f"申诉 {aid}：")]
+    assert len(before) == 1
+    # the state a worker killed just after run_correction's commit leaves: job running, appeal approved
+    web.store.run(update(jobs).where(jobs.c.id == jid).values(state="running", result=None, finished_at=None))
+    web.store.run(update(appeals).where(appeals.c.id == aid).values(state="approved", result=None))
+    n_correct = len(audit(app, "month.correct"))
+    again = run_job(web.queue, jid, web.data, "b", retry=True)
+    assert again.state == "done" and again.attempts == 2, again.error
+    assert again.result["score_changes"] == first.result["score_changes"]
+    assert [c for c in stored_months(office["data"])[1] if c["note"].startswith(f"申诉 {aid}：")] == before
+    assert month(app, "2026-09")[w["worker_id"]]["score"] == str(int(w["score"]) - 5)
+    assert "已更正" in admin.get(f"/appeals/{aid}").text
+    assert len(audit(app, "month.correct")) == n_correct + 1
+
+
 def test_personal_data_is_neither_shown_nor_corrected_by_an_appeal(app):
     from engine.app.corrections import worker_rows
     from engine.mapping import read_rows

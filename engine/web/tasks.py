@@ -242,6 +242,29 @@ def _appeal(ctx: JobContext, aid: int) -> dict:
     return row
 
 
+def _corrected_before_retry(ctx: JobContext, a: dict, workers: Path):
+    """The report of an appeal's correction that a retried job's first attempt stored just before its
+    worker died (the month stored from this appeal's corrected files, the history's correction record
+    carrying the appeal's note): the month is not corrected twice (run again, it would be refused as
+    "run again since the appeal" and the appeal marked failed though corrected).  None otherwise."""
+    from ..app.month import RunReport, stored_months
+    from ..errors import HistoryError
+
+    try:
+        if not _stored_from(ctx.data_dir, a["month"], workers.parent):
+            return None
+        months, corrections = stored_months(ctx.data_dir)
+    except HistoryError:
+        return None
+    mine = [c for c in corrections if c["month"] == a["month"] and c["note"].startswith(f"申诉 {a['id']}：")]
+    if not mine:
+        return None
+    ctx.stage("本月已按本申诉更正（上次执行在存入后中断），不再重复更正")
+    s = mine[-1]["summary"]
+    return RunReport(a["month"], True, [], [m.month for m in months if m.month > a["month"]],
+                     s.get("score_changes", []), s.get("consequence_changes", []), s.get("pay_changes", []))
+
+
 def correction(ctx: JobContext, params: dict) -> dict:
     """An approved appeal: the month run again from the corrected files, later months' period rules again."""
     from sqlalchemy import update
@@ -257,8 +280,9 @@ def correction(ctx: JobContext, params: dict) -> dict:
     files = MonthFiles(f["workers"], f["metrics"], f.get("events"), no_events=rec.get("no_events", False),
                        records=f.get("records"))
     ctx.stage(f"按更正后的数据重算{a['month']}，并重算其后月份的跨月规则")
+    done = _corrected_before_retry(ctx, a, Path(f["workers"])) if ctx.job.attempts > 1 else None
     try:
-        report = run_correction(office["policy_paths"], a["month"], files, ctx.data_dir, month_dir(ctx.data_dir, a["month"]),
+        report = done or run_correction(office["policy_paths"], a["month"], files, ctx.data_dir, month_dir(ctx.data_dir, a["month"]),
                                 based_on=rec["based_on"], note=f"申诉 {a['id']}：{a['reason']}", unit=office["unit"])
     except BaseException:
         ctx.store.run(update(appeals).where(appeals.c.id == a["id"]).values(state="failed"))
