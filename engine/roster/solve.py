@@ -397,11 +397,6 @@ def _merge(roster: Roster, got: Pieces) -> None:
         roster.fire.setdefault(g, []).extend(days)
 
 
-def extract(roster: Roster, rm: RosterModel, solver: cp_model.CpSolver) -> None:
-    """Copy one part's solution into the roster."""
-    _merge(roster, pieces(rm, solver))
-
-
 @dataclass
 class _Outcome:
     """What solving the parts gave, whichever way they were run: phase 1's status of every part
