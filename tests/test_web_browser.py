@@ -38,6 +38,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_serve(data: Path) -> tuple[subprocess.Popen, str]:
+    """`wangge serve --data <data>` in its own process on a free loopback port, once it listens."""
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), WANGGE_DATA="")
+    env.pop("WANGGE_DATABASE", None)
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--data", str(data), "--port", str(port)],
+                            cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read().decode())
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("wangge serve did not start")
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The two-town office with 云门镇's October already uploaded, served by `wangge serve`."""
@@ -49,23 +69,7 @@ def server(tmp_path_factory):
     for k in ("workers", "metrics", "events"):
         b.upload("2026-10", k, office["towns"][TOWN_B][k])
     app.state.web.store.close()
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT), WANGGE_DATA="")
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--data", str(office["data"]), "--port", str(port)],
-                            cwd=str(ROOT), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode())
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError("wangge serve did not start")
+    proc, url = start_serve(office["data"])
     yield {"url": url, "office": office, "proc": proc}
     proc.terminate()                       # SIGTERM: the server stops its worker process and exits cleanly
     try:

@@ -162,6 +162,14 @@ def test_leave_and_replan_change_only_later_cells_then_publish_and_print(solved)
     assert 'data-day="30"' in tables[2] and 'data-day="20"' not in tables[2] and "工作天数" in tables[2]
     xlsx = clerk.get(f"{PAGE}/files/排班.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    # published with its 公文-style print (the print pack's 巡查排班表 template), linked from the page
+    pdf_name = f"巡查排班表-{TOWN_A}.pdf"
+    assert (folder / "published" / pdf_name).is_file() and (folder / "published" / f"巡查排班表-{TOWN_A}.html").is_file()
+    assert f"下载打印版 {pdf_name}" in clerk.get(PAGE).text
+    pdf = clerk.get(f"{PAGE}/files/{pdf_name}")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
+    html = (folder / "published" / f"巡查排班表-{TOWN_A}.html").read_text(encoding="utf-8")
+    assert "网格巡查排班表" in html and TOWN_A in html and "送审稿" not in html
     assert {"roster.leave", "roster.replan", "roster.publish", "job.roster_town"} <= set(audit_actions(app))
 
 

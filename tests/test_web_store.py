@@ -14,13 +14,13 @@ def test_migrations_make_the_declared_schema(tmp_path):
     store = Store(default_url(tmp_path))
     with store.engine.connect() as c:
         assert compare_metadata(MigrationContext.configure(c), metadata) == []
-    assert current_revision(store.engine) == "0003"
+    assert current_revision(store.engine) == "0004"
     names = set(inspect(store.engine).get_table_names())
     assert {"offices", "users", "sessions", "login_attempts", "audit_log", "mappings", "uploads", "town_checks",
             "jobs"} <= names
     store.close()
     again = Store(default_url(tmp_path))          # a second open finds the schema current
-    assert current_revision(again.engine) == "0003"
+    assert current_revision(again.engine) == "0004"
     again.close()
 
 
@@ -70,7 +70,7 @@ def test_the_same_schema_on_postgresql_with_the_job_queue(pg, tmp_path):
     assert {"procrastinate_jobs", "procrastinate_workers"} <= set(inspect(store.engine).get_table_names())
     store.close()
     again = Store(url)
-    assert current_revision(again.engine) == "0003"
+    assert current_revision(again.engine) == "0004"
     again.close()
 
 
@@ -120,5 +120,5 @@ def test_processes_opening_a_new_server_store_at_once_make_it_once(pg, tmp_path)
     procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, env=env) for _ in range(4)]
     assert [p.wait(120) for p in procs] == [0] * 4, [p.stderr.read()[-800:] for p in procs]
     store = Store(url, migrate=False)
-    assert current_revision(store.engine) == "0003"
+    assert current_revision(store.engine) == "0004"
     store.close()

@@ -193,19 +193,20 @@ def print_settings(problem_dir: str | Path, office: str | Path | None = None) ->
     return load_settings(path), path, example
 
 
-def publish(run: RosterRun, out_dir: str | Path, *, settings: Any = None) -> list[str]:
+def publish(run: RosterRun, out_dir: str | Path, *, settings: Any = None, print_patrol: bool = False) -> list[str]:
     """Write the roster's files (排班.xlsx, the CSV tables, roster.json) into `out_dir`, all of them or
     none (a failed write leaves the folder as it was); returns the file names.  The roster.json
     written is what re-planning, the next period's continuity and the print pack read.  With the
     office `settings` (print_settings), a roster by person and shift is also printed: 值班表-<unit>
     .html and .pdf, as the print pack prints it (HTML only where WeasyPrint is missing, said in
-    run.print_notes)."""
+    run.print_notes); with `print_patrol` a patrol roster too (巡查排班表-<town>, one per town, as
+    a town publishing its own roster signs it)."""
     from ..outputs import staged_outputs
     from ..roster.output import write_all
     extra = {"变更": run.changes} if run.changes is not None else {}
     with staged_outputs(out_dir) as stage:
         names = write_all(run.roster, run.checks, stage, extra)
-        if settings is not None and run.problem.kind == "shifts":
+        if settings is not None and (print_patrol or run.problem.kind == "shifts"):
             names += _print(run, stage, settings)
         return names
 
@@ -215,7 +216,7 @@ def _print(run: RosterRun, stage: Path, settings: Any) -> list[str]:
     from ..notices.pdf import pdf_available
     formats = ("html", "pdf") if pdf_available() else ("html",)
     if "pdf" not in formats:
-        run.print_notes.append("WeasyPrint 不可用，值班表只生成了 HTML（可在浏览器中打印）；"
+        run.print_notes.append("WeasyPrint 不可用，打印版排班表只生成了 HTML（可在浏览器中打印）；"
                                "安装见 scripts/install-system.sh")
     roster = json.loads((stage / "roster.json").read_text(encoding="utf-8"))
     pack = render_roster_print(roster, settings, stage, formats=formats)

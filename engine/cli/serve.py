@@ -19,6 +19,7 @@ def register(group: click.Group) -> None:
     group.add_command(serve)
     group.add_command(worker)
     group.add_command(user_group)
+    group.add_command(office_group)
 
 
 def _on_server(url: str | None) -> bool:
@@ -73,6 +74,7 @@ def serve(ctx, data, host, port, workers, max_upload_mb, secure_cookies, databas
     store = Store(url)
     if store.first_office() is None:
         raise click.UsageError(f"数据目录 {folder} 中还没有单位：先用 wangge user add --data {folder} 建立管理员")
+    _shared_history_refused(store)
     queued = _on_server(url)      # PostgreSQL: jobs go to `wangge worker` processes, which may be busy right now
     recovered = 0 if queued else _recover(store)
     settings = WebSettings(data=folder, url=url, max_upload=max_upload_mb * 1024 * 1024, secure_cookies=secure_cookies,
@@ -172,6 +174,19 @@ def worker(data, database, name):
     console.print("已停止。", markup=False)
 
 
+def _shared_history_refused(store) -> None:
+    """Two counties without a history address of their own would both use WANGGE_DATABASE: refused."""
+    import os
+
+    from ..store.db import ENV_DATABASE
+
+    bare = [o["code"] for o in store.all_offices() if o["kind"] == "county" and not o["database"]]
+    if os.environ.get(ENV_DATABASE) and len(bare) > 1:
+        raise EngineError(f"设置了环境变量 {ENV_DATABASE}，而县级单位 {'、'.join(bare)} 都没有自己的历史库地址："
+                          "它们会共用一个历史库。请用 wangge office add --database 为每个县（区）各建一个历史库，"
+                          f"或不设 {ENV_DATABASE}（各县用自己数据目录中的 history.sqlite3）")
+
+
 def _recover(store) -> int:
     from ..web.jobs import JobQueue
     return JobQueue(store).recover()
@@ -187,8 +202,11 @@ def user_group():
               help="本单位数据目录")
 @click.option("--username", required=True, help="用户名（登录用）")
 @click.option("--name", "display_name", default="", help="姓名（页面上显示）")
-@click.option("--role", type=click.Choice(["admin", "clerk", "finance", "auditor"]), default="admin", show_default=True,
-              help="admin 县级管理员；clerk 镇街办事员（须 --town）；finance 财务（只读发放表）；auditor 审计（只读，看审计日志）")
+@click.option("--role", type=click.Choice(["admin", "clerk", "finance", "auditor", "city_admin"]), default="admin",
+              show_default=True, help="admin 县级管理员；clerk 镇街办事员（须 --town）；finance 财务（只读发放表）；"
+                                      "auditor 审计（只读，看审计日志）；city_admin 市级管理员（只能建在市级单位）")
+@click.option("--office", "office_code", default=None, metavar="代码",
+              help="账号所属单位的代码（wangge office list 可查；不给则为第一个单位）")
 @click.option("--town", default=None, help="镇街办事员所属镇街")
 @click.option("--password", default=None, help="密码（不给则提示输入；写在命令行上会留在命令历史中）")
 @click.option("--database", envvar="WANGGE_WEB_DATABASE", default=None,
@@ -203,8 +221,8 @@ def user_group():
 @click.option("--roster-problem", type=click.Path(file_okay=False, exists=True), default=None,
               help="第一次建立账号时：本单位的排班数据目录（如 rosters/demo-town），可在网页上排出每月排班")
 @run_guarded
-def user_add(data, username, display_name, role, town, password, database, policies, office_name, office_settings,
-             roster_dir, roster_problem):
+def user_add(data, username, display_name, role, office_code, town, password, database, policies, office_name,
+             office_settings, roster_dir, roster_problem):
     """建立网站账号；数据目录中还没有单位时，同时建立单位（须给出 --policy）。
 
     \b
@@ -220,7 +238,7 @@ def user_add(data, username, display_name, role, town, password, database, polic
     folder.mkdir(parents=True, exist_ok=True)
     store = Store(database or default_url(folder))
     try:
-        office = store.first_office()
+        office = store.first_office() if office_code is None else _office_of(store, office_code)
         if office is None:
             if not policies:
                 raise click.UsageError("数据目录中还没有单位：第一次建立账号时须用 --policy 指定本单位考核细则")
@@ -248,3 +266,107 @@ def user_add(data, username, display_name, role, town, password, database, polic
                       f"启动网站：wangge serve --data {data}", markup=False)
     finally:
         store.close()
+
+
+def _office_of(store, code: str) -> dict:
+    from ..errors import Problem
+    from ..web.offices import OfficeError
+
+    office = store.office_by_code(code)
+    if office is None:
+        known = "、".join(o["code"] for o in store.all_offices()) or "（还没有单位）"
+        raise OfficeError([Problem("单位设置", None, "所属单位（--office）", code, f"已建立的单位代码之一：{known}",
+                                   "用 wangge office list 查看，wangge office add 建立")])
+    return office
+
+
+def _web_store(server_data: str, web_database: str | None):
+    from ..web.store import Store, default_url
+
+    folder = Path(server_data).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return Store(web_database or default_url(folder))
+
+
+SERVER_DATA = click.option("--server-data", type=click.Path(file_okay=False), envvar="WANGGE_DATA", default="data",
+                           show_default=True, help="wangge serve 的 --data（其中的 web.sqlite3 记录各单位和账号；也可用环境变量 WANGGE_DATA）")
+WEB_DATABASE = click.option("--web-database", envvar="WANGGE_WEB_DATABASE", default=None,
+                            help="网页数据的数据库地址，与 wangge serve 的 --database 相同（也可用环境变量 WANGGE_WEB_DATABASE）")
+
+
+@click.group("office")
+def office_group():
+    """单位：市级中心下的各县（区）网格化服务管理中心，每个县（区）有自己的数据目录和历史库。"""
+
+
+@office_group.command("add")
+@SERVER_DATA
+@WEB_DATABASE
+@click.option("--code", required=True, help="单位代码：小写英文字母、数字、- 或 _（如 heshan），登录后切换县区、命令中用它")
+@click.option("--name", required=True, help="单位名称（如 鹤山县网格化服务管理中心）")
+@click.option("--kind", type=click.Choice(["county", "city"]), default="county", show_default=True,
+              help="county 县级单位（有自己的数据、月份、文号和账号）；city 市级单位（市级管理员查看下属各县）")
+@click.option("--city", default=None, metavar="代码", help="县级单位所属的市级单位代码")
+@click.option("--data", type=click.Path(file_okay=False), default=None,
+              help="县级单位自己的数据目录（上传的文件、各月输出、细则版本、排班、history.sqlite3）")
+@click.option("--policy", "policies", multiple=True, help="本单位考核细则 YAML（可多次给出）")
+@click.option("--settings", default=None, help="发文设置 office.yaml（默认：数据目录下的 office.yaml）")
+@click.option("--database", default=None, metavar="地址",
+              help="本单位历史库地址（如 postgresql://wangge@db/heshan）；不给则为数据目录下的 history.sqlite3")
+@click.option("--roster-problem", default=None, help="本单位的排班数据目录（如 rosters/demo-town）")
+@click.option("--unit", default="", help="发放表等表头上的单位名（默认：单位名称）")
+@run_guarded
+def office_add(server_data, web_database, code, name, kind, city, data, policies, settings, database, roster_problem, unit):
+    """建立单位：市级单位，或其下的县级单位（各自的数据目录和历史库，数据互不可见）。
+
+    \b
+    示例：
+      wangge office add --code jiangmen --name 江门市网格化服务管理中心 --kind city
+      wangge office add --code heshan --name 鹤山县网格化服务管理中心 --city jiangmen \\
+        --data /srv/wangge/heshan --policy rules/chengguan.yaml
+      wangge user add --office jiangmen --username city --role city_admin
+    """
+    from ..web.offices import KIND_LABELS, new_office
+
+    store = _web_store(server_data, web_database)
+    try:
+        oid = new_office(store, code=code, name=name, kind=kind, city=city, data=data, policies=list(policies),
+                         settings=settings, database=database, unit=unit, roster_problem=roster_problem,
+                         server_data=Path(server_data).resolve())
+        o = store.office(oid)
+    finally:
+        store.close()
+    where = f"，数据目录 {o['data_dir']}" if o["data_dir"] else ""
+    console.print(f"已建立{KIND_LABELS[kind]}「{o['name']}」（代码 {o['code']}{where}）。"
+                  f"建立账号：wangge user add --office {o['code']} …", markup=False)
+
+
+@office_group.command("list")
+@SERVER_DATA
+@WEB_DATABASE
+@run_guarded
+def office_list(server_data, web_database):
+    """列出各单位：代码、名称、类别、所属市、数据目录、历史库。
+
+    \b
+    示例：
+      wangge office list --server-data /srv/wangge/web
+    """
+    from ..store.db import display_url
+    from ..web.offices import KIND_LABELS
+
+    store = _web_store(server_data, web_database)
+    try:
+        rows = store.all_offices()
+    finally:
+        store.close()
+    if not rows:
+        console.print("还没有单位：用 wangge office add 或 wangge user add --policy … 建立。", markup=False)
+        return
+    code_of = {o["id"]: o["code"] for o in rows}
+    for o in rows:
+        city = f"  所属市 {code_of.get(o['parent_id'], '')}" if o["parent_id"] else ""
+        data = o["data_dir"] or f"{Path(server_data).resolve()}（服务器数据目录）"
+        hist = display_url(o["database"]) if o["database"] else "数据目录下的 history.sqlite3（或 WANGGE_DATABASE）"
+        console.print(f"{o['code']}  {o['name']}  {KIND_LABELS.get(o['kind'], o['kind'])}{city}"
+                      + (f"\n    数据目录 {data}\n    历史库 {hist}" if o["kind"] == "county" else ""), markup=False)

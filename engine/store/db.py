@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -25,7 +26,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from ..errors import HistoryError, Problem
 from . import migrate
 
-__all__ = ["Database", "open_database", "database_url", "history_folder", "url_problem", "display_url", "DB_NAME", "DATABASE_FIELD",
+__all__ = ["Database", "open_database", "database_url", "office_history", "history_folder", "url_problem", "display_url", "DB_NAME", "DATABASE_FIELD",
            "BUSY_MS", "WAIT_SECONDS"]
 
 DB_NAME = "history.sqlite3"
@@ -35,11 +36,34 @@ BUSY_MS = 30_000              # a reader waits this long for a writer's commit t
 WAIT_SECONDS = 600.0          # a second run waits this long for the first to finish writing
 
 
+# The history address of the office a web request or job works for (engine/web: a county of a city
+# centre whose months are on the PostgreSQL server); a context variable, so each request's thread
+# and each job sees its own office's, never another's.
+_OFFICE_DATABASE: ContextVar[str | None] = ContextVar("wangge_office_database", default=None)
+
+
+@contextmanager
+def office_history(database: str | None) -> Iterator[None]:
+    """While inside: a history opened without an explicit address is the one at `database` (None:
+    as without it, WANGGE_DATABASE or the SQLite file in the data folder)."""
+    token = _OFFICE_DATABASE.set(database)
+    try:
+        yield
+    finally:
+        _OFFICE_DATABASE.reset(token)
+
+
+def set_office_history(database: str | None) -> None:
+    """As office_history, for the rest of the current context (a web request's task)."""
+    _OFFICE_DATABASE.set(database)
+
+
 def database_url(data_dir: str | Path, database: str | None = None) -> str:
     """The history's URL: `database` when given (normalised: postgresql:// uses psycopg 3), else
-    the environment's WANGGE_DATABASE (as the commands' --database; the web server and its workers
-    find a county's history on a server this way), else the SQLite file in the data folder."""
-    database = database or os.environ.get(ENV_DATABASE) or None
+    the office's set by `office_history` (the web: each county's own), else the environment's
+    WANGGE_DATABASE (as the commands' --database; the web server and its workers find a single
+    office's history on a server this way), else the SQLite file in the data folder."""
+    database = database or _OFFICE_DATABASE.get() or os.environ.get(ENV_DATABASE) or None
     if database:
         return _normalise(database)
     return "sqlite:///" + str(Path(data_dir) / DB_NAME)

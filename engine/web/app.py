@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from ..errors import EngineError
-from .deps import LoginNeeded, Web, WebSettings, page, viewer
+from .deps import CountyNeeded, LoginNeeded, Web, WebSettings, page, viewer
 from .jobs import JobQueue, error_dict
 from .store import Store, default_url
 
@@ -100,8 +100,8 @@ def create_app(settings: WebSettings | None = None, *, data: str | Path | None =
     app.state.web = Web(settings, store, JobQueue(store, dispatch=_dispatch(store)))
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
 
-    from .routes import admin, appeals, auth, month, papers, policies, results, rosters
-    for mod in (auth, month, results, papers, policies, appeals, rosters, admin):
+    from .routes import admin, appeals, auth, city, month, papers, policies, results, rosters
+    for mod in (auth, city, month, results, papers, policies, appeals, rosters, admin):
         app.include_router(mod.router)
 
     @app.get("/api/openapi.json", include_in_schema=False)
@@ -121,6 +121,12 @@ def create_app(settings: WebSettings | None = None, *, data: str | Path | None =
         nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         from urllib.parse import quote
         return RedirectResponse(f"/login?next={quote(nxt)}", status_code=303)
+
+    @app.exception_handler(CountyNeeded)
+    async def _county(request: Request, exc: CountyNeeded):
+        if _wants_json(request):
+            return JSONResponse({"error": "请先在页面顶部选择要办理的县（区）"}, status_code=409)
+        return RedirectResponse("/city?msg=choose_county", status_code=303)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):

@@ -25,13 +25,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import and_, delete, func, select, update
 
-from .store import ROLES, Store, login_attempts, now, sessions, users
+from .store import ROLES, Store, login_attempts, now, offices, sessions, users
 
 __all__ = ["User", "hash_password", "check_password", "add_user", "authenticate", "new_session", "session_user",
-           "end_session", "throttled", "ROLE_LABELS", "AuthError", "MAX_FAILURES", "WINDOW", "token_hash",
+           "end_session", "acting_office", "act_in", "throttled", "ROLE_LABELS", "AuthError", "MAX_FAILURES", "WINDOW", "token_hash",
            "check_csrf", "PASSWORD_MIN"]
 
-ROLE_LABELS = {"admin": "县级管理员", "clerk": "镇街办事员", "finance": "财务", "auditor": "审计"}
+ROLE_LABELS = {"admin": "县级管理员", "clerk": "镇街办事员", "finance": "财务", "auditor": "审计", "city_admin": "市级管理员"}
 MAX_FAILURES = 5                 # per user name
 MAX_IP_FAILURES = 20             # per address (many names tried from one machine)
 WINDOW = dt.timedelta(minutes=15)
@@ -105,6 +105,11 @@ def add_user(store: Store, *, office_id: int, username: str, password: str, role
         problems.append("镇街办事员须指定所属镇街")
     if role != "clerk" and town:
         problems.append("只有镇街办事员有所属镇街")
+    kind = (store.one(select(offices.c.kind).where(offices.c.id == office_id)) or {}).get("kind")
+    if role == "city_admin" and kind != "city":
+        problems.append("市级管理员只能建在市级单位（--kind city 的单位）")
+    if role in ROLES and role != "city_admin" and kind == "city":
+        problems.append(f"市级单位只有市级管理员；{ROLE_LABELS[role]}应建在所属县级单位")
     if len(password) < PASSWORD_MIN:
         problems.append(f"密码至少 {PASSWORD_MIN} 个字符")
     if store.one(select(users.c.id).where(users.c.username == username)):
@@ -191,6 +196,19 @@ def session_user(store: Store, token: str | None) -> tuple[User, str] | None:
     if current - seen > dt.timedelta(minutes=1):      # one write a minute at most, not one per request
         store.run(update(sessions).where(sessions.c.token_hash == h).values(last_seen=now()))
     return _user(row), row["csrf"]
+
+
+def acting_office(store: Store, token: str | None) -> int | None:
+    """The county a city administrator's session acts in (None: not chosen yet)."""
+    if not token or len(token) > 100:
+        return None
+    row = store.one(select(sessions.c.acting_office_id).where(sessions.c.token_hash == token_hash(token)))
+    return row["acting_office_id"] if row else None
+
+
+def act_in(store: Store, token: str, office_id: int | None) -> None:
+    """Set the county the session acts in (kept server-side: the cookie carries only the token)."""
+    store.run(update(sessions).where(sessions.c.token_hash == token_hash(token)).values(acting_office_id=office_id))
 
 
 def end_session(store: Store, token: str | None) -> None:

@@ -196,7 +196,7 @@ class JobQueue:
 
 
 class JobContext:
-    """What a task gets: the data folder, the store, its job, and progress reporting."""
+    """What a task gets: its office's data folder, the store, its job, and progress reporting."""
 
     def __init__(self, queue: JobQueue, job: Job, data_dir: Path):
         self.queue, self.job, self.data_dir, self.store = queue, job, Path(data_dir), queue.store
@@ -262,16 +262,23 @@ def run_job(queue: JobQueue, job_id: int, data_dir: Path, worker: str, *, retry:
 
 
 def _execute(queue: JobQueue, job: Job, data_dir: Path, tasks: dict[str, Callable] | None) -> Job | None:
+    """Run a claimed job with its own office's data folder (the server's `data_dir` for an office
+    without one) and history address: a county's job never reads or writes another county's."""
+    from ..store.db import office_history
+    from .deps import office_data
+
     if tasks is None:
         from .tasks import TASKS as tasks
-    ctx = JobContext(queue, job, data_dir)
+    office = queue.store.office(job.office_id) or {}
+    ctx = JobContext(queue, job, office_data(office, data_dir))
     beat = _Heartbeat(queue, job.id)
     beat.start()
     try:
         task = tasks.get(job.kind)
         if task is None:
             raise EngineError(f"未知的任务种类 {job.kind}")
-        result = task(ctx, job.params)
+        with office_history(office.get("database")):
+            result = task(ctx, job.params)
         queue.finish(job.id, result or {})
     except BaseException as exc:      # noqa: BLE001 - a job's failure is recorded, the worker goes on
         ctx.flush()

@@ -263,6 +263,13 @@ def load_published(folder: Path):
     return pickle.loads(pk.read_bytes()) if pk.is_file() and (folder / PUBLISHED / "roster.json").is_file() else None
 
 
+def printed(folder: Path) -> list[str]:
+    """The published roster's printed files (巡查排班表-…, 值班表-…: PDF first, then HTML)."""
+    pub = folder / PUBLISHED
+    names = [p.name for p in pub.iterdir() if p.suffix in (".pdf", ".html")] if pub.is_dir() else []
+    return sorted(names, key=lambda n: (not n.endswith(".pdf"), n))
+
+
 def check_from(prob, start: str) -> None:
     """DataError unless `start` is a day of the month (where a re-plan begins)."""
     try:
@@ -274,8 +281,10 @@ def check_from(prob, start: str) -> None:
                                  f"排班期间内的日期 YYYY-MM-DD（{prob.cal.start}～{prob.cal.end}）")])
 
 
-def publish(folder: Path, by: str) -> list[str]:
-    """The working roster published (app.rosters.publish): refused while it breaks a hard rule."""
+def publish(folder: Path, by: str, office: dict | None = None) -> list[str]:
+    """The working roster published (app.rosters.publish): refused while it breaks a hard rule.  With the
+    `office`, its printed roster (巡查排班表 or 值班表, PDF and HTML, under the office's 发文设置) is
+    published with it (TemplateError with every problem of a bad settings file)."""
     state = load_state(folder)
     if state is None:
         raise DataError([Problem(PUBLISHED, None, "排班", None, "先排出本月排班")])
@@ -285,7 +294,9 @@ def publish(folder: Path, by: str) -> list[str]:
                                                           for p in meta["problems"]})
         raise DataError([Problem(PUBLISHED, None, "硬性规则", "、".join(broken), "全部硬性规则校验通过的排班",
                                  "先撤销或改正违反规则的调整")])
-    files = app_rosters.publish(run, folder / PUBLISHED)
+    settings = None if office is None else app_rosters.print_settings(office.get("roster_problem") or folder,
+                                                                       office.get("settings_path"))[0]
+    files = app_rosters.publish(run, folder / PUBLISHED, settings=settings, print_patrol=True)
     _write(folder / f"{PUBLISHED}.pickle", pickle.dumps(run))
     save_state(folder, run, dict(meta, published=True, published_by=by, changed=[]), push=False)
     return files

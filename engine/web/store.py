@@ -20,17 +20,27 @@ import sqlalchemy as sa
 from sqlalchemy import (Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
                         event, select)
 
-__all__ = ["Store", "metadata", "offices", "users", "sessions", "login_attempts", "audit_log", "mappings",
+__all__ = ["Store", "metadata", "OFFICE_KINDS", "offices", "users", "sessions", "login_attempts", "audit_log", "mappings",
            "uploads", "town_checks", "jobs", "policy_versions", "appeals", "now", "DB_NAME", "default_url"]
 
 DB_NAME = "web.sqlite3"
 metadata = MetaData()
 
-# One row per office (a county centre today; issue 15 makes many of them).  `policy_paths` is the
-# JSON list of policy files scored under, `settings_path` the office.yaml of its notices.
+# One row per office: a county centre (kind "county") or a city centre over counties (kind "city",
+# whose counties name it in parent_id).  `policy_paths` is the JSON list of policy files scored under,
+# `settings_path` the office.yaml of its notices.  A county's data (uploads, months' outputs, policy
+# versions, rosters) lives in its own `data_dir` (NULL: the server's --data folder, the single-office
+# install) and its months and document numbers in its own history, `database` (NULL: the SQLite file
+# history.sqlite3 in its data folder, or WANGGE_DATABASE as for the commands).
+OFFICE_KINDS = ("county", "city")
 offices = Table(
     "offices", metadata,
     Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),     # short ascii id: heshan
+    Column("kind", String(16), nullable=False, server_default="county"),
+    Column("parent_id", Integer, ForeignKey("offices.id"), nullable=True),
+    Column("data_dir", Text, nullable=True),
+    Column("database", Text, nullable=True),
     Column("name", String(200), nullable=False),
     Column("policy_paths", Text, nullable=False),          # JSON list of paths
     Column("settings_path", Text, nullable=True),
@@ -40,7 +50,7 @@ offices = Table(
     Column("created_at", String(32), nullable=False),
 )
 
-ROLES = ("admin", "clerk", "finance", "auditor")
+ROLES = ("admin", "clerk", "finance", "auditor", "city_admin")
 users = Table(
     "users", metadata,
     Column("id", Integer, primary_key=True),
@@ -64,6 +74,7 @@ sessions = Table(
     Column("created_at", String(32), nullable=False),
     Column("last_seen", String(32), nullable=False),
     Column("ip", String(64), nullable=False, server_default=""),
+    Column("acting_office_id", Integer, nullable=True),    # the county a city administrator acts in
 )
 
 login_attempts = Table(
@@ -278,10 +289,34 @@ class Store:
         return self.office(row["id"]) if row else None
 
     def add_office(self, name: str, policy_paths: Iterable[str], settings_path: str | None = None,
-                   roster_dir: str | None = None, unit: str = "", roster_problem: str | None = None) -> int:
-        return self.insert(offices, name=name, policy_paths=json.dumps([str(p) for p in policy_paths]),
-                           settings_path=settings_path, roster_dir=roster_dir, roster_problem=roster_problem,
-                           unit=unit, created_at=now())
+                   roster_dir: str | None = None, unit: str = "", roster_problem: str | None = None, *,
+                   code: str | None = None, kind: str = "county", parent_id: int | None = None,
+                   data_dir: str | None = None, database: str | None = None) -> int:
+        """A new office; without a `code` it is called office<id> (as the migration names old rows)."""
+        import secrets
+
+        with self.engine.begin() as c:
+            oid = c.execute(offices.insert().values(
+                name=name, policy_paths=json.dumps([str(p) for p in policy_paths]), settings_path=settings_path,
+                roster_dir=roster_dir, roster_problem=roster_problem, unit=unit, created_at=now(),
+                code=code or f"new-{secrets.token_hex(8)}", kind=kind, parent_id=parent_id,
+                data_dir=None if data_dir is None else str(data_dir), database=database)).inserted_primary_key[0]
+            if code is None:
+                c.execute(offices.update().where(offices.c.id == oid).values(code=f"office{oid}"))
+        return oid
+
+    def office_by_code(self, code: str) -> dict | None:
+        row = self.one(select(offices.c.id).where(offices.c.code == code))
+        return self.office(row["id"]) if row else None
+
+    def all_offices(self) -> list[dict]:
+        return [self.office(r["id"]) for r in self.all(select(offices.c.id).order_by(offices.c.id))]
+
+    def counties(self, city_id: int) -> list[dict]:
+        """The county offices under a city office, in the order they were added."""
+        rows = self.all(select(offices.c.id).where(offices.c.parent_id == city_id, offices.c.kind == "county")
+                        .order_by(offices.c.id))
+        return [self.office(r["id"]) for r in rows]
 
     # -- uploads
 

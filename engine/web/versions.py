@@ -45,9 +45,10 @@ def versions(store: Store, office_id: int, *, with_discarded: bool = False) -> l
     return sorted(rows, key=lambda r: (r["state"] != "published", r["effective_from"] or "0000-00", r["id"]))
 
 
-def version(store: Store, office_id: int, vid: int) -> dict | None:
+def version(store: Store, office_id: int | None, vid: int) -> dict | None:
+    """The version `vid` of the office (None: of any office, for the caller to check and refuse)."""
     r = _row(store.one(select(policy_versions).where(policy_versions.c.id == vid)))
-    return r if r is not None and r["office_id"] == office_id else None
+    return r if r is not None and (office_id is None or r["office_id"] == office_id) else None
 
 
 def version_path(data: Path, row: dict) -> Path:

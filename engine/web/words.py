@@ -25,7 +25,7 @@ ACTION_LABELS = {"login": "登录", "login.failed": "登录失败", "login.throt
                  "user.add": "新建账号", "user.password": "修改密码", "upload": "上传文件", "mapping.save": "保存列对应",
                  "upload.mapped": "按列对应转换", "job.run_month": "提交：运行本月考核", "job.print_pack": "提交：生成打印材料",
                  "numbers.issue": "出文编号", "month.run": "存入月份结果", "numbers.add": "登记系统外文号", "download": "下载",
-                 "denied": "越权访问被拒绝", "policy.draft": "新建细则草稿", "policy.edit": "修改细则草稿",
+                 "denied": "越权访问被拒绝", "city.switch": "切换县（区）", "policy.draft": "新建细则草稿", "policy.edit": "修改细则草稿",
                  "policy.publish": "发布细则版本", "policy.publish.refused": "发布细则被拒绝", "policy.discard": "放弃细则草稿",
                  "policy.denied": "修改已发布细则被拒绝", "job.policy_preview": "提交：细则试算",
                  "appeal.file": "提出申诉", "appeal.approve": "批准申诉", "appeal.reject": "驳回申诉",
@@ -39,7 +39,8 @@ def field_word(field: str) -> str:
     return FIELD_WORDS.get(field, field)
 
 # Messages shown after a redirect (?msg=key): fixed texts, so a link cannot put words in the page.
-FLASH = {"uploaded": "已上传并检查。", "mapped": "已按列对应转换并重新检查；对应关系已保存，下月同样的表头会自动套用。",
+FLASH = {"switched": "已切换县（区）：以下是该县（区）的数据。", "choose_county": "请先选择要办理的县（区）。",
+         "uploaded": "已上传并检查。", "mapped": "已按列对应转换并重新检查；对应关系已保存，下月同样的表头会自动套用。",
          "user_added": "账号已建立。", "password": "密码已修改，请重新登录。", "logged_out": "已退出。",
          "submitted": "任务已提交。", "draft": "草稿已建立：可用表单或 YAML 编辑器修改，发布前可试算。",
          "saved": "已保存。", "published": "已发布：该版本自生效月份起用于考核，今后不能再修改。",

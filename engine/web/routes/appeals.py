@@ -20,7 +20,7 @@ from ...app.corrections import Edit, FILE_LABELS, check_corrected, correct_files
 from ...app.results import NotVisible, worker_entry
 from ...errors import InputError
 from ...periods import month_label
-from ..deps import Viewer, check_form, client_ip, page, refuse, require, viewer, web_of
+from ..deps import Viewer, check_form, client_ip, mine, page, refuse, require, viewer, web_of
 from ..jobs import problem_dict
 from ..store import appeals, now
 from ..words import STATE_LABELS as JOB_STATES
@@ -53,8 +53,7 @@ def visible_appeal(request: Request, v: Viewer, aid: int) -> dict:
     """An appeal of the viewer's office and towns (another town's: 404, audited, so ids cannot be probed)."""
     require(request, v, "appeals")
     row = _row(web_of(request).store.one(select(appeals).where(appeals.c.id == aid)))
-    if row is None or row["office_id"] != v.office["id"]:
-        raise HTTPException(404, "没有这个申诉")
+    mine(request, v, row, "没有这个申诉")
     if not v.sees_town(row["town"]):
         raise refuse(request, v, "没有这个申诉", 404)
     return row
@@ -74,7 +73,7 @@ def _worker(request: Request, v: Viewer, month: str, worker_id: str) -> dict:
 def _form_page(request: Request, v: Viewer, month: str, w: dict, *, values: dict | None = None, reason: str = "",
                problems: list | None = None, status: int = 200):
     web = web_of(request)
-    files = worker_rows(v.office["policy_paths"], web.data, month, w["worker_id"])
+    files = worker_rows(v.office["policy_paths"], v.data, month, w["worker_id"])
     return page(request, "appeal_new.html", status=status, month=month, label=month_label(month), w=w, files=files,
                 values=values or {}, reason=reason, problems=problems or [])
 
@@ -124,16 +123,16 @@ async def file_appeal(request: Request, month: str, worker_id: str, v: Viewer = 
                           problems=[{"file": "申诉", "row": None, "field": "申诉理由", "found": None, "missing": True,
                                      "expected": "写明申诉理由（不超过 2000 字）", "hint": ""}])
     folder = uuid.uuid4().hex
-    target = appeal_dir(web.data, folder) / "inputs"
+    target = appeal_dir(v.data, folder) / "inputs"
     policies = v.office["policy_paths"]
     try:
-        based_on = inputs_fingerprint(web.data, month)
-        files, changes = correct_files(policies, web.data, month, worker_id, edits, target)
+        based_on = inputs_fingerprint(v.data, month)
+        files, changes = correct_files(policies, v.data, month, worker_id, edits, target)
         problems = check_corrected(policies, month, files)
     except InputError as exc:
         problems, changes = list(exc.problems), []
     if problems:
-        shutil.rmtree(appeal_dir(web.data, folder), ignore_errors=True)
+        shutil.rmtree(appeal_dir(v.data, folder), ignore_errors=True)
         names = {str(Path(p).resolve()): f"更正后的{FILE_LABELS[k]}" for k, p in
                  (("workers", target / "workers.csv"), ("metrics", target / "metrics.csv"),
                   ("events", target / "events.csv"), ("records", target / "records.csv"))}
@@ -141,8 +140,8 @@ async def file_appeal(request: Request, month: str, worker_id: str, v: Viewer = 
         for p in shown:
             p["file"] = names.get(str(Path(p["file"]).resolve()) if p["file"] else "", p["file"])
         return _form_page(request, v, month, w, values=values, reason=reason, problems=shown, status=422)
-    _keep_origins(web.data, month, target)
-    rel = {k: str(Path(p).relative_to(web.data)) for k, p in
+    _keep_origins(v.data, month, target)
+    rel = {k: str(Path(p).relative_to(v.data)) for k, p in
            (("workers", files.workers), ("metrics", files.metrics), ("events", files.events),
             ("records", files.records)) if p}
     record = {"based_on": based_on, "changes": changes, "files": rel, "no_events": files.no_events}
@@ -290,7 +289,7 @@ def notice_file(request: Request, aid: int, name: str, v: Viewer = Depends(viewe
     files = (row["notice"] or {}).get("files") or []
     if name not in files:
         raise HTTPException(404, "没有这个文件")
-    path = appeal_dir(web.data, row["folder"]) / "notice" / name
+    path = appeal_dir(v.data, row["folder"]) / "notice" / name
     web.store.audit(user=v.user.as_dict(), action="download", target=f"申诉 {aid} {name}", ip=client_ip(request))
     media = "application/pdf" if name.endswith(".pdf") else "text/html"
     return download(path, f"{row['month']}-{row['worker_name']}-{name}", media)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from ..auth import AuthError, authenticate, check_csrf, end_session, new_session, set_password, check_password
-from ..deps import COOKIE, PRE_COOKIE, Viewer, check_form, client_ip, page, viewer, web_of
+from ..deps import COOKIE, PRE_COOKIE, Viewer, any_viewer, check_form, client_ip, page, web_of
 from ..store import users
 from sqlalchemy import select
 
@@ -57,7 +57,7 @@ async def login(request: Request):
 
 
 @router.post("/logout")
-async def logout(request: Request, v: Viewer = Depends(viewer)):
+async def logout(request: Request, v: Viewer = Depends(any_viewer)):
     await check_form(request, v)
     web = web_of(request)
     end_session(web.store, v.token)
@@ -68,12 +68,12 @@ async def logout(request: Request, v: Viewer = Depends(viewer)):
 
 
 @router.get("/account")
-def account(request: Request, v: Viewer = Depends(viewer)):
+def account(request: Request, v: Viewer = Depends(any_viewer)):
     return page(request, "account.html", error="")
 
 
 @router.post("/account")
-async def change_password(request: Request, v: Viewer = Depends(viewer)):
+async def change_password(request: Request, v: Viewer = Depends(any_viewer)):
     form = await check_form(request, v)
     web = web_of(request)
     row = web.store.one(select(users.c.password_hash).where(users.c.id == v.user.id))

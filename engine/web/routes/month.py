@@ -16,7 +16,7 @@ from ...errors import HistoryError, InputError
 from ...mapping import (IGNORE, KIND_LABELS, KINDS, Mapping, apply_mapping, canonical_of, categories_in, cell_text,
                         column_labels, policy_categories, read_rows, unknown_headers, write_template)
 from ...periods import month_label
-from ..deps import Viewer, check_form, client_ip, page, refuse, require, require_town, viewer, web_of
+from ..deps import Viewer, check_form, client_ip, mine, page, refuse, require, require_town, viewer, web_of
 from ..jobs import problem_dict
 from ..store import now, uploads
 from ..tasks import upload_label
@@ -33,9 +33,9 @@ def valid_month(month: str) -> str:
     return month
 
 
-def stored(web) -> list:
+def stored(v) -> list:
     try:
-        months, _ = stored_months(web.data)
+        months, _ = stored_months(v.data)
     except HistoryError:
         return []
     return months
@@ -63,7 +63,7 @@ def _rmtree(path: Path) -> None:
 @router.get("/")
 def home(request: Request, v: Viewer = Depends(viewer)):
     web = web_of(request)
-    months = stored(web)
+    months = stored(v)
     towns = None if v.towns is None else v.towns
     return page(request, "home.html", months=list(reversed(months)), month_label=month_label,
                 jobs=web.queue.recent(v.office["id"], towns=towns, limit=8), states=STATE_LABELS,
@@ -85,7 +85,8 @@ def pick_month(request: Request, month: str = "", v: Viewer = Depends(viewer)):
 
 
 def town_parts(web, office: dict, month: str, town: str) -> dict[str, Part]:
-    return {u["kind"]: Part(u["town"], u["kind"], upload_label(u), str(web.data / u["path"]))
+    data = web.place(office).data
+    return {u["kind"]: Part(u["town"], u["kind"], upload_label(u), str(data / u["path"]))
             for u in web.store.latest_uploads(office["id"], month, [town])}
 
 
@@ -104,19 +105,19 @@ def month_towns(web, v: Viewer, month: str) -> list[str]:
     if v.towns is not None:
         return sorted(v.towns)
     towns = {u["town"] for u in web.store.latest_uploads(v.office["id"], month)}
-    prev = [m for m in stored(web) if m.month <= month]
+    prev = [m for m in stored(v) if m.month <= month]
     if prev:
-        res = web.results.get(prev[-1].month)
+        res = v.results.get(prev[-1].month)
         towns |= {w.get("town", "") for w in res["workers"]}
     return sorted(t for t in towns if t)
 
 
 def expected_missing(web, v: Viewer, month: str) -> list[str]:
     """Towns of the previous stored month that have sent nothing this month."""
-    earlier = [m for m in stored(web) if m.month < month]
+    earlier = [m for m in stored(v) if m.month < month]
     if not earlier:
         return []
-    res = web.results.get(earlier[-1].month)
+    res = v.results.get(earlier[-1].month)
     have = {u["town"] for u in web.store.latest_uploads(v.office["id"], month)}
     return sorted({w.get("town", "") for w in res["workers"]} - have)
 
@@ -135,7 +136,7 @@ def month_page(request: Request, month: str, v: Viewer = Depends(viewer)):
         rows[town] = {"uploads": {k: latest.get((town, k)) for k in KINDS}, "problems": probs,
                       "located": located(web, office, month, probs or [], [latest.get((town, k)) for k in KINDS])}
     other_bad = [t for t, c in checks.items() if c["problems"] and not v.sees_town(t)]
-    is_stored = any(m.month == month for m in stored(web))
+    is_stored = any(m.month == month for m in stored(v))
     jobs = web.queue.recent(office["id"], towns=v.towns, limit=5, kind="run_month")
     jobs = [j for j in jobs if j.params.get("month") == month]
     return page(request, "month.html", month=month, label=month_label(month), towns=towns, rows=rows, kinds=KINDS,
@@ -159,7 +160,7 @@ def located(web, office, month, problems: list[dict], ups: list) -> list[dict]:
             continue
         policy = policy or web.policy(office, month)
         try:
-            header, rows = read_rows(web.data / u["source_path"])
+            header, rows = read_rows(web.place(office).data / u["source_path"])
         except InputError:
             continue
         by_row = {r.row: r for r in rows}
@@ -213,7 +214,7 @@ async def upload(request: Request, month: str, v: Viewer = Depends(viewer)):
     content = await f.read()
     original = safe_name(f.filename)
     try:
-        rel, sha = save_upload(web.data, kind, original, content, web.settings.max_unpacked)
+        rel, sha = save_upload(v.data, kind, original, content, web.settings.max_unpacked)
     except UploadRefused as exc:
         return page(request, "error.html", status=422, status_code=422, message="上传的文件未被接受，未保存",
                     problems=[problem_dict(p) for p in exc.problems])
@@ -238,8 +239,9 @@ def _auto_map(web, office, month, kind, rel) -> str | None:
     if saved is None:
         return None
     policy = web.policy(office, month)
+    data = web.place(office).data
     try:
-        unknown = unknown_headers(web.data / rel, kind, policy)
+        unknown = unknown_headers(data / rel, kind, policy)
     except InputError:
         return None
     if unknown and any(h not in saved["columns"] for h in unknown):
@@ -248,7 +250,7 @@ def _auto_map(web, office, month, kind, rel) -> str | None:
         return None          # nothing to rename
     out = Path(rel).with_name(f"{kind}-mapped.csv")
     try:
-        apply_mapping(web.data / rel, kind, Mapping(saved["columns"], saved["categories"]), web.data / out, policy)
+        apply_mapping(data / rel, kind, Mapping(saved["columns"], saved["categories"]), data / out, policy)
     except InputError:
         return None
     return out.as_posix()
@@ -256,8 +258,7 @@ def _auto_map(web, office, month, kind, rel) -> str | None:
 
 def visible_upload(request: Request, v: Viewer, upload_id: int) -> dict:
     u = web_of(request).store.upload(upload_id)
-    if u is None or u["office_id"] != v.office["id"]:
-        raise HTTPException(404, "没有这个上传文件")
+    mine(request, v, u, "没有这个上传文件")
     require_town(request, v, u["town"])
     return u
 
@@ -270,7 +271,7 @@ def upload_view(request: Request, upload_id: int, row: int | None = None, v: Vie
     probs = [p for p in (checks or {}).get("problems", []) if p["file"] == upload_label(u)]
     groups = located(web, v.office, u["month"], probs, [u]) if probs else []
     try:
-        header, rows = read_rows(web.data / u["source_path"])
+        header, rows = read_rows(v.data / u["source_path"])
         table = [(r.row, [cell_text(r.get(h)) for h in header]) for r in rows[:500]]
     except InputError as exc:
         header, table = [], []
@@ -284,7 +285,7 @@ def upload_view(request: Request, upload_id: int, row: int | None = None, v: Vie
 @router.get("/uploads/{upload_id}/file")
 def upload_file(request: Request, upload_id: int, v: Viewer = Depends(viewer)):
     u = visible_upload(request, v, upload_id)
-    path = web_of(request).data / u["source_path"]
+    path = v.data / u["source_path"]
     media = "text/csv" if path.suffix == ".csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return download(path, u["original_name"], media)
 
@@ -303,14 +304,14 @@ def mapping_form(request: Request, upload_id: int, v: Viewer = Depends(viewer)):
 def _mapping_page(request, web, v, u, status: int = 200, error: str = ""):
     policy = web.policy(v.office, u["month"])
     kind = u["kind"]
-    header = read_rows(web.data / u["source_path"])[0]
+    header = read_rows(v.data / u["source_path"])[0]
     canon = canonical_of(kind, policy)
     saved = web.store.mapping(v.office["id"], kind) or {"columns": {}, "categories": {}}
     chosen = {h: saved["columns"].get(h, canon.get(_norm(h), IGNORE)) for h in header}
     cats, ours = [], []
     if kind == "events":
         ours = policy_categories(policy)
-        cats = categories_in(web.data / u["source_path"], Mapping(chosen, {}), policy)
+        cats = categories_in(v.data / u["source_path"], Mapping(chosen, {}), policy)
     return page(request, "mapping.html", status=status, u=u, label=upload_label(u), header=header, chosen=chosen,
                 targets=column_labels(kind, policy), unknown=[h for h in header if _norm(h) not in canon],
                 cats=cats, ours=ours, cat_chosen=saved["categories"], error=error, kind_labels=KIND_LABELS)
@@ -323,7 +324,7 @@ async def mapping_save(request: Request, upload_id: int, v: Viewer = Depends(vie
     u = visible_upload(request, v, upload_id)
     form = await check_form(request, v)
     policy = web.policy(v.office, u["month"])
-    header = read_rows(web.data / u["source_path"])[0]
+    header = read_rows(v.data / u["source_path"])[0]
     targets = column_labels(u["kind"], policy)
     columns = {}
     for i, h in enumerate(header):
@@ -336,7 +337,7 @@ async def mapping_save(request: Request, upload_id: int, v: Viewer = Depends(vie
     m = Mapping(columns, categories)
     out = Path(u["source_path"]).with_name(f"{u['kind']}-mapped.csv")
     try:
-        apply_mapping(web.data / u["source_path"], u["kind"], m, web.data / out, policy)
+        apply_mapping(v.data / u["source_path"], u["kind"], m, v.data / out, policy)
     except InputError as exc:
         return _mapping_page(request, web, v, u, status=422, error="；".join(str(p) for p in exc.problems))
     web.store.save_mapping(v.office["id"], u["kind"], columns, categories, user=v.user.as_dict(), ip=client_ip(request))
@@ -345,8 +346,8 @@ async def mapping_save(request: Request, upload_id: int, v: Viewer = Depends(vie
         web.store.audit(user=v.user.as_dict(), action="upload.mapped", target=upload_label(u), ip=client_ip(request),
                         conn=c, after={"id": u["id"]})
     recheck(web, v.office, u["month"], u["town"])
-    if u["kind"] == "events" and not categories and categories_in(web.data / out, Mapping(), policy):
-        cats = set(categories_in(web.data / out, Mapping(), policy)) - set(policy_categories(policy))
+    if u["kind"] == "events" and not categories and categories_in(v.data / out, Mapping(), policy):
+        cats = set(categories_in(v.data / out, Mapping(), policy)) - set(policy_categories(policy))
         if cats:
             return RedirectResponse(f"/uploads/{u['id']}/mapping?msg=mapped", status_code=303)
     return RedirectResponse(f"/months/{u['month']}?msg=mapped#town-{u['town']}", status_code=303)
@@ -411,8 +412,7 @@ async def run(request: Request, month: str, v: Viewer = Depends(viewer)):
 
 def visible_job(request: Request, v: Viewer, job_id: int):
     job = web_of(request).queue.get(job_id)
-    if job is None or job.office_id != v.office["id"]:
-        raise HTTPException(404, "没有这个任务")
+    mine(request, v, None if job is None else {"office_id": job.office_id}, "没有这个任务")
     if v.towns is not None and job.town not in v.towns:
         raise refuse(request, v, "无权查看：这是其他镇街或县里提交的任务")
     return job

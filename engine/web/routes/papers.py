@@ -25,8 +25,8 @@ router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def pack_files(web, month: str) -> list[Path]:
-    folder = print_dir(web.data, month)
+def pack_files(v, month: str) -> list[Path]:
+    folder = print_dir(v.data, month)
     return sorted(p for p in folder.iterdir() if p.is_file() and is_pack_file(p)) if folder.is_dir() else []
 
 
@@ -41,13 +41,13 @@ def papers_page(request: Request, month: str, v: Viewer = Depends(viewer)):
     require(request, v, "papers")
     res = _results(request, month)
     towns = sorted({w.get("town", "") for w in res["workers"] if v.sees_town(w.get("town", ""))})
-    files = pack_files(web, month)
+    files = pack_files(v, month)
     per_town = {t: town_files(files, t) for t in towns}
     jobs = [j for j in web.queue.recent(v.office["id"], towns=v.towns, limit=10, kind="print_pack")
             if j.params.get("month") == month]
     rosters = [j for j in web.queue.recent(v.office["id"], towns=v.towns, limit=5, kind="roster")
                if j.params.get("month") == month]
-    roster = month_roster(web.data, v.office, month)
+    roster = month_roster(v.data, v.office, month)
     # which notices are drafts and which issued (no town's data in it: every role may see it)
     last = next((j for j in web.queue.recent(v.office["id"], limit=20, kind="print_pack")
                  if j.params.get("month") == month and j.state == "done"), None)
@@ -56,7 +56,7 @@ def papers_page(request: Request, month: str, v: Viewer = Depends(viewer)):
                 per_town=per_town, county=[p for p in files if not any(p in fs for fs in per_town.values())],
                 jobs=jobs, numbers=numbers, documents=DOCUMENTS, states=STATE_LABELS,
                 settings=bool(v.office.get("settings_path")), today=dt.date.today().isoformat(),
-                rosters=rosters, roster=roster, own_roster=roster == str(roster_dir(web.data, month)),
+                rosters=rosters, roster=roster, own_roster=roster == str(roster_dir(v.data, month)),
                 can_roster=bool(v.office.get("roster_problem")))
 
 
@@ -83,7 +83,7 @@ def print_zip(request: Request, month: str, name: str, v: Viewer = Depends(viewe
     web = web_of(request)
     require(request, v, "papers")
     res = _results(request, month)
-    files = pack_files(web, month)
+    files = pack_files(v, month)
     if not files:
         raise HTTPException(404, f"{month_label(month)}还没有生成打印材料")
     if name == "全部":
@@ -149,7 +149,7 @@ async def make_roster(request: Request, month: str, v: Viewer = Depends(viewer))
 def numbers(request: Request, v: Viewer = Depends(viewer)):
     require(request, v, "numbers")
     try:
-        rows = number_register(web_of(request).data)
+        rows = number_register(v.data)
     except HistoryError:
         rows = []
     return page(request, "numbers.html", rows=rows)

@@ -20,7 +20,7 @@ from ...kinds import KINDS
 from ...policy import load_policy_file
 from ...policy_edit import EditError, append_entry, delete_entry, read_tree, set_entry
 from ...policy_values import MONTH_RX
-from ..deps import Viewer, check_form, client_ip, page, require, viewer, web_of
+from ..deps import Viewer, check_form, client_ip, mine, page, require, viewer, web_of
 from ..jobs import problem_dict
 from ..versions import (STATE_LABELS, Refused, changed_files, create_draft, current_for, discard, ensure_imported,
                         in_force, publish, refuse_published, save_text, version, version_path, version_text, versions)
@@ -36,15 +36,15 @@ def _rows(request: Request, v: Viewer) -> list[dict]:
 
 
 def _version(request: Request, v: Viewer, vid: int) -> dict:
-    row = version(web_of(request).store, v.office["id"], vid)
-    if row is None or (row["state"] != "published" and not v.can("policy_drafts")):
+    row = mine(request, v, version(web_of(request).store, None, vid), "没有这个考核细则版本")
+    if (row["state"] != "published" and not v.can("policy_drafts")):
         raise HTTPException(404, "没有这个考核细则版本")
     return row
 
 
-def _last_stored(web) -> list[str]:
+def _last_stored(v) -> list[str]:
     try:
-        months, _ = stored_months(web.data)
+        months, _ = stored_months(v.data)
     except HistoryError:
         return []
     return [m.month for m in months]
@@ -60,7 +60,8 @@ def _check(request: Request, row: dict, text: str) -> dict:
 
 def _published_view(request: Request, row: dict) -> dict:
     """A published version: loaded as the months load it (with what it extends), examples not run again."""
-    pol = load_policy_file(version_path(web_of(request).data, row))
+    v = request.state.viewer
+    pol = load_policy_file(version_path(v.data, row))
     return {"ok": True, "problems": [], "mismatches": [], "problem_objects": [], "mismatch_objects": [],
             "view": policy_view(pol), "examples": len(pol.doc.examples)}
 
@@ -81,11 +82,11 @@ def policies_page(request: Request, v: Viewer = Depends(viewer)):
     require(request, v, "policies")
     web = web_of(request)
     rows = _rows(request, v)
-    stored = _last_stored(web)
+    stored = _last_stored(v)
     return page(request, "policies.html", rows=[r for r in rows if r["state"] == "published" or v.can("policy_drafts")],
                 in_force=in_force(rows), states=STATE_LABELS, last=stored[-1] if stored else "",
                 current=current_for(rows, stored[-1]) if stored else None,
-                changed={r["id"]: changed_files(web.data, r) for r in rows if r["state"] == "published"})
+                changed={r["id"]: changed_files(v.data, r) for r in rows if r["state"] == "published"})
 
 
 @router.get("/policies/schema.json")
@@ -98,7 +99,7 @@ def schema(request: Request, v: Viewer = Depends(viewer)):
 def version_json(request: Request, vid: int, v: Viewer = Depends(viewer)):
     require(request, v, "policies")
     row = _version(request, v, vid)
-    check = _published_view(request, row) if row["state"] == "published" else _check(request, row, version_text(web_of(request).data, row))
+    check = _published_view(request, row) if row["state"] == "published" else _check(request, row, version_text(v.data, row))
     return JSONResponse({"id": row["id"], "state": row["state"], "version": row["version"],
                          "effective_from": row["effective_from"], "policy": check["view"],
                          "problems": check["problems"], "mismatches": check["mismatches"]})
@@ -110,12 +111,12 @@ def version_page(request: Request, vid: int, v: Viewer = Depends(viewer)):
     web = web_of(request)
     row = _version(request, v, vid)
     rows = _rows(request, v)
-    check = _published_view(request, row) if row["state"] == "published" else _check(request, row, version_text(web.data, row))
+    check = _published_view(request, row) if row["state"] == "published" else _check(request, row, version_text(v.data, row))
     jobs = [j for j in web.queue.recent(v.office["id"], limit=20, kind="policy_preview") if j.params.get("version") == vid]
-    stored = _last_stored(web)
+    stored = _last_stored(v)
     return page(request, "policy.html", row=row, p=check["view"], problems=_problems(check),
                 mismatches=_mismatches(check), states=STATE_LABELS, rows=rows, jobs=jobs, job_states=JOB_STATES,
-                stored=list(reversed(stored[-6:])), changed=changed_files(web.data, row) if row["state"] == "published" else [],
+                stored=list(reversed(stored[-6:])), changed=changed_files(v.data, row) if row["state"] == "published" else [],
                 based=next((r for r in rows if r["id"] == row["based_on"]), None), kinds=KINDS)
 
 
@@ -132,7 +133,7 @@ async def new_draft(request: Request, v: Viewer = Depends(viewer)):
     month = str(form.get("effective_from") or "").strip()
     if not MONTH_RX.match(month):
         raise HTTPException(400, f"生效月份应为 YYYY-MM（如 2027-01），发现 {month[:20]!r}")
-    vid = create_draft(web.store, web.data, v.office, base, str(form.get("version") or ""), month, v.user.as_dict(),
+    vid = create_draft(web.store, v.data, v.office, base, str(form.get("version") or ""), month, v.user.as_dict(),
                        client_ip(request))
     return RedirectResponse(f"/policies/{vid}?msg=draft", status_code=303)
 
@@ -145,7 +146,7 @@ def yaml_page(request: Request, vid: int, v: Viewer = Depends(viewer)):
     require(request, v, "policy_drafts")
     web = web_of(request)
     row = _version(request, v, vid)
-    text = version_text(web.data, row)
+    text = version_text(v.data, row)
     check = _check(request, row, text) if row["state"] == "draft" else {"problem_objects": [], "mismatch_objects": []}
     return page(request, "policy_yaml.html", row=row, text=text, problems=_problems(check),
                 mismatches=_mismatches(check), states=STATE_LABELS, saved=False)
@@ -179,9 +180,9 @@ def _changes_between(request: Request, row: dict, before: str, after: str) -> li
 
 def _save(request: Request, v: Viewer, row: dict, text: str, what: str) -> None:
     web = web_of(request)
-    before = version_text(web.data, row)
+    before = version_text(v.data, row)
     try:
-        save_text(web.store, web.data, row, text, v.user.as_dict(), what=what,
+        save_text(web.store, v.data, row, text, v.user.as_dict(), what=what,
                   changes=_changes_between(request, row, before, text), ip=client_ip(request))
     except Refused as exc:
         raise HTTPException(409, str(exc)) from None
@@ -308,7 +309,7 @@ def _rule_page(request, row, text, kind, rule_id, section, values, check=None, p
 @router.get("/policies/{vid}/rules/new")
 def new_rule_form(request: Request, vid: int, section: str = "", kind: str = "", v: Viewer = Depends(viewer)):
     row = _editable(request, v, vid, "添加规则")
-    text = version_text(web_of(request).data, row)
+    text = version_text(v.data, row)
     _, _, item, _ = _rule_place(text, None, section)
     kind = _kind_of(None, kind)
     return _rule_page(request, row, text, kind, None, section, {"section": section}, item=item)
@@ -317,7 +318,7 @@ def new_rule_form(request: Request, vid: int, section: str = "", kind: str = "",
 @router.get("/policies/{vid}/rules/{rule_id}")
 def rule_form_page(request: Request, vid: int, rule_id: str, v: Viewer = Depends(viewer)):
     row = _editable(request, v, vid, "修改规则")
-    text = version_text(web_of(request).data, row)
+    text = version_text(v.data, row)
     _, _, item, rule = _rule_place(text, rule_id, None)
     kind = _kind_of(rule, None)
     plain = _plain(rule)
@@ -338,7 +339,7 @@ async def _apply_rule(request: Request, vid: int, rule_id: str | None, v: Viewer
     form = await check_form(request, v)
     row = _editable(request, v, vid, "修改规则" if rule_id else "添加规则")
     web = web_of(request)
-    text = version_text(web.data, row)
+    text = version_text(v.data, row)
     section = str(form.get("section") or "") or None
     path, prefix, item, rule = _rule_place(text, rule_id, section)
     kind = _kind_of(rule, str(form.get("kind") or ""))
@@ -397,7 +398,7 @@ def _sheet_values(text: str) -> dict:
 @router.get("/policies/{vid}/sheet")
 def sheet_page(request: Request, vid: int, v: Viewer = Depends(viewer)):
     row = _editable(request, v, vid, "修改分值和档次")
-    text = version_text(web_of(request).data, row)
+    text = version_text(v.data, row)
     return page(request, "policy_sheet.html", row=row, s=_sheet_values(text), problems=[], mismatches=[],
                 spare=SPARE_ROWS)
 
@@ -444,7 +445,7 @@ def _sheet_edit(text: str, form) -> str:
 async def sheet_save(request: Request, vid: int, v: Viewer = Depends(viewer)):
     form = await check_form(request, v)
     row = _editable(request, v, vid, "修改分值和档次")
-    text = version_text(web_of(request).data, row)
+    text = version_text(v.data, row)
     try:
         new = _sheet_edit(text, form)
     except EditError as exc:
@@ -474,7 +475,7 @@ def diff_page(request: Request, vid: int, against: int = 0, v: Viewer = Depends(
     if other is None or other["id"] == row["id"]:
         raise HTTPException(404, "请选择要对比的另一个版本")
     try:
-        changes = policy_changes(load_policy_file(version_path(web.data, other)), load_policy_file(version_path(web.data, row)))
+        changes = policy_changes(load_policy_file(version_path(v.data, other)), load_policy_file(version_path(v.data, row)))
     except PolicyError as exc:
         return page(request, "error.html", status=422, status_code=422, message="其中一个版本有问题，无法对比",
                     problems=[problem_dict(p) for p in exc.problems])
@@ -488,7 +489,7 @@ async def preview(request: Request, vid: int, v: Viewer = Depends(viewer)):
     require(request, v, "policy_edit")
     web = web_of(request)
     row = _version(request, v, vid)
-    stored = _last_stored(web)
+    stored = _last_stored(v)
     if not stored:
         raise HTTPException(409, "还没有存入任何月份，无法试算")
     try:
@@ -514,8 +515,8 @@ async def publish_version(request: Request, vid: int, v: Viewer = Depends(viewer
     row = _version(request, v, vid)
     try:
         refuse_published(web.store, row, v.user.as_dict(), "发布", client_ip(request))
-        check = _check(request, row, version_text(web.data, row))
-        problems = publish(web.store, web.data, v.office, row, check, v.user.as_dict(), client_ip(request))
+        check = _check(request, row, version_text(v.data, row))
+        problems = publish(web.store, v.data, v.office, row, check, v.user.as_dict(), client_ip(request))
     except Refused as exc:
         raise HTTPException(409, str(exc)) from None
     if problems:

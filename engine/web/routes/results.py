@@ -22,16 +22,16 @@ router = APIRouter()
 
 
 def _results(request: Request, month: str) -> dict:
-    web = web_of(request)
+    v = request.state.viewer
     valid_month(month)
-    if not any(m.month == month for m in stored(web)):
+    if not any(m.month == month for m in stored(v)):
         raise HTTPException(404, f"历史中没有 {month_label(month)}的结果：请先在「本月数据」上传并运行")
-    return web.results.get(month)
+    return v.results.get(month)
 
 
 @router.get("/results")
 def latest(request: Request, v: Viewer = Depends(viewer)):
-    months = stored(web_of(request))
+    months = stored(v)
     if not months:
         return RedirectResponse("/?msg=", status_code=303)
     return RedirectResponse(f"/results/{months[-1].month}", status_code=303)
@@ -83,8 +83,8 @@ def ranking_page(request: Request, month: str, v: Viewer = Depends(viewer)):
     web = web_of(request)
     d = ranking_data(request, v, month)
     shown = d["shown"]
-    fp = month_fingerprint(web.data)
-    get = lambda m: web.results.get(m, fp)   # noqa: E731
+    fp = month_fingerprint(v.data)
+    get = lambda m: v.results.get(m, fp)   # noqa: E731
     towns = towns_side_by_side(d["all"])
     charts = {
         "hist": histogram(score_histogram(shown)),
@@ -92,21 +92,21 @@ def ranking_page(request: Request, month: str, v: Viewer = Depends(viewer)):
                        title=lambda r: f"{r['label']}（{r['rule_id']}）：{r['workers']} 人，共扣 {r['points']} 分"),
         "towns": hbars(towns, "mean", "town", fmt=str,
                        title=lambda r: f"{r['town']}：{r['workers']} 人，平均 {r['mean']} 分，最低 {r['min']}，最高 {r['max']}"),
-        "trend": line(trend(web.data, v.towns, results_of=get), "mean", "month"),
+        "trend": line(trend(v.data, v.towns, results_of=get), "mean", "month"),
     }
-    months = [m.month for m in stored(web)]
+    months = [m.month for m in stored(v)]
     return page(request, "results.html", d=d, towns=towns, charts=charts, label=month_label(month), months=months,
                 month_label=month_label, money=money_text)
 
 
-def _sources(web, w: dict, inputs: dict) -> dict:
+def _sources(place, w: dict, inputs: dict) -> dict:
     """For each finding's input row: the upload and the row in the clerk's own file, when the month was
     run from uploads (origins.json beside the combined inputs); else the file and row as stored.
     Findings name their file by its name; `inputs` (results.json's) gives its full path."""
     full = {Path(v["path"]).name: v["path"] for v in (inputs or {}).values() if v and v.get("path")}
     out = {}
     cache: dict[str, tuple[Origins, dict] | None] = {}
-    data = web.data.resolve()
+    data = place.data.resolve()
     for f in w.get("findings", []):
         src = f.get("source") or {}
         name, row = src.get("file"), src.get("row")
@@ -155,10 +155,10 @@ def worker_json(request: Request, month: str, worker_id: str, v: Viewer = Depend
 def worker_page(request: Request, month: str, worker_id: str, v: Viewer = Depends(viewer)):
     web = web_of(request)
     d = worker_data(request, v, month, worker_id)
-    fp = month_fingerprint(web.data)
-    hist = worker_history(web.data, worker_id, v.towns, results_of=lambda m: web.results.get(m, fp))
+    fp = month_fingerprint(v.data)
+    hist = worker_history(v.data, worker_id, v.towns, results_of=lambda m: v.results.get(m, fp))
     chart = line(hist, "score", "month", low=0, high=max(float(Decimal(h["score"])) for h in hist) + 5) if hist else None
-    return page(request, "worker.html", d=d, w=d["worker"], sources=_sources(web, d["worker"], d["inputs"]), history=hist,
+    return page(request, "worker.html", d=d, w=d["worker"], sources=_sources(v.place, d["worker"], d["inputs"]), history=hist,
                 chart=chart, label=month_label(month), month_label=month_label)
 
 
@@ -166,9 +166,9 @@ def worker_page(request: Request, month: str, worker_id: str, v: Viewer = Depend
 def worker_latest(request: Request, worker_id: str, v: Viewer = Depends(viewer)):
     """A worker's newest visible month."""
     web = web_of(request)
-    fp = month_fingerprint(web.data)
+    fp = month_fingerprint(v.data)
     try:
-        hist = worker_history(web.data, worker_id, v.towns, results_of=lambda m: web.results.get(m, fp))
+        hist = worker_history(v.data, worker_id, v.towns, results_of=lambda m: v.results.get(m, fp))
     except NotVisible:
         raise refuse(request, v, f"没有您可查看的网格员 {worker_id[:40]}", 404) from None
     return RedirectResponse(f"/results/{hist[-1]['month']}/workers/{worker_id}#history", status_code=303)

@@ -13,7 +13,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from ...errors import DataError
+from ...errors import DataError, InputError
 from ...periods import month_label
 from .. import rosters as wr
 from ..deps import Viewer, check_form, client_ip, page, require, require_town, submit_once, viewer, web_of
@@ -45,7 +45,7 @@ def _town(request: Request, v: Viewer, month: str, town: str, what: str = "roste
         raise HTTPException(409, "排班数据有问题：" + "；".join(str(p) for p in exc.problems[:5])) from None
     if town not in towns:
         raise HTTPException(404, f"排班数据中没有镇街「{town}」")
-    return wr.town_dir(web_of(request).data, month, town)
+    return wr.town_dir(v.data, month, town)
 
 
 def _audit(request: Request, v: Viewer, action: str, target: str, after=None, before=None) -> None:
@@ -62,13 +62,13 @@ def rosters_page(request: Request, month: str = "", v: Viewer = Depends(viewer))
     month = valid_month(month) if month else _default_month(v.office)
     towns = [t for t in wr.problem_towns(v.office, month) if v.sees_town(t)]
     rows = []
-    for m in sorted(set(wr.months_with_rosters(web.data)) | {month}, reverse=True):
-        for t in wr.towns_with_rosters(web.data, m):
+    for m in sorted(set(wr.months_with_rosters(v.data)) | {month}, reverse=True):
+        for t in wr.towns_with_rosters(v.data, m):
             if v.sees_town(t):
-                state = wr.load_state(wr.town_dir(web.data, m, t))
+                state = wr.load_state(wr.town_dir(v.data, m, t))
                 meta = state[1] if state else {}
                 rows.append({"month": m, "town": t, "meta": meta,
-                             "published": (wr.town_dir(web.data, m, t) / wr.PUBLISHED / "roster.json").is_file()})
+                             "published": (wr.town_dir(v.data, m, t) / wr.PUBLISHED / "roster.json").is_file()})
     jobs = web.queue.recent(v.office["id"], towns=v.towns, limit=8, kind="roster_town")
     current = {r["town"]: r for r in rows if r["month"] == month}
     return page(request, "rosters.html", problem=v.office["roster_problem"], rows=rows, current=current, month=month,
@@ -96,7 +96,8 @@ def _roster_page(request: Request, month: str, town: str, v: Viewer, status: int
             if j.params.get("month") == month and j.params.get("town") == town]
     return page(request, "roster.html", status=status, month=month, town=town, label=month_label(month), view=view,
                 meta=state[1] if state else None, leaves=wr.leaves(folder), undo=wr.undo_depth(folder),
-                published=(folder / wr.PUBLISHED / "roster.json").is_file(), jobs=jobs, states=STATE_LABELS,
+                published=(folder / wr.PUBLISHED / "roster.json").is_file(), prints=wr.printed(folder), jobs=jobs,
+                states=STATE_LABELS,
                 sources=SOURCE_LABELS, can_edit=v.can("roster_edit"), errors=errors or [])
 
 
@@ -231,8 +232,8 @@ async def replan(request: Request, month: str, town: str, v: Viewer = Depends(vi
 async def publish(request: Request, month: str, town: str, v: Viewer = Depends(viewer)):
     form, folder = await _post(request, v, month, town)
     try:
-        files = wr.publish(folder, v.user.username)
-    except DataError as exc:
+        files = wr.publish(folder, v.user.username, v.office)
+    except InputError as exc:
         _audit(request, v, "roster.publish.refused", f"{month} {town} 排班", after=[str(p) for p in exc.problems])
         return _problem_page(request, v, month, town, exc)
     _audit(request, v, "roster.publish", f"{month} {town} 排班", after={"files": files})
@@ -261,6 +262,7 @@ def published_file(request: Request, month: str, town: str, name: str, v: Viewer
     if "/" in name or name.startswith(".") or not path.is_file():
         raise HTTPException(404, "没有这个文件")
     _audit(request, v, "download", f"{month} {town} 排班 {name}")
-    kind = XLSX if name.endswith(".xlsx") else ("application/json" if name.endswith(".json") else "text/csv")
+    kind = {".xlsx": XLSX, ".json": "application/json", ".pdf": "application/pdf",
+            ".html": "text/html; charset=utf-8"}.get(path.suffix, "text/csv")
     return download(path, f"{month}-{town}-{name}", kind)
 
