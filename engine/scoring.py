@@ -51,6 +51,9 @@ def money(d: Decimal) -> str:
 
 @dataclass(slots=True)
 class Finding:
+    """A finding as the worked examples and tests read it (score_cases).  The month pipeline keeps
+    each finding as its results.json entry from the start (see `entry`): no object in between."""
+
     rule_id: str
     rule_label: str
     item_id: str
@@ -63,20 +66,33 @@ class Finding:
     source: dict | None = None
     event_id: str | None = None
 
+    @classmethod
+    def of(cls, made: tuple) -> "Finding":
+        """A finding of the pipeline, (signed points, results.json entry), as an object."""
+        p, d = made
+        return cls(d["rule_id"], d["rule_label"], d["item_id"], d["item_label"], d["category"], d["kind"], p,
+                   d["values"], d["reason"], d["source"], d.get("event_id"))
+
     def as_dict(self) -> dict:
-        d = {"rule_id": self.rule_id, "rule_label": self.rule_label, "item_id": self.item_id,
-             "item_label": self.item_label, "category": self.category, "kind": self.kind,
-             "points": n(self.points), "values": self.values, "reason": self.reason}
-        if self.event_id is not None:
-            d["event_id"] = self.event_id
-        d["source"] = self.source
-        return d
+        return entry(self.rule_id, self.rule_label, self.item_id, self.item_label, self.category, self.kind,
+                     self.points, self.values, self.reason, self.source, self.event_id)[1]
+
+
+def entry(rule_id: str, rule_label: str, item_id: str, item_label: str, category: str, kind: str, points: Decimal,
+          values: dict, reason: str, source: dict | None, event_id: str | None = None) -> tuple[Decimal, dict]:
+    """A finding as the pipeline keeps it: (signed points, its results.json entry, docs/results.md)."""
+    d = {"rule_id": rule_id, "rule_label": rule_label, "item_id": item_id, "item_label": item_label,
+         "category": category, "kind": kind, "points": n(points), "values": values, "reason": reason}
+    if event_id is not None:
+        d["event_id"] = event_id
+    d["source"] = source
+    return points, d
 
 
 @dataclass
 class WorkerResult:
     case: WorkerCase | None
-    findings: list[Finding]
+    findings: list                 # Finding objects from score_cases; (points, entry) in the month pipeline
     items: list[tuple]             # (ItemDef, deducted, capped)
     deductions: Decimal
     bonus: Decimal
@@ -107,12 +123,13 @@ class _RulePlan:
     sheet, its sign and verb (扣 in a deduction item, 得 in an earn item, 加 in the bonus), its
     reason template (the policy's own or its kind's default), and the kind's fixed wording (`k`)."""
 
-    __slots__ = ("rid", "rule", "kind", "spec", "section", "slabel", "cat", "sign", "verb", "fkind", "k",
-                 "fill", "common", "earn_item", "item_points")
+    __slots__ = ("rid", "rule", "label", "kind", "spec", "section", "slabel", "cat", "sign", "verb", "fkind", "k",
+                 "fill", "common", "earn_item", "item_points", "pts")
 
     def __init__(self, doc, rule: RuleDef, section: str, slabel: str, cat: str, earn_item: bool = False,
                  item_points: Decimal | None = None):
-        self.rid, self.rule = rule.id, rule
+        self.rid, self.rule, self.label = rule.id, rule, rule.label
+        self.pts: dict[Decimal, tuple] = {}
         self.kind = KINDS[rule.kind]
         self.spec = spec = rule.spec
         self.section, self.slabel, self.cat = section, slabel, cat
@@ -127,19 +144,38 @@ class _RulePlan:
         self.fill = compile_reason(rule.reason or self.kind.default_reason(spec, doc), self.common)
         self.k = self.kind.plan(doc, rule, spec)
 
-    def finding(self, points: Decimal, values: dict, texts: dict, src, event_id=None) -> Finding:
+    def _points(self, points: Decimal) -> tuple:
+        """(signed points, their text, the unsigned points' text), once per distinct value of the rule."""
+        got = self.pts.get(points)
+        if got is None:
+            signed = self.sign * points
+            got = (signed, n(signed), n(points))
+            if len(self.pts) < 10_000:
+                self.pts[points] = got
+        return got
+
+    def finding(self, points: Decimal, values: dict, texts: dict, src, event_id=None) -> tuple[Decimal, dict]:
         """One finding of `points` (unsigned): `values` go to results.json, `texts` only fill the reason.
-        (reason and known, written out: a finding is made millions of times in a month.)"""
-        return Finding(self.rid, self.rule.label, self.section, self.slabel, self.cat, self.fkind, self.sign * points,
-                       values, self.fill(values, texts, n(points)), src, event_id)
+        Made as (signed points, results.json entry) directly (see `entry`): a finding is made millions
+        of times in a month."""
+        got = self._points(points)
+        return self._made(got, values, self.fill(values, texts, got[2]), src, event_id)
 
     def reason(self, points: Decimal, values: dict, texts: dict) -> str:
         return self.fill(values, texts, n(points))
 
-    def known(self, points: Decimal, values: dict, reason: str, src, event_id=None) -> Finding:
+    def known(self, points: Decimal, values: dict, reason: str, src, event_id=None) -> tuple[Decimal, dict]:
         """A finding whose reason is already written (kinds memoize the reasons of recurring values)."""
-        return Finding(self.rid, self.rule.label, self.section, self.slabel, self.cat, self.fkind, self.sign * points,
-                       values, reason, src, event_id)
+        return self._made(self._points(points), values, reason, src, event_id)
+
+    def _made(self, pts: tuple, values: dict, reason: str, src, event_id) -> tuple[Decimal, dict]:
+        """`entry` of this rule, written out."""
+        d = {"rule_id": self.rid, "rule_label": self.label, "item_id": self.section, "item_label": self.slabel,
+             "category": self.cat, "kind": self.fkind, "points": pts[1], "values": values, "reason": reason}
+        if event_id is not None:
+            d["event_id"] = event_id
+        d["source"] = src
+        return pts[0], d
 
 
 VETO_REASON = {True: "{否决项}（{领域}一票否决）{后果}", False: "{指标}{数值}{单位}，{否决项}（{领域}一票否决）{后果}"}
@@ -203,23 +239,23 @@ class _Scorer:
                 by_plan[pos] = [(cr, h)]
         msrc = {"file": _basename(metric_src[0]), "row": metric_src[1]} if metric_src else None
 
-        findings_by_section: dict[str, list[Finding]] = {}
+        findings_by_section: dict[str, list[tuple]] = {}
         for pos in sorted(by_plan):          # policy order, so that findings read like the sheet
             plan, matches = self.plans[pos], by_plan[pos]
             fs = plan.kind.findings(plan, matches, case, msrc)
             rule, sign = plan.rule, plan.sign
             if rule.cap is not None:
-                total = sum((abs(f.points) for f in fs), ZERO)
+                total = sum((abs(f[0]) for f in fs), ZERO)
                 if total > rule.cap:
                     excess = total - rule.cap
-                    fs.append(Finding(plan.rid, rule.label, plan.section, plan.slabel, plan.cat, "cap", -sign * excess,
-                                      {"合计": n(total), "上限": n(rule.cap)},
-                                      f"“{rule.label}”合计{n(total)}分，超过该规则上限{n(rule.cap)}分，"
-                                      f"按{n(rule.cap)}分计（{'退回' if sign < 0 else '扣回'}{n(excess)}分）", msrc))
+                    fs.append(entry(plan.rid, rule.label, plan.section, plan.slabel, plan.cat, "cap", -sign * excess,
+                                    {"合计": n(total), "上限": n(rule.cap)},
+                                    f"“{rule.label}”合计{n(total)}分，超过该规则上限{n(rule.cap)}分，"
+                                    f"按{n(rule.cap)}分计（{'退回' if sign < 0 else '扣回'}{n(excess)}分）", msrc))
             if fs:
                 findings_by_section.setdefault(plan.section, []).extend(fs)
 
-        findings: list[Finding] = []
+        findings: list[tuple] = []
         items: list[tuple] = []
         deductions = ZERO
         for it in doc.items:
@@ -230,13 +266,13 @@ class _Scorer:
                 items.append((it, ZERO, False))
                 continue
             else:
-                raw = -sum((f.points for f in fs), ZERO)
+                raw = -sum((f[0] for f in fs), ZERO)
                 capped = raw > it.points
                 if capped:
-                    fs.append(Finding(it.id, it.label, it.id, it.label, it.category, "cap", raw - it.points,
-                                      {"扣分合计": n(raw), "项目分值": n(it.points)},
-                                      f"“{it.label}”扣分合计{n(raw)}分，超过该项分值{n(it.points)}分，"
-                                      f"扣完为止，只扣{n(it.points)}分（退回{n(raw - it.points)}分）", msrc))
+                    fs.append(entry(it.id, it.label, it.id, it.label, it.category, "cap", raw - it.points,
+                                    {"扣分合计": n(raw), "项目分值": n(it.points)},
+                                    f"“{it.label}”扣分合计{n(raw)}分，超过该项分值{n(it.points)}分，"
+                                    f"扣完为止，只扣{n(it.points)}分（退回{n(raw - it.points)}分）", msrc))
                 ded = min(raw, it.points)
             deductions += ded
             items.append((it, ded, capped))
@@ -244,12 +280,12 @@ class _Scorer:
         bonus = ZERO
         if doc.bonus:
             fs = findings_by_section.get("bonus", [])
-            raw = sum((f.points for f in fs), ZERO)
+            raw = sum((f[0] for f in fs), ZERO)
             if raw > doc.bonus.cap:
-                fs.append(Finding("bonus", doc.bonus.label, "bonus", doc.bonus.label, "加分", "bonus_cap",
-                                  doc.bonus.cap - raw, {"加分合计": n(raw), "加分上限": n(doc.bonus.cap)},
-                                  f"加分合计{n(raw)}分，超过加分上限{n(doc.bonus.cap)}分，按{n(doc.bonus.cap)}分计",
-                                  msrc))
+                fs.append(entry("bonus", doc.bonus.label, "bonus", doc.bonus.label, "加分", "bonus_cap",
+                                doc.bonus.cap - raw, {"加分合计": n(raw), "加分上限": n(doc.bonus.cap)},
+                                f"加分合计{n(raw)}分，超过加分上限{n(doc.bonus.cap)}分，按{n(doc.bonus.cap)}分计",
+                                msrc))
             bonus = min(raw, doc.bonus.cap)
             findings.extend(fs)
         score = doc.full_score - deductions + bonus
@@ -277,11 +313,11 @@ class _Scorer:
             texts = {"否决项": v.label, "领域": v.domain, "指标": m.label, "数值": n(val) if not isinstance(val, bool) else
                      ("是" if val else "否"), "单位": unit_of(m), "后果": "，" + "，".join(consequences)
                      if j == 0 and consequences else ""}
-            findings.append(Finding(v.id, v.label, "veto", "一票否决", v.domain, "veto", ZERO,
-                                    {v.metric: value_text(m, val)}, self._veto_fill[v.id](texts), msrc))
+            findings.append(entry(v.id, v.label, "veto", "一票否决", v.domain, "veto", ZERO,
+                                  {v.metric: value_text(m, val)}, self._veto_fill[v.id](texts), msrc))
         if zero_score and score != 0:
-            findings.append(Finding(vetoes[0]["rule_id"], vetoes[0]["label"], "veto", "一票否决", vetoes[0]["domain"],
-                                    "veto", -score, {"否决前得分": n(score)}, f"得分由{n(score)}分计为0分", msrc))
+            findings.append(entry(vetoes[0]["rule_id"], vetoes[0]["label"], "veto", "一票否决", vetoes[0]["domain"],
+                                  "veto", -score, {"否决前得分": n(score)}, f"得分由{n(score)}分计为0分", msrc))
             score = ZERO
 
         stars, b = self._grade(score)
@@ -313,24 +349,24 @@ class _Scorer:
                 self._pays[key] = got
         return band, ratio, got[0], got[1]
 
-    def _earned(self, it, fs: list[Finding], msrc) -> tuple[Decimal, bool, list[Finding]]:
+    def _earned(self, it, fs: list[tuple], msrc) -> tuple[Decimal, bool, list[tuple]]:
         """An earn item starts at 0, earns what its rules give, nets its own deductions, and ends
         between 0 and its points.  Returns (deducted = points − earned, capped, findings)."""
-        net = sum((f.points for f in fs), ZERO)
+        net = sum((f[0] for f in fs), ZERO)
         earned = min(max(net, ZERO), it.points)
         base = self._earn_base.get(it.id)
         if base is None:   # the same words for every worker: worked out once per item
             base = self._earn_base[it.id] = (-it.points, n(it.points), f"“{it.label}”为得分项，从0分起计，满分{n(it.points)}分")
-        out = [Finding(it.id, it.label, it.id, it.label, it.category, "earn_base", base[0], {"项目分值": base[1]}, base[2], msrc)]
+        out = [entry(it.id, it.label, it.id, it.label, it.category, "earn_base", base[0], {"项目分值": base[1]}, base[2], msrc)]
         out += fs
         if net > it.points:
-            out.append(Finding(it.id, it.label, it.id, it.label, it.category, "cap", it.points - net,
-                               {"得分合计": n(net), "项目分值": n(it.points)},
-                               f"“{it.label}”得分合计{n(net)}分，超过该项分值{n(it.points)}分，按{n(it.points)}分计", msrc))
+            out.append(entry(it.id, it.label, it.id, it.label, it.category, "cap", it.points - net,
+                             {"得分合计": n(net), "项目分值": n(it.points)},
+                             f"“{it.label}”得分合计{n(net)}分，超过该项分值{n(it.points)}分，按{n(it.points)}分计", msrc))
         elif net < 0:
-            out.append(Finding(it.id, it.label, it.id, it.label, it.category, "cap", -net,
-                               {"得分合计": n(net), "项目分值": n(it.points)},
-                               f"“{it.label}”扣分多于得分（合计{n(net)}分），本项按0分计", msrc))
+            out.append(entry(it.id, it.label, it.id, it.label, it.category, "cap", -net,
+                             {"得分合计": n(net), "项目分值": n(it.points)},
+                             f"“{it.label}”扣分多于得分（合计{n(net)}分），本项按0分计", msrc))
         return it.points - earned, net > it.points or net < 0, out
 
     def worker_dict(self, w: WorkerInfo, r: WorkerResult) -> dict:
@@ -350,7 +386,7 @@ class _Scorer:
             "pay": money(r.pay) if r.pay is not None else None,
             "rank": r.rank,
             **({"metrics": self._metric_values(r.case.metrics)} if self._metric_values is not None else {}),
-            "findings": [f.as_dict() for f in r.findings],
+            "findings": [d for _, d in r.findings],
         }
 
     def _item_entry(self, it, ded: Decimal, capped: bool) -> dict:
@@ -410,6 +446,7 @@ def score_cases(policy: Policy, cases: list[WorkerCase], wages: list[Decimal | N
         results = _run_chunks(policy, cases, wages, metric_srcs, None, processes, progress)
         for part_case, r in zip(cases, results):
             r.case = part_case
+            r.findings = [Finding.of(f) for f in r.findings]
         _rank(results, lambda r: (r.failed, r.score))
     return results
 

@@ -259,6 +259,50 @@ def test_the_printed_roster_shows_each_grid_and_week(pack, stored):
         assert week in text
 
 
+def _town_roster(stored, tmp_path, edit=None) -> Path:
+    """The pack's roster as one town published it on the roster page: another name, maybe edited."""
+    roster = json.loads((stored / "roster" / "roster.json").read_text(encoding="utf-8"))
+    roster["name"] = "鹤山镇自行发布的十月排班"
+    if edit:
+        edit(roster)
+    folder = tmp_path / "town-published"
+    folder.mkdir()
+    (folder / "roster.json").write_text(json.dumps(roster, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def test_a_towns_published_roster_is_printed_for_that_town(stored, tmp_path):
+    """The roster a town published itself (the roster page's) is printed for that town; the other
+    towns keep the office's roster; with no office roster only that town's is printed."""
+    from engine.app.notices import make_notices, prepare_pack
+
+    data = tmp_path / "data"
+    shutil.copytree(stored / "data", data)
+    town = _town_roster(stored, tmp_path)
+    plan = prepare_pack(office=DEFAULT_SETTINGS, data=data, roster_dir=stored / "roster", town_rosters={"鹤山镇": town},
+                        workers=FIX / "workers.csv", only="roster", formats={"html"})
+    pack = make_notices("2026-10", data, tmp_path / "o", plan).pack
+    assert pack.files == ["巡查排班表-凤凰街道.html", "巡查排班表-鹤山镇.html"]
+    assert "鹤山镇自行发布的十月排班" in (tmp_path / "o" / "巡查排班表-鹤山镇.html").read_text(encoding="utf-8")
+    assert "鹤山镇自行发布的十月排班" not in (tmp_path / "o" / "巡查排班表-凤凰街道.html").read_text(encoding="utf-8")
+    plan = prepare_pack(office=DEFAULT_SETTINGS, data=data, town_rosters={"鹤山镇": town}, workers=FIX / "workers.csv",
+                        only="roster", formats={"html"})
+    assert make_notices("2026-10", data, tmp_path / "o2", plan).pack.files == ["巡查排班表-鹤山镇.html"]
+
+
+def test_a_towns_published_roster_that_moved_a_worker_stops_the_pack(stored, tmp_path):
+    from engine.app.notices import prepare_pack
+    from engine.errors import InputError
+
+    def move(roster):
+        roster["directory"]["grids"]["1-1-02"]["worker"] = "W06"
+    town = _town_roster(stored, tmp_path, move)
+    with pytest.raises(InputError) as exc:
+        prepare_pack(office=DEFAULT_SETTINGS, data=stored / "data", roster_dir=stored / "roster",
+                     town_rosters={"鹤山镇": town}, workers=FIX / "workers.csv", only="roster", formats={"html"})
+    assert [(p.line, p.field, p.found) for p in exc.value.problems] == [(3, "网格", "1-1-02")]
+
+
 # --------------------------------------------------------------------------- privacy
 
 

@@ -1,8 +1,13 @@
 """The search behind the roster: phase 1's staggered hint, the lanes of towns, neighbourhood search."""
 from __future__ import annotations
 
+import importlib
 import itertools
+import os
 import random
+from pathlib import Path
+
+import pytest
 
 from engine.roster.constraints import RosterModel
 from engine.roster.greedy import _cheapest_days_off, duty_hint
@@ -42,6 +47,38 @@ def test_cheapest_days_off_is_the_cheapest_pattern_within_the_rules():
             continue
         assert fixed <= got and not got & forced_on and len(got) >= least and _runs_ok(got, n, run)
         assert sum(price[d] for d in got - fixed) == best
+
+
+def test_cheapest_days_off_with_a_most_and_savings_is_the_cheapest_pattern_within_the_rules():
+    # working_days gives at most so many days off too, and a day off on a rest day saves its duty
+    # (a negative price); both against every pattern of a short period, worked out by enumeration.
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(60):
+        n, run = 10, rng.randint(2, 5)
+        least = rng.randint(0, 4)
+        most = rng.choice([None, least + rng.randint(0, 3)])
+        price = [rng.randint(-4, 9) for _ in range(n)]
+        fixed = set(rng.sample(range(n), rng.randint(0, 2)))
+        forced_on = set(rng.sample(sorted(set(range(n)) - fixed), rng.randint(0, 1)))
+        best = None
+        for k in range(n + 1):
+            for days in itertools.combinations(range(n), k):
+                off = set(days)
+                if not fixed <= off or off & forced_on - fixed or len(off) < least or \
+                        (most is not None and len(off) > most) or not _runs_ok(off, n, run):
+                    continue
+                cost = sum(price[d] for d in off - fixed)
+                best = cost if best is None else min(best, cost)
+        got = _cheapest_days_off(price, fixed, forced_on, run, least, most)
+        if best is None:
+            assert got == fixed
+            continue
+        checked += 1
+        assert fixed <= got and not got & forced_on and len(got) >= least and _runs_ok(got, n, run)
+        assert most is None or len(got) <= most
+        assert sum(price[d] for d in got - fixed) == best
+    assert checked > 30
 
 
 def test_hint_keeps_each_b_post_on_duty_when_the_worker_is_off(tmp_path):
@@ -90,3 +127,48 @@ def test_a_neighbourhood_that_frees_everything_proves_the_roster_optimal(tmp_pat
 def test_searched_roster_meets_every_hard_rule(tmp_path):
     ro = solve(_ring_problem(tmp_path, 24), time_limit=4)
     assert violations(ro) == []
+
+
+VALID = Path(__file__).resolve().parent / "fixtures" / "roster" / "valid"        # two towns
+solve_module = importlib.import_module("engine.roster.solve")   # (engine.roster.solve is also the function)
+
+
+def _no_threads(*args, **kwargs):
+    raise AssertionError("the lanes ran as threads, not as processes")
+
+
+def test_lanes_in_processes_give_the_roster_of_lanes_in_threads(monkeypatch):
+    # The same deterministic solve three ways: lanes as threads, as forks (no other thread in the
+    # process), as children of a fork server (another thread alive: a web worker's heartbeat, the
+    # CLI's progress display).  Every part, decision and penalty is the same.
+    prob = load_problem(VALID)
+    got = {}
+    for how, threads in (("threads", 1), ("fork", 1), ("forkserver", 2)):
+        with monkeypatch.context() as mp:
+            mp.setattr(solve_module, "PROCESSES", how != "threads")
+            mp.setattr(solve_module.threading, "active_count", lambda n=threads: n)
+            if how != "threads":
+                mp.setattr(solve_module, "_in_threads", _no_threads)
+            events = []
+            ro = solve(prob, time_limit=2, deterministic=True, progress=events.append)
+        got[how] = (ro.duty, ro.patrol, ro.visits, ro.fire, [(p.town, p.status, p.objective) for p in ro.parts])
+        assert [e.phase for e in events].count("done") == 2 and events[-1].best == ro.objective, how
+        assert ro.first_valid_seconds > 0 and not violations(ro), how
+    assert got["fork"] == got["threads"] and got["forkserver"] == got["threads"]
+
+
+def test_a_lane_process_that_fails_raises_its_error_here(monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("phase 1 broke")
+
+    monkeypatch.setattr(solve_module.threading, "active_count", lambda: 1)      # a fork: the patch is inherited
+    monkeypatch.setattr(solve_module, "first_roster", broken)
+    with pytest.raises(ValueError, match="phase 1 broke"):
+        solve(load_problem(VALID), time_limit=2)
+
+
+def test_a_lane_process_that_dies_is_an_internal_error(monkeypatch):
+    monkeypatch.setattr(solve_module.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(solve_module, "first_roster", lambda *a, **k: os._exit(3))
+    with pytest.raises(RuntimeError, match="求解排班的子进程意外退出"):
+        solve(load_problem(VALID), time_limit=2)

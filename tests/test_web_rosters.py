@@ -170,6 +170,9 @@ def test_leave_and_replan_change_only_later_cells_then_publish_and_print(solved)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
     html = (folder / "published" / f"巡查排班表-{TOWN_A}.html").read_text(encoding="utf-8")
     assert "网格巡查排班表" in html and TOWN_A in html and "送审稿" not in html
+    # and the month's print pack prints it for this town (tests/test_notices.py: the pack's side)
+    from engine.web.tasks import town_rosters
+    assert town_rosters(web.data, MONTH) == {TOWN_A: folder / "published"}
     assert {"roster.leave", "roster.replan", "roster.publish", "job.roster_town"} <= set(audit_actions(app))
 
 

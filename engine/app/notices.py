@@ -40,6 +40,7 @@ class PackPlan:
     only: set[str] | None = None
     formats: set[str] | None = None
     jobs: int = 2
+    town_rosters: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # town -> its own published roster
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,12 @@ def find_settings(office: str | Path | None, data_dir: str | Path | None) -> Pat
 
 def prepare_pack(*, office: str | Path | None, data: str | Path | None, roster_dir: str | Path | None = None,
                  workers: str | Path | None = None, only: str | None = None, formats: set[str] | None = None,
-                 jobs: int = 2) -> PackPlan:
+                 jobs: int = 2, town_rosters: Mapping[str, str | Path] | None = None) -> PackPlan:
     """Settings, roster and register read and checked together (every problem in one error),
-    before any scoring, so that a broken settings file stops a run before it stores anything."""
+    before any scoring, so that a broken settings file stops a run before it stores anything.
+    `town_rosters`: town -> the folder of a patrol roster that town published itself (the roster
+    page's), printed for that town instead of the office's `roster_dir`; each checked against the
+    register like the office's."""
     from ..inputs import read_register
     from ..notices import load_roster, load_settings, parse_only, register_dicts
 
@@ -98,11 +102,18 @@ def prepare_pack(*, office: str | Path | None, data: str | Path | None, roster_d
             setattr(plan, key, step())
         except InputError as exc:
             problems.extend(exc.problems)
-    if not problems and plan.roster is not None and workers and plan.roster.get("kind", "patrol") != "shifts":
-        # the printed roster and the scores must be about the same people in the same grids
-        from .rosters import register_differences
+    for town, folder in (town_rosters or {}).items():
+        try:
+            plan.town_rosters[town] = load_roster(folder)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    # the printed rosters and the scores must be about the same people in the same grids
+    checked = [(roster_dir, plan.roster)] + [(town_rosters[t], r) for t, r in plan.town_rosters.items()]
+    for folder, roster in checked:
+        if not problems and roster is not None and workers and roster.get("kind", "patrol") != "shifts":
+            from .rosters import register_differences
 
-        problems.extend(register_differences(roster_dir, workers))
+            problems.extend(register_differences(folder, workers))
     if problems:
         raise InputError(problems)
     return plan
@@ -188,7 +199,7 @@ def render_pack_into(results: Mapping[str, Any], plan: PackPlan, folder: Path, h
 
     folder.mkdir(parents=True, exist_ok=True)
     req = PackRequest(results, plan.settings, roster=plan.roster, register=plan.register, only=plan.only,
-                      formats=plan.formats, jobs=plan.jobs)
+                      formats=plan.formats, jobs=plan.jobs, town_rosters=plan.town_rosters)
     kinds, skipped = wanted_documents(req)
     numbers, rows = _numbers(hist, plan, results["month"], kinds, issue, dt.date.today().isoformat())
     pack = build_pack(req, folder, kinds, numbers, _paper_date(hist, plan, results["month"], issue), progress)

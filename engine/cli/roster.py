@@ -146,15 +146,20 @@ def _progress(verbose: bool):
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    # Redrawn at each event, not by a thread of rich's own: with no other thread the solver's lanes
+    # are forks of this process (engine/roster/solve.py), which start at once; beside a thread they
+    # come from a fork server, whose start took 2 s under load.
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                  transient=True) as bar:
+                  transient=True, auto_refresh=False) as bar:
         task = bar.add_task("正在读取排班数据", total=1.0)
+        bar.refresh()
 
         def show(event) -> None:
             text = event.message
             if event.best is not None:
                 text += f"（全部合计罚分 {event.best:g}）"
             bar.update(task, description=text, completed=min(1.0, event.elapsed / max(event.time_limit, 0.1)))
+            bar.refresh()
 
         yield show
 

@@ -853,12 +853,13 @@ def _first(items: list[str], k: int = 12) -> list[str]:
     return items if len(items) <= k else items[:k] + [f"等共 {len(items)} 个班次"]
 
 
-def roster_towns(roster: Mapping, settings: OfficeSettings) -> list[str]:
-    """The roster's towns in the office's order (settings first, then the roster's own)."""
+def roster_towns(roster: Mapping | None, settings: OfficeSettings, more: Iterable[str] = ()) -> list[str]:
+    """The roster's towns and `more` in the office's order (settings first, then the roster's own)."""
     order = OfficeOrder([], settings.order.towns)
-    for c in roster["directory"]["communities"].values():
-        order.add(c["town"])
-    return order.sort_keys({c["town"] for c in roster["directory"]["communities"].values()})
+    own = [c["town"] for c in roster["directory"]["communities"].values()] if roster is not None else []
+    for t in own + sorted(more):
+        order.add(t)
+    return order.sort_keys({*own, *more})
 
 
 # --------------------------------------------------------------------------- boards and cards

@@ -60,6 +60,8 @@ class PackRequest:
     register: list[Mapping[str, Any]] | None = None
     only: set[str] | None = None
     formats: set[str] | None = None       # None: all of FORMATS
+    town_rosters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)   # town -> the patrol roster
+                                          # that town published itself: printed for that town instead of `roster`
     jobs: int = 2
     draft: str | None = None              # 送审稿 / 征求意见稿: the 公文 carry that mark and no number
                                           # (a number planned with draft=True is marked 送审稿 too)
@@ -107,7 +109,7 @@ def wanted_documents(req: PackRequest) -> tuple[list[str], list[str]]:
             skipped.append(f"{label}：本月没有应予通报批评的网格员")
         elif kind == "commendation" and not commended(req.results, req.settings):
             skipped.append(f"{label}：本月没有应予通报表彰的网格员")
-        elif kind == "roster" and req.roster is None:
+        elif kind == "roster" and req.roster is None and not req.town_rosters:
             skipped.append(f"{label}：未给出排班结果")
         elif kind in ("boards", "cards") and req.register is None:
             skipped.append(f"{label}：未给出网格员名册")
@@ -191,7 +193,8 @@ def _office(settings: OfficeSettings, number: Mapping | None, date: str, draft: 
 def _towns(req: PackRequest, kind: str) -> list[str]:
     """The towns of a per-town document, in the office's order."""
     if kind == "roster":
-        return roster_towns(req.roster, req.settings)
+        office_roster = req.roster if req.roster is not None and not is_shift_roster(req.roster) else None
+        return roster_towns(office_roster, req.settings, req.town_rosters)
     order = office_order(req.results, req.settings)
     source = req.register if kind in ("boards", "cards") else req.results["workers"]
     for w in source:
@@ -218,10 +221,10 @@ def _documents(req: PackRequest, kinds: list[str], numbers: Mapping[str, Mapping
             docs.append((kind, stem, "commendation.html.j2", commendation_context(res, s, office)))
         elif kind == "paysheet":
             docs.append((kind, stem, "paysheet.html.j2", paysheet_context(res, s, office)))
-        elif kind == "roster" and is_shift_roster(req.roster):     # one duty room, not per town
-            ctx = shift_roster_context(req.roster, office)
-            docs.append((kind, f"{SHIFT_ROSTER_STEM}-{_safe_name(ctx['unit'])}", "shift_roster.html.j2", ctx))
         else:
+            if kind == "roster" and req.roster is not None and is_shift_roster(req.roster):   # one duty room
+                ctx = shift_roster_context(req.roster, office)
+                docs.append((kind, f"{SHIFT_ROSTER_STEM}-{_safe_name(ctx['unit'])}", "shift_roster.html.j2", ctx))
             towns = _towns(req, kind)
             names = _file_names(towns, "网格员名册" if kind in ("boards", "cards") else
                                 ("排班结果" if kind == "roster" else "考核结果（乡镇）"))
@@ -230,7 +233,7 @@ def _documents(req: PackRequest, kinds: list[str], numbers: Mapping[str, Mapping
                 if kind == "slips":
                     ctx = slips_context(res, s, office, _by_id(req.register), towns=[town])
                 elif kind == "roster":
-                    ctx = roster_context(req.roster, s, office, towns=[town])
+                    ctx = roster_context(req.town_rosters.get(town) or req.roster, s, office, towns=[town])
                 else:
                     ctx = register_context([w for w in req.register if (w.get("town") or "") == town], s, office,
                                            kind, photos)

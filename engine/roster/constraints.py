@@ -16,9 +16,10 @@ period's first day.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ortools.sat.python import cp_model
+from ortools.sat.python.cp_model import LinearExpr
 
 from .model import TEAM, RosterProblem
 from .rules import CATALOG, PATROL_ROLES, label
@@ -94,10 +95,13 @@ class RosterModel:
     def slabel(self, s: str) -> str:
         return self.p.shift_labels.get(s, s)
 
-    def enforce(self, rule: str, key: tuple, text: str, facts: list[str] | None = None):
-        """The enforcement literal of one rule instance (None: enforce unconditionally)."""
+    def enforce(self, rule: str, key: tuple, text: str | Callable[[], str], facts: list[str] | None = None):
+        """The enforcement literal of one rule instance (None: enforce unconditionally).  `text` may be
+        a function giving it, called only when a literal is made (hot builders: no text when solving)."""
         if self.mode == "solve" or (self.mode == "relax" and not CATALOG[rule].softable):
             return None
+        if callable(text):
+            text = text()
         lit = self.m.new_bool_var(f"{rule}{key}")
         self.enforced.append(Enforced(lit, rule, key, text, facts or []))
         if self.mode == "relax":
@@ -180,7 +184,7 @@ class RosterModel:
             if (u, start, length, most) in self._windows:
                 return True
             self._windows.add((u, start, length, most))
-        self.guard(self.m.add(sum(vars_) <= most - const), lit)
+        self.guard(self.m.add(LinearExpr.sum(vars_) <= most - const), lit)
         return True
 
     def _forbid_pattern(self, u: str, start: int, pattern: list[bool], lit) -> bool:
@@ -287,11 +291,14 @@ class RosterModel:
             cands = self.candidates[g]
             who = "、".join(f"{_rank_name(r, len(grid.backups))} {self.name(c)}" for c, r in cands)
             for d in range(self.n):
-                vars_ = [self.patrol[g, d, c] for c, _ in cands]
-                self.m.add(sum(vars_) <= 1)
-                text = f"网格 {g} 在 {self.day(d)} 需要巡查 {self.k(g, d)} 次（可巡查：{who}）"
-                lit = self.enforce("grid_cover", (g, d), text)
-                self.guard(self.m.add(sum(vars_) >= 1), lit)
+                vars_ = LinearExpr.sum([self.patrol[g, d, c] for c, _ in cands])
+                lit = self.enforce("grid_cover", (g, d),
+                                   lambda: f"网格 {g} 在 {self.day(d)} 需要巡查 {self.k(g, d)} 次（可巡查：{who}）")
+                if lit is None:     # one constraint instead of two (building the county's model: 0.86 → 0.5 CPU s)
+                    self.m.add(vars_ == 1)
+                    continue
+                self.m.add(vars_ <= 1)
+                self.guard(self.m.add(vars_ >= 1), lit)
 
     def add_own_grid_first(self) -> None:
         """A grid's own worker on duty patrols their own grid."""
@@ -319,11 +326,18 @@ class RosterModel:
                                f"{self.name(c)} 每日最多巡查 {r['grids']} 个网格、{r['rounds']} 次{rest}")
             for d in range(self.n):
                 most_grids, most_rounds = self.p.grid_cap(d)
-                self.guard(self.m.add(sum(self.patrol[g, d, c] for g in gs) <= most_grids), lit)
-                rounds = [self.k(g, d) * self.patrol[g, d, c] for g in gs]
-                if c in own and (own[c], d) in self.fire:
-                    rounds.append(self.fire[own[c], d])
-                self.guard(self.m.add(sum(rounds) <= most_rounds), lit)
+                ks = [self.k(g, d) for g in gs]
+                fire = self.fire.get((own[c], d)) if c in own else None
+                # Only the caps some roster could break (a person with fewer candidate grids than the
+                # cap, or whose largest possible rounds are within it, needs none: about half the
+                # county's caps; the rosters allowed are the same).
+                if len(gs) > most_grids:
+                    self.guard(self.m.add(LinearExpr.sum([self.patrol[g, d, c] for g in gs]) <= most_grids), lit)
+                if sum(sorted(ks, reverse=True)[:most_grids]) + (fire is not None) > most_rounds:
+                    rounds = LinearExpr.weighted_sum([self.patrol[g, d, c] for g in gs], ks)
+                    if fire is not None:
+                        rounds += fire
+                    self.guard(self.m.add(rounds <= most_rounds), lit)
 
     def _add_visits(self, rule: str, visitor_of: dict[str, list[str]]) -> None:
         r = self.p.rule(rule)
@@ -340,7 +354,7 @@ class RosterModel:
                 day_visits = [self.visit[pid, g, d] for g in gs]
                 # A visitor is on duty exactly on the days they visit.
                 self.m.add_max_equality(self.work[pid, d], day_visits)
-                self.guard(self.m.add(sum(day_visits) <= r["max_per_day"]), lit_cap)
+                self.guard(self.m.add(LinearExpr.sum(day_visits) <= r["max_per_day"]), lit_cap)
             known = h is not None and h.known(pid)
             for g in gs:
                 before = sorted(d for v, gg, d in (h.visits if known else ()) if v == pid and gg == g)
@@ -351,7 +365,8 @@ class RosterModel:
                 for s in range(first, self.n - w + 1):
                     if s < 0 and any(s <= d < s + w for d in before):
                         continue      # a visit of the previous period covers this window
-                    self.guard(self.m.add(sum(self.visit[pid, g, d] for d in range(max(0, s), s + w)) >= 1), lit)
+                    self.guard(self.m.add(LinearExpr.sum([self.visit[pid, g, d] for d in range(max(0, s), s + w)]) >= 1),
+                               lit)
 
     def add_supervisor_visits(self) -> None:
         """Each supervisor visits each of their grids at least once in every `window` days (一员多格)."""

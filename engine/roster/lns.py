@@ -129,8 +129,14 @@ class Neighbourhoods:
         rng, n, units = self.rng, self.n, self.units
         roll = rng.random()
         if self.short and roll < 0.3:
-            # Around a day the roster is short of people: everybody, or most, over a few days either side.
+            # Around a day the roster is short of people: everybody over a few days around it (half the
+            # time: every person's shift on those days may move, which a cover shortfall of a day
+            # needs and the other kinds rarely free at once), else many people over more days.
             d = rng.choice(self.short)
+            if rng.random() < 0.5:
+                length = max(2, min(n, round(k * n / max(1, len(units)))))
+                first = max(0, min(n - length, d - length // 2))
+                return "short days", set(units), list(range(first, first + length))
             people = min(len(units), max(2, round(k * rng.choice((2, 3, 4)))))
             length = max(3, min(n, round(k * n / people)))
             first = max(0, min(n - length, d - length // 2))

@@ -10,6 +10,9 @@ softable rules to break.
 """
 from __future__ import annotations
 
+import multiprocessing
+import os
+import pickle
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -360,24 +363,49 @@ def _decisions(rm: RosterModel, solver: cp_model.CpSolver) -> list[tuple[tuple[s
             for which, d in _decision_dicts(rm).items() for key, v in d.items()]
 
 
-def extract(roster: Roster, rm: RosterModel, solver: cp_model.CpSolver) -> None:
-    """Copy one part's solution into the roster."""
+Pieces = tuple[dict, dict, set, dict]     # one part's duty, patrol, visits and fire, as in Roster
+
+
+def pieces(rm: RosterModel, solver: cp_model.CpSolver) -> Pieces:
+    """One part's solution as plain dictionaries (what a solving process sends back)."""
+    duty, patrol, visits, fire = {}, {}, set(), {}
     for (u, d), v in rm.work.items():
         if not solver.boolean_value(v):
             continue
         if u in rm.unit_shifts:
-            roster.duty[u, d] = next(s for s in rm.unit_shifts[u] if solver.boolean_value(rm.shift[u, d, s]))
+            duty[u, d] = next(s for s in rm.unit_shifts[u] if solver.boolean_value(rm.shift[u, d, s]))
         else:
-            roster.duty[u, d] = "duty"
+            duty[u, d] = "duty"
     for (g, d, c), v in rm.patrol.items():
         if solver.boolean_value(v):
-            roster.patrol[g, d] = c
+            patrol[g, d] = c
     for key, v in rm.visit.items():
         if solver.boolean_value(v):
-            roster.visits.add(key)
+            visits.add(key)
     for (g, d), v in rm.fire.items():
         if solver.boolean_value(v):
-            roster.fire.setdefault(g, []).append(d)
+            fire.setdefault(g, []).append(d)
+    return duty, patrol, visits, fire
+
+
+def _merge(roster: Roster, got: Pieces) -> None:
+    duty, patrol, visits, fire = got
+    roster.duty.update(duty)
+    roster.patrol.update(patrol)
+    roster.visits |= visits
+    for g, days in fire.items():
+        roster.fire.setdefault(g, []).extend(days)
+
+
+@dataclass
+class _Outcome:
+    """What solving the parts gave, whichever way they were run: phase 1's status of every part
+    (None when phase 1 was skipped: relax), and for each part phase 2 ran on (or, first_only, phase
+    1 found a roster for) its result and solution (None when it found none)."""
+
+    first_valid: float
+    first_status: dict[int, str | None]
+    done: dict[int, tuple[PartResult, Pieces | None]]
 
 
 def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool = False, jobs: int = 2,
@@ -386,47 +414,32 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
           first_only: bool = False, progress: Callable[[Progress], None] | None = None) -> Roster:
     """Solve every town (or the whole problem when decomposition is off) and return one roster.
 
+    Towns are solved `jobs` at a time on lanes; with more than one lane, no hook and more than one
+    core, each lane is a process of its own (_in_processes), otherwise a thread of this one.
     Raises InfeasibleError with a Chinese explanation when some part is proved to have no roster
     (and `relax` is off), NotFoundInTime when a part has none within the time limit but was not
-    proved impossible.  `progress` is called with a Progress now and then, from solving threads.
+    proved impossible.  `progress` is called with a Progress now and then, from solving threads (or
+    the thread reading the lane processes' reports).
     """
     tl = time_limit if time_limit is not None else prob.time_limit
     parts = [[t] for t in prob.towns] if prob.decompose else [prob.towns]
     subs = [prob.restrict(towns) if prob.decompose else prob for towns in parts]
-    hooks = [hook_for(sub) if hook_for else None for sub in subs]
     names = ["、".join(towns) for towns in parts]
     track = _Tracker(progress, names, tl)
     roster = Roster(prob)
-    start = time.perf_counter()
-    idx = range(len(parts))
-
-    def first(i: int) -> FirstRoster:
-        track("first", names[i])
-        return first_roster(subs[i], tl, hooks[i], deterministic)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        # Phase 1 everywhere first, so that a valid roster of every town exists as early as possible.
-        firsts = [None] * len(parts) if relax else list(pool.map(first, idx))
-        roster.first_valid_seconds = time.perf_counter() - start
-        ok = [i for i in idx if relax or firsts[i].status == "FEASIBLE"]
-        failed = [(parts[i], PartResult(names[i], firsts[i].status)) for i in idx if i not in ok]
-        if first_only:
-            for i in ok:
-                extract(roster, firsts[i].model, firsts[i].solver)
-                roster.parts.append(PartResult(names[i], "FEASIBLE", wall=firsts[i].seconds,
-                                               first_solution=firsts[i].seconds))
-            results = []
-        else:
-            def run(lane):
-                return _run_lane(lane, subs, names, firsts, hooks, start + tl, tl, relax=relax, workers=workers,
-                                 deterministic=deterministic, track=track)
-
-            lanes = _lanes(ok, [_size(sub) for sub in subs], jobs)
-            done = {i: r for lane_results in pool.map(run, lanes) for i, r in lane_results}
-            results = [done[i] for i in ok]
-    for i, (res, rm, solver) in zip(ok, results):
-        if res.status in ("OPTIMAL", "FEASIBLE"):
-            extract(roster, rm, solver)
+    opts = dict(tl=tl, relax=relax, workers=workers, deterministic=deterministic, first_only=first_only)
+    if (PROCESSES and hook_for is None and min(jobs, len(parts)) > 1 and (os.cpu_count() or 1) > 1
+            and not multiprocessing.current_process().daemon):      # (a daemonic process may not have children)
+        out = _in_processes(subs, names, jobs, track, **opts)
+    else:
+        out = _in_threads(subs, names, jobs, track, [hook_for(sub) if hook_for else None for sub in subs], **opts)
+    roster.first_valid_seconds = out.first_valid
+    failed = [(parts[i], PartResult(names[i], status)) for i, status in out.first_status.items()
+              if status not in (None, "FEASIBLE")]
+    for i in sorted(out.done):
+        res, got = out.done[i]
+        if got is not None:
+            _merge(roster, got)
             roster.parts.append(res)
         else:
             failed.append((parts[i], res))
@@ -457,6 +470,156 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
         raise NotFoundInTime("在求解时限内未找到满足全部硬性规则的排班（这不等于排不出）", lines)
     roster.parts.sort(key=lambda r: r.town)
     return roster
+
+
+def _in_threads(subs, names, jobs: int, track, hooks, *, tl: float, relax: bool, workers: int,
+                deterministic: bool, first_only: bool) -> _Outcome:
+    """Every part in this process: phase 1 on `jobs` threads, then phase 2 on `jobs` lanes."""
+    start = time.perf_counter()
+    idx = range(len(subs))
+
+    def first(i: int) -> FirstRoster:
+        track("first", names[i])
+        return first_roster(subs[i], tl, hooks[i], deterministic)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        # Phase 1 everywhere first, so that a valid roster of every town exists as early as possible.
+        firsts = [None] * len(subs) if relax else list(pool.map(first, idx))
+        out = _Outcome(time.perf_counter() - start, {i: f and f.status for i, f in enumerate(firsts)}, {})
+        ok = [i for i in idx if relax or firsts[i].status == "FEASIBLE"]
+        if first_only:
+            for i in ok:
+                out.done[i] = (PartResult(names[i], "FEASIBLE", wall=firsts[i].seconds,
+                                          first_solution=firsts[i].seconds),
+                               pieces(firsts[i].model, firsts[i].solver))
+            return out
+
+        def run(lane):
+            return _run_lane(lane, subs, names, firsts, hooks, start + tl, tl, relax=relax, workers=workers,
+                             deterministic=deterministic, track=track)
+
+        lanes = _lanes(ok, [_size(sub) for sub in subs], jobs)
+        for lane_results in pool.map(run, lanes):
+            for i, (res, rm, solver) in lane_results:
+                out.done[i] = (res, pieces(rm, solver) if res.status in ("OPTIMAL", "FEASIBLE") else None)
+    return out
+
+
+PROCESSES = True        # lanes as processes when they can be (a switch for measuring one against the other)
+
+
+def _in_processes(subs, names, jobs: int, track, *, tl: float, relax: bool, workers: int, deterministic: bool,
+                  first_only: bool) -> _Outcome:
+    """Every lane a process of its own: it runs phase 1 of its parts, waits until every lane has
+    done so (a valid roster of every town as early as possible, as on threads), then phase 2 of
+    its parts, and sends back progress, phase 1's statuses and each part's result and solution as
+    plain dictionaries.  Building a model and the hint are Python, one core at a time per process:
+    on threads they took turns (the GIL) and the county's first roster waited for them.
+
+    A fork when this process has no other thread (nothing to copy: the problem is inherited), else
+    a fork server (a fork copies only the calling thread, and another thread may hold a lock), whose
+    children get their parts pickled (the demo county: 0.3 MB).  A lane that fails sends its
+    exception, which is raised here; a lane that dies is an internal error."""
+    start = time.perf_counter()
+    sizes = [_size(sub) for sub in subs]
+    lanes = _lanes(list(range(len(subs))), sizes, jobs)
+    if threading.active_count() == 1:
+        ctx = multiprocessing.get_context("fork")
+    else:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+    queue = ctx.Queue()
+    barrier = ctx.Barrier(len(lanes))
+    procs = [ctx.Process(target=_lane_main, daemon=True,
+                         args=(k, [(i, subs[i], names[i], size) for i, size in lane], start, tl, relax, workers,
+                               deterministic, first_only, queue, barrier))
+             for k, lane in enumerate(lanes)]
+    out = _Outcome(0.0, {}, {})
+    ended: set[int] = set()
+    errors: list[BaseException] = []
+    try:
+        for proc in procs:
+            proc.start()
+        while len(ended) < len(procs):
+            try:
+                msg = queue.get(timeout=0.5)
+            except Exception:  # noqa: BLE001 - queue.Empty: see that every lane still working is alive
+                if all(p.is_alive() for k, p in enumerate(procs) if k not in ended):
+                    continue
+                try:
+                    msg = queue.get(timeout=2.0)     # its last words may still be on the way
+                except Exception:  # noqa: BLE001
+                    codes = [p.exitcode for p in procs]
+                    raise RuntimeError(f"求解排班的子进程意外退出（退出码 {codes}）") from None
+            kind = msg[0]
+            if kind == "track":
+                track(*msg[1:])
+            elif kind == "first":
+                out.first_status[msg[1]] = msg[2]
+                if len(out.first_status) == len(subs):
+                    out.first_valid = time.perf_counter() - start
+            elif kind == "part":
+                out.done[msg[1]] = (msg[2], msg[3])
+            elif kind == "end":
+                ended.add(msg[1])
+                if msg[2] is not None:
+                    errors.append(msg[2])
+    finally:
+        for proc in procs:
+            if proc.pid is None:        # never started (the fork server failed)
+                continue
+            if proc.is_alive() and len(ended) < len(procs):
+                proc.terminate()
+            proc.join()
+        queue.close()
+    if errors:
+        # A lane that failed breaks the barrier the others wait at: raise the failure, not theirs.
+        raise next((e for e in errors if not isinstance(e, threading.BrokenBarrierError)), errors[0])
+    out.first_status = dict(sorted(out.first_status.items()))
+    if relax:
+        out.first_valid = time.perf_counter() - start
+        out.first_status = {i: None for i in range(len(subs))}
+    return out
+
+
+def _lane_main(number: int, lane, start: float, tl: float, relax: bool, workers: int, deterministic: bool,
+               first_only: bool, queue, barrier) -> None:
+    """A lane process (see _in_processes)."""
+    def track(phase: str, part: str, objective: float | None = None) -> None:
+        queue.put(("track", phase, part, objective))
+
+    try:
+        subs = {i: sub for i, sub, _, _ in lane}
+        names = {i: name for i, _, name, _ in lane}
+        firsts = {i: None for i in subs}
+        if not relax:
+            for i, sub, name, _ in lane:
+                track("first", name)
+                firsts[i] = first_roster(sub, tl, None, deterministic)
+                queue.put(("first", i, firsts[i].status))
+        barrier.wait()
+        ok = [(i, size) for i, _, _, size in lane if relax or firsts[i].status == "FEASIBLE"]
+        if first_only:
+            for i, _ in ok:
+                f = firsts[i]
+                queue.put(("part", i, PartResult(names[i], "FEASIBLE", wall=f.seconds, first_solution=f.seconds),
+                           pieces(f.model, f.solver)))
+        else:
+            for i, (res, rm, solver) in _run_lane(ok, subs, names, firsts, {i: None for i in subs}, start + tl, tl,
+                                                   relax=relax, workers=workers, deterministic=deterministic,
+                                                   track=track):
+                queue.put(("part", i, res, pieces(rm, solver) if res.status in ("OPTIMAL", "FEASIBLE") else None))
+        queue.put(("end", number, None))
+    except BaseException as exc:  # noqa: BLE001 - sent to the parent, raised there
+        barrier.abort()
+        try:
+            pickle.loads(pickle.dumps(exc))     # the queue pickles in a thread of its own: try it here
+        except Exception:  # noqa: BLE001 - an exception that does not pickle
+            exc = RuntimeError(repr(exc))
+        queue.put(("end", number, exc))
+    finally:
+        queue.close()
+        queue.join_thread()
 
 
 def _size(sub: RosterProblem) -> int:

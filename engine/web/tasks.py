@@ -42,6 +42,14 @@ def month_roster(data: Path, office: dict, month: str) -> str | None:
     return str(own) if (own / "roster.json").is_file() else office["roster_dir"]
 
 
+def town_rosters(data: Path, month: str) -> dict[str, Path]:
+    """town -> the roster that town published on the roster page for the month (printed for it)."""
+    from .rosters import PUBLISHED, town_dir, towns_with_rosters
+
+    found = {t: town_dir(data, month, t) / PUBLISHED for t in towns_with_rosters(data, month)}
+    return {t: p for t, p in found.items() if (p / "roster.json").is_file()}
+
+
 def inputs_dir(data: Path, month: str, job_id: int) -> Path:
     return data / "inputs" / month / f"run-{job_id}"
 
@@ -133,7 +141,7 @@ def print_pack(ctx: JobContext, params: dict) -> dict:
     register = (results.get("inputs") or {}).get("workers", {}).get("path")
     formats = set(params["formats"]) if params.get("formats") else None
     plan = prepare_pack(office=office["settings_path"], data=ctx.data_dir, formats=formats,
-                        roster_dir=month_roster(ctx.data_dir, office, month),
+                        roster_dir=month_roster(ctx.data_dir, office, month), town_rosters=town_rosters(ctx.data_dir, month),
                         workers=register if register and Path(register).is_file() else None, jobs=2)
     issue = Issue(date=params.get("date") or None) if params.get("issue") else None
     ctx.stage("出文并生成打印材料（PDF 需要一些时间）" if issue else "生成送审稿（PDF 需要一些时间）")

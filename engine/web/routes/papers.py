@@ -16,7 +16,7 @@ from ...errors import HistoryError
 from ...notices import DOCUMENTS, is_pack_file
 from ...periods import month_label
 from ..deps import Viewer, check_form, client_ip, page, require, require_town, submit_once, viewer, web_of
-from ..tasks import month_roster, print_dir, roster_dir
+from ..tasks import month_roster, print_dir, roster_dir, town_rosters
 from ..words import STATE_LABELS
 from .month import download, stored, valid_month
 from .results import _results
@@ -57,6 +57,7 @@ def papers_page(request: Request, month: str, v: Viewer = Depends(viewer)):
                 jobs=jobs, numbers=numbers, documents=DOCUMENTS, states=STATE_LABELS,
                 settings=bool(v.office.get("settings_path")), today=dt.date.today().isoformat(),
                 rosters=rosters, roster=roster, own_roster=roster == str(roster_dir(v.data, month)),
+                town_rosters=[t for t in town_rosters(v.data, month) if v.sees_town(t)],
                 can_roster=bool(v.office.get("roster_problem")))
 
 
