@@ -142,8 +142,15 @@ class Browser:
         self.wait(lambda d: "/login" not in d.current_url)
 
     def upload(self, kind: str, path: Path) -> None:
-        form = [f for f in self.all("form.upload") if f.find_element("css selector", "input[name=kind]")
-                .get_attribute("value") == kind][0]
+        from selenium.common.exceptions import WebDriverException
+
+        def form_of_kind(d):   # the page after the last upload may still be loading (seen once under load)
+            try:
+                return next((f for f in self.all("form.upload") if f.find_element("css selector", "input[name=kind]")
+                             .get_attribute("value") == kind), False)
+            except WebDriverException:
+                return False
+        form = self.wait(form_of_kind, 30)
         form.find_element("css selector", "input[type=file]").send_keys(str(path))
         form.find_element("css selector", "button").click()
         self.wait(lambda d: "msg=uploaded" in d.current_url)
