@@ -83,7 +83,9 @@ SCRIPT = textwrap.dedent('''
     def slow(task):
         fds = [os.readlink(f"/proc/self/fd/{{fd}}") for fd in os.listdir("/proc/self/fd")
                if os.path.exists(f"/proc/self/fd/{{fd}}")]
-        print("CHILD", os.getpid(), {held!r} in fds, "|".join(fds), flush=True)
+        # one write under PIPE_BUF (4,096 bytes), so the two children's lines never interleave
+        line = f"CHILD {{os.getpid()}} {{{held!r} in fds}} " + "|".join(fds)
+        os.write(1, (line.encode()[:4000].decode(errors="ignore") + "\\n").encode())
         time.sleep(120)
         return task[1], 1, None
 
