@@ -260,7 +260,12 @@ def changed_cells(published: Path, run) -> list[list]:
 def load_published(folder: Path):
     """The published roster as a RosterRun (for its print), or None."""
     pk = folder / f"{PUBLISHED}.pickle"
-    return pickle.loads(pk.read_bytes()) if pk.is_file() and (folder / PUBLISHED / "roster.json").is_file() else None
+    return pickle.loads(pk.read_bytes()) if pk.is_file() and is_published(folder) else None
+
+
+def is_published(folder: Path) -> bool:
+    """Whether the town's roster folder has a published roster."""
+    return (folder / PUBLISHED / "roster.json").is_file()
 
 
 def printed(folder: Path) -> list[str]:

@@ -44,10 +44,10 @@ def month_roster(data: Path, office: dict, month: str) -> str | None:
 
 def town_rosters(data: Path, month: str) -> dict[str, Path]:
     """town -> the roster that town published on the roster page for the month (printed for it)."""
-    from .rosters import PUBLISHED, town_dir, towns_with_rosters
+    from .rosters import PUBLISHED, is_published, town_dir, towns_with_rosters
 
-    found = {t: town_dir(data, month, t) / PUBLISHED for t in towns_with_rosters(data, month)}
-    return {t: p for t, p in found.items() if (p / "roster.json").is_file()}
+    folders = {t: town_dir(data, month, t) for t in towns_with_rosters(data, month)}
+    return {t: f / PUBLISHED for t, f in folders.items() if is_published(f)}
 
 
 def inputs_dir(data: Path, month: str, job_id: int) -> Path:

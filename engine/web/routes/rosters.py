@@ -68,7 +68,7 @@ def rosters_page(request: Request, month: str = "", v: Viewer = Depends(viewer))
                 state = wr.load_state(wr.town_dir(v.data, m, t))
                 meta = state[1] if state else {}
                 rows.append({"month": m, "town": t, "meta": meta,
-                             "published": (wr.town_dir(v.data, m, t) / wr.PUBLISHED / "roster.json").is_file()})
+                             "published": wr.is_published(wr.town_dir(v.data, m, t))})
     jobs = web.queue.recent(v.office["id"], towns=v.towns, limit=8, kind="roster_town")
     current = {r["town"]: r for r in rows if r["month"] == month}
     return page(request, "rosters.html", problem=v.office["roster_problem"], rows=rows, current=current, month=month,
@@ -96,7 +96,7 @@ def _roster_page(request: Request, month: str, town: str, v: Viewer, status: int
             if j.params.get("month") == month and j.params.get("town") == town]
     return page(request, "roster.html", status=status, month=month, town=town, label=month_label(month), view=view,
                 meta=state[1] if state else None, leaves=wr.leaves(folder), undo=wr.undo_depth(folder),
-                published=(folder / wr.PUBLISHED / "roster.json").is_file(), prints=wr.printed(folder), jobs=jobs,
+                published=wr.is_published(folder), prints=wr.printed(folder), jobs=jobs,
                 states=STATE_LABELS,
                 sources=SOURCE_LABELS, can_edit=v.can("roster_edit"), errors=errors or [])
 
@@ -217,7 +217,7 @@ async def leave(request: Request, month: str, town: str, v: Viewer = Depends(vie
 async def replan(request: Request, month: str, town: str, v: Viewer = Depends(viewer)):
     """Re-plan from a date: the published roster kept before it, as few changes as possible from it on."""
     form, folder = await _post(request, v, month, town)
-    if not (folder / wr.PUBLISHED / "roster.json").is_file():
+    if not wr.is_published(folder):
         raise HTTPException(409, "先发布本月排班，才能在其基础上重新调整")
     start = str(form.get("from") or "")
     try:
