@@ -26,6 +26,7 @@ from .constraints import RosterModel
 from .greedy import duty_hint
 from .lns import improve
 from .model import TEAM, RosterProblem
+from .personal import applies as personal_applies, decisions, personal_roster
 from .rules import CATALOG
 
 DEFAULT_TIME_LIMIT = 20.0
@@ -39,6 +40,8 @@ QUICK_SHARE = 0.1       # (or this share of the time limit when larger)
 QUICK_PER_VARIABLE = 2e-4     # seconds of the quick search per model variable (64,000: 12.8 s)
 PHASE1_WORKERS = 4
 EXTEND_FROM_VARIABLES = 30_000  # a roster by shift this large keeps improving by steps instead of the full search
+PERSONAL_FIRST_DAYS = 90    # a roster by shift this long starts person by person (personal.py), not by the full search
+PERSONAL_SHARE = 0.5    # most of a roster by shift's phase 2 for rounds of each person's best roster (personal.py)
 
 
 @dataclass
@@ -200,12 +203,22 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     proves there is none) several times faster than the full model.  Phase 2 adds the objective
     to the same model instead of building it again."""
     start = time.perf_counter()
+    personal = not deterministic and hook is None and personal_applies(prob)
+    early = None
+    if personal and prob.cal.days >= PERSONAL_FIRST_DAYS:
+        # A long roster by person and shift: each person's own roster in turn first (the full model
+        # found none for the benchmark's 182-day Instance20 and 21 in 60 s; this way 14 s and 26 s).
+        early = personal_roster(prob, start + time_limit / 2, prob.seed, rounds_at_most=1, feasible_only=True)
     fm = RosterModel(prob).build(objective=False)
     if hook:
         hook(fm)
     else:
         for var, value in duty_hint(fm):
             fm.m.add_hint(var, value)
+    if early is not None:
+        got = _from_personal(fm, early, start, prob.seed)
+        if got is not None:
+            return got
     # The hint usually completes to a roster at once; a light presolve (one pass, no probing, no
     # symmetry) then saves two thirds of phase 1 (measured on demo-county: 8.3 → 2.8 CPU seconds).
     # Two search workers, not one: with the working-time and fairness rules one worker's fixed search
@@ -229,6 +242,14 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     s1.parameters.symmetry_level = 0
     st = s1.solve(fm.m)
     left = time_limit - (time.perf_counter() - start)
+    if st == cp_model.UNKNOWN and personal and early is None and left > 1.0:
+        # A roster by person and shift without a roster after the quick search: each person's own
+        # roster in turn (personal.py), the way long rosters start.
+        early = personal_roster(prob, start + time_limit - left / 2, prob.seed, rounds_at_most=1, feasible_only=True)
+        got = _from_personal(fm, early, start, prob.seed) if early is not None else None
+        if got is not None:
+            return got
+        left = time_limit - (time.perf_counter() - start)
     if st == cp_model.UNKNOWN and not deterministic and left > 0.5:
         s1 = parameters(left, prob.seed + 1, PHASE1_WORKERS, first_only=True)
         s1.parameters.max_presolve_iterations = 1
@@ -240,6 +261,21 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
         res.status = "FEASIBLE"
         res.hint = _decisions(fm, s1)
     return res
+
+
+def _from_personal(fm: RosterModel, got, start: float, seed: int) -> FirstRoster | None:
+    """Phase 1's result from a roster built person by person (personal.py), checked by the full
+    model; None when a hard rule binding people together is broken, the roster then hinted."""
+    fixed = None if got.coupled else _fixed_solve(fm, decisions(fm, got.duty), seed)
+    if fixed is not None:
+        res = FirstRoster("FEASIBLE", time.perf_counter() - start, model=fm, solver=fixed)
+        res.hint = _decisions(fm, fixed)
+        return res
+    fm.m.clear_hints()
+    dicts = _decision_dicts(fm)
+    for (which, key), value in decisions(fm, got.duty):
+        fm.m.add_hint(dicts[which][key], value)
+    return None
 
 
 def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool = False,
@@ -263,7 +299,17 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
     rm.set_objective()
     track = track or (lambda *a, **k: None)
     # `incumbent`: a solve holding the best roster so far (phase 1's, priced by the full model).
-    incumbent = _complete_hint(rm, hint, prob.seed) if hint else None
+    incumbent = None
+    if hint and not price_only and not deterministic and hook is None:
+        # A roster by person and shift: phase 1's roster has no regard to the demand (Instance13: 780
+        # person-shifts short); each person's best roster given the others' repairs most of it at a
+        # fraction of the neighbourhood steps' cost (benchmarks/README-roster.md).
+        duty = {key[:2]: key[2] for (which, key), v in hint if which == "shift" and v}
+        got = personal_roster(prob, start + PERSONAL_SHARE * time_limit, prob.seed, duty)
+        if got is not None:
+            incumbent = _complete_hint(rm, decisions(rm, got.duty), prob.seed)
+    if hint and incumbent is None:
+        incumbent = _complete_hint(rm, hint, prob.seed)
     if incumbent is not None:
         track("improve", town, incumbent.objective_value)
     lns = bool(incumbent and rm.soft and not price_only and not deterministic)
@@ -328,6 +374,15 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
 def _complete_hint(rm: RosterModel, hint: list, seed: int) -> cp_model.CpSolver | None:
     """Price phase 1's roster in the full model and hint every variable of it, auxiliaries included
     (a partial hint can be worse than none, docs/roster.md); returns the pricing solve."""
+    solver = _fixed_solve(rm, hint, seed)
+    if solver is not None:
+        _set_hint(rm, list(solver.response_proto.solution))
+    return solver
+
+
+def _fixed_solve(rm: RosterModel, hint: list, seed: int) -> cp_model.CpSolver | None:
+    """The model solved with every decision fixed to `hint` (None: some hard rule is broken); the
+    solve's values are those of the model's own variables (a clone keeps their indices)."""
     clone = rm.m.clone()
     names = _decision_dicts(rm)
     variables = clone.proto.variables
@@ -342,7 +397,6 @@ def _complete_hint(rm: RosterModel, hint: list, seed: int) -> cp_model.CpSolver 
     solver.parameters.symmetry_level = 0
     if solver.solve(clone) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    _set_hint(rm, list(solver.response_proto.solution))
     return solver
 
 
