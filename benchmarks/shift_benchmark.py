@@ -288,6 +288,13 @@ def _number(p: Path) -> int:
     return int(re.findall(r"\d+", p.stem)[-1])
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and its finished children (the lane processes)."""
+    import resource
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_one(inst: Instance, folder: Path, time_limit: float) -> dict:
     from engine.roster.check import check_roster
     from engine.roster.model import load_problem
@@ -296,6 +303,7 @@ def run_one(inst: Instance, folder: Path, time_limit: float) -> dict:
     unavoidable = write_problem(inst, folder, time_limit)
     load_before = os.getloadavg()[0]
     t = time.perf_counter()
+    cpu0 = _cpu()
     result = {"instance": inst.name, "people": len(inst.staff), "days": inst.days, "shifts": len(inst.shifts),
               "time_limit": time_limit}
     try:
@@ -310,7 +318,8 @@ def run_one(inst: Instance, folder: Path, time_limit: float) -> dict:
     bad, penalty = evaluate(inst, roster)
     checks = check_roster(ro)
     best = BEST_KNOWN.get(_number(Path(inst.name)))
-    result.update(status=ro.parts[0].status, wall=round(wall, 1), load=[round(load_before, 2), round(os.getloadavg()[0], 2)],
+    result.update(status=ro.parts[0].status, wall=round(wall, 1), cpu=round(_cpu() - cpu0, 1),
+                  load=[round(load_before, 2), round(os.getloadavg()[0], 2)],
                   objective=penalty, model_objective=(ro.objective or 0) + unavoidable, bound=ro.bound,
                   valid=not bad, violations=bad[:5], coverage_check=all(c.ok for c in checks),
                   first_valid=round(ro.first_valid_seconds or 0, 1), best_known=best,

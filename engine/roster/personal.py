@@ -1,19 +1,22 @@
-"""A first roster of a problem of kind shifts built person by person, demand in view (phase 1's start).
+"""Rosters by person and shift built person by person, the demand in view: phase 2's start, and
+phase 1 of long rosters (solve.py).
 
-Phase 1 of the full model (solve.first_roster) finds a roster meeting every hard rule with no
-regard to the demand: on the benchmark's Instance13 it left about 780 person-shifts short, 77,939
-of its 79,122 penalty, which 60 s of neighbourhood steps on the 65,000-variable model could not
-repair (benchmarks/README-roster.md).  Here every hard rule of a person alone — hours, runs of
-days on and off, shift caps and eligibility, forbidden successions, weekends, leave — makes a
-small model of that person; each person in turn gets the roster of their own that costs least
-given everybody else's: a shift on a day and shift short of people saves its under-staffing
-weight, one already covered costs its over-staffing weight (exact for one person, who adds at
-most one to a count), plus the person's own requests.  Rounds over everybody repeat, in a
-shuffled order, until a round improves nothing or the time share is spent.
+Phase 1 of the full model finds a roster meeting every hard rule with no regard to the demand: on
+the benchmark's Instance13 it left about 780 person-shifts short, 77,939 of its 79,122 penalty,
+which 60 s of neighbourhood steps on the 65,000-variable model could not repair
+(benchmarks/README-roster.md).  Here every hard rule of a person alone — hours, runs of days on and
+off, shift caps and eligibility, forbidden successions, weekends, leave — makes a small model of
+that person; each person in turn gets the roster of their own that costs least given everybody
+else's: a shift on a day and shift short of people saves its under-staffing weight, one already
+covered costs its over-staffing weight (exact for one person, who adds at most one to a count),
+plus the person's own requests, and a demand's hard minimum the others do not reach forces the
+shift.  Rounds over everybody repeat, in a shuffled order, until a round improves nothing or the
+time is spent; from a valid roster every round's roster is valid.
 
-Every person's roster meets all of that person's hard rules, so the whole roster meets every hard
-rule unless one rule binds people together: a demand's hard minimum (最少人数) or a fairness
-rule's max_spread.  Phase 1 then takes this roster as a hint instead (solve.first_roster).
+From nobody on duty (phase 1 of a long roster) the first round gives each person any roster of
+their own: the whole meets every hard rule unless a demand's hard minimum (最少人数), which people
+meet together, is missed; PersonalRoster.coupled then makes it a hint for the full model.  A
+fairness rule's max_spread binds people together in a way this does not keep: it is not used then.
 """
 from __future__ import annotations
 

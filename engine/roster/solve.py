@@ -300,10 +300,11 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
     track = track or (lambda *a, **k: None)
     # `incumbent`: a solve holding the best roster so far (phase 1's, priced by the full model).
     incumbent = None
-    if hint and not price_only and not deterministic and hook is None:
+    if hint and not price_only and not deterministic and hook is None and personal_applies(prob):
         # A roster by person and shift: phase 1's roster has no regard to the demand (Instance13: 780
         # person-shifts short); each person's best roster given the others' repairs most of it at a
         # fraction of the neighbourhood steps' cost (benchmarks/README-roster.md).
+        track("improve", town)
         duty = {key[:2]: key[2] for (which, key), v in hint if which == "shift" and v}
         got = personal_roster(prob, start + PERSONAL_SHARE * time_limit, prob.seed, duty)
         if got is not None:
