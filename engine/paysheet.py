@@ -475,9 +475,11 @@ def write_paysheet_csv(results: Mapping[str, Any], path: str | Path, order: Offi
     Path(path).write_text(paysheet_csv_text(results, order, rows=rows), encoding="utf-8", newline="")
 
 
-def write_paysheet(results: Mapping[str, Any], folder: Path, *, unit: str = "") -> list[str]:
-    """paysheet.xlsx and paysheet.csv of a month into `folder`, its rows put in order once."""
-    rows = paysheet_rows(results)
+def write_paysheet(results: Mapping[str, Any], folder: Path, *, unit: str = "",
+                   rows: list[PayRow] | None = None) -> list[str]:
+    """paysheet.xlsx and paysheet.csv of a month into `folder`, its rows put in order once
+    (`rows`: paysheet_rows(results) when the caller has them already)."""
+    rows = paysheet_rows(results) if rows is None else rows
     write_paysheet_xlsx(results, folder / "paysheet.xlsx", unit=unit, rows=rows)
     write_paysheet_csv(results, folder / "paysheet.csv", rows=rows)
     return ["paysheet.xlsx", "paysheet.csv"]

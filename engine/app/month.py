@@ -171,27 +171,25 @@ def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = 
     """What a stored month writes: results.json (with period additions), period_findings.csv when
     period rules applied, and the pay sheet (.xlsx, .csv).
 
-    The pay sheet's rows are put in order here, once; a large month's paysheet.xlsx (the slowest
-    file: 1.5 million cells for 100,000 workers) is then written from them by a second process
-    (`beside`), while this one writes the other files, paysheet.csv from the same rows, and runs
+    The pay sheet's rows are put in order here, once, and inherited by a second process (`beside`)
+    that writes a large month's paysheet.xlsx (the slowest file: 1.5 million cells for 100,000
+    workers) and paysheet.csv from them, while this one writes the other files and runs
     `meanwhile()` (more files, the history's rows)."""
     from ..scoring import results_json
 
-    from ..paysheet import paysheet_rows, write_paysheet_csv, write_paysheet_xlsx
+    from ..paysheet import paysheet_rows, write_paysheet
 
     rows = paysheet_rows(results)
-    with beside(lambda: write_paysheet_xlsx(results, stage / "paysheet.xlsx", unit=unit, rows=rows),
-                doing="写出发放表", parallel=len(results["workers"]) >= PARALLEL_OUTPUTS_FROM) as xlsx:
+    with beside(lambda: write_paysheet(results, stage, unit=unit, rows=rows), doing="写出发放表",
+                parallel=len(results["workers"]) >= PARALLEL_OUTPUTS_FROM) as sheet:
         (stage / "results.json").write_text(results_json(dict(results)), encoding="utf-8")
         names = ["results.json"]
         if results.get("period_rules_applied"):
             (stage / "period_findings.csv").write_text(period_findings_csv(results), encoding="utf-8", newline="")
             names.append("period_findings.csv")
-        write_paysheet_csv(results, stage / "paysheet.csv", rows=rows)
         if meanwhile is not None:
             meanwhile()
-        xlsx.wait()
-        return names + ["paysheet.xlsx", "paysheet.csv"]
+        return names + sheet.wait()
 
 
 PARALLEL_OUTPUTS_FROM = 20_000      # workers: a smaller month writes its files in one process
