@@ -147,7 +147,8 @@ class _Host:
         self._handles: dict[str, int] = {}
 
     def register(self, name: str, spec: dict) -> None:
-        self._handles[name] = _dre.create_ruleset(name, json.dumps(spec, ensure_ascii=False))
+        # ASCII only (\u escapes), like every fact (see _jstr): durable_rules compares strings as written
+        self._handles[name] = _dre.create_ruleset(name, json.dumps(spec))
 
     def assert_facts(self, ruleset: str, payload: str) -> int:
         """Assert a JSON array of facts; returns the session's state offset for `results`."""
@@ -190,7 +191,12 @@ def _rule_name(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _jstr(v: str) -> str:
-    return json.dumps(v, ensure_ascii=False)
+    """A string as fact text, ASCII only (\\u escapes).  durable_rules compares a fact's string with a
+    condition's as both were written (not unescaped), so the rulesets are written the same way
+    (_Host.register; rule ids are ASCII already).  Each result repeats whole facts (a records fact a
+    dozen times a worker): as pure ASCII, Python reads that text back without UTF-8 decoding, one byte
+    a character (one attribute such as 社区 made every result text two bytes a character)."""
+    return json.dumps(v)
 
 
 _COUNTER = itertools.count()

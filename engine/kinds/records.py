@@ -495,7 +495,7 @@ class RecordFacts:
 
 @lru_cache(maxsize=4096)
 def _json_text(s: str) -> str:
-    return json.dumps(s, ensure_ascii=False)
+    return json.dumps(s)    # ASCII only, as every fact's text (engine/assessment.py _jstr)
 
 
 # --------------------------------------------------------------------------- the rule form
