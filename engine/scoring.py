@@ -472,7 +472,23 @@ def _gc_paused():
         yield
     finally:
         if was_on:
+            _to_old_generation()
             gc.enable()
+
+
+def _to_old_generation() -> None:
+    """Everything the collector tracks moved to its oldest generation, without a pass over it.
+
+    The month's results (millions of dicts and lists, all alive) were made with the collector
+    off, so they sit in the youngest generation with its count far over the threshold: the first
+    allocation after `gc.enable()` would walk all of them (and a later middle-generation pass
+    again), only to find them alive.  gc.freeze() then gc.unfreeze() moves every generation into
+    the oldest one as two list splices; nothing stays frozen, and the next full collection (the
+    collector's own schedule) sees them as before.  Skipped when someone else has frozen objects
+    (a server that froze its start-up heap), which unfreeze would thaw."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def _run_chunks(policy, cases, wages, srcs, infos, processes, progress) -> list:

@@ -223,3 +223,19 @@ def test_chinese_strings_match_when_facts_and_rules_are_written_as_ascii(tmp_pat
     r1, r2 = score_cases(pol, [village, town], [None, None], processes=1)
     assert rules_fired(r1) == ["late"] and r1.score == 97
     assert rules_fired(r2) == ["diary_short"] and r2.score == 96
+
+
+def test_the_collector_is_back_on_after_scoring_and_a_frozen_heap_stays_frozen(policy):
+    # Results are moved to the collector's oldest generation without a pass over them (scoring's
+    # _to_old_generation); the collector is on again afterwards, and objects someone else froze stay frozen.
+    import gc
+
+    score_cases(policy, [case(complaints=3)], [None], processes=1)
+    assert gc.isenabled() and gc.get_count()[0] < 700
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        score_cases(policy, [case(complaints=3)], [None], processes=1)
+        assert gc.isenabled() and gc.get_freeze_count() > frozen // 2   # (0 if thawed; a few may be freed)
+    finally:
+        gc.unfreeze()
