@@ -510,7 +510,7 @@ def _run_chunks_locked(policy, cases, wages, srcs, infos, processes, progress) -
     srcs = srcs or [None] * len(cases)
     if processes is None:
         processes = (os.cpu_count() or 1) if len(cases) >= PARALLEL_FROM else 1
-    tasks = [(off, min(off + CHUNK, len(cases))) for off in range(0, len(cases), CHUNK)]
+    tasks = _tasks(len(cases))
     global _JOB
     _JOB = (policy, cases, wages, srcs, infos)
     out: list = []
@@ -534,6 +534,17 @@ def _run_chunks_locked(policy, cases, wages, srcs, infos, processes, progress) -
     finally:
         _JOB = None
     return out
+
+
+def _tasks(n: int) -> list[tuple[int, int]]:
+    """Chunks of CHUNK cases, the last two or three chunks' worth in quarters: whoever takes the
+    last chunk decides when the month is done, and the other process should not sit idle for most
+    of a chunk (one chunk ≈ 0.8 s of CPU under the new forms).  Quarters start where whole chunks
+    would (multiples of BATCH), so every durable_rules session holds the same workers as before."""
+    tail = max((n - 2 * CHUNK) // CHUNK * CHUNK, 0)
+    small = max(CHUNK // 4, 1)
+    return [(off, min(off + CHUNK, tail)) for off in range(0, tail, CHUNK)] + \
+        [(off, min(off + small, n)) for off in range(tail, n, small)]
 
 
 def _shared_out(tasks: list[tuple[int, int]], processes: int, dicts: bool, progress) -> list[list]:
@@ -631,20 +642,35 @@ def _widen(conn) -> None:
 
 
 def _helper(take, conn, tasks) -> None:
-    """A forked helper of _shared_out: scores chunks until none is left, sends each one back."""
-    import pickle
+    """A forked helper of _shared_out: scores chunks until none is left, sends each one back.
 
+    A thread sends, so that scoring goes on while a part waits for room in the pipe (a part is
+    megabytes, and the parent's receiving thread empties the pipe only when it gets the GIL;
+    measured: 0.6 s of 6 blocked in sending, 30,000 workers under load)."""
+    import pickle
+    import queue
+
+    out: queue.SimpleQueue = queue.SimpleQueue()
+
+    def send() -> None:
+        while (msg := out.get()) is not None:
+            conn.send_bytes(msg)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
     try:
         while (i := take()) < len(tasks):
-            conn.send_bytes(pickle.dumps((i, _pooled_chunk(tasks[i])), pickle.HIGHEST_PROTOCOL))
+            out.put(pickle.dumps((i, _pooled_chunk(tasks[i])), pickle.HIGHEST_PROTOCOL))
     except BaseException as exc:  # the parent raises it
         try:
             msg = pickle.dumps((-1, exc))
         except Exception:
             msg = pickle.dumps((-1, RuleEngineError(f"并行评分的子进程出错：{exc!r}")))
-        conn.send_bytes(msg)
+        out.put(msg)
     finally:
-        conn.send_bytes(b"")
+        out.put(b"")
+        out.put(None)
+        sender.join()
         conn.close()
 
 
