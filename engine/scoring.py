@@ -231,10 +231,10 @@ class _Scorer:
         veto_hits: list[CompiledRule] = []
         for h in hits:
             cr = table[h.rule]
-            if cr.kind == "veto":
+            if (pos := plan_of[h.rule]) is None:     # a veto
                 veto_hits.append(cr)
-            elif (pos := plan_of[h.rule]) in by_plan:
-                by_plan[pos].append((cr, h))
+            elif (got := by_plan.get(pos)) is not None:
+                got.append((cr, h))
             else:
                 by_plan[pos] = [(cr, h)]
         msrc = {"file": _basename(metric_src[0]), "row": metric_src[1]} if metric_src else None
@@ -290,6 +290,28 @@ class _Scorer:
             findings.extend(fs)
         score = doc.full_score - deductions + bonus
 
+        if veto_hits:
+            vetoes, failed, zero_score, withhold, zero_stars = self._vetoes(case, veto_hits, findings, msrc)
+        else:    # most months: nothing vetoed
+            vetoes, failed, zero_score, withhold, zero_stars = [], False, False, False, False
+        if zero_score and score != 0:
+            findings.append(entry(vetoes[0]["rule_id"], vetoes[0]["label"], "veto", "一票否决", vetoes[0]["domain"],
+                                  "veto", -score, {"否决前得分": n(score)}, f"得分由{n(score)}分计为0分", msrc))
+            score = ZERO
+
+        stars, b = self._grade(score)
+        if stars is not None and zero_stars and vetoes:
+            stars = 0
+        band, ratio, base, pay = self._pay(b, withhold, wage)
+        if band is not None and vetoes and (failed or withhold):
+            band = veto_band(vetoes, band, ratio, withhold)
+        return WorkerResult(case, findings, items, deductions, bonus, score, vetoes, failed, stars, band, ratio,
+                            base, pay)
+
+    def _vetoes(self, case: WorkerCase, veto_hits: list, findings: list, msrc) -> tuple:
+        """The month's vetoes (their findings appended to `findings`): (vetoes, failed, zero score,
+        withhold pay, zero stars)."""
+        doc = self.doc
         vetoes, failed, zero_score, withhold, zero_stars = [], False, False, False, False
         fired = [self.vetoes[cr.rule_id] for cr in sorted(veto_hits, key=lambda c: c.index)]
         effects = [self.policy.veto_effect(v) for v in fired]
@@ -315,19 +337,7 @@ class _Scorer:
                      if j == 0 and consequences else ""}
             findings.append(entry(v.id, v.label, "veto", "一票否决", v.domain, "veto", ZERO,
                                   {v.metric: value_text(m, val)}, self._veto_fill[v.id](texts), msrc))
-        if zero_score and score != 0:
-            findings.append(entry(vetoes[0]["rule_id"], vetoes[0]["label"], "veto", "一票否决", vetoes[0]["domain"],
-                                  "veto", -score, {"否决前得分": n(score)}, f"得分由{n(score)}分计为0分", msrc))
-            score = ZERO
-
-        stars, b = self._grade(score)
-        if stars is not None and zero_stars and vetoes:
-            stars = 0
-        band, ratio, base, pay = self._pay(b, withhold, wage)
-        if band is not None and vetoes and (failed or withhold):
-            band = veto_band(vetoes, band, ratio, withhold)
-        return WorkerResult(case, findings, items, deductions, bonus, score, vetoes, failed, stars, band, ratio,
-                            base, pay)
+        return vetoes, failed, zero_score, withhold, zero_stars
 
     def _pay(self, b, withhold: bool, wage: Decimal | None) -> tuple:
         """The band entry, the ratio paid, the performance base and the pay: wage × share × ratio,
