@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .ordering import OfficeOrder
 from .rmb import rmb_upper
+from .scoring import VETO_BAND, veto_band
 from .sheets import ROUNDING_NOTE, csv_safe, exact, open_workbook
 
 __all__ = ["COLUMNS", "PayRow", "Page", "TownSheet", "paysheet_rows", "town_sheets", "paid_band",
@@ -60,14 +61,22 @@ class PayRow:
 
 
 def _dec(v: Any) -> Decimal:
-    return Decimal(str(v)) if v not in (None, "") else ZERO
+    if v.__class__ is str:       # results.json's amounts: few distinct texts in a province's sheet
+        d = _DECIMALS.get(v)
+        if d is None:
+            if len(_DECIMALS) >= 100_000:
+                _DECIMALS.clear()
+            d = _DECIMALS[v] = Decimal(v) if v else ZERO
+        return d
+    return Decimal(str(v)) if v is not None else ZERO
+
+
+_DECIMALS: dict[str, Decimal] = {}
 
 
 def paid_band(w: Mapping[str, Any]) -> dict:
     """The band a worker was paid by: results.json's `band`.  A month stored before the band
     named the veto (issue 11.1) gets the same answer as one scored now."""
-    from .scoring import VETO_BAND, veto_band
-
     band = dict(w.get("band") or {})
     vetoes = [v for v in w.get("vetoes") or [] if v.get("effect", {}).get("fail", True)
               or v.get("effect", {}).get("pay", "withhold") == "withhold"]

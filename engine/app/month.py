@@ -171,23 +171,27 @@ def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = 
     """What a stored month writes: results.json (with period additions), period_findings.csv when
     period rules applied, and the pay sheet (.xlsx, .csv).
 
-    A large month's pay sheet (the .xlsx is the slowest file: 1.5 million cells for 100,000 workers)
-    is written by a second process at the same time (`beside`), and `meanwhile()` (more files, the
-    history's rows) runs here while it does."""
+    The pay sheet's rows are put in order here, once; a large month's paysheet.xlsx (the slowest
+    file: 1.5 million cells for 100,000 workers) is then written from them by a second process
+    (`beside`), while this one writes the other files, paysheet.csv from the same rows, and runs
+    `meanwhile()` (more files, the history's rows)."""
     from ..scoring import results_json
 
-    from ..paysheet import write_paysheet
+    from ..paysheet import paysheet_rows, write_paysheet_csv, write_paysheet_xlsx
 
-    with beside(lambda: write_paysheet(results, stage, unit=unit), doing="写出发放表",
-                parallel=len(results["workers"]) >= PARALLEL_OUTPUTS_FROM) as paysheet:
+    rows = paysheet_rows(results)
+    with beside(lambda: write_paysheet_xlsx(results, stage / "paysheet.xlsx", unit=unit, rows=rows),
+                doing="写出发放表", parallel=len(results["workers"]) >= PARALLEL_OUTPUTS_FROM) as xlsx:
         (stage / "results.json").write_text(results_json(dict(results)), encoding="utf-8")
         names = ["results.json"]
         if results.get("period_rules_applied"):
             (stage / "period_findings.csv").write_text(period_findings_csv(results), encoding="utf-8", newline="")
             names.append("period_findings.csv")
+        write_paysheet_csv(results, stage / "paysheet.csv", rows=rows)
         if meanwhile is not None:
             meanwhile()
-        return names + paysheet.wait()
+        xlsx.wait()
+        return names + ["paysheet.xlsx", "paysheet.csv"]
 
 
 PARALLEL_OUTPUTS_FROM = 20_000      # workers: a smaller month writes its files in one process
