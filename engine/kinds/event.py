@@ -576,7 +576,7 @@ class _Event(RuleKind):
             p = points if escalate is None else escalate[min(nth, len(escalate)) - 1]
             values = {"事件编号": ev.event_id, "类别": ev.category, "等级": ev.severity}
             nth_text = f"，本月第{nth}次" if escalate is not None else ""
-            src = {"file": _basename(ev.source[0]), "row": ev.source[1]} if ev.source else None
+            src = _source(ev)
             if plain:   # the event only matched the rule's category and severity: nothing to describe
                 out.append(finding(p, values, {"情形": "", "第几次": nth_text}, src, ev.event_id))
                 continue
@@ -620,6 +620,20 @@ class _Event(RuleKind):
             texts["第几次"] = nth_text
             out.append(finding(p, values, texts, src, ev.event_id))
         return out
+
+
+def _source(ev: EventCase) -> dict | None:
+    """An event's place in the log, one dict for all of its findings (every rule it matched): made
+    once, and sent between processes once (marshal writes a shared object once)."""
+    if not ev.source:
+        return None
+    cache = ev.derived
+    if cache is None:
+        cache = ev.derived = {}
+    src = cache.get("source")
+    if src is None:
+        src = cache["source"] = {"file": _basename(ev.source[0]), "row": ev.source[1]}
+    return src
 
 
 @lru_cache(maxsize=4096)
