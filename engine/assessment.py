@@ -147,7 +147,8 @@ class _Host:
         self._handles: dict[str, int] = {}
 
     def register(self, name: str, spec: dict) -> None:
-        self._handles[name] = _dre.create_ruleset(name, json.dumps(spec, ensure_ascii=False))
+        # ASCII only (\u escapes), like every fact (see _jstr): durable_rules compares strings as written
+        self._handles[name] = _dre.create_ruleset(name, json.dumps(spec))
 
     def assert_facts(self, ruleset: str, payload: str) -> int:
         """Assert a JSON array of facts; returns the session's state offset for `results`."""
@@ -184,13 +185,33 @@ def _keys(text: str) -> list[tuple[str, str]]:
     return _KEY.findall(text)
 
 
+class _Ints(dict):
+    """Key text -> int, each text converted once ("" -> None: a worker fact has no event index).
+    A hit reads two: a dict lookup is half the cost of int()."""
+
+    def __missing__(self, text: str) -> int | None:
+        if len(self) >= 100_000:
+            self.clear()
+            self[""] = None
+        got = self[text] = int(text) if text else None
+        return got
+
+
+_INT = _Ints()
+
+
 def _rule_name(text: str) -> str:
     return text[2:text.index('"', 2)]
 
 
 @lru_cache(maxsize=4096)
 def _jstr(v: str) -> str:
-    return json.dumps(v, ensure_ascii=False)
+    """A string as fact text, ASCII only (\\u escapes).  durable_rules compares a fact's string with a
+    condition's as both were written (not unescaped), so the rulesets are written the same way
+    (_Host.register; rule ids are ASCII already).  Each result repeats whole facts (a records fact a
+    dozen times a worker): as pure ASCII, Python reads that text back without UTF-8 decoding, one byte
+    a character (one attribute such as 社区 made every result text two bytes a character)."""
+    return json.dumps(v)
 
 
 _COUNTER = itertools.count()
@@ -338,7 +359,7 @@ class Evaluator:
             if len(seen) != len(expected) or set(seen) != expected:
                 raise RuleEngineError(f"规则引擎只处理了 {len(set(seen) & expected)}/{len(expected)} 条事实")
             new = tuple.__new__   # Hit(...) goes through a Python-level __new__: twice the cost
-            return [new(Hit, (rule, offset + int(k), int(ei) if ei else None)) for rule, keys in self._hits for k, ei in keys]
+            return [new(Hit, (rule, offset + _INT[k], _INT[ei])) for rule, keys in self._hits for k, ei in keys]
         finally:
             self._delete(sid)
 

@@ -1,6 +1,6 @@
 """Work in a forked process beside this one (a large month's reading and writing on two cores).
 
-Used by engine/inputs.py (the metrics sheet read while the event log is) and engine/app/month.py
+Used by engine/inputs.py (the register and metrics sheet read while the event log is) and engine/app/month.py
 (results.csv, findings.csv and the history's compressed results written while period rules run,
 then the pay sheet while results.json is written).
 """
@@ -20,9 +20,9 @@ class beside:
     """`work()` in a forked process beside this one when the caller says it is worth it (`parallel`:
     a large month), on a machine with two cores or more, when this process has no other threads (a
     fork copies only the calling thread; a server's request threads work in one process); otherwise
-    right here.  `wait()` returns when it is done, with what it returned (it must pickle), and
-    raises what it raised; leaving the `with` block without waiting (the run failed meanwhile)
-    stops it.
+    right here.  `wait()` returns when it is done, with what it returned (it must pickle; again on
+    a second call), and raises what it raised; leaving the `with` block without waiting (the run
+    failed meanwhile) stops it.
 
     The child inherits the month (no copy: fork, with the heap frozen for the collector so that
     pages stay shared), writes its files (into a staging folder) or works out a value, sends back
@@ -81,6 +81,7 @@ class beside:
             self._stop()
         if outcome is not None:
             raise outcome
+        self.value = value           # (a second wait gives it again)
         return value
 
     def _stop(self) -> None:

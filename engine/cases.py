@@ -25,7 +25,7 @@ class EventCase:
     month: str | None = None             # the scored month (its end is the cut-off)
     problem: str = ""                    # problem key (问题编号) for "the same problem again"
     repeat: int = 0                      # consecutive months, this one included, the problem key appeared
-    derived: dict | None = None          # deadlines worked out once (engine/kinds/event.py overdue_due)
+    derived: dict | None = None          # worked out once: deadlines (engine/kinds/event.py overdue_due), source
 
 
 @dataclass

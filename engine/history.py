@@ -79,7 +79,8 @@ def default_data_dir() -> Path:
 
 
 def _pack(obj: Any) -> bytes:
-    return zlib.compress(dumps_compact(obj).encode("utf-8"), 6)
+    # level 3: a province month's 244 MB of results compress in 1.1 s to 14 MB (level 6: 2.6 s, 9 MB)
+    return zlib.compress(dumps_compact(obj).encode("utf-8"), 3)
 
 
 def _unpack(blob: bytes | None) -> Any:

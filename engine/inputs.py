@@ -7,13 +7,14 @@ with every problem of all three files at once.
 from __future__ import annotations
 
 import gc
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .assessment import EventCase, WorkerCase
 from .beside import beside
@@ -42,7 +43,7 @@ WORKER_COLUMNS = {
 }
 WORKER_REQUIRED = ["worker_id", "name", "town", "community", "grid"]
 MAX_WAGE = 10_000_000   # yuan a month, when the policy has no pay (and so no wage bounds of its own)
-PARALLEL_READ_FROM = 20_000   # register rows: a smaller month reads its files in one process
+PARALLEL_READ_BYTES = 2_000_000   # a register file under this (about 20,000 rows) is read in one process
 
 METRIC_BASE_COLUMNS = {
     "worker_id": ["工号", "编号", "人员编号", "网格员编号", "id"],
@@ -242,29 +243,32 @@ def read_month(policy: Policy, month: str, workers: str | Path, metrics: str | P
 
 def _read_month(policy: Policy, month: str, workers, metrics, events, records, no_events: bool) -> MonthInputs:
     problems = ProblemList()
-    try:
-        register, reg_problems = _read_workers(workers, policy)
-        problems.extend(reg_problems.problems)
-    except DataError as exc:   # unreadable file or header problems: nothing to check against
-        problems.extend(exc.problems)
-        register = []
 
-    def read_metrics():
+    def read_register_and_metrics():
         try:
-            return _read_metrics(metrics, policy, month, register)
+            register, reg_problems = _read_workers(workers, policy)
+            reg_problems = reg_problems.problems
+        except DataError as exc:   # unreadable file or header problems: nothing to check against
+            register, reg_problems = [], exc.problems
+        try:
+            got = _read_metrics(metrics, policy, month, register)
         except DataError as exc:
-            return exc             # (returned: it is this file's problems, reported with the others)
+            got = exc              # (returned: it is this file's problems, reported with the others)
+        return register, reg_problems, got
 
-    # a large month's metrics sheet is read by a second process while this one reads the event log
+    # A large month's register and metrics sheet are read by a second process while this one reads
+    # the event log (the longest of the three); the log's worker ids are checked against the
+    # register once it is here, each problem in the place it would have had in one process.
     event_map: dict[str, list[tuple[EventCase, datetime]]] = {}
     event_problems: list[Problem] = []
-    with beside(read_metrics, parallel=len(register) >= PARALLEL_READ_FROM, doing="读取指标表") as reading:
+    with beside(read_register_and_metrics, parallel=_large(workers), doing="读取名册和指标表") as reading:
         if events is not None:
             try:
-                event_map = _read_events(events, policy, month, register, no_events)
+                event_map = _read_events(events, policy, month, lambda: reading.wait()[0], no_events)
             except DataError as exc:
                 event_problems = exc.problems
-        got = reading.wait()
+        register, reg_problems, got = reading.wait()
+    problems.extend(reg_problems)
     if isinstance(got, DataError):
         problems.extend(got.problems)
         metric_values, metric_src, metric_cols = {}, {}, set()
@@ -308,6 +312,14 @@ def _read_month(policy: Policy, month: str, workers, metrics, events, records, n
     if records is not None:
         files["records"] = str(records)
     return MonthInputs(month, register, cases, srcs, times, files, no_events)
+
+
+def _large(workers) -> bool:
+    """Whether a month is worth reading on two processes, judged by its register file's size."""
+    try:
+        return os.path.getsize(workers) >= PARALLEL_READ_BYTES
+    except (OSError, TypeError, ValueError):
+        return False        # (an unreadable register is reported by the reading)
 
 
 NO_EVENTS_SAID = "本月确实没有事件时，请提供只有表头的空台账，或注明“本月无事件”"
@@ -492,12 +504,17 @@ def _month_cell(value: Any) -> str | None:
     return f"{m.group(1)}-{int(m.group(2)):02d}"
 
 
-def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], no_events: bool = False):
+def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo] | Callable[[], list[WorkerInfo]],
+                 no_events: bool = False):
+    """The month's events by worker id.  `register` may be a function that gives it (being read
+    beside): the worker ids are then checked when the log has been read."""
     doc = policy.doc
     problems = ProblemList()
     rows, present = read_table(path, EVENT_COLUMNS, required=EVENT_REQUIRED, problems=problems,
                                extra=event_extra_columns(policy))
-    known = {w.worker_id for w in register}
+    later = callable(register)
+    known = set() if later else {w.worker_id for w in register}
+    to_check: list[tuple[int, int, str]] = []     # (place among the problems, row, worker id), when later
     vocab = doc.events
     days = (vocab or EventVocabulary()).max_days_after_month
     year, mon = map(int, month.split("-"))
@@ -513,6 +530,7 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
     time_columns = (("discovered", "发现时间"), ("reported", "上报时间"), ("closed", "办结时间")) + stages
     earlier_count, end = needs_other_months(doc), cutoff(month)
     stamps: dict[Any, datetime] = {}
+    discovered: dict[Any, tuple[str, bool]] = {}    # a discovery time's text -> (its month, whether it counts)
     for r in rows:
         cells = r.values               # read_table's text is stripped already: _text() of it is itself
         eid, wid = cells.get("event_id"), cells.get("worker_id")
@@ -524,11 +542,14 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
         counts = False
         try:
             if disc_raw is not None:
-                found = stamps.get(disc_raw) or stamps.setdefault(disc_raw, parse_timestamp(disc_raw))
-                disc_month = _month_of(found)
+                known_disc = discovered.get(disc_raw)
+                if known_disc is None:
+                    found = stamps.get(disc_raw) or stamps.setdefault(disc_raw, parse_timestamp(disc_raw))
+                    m = _month_of(found)
+                    known_disc = discovered[disc_raw] = (m, m == month or (earlier_count and found < end))
+                disc_month, counts = known_disc                 # counts: event_counts_in
                 if disc_month != month:
                     other_months.add(disc_month)
-                counts = disc_month == month or (earlier_count and found < end)   # event_counts_in
                 if not counts:
                     if eid:   # ids stay unique over the whole log; nothing else of another month is checked
                         if eid in seen:
@@ -547,7 +568,9 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
             bad = True
         else:
             seen[eid] = r.row
-        if register and wid not in known:
+        if later:
+            to_check.append((len(problems.problems), r.row, wid))
+        elif register and wid not in known:
             problems.add(r.file, r.row, "工号", wid or None, "名册中已有的工号")
             bad = True
         cat, sev = cells.get("category"), cells.get("severity")
@@ -605,6 +628,12 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo], n
         # one problem instead of silence: last month's file would dock every event quota
         problems.add(str(path), None, "发现时间", "、".join(sorted(other_months)), f"包含 {month} 发现的事件",
                      "台账中只有其他月份的事件，可能选错了文件；" + NO_EVENTS_SAID)
+    if later and (register := register()):
+        # (a row with an unknown id is kept in `out` meanwhile: its problem is raised below)
+        known = {w.worker_id for w in register}
+        name = str(path)
+        for place, row, wid in reversed([c for c in to_check if c[2] not in known]):
+            problems.problems.insert(place, Problem(name, row, "工号", wid or None, "名册中已有的工号"))
     problems.raise_if_any(DataError)
     for lst in out.values():
         lst.sort(key=lambda p: (p[1], p[0].event_id))

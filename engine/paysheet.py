@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .ordering import OfficeOrder
 from .rmb import rmb_upper
+from .scoring import VETO_BAND, veto_band
 from .sheets import ROUNDING_NOTE, csv_safe, exact, open_workbook
 
 __all__ = ["COLUMNS", "PayRow", "Page", "TownSheet", "paysheet_rows", "town_sheets", "paid_band",
@@ -60,14 +61,22 @@ class PayRow:
 
 
 def _dec(v: Any) -> Decimal:
-    return Decimal(str(v)) if v not in (None, "") else ZERO
+    if v.__class__ is str:       # results.json's amounts: few distinct texts in a province's sheet
+        d = _DECIMALS.get(v)
+        if d is None:
+            if len(_DECIMALS) >= 100_000:
+                _DECIMALS.clear()
+            d = _DECIMALS[v] = Decimal(v) if v else ZERO
+        return d
+    return Decimal(str(v)) if v is not None else ZERO
+
+
+_DECIMALS: dict[str, Decimal] = {}
 
 
 def paid_band(w: Mapping[str, Any]) -> dict:
     """The band a worker was paid by: results.json's `band`.  A month stored before the band
     named the veto (issue 11.1) gets the same answer as one scored now."""
-    from .scoring import VETO_BAND, veto_band
-
     band = dict(w.get("band") or {})
     vetoes = [v for v in w.get("vetoes") or [] if v.get("effect", {}).get("fail", True)
               or v.get("effect", {}).get("pay", "withhold") == "withhold"]
@@ -100,10 +109,13 @@ def _detail(seq: int, w: Mapping[str, Any]) -> dict:
     }
 
 
-def _total(kind: str, label: str, members: list[dict]) -> PayRow:
-    vals = {k: sum((m[k] for m in members), ZERO) for k in _MONEY}
-    vals.update(seq=None, worker_id="", name=f"{len(members)}人", town=label, community="", grid="", score=None,
-                band="", ratio=None, withheld_reason="", count=len(members))
+def _total(kind: str, label: str, members: list[dict], count: int | None = None) -> PayRow:
+    """A total row of `members`: worker rows, or (with `count`, the workers they hold) total rows
+    (exact decimals: a sum of subtotals is the sum of their rows)."""
+    count = len(members) if count is None else count
+    vals = {k: sum([m[k] for m in members], ZERO) for k in _MONEY}
+    vals.update(seq=None, worker_id="", name=f"{count}人", town=label, community="", grid="", score=None,
+                band="", ratio=None, withheld_reason="", count=count)
     if kind in ("社区小计", "本页小计"):
         vals["town"], vals["community"] = "", label
     return PayRow(kind, vals)
@@ -119,24 +131,27 @@ def paysheet_rows(results: Mapping[str, Any], order: OfficeOrder | None = None) 
     order = _order(results, order)
     workers = order.sorted(results["workers"])
     rows: list[PayRow] = []
-    town_members: list[dict] = []
     comm_members: list[dict] = []
-    all_members: list[dict] = []
+    town_parts: list[dict] = []          # the town's community subtotals so far
+    towns: list[dict] = []               # each town's total
     for i, w in enumerate(workers):
         vals = _detail(i + 1, w)
         rows.append(PayRow("明细", vals))
         comm_members.append(vals)
-        town_members.append(vals)
-        all_members.append(vals)
         nxt = workers[i + 1] if i + 1 < len(workers) else None
         same_town = nxt is not None and (nxt.get("town") or "") == vals["town"]
         if not same_town or (nxt.get("community") or "") != vals["community"]:
-            rows.append(_total("社区小计", f"{vals['community'] or '（未填社区）'}小计", comm_members))
+            sub = _total("社区小计", f"{vals['community'] or '（未填社区）'}小计", comm_members)
+            rows.append(sub)
+            town_parts.append(sub.values)
             comm_members = []
         if not same_town:
-            rows.append(_total("乡镇合计", f"{vals['town'] or '（未填乡镇）'}合计", town_members))
-            town_members = []
-    rows.append(_total("总计", "总计", all_members))
+            total = _total("乡镇合计", f"{vals['town'] or '（未填乡镇）'}合计", town_parts,
+                           sum(p["count"] for p in town_parts))
+            rows.append(total)
+            towns.append(total.values)
+            town_parts = []
+    rows.append(_total("总计", "总计", towns, len(workers)))
     return rows
 
 
@@ -287,21 +302,23 @@ def _write_cells(ws, r: int, columns, values: Mapping[str, Any], fm: Mapping[str
     """One row of cells; `numbers` remembers each distinct amount's cell value and format over a
     sheet (a province's sheet has 1.5 million cells and few distinct wages, bases and ratios)."""
     numbers = {} if numbers is None else numbers
+    fid, text, wrap, whole = id(fm), fm["text"], fm["wrap"], fm["int"]
     cells = []
+    add = cells.append
     for _head, key, kind in columns:
         v = values.get(key)
         if v is None or (v.__class__ is str and not v):      # (Decimal == "" is slow)
-            cells.append((None, fm["text"]))
+            add((None, text))
         elif kind == "text":
-            cells.append((str(v), fm["wrap" if key == "withheld_reason" else "text"]))
+            add((str(v), wrap if key == "withheld_reason" else text))
         elif kind == "int":
-            cells.append((int(v), fm["int"]))
+            add((int(v), whole))
         else:
-            got = numbers.get((kind, str(v), id(fm)))
+            got = numbers.get((kind, str(v), fid))      # (90.000 is not 90.00: a score's decimals show)
             if got is None:
-                got = numbers[(kind, str(v), id(fm))] = (exact(v, 4), fm["ratio"]) if kind == "ratio" \
+                got = numbers[(kind, str(v), fid)] = (exact(v, 4), fm["ratio"]) if kind == "ratio" \
                     else _number(v, kind, fm)
-            cells.append(got)
+            add(got)
     ws.write_cells(r, cells)
 
 
@@ -430,18 +447,25 @@ def paysheet_csv_text(results: Mapping[str, Any], order: OfficeOrder | None = No
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\r\n")
     wr.writerow(["行类型"] + [h for h, _k, _t in COLUMNS])
+    cent = Decimal("0.01")
+    money: dict[Decimal, str] = {}         # each distinct amount's text, worked out once
     for row in paysheet_rows(results, order) if rows is None else rows:
         out = [row.kind]
+        add = out.append
+        get = row.values.get
         for _h, key, kind in COLUMNS:
-            v = row.values.get(key)
+            v = get(key)
             if v is None:
-                out.append("")
+                add("")
             elif kind == "text":
-                out.append(csv_safe(v))
-            elif kind in ("money",):
-                out.append(str(v.quantize(Decimal("0.01"))))
+                add(csv_safe(v))
+            elif kind == "money":
+                # (90 and 90.00 are one key: both quantize to 90.00; a zero by its text: -0 is not 0)
+                k = v if v else str(v)
+                t = money.get(k)
+                add(t if t is not None else money.setdefault(k, str(v.quantize(cent))))
             else:
-                out.append(str(v))
+                add(str(v))
         wr.writerow(out)
     return "\ufeff" + buf.getvalue()   # BOM: Chinese Excel opens UTF-8 CSV correctly only with it
 
@@ -451,9 +475,11 @@ def write_paysheet_csv(results: Mapping[str, Any], path: str | Path, order: Offi
     Path(path).write_text(paysheet_csv_text(results, order, rows=rows), encoding="utf-8", newline="")
 
 
-def write_paysheet(results: Mapping[str, Any], folder: Path, *, unit: str = "") -> list[str]:
-    """paysheet.xlsx and paysheet.csv of a month into `folder`, its rows put in order once."""
-    rows = paysheet_rows(results)
+def write_paysheet(results: Mapping[str, Any], folder: Path, *, unit: str = "",
+                   rows: list[PayRow] | None = None) -> list[str]:
+    """paysheet.xlsx and paysheet.csv of a month into `folder`, its rows put in order once
+    (`rows`: paysheet_rows(results) when the caller has them already)."""
+    rows = paysheet_rows(results) if rows is None else rows
     write_paysheet_xlsx(results, folder / "paysheet.xlsx", unit=unit, rows=rows)
     write_paysheet_csv(results, folder / "paysheet.csv", rows=rows)
     return ["paysheet.xlsx", "paysheet.csv"]

@@ -24,6 +24,9 @@ __all__ = ["open_workbook", "RowSheet", "csv_safe", "csv_text", "write_csv", "ex
 ROUNDING_NOTE = "金额单位：元；金额和得分均为四舍五入保留两位小数后的数值，合计为各行数值之和"
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# text xlsxwriter writes as it is: no control character, no _xHHHH_-like underscore, nothing XML
+# escapes, no non-character, and no space at either end (which would need xml:space="preserve")
+_NOTHING_TO_ESCAPE = re.compile(r'[^\s\x00-\x1f_&<>"\ufffe\uffff](?:[^\x00-\x1f_&<>"\ufffe\uffff]*[^\s\x00-\x1f_&<>"\ufffe\uffff])?')
 _PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
@@ -54,6 +57,7 @@ class RowSheet(Worksheet):
         super().__init__()
         self._rows: dict[int, list] = {}       # row -> its cells, made into XML when the row is flushed
         self._strings: dict[str, str] = {}     # text -> the rest of its inline-string cell
+        self._tails: dict[tuple, str] = {}     # (class, value, id(format)) -> the cell's XML after r="A1"
         self._styles: dict[int, str] = {}      # id(format) -> its s attribute, once the format has its index
         self._columns: list[str] = []          # '<c r="A', '<c r="B', ...
 
@@ -102,27 +106,38 @@ class RowSheet(Worksheet):
         while len(self._columns) < len(cells):
             self._columns.append(f'<c r="{xl_col_to_name(len(self._columns))}')
         r = str(row + 1)
-        styles, strings = self._styles, self._strings
+        styles, strings, tails = self._styles, self._strings, self._tails
         out = []
+        add = out.append
         for column, (value, fmt) in zip(self._columns, cells):
-            style = styles.get(id(fmt))
-            if style is None:    # the format's index is given at its first use, as _write_cell does
-                style = styles[id(fmt)] = f'" s="{fmt._get_xf_index()}"'
-            if value is None:
-                out.append(f"{column}{r}{style}/>")
-            elif value.__class__ is str:
-                tail = strings.get(value)
-                if tail is None:
-                    tail = strings[value] = self._inline(value)
-                out.append(f"{column}{r}{style}{tail}")
-            else:
-                out.append(f"{column}{r}{style}><v>{value:.16G}</v></c>")
-        out.append("</row>")
+            # a cell's XML after its reference, once per distinct (class, value, format); zeros
+            # are not kept (0.0 == -0.0, and their texts differ)
+            key = (value.__class__, value, id(fmt)) if value else None
+            tail = tails.get(key) if key else None
+            if tail is None:
+                style = styles.get(id(fmt))
+                if style is None:    # the format's index is given at its first use, as _write_cell does
+                    style = styles[id(fmt)] = f'" s="{fmt._get_xf_index()}"'
+                if value is None:
+                    tail = f"{style}/>"
+                elif value.__class__ is str:
+                    text = strings.get(value)
+                    if text is None:
+                        text = strings[value] = self._inline(value)
+                    tail = style + text
+                else:
+                    tail = f"{style}><v>{value:.16G}</v></c>"
+                if key:
+                    tails[key] = tail
+            add(f"{column}{r}{tail}")
+        add("</row>")
         self.fh.write("".join(out))
         self.table.clear()
 
     def _inline(self, text: str) -> str:
         """An inline string cell after its r and s attributes, as xlsxwriter writes it."""
+        if _NOTHING_TO_ESCAPE.fullmatch(text):     # most names, ids and grids: no escape, no space to keep
+            return f' t="inlineStr"><is><t>{text}</t></is></c>'
         text = self._escape_control_characters(text)
         if text.startswith("<r>") and text.endswith("</r>"):
             return f' t="inlineStr"><is>{text}</is></c>'

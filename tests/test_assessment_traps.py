@@ -205,3 +205,37 @@ def test_an_absent_attribute_value_gets_the_default_quota(tmp_path):
     pol = load_policy_file(write(tmp_path / "q.yaml", text))
     [r] = score_cases(pol, [case(diaries=5)], [None], processes=1)
     assert rules_fired(r) == ["diary_short"] and r.score == 96
+
+
+def test_chinese_strings_match_when_facts_and_rules_are_written_as_ascii(tmp_path):
+    # Facts and rulesets are written with \u escapes (durable_rules compares strings as written, so both
+    # sides must be): Chinese attribute values and event categories still match, and only where they should.
+    text = POLICY.replace("metrics:\n", "attributes:\n  kind: {label: 类别, values: [村, 社区]}\nmetrics:\n", 1)
+    text = text.replace("shortfall: {metric: diaries, quota: 9, points: 1}",
+                        "shortfall: {metric: diaries, quota: {by: kind, values: {村: 2, 社区: 9}}, points: 1}")
+    text = text.replace("{id: late, label: 紧急迟报, event: {severity: 紧急,",
+                        "{id: late, label: 紧急迟报, event: {category: 治安, severity: 紧急,")
+    pol = load_policy_file(write(tmp_path / "zh.yaml", text))
+    late = EventCase("E1", "治安", "紧急", Decimal(5), None, False)
+    other = EventCase("E2", "矛盾纠纷", "紧急", Decimal(5), None, False)
+    village = WorkerCase("W1", {"kind": "村"}, {"complaints": Decimal(0), "diaries": Decimal(5)}, [late, other])
+    town = WorkerCase("W2", {"kind": "社区"}, {"complaints": Decimal(0), "diaries": Decimal(5)}, [])
+    r1, r2 = score_cases(pol, [village, town], [None, None], processes=1)
+    assert rules_fired(r1) == ["late"] and r1.score == 97
+    assert rules_fired(r2) == ["diary_short"] and r2.score == 96
+
+
+def test_the_collector_is_back_on_after_scoring_and_a_frozen_heap_stays_frozen(policy):
+    # Results are moved to the collector's oldest generation without a pass over them (scoring's
+    # _to_old_generation); the collector is on again afterwards, and objects someone else froze stay frozen.
+    import gc
+
+    score_cases(policy, [case(complaints=3)], [None], processes=1)
+    assert gc.isenabled() and gc.get_count()[0] < 700
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        score_cases(policy, [case(complaints=3)], [None], processes=1)
+        assert gc.isenabled() and gc.get_freeze_count() > frozen // 2   # (0 if thawed; a few may be freed)
+    finally:
+        gc.unfreeze()

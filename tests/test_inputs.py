@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.errors import DataError, EngineError, PolicyError
+from engine.inputs import read_month
 from engine.policy import load_policy
 from engine.scoring import score_month
 
@@ -479,10 +480,12 @@ def test_the_same_bad_value_in_many_rows_is_reported_in_every_row(tmp_path, poli
     ("workers.csv", "broken/metrics-misspelt-headers.csv", None),
     ("broken/workers-header-typo.csv", "broken/metrics-unknown-columns-bad-month-and-values.csv",
      "broken/events-report-typed-2062.csv"),
+    ("workers.csv", "metrics.csv", "broken/events-unknown-workers-among-other-problems.csv"),
 ])
-def test_a_large_months_metrics_read_beside_give_what_one_process_gives(monkeypatch, policy, workers, metrics, events):
-    # A month of PARALLEL_READ_FROM workers or more reads its metrics sheet in a forked process
-    # while this one reads the event log: the same cases, or the same problems in the same order.
+def test_a_large_months_register_and_metrics_read_beside_give_what_one_process_gives(monkeypatch, policy, workers, metrics, events):
+    # A month whose register file has PARALLEL_READ_BYTES or more reads its register and metrics
+    # sheet in a forked process while this one reads the event log, and checks the log's worker ids
+    # afterwards: the same cases, or the same problems in the same order.
     import engine.inputs as inputs
 
     def read():
@@ -494,5 +497,19 @@ def test_a_large_months_metrics_read_beside_give_what_one_process_gives(monkeypa
         return repr(got.cases)
 
     one = read()
-    monkeypatch.setattr(inputs, "PARALLEL_READ_FROM", 1)
+    monkeypatch.setattr(inputs, "PARALLEL_READ_BYTES", 0)
     assert read() == one
+
+
+def test_event_log_worker_ids_are_checked_in_row_order_among_the_rows_other_problems(policy):
+    # The log's worker ids are checked against the register after the log is read (the register may
+    # be read beside it); each problem still stands where a clerk reads it: by row, and within a
+    # row after the event id and before the category and the times.
+    with pytest.raises(DataError) as err:
+        read_month(policy, "2026-10", DATA / "workers.csv", DATA / "metrics.csv",
+                   DATA / "broken/events-unknown-workers-among-other-problems.csv")
+    got = [(p.line, p.field, p.found) for p in err.value.problems]
+    assert got == [(2, "工号", "W09"),
+                   (3, "事件编号", "E1"), (3, "工号", "W99"), (3, "类别", "打架"),
+                   (4, "工号", None),
+                   (6, "工号", "W88"), (6, "发现时间", "2026-10-45 09:00")]

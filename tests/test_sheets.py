@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 
 import openpyxl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.roster.check import check_roster
 from engine.roster.model import load_problem
@@ -43,7 +45,8 @@ def test_roster_outputs_keep_a_formula_name_as_text(tmp_path):
 
 
 AWKWARD = ["张三", "A&B <c> \"d\"", " leading", "trailing ", "line\nbreak", "ctl\x01\x1f", "_x0041_ literal",
-           "<r>looks rich</r>", "\ufffe", "😀 emoji", EVIL, "x" * 20_000]
+           "<r>looks rich</r>", "\ufffe", "😀 emoji", EVIL, "x" * 20_000,
+           "\u3000全角空格在前", "全角空格在后\u3000", "tab\tinside", "a_b", "a>b", "x"]
 
 
 def _row_sheet_book(path, constant_memory: bool, by_row: bool) -> None:
@@ -58,6 +61,10 @@ def _row_sheet_book(path, constant_memory: bool, by_row: bool) -> None:
     rows = [[(text, plain), (exact("517.19"), money), (None, plain), (17, money), (exact("0"), plain)]
             for text in AWKWARD]
     rows.insert(3, [(None, money), (exact("-2.5", 4), plain), (1e-7, plain), (2 ** 40, money)])
+    # equal values of other classes or signs, written in other ways: 17 / 17.0 / exact 17, 0 / -0
+    rows.append([(17, plain), (17.0, plain), (exact("17"), plain), (0.0, money), (-0.0, money),
+                    (exact("-0.00"), money), (exact("0"), money), (0, plain), (True, plain)])
+    rows.append([(17.0, plain), (17, plain), (-0.0, money), (0.0, money), (exact("17"), plain)])
     r = 1
     for cells in rows:
         r += 1
@@ -103,3 +110,23 @@ def test_row_sheet_refuses_a_row_written_both_ways(tmp_path):
     with pytest.raises(ValueError, match="row 2"):
         ws.write_string(2, 0, "d", f)
     assert ws.write_cells(0, [("too late", f)]) == -2        # constant memory: rows go in order
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab张_x0F&<>\"' \t\n\r\u3000\x01\x1f\ufffe\uffff")) | st.characters(),
+               max_size=12))
+def test_row_sheet_inline_text_is_what_xlsxwriter_escaping_gives(text):
+    """RowSheet writes most texts as they are, without running xlsxwriter's escapes: for any text,
+    what it writes is what those escapes give."""
+    from xlsxwriter.worksheet import _preserve_whitespace
+
+    from engine.sheets import RowSheet
+
+    ws = RowSheet()
+    esc = ws._escape_control_characters(text)
+    if esc.startswith("<r>") and esc.endswith("</r>"):
+        want = f' t="inlineStr"><is>{esc}</is></c>'
+    else:
+        keep = ' xml:space="preserve"' if _preserve_whitespace(esc) else ""
+        want = f' t="inlineStr"><is><t{keep}>{ws._escape_data(esc)}</t></is></c>'
+    assert ws._inline(text) == want

@@ -171,15 +171,17 @@ def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = 
     """What a stored month writes: results.json (with period additions), period_findings.csv when
     period rules applied, and the pay sheet (.xlsx, .csv).
 
-    A large month's pay sheet (the .xlsx is the slowest file: 1.5 million cells for 100,000 workers)
-    is written by a second process at the same time (`beside`), and `meanwhile()` (more files, the
-    history's rows) runs here while it does."""
+    The pay sheet's rows are put in order here, once, and inherited by a second process (`beside`)
+    that writes a large month's paysheet.xlsx (the slowest file: 1.5 million cells for 100,000
+    workers) and paysheet.csv from them, while this one writes the other files and runs
+    `meanwhile()` (more files, the history's rows)."""
     from ..scoring import results_json
 
-    from ..paysheet import write_paysheet
+    from ..paysheet import paysheet_rows, write_paysheet
 
-    with beside(lambda: write_paysheet(results, stage, unit=unit), doing="写出发放表",
-                parallel=len(results["workers"]) >= PARALLEL_OUTPUTS_FROM) as paysheet:
+    rows = paysheet_rows(results)
+    with beside(lambda: write_paysheet(results, stage, unit=unit, rows=rows), doing="写出发放表",
+                parallel=len(results["workers"]) >= PARALLEL_OUTPUTS_FROM) as sheet:
         (stage / "results.json").write_text(results_json(dict(results)), encoding="utf-8")
         names = ["results.json"]
         if results.get("period_rules_applied"):
@@ -187,7 +189,7 @@ def write_month_outputs(results: Mapping[str, Any], stage: Path, *, unit: str = 
             names.append("period_findings.csv")
         if meanwhile is not None:
             meanwhile()
-        return names + paysheet.wait()
+        return names + sheet.wait()
 
 
 PARALLEL_OUTPUTS_FROM = 20_000      # workers: a smaller month writes its files in one process

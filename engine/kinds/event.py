@@ -81,7 +81,12 @@ class EventRule(EventFilter):
 
 def hours_between(a: datetime, b: datetime) -> Decimal:
     """Whole minutes as hours with 4 decimals at most (durable_rules compares doubles)."""
-    minutes = int((b - a).total_seconds() // 60)
+    return _hours(int((b - a).total_seconds() // 60))
+
+
+@lru_cache(maxsize=65536)
+def _hours(minutes: int) -> Decimal:
+    """(a province's log has 800,000 spans and far fewer distinct minute counts)"""
     return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.0001"))
 
 
@@ -109,6 +114,7 @@ def month_start(month: str) -> datetime:
     return datetime(int(month[:4]), int(month[5:7]), 1)
 
 
+@lru_cache(maxsize=64)
 def cutoff(month: str) -> datetime:
     """The end of the scored month: the first instant of the next month."""
     y, m = int(month[:4]), int(month[5:7])
@@ -253,19 +259,35 @@ def _span_range(s: Span):
 
 def filters_of(doc) -> list[EventFilter]:
     """Every event filter of the policy: counted metrics, rules and bonus rules."""
-    out = [m.count_events for m in doc.metrics.values() if m.count_events is not None]
-    rules = [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
-    return out + [r.event for r in rules if r.event is not None]
+    return _event_use(doc)[0]
 
 
 def needs_other_months(doc) -> bool:
     """Whether events discovered in other months can count this month (so the log reader keeps them)."""
-    return any(f.overdue is not None or f.repeat_months is not None or f.month_by not in (None, "discovered")
-               for f in filters_of(doc))
+    return _event_use(doc)[1]
 
 
 def problem_keys_used(doc) -> bool:
-    return any(f.repeat_months is not None for f in filters_of(doc))
+    return _event_use(doc)[2]
+
+
+_USES: dict[int, tuple] = {}
+
+
+def _event_use(doc) -> tuple[list[EventFilter], bool, bool]:
+    """(filters_of, needs_other_months, problem_keys_used) of a policy, worked out once per policy
+    object (asked for each of a province's 100,000 workers), kept with it as _limit does."""
+    got = _USES.get(id(doc))
+    if got is None or got[0] is not doc:
+        out = [m.count_events for m in doc.metrics.values() if m.count_events is not None]
+        rules = [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
+        filters = out + [r.event for r in rules if r.event is not None]
+        other = any(f.overdue is not None or f.repeat_months is not None or f.month_by not in (None, "discovered")
+                    for f in filters)
+        if len(_USES) >= 64:
+            _USES.clear()
+        got = _USES[id(doc)] = (doc, filters, other, any(f.repeat_months is not None for f in filters))
+    return got[1], got[2], got[3]
 
 
 def prepare_events(doc, month: str, events: list[EventCase]) -> list[EventCase]:
@@ -274,7 +296,7 @@ def prepare_events(doc, month: str, events: list[EventCase]) -> list[EventCase]:
     `events` may hold other months (the reader keeps them when `needs_other_months`): they feed
     the problem-key runs and are then dropped unless a filter counts them this month, so that a
     rule counting by discovery month never sees another month's event."""
-    if problem_keys_used(doc):
+    if _event_use(doc)[2]:
         seen: dict[str, set[str]] = {}
         for ev in events:
             if ev.problem and ev.times is not None:
@@ -290,7 +312,9 @@ def prepare_events(doc, month: str, events: list[EventCase]) -> list[EventCase]:
             while m in seen[ev.problem]:
                 run, m = run + 1, _prev(m)
             ev.repeat = run
-    filters = filters_of(doc)
+    filters, other, _keys = _event_use(doc)
+    if filters and not other:      # every filter counts by discovery month: one test an event
+        return [ev for ev in events if ev.times is None or in_month(ev, None)]
     return [ev for ev in events if ev.times is None or any(_counts_this_month(f, ev) for f in filters)]
 
 
@@ -552,7 +576,7 @@ class _Event(RuleKind):
             p = points if escalate is None else escalate[min(nth, len(escalate)) - 1]
             values = {"事件编号": ev.event_id, "类别": ev.category, "等级": ev.severity}
             nth_text = f"，本月第{nth}次" if escalate is not None else ""
-            src = {"file": _basename(ev.source[0]), "row": ev.source[1]} if ev.source else None
+            src = _source(ev)
             if plain:   # the event only matched the rule's category and severity: nothing to describe
                 out.append(finding(p, values, {"情形": "", "第几次": nth_text}, src, ev.event_id))
                 continue
@@ -596,6 +620,20 @@ class _Event(RuleKind):
             texts["第几次"] = nth_text
             out.append(finding(p, values, texts, src, ev.event_id))
         return out
+
+
+def _source(ev: EventCase) -> dict | None:
+    """An event's place in the log, one dict for all of its findings (every rule it matched): made
+    once, and sent between processes once (marshal writes a shared object once)."""
+    if not ev.source:
+        return None
+    cache = ev.derived
+    if cache is None:
+        cache = ev.derived = {}
+    src = cache.get("source")
+    if src is None:
+        src = cache["source"] = {"file": _basename(ev.source[0]), "row": ev.source[1]}
+    return src
 
 
 @lru_cache(maxsize=4096)

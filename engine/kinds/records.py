@@ -495,7 +495,7 @@ class RecordFacts:
 
 @lru_cache(maxsize=4096)
 def _json_text(s: str) -> str:
-    return json.dumps(s, ensure_ascii=False)
+    return json.dumps(s)    # ASCII only, as every fact's text (engine/assessment.py _jstr)
 
 
 # --------------------------------------------------------------------------- the rule form
@@ -565,7 +565,8 @@ class _Records(RuleKind):
             if spec.period_cap is not None else ""
         slots = list((spec.slots or {}).items())
         return {"label": s.label, "unit": unit, "how": how, "cap": cap, "slots": slots,
-                "each": "每天" if spec.every == "day" else "每周", "value": RecordFacts.value_key(spec), "memo": {}}
+                "each": "每天" if spec.every == "day" else "每周", "value": RecordFacts.value_key(spec), "memo": {},
+                "dates": {}}
 
     def findings(self, rp, matches, case, msrc):
         spec, k = rp.spec, rp.k
@@ -579,7 +580,7 @@ class _Records(RuleKind):
         words = k.get("words")
         if words is None:   # the plan's fixed words, with this rule's verb (扣/得), once
             words = k["words"] = (k["how"].format(verb=rp.verb), k["cap"].format(verb=rp.verb))
-        memo, periods, label, unit = k["memo"], case.periods, k["label"], k["unit"]
+        memo, periods, label, unit, dates = k["memo"], case.periods, k["label"], k["unit"], k["dates"]
         out = []
         for place in sorted(by_place):   # date order
             period = periods[(spec.series, spec.every, place)]
@@ -605,8 +606,13 @@ class _Records(RuleKind):
                 continue
             capped = spec.period_cap is not None and total >= spec.period_cap   # the cap is said once reached
             points = min(total, spec.period_cap) if capped else total
-            values["日期"] = _iso(period.start)
-            texts = {"日期": _period_text(period.every, period.start), "记录": label, "情形": "、".join(parts),
+            date = dates.get(period.start)
+            if date is None:   # the day's (week's) two texts, once per rule and date
+                if len(dates) >= 1024:
+                    dates.clear()
+                date = dates[period.start] = (_iso(period.start), _period_text(period.every, period.start))
+            values["日期"] = date[0]
+            texts = {"日期": date[1], "记录": label, "情形": "、".join(parts),
                      "单位": unit, "计分方式": words[0], "封顶": words[1] if capped else ""}
             out.append(rp.finding(points, values, texts, None))
         return out
