@@ -427,6 +427,7 @@ class RecordFacts:
                           for r in rules if isinstance(r.records.quota, QuotaBy))
         self.fact_checks = ALPHA_STACK - 8 - attr_checks   # 8: the root, t=p, a working-day check, margin
         self._layouts: dict[tuple, list] = {}
+        self._flagged = any(self._flag.values())   # whether a layout depends on the working days
 
     @staticmethod
     def value_key(spec: RecordsRule) -> str:
@@ -446,10 +447,11 @@ class RecordFacts:
             return [{f"p{self.group[key]}_{place}d": True}]
         return []
 
-    def _layout(self, periods: dict) -> list[tuple[str, list[tuple[tuple, tuple[str, ...]]]]]:
+    def _layout(self, periods: dict) -> list[tuple[str, tuple[tuple[str, ...], ...]]]:
         """How a worker's places are written: per fact, a %-template (the attributes, then each value)
-        and the places and value keys that fill it.  It depends only on the places and their working
-        days (the month and the calendar), so it is worked out once per month."""
+        and, for each of its places in turn (the periods in their order), the value keys that fill
+        it.  It depends only on the places and their working days (the month and the calendar), so
+        it is worked out once per month."""
         out: list = []
         parts, reads, checks, fields = ["%s"], [], 0, 4 + len(self.attr_fields)   # k, ei, t, sid, attributes
         for key, p in periods.items():
@@ -457,25 +459,25 @@ class RecordFacts:
             g_reads, n_checks = self._reads[group], self._checks[group]
             n_fields = len(g_reads) + self._flag[group]
             if reads and (checks + n_checks > self.fact_checks or fields + n_fields > FACT_FIELDS):
-                out.append(("".join(parts), reads))
+                out.append(("".join(parts), tuple(reads)))
                 parts, reads, checks, fields = ["%s"], [], 0, 4 + len(self.attr_fields)
             name = f"p{self.group[group]}_{p.index}"
             parts += [f',"{name}{suffix}":%s' for _value, suffix in g_reads]
             if self._flag[group]:
                 parts.append(f',"{name}d":{"true" if p.working else "false"}')
-            reads.append((key, tuple(value for value, _suffix in g_reads)))
+            reads.append(tuple(value for value, _suffix in g_reads))
             checks += n_checks
             fields += n_fields
         if reads:
-            out.append(("".join(parts), reads))
+            out.append(("".join(parts), tuple(reads)))
         return out
 
     def bodies(self, case) -> list[str]:
         """The worker's checked days and weeks as the fields of as few facts as durable_rules allows."""
         periods = case.periods
-        # the places and their working-day flags: the same places in another month (or a worked
-        # example scored by the same process) may fall on other working days
-        key = (tuple(periods), tuple(p.working for p in periods.values()))
+        # the places and, when a place carries its working-day flag, those flags: the same places in
+        # another month (or a worked example scored by the same process) may fall on other working days
+        key = (tuple(periods), tuple([p.working for p in periods.values()])) if self._flagged else tuple(periods)
         layout = self._layouts.get(key)
         if layout is None:
             if len(self._layouts) >= 64:
@@ -485,10 +487,14 @@ class RecordFacts:
                         for a, fld in self.attr_fields)
         known = DOUBLES.get
         out = []
+        # the places in the order of the periods (each template takes the next ones): no look-up of a
+        # period by its key (a tuple, hashed afresh each time) and no map object per place
+        places = iter(periods.values())
         for template, reads in layout:
-            texts = [known(v) for place, keys in reads for v in map(periods[place].values.__getitem__, keys)]
+            values = [p.values[v] for keys, p in zip(reads, places) for v in keys]
+            texts = [known(v) for v in values]
             if None in texts:
-                texts = [double_text(v) for place, keys in reads for v in map(periods[place].values.__getitem__, keys)]
+                texts = [double_text(v) for v in values]
             out.append(template % (attrs, *texts))
         return out
 
@@ -566,7 +572,7 @@ class _Records(RuleKind):
         slots = list((spec.slots or {}).items())
         return {"label": s.label, "unit": unit, "how": how, "cap": cap, "slots": slots,
                 "each": "每天" if spec.every == "day" else "每周", "value": RecordFacts.value_key(spec), "memo": {},
-                "dates": {}}
+                "dates": {}, "slot_keys": [name for name, _q in slots]}
 
     def findings(self, rp, matches, case, msrc):
         spec, k = rp.spec, rp.k
@@ -581,40 +587,51 @@ class _Records(RuleKind):
         if words is None:   # the plan's fixed words, with this rule's verb (扣/得), once
             words = k["words"] = (k["how"].format(verb=rp.verb), k["cap"].format(verb=rp.verb))
         memo, periods, label, unit, dates = k["memo"], case.periods, k["label"], k["unit"], k["dates"]
+        series, every, cap = spec.series, spec.every, spec.period_cap
+        slot_keys, value_key = k["slot_keys"], k["value"]
+        fill, made, points_of = rp.fill, rp._made, rp._points
         out = []
         for place in sorted(by_place):   # date order
-            period = periods[(spec.series, spec.every, place)]
+            period = periods[(series, every, place)]
+            vals = period.values
             crs = by_place[place]
             if len(crs) > 1:
                 crs.sort(key=_tier)
-            parts, total, values = [], ZERO, {}
+            shorts = []
             for cr in crs:
-                value = period.values[k["slots"][cr.tier][0] if cr.tier is not None else k["value"]]
+                value = vals[slot_keys[cr.tier] if cr.tier is not None else value_key]
                 got = memo.get((cr.index, value), _UNSEEN)   # a slot's value below its quota recurs: said once
                 if got is _UNSEEN:
                     got = self._short(spec, k, cr, case, value)
                     if len(memo) < 10_000:
                         memo[(cr.index, value)] = got
-                if got is None:
-                    continue
-                pts, value_key, value_text, quota_key, quota_text, part = got
-                total += pts
-                values[value_key] = value_text
-                values[quota_key] = quota_text
-                parts.append(part)
-            if not parts:
+                if got is not None:
+                    shorts.append(got)
+            if not shorts:
                 continue
-            capped = spec.period_cap is not None and total >= spec.period_cap   # the cap is said once reached
-            points = min(total, spec.period_cap) if capped else total
+            if len(shorts) == 1:   # one slot (or the quota) short, the usual case: its memo entry says it all
+                total, value_name, value_text, quota_key, quota_text, situation = shorts[0]
+                total = ZERO + total   # as the sum below makes it (the same Decimal, exponent included)
+                values = {value_name: value_text, quota_key: quota_text}
+            else:
+                parts, total, values = [], ZERO, {}
+                for pts, value_name, value_text, quota_key, quota_text, part in shorts:
+                    total += pts
+                    values[value_name] = value_text
+                    values[quota_key] = quota_text
+                    parts.append(part)
+                situation = "、".join(parts)
+            capped = cap is not None and total >= cap   # the cap is said once reached
             date = dates.get(period.start)
             if date is None:   # the day's (week's) two texts, once per rule and date
                 if len(dates) >= 1024:
                     dates.clear()
                 date = dates[period.start] = (_iso(period.start), _period_text(period.every, period.start))
             values["日期"] = date[0]
-            texts = {"日期": date[1], "记录": label, "情形": "、".join(parts),
+            texts = {"日期": date[1], "记录": label, "情形": situation,
                      "单位": unit, "计分方式": words[0], "封顶": words[1] if capped else ""}
-            out.append(rp.finding(points, values, texts, None))
+            pts = points_of(min(total, cap) if capped else total)   # rp.finding, written out
+            out.append(made(pts, values, fill(values, texts, pts[2]), None, None))
         return out
 
     @staticmethod
