@@ -504,17 +504,15 @@ def _month_cell(value: Any) -> str | None:
     return f"{m.group(1)}-{int(m.group(2)):02d}"
 
 
-def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo] | Callable[[], list[WorkerInfo]],
+def _read_events(path, policy: Policy, month: str, register: Callable[[], list[WorkerInfo]],
                  no_events: bool = False):
-    """The month's events by worker id.  `register` may be a function that gives it (being read
-    beside): the worker ids are then checked when the log has been read."""
+    """The month's events by worker id.  `register()` gives the register (it may be being read
+    beside): the worker ids are checked against it when the log has been read."""
     doc = policy.doc
     problems = ProblemList()
     rows, present = read_table(path, EVENT_COLUMNS, required=EVENT_REQUIRED, problems=problems,
                                extra=event_extra_columns(policy))
-    later = callable(register)
-    known = set() if later else {w.worker_id for w in register}
-    to_check: list[tuple[int, int, str]] = []     # (place among the problems, row, worker id), when later
+    to_check: list[tuple[int, int, str]] = []     # (place among the problems, row, worker id)
     vocab = doc.events
     days = (vocab or EventVocabulary()).max_days_after_month
     year, mon = map(int, month.split("-"))
@@ -568,11 +566,7 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo] | 
             bad = True
         else:
             seen[eid] = r.row
-        if later:
-            to_check.append((len(problems.problems), r.row, wid))
-        elif register and wid not in known:
-            problems.add(r.file, r.row, "工号", wid or None, "名册中已有的工号")
-            bad = True
+        to_check.append((len(problems.problems), r.row, wid))
         cat, sev = cells.get("category"), cells.get("severity")
         cat = cat if type(cat) is str else _text(cat)
         sev = sev if type(sev) is str else _text(sev)
@@ -628,9 +622,8 @@ def _read_events(path, policy: Policy, month: str, register: list[WorkerInfo] | 
         # one problem instead of silence: last month's file would dock every event quota
         problems.add(str(path), None, "发现时间", "、".join(sorted(other_months)), f"包含 {month} 发现的事件",
                      "台账中只有其他月份的事件，可能选错了文件；" + NO_EVENTS_SAID)
-    if later and (register := register()):
+    if known := {w.worker_id for w in register()}:
         # (a row with an unknown id is kept in `out` meanwhile: its problem is raised below)
-        known = {w.worker_id for w in register}
         name = str(path)
         for place, row, wid in reversed([c for c in to_check if c[2] not in known]):
             problems.problems.insert(place, Problem(name, row, "工号", wid or None, "名册中已有的工号"))

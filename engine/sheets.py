@@ -56,7 +56,6 @@ class RowSheet(Worksheet):
     def __init__(self) -> None:
         super().__init__()
         self._rows: dict[int, list] = {}       # row -> its cells, made into XML when the row is flushed
-        self._strings: dict[str, str] = {}     # text -> the rest of its inline-string cell
         self._tails: dict[tuple, str] = {}     # (class, value, id(format)) -> the cell's XML after r="A1"
         self._styles: dict[int, str] = {}      # id(format) -> its s attribute, once the format has its index
         self._columns: list[str] = []          # '<c r="A', '<c r="B', ...
@@ -106,13 +105,13 @@ class RowSheet(Worksheet):
         while len(self._columns) < len(cells):
             self._columns.append(f'<c r="{xl_col_to_name(len(self._columns))}')
         r = str(row + 1)
-        styles, strings, tails = self._styles, self._strings, self._tails
+        styles, tails = self._styles, self._tails
         out = []
         add = out.append
         for column, (value, fmt) in zip(self._columns, cells):
-            # a cell's XML after its reference, once per distinct (class, value, format); zeros
-            # are not kept (0.0 == -0.0, and their texts differ)
-            key = (value.__class__, value, id(fmt)) if value else None
+            # a cell's XML after its reference, once per distinct (class, value, format); numeric
+            # zeros are not kept (0.0 == -0.0, and their texts differ), nor blanks
+            key = (value.__class__, value, id(fmt)) if value or value.__class__ is str else None
             tail = tails.get(key) if key else None
             if tail is None:
                 style = styles.get(id(fmt))
@@ -121,10 +120,7 @@ class RowSheet(Worksheet):
                 if value is None:
                     tail = f"{style}/>"
                 elif value.__class__ is str:
-                    text = strings.get(value)
-                    if text is None:
-                        text = strings[value] = self._inline(value)
-                    tail = style + text
+                    tail = style + self._inline(value)
                 else:
                     tail = f"{style}><v>{value:.16G}</v></c>"
                 if key:

@@ -296,7 +296,8 @@ def prepare_events(doc, month: str, events: list[EventCase]) -> list[EventCase]:
     `events` may hold other months (the reader keeps them when `needs_other_months`): they feed
     the problem-key runs and are then dropped unless a filter counts them this month, so that a
     rule counting by discovery month never sees another month's event."""
-    if _event_use(doc)[2]:
+    filters, other, keys = _event_use(doc)
+    if keys:
         seen: dict[str, set[str]] = {}
         for ev in events:
             if ev.problem and ev.times is not None:
@@ -312,7 +313,6 @@ def prepare_events(doc, month: str, events: list[EventCase]) -> list[EventCase]:
             while m in seen[ev.problem]:
                 run, m = run + 1, _prev(m)
             ev.repeat = run
-    filters, other, _keys = _event_use(doc)
     if filters and not other:      # every filter counts by discovery month: one test an event
         return [ev for ev in events if ev.times is None or in_month(ev, None)]
     return [ev for ev in events if ev.times is None or any(_counts_this_month(f, ev) for f in filters)]
