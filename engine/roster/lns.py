@@ -31,8 +31,6 @@ START_UNITS = 8             # units freed in the first steps
 # (best known 1,300) while 2 s steps kept improving (60 s, load 6: 2,635 against 1,869).
 SHIFT_STEP_SECONDS = 2.0
 SHIFT_START_UNITS = 6
-# The neighbourhoods of everybody over a few days (rosters by shift) get this many times a step's time.
-SPAN_STEP = 1.5
 STALL_STEPS = 30            # steps without a better roster before neighbourhoods grow and get more time
 MAX_STEP_SECONDS = 8.0
 GUIDE_AFTER = 15            # steps without a better roster before steps use the fairness tie-break (Guide)
@@ -94,9 +92,6 @@ class Neighbourhoods:
         self.teams = sorted(u for u in self.units if u.startswith(TEAM))
         self._cycle: list[str] = []
         self.short: list[int] = []      # days on which the incumbent is short of people (set by improve)
-        # Days of the neighbourhoods of everybody in a roster by shift: from two, one more while they
-        # are solved to optimality in under half their time, one less when they run out of it.
-        self.span = min(2, self.n)
 
     def choose(self, size: float) -> tuple[str, set[str], list[int]]:
         """A kind of neighbourhood, its units and its days, about `size` units × all days."""
@@ -128,17 +123,24 @@ class Neighbourhoods:
         return "random", set(rng.sample(self.units, min(k, len(self.units)))), days
 
     def _choose_shifts(self, k: int) -> tuple[str, set[str], list[int]]:
-        """Without grids (a roster by person and shift): while some day is short of people, everybody
-        over `span` consecutive days around such a day — a cover shortfall needs every person's shift
-        on those days free to move, with room to move runs of days on and off (benchmarks/README-roster.md:
-        on Instance13, 120 people, four days around a short day gained 300-1,000 a step where two
-        days gained tens); else the rosters of a few people over the whole period, of more people
-        over a block of consecutive days, or everybody over `span` days."""
+        """Without grids (a roster by person and shift): the rosters of a few people over the whole
+        period, or of more people over a block of consecutive days (where runs, weekends and the
+        cover of each day interact), or everybody over a short block."""
         rng, n, units = self.rng, self.n, self.units
-        if self.short:
+        roll = rng.random()
+        if self.short and roll < 0.3:
+            # Around a day the roster is short of people: everybody over a few days around it (half the
+            # time: every person's shift on those days may move, which a cover shortfall of a day
+            # needs and the other kinds rarely free at once), else many people over more days.
             d = rng.choice(self.short)
-            first = max(0, min(n - self.span, d - self.span // 2))
-            return "short days", set(units), list(range(first, first + self.span))
+            if rng.random() < 0.5:
+                length = max(2, min(n, round(k * n / max(1, len(units)))))
+                first = max(0, min(n - length, d - length // 2))
+                return "short days", set(units), list(range(first, first + length))
+            people = min(len(units), max(2, round(k * rng.choice((2, 3, 4)))))
+            length = max(3, min(n, round(k * n / people)))
+            first = max(0, min(n - length, d - length // 2))
+            return "short", set(rng.sample(units, people)), list(range(first, first + length))
         roll = rng.random()
         if roll < 0.35:
             return "people", set(rng.sample(units, min(k, len(units)))), list(range(n))
@@ -148,8 +150,9 @@ class Neighbourhoods:
             length = max(3, min(n, round(k * n / people)))
             first = rng.randrange(0, n - length + 1)
             return "block", set(rng.sample(units, people)), list(range(first, first + length))
-        first = rng.randrange(0, n - self.span + 1)
-        return "days", set(units), list(range(first, first + self.span))
+        length = max(2, min(n, round(k * n / max(1, len(units)))))
+        first = rng.randrange(0, n - length + 1)
+        return "days", set(units), list(range(first, first + length))
 
     def _chain(self, k: int) -> set[str]:
         """Breadth-first along AB岗 and neighbour links from a random unit."""
@@ -281,9 +284,7 @@ def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: floa
         solver.parameters.random_seed = seed + res.steps
         # The LP of the second linearisation level solves these neighbourhoods several times faster.
         solver.parameters.linearization_level = 2
-        everybody = shifts and kind in ("short days", "days")
-        limit = step * SPAN_STEP if everybody else step
-        solver.parameters.max_time_in_seconds = min(limit, left - END_MARGIN / 2)
+        solver.parameters.max_time_in_seconds = min(step, left - END_MARGIN / 2)
         status = solver.solve(sub)
         if status == cp_model.MODEL_INVALID:
             raise RuntimeError(f"neighbourhood model invalid: {sub.validate()}")
@@ -313,12 +314,7 @@ def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: floa
             res.optimal = True
             res.solver = res.solver or solver
             break
-        if everybody:
-            if status == cp_model.OPTIMAL and solver.wall_time < limit / 2:
-                hoods.span = min(hoods.span + 1, hoods.n)
-            elif status != cp_model.OPTIMAL:
-                hoods.span = max(min(2, hoods.n), hoods.span - 1)
-        elif status == cp_model.OPTIMAL and solver.wall_time < step / 2:
+        if status == cp_model.OPTIMAL and solver.wall_time < step / 2:
             size = min(size * 1.15, len(hoods.units))
         elif status != cp_model.OPTIMAL:
             size = max(2.0, size * 0.8)
