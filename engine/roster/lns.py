@@ -31,6 +31,8 @@ START_UNITS = 8             # units freed in the first steps
 # (best known 1,300) while 2 s steps kept improving (60 s, load 6: 2,635 against 1,869).
 SHIFT_STEP_SECONDS = 2.0
 SHIFT_START_UNITS = 6
+# The steps that free everybody over a few days (rosters by shift) get this many times a step's time.
+SPAN_STEP = 1.5
 STALL_STEPS = 30            # steps without a better roster before neighbourhoods grow and get more time
 MAX_STEP_SECONDS = 8.0
 GUIDE_AFTER = 15            # steps without a better roster before steps use the fairness tie-break (Guide)
@@ -92,6 +94,11 @@ class Neighbourhoods:
         self.teams = sorted(u for u in self.units if u.startswith(TEAM))
         self._cycle: list[str] = []
         self.short: list[int] = []      # days on which the incumbent is short of people (set by improve)
+        # Days of the steps that free everybody (rosters by shift): from main's k × days / people,
+        # one more while such a step is solved to optimality in under half its time, one less when
+        # it is not solved (improve).  With 120 people that formula always gave 2 days, where 4
+        # gained ten times as much a step on Instance13 (benchmarks/README-roster.md).
+        self.span: int | None = None
 
     def choose(self, size: float) -> tuple[str, set[str], list[int]]:
         """A kind of neighbourhood, its units and its days, about `size` units × all days."""
@@ -134,7 +141,7 @@ class Neighbourhoods:
             # needs and the other kinds rarely free at once), else many people over more days.
             d = rng.choice(self.short)
             if rng.random() < 0.5:
-                length = max(2, min(n, round(k * n / max(1, len(units)))))
+                length = self._span(k)
                 first = max(0, min(n - length, d - length // 2))
                 return "short days", set(units), list(range(first, first + length))
             people = min(len(units), max(2, round(k * rng.choice((2, 3, 4)))))
@@ -150,9 +157,15 @@ class Neighbourhoods:
             length = max(3, min(n, round(k * n / people)))
             first = rng.randrange(0, n - length + 1)
             return "block", set(rng.sample(units, people)), list(range(first, first + length))
-        length = max(2, min(n, round(k * n / max(1, len(units)))))
+        length = self._span(k)
         first = rng.randrange(0, n - length + 1)
         return "days", set(units), list(range(first, first + length))
+
+    def _span(self, k: int) -> int:
+        """The days of a step that frees everybody."""
+        if self.span is None:
+            self.span = max(2, min(self.n, round(k * self.n / max(1, len(self.units)))))
+        return min(self.span, self.n)
 
     def _chain(self, k: int) -> set[str]:
         """Breadth-first along AB岗 and neighbour links from a random unit."""
@@ -284,7 +297,9 @@ def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: floa
         solver.parameters.random_seed = seed + res.steps
         # The LP of the second linearisation level solves these neighbourhoods several times faster.
         solver.parameters.linearization_level = 2
-        solver.parameters.max_time_in_seconds = min(step, left - END_MARGIN / 2)
+        everybody = shifts and kind in ("short days", "days")
+        limit = step * SPAN_STEP if everybody else step
+        solver.parameters.max_time_in_seconds = min(limit, left - END_MARGIN / 2)
         status = solver.solve(sub)
         if status == cp_model.MODEL_INVALID:
             raise RuntimeError(f"neighbourhood model invalid: {sub.validate()}")
@@ -314,7 +329,12 @@ def improve(rm: RosterModel, start: cp_model.CpSolver, seed: int, deadline: floa
             res.optimal = True
             res.solver = res.solver or solver
             break
-        if status == cp_model.OPTIMAL and solver.wall_time < step / 2:
+        if everybody:
+            if status == cp_model.OPTIMAL and solver.wall_time < limit / 2:
+                hoods.span = min(hoods.span + 1, hoods.n)
+            elif status != cp_model.OPTIMAL:
+                hoods.span = max(min(2, hoods.n), hoods.span - 1)
+        elif status == cp_model.OPTIMAL and solver.wall_time < step / 2:
             size = min(size * 1.15, len(hoods.units))
         elif status != cp_model.OPTIMAL:
             size = max(2.0, size * 0.8)
