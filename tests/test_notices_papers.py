@@ -211,10 +211,27 @@ def tied(october):
 
 
 def test_nobody_is_both_outstanding_and_to_improve(october, settings):
-    """Six workers, best 5 and worst 5: 杨洋 (70, last in his town) was named 表现突出."""
+    """Six workers, best 5 and worst 5: 杨洋 (70, last in his town) was named 表现突出.  Ranked W01, W03
+    (100), W05 (99), W02 (96), W06 (70), the vetoed W04 last: 需要改进 are the vetoed and those with a
+    deduction in the lower half (4th-6th); W05 (3rd, 1 point off) is not, and is 表现突出."""
     ctx = bulletin_context(october, settings, office_context(settings, None, DATE))
-    assert [r["worker_id"] for r in ctx["worst"]] == ["W04", "W06", "W02", "W05"]   # those with a deduction or veto
-    assert [r["worker_id"] for r in ctx["best"]] == ["W01", "W03"]
+    assert [r["worker_id"] for r in ctx["worst"]] == ["W04", "W06", "W02"]
+    assert [r["worker_id"] for r in ctx["best"]] == ["W01", "W03", "W05"]
+
+
+def test_the_upper_half_of_the_table_is_never_to_improve(october, settings):
+    """W02 (96, 4th of 6, named) raised to 100 by a bonus with its deductions left: now tied 1st, it is
+    not 需要改进 for them; W05 (99.5) falls to 4th and is.  The vetoed W04 ranks last and is named."""
+    res = copy.deepcopy(october)
+    for w in res["workers"]:
+        if w["worker_id"] == "W02":
+            w["score"], w["bonus"] = "100", "4"         # deducted 4, earned 4 back
+        if w["worker_id"] == "W05":
+            w["score"] = "99.5"
+    ctx = bulletin_context(res, settings, office_context(settings, None, DATE))
+    # ranks: W01, W02, W03 tied 1st, W05 4th, W06 5th, W04 (vetoed) 6th; lower half: ranks 4-6
+    assert [r["worker_id"] for r in ctx["worst"]] == ["W04", "W06", "W05"]
+    assert "W02" in [r["worker_id"] for r in ctx["best"]]
 
 
 def test_a_public_list_never_cuts_inside_a_tie(october, settings):
