@@ -128,3 +128,46 @@ def test_the_month_run_from_the_pages_scores_as_the_command_line_does(app, offic
     got = {w["worker_id"]: (w["score"], w["pay"], len(w["findings"])) for w in web["workers"]}
     assert got == cli and len(got) == 68
     assert any(f["rule_id"] == "patrol_half_day" for w in web["workers"] for f in w["findings"])
+
+
+def test_a_platform_policy_with_event_stages_runs_from_the_pages_as_from_the_command_line(tmp_path):
+    """rules/pingtai.yaml reads more of the event log than its three times: 受理时间 (a stage of its
+    own), 问题编号 (the same problem again) and September's events (counted by the month they were
+    reported or went late).  Combined from the town's upload, none of it may be lost."""
+    from engine.app.month import MonthFiles, Policies, month_results
+    from engine.demo import generate
+    from engine.policy import load_policy
+    from engine.web.app import create_app
+    from engine.web.auth import add_user
+    from engine.web.store import Store, default_url
+
+    pingtai = ROOT / "rules" / "pingtai.yaml"
+    src = generate(load_policy(str(pingtai)).for_month("2026-10"), tmp_path / "src", "town", ["2026-09", "2026-10"])
+    head = src["events"].read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "受理时间" in head and "问题编号" in head
+    metrics = _october_only(src["metrics"], tmp_path / "metrics.csv", month_col="月份")
+    data = tmp_path / "data"
+    data.mkdir()
+    store = Store(default_url(data))
+    oid = store.add_office("测试县网格化服务管理中心", [str(pingtai)], str(ROOT / "reports" / "office.yaml"), None,
+                           unit="测试县网格中心")
+    add_user(store, office_id=oid, username="clerk_a", password=ACCOUNT["clerk_a"][0], role="clerk", town=TOWN)
+    store.close()
+    app = create_app(data=data)
+    try:
+        a = _client(app, "clerk_a")
+        for k, path in (("workers", src["workers"]), ("metrics", metrics), ("events", src["events"])):
+            assert a.upload("2026-10", k, path).status_code == 303
+        assert "检查通过" in a.get("/months/2026-10").text
+        assert a.post("/months/2026-10/run").status_code == 303
+        (job,) = run_jobs(app)
+        assert job.state == "done", job.error
+    finally:
+        app.state.web.close()
+    web = month_results(data, "2026-10")
+    res = Policies((str(pingtai),)).score("2026-10", MonthFiles(str(src["workers"]), str(metrics), str(src["events"])))[0]
+    cli = {w["worker_id"]: (w["score"], w["pay"], [f["reason"] for f in w["findings"]]) for w in res["workers"]}
+    got = {w["worker_id"]: (w["score"], w["pay"], [f["reason"] for f in w["findings"]]) for w in web["workers"]}
+    assert got == cli
+    rules = {f["rule_id"] for w in web["workers"] for f in w["findings"]}
+    assert {"accept_late", "repeat_issue", "valid_report"} <= rules
