@@ -234,3 +234,26 @@ def test_one_csv_cannot_be_a_patrol_roster(solved, tmp_path):
     problems = [str(p) for p in check_edited(VALID, one).problems]
     assert problems == [f"{one} 文件: 发现 '调整.csv'，应为 巡查排班的排班.xlsx，或排班_按人员.csv、排班_按网格.csv 等所在的文件夹"
                         f"（一个 CSV 文件只能是按人员、按班次的值班表）"], problems
+
+
+def test_a_duty_room_roster_in_a_workbook_of_one_sheet_under_another_name_reads_back(tmp_path):
+    """The CSV opened in WPS and saved as 值班表（调整后）.xlsx: one sheet, named after the file."""
+    room = ROOT / "rosters" / "demo-dutyroom"
+    run = solve_roster(room, time_limit=5)
+    publish(run, tmp_path / "out")
+    rows = list(csv.reader((tmp_path / "out" / "排班_按人员.csv").open(encoding="utf-8-sig")))
+    row = next(i for i, r in enumerate(rows, 1) if r[0] == "Z03")
+    rows[row - 1][rows[0].index("11/2(一)")] = "夜"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "值班表（调整后）"
+    for r in rows:
+        ws.append(r)
+    own = tmp_path / "值班表（调整后）.xlsx"
+    wb.save(own)
+    problems = [str(p) for p in check_edited(room, own).problems]
+    assert f"{own}「值班表（调整后）」:{row} 11/2(一): 发现 '夜'，应为 符合「可上班次」：唐艳 11月2日 上夜班，此人只上 早、中 班" in problems, problems
+    wb.create_sheet("备注")                       # two sheets, neither 排班_按人员: which one is meant is not said
+    wb.save(own)
+    assert [str(p) for p in check_edited(room, own).problems] == [
+        f"{own} 工作表: 发现 '排班_按人员'，应为 名为「排班_按人员」的工作表（排班.xlsx 写出时的表名）"]

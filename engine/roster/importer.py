@@ -36,8 +36,9 @@ OFF, LEAVE = "休", "假"
 class _Sheets:
     """Where each table of an edited roster is: an .xlsx and its sheet names, or CSV files in a folder."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, kind: str = "patrol"):
+        self.path, self.kind = path, kind
+        self.renamed: dict[str, str] = {}     # table -> the sheet that holds it under another name
         # One CSV file under a name of its own (值班表调整.csv, "排班_按人员 (2).csv" as a second save
         # names it): the by-person table, which is the whole of a roster by person and shift.
         self.single: Path | None = None
@@ -54,7 +55,22 @@ class _Sheets:
         """How a problem names the table: 排班.xlsx「排班_按人员」 or the CSV file's path."""
         if self.single is not None and sheet == PEOPLE:
             return str(self.single)
-        return f"{self.xlsx}「{sheet}」" if self.xlsx else str(self.folder / f"{sheet}.csv")
+        return f"{self.xlsx}「{self.renamed.get(sheet, sheet)}」" if self.xlsx else str(self.folder / f"{sheet}.csv")
+
+    def _lone_sheet(self) -> str | None:
+        """A roster by person and shift saved as a workbook of one sheet under another name (WPS names
+        the sheet of a CSV saved as .xlsx after the file): that sheet is its 排班_按人员."""
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(self.xlsx, read_only=True)
+        except Exception:  # noqa: BLE001 - unreadable: read_table says so
+            return None
+        try:
+            names = wb.sheetnames
+        finally:
+            wb.close()
+        return names[0] if len(names) == 1 and names[0] != PEOPLE else None
 
     def read(self, sheet: str, cols: dict, required: list[str], extra: dict | None,
              probs: ProblemList, needed: bool = True) -> list[Row] | None:
@@ -68,6 +84,10 @@ class _Sheets:
             path, which = self.single, None
         elif self.xlsx:
             path, which = self.xlsx, sheet
+            if sheet == PEOPLE and self.kind == "shifts" and self.xlsx.exists():
+                lone = self._lone_sheet()
+                if lone is not None:
+                    self.renamed[PEOPLE] = which = lone
         else:
             path, which = self.folder / f"{sheet}.csv", None
             if not path.exists():
@@ -137,7 +157,7 @@ class EditedRoster:
 
 def read_edited(prob: RosterProblem, path: str | Path) -> EditedRoster:
     """Read an edited roster of the problem; DataError lists every cell that cannot be read."""
-    sheets = _Sheets(Path(path))
+    sheets = _Sheets(Path(path), prob.kind)
     probs = ProblemList()
     ro = Roster(prob, source="imported")
     heads = day_headers(ro)
