@@ -66,6 +66,7 @@ def test_shift_eligibility_binds_when_nobody_may_work_nights(tmp_path):
     text = infeasible(_nights(tmp_path, "白", "白"))
     assert rule_lines(text) == {"可上班次", "班次最少人数"}
     assert "甲 只上 白 班" in text and "11月2日 夜班至少 1 人" in text
+    assert "（可上此班 0 人）" in text           # nobody's 可上班次 has nights (two people in all)
 
 
 def test_only_those_who_may_work_nights_do(tmp_path):
