@@ -215,6 +215,7 @@ def test_a_duty_room_is_rostered_on_the_page_by_person_and_shift(tmp_path_factor
     try:
         web.store.run(update(offices).values(roster_problem=str(room)))
         admin = Client(app, "admin")
+        assert "排出本月值班排班" in admin.get("/papers/2026-09").text
         listing = admin.get("/rosters?month=2026-11").text
         assert "<h1>值班排班</h1>" in listing and "值班单位" in listing and "指挥值班室" in listing
         page = "/rosters/2026-11/指挥值班室"

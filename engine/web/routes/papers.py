@@ -58,7 +58,20 @@ def papers_page(request: Request, month: str, v: Viewer = Depends(viewer)):
                 settings=bool(v.office.get("settings_path")), today=dt.date.today().isoformat(),
                 rosters=rosters, roster=roster, own_roster=roster == str(roster_dir(v.data, month)),
                 town_rosters=[t for t in town_rosters(v.data, month) if v.sees_town(t)],
-                can_roster=bool(v.office.get("roster_problem")))
+                can_roster=bool(v.office.get("roster_problem")), roster_title=_roster_title(v.office, month))
+
+
+def _roster_title(office: dict, month: str) -> str:
+    """巡查排班, or 值班排班 for an office whose roster problem is a duty room (kind shifts)."""
+    from ...errors import InputError
+    from ..rosters import problem_kind
+
+    if not office.get("roster_problem"):
+        return "巡查排班"
+    try:
+        return "值班排班" if problem_kind(office, month) == "shifts" else "巡查排班"
+    except InputError:      # the problem folder has problems: its page says them
+        return "巡查排班"
 
 
 @router.get("/papers/{month}/paysheet.{fmt}")
