@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..app import rosters as app_rosters
-from ..errors import DataError, Problem
+from ..errors import DataError, InputError, Problem
 
 DRAFT, UNDO, LEAVE, PUBLISHED = "draft", "undo", "leave.json", "published"
 PEOPLE_SHEET, GRIDS_SHEET = "排班_按人员", "排班_按网格"
@@ -58,9 +58,16 @@ def problem_towns(office: dict, month: str) -> list[str]:
     return app_rosters.load(office["roster_problem"], month=month).towns
 
 
-def problem_kind(office: dict, month: str) -> str:
-    """patrol (巡查排班 by town and grid) or shifts (a duty room's 值班表 by person and shift)."""
-    return app_rosters.load(office["roster_problem"], month=month).kind
+def problem_kind(office: dict, month: str | None = None) -> str:
+    """patrol (巡查排班 by town and grid) or shifts (a duty room's 值班表 by person and shift), as its
+    problem.yaml says (read alone: a month whose tables have problems still has a kind)."""
+    from ..sources import load_yaml
+
+    try:
+        y = load_yaml(Path(office["roster_problem"]) / "problem.yaml")
+    except InputError:
+        return "patrol"
+    return "shifts" if isinstance(y, dict) and y.get("kind") == "shifts" else "patrol"
 
 
 def leaves(folder: Path) -> list[dict]:

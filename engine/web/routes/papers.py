@@ -63,15 +63,10 @@ def papers_page(request: Request, month: str, v: Viewer = Depends(viewer)):
 
 def _roster_title(office: dict, month: str) -> str:
     """巡查排班, or 值班排班 for an office whose roster problem is a duty room (kind shifts)."""
-    from ...errors import InputError
     from ..rosters import problem_kind
 
-    if not office.get("roster_problem"):
-        return "巡查排班"
-    try:
-        return "值班排班" if problem_kind(office, month) == "shifts" else "巡查排班"
-    except InputError:      # the problem folder has problems: its page says them
-        return "巡查排班"
+    shifts = office.get("roster_problem") and problem_kind(office) == "shifts"
+    return "值班排班" if shifts else "巡查排班"
 
 
 @router.get("/papers/{month}/paysheet.{fmt}")
