@@ -58,7 +58,7 @@ def problem_towns(office: dict, month: str) -> list[str]:
     return app_rosters.load(office["roster_problem"], month=month).towns
 
 
-def problem_kind(office: dict, month: str | None = None) -> str:
+def problem_kind(office: dict) -> str:
     """patrol (巡查排班 by town and grid) or shifts (a duty room's 值班表 by person and shift), as its
     problem.yaml says (read alone: a month whose tables have problems still has a kind)."""
     from ..sources import load_yaml

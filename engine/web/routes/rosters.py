@@ -62,7 +62,7 @@ def rosters_page(request: Request, month: str = "", v: Viewer = Depends(viewer))
         return page(request, "rosters.html", problem=None, rows=[], month="", towns=[], jobs=[], title=TITLES["patrol"])
     month = valid_month(month) if month else _default_month(v.office)
     towns = [t for t in wr.problem_towns(v.office, month) if v.sees_town(t)]
-    kind = wr.problem_kind(v.office, month)
+    kind = wr.problem_kind(v.office)
     rows = []
     for m in sorted(set(wr.months_with_rosters(v.data)) | {month}, reverse=True):
         for t in wr.towns_with_rosters(v.data, m):
@@ -97,7 +97,7 @@ def _roster_page(request: Request, month: str, town: str, v: Viewer, status: int
     view = _view(state, folder) if state else None
     jobs = [j for j in web.queue.recent(v.office["id"], towns={town}, limit=5, kind="roster_town")
             if j.params.get("month") == month and j.params.get("town") == town]
-    kind = wr.problem_kind(v.office, month)
+    kind = wr.problem_kind(v.office)
     return page(request, "roster.html", status=status, month=month, town=town, label=month_label(month), view=view,
                 kind=kind, title=TITLES[kind],
                 meta=state[1] if state else None, leaves=wr.leaves(folder), undo=wr.undo_depth(folder),
