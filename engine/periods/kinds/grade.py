@@ -307,4 +307,3 @@ def _spilled_text(spilled: list[tuple[str, tuple | None]]) -> str:
             out += (f"；符合“{label}”条件，但{tied}人并列在名额线上，多于剩余名额{left}人（名额{quota}人），"
                     f"按细则并列者均不评为“{label}”")
     return out
-
