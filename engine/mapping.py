@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping as MappingT
 
 from .errors import DataError, Problem, ProblemList
-from .inputs import EVENT_COLUMNS, EVENT_REQUIRED, METRIC_BASE_COLUMNS, WORKER_COLUMNS, WORKER_REQUIRED
+from .inputs import (EVENT_COLUMNS, EVENT_REQUIRED, METRIC_BASE_COLUMNS, RECORD_COLUMNS, RECORD_REQUIRED, WORKER_COLUMNS,
+                     WORKER_REQUIRED)
 from .sources import read_table
 
 __all__ = ["KINDS", "KIND_LABELS", "Mapping", "columns_for", "table_headers", "unknown_headers", "categories_in",
-           "apply_mapping", "combine", "Origins", "town_problems", "policy_categories", "write_template",
+           "apply_mapping", "combine", "kinds_for", "Origins", "town_problems", "policy_categories", "write_template",
            "canonical_of", "column_labels", "read_rows", "cell_text"]
 
-KINDS = ("workers", "metrics", "events")
-KIND_LABELS = {"workers": "网格员名册", "metrics": "月度指标表", "events": "事件台账"}
+KINDS = ("workers", "metrics", "events", "records")
+KIND_LABELS = {"workers": "网格员名册", "metrics": "月度指标表", "events": "事件台账", "records": "记录表"}
 IGNORE = ""          # a mapped column that is dropped
 
 
@@ -56,7 +57,14 @@ def columns_for(kind: str, policy) -> tuple[dict[str, list[str]], list[str]]:
         return cols, ["worker_id"]
     if kind == "events":
         return {k: list(v) for k, v in EVENT_COLUMNS.items()}, list(EVENT_REQUIRED)
+    if kind == "records":     # the dated records sheet of a policy with daily/weekly records
+        return {k: list(v) for k, v in RECORD_COLUMNS.items()}, list(RECORD_REQUIRED)
     raise ValueError(kind)
+
+
+def kinds_for(policy) -> tuple[str, ...]:
+    """The kinds of file a month under the policy is made of: the records sheet only where it reads one."""
+    return tuple(k for k in KINDS if k != "records" or policy.doc.records)
 
 
 def column_labels(kind: str, policy) -> dict[str, str]:

@@ -211,10 +211,27 @@ def tied(october):
 
 
 def test_nobody_is_both_outstanding_and_to_improve(october, settings):
-    """Six workers, best 5 and worst 5: 杨洋 (70, last in his town) was named 表现突出."""
+    """Six workers, best 5 and worst 5: 杨洋 (70, last in his town) was named 表现突出.  Ranked W01, W03
+    (100), W05 (99), W02 (96), W06 (70), the vetoed W04 last: 需要改进 are the vetoed and those with a
+    deduction in the lower half (4th-6th); W05 (3rd, 1 point off) is not, and is 表现突出."""
     ctx = bulletin_context(october, settings, office_context(settings, None, DATE))
-    assert [r["worker_id"] for r in ctx["worst"]] == ["W04", "W06", "W02", "W05"]   # those with a deduction or veto
-    assert [r["worker_id"] for r in ctx["best"]] == ["W01", "W03"]
+    assert [r["worker_id"] for r in ctx["worst"]] == ["W04", "W06", "W02"]
+    assert [r["worker_id"] for r in ctx["best"]] == ["W01", "W03", "W05"]
+
+
+def test_the_upper_half_of_the_table_is_never_to_improve(october, settings):
+    """W02 (96, 4th of 6, named) raised to 100 by a bonus with its deductions left: now tied 1st, it is
+    not 需要改进 for them; W05 (99.5) falls to 4th and is.  The vetoed W04 ranks last and is named."""
+    res = copy.deepcopy(october)
+    for w in res["workers"]:
+        if w["worker_id"] == "W02":
+            w["score"], w["bonus"] = "100", "4"         # deducted 4, earned 4 back
+        if w["worker_id"] == "W05":
+            w["score"] = "99.5"
+    ctx = bulletin_context(res, settings, office_context(settings, None, DATE))
+    # ranks: W01, W02, W03 tied 1st, W05 4th, W06 5th, W04 (vetoed) 6th; lower half: ranks 4-6
+    assert [r["worker_id"] for r in ctx["worst"]] == ["W04", "W06", "W05"]
+    assert "W02" in [r["worker_id"] for r in ctx["best"]]
 
 
 def test_a_public_list_never_cuts_inside_a_tie(october, settings):
@@ -444,3 +461,48 @@ def test_every_printed_page_of_the_pay_sheet_closes_with_its_subtotal(october, s
     assert "总计（大写）：人民币" in texts[-1]                    # the 汇总 page of the two towns
     details = sum(len(re.findall(r"^\s*\d+\s+W\d\d\s", t, re.M)) for t in town)
     assert details == 33                                          # W01, W02, W06 and the 30 added
+
+
+# --------------------------------------------------------------------------- a slip stays one page
+
+
+def test_a_slip_with_many_findings_is_set_denser_and_stays_one_page(october, settings, tmp_path):
+    """A worker under daily records has a finding for every short half-day: 20 of them (each two lines
+    at the normal size) ran the slip onto a second page holding 鹤山镇网格中心 and the date alone.  The
+    PDF is laid out again with that slip set denser: one page; without that pass the same slip is two
+    (so the count below can tell)."""
+    from engine.notices import pdf
+
+    res = copy.deepcopy(october)
+    w = next(w for w in res["workers"] if w["worker_id"] == "W01")
+    res["workers"] = [w, next(w for w in october["workers"] if w["worker_id"] == "W02")]
+    w["findings"] = [dict(w["findings"][0] if w["findings"] else {}, rule_id="patrol_half_day", rule_label="半天巡查时长不足",
+                          kind="deduction", points="-1", item_label="日常巡查",
+                          reason=f"10月{d}日巡查上午46分钟（应不少于60分钟）、下午62分钟（应不少于70分钟），每时段不足扣1分，每天最多扣2分，扣2分")
+                     for d in range(1, 21)]
+    only = PackRequest(res, settings, only={"slips"}, formats={"pdf"})
+    (tmp_path / "fit").mkdir()
+    render_print_pack(only, tmp_path / "fit", date=DATE)
+    (pdf_file,) = (tmp_path / "fit").glob("考核结果通知单*.pdf")
+    assert pages(pdf_file) == 2                                    # one page for each of the two slips
+    assert "W02" in pdftext(pdf_file, "-f", "2", "-l", "2")
+    real = pdf._overflowing
+    try:
+        pdf._overflowing = lambda doc: set()
+        (tmp_path / "plain").mkdir()
+        render_print_pack(only, tmp_path / "plain", date=DATE)
+    finally:
+        pdf._overflowing = real
+    (pdf_file,) = (tmp_path / "plain").glob("考核结果通知单*.pdf")
+    assert pages(pdf_file) == 3 and "W02" not in pdftext(pdf_file, "-f", "2", "-l", "2")
+
+
+def test_a_slip_that_fits_stays_at_the_normal_size():
+    from engine.notices.pdf import _denser
+
+    html = '<div class="page slip" id="fit-1" data-fit="dense denser"><div class="page slip" id="fit-2" data-fit="dense denser">'
+    once = _denser(html, {"fit-2"})
+    assert once == html.replace('class="page slip" id="fit-2"', 'class="page slip dense" id="fit-2"')
+    twice = _denser(once, {"fit-2"})
+    assert 'class="page slip denser" id="fit-2"' in twice and 'class="page slip" id="fit-1"' in twice
+    assert _denser(twice, {"fit-2"}) == twice                      # the densest it can be: left as it is

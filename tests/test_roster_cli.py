@@ -48,12 +48,12 @@ def test_bad_input_lists_every_problem_and_writes_nothing(tmp_path):
     f = FIX / "many-faults"
     assert res.output.splitlines() == [
         "错误：数据文件有 5 处问题，未写出任何结果：",
-        f"  {f}/grids.csv:2 backups: 发现 'W7'，应为 staff 中已有的人员编号（AB岗人员不存在）",
-        f"  {f}/grids.csv:3 worker: 发现 （缺失），应为 本网格的网格员编号（每个网格必须有网格员）",
-        f"  {f}/grids.csv:5 supervisor: 发现 'S1'，应为 乙镇 的督导员（按镇分解时督导员不能跨镇督导，此人属 甲镇）"
+        f"  {f}/grids.csv:2 AB岗: 发现 'W7'，应为 staff 中已有的人员编号（AB岗人员不存在）",
+        f"  {f}/grids.csv:3 网格员: 发现 （缺失），应为 本网格的网格员编号（每个网格必须有网格员）",
+        f"  {f}/grids.csv:5 督导员: 发现 'S1'，应为 乙镇 的督导员（按镇分解时督导员不能跨镇督导，此人属 甲镇）"
         "（改为本镇督导员，或在 problem.yaml 中写 decompose: false 整县求解）",
-        f"  {f}/leave.csv:3 start: 发现 '2026-10-13～2026-10-15'，应为 与第2行的请假（2026-10-12～2026-10-13）不重叠",
-        f"  {f}/leave.csv:4 person: 发现 'W77'，应为 staff 中已有的人员编号",
+        f"  {f}/leave.csv:3 开始: 发现 '2026-10-13～2026-10-15'，应为 与第2行的请假（2026-10-12～2026-10-13）不重叠",
+        f"  {f}/leave.csv:4 人员: 发现 'W77'，应为 staff 中已有的人员编号",
     ]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 

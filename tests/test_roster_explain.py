@@ -57,13 +57,13 @@ def problems(name):
 
 
 @pytest.mark.parametrize("name,expected", [
-    ("backup-unknown-worker", [("grids.csv", 2, "backups", "W7")]),
-    ("grid-without-worker", [("grids.csv", 3, "worker", None)]),
-    ("unknown-worker", [("grids.csv", 4, "worker", "W88")]),
-    ("overlapping-leave", [("leave.csv", 3, "start", "2026-10-13～2026-10-15")]),
-    ("impossible-leave", [("leave.csv", 3, "end", "2026-10-18"), ("leave.csv", 4, "start", "2026-02-30")]),
-    ("leave-unknown-person", [("leave.csv", 2, "person", "W77")]),
-    ("supervisor-other-town", [("grids.csv", 5, "supervisor", "S1")]),
+    ("backup-unknown-worker", [("grids.csv", 2, "AB岗", "W7")]),
+    ("grid-without-worker", [("grids.csv", 3, "网格员", None)]),
+    ("unknown-worker", [("grids.csv", 4, "网格员", "W88")]),
+    ("overlapping-leave", [("leave.csv", 3, "开始", "2026-10-13～2026-10-15")]),
+    ("impossible-leave", [("leave.csv", 3, "结束", "2026-10-18"), ("leave.csv", 4, "开始", "2026-02-30")]),
+    ("leave-unknown-person", [("leave.csv", 2, "人员", "W77")]),
+    ("supervisor-other-town", [("grids.csv", 5, "督导员", "S1")]),
     ("unknown-rule", [("problem.yaml", 4, "rules.rest_in_windw", "rest_in_windw")]),
     ("unknown-year", [("problem.yaml", 2, "month", "2031-10")]),
 ])
@@ -74,9 +74,9 @@ def test_broken_fixture_fails_with_its_located_error(name, expected):
 
 def test_all_problems_reported_at_once_in_chinese():
     found, probs = problems("many-faults")
-    assert found == [("grids.csv", 2, "backups", "W7"), ("grids.csv", 3, "worker", None),
-                     ("grids.csv", 5, "supervisor", "S1"), ("leave.csv", 3, "start", "2026-10-13～2026-10-15"),
-                     ("leave.csv", 4, "person", "W77")]
+    assert found == [("grids.csv", 2, "AB岗", "W7"), ("grids.csv", 3, "网格员", None),
+                     ("grids.csv", 5, "督导员", "S1"), ("leave.csv", 3, "开始", "2026-10-13～2026-10-15"),
+                     ("leave.csv", 4, "人员", "W77")]
     assert probs[2].expected == "乙镇 的督导员（按镇分解时督导员不能跨镇督导，此人属 甲镇）"
     assert probs[0].expected == "staff 中已有的人员编号（AB岗人员不存在）"
 

@@ -188,3 +188,72 @@ def test_a_duty_room_roster_reads_back_by_person_and_shift(tmp_path):
     problems = [str(p) for p in check_edited(room, tmp_path / "edited.xlsx").problems]
     assert any(p.startswith(f"{tmp_path / 'edited.xlsx'}「排班_按人员」:{row} 11/2(一): 发现 '夜'，应为 符合「可上班次」：唐艳 11月2日 上夜班，此人只上 早、中 班")
                for p in problems), problems
+
+
+def test_a_duty_room_roster_saved_as_one_csv_under_its_own_name_reads_back(tmp_path):
+    """排班_按人员 is the whole of a roster by person and shift: a clerk's CSV of it, saved by Excel under
+    a name of its own and in GB18030, is the roster; its breaks are said at its cells."""
+    room = ROOT / "rosters" / "demo-dutyroom"
+    run = solve_roster(room, time_limit=5)
+    publish(run, tmp_path / "out")
+    rows = list(csv.reader((tmp_path / "out" / "排班_按人员.csv").open(encoding="utf-8-sig")))
+    own = tmp_path / "值班表（调整后）.csv"
+    with own.open("w", encoding="gb18030", newline="") as f:
+        csv.writer(f).writerows(rows)
+    back = import_roster(room, own)
+    assert back.roster.duty == run.roster.duty and not back.failed
+    row = next(i for i, r in enumerate(rows, 1) if r[0] == "Z03")       # Z03 works no nights
+    col = rows[0].index("11/2(一)")
+    rows[row - 1][col] = "夜"
+    with own.open("w", encoding="gb18030", newline="") as f:
+        csv.writer(f).writerows(rows)
+    problems = [str(p) for p in check_edited(room, own).problems]
+    assert f"{own}:{row} 11/2(一): 发现 '夜'，应为 符合「可上班次」：唐艳 11月2日 上夜班，此人只上 早、中 班" in problems, problems
+
+
+def test_a_shift_short_of_its_minimum_is_said_at_its_days_column(tmp_path):
+    room = ROOT / "rosters" / "demo-dutyroom"
+    run = solve_roster(room, time_limit=5)
+    publish(run, tmp_path / "out")
+    rows = list(csv.reader((tmp_path / "out" / "排班_按人员.csv").open(encoding="utf-8-sig")))
+    col = rows[0].index("11/3(二)")
+    for r in rows[1:]:                          # nobody on the night of 11月3日 (at least 1 wanted)
+        if r[col] == "夜":
+            r[col] = "休"
+    edited_csv = tmp_path / "edited.csv"
+    with edited_csv.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    problems = [str(p) for p in check_edited(room, edited_csv).problems]
+    assert f"{edited_csv} 11/3(二): 发现 （缺失），应为 符合「班次最少人数」：11月3日 夜班 0 人，至少 1 人" in problems, problems
+
+
+def test_one_csv_cannot_be_a_patrol_roster(solved, tmp_path):
+    _, out = solved
+    one = tmp_path / "调整.csv"
+    shutil.copy(out / "排班_按人员.csv", one)
+    problems = [str(p) for p in check_edited(VALID, one).problems]
+    assert problems == [f"{one} 文件: 发现 '调整.csv'，应为 巡查排班的排班.xlsx，或排班_按人员.csv、排班_按网格.csv 等所在的文件夹"
+                        f"（一个 CSV 文件只能是按人员、按班次的值班表）"], problems
+
+
+def test_a_duty_room_roster_in_a_workbook_of_one_sheet_under_another_name_reads_back(tmp_path):
+    """The CSV opened in WPS and saved as 值班表（调整后）.xlsx: one sheet, named after the file."""
+    room = ROOT / "rosters" / "demo-dutyroom"
+    run = solve_roster(room, time_limit=5)
+    publish(run, tmp_path / "out")
+    rows = list(csv.reader((tmp_path / "out" / "排班_按人员.csv").open(encoding="utf-8-sig")))
+    row = next(i for i, r in enumerate(rows, 1) if r[0] == "Z03")
+    rows[row - 1][rows[0].index("11/2(一)")] = "夜"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "值班表（调整后）"
+    for r in rows:
+        ws.append(r)
+    own = tmp_path / "值班表（调整后）.xlsx"
+    wb.save(own)
+    problems = [str(p) for p in check_edited(room, own).problems]
+    assert f"{own}「值班表（调整后）」:{row} 11/2(一): 发现 '夜'，应为 符合「可上班次」：唐艳 11月2日 上夜班，此人只上 早、中 班" in problems, problems
+    wb.create_sheet("备注")                       # two sheets, neither 排班_按人员: which one is meant is not said
+    wb.save(own)
+    assert [str(p) for p in check_edited(room, own).problems] == [
+        f"{own} 工作表: 发现 '排班_按人员'，应为 名为「排班_按人员」的工作表（排班.xlsx 写出时的表名）"]

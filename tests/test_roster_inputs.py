@@ -19,23 +19,23 @@ TOP = "已知的键之一：calendar、decompose、kind、month、name、period�
 
 CASES = {
     # A wrong staff row is reported once; grids naming that person do not repeat it as "unknown".
-    "staff-bad-role-no-cascade": [f"staff.csv:4 role: 发现 '厨师'，应为 {ROLES}"],
-    "staff-without-town": ["staff.csv:4 town: 发现 （缺失），应为 所属镇街"],
+    "staff-bad-role-no-cascade": [f"staff.csv:4 角色: 发现 '厨师'，应为 {ROLES}"],
+    "staff-without-town": ["staff.csv:4 镇街: 发现 （缺失），应为 所属镇街"],
     # One person, one role: a supervisor with a squad team (the team was silently ignored), or twice.
-    "supervisor-also-in-a-squad": ["staff.csv:5 team: 发现 'T1'，应为 空（只有巡防队员属于班组，此人是督导员）",
-                                   "staff.csv:10 id: 发现 'S1'，应为 不重复的人员编号（第5行已有）"],
+    "supervisor-also-in-a-squad": ["staff.csv:5 班组: 发现 'T1'，应为 空（只有巡防队员属于班组，此人是督导员）",
+                                   "staff.csv:10 编号: 发现 'S1'，应为 不重复的人员编号（第5行已有）"],
     # A department cadre in a town without communities was silently left out of every model.
-    "staff-town-without-communities": ["staff.csv:9 town: 发现 '丙镇'，应为 communities 中的镇街之一：乙镇、甲镇"],
-    "staff-community-in-other-town": ["staff.csv:7 community: 发现 'C1'，应为 乙镇 的社区（此社区属 甲镇）"],
-    "community-without-town": ["communities.csv:3 town: 发现 （缺失），应为 社区所属的镇街"],
+    "staff-town-without-communities": ["staff.csv:9 镇街: 发现 '丙镇'，应为 communities 中的镇街之一：乙镇、甲镇"],
+    "staff-community-in-other-town": ["staff.csv:7 社区: 发现 'C1'，应为 乙镇 的社区（此社区属 甲镇）"],
+    "community-without-town": ["communities.csv:3 镇街: 发现 （缺失），应为 社区所属的镇街"],
     # A missing table is one problem, not one per reference into it.
     "staff-table-missing": ["staff.csv 文件: 发现 （缺失），应为 staff.csv 或 staff.xlsx"],
     "staff-csv-and-xlsx": ["staff.xlsx 文件: 发现 'staff.xlsx'，应为 staff.csv 和 staff.xlsx 只保留一个（两个都在时不知道该用哪个）"],
     "grids-header-only": ["grids.csv:2 （数据行）: 发现 '只有表头'，应为 至少一行网格"],
-    "grid-adjacent-to-itself": ["grids.csv:4 adjacent: 发现 'G3'，应为 本网格以外的网格编号"],
-    "request-fractional-weight": ["requests.csv:2 weight: 发现 '1.5'，应为 正整数"],
-    "request-twice-same-day": ["requests.csv:3 date: 发现 '2026-10-05'，应为 每人每天只有一条申请（第2行已有此人这一天的申请）"],
-    "request-on-during-leave": ["requests.csv:2 want: 发现 '上班'，应为 请假日以外的上班申请（leave 第2行：2026-10-12～2026-10-13病假）"],
+    "grid-adjacent-to-itself": ["grids.csv:4 相邻网格: 发现 'G3'，应为 本网格以外的网格编号"],
+    "request-fractional-weight": ["requests.csv:2 权重: 发现 '1.5'，应为 正整数"],
+    "request-twice-same-day": ["requests.csv:3 日期: 发现 '2026-10-05'，应为 每人每天只有一条申请（第2行已有此人这一天的申请）"],
+    "request-on-during-leave": ["requests.csv:2 申请: 发现 '上班'，应为 请假日以外的上班申请（leave 第2行：2026-10-12～2026-10-13病假）"],
     # Used to end in a traceback (exit 70).
     "shift-cover-shifts-not-mapping": [
         "problem.yaml:4 rules.shift_cover.shifts: 发现 3，应为 班次编号到要求的映射，如 {day: {min_teams: 1, min_strength: 5}, night: {...}}"],
@@ -60,7 +60,7 @@ CASES = {
     # A broken problem.yaml no longer hides the tables' problems.
     "problem-yaml-broken-and-table-faults": [
         "problem.yaml:3 YAML 语法: 发现 '缺少值'，应为 键或 - 之后写上值（第 1 列）",
-        "grids.csv:2 backups: 发现 'W7'，应为 staff 中已有的人员编号（AB岗人员不存在）"],
+        "grids.csv:2 AB岗: 发现 'W7'，应为 staff 中已有的人员编号（AB岗人员不存在）"],
     "problem-yaml-is-a-list": ["problem.yaml:1 （根）: 发现 [{'month': '2026-10'}]，应为 键: 值 形式的设置（至少有 month: YYYY-MM）"],
 }
 

@@ -100,10 +100,10 @@ def test_a_roster_table_contradicting_the_register_is_refused_where_it_says_so(t
     got = [str(p).replace(str(f) + "/", "") for p in exc.value.problems]
     # (the folder's path is cut from every message below)
     assert got == [
-        "staff.csv:45 id: 发现 'W0500'，应为 名册中的工号（网格员以名册为准：workers.csv）"
+        "staff.csv:45 编号: 发现 'W0500'，应为 名册中的工号（网格员以名册为准：workers.csv）"
         "（名册中没有此人：请先把此人加入名册，或改为协管员等其他角色）",
-        "grids.csv:2 worker: 发现 'W0002'，应为 与名册一致（workers.csv 第2行：网格 1-1-01 的网格员是 W0001 罗萍）",
-        "grids.csv:70 id: 发现 '9-9-99'，应为 名册中的网格编号（名册 workers.csv 中没有此网格）",
+        "grids.csv:2 网格员: 发现 'W0002'，应为 与名册一致（workers.csv 第2行：网格 1-1-01 的网格员是 W0001 罗萍）",
+        "grids.csv:70 网格编号: 发现 '9-9-99'，应为 名册中的网格编号（名册 workers.csv 中没有此网格）",
     ]
 
 

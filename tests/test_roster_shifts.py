@@ -66,6 +66,7 @@ def test_shift_eligibility_binds_when_nobody_may_work_nights(tmp_path):
     text = infeasible(_nights(tmp_path, "白", "白"))
     assert rule_lines(text) == {"可上班次", "班次最少人数"}
     assert "甲 只上 白 班" in text and "11月2日 夜班至少 1 人" in text
+    assert "（可上此班 0 人）" in text           # nobody's 可上班次 has nights (two people in all)
 
 
 def test_only_those_who_may_work_nights_do(tmp_path):
@@ -268,14 +269,14 @@ def test_every_problem_of_a_shift_problem_is_located(tmp_path):
         load_problem(f)
     got = [str(p).replace(str(f) + "/", "") for p in exc.value.problems]
     assert got == [
-        "staff.csv:2 shifts: 发现 '晚'，应为 班次编号或简称之一：D（白）、N（夜）",
-        "staff.csv:2 caps: 发现 '夜4'，应为 班次=次数，如 夜=4；多个用分号隔开（班次：D（白）、N（夜））",
-        "staff.csv:3 role: 发现 '网格员'，应为 值班人员（按人按班次排班的问题只有值班人员；网格员等请用 kind: patrol）",
-        "demand.csv:3 date: 发现 '每天'，应为 每个日期（或星期、每天）每个班次只有一行（第2行已有）",
-        "demand.csv:4 shift: 发现 '早'，应为 班次编号或简称之一：D（白）、N（夜）",
-        "demand.csv:5 min: 发现 '2'，应为 不大于需求人数（1）",
+        "staff.csv:2 可上班次: 发现 '晚'，应为 班次编号或简称之一：D（白）、N（夜）",
+        "staff.csv:2 班次上限: 发现 '夜4'，应为 班次=次数，如 夜=4；多个用分号隔开（班次：D（白）、N（夜））",
+        "staff.csv:3 角色: 发现 '网格员'，应为 值班人员（按人按班次排班的问题只有值班人员；网格员等请用 kind: patrol）",
+        "demand.csv:3 日期: 发现 '每天'，应为 每个日期（或星期、每天）每个班次只有一行（第2行已有）",
+        "demand.csv:4 班次: 发现 '早'，应为 班次编号或简称之一：D（白）、N（夜）",
+        "demand.csv:5 最少人数: 发现 '2'，应为 不大于需求人数（1）",
         "problem.yaml:16 shifts.D.hours: 发现 （缺失），应为 班次时长（「工作时长上下限」按工时计算，要写每个班次的 hours）",
-        "requests.csv:2 shift: 发现 '晚'，应为 班次编号或简称之一：D（白）、N（夜）",
+        "requests.csv:2 班次: 发现 '晚'，应为 班次编号或简称之一：D（白）、N（夜）",
     ]
 
 

@@ -192,3 +192,55 @@ def test_roles_and_towns(solved):
     assert "denied" in audit_actions(app)
     listing = Client(app, "clerk_a").get("/rosters").text
     assert TOWN_A in listing and "排出本月排班" in listing
+
+
+def test_a_duty_room_is_rostered_on_the_page_by_person_and_shift(tmp_path_factory):
+    """An office whose roster problem is a duty room (rosters/demo-dutyroom, kind shifts): the page is a
+    值班排班 by person and shift — shifts short of demand instead of grid coverage, no grid form, no
+    visits; a night given to 唐艳 (early and late shifts only) is said at her cell and refused for
+    publishing; undone, the roster publishes and prints as the 值班表."""
+    from pathlib import Path
+    from urllib.parse import unquote
+
+    from sqlalchemy import update
+
+    from engine.web.app import create_app
+    from engine.web.jobs import run_one
+    from engine.web.store import offices
+
+    room = Path(__file__).resolve().parents[1] / "rosters" / "demo-dutyroom"
+    office = copy_office(shared_office(tmp_path_factory), tmp_path_factory.mktemp("dutyroom"))
+    app = create_app(data=office["data"])
+    web = app.state.web
+    try:
+        web.store.run(update(offices).values(roster_problem=str(room)))
+        admin = Client(app, "admin")
+        assert "排出本月值班排班" in admin.get("/papers/2026-09").text
+        listing = admin.get("/rosters?month=2026-11").text
+        assert "<h1>值班排班</h1>" in listing and "值班单位" in listing and "指挥值班室" in listing
+        page = "/rosters/2026-11/指挥值班室"
+        assert admin.post(f"{page}/solve", {"time_limit": "10"}).status_code == 303
+        job = run_one(web.queue, web.data, "t")
+        assert job.state == "done", job.error
+        assert "值班排班已排出" in admin.get(f"/jobs/{job.id}").text
+        text = admin.get(page).text
+        assert "指挥值班室 2026年11月值班排班" in text and 'id="short-total"' in text and 'id="by-shift"' in text
+        for patrol_only in ("网格覆盖", "督导走访", 'data-sheet="grids"', 'id="by-grid"', 'id="visits"'):
+            assert patrol_only not in text, patrol_only
+        # 早 wants 2 on Sunday 11/1 and 3 on Monday 11/2: each cell reads on duty/wanted
+        assert re.search(r'<tr><th>早</th><td class="cal[^"]*">\d/2</td><td class="cal[^"]*">\d/3</td>', text)
+        day = 1                                                            # 11/2(一)
+        r = admin.post(f"{page}/edit", {"sheet": "people", "key": "Z03", "day": str(day), "value": "夜"})
+        assert r.status_code == 303 and "roster_broken" in r.headers["location"]
+        text = admin.get(page).text
+        assert "符合「可上班次」：唐艳 11月2日 上夜班，此人只上 早、中 班" in text
+        refused = admin.post(f"{page}/publish")
+        assert refused.status_code == 422 and "可上班次" in refused.text
+        assert admin.post(f"{page}/undo").status_code == 303
+        assert admin.post(f"{page}/publish").status_code == 303
+        printed = admin.get(f"{page}/print").text
+        assert "指挥值班室 2026年11月值班表" in printed and "草稿" not in printed and 'id="by-grid"' not in printed
+        files = [unquote(n) for n in re.findall(r'/files/([^"]+)"', admin.get(page).text)]
+        assert "值班表-指挥值班室.pdf" in files, files
+    finally:
+        web.store.close()

@@ -47,7 +47,7 @@ def _cli_problems(exc: DataError) -> DataError:
 @click.option("--previous", type=click.Path(path_type=Path),
               help="上期已发布的排班（输出目录或 roster.json）：连续上班、休息等规则跨期衔接")
 @click.option("--import", "edited", type=click.Path(path_type=Path),
-              help="手工调整后的排班（排班.xlsx，或其 CSV 表所在目录）：校验全部硬性规则后作为本期排班发布")
+              help="手工调整后的排班（排班.xlsx，或其 CSV 表所在目录；按人员按班次的值班表也可以是单个 CSV 文件）：校验全部硬性规则后作为本期排班发布")
 @click.option("--check", "check_only", is_flag=True, help="与 --import 同用：只校验手工排班、列出问题，不写出文件")
 @click.option("--no-decompose", is_flag=True, help="不按镇分解，整体求解")
 @click.option("--jobs", type=int, default=2, show_default=True, help="同时求解的镇数")

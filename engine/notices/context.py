@@ -267,8 +267,10 @@ def bulletin_context(results: Mapping, settings: OfficeSettings, office: dict) -
     overall = next(iter(month_ranking(workers, key=lambda w: "all", order=order).values()), [])
     cfg = settings.bulletin
     # the bottom of the table, counted from the end (ranks from the bottom), among those with
-    # something to improve: a deduction or a veto
-    bottom = _from_bottom([(r, w) for r, w in overall if w.get("failed") or _d(w.get("deductions")) > 0])
+    # something to improve: a veto, or a deduction and a place in the lower half of the table (in a
+    # town of five with worst: 5, the one who lost 2 points and ranks first is not 需要改进)
+    bottom = _from_bottom([(r, w) for r, w in overall
+                           if w.get("failed") or (_d(w.get("deductions")) > 0 and 2 * r > len(overall))])
     worst_src, worst_note = top_with_ties(bottom, cfg.worst, cfg.ties, "倒数第")
     worst = [dict(_row(r, w), reasons=_deduction_reasons(w)) for r, w in (x[1] for x in worst_src)]
     # 表现突出 from the top, never a worker the same notice names as 需要改进 (a small office)

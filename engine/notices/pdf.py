@@ -179,6 +179,38 @@ def _deadline(seconds: float | None):
     return _Timer()
 
 
+# An element `<div class="page …" id="fit-N" data-fit="dense denser">` is one sheet of paper (a result
+# slip the worker signs): when it runs onto a second page it is laid out again with the next of its
+# data-fit classes added (the template's CSS sets them denser), at most once per class.
+_FIT_RX = re.compile(r'<div class="([^"]*)" id="(fit-\d+)" data-fit="([^"]*)">')
+
+
+def _overflowing(doc) -> set[str]:
+    """The fit-N elements laid out over more than one page (WeasyPrint lists an element's id among the
+    anchors of every page it is on)."""
+    seen: dict[str, int] = {}
+    for page in doc.pages:
+        for name in page.anchors:
+            if name.startswith("fit-"):
+                seen[name] = seen.get(name, 0) + 1
+    return {name for name, n in seen.items() if n > 1}
+
+
+def _denser(html: str, ids: set[str]) -> str:
+    def bump(m: re.Match) -> str:
+        classes, ident, levels = m.group(1), m.group(2), m.group(3).split()
+        if ident not in ids:
+            return m.group(0)
+        have = classes.split()
+        at = max((i for i, c in enumerate(levels) if c in have), default=-1)
+        if at + 1 >= len(levels):
+            return m.group(0)          # already the densest: it stays two pages
+        # the next level replaces the one before it (dense → denser)
+        kept = [c for c in have if c not in levels]
+        return f'<div class="{" ".join(kept + [levels[at + 1]])}" id="{ident}" data-fit="{m.group(3)}">'
+    return _FIT_RX.sub(bump, html)
+
+
 def html_to_pdf(html: str, path: Path, *, base_url: str | None = None, roots: Iterable[str | Path] = (),
                 time_limit: float | None = None, even_banji: bool = False) -> int:
     """Write the PDF of one HTML document; returns its page count.  Raises PdfRefused when the
@@ -201,6 +233,16 @@ def html_to_pdf(html: str, path: Path, *, base_url: str | None = None, roots: It
                 turn = "banji-turn turn" + (" blank" if end is not None and end % 2 == 1 else "")
                 doc = wp.HTML(string=html.replace('class="banji-turn"', f'class="{turn}"', 1), base_url=base_url,
                               url_fetcher=fetcher).render()
+        for _ in range(3):                  # pages that must stay one sheet of paper, set denser if not
+            over = _overflowing(doc)
+            if not over:
+                break
+            denser = _denser(html, over)
+            if denser == html:
+                break
+            html = denser
+            doc = wp.HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
+            deadline.check()
         deadline.check()
         try:
             doc.write_pdf(str(path))        # attachments (<link rel=attachment>) are fetched here

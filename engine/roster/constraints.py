@@ -618,7 +618,9 @@ class RosterModel:
                 continue
             on = [u for u, shifts in self.unit_shifts.items() if s in shifts and not u.startswith(TEAM)]
             away = [self.name(u) for u in on if d in self.leave.get(u, ())]
-            text = f"{self.day(d)} {self.slabel(s)}班至少 {dem.min} 人（可上此班 {len(on)} 人）"
+            # who may work it by their own 可上班次 (the eligibility rule is a rule of its own in a conflict)
+            able = sum(1 for u in on if (x := self.p.people.get(u)) is None or x.shifts is None or s in x.shifts)
+            text = f"{self.day(d)} {self.slabel(s)}班至少 {dem.min} 人（可上此班 {able} 人）"
             lit = self.enforce("shift_min_cover", (d, s), text, [f"{n} 当日请假" for n in away])
             self.guard(self.m.add(sum(self.shift[u, d, s] for u in on) >= dem.min), lit)
 

@@ -36,23 +36,58 @@ OFF, LEAVE = "休", "假"
 class _Sheets:
     """Where each table of an edited roster is: an .xlsx and its sheet names, or CSV files in a folder."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, kind: str = "patrol"):
+        self.path, self.kind = path, kind
+        self.renamed: dict[str, str] = {}     # table -> the sheet that holds it under another name
+        # One CSV file under a name of its own (值班表调整.csv, "排班_按人员 (2).csv" as a second save
+        # names it): the by-person table, which is the whole of a roster by person and shift.
+        self.single: Path | None = None
         if path.is_dir():
             self.folder, self.xlsx = path, None
         elif path.suffix.lower() in (".xlsx", ".xlsm"):
             self.folder, self.xlsx = None, path
         else:
             self.folder, self.xlsx = path.parent, None
+            if path.suffix.lower() == ".csv" and path.stem not in (PEOPLE, GRIDS, VISITS):
+                self.single = path
 
     def name(self, sheet: str) -> str:
         """How a problem names the table: 排班.xlsx「排班_按人员」 or the CSV file's path."""
-        return f"{self.xlsx}「{sheet}」" if self.xlsx else str(self.folder / f"{sheet}.csv")
+        if self.single is not None and sheet == PEOPLE:
+            return str(self.single)
+        return f"{self.xlsx}「{self.renamed.get(sheet, sheet)}」" if self.xlsx else str(self.folder / f"{sheet}.csv")
+
+    def _lone_sheet(self) -> str | None:
+        """A roster by person and shift saved as a workbook of one sheet under another name (WPS names
+        the sheet of a CSV saved as .xlsx after the file): that sheet is its 排班_按人员."""
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(self.xlsx, read_only=True)
+        except Exception:  # noqa: BLE001 - unreadable: read_table says so
+            return None
+        try:
+            names = wb.sheetnames
+        finally:
+            wb.close()
+        return names[0] if len(names) == 1 and names[0] != PEOPLE else None
 
     def read(self, sheet: str, cols: dict, required: list[str], extra: dict | None,
              probs: ProblemList, needed: bool = True) -> list[Row] | None:
-        if self.xlsx:
+        if self.single is not None:
+            if sheet != PEOPLE:
+                if needed and sheet == GRIDS:   # a patrol roster's grids (and visits) are tables of their own
+                    probs.add(str(self.single), None, "文件", self.single.name,
+                              f"巡查排班的排班.xlsx，或排班_按人员.csv、{GRIDS}.csv 等所在的文件夹"
+                              f"（一个 CSV 文件只能是按人员、按班次的值班表）")
+                return None
+            path, which = self.single, None
+        elif self.xlsx:
             path, which = self.xlsx, sheet
+            if sheet == PEOPLE and self.kind == "shifts" and self.xlsx.exists():
+                lone = self._lone_sheet()
+                if lone is not None:
+                    self.renamed[PEOPLE] = which = lone
         else:
             path, which = self.folder / f"{sheet}.csv", None
             if not path.exists():
@@ -106,9 +141,10 @@ class EditedRoster:
                     sheet, row, key = GRIDS, self.grid_row.get(grid), grid
                 elif unit is not None:
                     sheet, row, key = PEOPLE, self.person_row.get(unit), unit
-                else:
+                else:   # a day's count (a shift short of its minimum): that day's column
+                    at = heads[day] if day is not None and 0 <= day < len(heads) else c.label
                     out.append(Problem(self.sheets.name(PEOPLE if p.kind == "shifts" else GRIDS), None,
-                                       c.label, None, expected))
+                                       at, None, expected))
                     continue
                 if day is not None and 0 <= day < len(heads):
                     out.append(Problem(self.sheets.name(sheet), row, heads[day], self.cells.get((sheet, key, day)) or None,
@@ -121,7 +157,7 @@ class EditedRoster:
 
 def read_edited(prob: RosterProblem, path: str | Path) -> EditedRoster:
     """Read an edited roster of the problem; DataError lists every cell that cannot be read."""
-    sheets = _Sheets(Path(path))
+    sheets = _Sheets(Path(path), prob.kind)
     probs = ProblemList()
     ro = Roster(prob, source="imported")
     heads = day_headers(ro)

@@ -313,6 +313,26 @@ def _date(text: Any) -> dt.date:
     return dt.date.fromisoformat(str(text).strip())
 
 
+def _written_headers(path: Path, cols: dict) -> dict[str, str]:
+    """Column -> the header the file writes for it (one of its accepted names)."""
+    try:
+        _, written = read_table(path, {}, keep_unknown=True)
+    except InputError:
+        return {}
+    norm = {_norm(h): h for h in written}
+    out = {}
+    for col, names in cols.items():
+        for name in [col, *names]:
+            if _norm(name) in norm:
+                out[col] = norm[_norm(name)]
+                break
+    return out
+
+
+def _norm(text: Any) -> str:
+    return str(text if text is not None else "").strip().replace("\u3000", "").replace(" ", "").lower()
+
+
 def load_problem(folder: str | Path, month: str | None = None, *, decompose: bool | None = None,
                  previous: str | Path | None = None) -> RosterProblem:
     """Read and validate a problem folder; `month` (YYYY-MM) overrides problem.yaml's month or
@@ -333,9 +353,18 @@ class _Loader:
         self.bad_people: set[str] = set()     # ids whose own staff row is wrong (reported there)
         self.communities: dict[str, Community] = {}
         self.bad_comms: set[str] = set()
+        self.headers: dict[str, dict[str, str]] = {}   # table file -> column -> its header as the file writes it
 
     def add(self, *a, **kw) -> None:
         self.probs.add(*a, **kw)
+
+    def _said_as_written(self) -> None:
+        """Problems at a table's column name the column by its header as the clerk's file writes it
+        (AB岗, 网格编号), not by the reader's own name for it (backups, id)."""
+        for i, p in enumerate(self.probs.problems):
+            got = self.headers.get(str(p.file), {}).get(p.field)
+            if got is not None:
+                self.probs.problems[i] = Problem(p.file, p.line, got, p.found, p.expected, p.hint)
 
     # ------------------------------------------------------------------ the whole folder
 
@@ -398,6 +427,7 @@ class _Loader:
             where = (ARGUMENT, None) if self.previous_arg is not None else (self.yname, line_of(y, ["previous"]))
             history = load_history(Path(prev) if Path(prev).is_absolute() else base / prev, self.cal,
                                    set(self.people) | {TEAM + t for t in teams}, where, self.probs)
+        self._said_as_written()
         self.probs.raise_if_any(DataError)
         assert self.cal is not None
         labels = {s.id: s.label for s in shift_types.values()}
@@ -668,6 +698,7 @@ class _Loader:
             self.probs.extend(exc.problems)
             self.failed.add(stem)
             return []
+        self.headers[str(found[0])] = _written_headers(found[0], cols)
         if not rows and not optional:
             self.add(str(found[0]), 2, "（数据行）", "只有表头", f"至少一行{_WHAT[stem]}")
             self.failed.add(stem)

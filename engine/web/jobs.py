@@ -41,7 +41,7 @@ from .store import Store, jobs, now
 __all__ = ["Job", "JobQueue", "JobContext", "Runner", "run_one", "problem_dict", "error_dict", "JOB_LABELS"]
 
 JOB_LABELS = {"run_month": "运行本月考核", "print_pack": "生成打印材料", "roster": "排出本月巡查排班",
-              "roster_town": "排出（或调整）镇街巡查排班",
+              "roster_town": "排出（或调整）排班",
               "policy_preview": "细则草稿试算", "correction": "申诉更正：重算月份", "correction_notice": "生成更正通知"}
 POLL_SECONDS = 0.5            # an idle worker looks for work this often
 WRITE_EVERY = 0.25            # progress is written at most this often (seconds)

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from ..app import rosters as app_rosters
-from ..errors import DataError, Problem
+from ..errors import DataError, InputError, Problem
 
 DRAFT, UNDO, LEAVE, PUBLISHED = "draft", "undo", "leave.json", "published"
 PEOPLE_SHEET, GRIDS_SHEET = "排班_按人员", "排班_按网格"
-FIRST_DAY_COLUMN = 5             # 排班_按人员 and 排班_按网格: five columns before the first day
+FIRST_DAY_COLUMN = 5             # 排班_按网格, and 排班_按人员 of a patrol roster: five columns before the first day
 UNDO_KEEP = 30
 PAGE_LEAVE = "网页登记的请假"
 PAGE_REPLAN = "重新调整"
@@ -56,6 +56,18 @@ def months_with_rosters(data: Path) -> list[str]:
 
 def problem_towns(office: dict, month: str) -> list[str]:
     return app_rosters.load(office["roster_problem"], month=month).towns
+
+
+def problem_kind(office: dict) -> str:
+    """patrol (巡查排班 by town and grid) or shifts (a duty room's 值班表 by person and shift), as its
+    problem.yaml says (read alone: a month whose tables have problems still has a kind)."""
+    from ..sources import load_yaml
+
+    try:
+        y = load_yaml(Path(office["roster_problem"]) / "problem.yaml")
+    except InputError:
+        return "patrol"
+    return "shifts" if isinstance(y, dict) and y.get("kind") == "shifts" else "patrol"
 
 
 def leaves(folder: Path) -> list[dict]:
@@ -192,14 +204,15 @@ def edit_cell(prob, folder: Path, sheet: str, key: str, day: int, value: str, by
         line = next((i for i, r in enumerate(rows) if i and r and r[0] == key), None)
         if line is None:
             raise DataError([Problem(sheet, None, "编号", key, f"「{sheet}」中的一行")])
-        before = rows[line][FIRST_DAY_COLUMN + day]
-        rows[line][FIRST_DAY_COLUMN + day] = value.strip()
+        first = first_day(rows[0], run)
+        before = rows[line][first + day]
+        rows[line][first + day] = value.strip()
         _write_csv(path, rows)
         checked = app_rosters.check_edited(prob, tmp / "t")
         if checked.run is None:          # the cell could not be read: nothing changes
             raise DataError([_rename(p, tmp / "t") for p in checked.problems])
         heads = rows[0]
-        problems = [_located(_rename(p, tmp / "t"), heads, tmp / "t") for p in checked.problems]
+        problems = [_located(_rename(p, tmp / "t"), heads, first, tmp / "t") for p in checked.problems]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     edit = {"sheet": sheet, "key": key, "day": day, "before": before, "after": value.strip(), "by": by}
@@ -224,14 +237,22 @@ def _ids_in_grid_sheet(run, path: Path) -> None:
     _write_csv(path, rows)
 
 
+def first_day(header: list[str], run) -> int:
+    """The column of a roster table's first day: 排班_按人员 of a roster by person and shift has no 班组
+    column (four before the first day), the patrol roster's tables five."""
+    from ..roster.output import day_headers
+
+    return header.index(day_headers(run.roster)[0])
+
+
 def _rename(p: Problem, folder: Path) -> Problem:
     name = Path(p.file).stem if p.file and Path(p.file).parent == folder else p.file
     return Problem(name, p.line, p.field, p.found, p.expected, p.hint)
 
 
-def _located(p: Problem, heads: list[str], folder: Path) -> dict:
+def _located(p: Problem, heads: list[str], first: int, folder: Path) -> dict:
     """A rule broken by the roster, as the page lists and marks it: the sheet, the row's id and the day."""
-    day = heads.index(p.field) - FIRST_DAY_COLUMN if p.field in heads[FIRST_DAY_COLUMN:] else None
+    day = heads.index(p.field) - first if p.field in heads[first:] else None
     key = None
     if p.line and p.file in (PEOPLE_SHEET, GRIDS_SHEET):
         rows = _read_csv(folder / f"{p.file}.csv")

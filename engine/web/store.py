@@ -116,7 +116,7 @@ mappings = Table(
     UniqueConstraint("office_id", "kind", name="uq_mappings_office_kind"),
 )
 
-UPLOAD_KINDS = ("workers", "metrics", "events")
+UPLOAD_KINDS = ("workers", "metrics", "events", "records")
 uploads = Table(
     "uploads", metadata,
     Column("id", Integer, primary_key=True),

@@ -219,7 +219,7 @@ def roster_town(ctx: JobContext, params: dict) -> dict:
     wr.save_state(folder, run, meta)
     return {"month": month, "town": town, "source": meta["source"], "from": params.get("from"),
             "rules": len(run.checks), "broken": [f"{c.label}：{len(c.violations)} 处" for c in run.failed],
-            "changes": run.change_count, "changed_cells": len(changed)}
+            "changes": run.change_count, "changed_cells": len(changed), "kind": run.problem.kind}
 
 
 def policy_preview(ctx: JobContext, params: dict) -> dict:

@@ -145,8 +145,7 @@ class _Grades(PeriodRule):
                     quota, chosen, overflow = None, qualified, []
                 for wid in chosen:
                     reason = self._reason(g, month, months, facts[wid], scores[wid], quota, len(members), pool)
-                    if spilled.get(wid):
-                        reason += "；符合“" + "”“".join(spilled[wid]) + "”条件但超出名额，按排序依次降入本等次"
+                    reason += _spilled_text(spilled.get(wid, []))
                     if missed.get(wid):
                         label, why = missed[wid][-1]   # the grade just above: why it was not reached
                         reason += f"；未评为“{label}”：" + "、".join(why)
@@ -154,8 +153,13 @@ class _Grades(PeriodRule):
                     adds[wid]["period_findings"].append(finding(
                         self, self.finding_kind, months, reason, grade=g.id, grade_label=g.label,
                         score=str(scores[wid]), **extra))
+                # those tied on the quota line with more of them than places left fell together
+                # (boundary_ties: fall): said as such, not as "below the line by the order"
+                line = [wid for wid in overflow if len(chosen) < quota
+                        and _key(facts, self.order_by, wid) == _key(facts, self.order_by, overflow[0])]
                 for wid in overflow:
-                    spilled.setdefault(wid, []).append(g.label)
+                    tie = (len(line), quota - len(chosen), quota) if wid in line else None
+                    spilled.setdefault(wid, []).append((g.label, tie))
                 left = [wid for wid in left if wid not in chosen]
 
     def _unmet(self, ev, g: GradeDef, months: list[str], wid: str, score: Decimal) -> list[str]:
@@ -284,3 +288,22 @@ def _check_condition(ck, c: Condition, path: list) -> None:
             ({r.id for r in doc.bonus.rules} if doc.bonus else set())
         if c.rule not in ids:
             ck.add(path + ["rule"], c.rule, "本细则中的规则或一票否决 id")
+
+
+def _key(facts: dict, order_by: tuple, wid: str) -> tuple:
+    return tuple(facts[wid][k] for k in order_by)
+
+
+def _spilled_text(spilled: list[tuple[str, tuple | None]]) -> str:
+    """Why a worker who met a higher grade's conditions is not in it: beyond its quota by the order,
+    or tied on its quota line with more workers than places left (all of them fall)."""
+    out = ""
+    by_order = [label for label, tie in spilled if tie is None]
+    if by_order:
+        out += "；符合“" + "”“".join(by_order) + "”条件但超出名额，按排序依次降入本等次"
+    for label, tie in spilled:
+        if tie is not None:
+            tied, left, quota = tie
+            out += (f"；符合“{label}”条件，但{tied}人并列在名额线上，多于剩余名额{left}人（名额{quota}人），"
+                    f"按细则并列者均不评为“{label}”")
+    return out

@@ -14,7 +14,7 @@ from ...app.month import stored_months
 from ...app.uploads import Part, check_town_inputs
 from ...errors import HistoryError, InputError
 from ...mapping import (IGNORE, KIND_LABELS, KINDS, Mapping, apply_mapping, canonical_of, categories_in, cell_text,
-                        column_labels, policy_categories, read_rows, unknown_headers, write_template)
+                        column_labels, kinds_for, policy_categories, read_rows, unknown_headers, write_template)
 from ...periods import month_label
 from ..deps import Viewer, check_form, client_ip, mine, page, refuse, require, require_town, viewer, web_of
 from ..jobs import problem_dict
@@ -130,18 +130,27 @@ def month_page(request: Request, month: str, v: Viewer = Depends(viewer)):
     towns = month_towns(web, v, month)
     checks = web.store.checks(office["id"], month)
     latest = {(u["town"], u["kind"]): u for u in web.store.latest_uploads(office["id"], month, v.towns)}
+    kinds = _month_kinds(web, office, month)
     rows = {}
     for town in towns:
         probs = checks.get(town, {}).get("problems")
-        rows[town] = {"uploads": {k: latest.get((town, k)) for k in KINDS}, "problems": probs,
+        rows[town] = {"uploads": {k: latest.get((town, k)) for k in kinds}, "problems": probs,
                       "located": located(web, office, month, probs or [], [latest.get((town, k)) for k in KINDS])}
     other_bad = [t for t, c in checks.items() if c["problems"] and not v.sees_town(t)]
     is_stored = any(m.month == month for m in stored(v))
     jobs = web.queue.recent(office["id"], towns=v.towns, limit=5, kind="run_month")
     jobs = [j for j in jobs if j.params.get("month") == month]
-    return page(request, "month.html", month=month, label=month_label(month), towns=towns, rows=rows, kinds=KINDS,
+    return page(request, "month.html", month=month, label=month_label(month), towns=towns, rows=rows, kinds=kinds,
                 kind_labels=KIND_LABELS, other_bad=len(other_bad), missing=expected_missing(web, v, month),
                 is_stored=is_stored, jobs=jobs, states=STATE_LABELS)
+
+
+def _month_kinds(web, office: dict, month: str) -> tuple[str, ...]:
+    """The files the month's policy reads (the records sheet only under a policy with records)."""
+    try:
+        return kinds_for(web.policy(office, month))
+    except InputError:        # no version in force that month: the page says so when the month is run
+        return tuple(k for k in KINDS if k != "records")
 
 
 def located(web, office, month, problems: list[dict], ups: list) -> list[dict]:
@@ -203,7 +212,7 @@ async def upload(request: Request, month: str, v: Viewer = Depends(viewer)):
     form = await check_form(request, v)
     kind = str(form.get("kind") or "")
     if kind not in KINDS:
-        raise HTTPException(400, "请选择文件种类：名册、指标表或事件台账")
+        raise HTTPException(400, "请选择文件种类：名册、指标表、事件台账或记录表")
     town = v.user.town if v.user.role == "clerk" else str(form.get("town") or "").strip()
     if not town or len(town) > 100 or "/" in town or "\\" in town:
         raise HTTPException(400, "请填写镇街名称（不含 / 和 \\）")

@@ -58,7 +58,15 @@ def papers_page(request: Request, month: str, v: Viewer = Depends(viewer)):
                 settings=bool(v.office.get("settings_path")), today=dt.date.today().isoformat(),
                 rosters=rosters, roster=roster, own_roster=roster == str(roster_dir(v.data, month)),
                 town_rosters=[t for t in town_rosters(v.data, month) if v.sees_town(t)],
-                can_roster=bool(v.office.get("roster_problem")))
+                can_roster=bool(v.office.get("roster_problem")), roster_title=_roster_title(v.office))
+
+
+def _roster_title(office: dict) -> str:
+    """巡查排班, or 值班排班 for an office whose roster problem is a duty room (kind shifts)."""
+    from ..rosters import problem_kind
+
+    shifts = office.get("roster_problem") and problem_kind(office) == "shifts"
+    return "值班排班" if shifts else "巡查排班"
 
 
 @router.get("/papers/{month}/paysheet.{fmt}")

@@ -25,6 +25,7 @@ router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PRINT_DAYS = 11          # days per printed table: names of three grids' patrollers fit across a landscape A4
 SOURCE_LABELS = {"solved": "系统排出", "replanned": "请假后重新调整", "edited": "手工调整"}
+TITLES = {"patrol": "巡查排班", "shifts": "值班排班"}     # a duty room's roster is by person and shift
 
 
 def _office_problem(request: Request, v: Viewer) -> str:
@@ -58,9 +59,10 @@ def rosters_page(request: Request, month: str = "", v: Viewer = Depends(viewer))
     require(request, v, "rosters")
     web = web_of(request)
     if not v.office.get("roster_problem"):
-        return page(request, "rosters.html", problem=None, rows=[], month="", towns=[], jobs=[])
+        return page(request, "rosters.html", problem=None, rows=[], month="", towns=[], jobs=[], title=TITLES["patrol"])
     month = valid_month(month) if month else _default_month(v.office)
     towns = [t for t in wr.problem_towns(v.office, month) if v.sees_town(t)]
+    kind = wr.problem_kind(v.office)
     rows = []
     for m in sorted(set(wr.months_with_rosters(v.data)) | {month}, reverse=True):
         for t in wr.towns_with_rosters(v.data, m):
@@ -73,7 +75,8 @@ def rosters_page(request: Request, month: str = "", v: Viewer = Depends(viewer))
     current = {r["town"]: r for r in rows if r["month"] == month}
     return page(request, "rosters.html", problem=v.office["roster_problem"], rows=rows, current=current, month=month,
                 towns=towns,
-                jobs=jobs, sources=SOURCE_LABELS, states=STATE_LABELS, label=month_label(month), month_label=month_label)
+                jobs=jobs, sources=SOURCE_LABELS, states=STATE_LABELS, label=month_label(month), month_label=month_label,
+                title=TITLES[kind], kind=kind)
 
 
 def _default_month(office: dict) -> str:
@@ -94,7 +97,9 @@ def _roster_page(request: Request, month: str, town: str, v: Viewer, status: int
     view = _view(state, folder) if state else None
     jobs = [j for j in web.queue.recent(v.office["id"], towns={town}, limit=5, kind="roster_town")
             if j.params.get("month") == month and j.params.get("town") == town]
+    kind = wr.problem_kind(v.office)
     return page(request, "roster.html", status=status, month=month, town=town, label=month_label(month), view=view,
+                kind=kind, title=TITLES[kind],
                 meta=state[1] if state else None, leaves=wr.leaves(folder), undo=wr.undo_depth(folder),
                 published=wr.is_published(folder), prints=wr.printed(folder), jobs=jobs,
                 states=STATE_LABELS,
@@ -103,7 +108,7 @@ def _roster_page(request: Request, month: str, town: str, v: Viewer, status: int
 
 def _view(state, folder: Path) -> dict:
     """What the calendar shows, from the working roster (engine/roster/output.py's tables)."""
-    from ...roster.output import check_rows, day_headers, fairness_rows, grid_rows, person_rows, visit_rows
+    from ...roster.output import check_rows, day_headers, demand_rows, fairness_rows, grid_rows, person_rows, visit_rows
 
     run, meta = state
     ro, prob = run.roster, run.problem
@@ -118,7 +123,7 @@ def _view(state, folder: Path) -> dict:
     if last and (last["sheet"], last["key"], last["day"]) not in marks:
         marks[(last["sheet"], last["key"], last["day"])] = "edited"
     people, grids = person_rows(ro), grid_rows(ro)
-    F = wr.FIRST_DAY_COLUMN
+    F, G = wr.first_day(people[0], run), wr.FIRST_DAY_COLUMN
     covered = sum(1 for g in prob.grids for d in range(n) if ro.patrol.get((g, d)))
     by_backup = sum(1 for (g, d), who in ro.patrol.items() if who != prob.grids[g].worker)
     cover_check = next((c for c in run.checks if c.rule == "grid_cover"), None)
@@ -127,7 +132,7 @@ def _view(state, folder: Path) -> dict:
                   "date": str(cal.dates[d])} for d, h in enumerate(day_headers(ro))],
         "people": [{"key": r[0], "lead": r[1:F], "cells": r[F:F + n], "counts": r[F + n:]} for r in people[1:]],
         "count_heads": people[0][F + n:],
-        "grids": [{"key": r[0], "lead": r[1:F], "cells": r[F:F + n]} for r in grids[1:]],
+        "grids": [{"key": r[0], "lead": r[1:G], "cells": r[G:G + n]} for r in grids[1:]],
         "visits": visit_rows(ro)[1:], "fairness": fairness_rows(ro), "checks": check_rows(run.checks, run.relaxed_rules)[1:],
         "marks": {f"{s}|{k}|{d}": m for (s, k, d), m in marks.items()},
         "coverage": {"covered": covered, "total": len(prob.grids) * n, "by_backup": by_backup,
@@ -137,7 +142,25 @@ def _view(state, folder: Path) -> dict:
         "persons": sorted(((pid, p.name) for pid, p in prob.people.items()), key=lambda x: x[0]),
         "patrollers": sorted((pid, p.name) for pid, p in prob.people.items() if p.role in ("grid_worker", "co_manager")),
         "sheets": {"people": wr.PEOPLE_SHEET, "grids": wr.GRIDS_SHEET}, "spans": [(0, n)],
+        "kind": prob.kind, **(_shift_cover(prob, demand_rows(ro)) if prob.kind == "shifts" else {}),
     }
+
+
+def _shift_cover(prob, rows: list[list]) -> dict:
+    """A roster by shift: per shift and day 在岗/需求 (short marked), and the people short and beyond in all."""
+    dates = {str(d): i for i, d in enumerate(prob.cal.dates)}
+    labels = [prob.shift_labels.get(s, s) for s in prob.person_shifts]
+    cells = {lab: [""] * prob.cal.days for lab in labels}
+    short = {lab: [False] * prob.cal.days for lab in labels}
+    total_short = total_beyond = 0
+    for date, lab, target, _least, on, miss, beyond, _who in rows[1:]:
+        d = dates[date]
+        cells[lab][d] = f"{on}/{target}" if target != "" else str(on)
+        short[lab][d] = bool(miss)
+        total_short += miss or 0
+        total_beyond += beyond or 0
+    return {"shift_cover": [{"label": lab, "cells": cells[lab], "short": short[lab]} for lab in labels],
+            "short_total": total_short, "beyond_total": total_beyond}
 
 
 async def _post(request: Request, v: Viewer, month: str, town: str):
@@ -252,7 +275,9 @@ def print_view(request: Request, month: str, town: str, v: Viewer = Depends(view
     view = _view((run, {}) if run is not None else state, folder)
     n = len(view["days"])
     view["spans"] = [(lo, min(lo + PRINT_DAYS, n)) for lo in range(0, n, PRINT_DAYS)]
-    return page(request, "roster_print.html", month=month, town=town, label=month_label(month), view=view, draft=draft)
+    kind = view["kind"]
+    return page(request, "roster_print.html", month=month, town=town, label=month_label(month), view=view, draft=draft,
+                kind=kind, title={"patrol": "网格巡查排班表", "shifts": "值班表"}[kind])
 
 
 @router.get("/rosters/{month}/{town}/files/{name}")
