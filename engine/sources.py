@@ -565,6 +565,20 @@ def _csv_problem(message: str) -> str:
     return "无法读取的 CSV 内容：" + message
 
 
+def sheet_names(path: str | Path) -> list[str]:
+    """The sheets of an .xlsx in their order ([] when it cannot be opened: reading it says why)."""
+    import openpyxl  # only here: tables are the one place we read Excel
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a corrupt file
+        return []
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[list, list[tuple[int, list]], _SheetNotes]:
     import zipfile
 

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 
 from ..errors import DataError, InputError, Problem, ProblemList
-from ..sources import Row, read_table
+from ..sources import Row, read_table, sheet_names
 from .check import RuleCheck
 from .model import TEAM, RosterProblem
 from .output import day_headers
@@ -60,16 +60,7 @@ class _Sheets:
     def _lone_sheet(self) -> str | None:
         """A roster by person and shift saved as a workbook of one sheet under another name (WPS names
         the sheet of a CSV saved as .xlsx after the file): that sheet is its 排班_按人员."""
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(self.xlsx, read_only=True)
-        except Exception:  # noqa: BLE001 - unreadable: read_table says so
-            return None
-        try:
-            names = wb.sheetnames
-        finally:
-            wb.close()
+        names = sheet_names(self.xlsx)
         return names[0] if len(names) == 1 and names[0] != PEOPLE else None
 
     def read(self, sheet: str, cols: dict, required: list[str], extra: dict | None,

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, InputError, Problem, ProblemList
-from ..sources import LocDict, Row, dotted, line_of, load_yaml, parse_bool_cell, read_table
+from ..mapping import table_headers
+from ..sources import LocDict, Row, _norm_header, dotted, line_of, load_yaml, parse_bool_cell, read_table
 from .calendar import MonthCalendar, UnknownYear, build_calendar, build_period
 from .rules import ALL_ROLES, CATALOG, PERSON_OPTIONS, ROLE_ALIASES, ROLE_LABELS, RuleConfig
 
@@ -316,21 +317,15 @@ def _date(text: Any) -> dt.date:
 def _written_headers(path: Path, cols: dict) -> dict[str, str]:
     """Column -> the header the file writes for it (one of its accepted names)."""
     try:
-        _, written = read_table(path, {}, keep_unknown=True)
+        written = {_norm_header(h): h for h in table_headers(path)}
     except InputError:
         return {}
-    norm = {_norm(h): h for h in written}
     out = {}
     for col, names in cols.items():
-        for name in [col, *names]:
-            if _norm(name) in norm:
-                out[col] = norm[_norm(name)]
-                break
+        got = next((written[_norm_header(n)] for n in (col, *names) if _norm_header(n) in written), None)
+        if got is not None:
+            out[col] = got
     return out
-
-
-def _norm(text: Any) -> str:
-    return str(text if text is not None else "").strip().replace("\u3000", "").replace(" ", "").lower()
 
 
 def load_problem(folder: str | Path, month: str | None = None, *, decompose: bool | None = None,

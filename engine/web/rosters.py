@@ -32,7 +32,6 @@ from ..errors import DataError, InputError, Problem
 
 DRAFT, UNDO, LEAVE, PUBLISHED = "draft", "undo", "leave.json", "published"
 PEOPLE_SHEET, GRIDS_SHEET = "排班_按人员", "排班_按网格"
-FIRST_DAY_COLUMN = 5             # 排班_按网格, and 排班_按人员 of a patrol roster: five columns before the first day
 UNDO_KEEP = 30
 PAGE_LEAVE = "网页登记的请假"
 PAGE_REPLAN = "重新调整"
@@ -228,18 +227,19 @@ def _ids_in_grid_sheet(run, path: Path) -> None:
         return
     ro, prob = run.roster, run.problem
     rows = _read_csv(path)
+    first = first_day(rows[0], run)
     for r in rows[1:]:
         for d in range(prob.cal.days):
             who = ro.patrol.get((r[0], d))
-            cell = r[FIRST_DAY_COLUMN + d]
+            cell = r[first + d]
             if who and cell.startswith(prob.people[who].name):
-                r[FIRST_DAY_COLUMN + d] = who + cell[len(prob.people[who].name):]
+                r[first + d] = who + cell[len(prob.people[who].name):]
     _write_csv(path, rows)
 
 
 def first_day(header: list[str], run) -> int:
-    """The column of a roster table's first day: 排班_按人员 of a roster by person and shift has no 班组
-    column (four before the first day), the patrol roster's tables five."""
+    """The column of a roster table's first day, from its header: 排班_按人员 of a roster by person and
+    shift has no 班组 column (four before the first day), the patrol roster's tables five."""
     from ..roster.output import day_headers
 
     return header.index(day_headers(run.roster)[0])

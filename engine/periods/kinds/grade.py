@@ -155,8 +155,8 @@ class _Grades(PeriodRule):
                         score=str(scores[wid]), **extra))
                 # those tied on the quota line with more of them than places left fell together
                 # (boundary_ties: fall): said as such, not as "below the line by the order"
-                line = [wid for wid in overflow if len(chosen) < quota
-                        and _key(facts, self.order_by, wid) == _key(facts, self.order_by, overflow[0])]
+                edge = _key(facts, self.order_by, overflow[0]) if overflow and len(chosen) < quota else None
+                line = [wid for wid in overflow if edge is not None and _key(facts, self.order_by, wid) == edge]
                 for wid in overflow:
                     tie = (len(line), quota - len(chosen), quota) if wid in line else None
                     spilled.setdefault(wid, []).append((g.label, tie))

@@ -123,7 +123,7 @@ def _view(state, folder: Path) -> dict:
     if last and (last["sheet"], last["key"], last["day"]) not in marks:
         marks[(last["sheet"], last["key"], last["day"])] = "edited"
     people, grids = person_rows(ro), grid_rows(ro)
-    F, G = wr.first_day(people[0], run), wr.FIRST_DAY_COLUMN
+    F, G = wr.first_day(people[0], run), wr.first_day(grids[0], run)
     covered = sum(1 for g in prob.grids for d in range(n) if ro.patrol.get((g, d)))
     by_backup = sum(1 for (g, d), who in ro.patrol.items() if who != prob.grids[g].worker)
     cover_check = next((c for c in run.checks if c.rule == "grid_cover"), None)
