@@ -125,3 +125,35 @@ def test_the_previous_roster_named_in_problem_yaml_and_solved_by_the_app(tmp_pat
     run = solve_roster(f, time_limit=5)
     assert run.problem.history is not None and run.problem.history.source == str(tmp_path / "october" / ".." / "september" / "roster.json")
     assert not run.failed and ("W1", 0) not in run.roster.duty
+
+
+# -- a run that ends on the previous period's last day is judged once this period's first day is known
+
+def _shift_room(tmp_path, rule):
+    from roster_build import write_shifts
+    return write_shifts(tmp_path / "november", staff=[["A", "甲"], ["B", "乙"], ["C", "丙"]],
+                        demand=[["每天", "白", 1, 1, 10, 1]], rules={"max_consecutive_work": False, rule: {"days": 2}})
+
+
+def _october(tmp_path, duty):
+    days = [str(dt.date(2026, 10, 26) + dt.timedelta(d)) for d in range(7)]     # 10月26日–11月1日
+    path = tmp_path / "october" / "roster.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"days": days, "duty": duty}, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("rule, last, first, what", [
+    ("min_consecutive_work", [None] * 6 + ["D"], None, "甲 上期最后 1 天起只连续上班 1 天（至少 2 天）"),
+    ("min_consecutive_off", ["D"] * 6 + [None], "D", "甲 上期最后 1 天起只连续休息 1 天（至少 2 天）"),
+])
+def test_a_one_day_run_on_the_previous_last_day_ended_by_the_first_day_is_flagged(tmp_path, rule, last, first, what):
+    # The model forbids it (the pattern reaches back into the previous roster): the check must too,
+    # or a hand-edited roster breaking it is published, and neither period's check ever judged the run.
+    prob = load_problem(_shift_room(tmp_path, rule), previous=_october(tmp_path, {"A": last, "B": [None] * 7}))
+    ro = checked(solve(prob, time_limit=5))
+    assert ro.duty.get(("A", 0)) == ("D" if first is None else None)
+    others = {("B", d): "D" for d in range(14)}
+    edited = Roster(prob, duty={**others, **({("A", 0): first} if first else {})})
+    found = {c.rule: c for c in check_roster(edited)}
+    assert what in found[rule].violations

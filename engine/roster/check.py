@@ -253,7 +253,9 @@ class _Checker:
             runs = self._runs(u)
             for i, (d, length, state) in enumerate(runs):
                 # A run touching the first known day or the period's end is not judged: it may go on.
-                if state != working or i == 0 or d + length >= self.n or d + length <= 0:
+                # One ending on the previous period's last day is, as the model forbids it: the first
+                # day ends it, and the previous period's check left it open.
+                if state != working or i == 0 or d + length >= self.n or d + length < 0:
                     continue
                 if length < k:
                     first = self.cal.label(d) if d >= 0 else f"上期最后 {-d} 天"
