@@ -304,3 +304,13 @@ def test_the_demo_duty_room_is_solved_checked_and_written(tmp_path):
     # The part-time contract (Z12: 64–96 hours, 4 days in a row, 2 weekends) is kept.
     z12 = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Z12")
     assert 64 <= z12[head.index("工时")] <= 96 and z12[head.index("上班周末")] <= 2
+
+
+def test_a_persons_own_max_hours_broken_by_hand_is_said_as_written(tmp_path):
+    # 最多工时 20 is read as hours (a decimal may be given): the check said "应在 0～20.0 小时".
+    f = write_shifts(tmp_path, staff=[["A", "甲", "20"], ["B", "乙", ""]], staff_columns=["最多工时"],
+                     demand=[EVERY("白", 1, 1)])
+    prob = load_problem(f)
+    edited = Roster(prob, duty={**{("B", d): "D" for d in range(14)}, **{("A", d): "D" for d in range(3)}})
+    found = {c.rule: c for c in check_roster(edited)}
+    assert found["working_time"].violations == ["甲 本期工作 24 小时，应在 0～20 小时"]

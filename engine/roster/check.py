@@ -369,7 +369,7 @@ class _Checker:
             credit = round(r["leave_hours"] * 60) * len(self.leave.get(u, ()))
             lo = None if lo_h is None else max(0, round(lo_h * 60) - credit)
             if (lo is not None and minutes < lo) or (hi_h is not None and minutes > round(hi_h * 60)):
-                span = f"{(lo or 0) / 60:g}～{hi_h if hi_h is not None else '不限'}"
+                span = f"{(lo or 0) / 60:g}～{'不限' if hi_h is None else f'{hi_h:g}'}"
                 c.add(f"{self.uname(u)} {self.period}工作 {minutes / 60:g} 小时，应在 {span} 小时", u)
 
     # ------------------------------------------------------------------ patrol-only rules
