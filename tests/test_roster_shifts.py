@@ -38,6 +38,13 @@ def infeasible(folder) -> str:
     return "\n".join(exc.value.explanation)
 
 
+def located(folder) -> list[str]:
+    """The problems loading the folder finds, each said with its file relative to the folder."""
+    with pytest.raises(DataError) as exc:
+        load_problem(folder)
+    return [str(p).replace(str(folder) + "/", "") for p in exc.value.problems]
+
+
 def shifts(ro, pid, s):
     return sum(1 for d in range(ro.problem.cal.days) if ro.duty.get((pid, d)) == s)
 
@@ -265,10 +272,7 @@ def test_every_problem_of_a_shift_problem_is_located(tmp_path):
                      rules={"working_time": {"max_hours": 80}})
     (f / "problem.yaml").write_text((f / "problem.yaml").read_text(encoding="utf-8").replace("hours: 8\n", ""),
                                     encoding="utf-8")
-    with pytest.raises(DataError) as exc:
-        load_problem(f)
-    got = [str(p).replace(str(f) + "/", "") for p in exc.value.problems]
-    assert got == [
+    assert located(f) == [
         "staff.csv:2 可上班次: 发现 '晚'，应为 班次编号或简称之一：D（白）、N（夜）",
         "staff.csv:2 班次上限: 发现 '夜4'，应为 班次=次数，如 夜=4；多个用分号隔开（班次：D（白）、N（夜））",
         "staff.csv:3 角色: 发现 '网格员'，应为 值班人员（按人按班次排班的问题只有值班人员；网格员等请用 kind: patrol）",
@@ -314,3 +318,26 @@ def test_a_persons_own_max_hours_broken_by_hand_is_said_as_written(tmp_path):
     edited = Roster(prob, duty={**{("B", d): "D" for d in range(14)}, **{("A", d): "D" for d in range(3)}})
     found = {c.rule: c for c in check_roster(edited)}
     assert found["working_time"].violations == ["甲 本期工作 24 小时，应在 0～20 小时"]
+
+
+def test_every_cell_of_a_row_is_judged_whatever_the_others_hold(tmp_path):
+    # A wrong role, date, shift or request used to hide the rest of its row: fixing one problem then
+    # showed the next, one run at a time.
+    f = write_shifts(tmp_path, staff=[["A", "甲", "", ""], ["B", "乙", "厨师", "abc"]], staff_columns=["角色", "最多连续工作天数"],
+                     demand=[EVERY("白", 1, 1), ["2026-12-01", "早", "x", 0, 10, 1]],
+                     leave=[["C", "2026-11-32", "2026-11-40", "病假"]],
+                     requests=[["A", "2026-11-31", "早", "放假", 0]])
+    assert located(f) == [
+        "staff.csv:3 角色: 发现 '厨师'，应为 角色之一：值班人员",
+        "staff.csv:3 最多连续工作天数: 发现 'abc'，应为 非负整数",
+        "demand.csv:3 日期: 发现 '2026-12-01'，应为 排班期间内的日期（2026-11-02～2026-11-15）",
+        "demand.csv:3 班次: 发现 '早'，应为 班次编号或简称之一：D（白）、N（夜）",
+        "demand.csv:3 需求人数: 发现 'x'，应为 非负整数",
+        "leave.csv:2 人员: 发现 'C'，应为 staff 中已有的人员编号",
+        "leave.csv:2 开始: 发现 '2026-11-32'，应为 存在的日期 YYYY-MM-DD",
+        "leave.csv:2 结束: 发现 '2026-11-40'，应为 存在的日期 YYYY-MM-DD",
+        "requests.csv:2 日期: 发现 '2026-11-31'，应为 存在的日期 YYYY-MM-DD",
+        "requests.csv:2 班次: 发现 '早'，应为 班次编号或简称之一：D（白）、N（夜）",
+        "requests.csv:2 申请: 发现 '放假'，应为 休息 或 上班",
+        "requests.csv:2 权重: 发现 '0'，应为 正整数",
+    ]

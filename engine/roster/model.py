@@ -798,7 +798,7 @@ class _Loader:
             if role not in (None, "shift_worker"):
                 probs.add(r.file, r.row, "role", role_text,
                           "值班人员（按人按班次排班的问题只有值班人员；网格员等请用 kind: patrol）")
-                self.bad_people.add(pid)
+                self._row_cells(r, pid)
                 return
             town = self.unit
         if role is None:
@@ -810,7 +810,7 @@ class _Loader:
             probs.add(r.file, r.row, "town", town, "communities 中的镇街之一：" + "、".join(sorted(towns)))
             town = None
         if role is None or not town:
-            self.bad_people.add(pid)
+            self._row_cells(r, pid)
             return
         team = _s(r.get("team"))
         if role == "squad" and not team:
@@ -825,6 +825,12 @@ class _Loader:
                         (r.file, r.row))
         self._contract(r, person)
         people[pid] = person
+
+    def _row_cells(self, r: Row, pid: str) -> None:
+        """A person left out for their role or town: the other cells of the row are still checked, so
+        that every problem of the row is said in one run."""
+        self.bad_people.add(pid)
+        self._contract(r, Person(pid, pid, "", "", None, None, (r.file, r.row)))
 
     def _contract(self, r: Row, person: Person) -> None:
         """A person's own rule options (PERSON_OPTIONS columns), shifts and shift caps."""
@@ -1016,7 +1022,7 @@ class _Loader:
         by: dict[tuple[int, object, str], tuple[Demand, Row]] = {}    # (specificity, when, shift)
         for r in rows:
             when_text = _s(r.get("date"))
-            spec, when = 0, None
+            spec, when, when_ok = 0, None, True
             try:
                 if when_text is None or when_text.lower() in EVERY_DAY:
                     spec, when = 0, None
@@ -1026,14 +1032,13 @@ class _Loader:
                     spec, when = 2, _date(r.get("date"))
                     if cal and when not in cal.dates:
                         self.add(r.file, r.row, "date", str(when), f"排班期间内的日期（{cal.start}～{cal.end}）")
-                        continue
+                        when_ok = False
             except ValueError:
                 self.add(r.file, r.row, "date", r.get("date"), "日期 YYYY-MM-DD、星期（周一…周日）或 每天")
-                continue
+                when_ok = False
             s = self._shift_id(_s(r.get("shift")) or "")
             if s is None:
                 self.add(r.file, r.row, "shift", r.get("shift"), "班次编号或简称之一：" + self._shift_list())
-                continue
             vals = {}
             ok = True
             for col, default in (("target", None), ("min", 0), ("under_weight", sd["under_weight"]),
@@ -1050,10 +1055,10 @@ class _Loader:
                     self.add(r.file, r.row, col, v, "非负整数")
                     ok = False
                 vals[col] = n
-            if not ok:
-                continue
-            if vals["min"] > vals["target"]:
+            if ok and vals["min"] > vals["target"]:
                 self.add(r.file, r.row, "min", r.get("min"), f"不大于需求人数（{vals['target']}）")
+                ok = False
+            if not (ok and when_ok and s is not None):
                 continue
             key = (spec, when, s)
             if key in by:
@@ -1079,20 +1084,20 @@ class _Loader:
         leaves: list[Leave] = []
         for r in self.table("leave", LEAVE_COLS, ["person", "start", "end"], optional=True):
             pid = _s(r.get("person"))
-            if self.no_person(r, "person", pid):
+            known = not self.no_person(r, "person", pid)
+            dates = []
+            for col in ("start", "end"):       # each cell said, whatever the others hold
+                try:
+                    dates.append(_date(r.get(col)))
+                except (TypeError, ValueError):
+                    self.add(r.file, r.row, col, r.get(col), "存在的日期 YYYY-MM-DD")
+            if len(dates) < 2:
                 continue
-            try:
-                a = _date(r.get("start"))
-            except (TypeError, ValueError):
-                self.add(r.file, r.row, "start", r.get("start"), "存在的日期 YYYY-MM-DD")
-                continue
-            try:
-                b = _date(r.get("end"))
-            except (TypeError, ValueError):
-                self.add(r.file, r.row, "end", r.get("end"), "存在的日期 YYYY-MM-DD")
-                continue
+            a, b = dates
             if b < a:
                 self.add(r.file, r.row, "end", str(b), f"不早于开始日期 {a}")
+                continue
+            if not known:
                 continue
             lv = Leave(pid, a, b, _s(r.get("reason")) or "请假", (r.file, r.row))
             for other in leaves:
@@ -1107,39 +1112,47 @@ class _Loader:
         requests: list[Request] = []
         asked: dict[tuple[str, dt.date, str | None], Row] = {}
         for r in self.table("requests", REQUEST_COLS, ["person", "date", "want"], optional=True):
+            # Every cell is judged whatever the others hold, so that a row's problems are said in one run.
             pid = _s(r.get("person"))
-            if self.no_person(r, "person", pid):
-                continue
-            if people[pid].role == "squad":
+            known = not self.no_person(r, "person", pid)
+            if known and people[pid].role == "squad":
                 self.add(r.file, r.row, "person", pid, "按人排班的人员（巡防队员按班组排班，个人请改为请假）")
-                continue
+                known = False
+            d = None
             try:
                 d = _date(r.get("date"))
             except (TypeError, ValueError):
                 self.add(r.file, r.row, "date", r.get("date"), "存在的日期 YYYY-MM-DD")
-                continue
-            if cal and d not in cal.dates:
+            if d is not None and cal and d not in cal.dates:
                 what = f"{cal.year}年{cal.month}月内的日期" if cal.is_month else f"排班期间内的日期（{cal.start}～{cal.end}）"
                 self.add(r.file, r.row, "date", str(d), what)
-                continue
-            shift = None
+                d = None
+            shift, shift_ok = None, True
             if _s(r.get("shift")):
-                if people[pid].role != "shift_worker":
+                if self.kind != "shifts" or (known and people[pid].role != "shift_worker"):
                     self.add(r.file, r.row, "shift", r.get("shift"), "空（按班次的申请只用于按人按班次排班 kind: shifts）")
-                    continue
-                shift = self._shift_id(_s(r.get("shift")))
-                if shift is None:
-                    self.add(r.file, r.row, "shift", r.get("shift"), "班次编号或简称之一：" + self._shift_list())
-                    continue
+                    shift_ok = False
+                else:
+                    shift = self._shift_id(_s(r.get("shift")))
+                    if shift is None:
+                        self.add(r.file, r.row, "shift", r.get("shift"), "班次编号或简称之一：" + self._shift_list())
+                        shift_ok = False
+            want = WANT.get(_s(r.get("want")) or "")
+            if want is None:
+                self.add(r.file, r.row, "want", r.get("want"), "休息 或 上班")
+            w = r.get("weight")
+            weight = _positive_int(w) if w is not None else 1
+            if weight is None:
+                self.add(r.file, r.row, "weight", w, "正整数")
+            if not known or d is None or not shift_ok:
+                continue
             if (pid, d, shift) in asked:
                 what = "这一天这个班次" if shift else "这一天"
                 self.add(r.file, r.row, "date", str(d),
                          f"每人每天{'每个班次' if shift else ''}只有一条申请（第{asked[pid, d, shift].row}行已有此人{what}的申请）")
                 continue
             asked[pid, d, shift] = r
-            want = WANT.get(_s(r.get("want")) or "")
-            if want is None:
-                self.add(r.file, r.row, "want", r.get("want"), "休息 或 上班")
+            if want is None or weight is None:
                 continue
             if want == "on":
                 lv = next((lv for lv in leaves if lv.person == pid and lv.start <= d <= lv.end), None)
@@ -1147,11 +1160,6 @@ class _Loader:
                     self.add(r.file, r.row, "want", r.get("want"),
                              f"请假日以外的上班申请（leave 第{lv.where[1]}行：{lv.start}～{lv.end}{lv.reason}）")
                     continue
-            w = r.get("weight")
-            weight = _positive_int(w) if w is not None else 1
-            if weight is None:
-                self.add(r.file, r.row, "weight", w, "正整数")
-                continue
             if cal:
                 requests.append(Request(pid, cal.dates.index(d), want, weight, (r.file, r.row), shift))
         return requests
