@@ -17,15 +17,20 @@ from .model import RosterProblem
 from .rules import CATALOG
 
 STEP_LIMIT = 20.0       # seconds for each feasibility check
+SHRINK_BUDGET = 60.0    # seconds for shrinking a conflicting set by removal
 UNDECIDED: list = []    # minimal_core's answer when the first check ran out of time (a distinct object)
 
 
-def _check(rm: RosterModel, lits: list[Enforced]) -> tuple[int, list[Enforced]]:
+class Unshrunk(list):
+    """A conflicting set whose shrinking ran out of SHRINK_BUDGET: sufficient, perhaps not minimal."""
+
+
+def _check(rm: RosterModel, lits: list[Enforced], limit: float = STEP_LIMIT) -> tuple[int, list[Enforced]]:
     rm.m.clear_assumptions()
     rm.m.add_assumptions([e.lit for e in lits])
     solver = cp_model.CpSolver()
     solver.parameters.num_search_workers = 1
-    solver.parameters.max_time_in_seconds = STEP_LIMIT
+    solver.parameters.max_time_in_seconds = limit
     solver.parameters.random_seed = rm.p.seed
     # The LP of the second linearisation level proves counting conflicts (62 patrol-days wanted, 60
     # allowed) at once; without it one worker's search ran out of its 20 s on them.
@@ -55,11 +60,18 @@ def minimal_core(prob: RosterProblem, hook=None) -> list[Enforced] | None:
         return None
     if not core:
         core = list(rm.enforced)
-    # Shrink by removal: drop an item whenever the rest still conflicts.
+    # Shrink by removal: drop an item whenever the rest still conflicts.  Within a budget: a check
+    # that cannot decide takes STEP_LIMIT, and a counting conflict of many instances (62 shift
+    # minimums against 10 people's hours) took 20 s for each of its 72 items, 24 minutes in all.
+    import time
+    deadline = time.monotonic() + SHRINK_BUDGET
     i = 0
     while i < len(core):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return Unshrunk(core)
         trial = core[:i] + core[i + 1:]
-        st, smaller = _check(rm, trial)
+        st, smaller = _check(rm, trial, min(STEP_LIMIT, left))
         if st == cp_model.INFEASIBLE:
             keep = {id(e) for e in smaller} if smaller else {id(e) for e in trial}
             core = [e for e in trial if id(e) in keep]
@@ -133,6 +145,8 @@ def explain(prob: RosterProblem, hook=None) -> list[str]:
     if not core:
         # Nothing we can name: the data contradicts itself outside every rule instance.
         return ["（冲突不在任何一条可列出的规则或请假中，请把问题目录报告给开发者）"]
+    if isinstance(core, Unshrunk):
+        return describe(prob, core) + [f"（{SHRINK_BUDGET:g} 秒内未能确认以上每一条都不可缺少：其中一些去掉后可能仍然冲突）"]
     return describe(prob, core)
 
 
@@ -151,29 +165,43 @@ def describe(prob: RosterProblem, core: list[Enforced]) -> list[str]:
     # Many days of one grid read better as one line.
     for g, days in plain.items():
         lines.append(_cover_days(prob, g, sorted(days)))
-    # Shift cover on many days, alike but for the date, reads better as one line too.
+    # Shift cover on many days, alike but for the date, reads better as one line too: a squad's
+    # shift, and a shift's minimum of a roster by shift (62 lines for three shifts over three weeks).
     shift_days: dict[tuple, list[int]] = {}
     for e in core:
-        if e.rule == "shift_cover":
-            d = e.key[1]
-            shift_days.setdefault((e.text.replace(f" {prob.cal.label(d)} ", " {} ", 1), tuple(e.facts)), []).append(d)
+        if e.rule in DATED:
+            shift_days.setdefault(_undated(prob, e), []).append(DATED[e.rule](e.key))
     for e in core:
         if e.rule == "leave":
             lines.append(f"事实「请假」：{e.text}")
         elif e.rule == "published":
             lines.append(f"事实「已发布排班」：{e.text}")
-        elif e.rule == "shift_cover":
-            key = (e.text.replace(f" {prob.cal.label(e.key[1])} ", " {} ", 1), tuple(e.facts))
+        elif e.rule in DATED:
+            key = _undated(prob, e)
             days = shift_days.pop(key, None)
             if days:
                 when = "、".join(prob.cal.label(d) for d in sorted(days))
                 when += f"（共 {len(days)} 天）" if len(days) > 1 else ""
-                lines.append(f"规则「{CATALOG[e.rule].label}」：" + key[0].replace("{}", when, 1))
+                lines.append(f"规则「{CATALOG[e.rule].label}」：" + key[1].replace("{}", when, 1))
                 lines += [f"事实：{f}" for f in e.facts]
         elif e.rule != "grid_cover":
             lines.append(f"规则「{CATALOG[e.rule].label}」：{e.text}")
             lines += [f"事实：{f}" for f in e.facts]
     return lines
+
+
+# Rules whose instances are one a day (and shift): the day of an instance's key.
+DATED = {"shift_cover": lambda key: key[1], "shift_min_cover": lambda key: key[0]}
+
+
+def _undated(prob: RosterProblem, e: Enforced) -> tuple:
+    """An instance of a DATED rule with its date left out ({} in its text), to join it with its like."""
+    label = prob.cal.label(DATED[e.rule](e.key))
+    if e.text.startswith(label + " "):
+        text = "{}" + e.text[len(label):]
+    else:
+        text = e.text.replace(f" {label} ", " {} ", 1)
+    return e.rule, text, tuple(e.facts)
 
 
 def _cover_days(prob: RosterProblem, g: str, days: list[int]) -> str:
