@@ -257,3 +257,18 @@ def test_a_duty_room_roster_in_a_workbook_of_one_sheet_under_another_name_reads_
     wb.save(own)
     assert [str(p) for p in check_edited(room, own).problems] == [
         f"{own} 工作表: 发现 '排班_按人员'，应为 名为「排班_按人员」的工作表（排班.xlsx 写出时的表名）"]
+
+
+def test_a_day_column_deleted_by_hand_is_named_as_written(tmp_path):
+    # It was named by its internal key: 包含列「d1」.
+    from roster_build import write_shifts
+    room = write_shifts(tmp_path / "room", staff=[["A", "甲"], ["B", "乙"]], demand=[["每天", "白", 1, 1, 10, 1]],
+                        period={"start": "2026-11-04", "days": 7})
+    publish(solve_roster(room, time_limit=2), tmp_path / "out")
+    rows = list(csv.reader((tmp_path / "out" / "排班_按人员.csv").open(encoding="utf-8-sig")))
+    col = rows[0].index("11/5(四)")
+    edited_csv = tmp_path / "edited.csv"
+    with edited_csv.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows([r[:col] + r[col + 1:] for r in rows])
+    problems = [str(p) for p in check_edited(room, edited_csv).problems]
+    assert problems == [f"{edited_csv}:1 表头: 发现 （缺失），应为 包含列「11/5(四)」（也可写作 11/5）"], problems

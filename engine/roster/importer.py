@@ -153,15 +153,17 @@ def read_edited(prob: RosterProblem, path: str | Path) -> EditedRoster:
     ro = Roster(prob, source="imported")
     heads = day_headers(ro)
     n = prob.cal.days
-    days = {f"d{d}": [heads[d], f"{prob.cal.dates[d].month}/{prob.cal.dates[d].day}"] for d in range(n)}
+    days = {_day_key(prob, d): [heads[d]] for d in range(n)}
     cells: dict[tuple[str, str, int], str] = {}
     person_row: dict[str, int] = {}
-    people = sheets.read(PEOPLE, PEOPLE_COLS, ["id"] + list(days), days, probs)
+    # The day columns are columns of their own, not extra ones, so that a missing one is named as
+    # written (12/9(三)), not by an internal key.
+    people = sheets.read(PEOPLE, PEOPLE_COLS | days, ["id"] + list(days), None, probs)
     if people is not None:
         _read_people(prob, ro, people, person_row, cells, probs, sheets)
     grid_row: dict[str, int] = {}
     if prob.kind == "patrol":
-        grids = sheets.read(GRIDS, GRID_COLS, ["id"] + list(days), days, probs)
+        grids = sheets.read(GRIDS, GRID_COLS | days, ["id"] + list(days), None, probs)
         if grids is not None:
             _read_grids(prob, ro, grids, grid_row, cells, probs, sheets)
         visits = sheets.read(VISITS, VISIT_COLS, ["id", "date", "grids"], None, probs,
@@ -171,6 +173,13 @@ def read_edited(prob: RosterProblem, path: str | Path) -> EditedRoster:
             _read_visit(prob, ro, r, probs)
     probs.raise_if_any(DataError)
     return EditedRoster(ro, sheets, person_row, grid_row, cells)
+
+
+def _day_key(prob: RosterProblem, d: int) -> str:
+    """A day's column as read: 12/9, which also accepts the header as written (12/9(三), 12/12(六)休);
+    the date itself in a period of 366 days, where a month and day may come twice."""
+    day = prob.cal.dates[d]
+    return f"{day.month}/{day.day}" if prob.cal.days <= 365 else day.isoformat()
 
 
 def _text(v) -> str:
@@ -195,7 +204,7 @@ def _read_people(prob, ro: Roster, rows: list[Row], person_row, cells, probs: Pr
         by_label = {prob.shift_labels.get(s, s): s for s in allowed} | {s: s for s in allowed}
         leave = prob.leave_days(pid)
         for d in range(n):
-            text = _text(r.get(f"d{d}"))
+            text = _text(r.get(_day_key(prob, d)))
             cells[PEOPLE, pid, d] = text
             head = day_headers(ro)[d]
             if text == LEAVE:
@@ -244,7 +253,7 @@ def _read_grids(prob, ro: Roster, rows: list[Row], grid_row, cells, probs: Probl
         near = [grid.worker, *grid.backups] + ([prob.grids[a].worker for a in grid.adjacent if a in prob.grids]
                                                if joint else [])
         for d in range(n):
-            text = _text(r.get(f"d{d}"))
+            text = _text(r.get(_day_key(prob, d)))
             cells[GRIDS, g, d] = text
             if not text:
                 continue         # nobody: the coverage check says so
