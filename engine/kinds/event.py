@@ -19,6 +19,7 @@ filter counts an event in its discovery month, or the month of `month_by`.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -328,6 +329,27 @@ def _prev(month: str) -> str:
 
 
 # --------------------------------------------------------------------------- checks
+
+
+def check_stages(ck: Checks) -> None:
+    """`events.stages`: each a stage of its own, read from its own column of the log (<name>时间)."""
+    if ck.doc.events is None or not ck.doc.events.stages:
+        return
+    seen = {name: sid for sid, name in BUILT_IN_STAGES.items()}
+    for sid, name in ck.doc.events.stages.items():
+        path = ["events", "stages", sid]
+        if sid in BUILT_IN_STAGES:
+            ck.add(path, sid, "自定义环节的编号（discovered 发现、reported 上报、closed 办结是内置环节，不必声明）")
+            continue
+        if not re.match(r"^[a-z][a-z0-9_]*$", sid):
+            ck.add(path, sid, "小写字母开头、由小写字母数字下划线组成的环节编号，如 accepted")
+        name = str(name).strip()
+        if not name or name.endswith("时间"):
+            ck.add(path, name, "环节名称，如 受理（台账中读“受理时间”列）")
+        elif name in seen:
+            ck.add(path, name, f"与环节 {seen[name]}（{name}）不同的名称（每个环节读台账中自己的“{name}时间”列）")
+        else:
+            seen[name] = sid
 
 
 def check_filter(ck: Checks, f: EventFilter, path: list) -> None:
