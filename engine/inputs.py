@@ -780,14 +780,14 @@ def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
             problems.add(r.file, r.row, "工号", wid or None, "名册中已有的工号")
             continue
         amount = None
-        if measures & {"minutes", "hours"}:
-            start, end = times.get("start"), times.get("end")
-            if start is None or end is None:
-                if not unreadable:   # an unreadable time was reported above
-                    problems.add(r.file, r.row, "开始时间" if start is None else "结束时间", None,
-                                 f"开始和结束时间（「{s.label}」按时长统计）")
-                continue
-            if end <= start:
+        start, end = times.get("start"), times.get("end")
+        if measures & {"minutes", "hours"} and (start is None or end is None):
+            if not unreadable:   # an unreadable time was reported above
+                problems.add(r.file, r.row, "开始时间" if start is None else "结束时间", None,
+                             f"开始和结束时间（「{s.label}」按时长统计）")
+            continue
+        if start is not None and end is not None:   # a count's or amount's times too: a typo is still one
+            if end < start or (end == start and measures & {"minutes", "hours"}):
                 problems.add(r.file, r.row, "结束时间", str(r.get("end")), f"晚于开始时间 {start:%Y-%m-%d %H:%M}")
                 continue
             if end - start > timedelta(hours=MAX_SESSION_HOURS):
