@@ -20,10 +20,11 @@ from .assessment import EventCase, WorkerCase
 from .beside import beside
 from .errors import RECORDS_FIELD, DataError, Problem, ProblemList
 from .intervals import Interval
-from .kinds.event import cutoff, make_event, needs_other_months, problem_keys_used, stage_names
+from .kinds.event import cutoff, earlier_event_uses, make_event, needs_other_months, problem_keys_used, stage_names
 from .kinds.event import event_matches  # noqa: F401  (engine.inputs.event_matches: its first home)
 from .kinds.records import Record, calendar_problem, date_span, records_rules
 from .policy import EventVocabulary, MetricDef, Policy, PolicyDoc, coerce_metric
+from .periods.months import month_add, month_label
 from .policy_values import QuotaBy
 from .prepare import prepare_case
 from .sources import Row, parse_decimal_cell, read_table
@@ -94,6 +95,7 @@ class MonthInputs:
     event_times: list[list[datetime]] = field(default_factory=list)   # discovered, per case event
     files: dict[str, str] = field(default_factory=dict)
     no_events: bool = False          # the caller stated that the month had no events
+    notes: list[str] = field(default_factory=list)    # what the clerk should know (Chinese), not a problem
 
 
 _TS_FAST = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -311,7 +313,26 @@ def _read_month(policy: Policy, month: str, workers, metrics, events, records, n
         files["events"] = str(events)
     if records is not None:
         files["records"] = str(records)
-    return MonthInputs(month, register, cases, srcs, times, files, no_events)
+    return MonthInputs(month, register, cases, srcs, times, files, no_events,
+                       _earlier_months_note(doc, month, event_map) if events is not None and not no_events else [])
+
+
+def _earlier_months_note(doc: PolicyDoc, month: str, event_map: dict) -> list[str]:
+    """A log of the scored month alone, under a policy that also counts earlier months' events (their
+    deadline passes, or they are reported or closed, this month; the same problem again): not an error
+    (an office's first month has no earlier log), but said, so that the log's missing month is not
+    taken for a month without such events."""
+    uses = earlier_event_uses(doc)
+    if not uses:
+        return []
+    before = month_add(month, -1)
+    first = cutoff(before)
+    if any(disc < first for evs in event_map.values() for _, disc in evs):
+        return []
+    more = f"等 {len(uses)} 项" if len(uses) > 3 else ""
+    return [f"事件台账中没有{month_label(month)}以前发现的事件，而“{'”“'.join(uses[:3])}”{more}也计入此前发现的事件"
+            f"（在本月上报或办结、在本月逾期、同一问题连续出现）：请在台账中一并提供{month_label(before)}的事件，"
+            "否则这些情形按没有发生计算"]
 
 
 def _large(workers) -> bool:

@@ -150,6 +150,7 @@ class RunReport:
     outputs: list[str] = field(default_factory=list)
     pack: Any = None                                               # the print pack, when one was made
     summary: "PeriodSummary | None" = None                         # the month's period consequences
+    notes: list[str] = field(default_factory=list)                 # what the clerk should know of the inputs
 
 
 PERIOD_FINDING_COLUMNS = ("月份", "工号", "姓名", "乡镇", "社区", "规则编号", "规则名称", "类别", "涉及月份",
@@ -335,6 +336,7 @@ def run_month(policy_paths, month: str, files: MonthFiles, data: str | Path, out
     except OSError as exc:
         raise HistoryError(f"写出文件失败：{exc.strerror or exc}（{exc.filename or out}），历史和输出均未改动") from None
     report.pack = packs[0] if packs else None
+    report.notes = list(results.get("notes", ()))
     return report
 
 

@@ -268,6 +268,16 @@ def needs_other_months(doc) -> bool:
     return _event_use(doc)[1]
 
 
+def earlier_event_uses(doc) -> list[str]:
+    """Labels of the metrics and rules that count events discovered before the scored month
+    (counted by report or closing month, a deadline passing this month, the same problem again)."""
+    def earlier(f) -> bool:
+        return f.overdue is not None or f.repeat_months is not None or f.month_by not in (None, "discovered")
+    out = [m.label for m in doc.metrics.values() if m.count_events is not None and earlier(m.count_events)]
+    rules = [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
+    return out + [r.label for r in rules if r.event is not None and earlier(r.event)]
+
+
 def problem_keys_used(doc) -> bool:
     return _event_use(doc)[2]
 
