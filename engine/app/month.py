@@ -255,7 +255,7 @@ def record_month(history: History, results: Mapping[str, Any], *,
             full = merge_additions(results, new_adds[month])
             changes = diff_months(old_base, results, old_adds, new_adds)
             report = RunReport(month, replaced, new_workers, [m for m in targets if m != month], *changes,
-                               summary=period_summary(full))
+                               summary=period_summary(full, rules_for(month)))
             corr = None
             if correction:
                 corr = {"note": note, "old_policy_hash": old_base.get("policy", {}).get("hash", ""),
@@ -412,15 +412,42 @@ class PeriodSummary:
     withheld_total: Decimal = Decimal("0.00")
     criticised: int = 0
     commended: int = 0
+    grades: tuple = ()          # (rule label, ((grade label, head count), …) best grade first) of the month's grades
+    consequences: tuple = ()    # (rule label, consequence, head count): 约谈, 末位淘汰 … drawn this month
 
 
-def period_summary(results: Mapping[str, Any]) -> PeriodSummary:
+def period_summary(results: Mapping[str, Any], rules=None) -> PeriodSummary:
+    """`rules`: the month's PeriodRules, for the order of each grade rule's grades (else as found)."""
     if not results.get("period_rules_applied"):
         return PeriodSummary(False)
-    held = [w for w in results["workers"] if Decimal(w["withheld"]) > 0]
+    workers = results["workers"]
+    held = [w for w in workers if Decimal(w["withheld"]) > 0]
+    order = {r.id: [g.label for g in r.grades] for r in (rules.rules if rules is not None else ()) if hasattr(r, "grades")}
+    grades: dict[str, tuple[str, dict[str, int]]] = {}
+    drawn: dict[tuple[str, str], int] = {}
+    for w in workers:
+        for f in w["period_findings"]:
+            if f.get("grade_label") is not None:
+                counts = grades.setdefault(f["rule_id"], (f["rule_label"], {}))[1]
+                counts[f["grade_label"]] = counts.get(f["grade_label"], 0) + 1
+            if f.get("consequence"):
+                key = (f["rule_label"], f["consequence"])
+                drawn[key] = drawn.get(key, 0) + 1
+    said = []
+    for rid, (label, counts) in grades.items():
+        known = order.get(rid, [])
+        ranked = sorted(counts, key=lambda g: known.index(g) if g in known else len(known))
+        said.append((label, tuple((g, counts[g]) for g in ranked)))
     return PeriodSummary(True, len(held), sum((Decimal(w["withheld"]) for w in held), Decimal("0.00")),
-                         sum(1 for w in results["workers"] if any(f["criticise"] for f in w["period_findings"])),
-                         sum(1 for w in results["workers"] if any(f["commend"] for f in w["period_findings"])))
+                         sum(1 for w in workers if any(f["criticise"] for f in w["period_findings"])),
+                         sum(1 for w in workers if any(f["commend"] for f in w["period_findings"])),
+                         tuple(said), tuple((label, what, k) for (label, what), k in drawn.items()))
+
+
+def summary_lines(s: PeriodSummary) -> list[str]:
+    """The month's grades and consequences that are not money, as a clerk is told them."""
+    lines = [f"{label}：" + "、".join(f"{g} {k} 人" for g, k in counts) for label, counts in s.grades]
+    return lines + [f"{label}：{k} 人（{what}）" for label, what, k in s.consequences]
 
 
 def stored_months(data: str | Path, *, database: str | None = None) -> tuple[list[MonthInfo], list[dict]]:

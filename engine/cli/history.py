@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from ..app.month import (PRINT_DIR, MonthFiles, RunReport, backup_history, compare_policies, export_month,
-                         export_paysheet, run_month, stored_months, upgrade_history)
+                         export_paysheet, run_month, stored_months, summary_lines, upgrade_history)
 from ..periods import month_label
 from ..store import display_url
 from .common import console, err_console, print_notes, run_guarded
@@ -58,6 +58,8 @@ def print_period_summary(report: RunReport) -> None:
         return
     console.print(f"跨月规则：扣发 {s.withheld_workers} 人，共 {s.withheld_total} 元；"
                   f"列入通报批评 {s.criticised} 人，通报表彰 {s.commended} 人。")
+    for line in summary_lines(s):
+        console.print(line, markup=False)
 
 
 @click.command("run")

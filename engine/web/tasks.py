@@ -13,7 +13,7 @@ import json
 import time
 from pathlib import Path
 
-from ..app.month import month_results
+from ..app.month import month_results, summary_lines
 from ..app.notices import Issue, make_notices, prepare_pack
 from ..app.uploads import Part, run_assembled
 from ..mapping import KIND_LABELS
@@ -94,7 +94,7 @@ def run_month(ctx: JobContext, params: dict) -> dict:
             "towns": sorted({p.town for p in parts}),
             "summary": None if s is None or not s.applied else {
                 "withheld_workers": s.withheld_workers, "withheld_total": str(s.withheld_total),
-                "criticised": s.criticised, "commended": s.commended},
+                "criticised": s.criticised, "commended": s.commended, "lines": summary_lines(s)},
             "pay_changes": report.pay_changes, "consequence_changes": report.consequence_changes,
             "notes": report.notes}
 
