@@ -539,3 +539,20 @@ def test_a_slip_says_the_grades_and_an_earn_items_points_as_earned(october, sett
     assert "1.事件上报处置：“事件上报处置”为得分项，从0分起计，满分20分" in text
     assert "2.有效上报（得22分）：有效上报11起，得22分" in text
     assert "3.事件上报处置（扣回2分）：" in text
+
+
+def test_the_bulletin_counts_each_grade_rule_best_grade_first(october, settings):
+    """Under a policy with grades the overall paragraph says each rule's head counts in the policy's order
+    (grade_rank), not the pay bands' or the alphabet's."""
+    res = copy.deepcopy(october)
+    res["period_rules_applied"] = True
+    grade = {"rule_id": "q", "rule_label": "季度考核等次", "kind": "grade", "months": ["2026-10"], "reason": "",
+             "amount": "0.00", "criticise": False, "commend": False, "period": "quarter"}
+    ranks = {"好": 1, "较好": 2, "一般": 3}
+    for w, label in zip(res["workers"], ["一般", "好", "较好", "一般"] + ["较好"] * len(res["workers"])):
+        w["period_findings"] = [dict(grade, grade=label, grade_label=label, grade_rank=ranks[label], score=w["score"])]
+        w.setdefault("withheld", "0.00")
+        w.setdefault("payable", w["pay"])
+    k = len(res["workers"]) - 4
+    text = bulletin_context(res, settings, office_context(settings, None, DATE))["summary"]["text"]
+    assert f"季度考核等次：“好”1人，“较好”{k + 1}人，“一般”2人。" in text

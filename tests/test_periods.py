@@ -534,7 +534,7 @@ periods:
     assert findings(adds["2026-01"], "W3") == []
     from engine.app.month import period_summary, summary_lines
     from engine.periods import merge_additions
-    summary = period_summary(merge_additions(month("2026-02", ws), adds["2026-02"]), _rules(text))
+    summary = period_summary(merge_additions(month("2026-02", ws), adds["2026-02"]))
     assert (summary.withheld_workers, summary_lines(summary)) == (0, ["连续两月末位约谈：1 人（由镇网格中心约谈）"])
 
 
@@ -617,7 +617,7 @@ def test_a_quarterly_grade_condition_on_a_flag_binds():
     from engine.app.month import period_summary, summary_lines
     from engine.periods import merge_additions
     september = merge_additions(month("2026-09", ms["2026-09"]), adds["2026-09"])
-    assert summary_lines(period_summary(september, _rules(GRADES))) == ["季度等次：好 1 人、较好 1 人", "月度等次：A 2 人"]
+    assert summary_lines(period_summary(september)) == ["季度等次：好 1 人、较好 1 人", "月度等次：A 2 人"]
 
 
 def test_a_quarterly_grade_condition_does_not_bind_without_the_flag():

@@ -24,7 +24,8 @@ from ..beside import beside
 from ..history import History, MonthInfo, check_stored_policies, check_workers, fault
 from ..store import history_folder, url_problem
 from ..outputs import OUT_FOLDER, folder_problem, staged_outputs
-from ..periods import PeriodRules, evaluate, merge_additions, month_label, parse_period_rules, views_from_results
+from ..periods import (PeriodRules, evaluate, grade_counts, merge_additions, month_label, parse_period_rules,
+                       views_from_results)
 from ..sheets import csv_text
 
 __all__ = ["MonthFiles", "Policies", "RunReport", "PeriodSummary", "SchemaReport", "DATA_FOLDER", "PRINT_DIR",
@@ -255,7 +256,7 @@ def record_month(history: History, results: Mapping[str, Any], *,
             full = merge_additions(results, new_adds[month])
             changes = diff_months(old_base, results, old_adds, new_adds)
             report = RunReport(month, replaced, new_workers, [m for m in targets if m != month], *changes,
-                               summary=period_summary(full, rules_for(month)))
+                               summary=period_summary(full))
             corr = None
             if correction:
                 corr = {"note": note, "old_policy_hash": old_base.get("policy", {}).get("hash", ""),
@@ -416,32 +417,22 @@ class PeriodSummary:
     consequences: tuple = ()    # (rule label, consequence, head count): 约谈, 末位淘汰 … drawn this month
 
 
-def period_summary(results: Mapping[str, Any], rules=None) -> PeriodSummary:
-    """`rules`: the month's PeriodRules, for the order of each grade rule's grades (else as found)."""
+def period_summary(results: Mapping[str, Any]) -> PeriodSummary:
     if not results.get("period_rules_applied"):
         return PeriodSummary(False)
     workers = results["workers"]
     held = [w for w in workers if Decimal(w["withheld"]) > 0]
-    order = {r.id: [g.label for g in r.grades] for r in (rules.rules if rules is not None else ()) if hasattr(r, "grades")}
-    grades: dict[str, tuple[str, dict[str, int]]] = {}
     drawn: dict[tuple[str, str], int] = {}
     for w in workers:
         for f in w["period_findings"]:
-            if f.get("grade_label") is not None:
-                counts = grades.setdefault(f["rule_id"], (f["rule_label"], {}))[1]
-                counts[f["grade_label"]] = counts.get(f["grade_label"], 0) + 1
             if f.get("consequence"):
                 key = (f["rule_label"], f["consequence"])
                 drawn[key] = drawn.get(key, 0) + 1
-    said = []
-    for rid, (label, counts) in grades.items():
-        known = order.get(rid, [])
-        ranked = sorted(counts, key=lambda g: known.index(g) if g in known else len(known))
-        said.append((label, tuple((g, counts[g]) for g in ranked)))
     return PeriodSummary(True, len(held), sum((Decimal(w["withheld"]) for w in held), Decimal("0.00")),
                          sum(1 for w in workers if any(f["criticise"] for f in w["period_findings"])),
                          sum(1 for w in workers if any(f["commend"] for f in w["period_findings"])),
-                         tuple(said), tuple((label, what, k) for (label, what), k in drawn.items()))
+                         tuple((label, tuple(counts)) for label, counts in grade_counts(workers)),
+                         tuple((label, what, k) for (label, what), k in drawn.items()))
 
 
 def summary_lines(s: PeriodSummary) -> list[str]:

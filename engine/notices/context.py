@@ -24,7 +24,7 @@ from typing import Any, Iterable, Mapping
 from ..intervals import parse_interval
 from ..ordering import OfficeOrder, natural_key
 from ..paysheet import paid_band
-from ..periods import last_places, month_label
+from ..periods import grade_counts, last_places, month_label
 from ..periods.months import period_label
 from .settings import FieldPrivacy, OfficeSettings
 from .wording import band_phrase, labelled, money_text, tidy
@@ -311,6 +311,8 @@ def bulletin_context(results: Mapping, settings: OfficeSettings, office: dict) -
     star_list = [{"stars": s, "count": stars[s], "share": _percent(stars[s], len(workers))}
                  for s in sorted(stars, reverse=True)]
     band_list = list(bands.values())
+    summary["grades"] = [{"label": label, "counts": [{"grade": g, "count": k} for g, k in counts]}
+                         for label, counts in grade_counts(workers)]
     summary["text"] = _summary_text(summary, band_list, star_list, month["period_rules"])
     for g in groups:
         g["text"] = (f"共{g['size']}人，平均得分{g['mean']}分，最高{g['max']}分，最低{g['min']}分"
@@ -355,6 +357,8 @@ def _summary_text(summary: Mapping, bands: list[dict], stars: list[dict], period
         text += "；".join(f"{b['phrase']}（占{b['share']}）" for b in bands) + "。"
     if stars:
         text += "星级评定：" + "，".join(f"{s['stars']}星{s['count']}人" for s in stars) + "。"
+    for g in summary.get("grades", ()):
+        text += f"{g['label']}：" + "，".join(f"“{c['grade']}”{c['count']}人" for c in g["counts"]) + "。"
     if summary["vetoes"] and not any(b["label"] == "一票否决" for b in bands):
         text += f"被一票否决{summary['vetoes']}人。"
     text += f"本月应发绩效工资合计{money_text(summary['pay'])}元"
