@@ -268,14 +268,17 @@ def needs_other_months(doc) -> bool:
     return _event_use(doc)[1]
 
 
+def _counts_earlier(f: EventFilter) -> bool:
+    """Whether a filter counts events discovered before the scored month (counted by report or closing
+    month, a deadline passing this month, the same problem again)."""
+    return f.overdue is not None or f.repeat_months is not None or f.month_by not in (None, "discovered")
+
+
 def earlier_event_uses(doc) -> list[str]:
-    """Labels of the metrics and rules that count events discovered before the scored month
-    (counted by report or closing month, a deadline passing this month, the same problem again)."""
-    def earlier(f) -> bool:
-        return f.overdue is not None or f.repeat_months is not None or f.month_by not in (None, "discovered")
-    out = [m.label for m in doc.metrics.values() if m.count_events is not None and earlier(m.count_events)]
+    """Labels of the metrics and rules whose filters count events discovered before the scored month."""
+    out = [m.label for m in doc.metrics.values() if m.count_events is not None and _counts_earlier(m.count_events)]
     rules = [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
-    return out + [r.label for r in rules if r.event is not None and earlier(r.event)]
+    return out + [r.label for r in rules if r.event is not None and _counts_earlier(r.event)]
 
 
 def problem_keys_used(doc) -> bool:
@@ -293,8 +296,7 @@ def _event_use(doc) -> tuple[list[EventFilter], bool, bool]:
         out = [m.count_events for m in doc.metrics.values() if m.count_events is not None]
         rules = [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
         filters = out + [r.event for r in rules if r.event is not None]
-        other = any(f.overdue is not None or f.repeat_months is not None or f.month_by not in (None, "discovered")
-                    for f in filters)
+        other = any(_counts_earlier(f) for f in filters)
         if len(_USES) >= 64:
             _USES.clear()
         got = _USES[id(doc)] = (doc, filters, other, any(f.repeat_months is not None for f in filters))

@@ -505,8 +505,8 @@ def slips_context(results: Mapping, settings: OfficeSettings, office: dict,
                    "amount": f.get("amount", "0.00"), "info": f["kind"] in INFO_KINDS}
                   for f in w.get("period_findings", [])]
         # the grades of the month and of a period ending with it: the result itself, beside the pay band
-        grades = [{"label": f["rule_label"], "grade": f["grade_label"],
-                   "period": period_label(f["months"][-1], f["period"]) if f.get("period") not in (None, "month") else "",
+        grades = [{"label": f["rule_label"], "grade": f["grade_label"], "period": period_label(f["months"][-1], span)
+                   if (span := f.get("period") or ("year" if f["kind"] == "annual_grade" else "month")) != "month" else "",
                    "score": f.get("score") or ""}
                   for f in w.get("period_findings", []) if f.get("grade_label") is not None]
         band = paid_band(w)
