@@ -157,3 +157,20 @@ def test_a_one_day_run_on_the_previous_last_day_ended_by_the_first_day_is_flagge
     edited = Roster(prob, duty={**others, **({("A", 0): first} if first else {})})
     found = {c.rule: c for c in check_roster(edited)}
     assert what in found[rule].violations
+
+
+def test_working_the_first_day_after_a_previous_run_already_beyond_the_limit_is_flagged(tmp_path):
+    # The previous month allowed 6 days in a row and its roster ends with 6; this month's limit is 4.
+    # The model keeps the first day off; the check counted a run only where it reached 5, inside the
+    # previous roster, so a hand-edited roster working the first day passed.
+    f = _shift_room(tmp_path, "min_consecutive_work")
+    text = (f / "problem.yaml").read_text(encoding="utf-8").replace("max_consecutive_work: false",
+                                                                   "max_consecutive_work: {days: 4}")
+    (f / "problem.yaml").write_text(text, encoding="utf-8")
+    prob = load_problem(f, previous=_october(tmp_path, {"A": [None] + ["D"] * 6, "B": [None] * 7}))
+    ro = checked(solve(prob, time_limit=5))
+    assert ("A", 0) not in ro.duty
+    edited = Roster(prob, duty={**{("B", d): "D" for d in range(14)}, ("A", 0): "D", ("A", 1): "D"})
+    found = {c.rule: c for c in check_roster(edited)}
+    assert [v for v in found["max_consecutive_work"].violations if v.startswith("甲")] == [
+        "甲 到 11月2日 已连续工作 7 天（最多 4 天）"]

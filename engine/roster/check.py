@@ -226,7 +226,9 @@ class _Checker:
             h = self.p.history
             for d in range(-(h.days if h and h.known(u) else 0), self.n):
                 run = run + 1 if self.on(u, d) else 0
-                if run == k + 1 and d >= 0:
+                # Once a run, where it first goes beyond k, or on the first day when the previous
+                # roster's run already had (a limit lowered since, or a roster published with --relax).
+                if d >= 0 and (run == k + 1 or (d == 0 and run > k)):
                     c.add(f"{self.uname(u)} 到 {self.cal.label(d)} 已连续工作 {run} 天（最多 {k} 天）", u, d)
 
     def _runs(self, u: str) -> list[tuple[int, int, bool]]:
