@@ -6,6 +6,7 @@ No timing is asserted: the tests look at the deadlines and time limits each phas
 from __future__ import annotations
 
 import importlib
+import random
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from ortools.sat.python import cp_model
 from engine.errors import NotFoundInTime
 from engine.roster.constraints import RosterModel
 from engine.roster.model import load_problem
+from engine.roster.personal import _One, work_pattern
 from engine.roster.solve import FIXED_SOLVE_LEAST, solve
 
 from roster_build import write_shifts
@@ -86,3 +88,40 @@ def test_every_search_of_a_solve_ends_by_its_deadline(monkeypatch, tmp_path):
     roster = solve(prob, time_limit=3)
     assert roster.objective is not None
     assert ends and max(ends) <= start + 3 + FIXED_SOLVE_LEAST
+
+
+# -- the days on duty of one person by a dynamic programme (personal.work_pattern) ---------------
+
+def _runs(days: set[int], n: int) -> list[tuple[bool, int, int]]:
+    """(on duty, first day, length) of each run of days."""
+    out, d = [], 0
+    while d < n:
+        e = d
+        while e + 1 < n and ((e + 1) in days) == (d in days):
+            e += 1
+        out.append((d in days, d, e - d + 1))
+        d = e + 1
+    return out
+
+
+def test_a_persons_days_keep_their_runs_weekends_and_hours(tmp_path):
+    # 8 weeks, 8-hour shifts, 200-216 hours (25-27 days), runs of 2-5 days on and at least 2 off,
+    # at most 4 of the 8 weekends, a week of leave.
+    folder = write_shifts(tmp_path, staff=[["A", "甲", 200, 216, 5, 2, 2, 4]],
+                          staff_columns=["最少工时", "最多工时", "最多连续工作天数", "最少连续工作天数", "最少连续休息天数",
+                                         "最多上班周末"],
+                          shifts={"D": {"label": "白", "hours": 8}}, demand=[["每天", "白", 1, 0, 10, 1]],
+                          period={"start": "2026-11-02", "days": 56}, leave=[["A", "2026-11-16", "2026-11-22", "年假"]],
+                          rules={"working_time": {"leave_hours": 0}, "max_working_weekends": {"max": 4}})
+    prob = load_problem(folder)
+    days = work_pattern(prob, _One(prob, "A"), random.Random(1))
+    assert days is not None and 25 <= len(days) <= 27
+    assert not days & set(range(14, 21))
+    runs = _runs(days, 56)
+    for on, first, length in runs:
+        if on:
+            assert length <= 5 and (length >= 2 or first == 0 or first + length == 56)
+        elif 0 < first and first + length < 56:
+            assert length >= 2
+    weekends = prob.cal.weekends()
+    assert sum(any(d in days for d in w) for w in weekends) <= 4

@@ -24,7 +24,7 @@ from ortools.sat.python import cp_model
 from ..errors import InfeasibleError, NotFoundInTime
 from .constraints import RosterModel
 from .greedy import duty_hint
-from .lns import improve
+from .lns import END_MARGIN, improve
 from .model import TEAM, RosterProblem
 from .personal import applies as personal_applies, decisions, personal_roster
 from .rules import CATALOG
@@ -41,6 +41,9 @@ QUICK_PER_VARIABLE = 2e-4     # seconds of the quick search per model variable (
 PHASE1_WORKERS = 4
 EXTEND_FROM_VARIABLES = 30_000  # a roster by shift this large keeps improving by steps instead of the full search
 PERSONAL_FIRST_DAYS = 90    # a roster by shift this long starts person by person (personal.py), not by the full search
+# Of a long roster's phase 1, the share for the personal rosters: the full model the rest needs takes
+# its time too (Instance23: 28-30 s for the people, 17 s to build the full model, 3 s to check).
+PERSONAL_FIRST_SHARE = 0.6
 PERSONAL_SHARE = 0.5    # most of a roster by shift's phase 2 for rounds of each person's best roster (personal.py)
 FIXED_SOLVE_LEAST = 2.0 # seconds a roster's check by the full model gets even at the deadline (else it is lost)
 
@@ -196,6 +199,7 @@ class FirstRoster:
     hint: list = field(default_factory=list)
     model: Any = None
     solver: Any = None
+    people: Any = None      # the people's own models when it was built person by person (personal.py)
 
 
 def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterModel], None] | None = None,
@@ -213,7 +217,8 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     if personal and prob.cal.days >= PERSONAL_FIRST_DAYS:
         # A long roster by person and shift: each person's own roster in turn first (the full model
         # found none for the benchmark's 182-day Instance20 and 21 in 60 s; this way 14 s and 26 s).
-        early = personal_roster(prob, start + time_limit / 2, prob.seed, rounds_at_most=1, feasible_only=True)
+        early = personal_roster(prob, start + PERSONAL_FIRST_SHARE * time_limit, prob.seed, rounds_at_most=1,
+                                feasible_only=True)
     fm = RosterModel(prob).build(objective=False)
     if hook:
         hook(fm)
@@ -223,6 +228,7 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     if early is not None:
         got = _from_personal(fm, early, start, prob.seed, start + time_limit)
         if got is not None:
+            got.people = early.people
             return got
     # The hint usually completes to a roster at once; a light presolve (one pass, no probing, no
     # symmetry) then saves two thirds of phase 1 (measured on demo-county: 8.3 → 2.8 CPU seconds).
@@ -254,6 +260,7 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
         early = personal_roster(prob, start + time_limit - left / 2, prob.seed, rounds_at_most=1, feasible_only=True)
         got = _from_personal(fm, early, start, prob.seed, start + time_limit) if early is not None else None
         if got is not None:
+            got.people = early.people
             return got
         left = time_limit - (time.perf_counter() - start)
     if st == cp_model.UNKNOWN and not deterministic and left > 0.5:
@@ -318,19 +325,20 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
         # fraction of the neighbourhood steps' cost (benchmarks/README-roster.md).
         track("improve", town)
         duty = {key[:2]: key[2] for (which, key), v in hint if which == "shift" and v}
-        got = personal_roster(prob, start + PERSONAL_SHARE * time_limit, prob.seed, duty)
+        got = personal_roster(prob, start + PERSONAL_SHARE * time_limit, prob.seed, duty, models=first.people)
         if got is not None:
             incumbent = _complete_hint(rm, decisions(rm, got.duty), prob.seed, until)
     if hint and incumbent is None:
         incumbent = _complete_hint(rm, hint, prob.seed, until)
     if incumbent is not None:
         track("improve", town, incumbent.objective_value)
+    share = FULL_SEARCH_SHARE if time_limit >= FULL_SEARCH_FROM else 0.0
     lns = bool(incumbent and rm.soft and not price_only and not deterministic)
     proved = False
-    if lns:
+    # (Not even set up when no step would start: that copies the model, 7.7 s for Instance23's.)
+    if lns and time.perf_counter() < start + (1 - share) * time_limit - END_MARGIN:
         # The neighbourhood search improves a roster much faster than the full search (measured in
         # benchmarks/README-roster.md); the full search only follows with a long budget, for a bound.
-        share = FULL_SEARCH_SHARE if time_limit >= FULL_SEARCH_FROM else 0.0
         # A large roster by person and shift: while the steps still improve when the full search is
         # due, they keep its time (benchmarks/README-roster.md: CP-SAT's full search on Instance13's
         # 65,000 variables found nothing better in its 12 s; on Instance9's 5,400, a run without the
