@@ -125,3 +125,30 @@ def test_a_persons_days_keep_their_runs_weekends_and_hours(tmp_path):
             assert length >= 2
     weekends = prob.cal.weekends()
     assert sum(any(d in days for d in w) for w in weekends) <= 4
+
+
+# -- a long roster's first roster, built person by person ---------------------------------------
+
+def _ninety_days(tmp_path):
+    return write_shifts(tmp_path, staff=[["A", "甲"], ["B", "乙"], ["C", "丙"]], demand=[["每天", "白", 1, 0, 10, 1]],
+                        period={"start": "2026-06-01", "days": 90})
+
+
+def test_a_long_rosters_first_roster_is_priced_once(monkeypatch, tmp_path):
+    prob = load_problem(_ninety_days(tmp_path))
+    first = solve_module.first_roster(prob, 20)
+    assert first.status == "FEASIBLE" and first.priced
+    calls: list = []
+    _spy(monkeypatch, "_fixed_solve", calls)
+    res, _, _ = solve_module.solve_part(prob, "值班室", 2, first=first, price_only=True)
+    assert calls == [] and res.objective == first.solver.objective_value
+
+
+def test_a_full_model_that_cannot_be_built_in_the_time_left_is_not_begun(monkeypatch, tmp_path):
+    prob = load_problem(_ninety_days(tmp_path))
+    monkeypatch.setattr(solve_module, "_build_estimate", lambda prob: 1e9)
+    built: list = []
+    real = RosterModel.build
+    monkeypatch.setattr(RosterModel, "build", lambda self, *a, **k: built.append(len(self.p.people)) or real(self, *a, **k))
+    first = solve_module.first_roster(prob, 20)
+    assert first.status == "UNKNOWN" and 3 not in built        # only the people's own models were built

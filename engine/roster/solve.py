@@ -10,6 +10,7 @@ softable rules to break.
 """
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import pickle
@@ -200,6 +201,7 @@ class FirstRoster:
     model: Any = None
     solver: Any = None
     people: Any = None      # the people's own models when it was built person by person (personal.py)
+    priced: bool = False    # `model` has the objective terms and `solver` priced the roster with them
 
 
 def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterModel], None] | None = None,
@@ -219,7 +221,19 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
         # found none for the benchmark's 182-day Instance20 and 21 in 60 s; this way 14 s and 26 s).
         early = personal_roster(prob, start + PERSONAL_FIRST_SHARE * time_limit, prob.seed, rounds_at_most=1,
                                 feasible_only=True)
-    fm = RosterModel(prob).build(objective=False)
+    # A roster built person by person meeting every hard rule (not coupled) is checked by the full
+    # model with its objective, which prices it at once for phase 2 (FirstRoster.priced): pricing it
+    # again took Instance23's 624,000-variable model 2.2 s for the terms and 3.6 s for the solve.
+    priced = early is not None and not early.coupled
+    if personal and prob.cal.days >= PERSONAL_FIRST_DAYS and \
+            _build_estimate(prob) / 2 > start + time_limit - time.perf_counter():
+        # The full model cannot even be built in the time left (Instance24, 150 people x 364 days x
+        # 32 shifts: 71 s to build at load 5): say so now rather than past the time limit.  (Half the
+        # estimate: it came out at 1.6-2.1 times the full model's build on Instance22-24.)
+        return FirstRoster("UNKNOWN", time.perf_counter() - start)
+    fm = RosterModel(prob).build(objective=priced)
+    if priced:
+        fm.set_objective()
     if hook:
         hook(fm)
     else:
@@ -228,8 +242,10 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     if early is not None:
         got = _from_personal(fm, early, start, prob.seed, start + time_limit)
         if got is not None:
-            got.people = early.people
+            got.people, got.priced = early.people, priced
             return got
+        if priced:
+            fm.m.clear_objective()      # (phase 1's searches below look for any roster)
     # The hint usually completes to a roster at once; a light presolve (one pass, no probing, no
     # symmetry) then saves two thirds of phase 1 (measured on demo-county: 8.3 → 2.8 CPU seconds).
     # Two search workers, not one: with the working-time and fairness rules one worker's fixed search
@@ -276,6 +292,18 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     return res
 
 
+def _build_estimate(prob: RosterProblem) -> float:
+    """Seconds to build the full model of a roster by person and shift, from building one person's
+    part of it: the model's variables and constraints are almost all per person (Instance22-24:
+    0.1-0.5 s a person)."""
+    pid, person = next(iter(prob.people.items()))
+    one = dataclasses.replace(prob, people={pid: person}, leaves=[lv for lv in prob.leaves if lv.person == pid],
+                              requests=[], demand={})
+    t = time.perf_counter()
+    RosterModel(one).build(objective=False)
+    return (time.perf_counter() - t) * len(prob.people)
+
+
 def _from_personal(fm: RosterModel, got, start: float, seed: int, deadline: float) -> FirstRoster | None:
     """Phase 1's result from a roster built person by person (personal.py), checked by the full
     model; None when a hard rule binding people together is broken, the roster then hinted."""
@@ -309,7 +337,8 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
     hint = first.hint if first else []
     if hint:
         rm = first.model
-        rm.add_objective_terms()
+        if not first.priced:
+            rm.add_objective_terms()
     else:
         rm = RosterModel(prob, "relax" if relax else "solve").build()
         if hook:
@@ -328,6 +357,9 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
         got = personal_roster(prob, start + PERSONAL_SHARE * time_limit, prob.seed, duty, models=first.people)
         if got is not None:
             incumbent = _complete_hint(rm, decisions(rm, got.duty), prob.seed, until)
+    if hint and incumbent is None and first.priced:
+        incumbent = first.solver
+        _set_hint(rm, list(incumbent.response_proto.solution))
     if hint and incumbent is None:
         incumbent = _complete_hint(rm, hint, prob.seed, until)
     if incumbent is not None:
