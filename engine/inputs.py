@@ -20,10 +20,11 @@ from .assessment import EventCase, WorkerCase
 from .beside import beside
 from .errors import RECORDS_FIELD, DataError, Problem, ProblemList
 from .intervals import Interval
-from .kinds.event import cutoff, make_event, needs_other_months, problem_keys_used, stage_names
+from .kinds.event import cutoff, earlier_event_uses, make_event, needs_other_months, problem_keys_used, stage_names
 from .kinds.event import event_matches  # noqa: F401  (engine.inputs.event_matches: its first home)
-from .kinds.records import Record, calendar_problem, date_span, records_rules
+from .kinds.records import Record, calendar_problem, date_span, month_days, neighbour_days, records_rules
 from .policy import EventVocabulary, MetricDef, Policy, PolicyDoc, coerce_metric
+from .periods.months import month_add, month_label
 from .policy_values import QuotaBy
 from .prepare import prepare_case
 from .sources import Row, parse_decimal_cell, read_table
@@ -94,6 +95,7 @@ class MonthInputs:
     event_times: list[list[datetime]] = field(default_factory=list)   # discovered, per case event
     files: dict[str, str] = field(default_factory=dict)
     no_events: bool = False          # the caller stated that the month had no events
+    notes: list[str] = field(default_factory=list)    # what the clerk should know (Chinese), not a problem
 
 
 _TS_FAST = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
@@ -283,7 +285,8 @@ def _read_month(policy: Policy, month: str, workers, metrics, events, records, n
         problems.add("事件台账", None, "文件", None,
                      f"{month} 的事件台账（本细则按事件计分：{'、'.join(uses[:3])}{more}）",
                      "不提供台账，这些项目都会按本月没有任何事件计算（如录入定额会给每个人扣分）；" + NO_EVENTS_SAID)
-    record_map = _read_records_into(problems, records, policy, month, register)
+    notes: list[str] = []
+    record_map = _read_records_into(problems, notes, records, policy, month, register)
     # per-worker rows are looked for only when the sheet could be read and holds this month at all
     metrics_readable = metrics_read and not any(p.file == str(metrics) and p.line is None for p in problems.problems)
 
@@ -311,7 +314,27 @@ def _read_month(policy: Policy, month: str, workers, metrics, events, records, n
         files["events"] = str(events)
     if records is not None:
         files["records"] = str(records)
-    return MonthInputs(month, register, cases, srcs, times, files, no_events)
+    if events is not None and not no_events:
+        notes[:0] = _earlier_months_note(doc, month, event_map)
+    return MonthInputs(month, register, cases, srcs, times, files, no_events, notes)
+
+
+def _earlier_months_note(doc: PolicyDoc, month: str, event_map: dict) -> list[str]:
+    """A log of the scored month alone, under a policy that also counts earlier months' events (their
+    deadline passes, or they are reported or closed, this month; the same problem again): not an error
+    (an office's first month has no earlier log), but said, so that the log's missing month is not
+    taken for a month without such events."""
+    uses = earlier_event_uses(doc)
+    if not uses:
+        return []
+    before = month_add(month, -1)
+    first = cutoff(before)
+    if any(disc < first for evs in event_map.values() for _, disc in evs):
+        return []
+    more = f"等 {len(uses)} 项" if len(uses) > 3 else ""
+    return [f"事件台账中没有{month_label(month)}以前发现的事件，而“{'”“'.join(uses[:3])}”{more}也计入此前发现的事件"
+            f"（在本月上报或办结、在本月逾期、同一问题连续出现）：请在台账中一并提供{month_label(before)}的事件，"
+            "否则这些情形按没有发生计算"]
 
 
 def _large(workers) -> bool:
@@ -693,7 +716,7 @@ RECORD_REQUIRED = ["worker_id", "type"]
 MAX_SESSION_HOURS = 24   # one record longer than a day is a typing error, not a patrol
 
 
-def _read_records_into(problems: ProblemList, path, policy: Policy, month: str,
+def _read_records_into(problems: ProblemList, notes: list[str], path, policy: Policy, month: str,
                        register: list[WorkerInfo]) -> dict[str, list[Record]] | None:
     """The records sheet's rows per worker (None when the policy reads no records); problems added."""
     doc = policy.doc
@@ -710,17 +733,19 @@ def _read_records_into(problems: ProblemList, path, policy: Policy, month: str,
                      "考核细则中有按记录统计的规则或指标；没有记录的月份请给一个只有表头的记录表")
         return None
     try:
-        out, probs = read_records(path, policy, month, register)
+        out, probs, said = read_records(path, policy, month, register)
     except DataError as exc:
         problems.extend(exc.problems)
         return {}
     problems.extend(probs.problems)
+    notes.extend(said)
     return out
 
 
 def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
-                 ) -> tuple[dict[str, list[Record]], ProblemList]:
-    """Rows of the records sheet that fall in the month's days (and its weeks' days), per worker."""
+                 ) -> tuple[dict[str, list[Record]], ProblemList, list[str]]:
+    """Rows of the records sheet that fall in the month's days (and its weeks' days), per worker; and
+    what to say of the sheet (notes)."""
     doc = policy.doc
     problems = ProblemList()
     rows, present = read_table(path, RECORD_COLUMNS, required=RECORD_REQUIRED, problems=problems)
@@ -730,6 +755,8 @@ def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
         for t in s.types:
             by_type.setdefault(t, []).append(sid)
     first, last = date_span(doc, month)
+    in_month = month_days(month)
+    sides: set[bool] = set()       # neighbouring days the sheet holds rows of (True: before the month)
     out: dict[str, list[Record]] = {}
     seen: dict[str, int] = {}
     outside = 0
@@ -770,6 +797,8 @@ def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
         if not first <= day <= last:
             outside += 1
             continue   # another month's records: the sheet may hold several
+        if not in_month[0] <= day <= in_month[-1]:
+            sides.add(day < in_month[0])
         rid = _text(r.get("record_id"))
         if rid:
             if rid in seen:
@@ -780,14 +809,14 @@ def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
             problems.add(r.file, r.row, "工号", wid or None, "名册中已有的工号")
             continue
         amount = None
-        if measures & {"minutes", "hours"}:
-            start, end = times.get("start"), times.get("end")
-            if start is None or end is None:
-                if not unreadable:   # an unreadable time was reported above
-                    problems.add(r.file, r.row, "开始时间" if start is None else "结束时间", None,
-                                 f"开始和结束时间（「{s.label}」按时长统计）")
-                continue
-            if end <= start:
+        start, end = times.get("start"), times.get("end")
+        if measures & {"minutes", "hours"} and (start is None or end is None):
+            if not unreadable:   # an unreadable time was reported above
+                problems.add(r.file, r.row, "开始时间" if start is None else "结束时间", None,
+                             f"开始和结束时间（「{s.label}」按时长统计）")
+            continue
+        if start is not None and end is not None:   # a count's or amount's times too: a typo is still one
+            if end < start or (end == start and measures & {"minutes", "hours"}):
                 problems.add(r.file, r.row, "结束时间", str(r.get("end")), f"晚于开始时间 {start:%Y-%m-%d %H:%M}")
                 continue
             if end - start > timedelta(hours=MAX_SESSION_HOURS):
@@ -807,7 +836,26 @@ def read_records(path, policy: Policy, month: str, register: list[WorkerInfo]
     if rows and not out and outside and not problems:
         problems.add(str(path), None, "日期", None, f"包含 {first:%Y-%m-%d} 至 {last:%Y-%m-%d} 的记录",
                      "记录表中没有本月的记录（是否给错了月份的文件？）")
-    return out, problems
+    return out, problems, _neighbour_days_note(doc, month, sides) if out else []
+
+
+def _neighbour_days_note(doc: PolicyDoc, month: str, sides: set[bool]) -> list[str]:
+    """A sheet holding none of the neighbouring months' days that the month's weeks count: each of those
+    days would be a day without records (0) for everybody.  Said, not refused (a new office's sheet
+    may start on the 1st)."""
+    labels, days = neighbour_days(doc, month)
+    first = month_days(month)[0]
+    missing = [d for d in days if (d < first) not in sides]
+    if not missing:
+        return []
+    spans = []
+    for side in (True, False):
+        got = [d for d in missing if (d < first) == side]
+        if got:
+            spans.append(f"{got[0].month}月{got[0].day}日" + (f"至{got[-1].day}日" if len(got) > 1 else ""))
+    more = f"等 {len(labels)} 项" if len(labels) > 3 else ""
+    return [f"记录表中没有{'、'.join(spans)}的记录，而“{'”“'.join(labels[:3])}”{more}按周统计（一周属于其周四所在的月份），"
+            f"这些天也计入{month_label(month)}：请在记录表中一并提供，否则按没有记录（0）计算"]
 
 
 def _date_cell(value: Any):

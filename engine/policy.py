@@ -24,7 +24,7 @@ from .errors import MONTH_FIELD, POLICY_FIELD, PolicyError, Problem, ProblemList
 from .intervals import Interval, covers, parse_interval
 from .kinds import KINDS, RULE_FORMS
 from .kinds.base import Checks, check_reachable, metric_domain, template_fields, COMMON_PLACEHOLDERS
-from .kinds.event import EventFilter, EventRule, check_filter
+from .kinds.event import EventFilter, EventRule, check_filter, check_stages
 from .kinds.per_count import PerCount
 from .kinds.records import CalendarDef, FromRecords, RecordSeries, check_from_records, check_series
 from .kinds.shortfall import Shortfall
@@ -949,6 +949,7 @@ def _check_semantics(doc: PolicyDoc, raw: LocDict, pruned: set[tuple] = frozense
         if m.from_records is not None:
             check_from_records(ck, mid, m, ["metrics", mid, "from_records"])
     check_series(ck)
+    check_stages(ck)
     if doc.calendar is not None:
         for key in ("holidays", "workdays"):
             for j, d in enumerate(getattr(doc.calendar, key)):

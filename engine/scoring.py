@@ -741,6 +741,7 @@ def build_results(policy: Policy, month: str, inputs: MonthInputs, workers: list
                    "files": policy.files, "full_score": n(policy.full_score), "max_score": n(policy.max_score)},
         "inputs": {k: {"path": v, "sha256": sha256_file(v)} for k, v in inputs.files.items()},
         "rounding": ROUNDING_RULE,
+        **({"notes": inputs.notes} if inputs.notes else {}),
         "workers": workers,
     }
 

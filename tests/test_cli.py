@@ -210,3 +210,31 @@ def test_every_help_page_is_chinese():
         assert usage.startswith("用法： wangge") and "[选项]" in usage, (cmd, usage)
         assert not re.search(r"\b(OPTIONS|COMMAND|ARGS|TEXT|INTEGER|FLOAT|BOOLEAN|PATH|FILE|DIRECTORY)\b", text), cmd
         assert "Options:" not in text and "Commands:" not in text and "选项：" in text, cmd
+
+
+def test_a_log_without_the_earlier_month_that_deadlines_and_repeats_need_is_said(tmp_path):
+    """pingtai counts events by report and closing month, ages deadlines and follows a problem over months:
+    a log of October alone is scored, with a note naming those rules and asking for September's events;
+    with September in the log there is nothing to say, and a policy counting discovery months never says it."""
+    from engine.demo import generate
+    from engine.policy import load_policy
+
+    pingtai = RULES / "pingtai.yaml"
+    alone = generate(load_policy(pingtai).for_month("2026-10"), tmp_path / "alone", "town", ["2026-10"])
+    r = run("score", "--policy", pingtai, "--month", "2026-10", "--workers", alone["workers"], "--metrics",
+            alone["metrics"], "--events", alone["events"], "--out", tmp_path / "o1")
+    assert r.exit_code == 0, r.output
+    note = ("提示：事件台账中没有2026年10月以前发现的事件，而“本月上报事件”“24小时内核实事件”“有效上报”等 8 项也计入此前发现的事件"
+            "（在本月上报或办结、在本月逾期、同一问题连续出现）：请在台账中一并提供2026年9月的事件，否则这些情形按没有发生计算")
+    assert note in r.output
+    assert json.loads((tmp_path / "o1" / "results.json").read_text(encoding="utf-8"))["notes"] == [note[3:]]
+    both = generate(load_policy(pingtai).for_month("2026-10"), tmp_path / "both", "town", ["2026-09", "2026-10"])
+    r = run("score", "--policy", pingtai, "--month", "2026-10", "--workers", both["workers"], "--metrics",
+            both["metrics"], "--events", both["events"], "--out", tmp_path / "o2")
+    assert r.exit_code == 0 and "提示" not in r.output
+    assert "notes" not in json.loads((tmp_path / "o2" / "results.json").read_text(encoding="utf-8"))
+    chengguan = RULES / "chengguan.yaml"
+    plain = generate(load_policy(chengguan).for_month("2026-10"), tmp_path / "plain", "town", ["2026-10"])
+    r = run("score", "--policy", chengguan, "--month", "2026-10", "--workers", plain["workers"], "--metrics",
+            plain["metrics"], "--events", plain["events"], "--out", tmp_path / "o3")
+    assert r.exit_code == 0 and "提示" not in r.output

@@ -84,6 +84,41 @@ def test_every_problem_of_a_records_sheet_is_located(tmp_path, xunchai):
     assert exc.value.problems[-1].expected == "与开始时间相隔不超过 24 小时"
 
 
+
+def test_a_count_rows_times_out_of_order_are_located_and_an_instant_is_not(tmp_path, xunchai):
+    # 民情日志 counts rows (its times only place it in a slot): 09:00 to 08:00 is still a typo, and so is a
+    # 25-hour span; a diary written at one instant (start = end) is fine
+    rows = full_month("W01") + full_month("W02") + diaries("W01") + diaries("W02") + [
+        "W01,民情日志,2026-10-08,09:00,08:00,", "W02,民情日志,,2026-10-12 08:00,2026-10-13 09:00,",
+        "W02,民情日志,2026-10-14,10:00,10:00,"]
+    paths = [write(tmp_path, n, t) for n, t in (("w.csv", WORKERS), ("m.csv", "工号\nW01\nW02\n"),
+                                                 ("r.csv", records_csv(rows)))]
+    with pytest.raises(DataError) as exc:
+        score_month(xunchai, "2026-10", paths[0], paths[1], None, records=paths[2])
+    n = len(rows) + 1
+    got = [(p.line, p.field, p.found) for p in exc.value.problems]
+    assert got == [(n - 2, "结束时间", "08:00"), (n - 1, "结束时间", "2026-10-13 09:00")]
+
+
+def test_a_sheet_without_the_neighbouring_days_a_week_counts_is_said(tmp_path, xunchai):
+    # October's weeks run from 9月28日 to 11月1日 (a week belongs to the month of its Thursday) and the diary
+    # quota counts every day of them: a sheet of October alone makes those days 0 for everybody
+    from engine.inputs import read_month
+
+    def notes(rows):
+        paths = [write(tmp_path, n, t) for n, t in (("w.csv", WORKERS), ("m.csv", "工号\nW01\nW02\n"),
+                                                     ("r.csv", records_csv(rows)))]
+        return read_month(xunchai, "2026-10", paths[0], paths[1], None, paths[2], no_events=True).notes
+
+    rows = full_month("W01") + full_month("W02") + diaries("W01") + diaries("W02")
+    assert notes(rows) == []
+    october = [r for r in rows if ",2026-10-" in r]
+    assert notes(october) == [
+        "记录表中没有9月28日至30日、11月1日的记录，而“每周民情日志不足”按周统计（一周属于其周四所在的月份），"
+        "这些天也计入2026年10月：请在记录表中一并提供，否则按没有记录（0）计算"]
+    # one worker's row on each side shows the sheet holds those days
+    assert notes(october + ["W02,民情日志,2026-09-30,,,", "W01,民情日志,2026-11-01,,,"]) == []
+
 def test_a_records_policy_without_a_records_sheet_stops(tmp_path, xunchai):
     paths = [write(tmp_path, n, t) for n, t in (("w.csv", WORKERS), ("m.csv", "工号\nW01\nW02\n"))]
     with pytest.raises(DataError) as exc:

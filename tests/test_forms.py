@@ -296,6 +296,18 @@ def test_unclosed_means_not_closed_by_the_end_of_the_month(policy):
     assert score(policy(LIFECYCLE), events=[in_time]).case.metrics["open_at_end"] == 0
 
 
+
+def test_a_stage_is_its_own_column_and_a_built_in_one_is_not_declared_again(policy):
+    """Each named stage reads its own <name>时间 column: a built-in stage declared again, two stages of one
+    name and a name that already ends in 时间 are located, all in one pass; the stages above load."""
+    text = LIFECYCLE.replace("stages: {accepted: 受理}", "stages: {accepted: 受理, verified: 受理, reported: 接报, checked: 核查时间}")
+    with pytest.raises(PolicyError) as exc:
+        policy(text)
+    got = sorted((p.line, p.field, p.found) for p in exc.value.problems)
+    assert got == [(5, "events.stages.checked", "核查时间"), (5, "events.stages.reported", "reported"),
+                   (5, "events.stages.verified", "受理")]
+    assert policy(LIFECYCLE).doc.events.stages == {"accepted": "受理"}
+
 MONTH_BY = """
 metrics:
   closed_n: {label: 本月办结, type: integer, unit: 件, count_events: {month_by: BY}}

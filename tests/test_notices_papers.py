@@ -506,3 +506,53 @@ def test_a_slip_that_fits_stays_at_the_normal_size():
     twice = _denser(once, {"fit-2"})
     assert 'class="page slip denser" id="fit-2"' in twice and 'class="page slip" id="fit-1"' in twice
     assert _denser(twice, {"fit-2"}) == twice                      # the densest it can be: left as it is
+
+
+def test_a_slip_says_the_grades_and_an_earn_items_points_as_earned(october, settings, tmp_path):
+    """The month's grade and a quarter's grade ending with it are the result a worker signs for, beside the pay
+    band; an earn item's rule 得 its points (not 加), its start says itself, and points above the item's value
+    are taken back (扣回), not 退回."""
+    res = copy.deepcopy(october)
+    w = next(w for w in res["workers"] if w["worker_id"] == "W01")
+    res["workers"] = [w]
+    res["period_rules_applied"] = True
+    w.setdefault("withheld", "0.00")
+    w.setdefault("payable", w["pay"])
+    grade = {"kind": "grade", "amount": "0.00", "criticise": False, "commend": False}
+    w["period_findings"] = [
+        dict(grade, rule_id="m", rule_label="月度考核等次", months=["2026-10"], reason="2026年10月得分96分，评为“A”",
+             grade="A", grade_label="A", score="96.00", period="month"),
+        dict(grade, rule_id="q", rule_label="季度考核等次", months=["2026-10", "2026-11", "2026-12"],
+             reason="2026年第4季度得分93.33分，评为“好”", grade="good", grade_label="好", score="93.33", period="quarter")]
+    base = {"item_id": "reporting", "item_label": "事件上报处置", "category": "事件处置", "values": {}, "source": None}
+    w["findings"] = [
+        dict(base, rule_id="reporting", rule_label="事件上报处置", kind="earn_base", points="-20",
+             reason="“事件上报处置”为得分项，从0分起计，满分20分"),
+        dict(base, rule_id="valid_report", rule_label="有效上报", kind="earn", points="22",
+             reason="有效上报11起，得22分"),
+        dict(base, rule_id="reporting", rule_label="事件上报处置", kind="cap", points="-2",
+             reason="“事件上报处置”得分合计22分，超过该项分值20分，按20分计")]
+    render_print_pack(PackRequest(res, settings, only={"slips"}, formats={"html"}), tmp_path, date=DATE)
+    (html,) = tmp_path.glob("考核结果通知单*.html")
+    text = re.sub(r"\s+", "", body_text(html.read_text(encoding="utf-8")))
+    assert "考核等次：月度考核等次为“A”；季度考核等次为“好”（2026年第4季度得分93.33分）。" in text
+    assert "1.事件上报处置：“事件上报处置”为得分项，从0分起计，满分20分" in text
+    assert "2.有效上报（得22分）：有效上报11起，得22分" in text
+    assert "3.事件上报处置（扣回2分）：" in text
+
+
+def test_the_bulletin_counts_each_grade_rule_best_grade_first(october, settings):
+    """Under a policy with grades the overall paragraph says each rule's head counts in the policy's order
+    (grade_rank), not the pay bands' or the alphabet's."""
+    res = copy.deepcopy(october)
+    res["period_rules_applied"] = True
+    grade = {"rule_id": "q", "rule_label": "季度考核等次", "kind": "grade", "months": ["2026-10"], "reason": "",
+             "amount": "0.00", "criticise": False, "commend": False, "period": "quarter"}
+    ranks = {"好": 1, "较好": 2, "一般": 3}
+    for w, label in zip(res["workers"], ["一般", "好", "较好", "一般"] + ["较好"] * len(res["workers"])):
+        w["period_findings"] = [dict(grade, grade=label, grade_label=label, grade_rank=ranks[label], score=w["score"])]
+        w.setdefault("withheld", "0.00")
+        w.setdefault("payable", w["pay"])
+    k = len(res["workers"]) - 4
+    text = bulletin_context(res, settings, office_context(settings, None, DATE))["summary"]["text"]
+    assert f"季度考核等次：“好”1人，“较好”{k + 1}人，“一般”2人。" in text

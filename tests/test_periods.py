@@ -532,6 +532,10 @@ periods:
     assert (f["amount"], f["consequence"], f["criticise"]) == ("0.00", "由镇网格中心约谈", True)
     assert adds["2026-02"]["W3"]["withheld"] == "0.00"
     assert findings(adds["2026-01"], "W3") == []
+    from engine.app.month import period_summary, summary_lines
+    from engine.periods import merge_additions
+    summary = period_summary(merge_additions(month("2026-02", ws), adds["2026-02"]))
+    assert (summary.withheld_workers, summary_lines(summary)) == (0, ["连续两月末位约谈：1 人（由镇网格中心约谈）"])
 
 
 def test_a_last_place_rule_needs_a_withholding_or_a_consequence(tmp_path):
@@ -609,6 +613,11 @@ def test_a_quarterly_grade_condition_on_a_flag_binds():
     assert quarter["W1"][0]["reason"] == (
         "2026年第3季度（2026年7月、8月、9月）得分95.00分，评为“较好”（得分80分及以上）；"
         "未评为“好”：不满足：季度内无因上报不及时引发重大案件")
+    # what a clerk is told after the run: each grade rule's head counts, best grade first (the policy's order)
+    from engine.app.month import period_summary, summary_lines
+    from engine.periods import merge_additions
+    september = merge_additions(month("2026-09", ms["2026-09"]), adds["2026-09"])
+    assert summary_lines(period_summary(september)) == ["季度等次：好 1 人、较好 1 人", "月度等次：A 2 人"]
 
 
 def test_a_quarterly_grade_condition_does_not_bind_without_the_flag():

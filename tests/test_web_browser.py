@@ -273,3 +273,33 @@ def test_clerk_cannot_open_another_towns_pages(server, browser):
     b.shot("9-越权被拒")
     b.go("/users")
     assert b.css("h1").text == "无权访问"
+
+
+def test_enter_in_a_rule_form_saves_and_more_rows_keeps_what_was_typed(server, browser):
+    """A rule form with a table (tiers) has 再加两行 beside the table; Enter in a field still saves."""
+    import re
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    b = browser
+    b.login("admin")
+    b.go("/policies")
+    b.css("#new-draft input[name=version]").send_keys("2026.9")
+    b.d.execute_script("document.querySelector('#new-draft input[name=effective_from]').value = '2026-11'")
+    b.css("#new-draft button").click()
+    b.wait(lambda d: re.search(r"/policies/\d+", d.current_url))
+    vid = re.search(r"/policies/(\d+)", b.d.current_url).group(1)
+    b.go(f"/policies/{vid}/rules/new?section=service&kind=tiers")
+    b.css("input[name=id]").send_keys("satisfaction_very_low")
+    b.css("input[name=label]").send_keys("满意率很低")
+    Select(b.css("select[name='f.metric']")).select_by_value("satisfaction")
+    b.css("input[name='f.tiers[0].range']").send_keys("[0, 60)")
+    b.css("input[name='f.tiers[0].points']").send_keys("3")
+    assert len(b.all("input[name$='.points']")) == 2
+    next(x for x in b.all("button") if x.text == "再加两行").click()
+    b.wait(lambda d: len(b.all("input[name$='.points']")) == 4)
+    assert b.css("input[name='f.tiers[0].range']").get_attribute("value") == "[0, 60)"
+    b.css("input[name='f.tiers[1].range']").send_keys("[60, 70)")
+    b.css("input[name='f.tiers[1].points']").send_keys("1" + Keys.ENTER)
+    b.wait(lambda d: "msg=saved" in d.current_url)
+    assert "满意率很低" in b.text()

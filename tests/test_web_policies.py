@@ -266,3 +266,28 @@ def test_every_rule_of_the_new_forms_opens_in_its_form_and_saves_back_unchanged(
         assert text()["items"] == before["items"]
     finally:
         app.state.web.close()
+
+
+def test_a_composite_of_four_terms_is_written_from_scratch_on_its_form(app):
+    """A new rule's tables start with two blank rows; 再加两行 brings the same form back as typed with two
+    more, so a four-term composite (有效上报率×40%+…) can be written before its first save."""
+    a = Client(app, "admin")
+    vid = draft(a)
+    page = a.get(f"/policies/{vid}/rules/new?section=service&kind=composite").text
+    assert 'name="f.terms[1].metric"' in page and 'name="f.terms[2].metric"' not in page and "再加两行" in page
+    typed = {"kind": "composite", "section": "service", "id": "platform", "label": "平台综合得分",
+             "f.terms[0].metric": "patrol_rate", "f.terms[0].weight": "40%",
+             "f.terms[1].metric": "satisfaction", "f.terms[1].weight": "20%", "f.terms[1].complement": "true"}
+    more = a.post(f"/policies/{vid}/rules/new", dict(typed, op="rows"))
+    assert more.status_code == 200 and 'name="f.terms[3].metric"' in more.text
+    assert 'name="f.terms[0].weight" value="40%"' in more.text        # what was typed stays
+    assert "platform" not in a.get(f"/policies/{vid}/yaml").text      # and nothing was saved
+    r = a.post(f"/policies/{vid}/rules/new", dict(typed, **{
+        "f.terms[2].ratio": "conflicts_entered、hazards_entered", "f.terms[2].weight": "20%",
+        "f.terms[3].metric": "info_entry_rate", "f.terms[3].weight": "20%", "f.decimals": "2", "f.out_of": "10"}))
+    assert r.status_code == 303, re.findall(r'data-for="([^"]+)">([^<]+)', r.text)
+    import html
+    text = html.unescape(a.get(f"/policies/{vid}/yaml").text)
+    assert "- {metric: satisfaction, weight: 20%, complement: true}" in text, text[text.find("platform") - 50:][:600]
+    assert "平台综合得分" in a.get(f"/policies/{vid}").text
+    assert "- {ratio: [conflicts_entered, hazards_entered], weight: 20%}" in text and "out_of: 10" in text

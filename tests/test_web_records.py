@@ -162,6 +162,28 @@ def test_a_platform_policy_with_event_stages_runs_from_the_pages_as_from_the_com
         assert a.post("/months/2026-10/run").status_code == 303
         (job,) = run_jobs(app)
         assert job.state == "done", job.error
+        assert "提示" not in a.get(f"/jobs/{job.id}").text
+        # October's log alone: stored again, and the job's page says which rules miss September's events
+        lines = src["events"].read_text(encoding="utf-8-sig").splitlines()
+        col = lines[0].split(",").index("发现时间")
+        alone = tmp_path / "events.csv"
+        alone.write_text("\n".join([lines[0]] + [x for x in lines[1:] if x.split(",")[col] >= "2026-10"]) + "\n",
+                         encoding="utf-8")
+        assert a.upload("2026-10", "events", alone).status_code == 303
+        assert a.post("/months/2026-10/run").status_code == 303
+        (again,) = run_jobs(app)
+        assert again.state == "done", again.error
+        assert "提示：事件台账中没有2026年10月以前发现的事件" in a.get(f"/jobs/{again.id}").text
+        assert a.upload("2026-10", "events", src["events"]).status_code == 303   # the full log again, compared below
+        assert a.post("/months/2026-10/run").status_code == 303
+        assert [j.state for j in run_jobs(app)] == ["done"]
+        # the ranking has a column for the month's A-E grade (月度考核等次), each worker's as stored
+        page = a.get("/results/2026-10").text
+        assert "<th>月度考核等次</th>" in page
+        stored = month_results(data, "2026-10")["workers"][0]
+        (letter,) = [f["grade_label"] for f in stored["period_findings"] if f["rule_id"] == "monthly_grade"]
+        row = page[page.index(f'/workers/{stored["worker_id"]}">{stored["worker_id"]}'):]
+        assert f"<td>{letter}</td>" in row[:row.index("</tr>")]
     finally:
         app.state.web.close()
     web = month_results(data, "2026-10")

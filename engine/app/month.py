@@ -24,7 +24,8 @@ from ..beside import beside
 from ..history import History, MonthInfo, check_stored_policies, check_workers, fault
 from ..store import history_folder, url_problem
 from ..outputs import OUT_FOLDER, folder_problem, staged_outputs
-from ..periods import PeriodRules, evaluate, merge_additions, month_label, parse_period_rules, views_from_results
+from ..periods import (PeriodRules, evaluate, grade_counts, merge_additions, month_label, parse_period_rules,
+                       views_from_results)
 from ..sheets import csv_text
 
 __all__ = ["MonthFiles", "Policies", "RunReport", "PeriodSummary", "SchemaReport", "DATA_FOLDER", "PRINT_DIR",
@@ -150,6 +151,7 @@ class RunReport:
     outputs: list[str] = field(default_factory=list)
     pack: Any = None                                               # the print pack, when one was made
     summary: "PeriodSummary | None" = None                         # the month's period consequences
+    notes: list[str] = field(default_factory=list)                 # what the clerk should know of the inputs
 
 
 PERIOD_FINDING_COLUMNS = ("月份", "工号", "姓名", "乡镇", "社区", "规则编号", "规则名称", "类别", "涉及月份",
@@ -335,6 +337,7 @@ def run_month(policy_paths, month: str, files: MonthFiles, data: str | Path, out
     except OSError as exc:
         raise HistoryError(f"写出文件失败：{exc.strerror or exc}（{exc.filename or out}），历史和输出均未改动") from None
     report.pack = packs[0] if packs else None
+    report.notes = list(results.get("notes", ()))
     return report
 
 
@@ -410,15 +413,32 @@ class PeriodSummary:
     withheld_total: Decimal = Decimal("0.00")
     criticised: int = 0
     commended: int = 0
+    grades: tuple = ()          # (rule label, ((grade label, head count), …) best grade first) of the month's grades
+    consequences: tuple = ()    # (rule label, consequence, head count): 约谈, 末位淘汰 … drawn this month
 
 
 def period_summary(results: Mapping[str, Any]) -> PeriodSummary:
     if not results.get("period_rules_applied"):
         return PeriodSummary(False)
-    held = [w for w in results["workers"] if Decimal(w["withheld"]) > 0]
+    workers = results["workers"]
+    held = [w for w in workers if Decimal(w["withheld"]) > 0]
+    drawn: dict[tuple[str, str], int] = {}
+    for w in workers:
+        for f in w["period_findings"]:
+            if f.get("consequence"):
+                key = (f["rule_label"], f["consequence"])
+                drawn[key] = drawn.get(key, 0) + 1
     return PeriodSummary(True, len(held), sum((Decimal(w["withheld"]) for w in held), Decimal("0.00")),
-                         sum(1 for w in results["workers"] if any(f["criticise"] for f in w["period_findings"])),
-                         sum(1 for w in results["workers"] if any(f["commend"] for f in w["period_findings"])))
+                         sum(1 for w in workers if any(f["criticise"] for f in w["period_findings"])),
+                         sum(1 for w in workers if any(f["commend"] for f in w["period_findings"])),
+                         tuple((label, tuple(counts)) for label, counts in grade_counts(workers)),
+                         tuple((label, what, k) for (label, what), k in drawn.items()))
+
+
+def summary_lines(s: PeriodSummary) -> list[str]:
+    """The month's grades and consequences that are not money, as a clerk is told them."""
+    lines = [f"{label}：" + "、".join(f"{g} {k} 人" for g, k in counts) for label, counts in s.grades]
+    return lines + [f"{label}：{k} 人（{what}）" for label, what, k in s.consequences]
 
 
 def stored_months(data: str | Path, *, database: str | None = None) -> tuple[list[MonthInfo], list[dict]]:

@@ -201,3 +201,9 @@ def run_guarded(fn):
             sys.exit(EXIT_BUG)
 
     return wrapper
+
+
+def print_notes(notes) -> None:
+    """What the clerk should know of the month's inputs (not problems: the month was scored)."""
+    for note in notes:
+        console.print(f"提示：{note}", markup=False)

@@ -8,10 +8,10 @@ import click
 from rich.table import Table
 
 from ..app.month import (PRINT_DIR, MonthFiles, RunReport, backup_history, compare_policies, export_month,
-                         export_paysheet, run_month, stored_months, upgrade_history)
+                         export_paysheet, run_month, stored_months, summary_lines, upgrade_history)
 from ..periods import month_label
 from ..store import display_url
-from .common import console, err_console, run_guarded
+from .common import console, err_console, print_notes, run_guarded
 from .notices import DATABASE, issue_options, issue_request, pack_bar, pack_options, prepare_for, print_pack_report
 
 _MONTH = click.option("--month", "month", required=True, callback=lambda c, p, v: check_month(v),
@@ -58,6 +58,8 @@ def print_period_summary(report: RunReport) -> None:
         return
     console.print(f"跨月规则：扣发 {s.withheld_workers} 人，共 {s.withheld_total} 元；"
                   f"列入通报批评 {s.criticised} 人，通报表彰 {s.commended} 人。")
+    for line in summary_lines(s):
+        console.print(line, markup=False)
 
 
 @click.command("run")
@@ -96,6 +98,7 @@ def run_cmd(policy, month, workers, metrics, events, no_events, records, data, d
                            pack_progress=pack_progress, database=database)
     verb = "已替换" if report.replaced else "已存入"
     console.print(f"{verb} {month_label(month)}考核结果（{_where(data, database)}）。")
+    print_notes(report.notes)
     if report.new_workers:
         console.print(f"新增网格员 {len(report.new_workers)} 人：{'、'.join(report.new_workers[:20])}"
                       + ("等" if len(report.new_workers) > 20 else ""))
@@ -162,6 +165,7 @@ def correct_cmd(policy, month, workers, metrics, events, no_events, records, dat
     report = run_month(policy, month, MonthFiles(workers, metrics, events, no_events, records), data, out, unit=unit,
                        correction=True, note=note, on_wait=_waiting, database=database)
     console.print(f"已更正 {month_label(month)}（{_where(data, database)}）。")
+    print_notes(report.notes)
     _print_changes(report)
     if report.later_months:
         console.print(f"已重新计算其后月份：{'、'.join(report.later_months)}；"

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..outputs import write_text_atomic
-from .common import console, err_console, run_guarded
+from .common import console, err_console, print_notes, run_guarded
 
 PROGRESS_MIN = 2000   # show a progress bar from this many workers on
 
@@ -70,6 +70,7 @@ def score(policy_paths, month, workers, metrics, events, no_events, records, out
     """
     res = score_to_dir(policy_paths, month, workers, metrics, events, out, processes, no_events, records)
     print_ranking(res, top)
+    print_notes(res.get("notes", ()))
     console.print(f"\n结果已写入 {out}/results.json、results.csv、findings.csv", markup=False)
 
 

@@ -19,6 +19,7 @@ filter counts an event in its discovery month, or the month of `month_by`.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -267,6 +268,19 @@ def needs_other_months(doc) -> bool:
     return _event_use(doc)[1]
 
 
+def _counts_earlier(f: EventFilter) -> bool:
+    """Whether a filter counts events discovered before the scored month (counted by report or closing
+    month, a deadline passing this month, the same problem again)."""
+    return f.overdue is not None or f.repeat_months is not None or f.month_by not in (None, "discovered")
+
+
+def earlier_event_uses(doc) -> list[str]:
+    """Labels of the metrics and rules whose filters count events discovered before the scored month."""
+    out = [m.label for m in doc.metrics.values() if m.count_events is not None and _counts_earlier(m.count_events)]
+    rules = [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
+    return out + [r.label for r in rules if r.event is not None and _counts_earlier(r.event)]
+
+
 def problem_keys_used(doc) -> bool:
     return _event_use(doc)[2]
 
@@ -282,8 +296,7 @@ def _event_use(doc) -> tuple[list[EventFilter], bool, bool]:
         out = [m.count_events for m in doc.metrics.values() if m.count_events is not None]
         rules = [r for it in doc.items for r in it.rules] + (doc.bonus.rules if doc.bonus else [])
         filters = out + [r.event for r in rules if r.event is not None]
-        other = any(f.overdue is not None or f.repeat_months is not None or f.month_by not in (None, "discovered")
-                    for f in filters)
+        other = any(_counts_earlier(f) for f in filters)
         if len(_USES) >= 64:
             _USES.clear()
         got = _USES[id(doc)] = (doc, filters, other, any(f.repeat_months is not None for f in filters))
@@ -328,6 +341,27 @@ def _prev(month: str) -> str:
 
 
 # --------------------------------------------------------------------------- checks
+
+
+def check_stages(ck: Checks) -> None:
+    """`events.stages`: each a stage of its own, read from its own column of the log (<name>时间)."""
+    if ck.doc.events is None or not ck.doc.events.stages:
+        return
+    seen = {name: sid for sid, name in BUILT_IN_STAGES.items()}
+    for sid, name in ck.doc.events.stages.items():
+        path = ["events", "stages", sid]
+        if sid in BUILT_IN_STAGES:
+            ck.add(path, sid, "自定义环节的编号（discovered 发现、reported 上报、closed 办结是内置环节，不必声明）")
+            continue
+        if not re.match(r"^[a-z][a-z0-9_]*$", sid):
+            ck.add(path, sid, "小写字母开头、由小写字母数字下划线组成的环节编号，如 accepted")
+        name = str(name).strip()
+        if not name or name.endswith("时间"):
+            ck.add(path, name, "环节名称，如 受理（台账中读“受理时间”列）")
+        elif name in seen:
+            ck.add(path, name, f"与环节 {seen[name]}（{name}）不同的名称（每个环节读台账中自己的“{name}时间”列）")
+        else:
+            seen[name] = sid
 
 
 def check_filter(ck: Checks, f: EventFilter, path: list) -> None:

@@ -112,6 +112,23 @@ def date_span(doc, month: str) -> tuple[dt.date, dt.date]:
     return lo, hi
 
 
+def neighbour_days(doc, month: str) -> tuple[list[str], list[dt.date]]:
+    """(labels, days) of what counts records of the neighbouring months: the weekly rules and metrics,
+    and the days outside `month` that their weeks count (working days only where all of them say so)."""
+    users = [(r.label, r.records.days) for r in records_rules(doc) if r.records.every == "week"]
+    users += [(m.label, m.from_records.days) for m in doc.metrics.values()
+              if m.from_records is not None and m.from_records.stat == "per_week"]
+    if not users:
+        return [], []
+    days = month_days(month)
+    first, last = date_span(doc, month)
+    outside = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    outside = [d for d in outside if not days[0] <= d <= days[-1]]
+    if all(how == "working" for _, how in users):
+        outside = [d for d in outside if is_working(d, doc.calendar)]
+    return [label for label, _ in users], outside
+
+
 class CalendarDef(Strict):
     """The office's own holidays and working days (调休), over the national calendar: needed for a
     year chinese-calendar does not know yet, and for a local adjustment."""

@@ -24,7 +24,8 @@ from typing import Any, Iterable, Mapping
 from ..intervals import parse_interval
 from ..ordering import OfficeOrder, natural_key
 from ..paysheet import paid_band
-from ..periods import last_places, month_label
+from ..periods import grade_counts, last_places, month_label
+from ..periods.months import period_label
 from .settings import FieldPrivacy, OfficeSettings
 from .wording import band_phrase, labelled, money_text, tidy
 
@@ -310,6 +311,8 @@ def bulletin_context(results: Mapping, settings: OfficeSettings, office: dict) -
     star_list = [{"stars": s, "count": stars[s], "share": _percent(stars[s], len(workers))}
                  for s in sorted(stars, reverse=True)]
     band_list = list(bands.values())
+    summary["grades"] = [{"label": label, "counts": [{"grade": g, "count": k} for g, k in counts]}
+                         for label, counts in grade_counts(workers)]
     summary["text"] = _summary_text(summary, band_list, star_list, month["period_rules"])
     for g in groups:
         g["text"] = (f"共{g['size']}人，平均得分{g['mean']}分，最高{g['max']}分，最低{g['min']}分"
@@ -354,6 +357,8 @@ def _summary_text(summary: Mapping, bands: list[dict], stars: list[dict], period
         text += "；".join(f"{b['phrase']}（占{b['share']}）" for b in bands) + "。"
     if stars:
         text += "星级评定：" + "，".join(f"{s['stars']}星{s['count']}人" for s in stars) + "。"
+    for g in summary.get("grades", ()):
+        text += f"{g['label']}：" + "，".join(f"“{c['grade']}”{c['count']}人" for c in g["counts"]) + "。"
     if summary["vetoes"] and not any(b["label"] == "一票否决" for b in bands):
         text += f"被一票否决{summary['vetoes']}人。"
     text += f"本月应发绩效工资合计{money_text(summary['pay'])}元"
@@ -499,6 +504,11 @@ def slips_context(results: Mapping, settings: OfficeSettings, office: dict,
         period = [{"rule_id": f["rule_id"], "label": f["rule_label"], "reason": labelled(f["rule_label"], f["reason"]),
                    "amount": f.get("amount", "0.00"), "info": f["kind"] in INFO_KINDS}
                   for f in w.get("period_findings", [])]
+        # the grades of the month and of a period ending with it: the result itself, beside the pay band
+        grades = [{"label": f["rule_label"], "grade": f["grade_label"], "period": period_label(f["months"][-1], span)
+                   if (span := f.get("period") or ("year" if f["kind"] == "annual_grade" else "month")) != "month" else "",
+                   "score": f.get("score") or ""}
+                  for f in w.get("period_findings", []) if f.get("grade_label") is not None]
         band = paid_band(w)
         score_band = band.get("score_band") or {}
         slips.append(dict(_row(w.get("rank"), w), **_private((register or {}).get(w["worker_id"]), rule),
@@ -513,7 +523,8 @@ def slips_context(results: Mapping, settings: OfficeSettings, office: dict,
                           score_band=score_band.get("label", ""),
                           deductions=w.get("deductions", "0"), bonus=w.get("bonus", "0"),
                           withheld=w.get("withheld", "0.00"),
-                          item_rows=[dict(i) for i in w.get("items", [])], findings=findings, period=period))
+                          item_rows=[dict(i) for i in w.get("items", [])], findings=findings, period=period,
+                          grades=grades))
     appeal = None
     if settings.slips.appeal_days:
         appeal = {"days": settings.slips.appeal_days, "to": settings.slips.appeal_to or office["signature"]}
@@ -522,15 +533,17 @@ def slips_context(results: Mapping, settings: OfficeSettings, office: dict,
 
 
 def _points_text(f: Mapping) -> str:
-    """A finding's effect as a slip says it: 扣6分, 加2分, 退回2分 (扣完为止), 扣回1分 (加分封顶)."""
+    """A finding's effect as a slip says it: 扣6分, 加2分, 得2分 (an earn item's rule), 退回2分 (扣完为止, or an earn
+    item brought up to 0), 扣回1分 (加分封顶, or an earn item's points above its value); an earn item's
+    starting point says itself (为得分项，从0分起计)."""
     p = _d(f["points"])
-    if not p:
+    if not p or f["kind"] == "earn_base":
         return ""
     amount = _num(abs(p).normalize() if abs(p) != abs(p).to_integral_value() else abs(p).to_integral_value())
-    if f["kind"] == "cap":
-        return f"退回{amount}分"
-    if f["kind"] == "bonus_cap":
-        return f"扣回{amount}分"
+    if f["kind"] in ("cap", "bonus_cap"):
+        return f"{'扣回' if p < 0 else '退回'}{amount}分"
+    if f["kind"] == "earn":
+        return f"得{amount}分"
     return f"{'扣' if p < 0 else '加'}{amount}分"
 
 

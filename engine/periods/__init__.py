@@ -13,6 +13,7 @@ from __future__ import annotations
 from .evaluate import Evaluator, WorkerMonth, evaluate, merge_additions, month_facts, peer_key, rank_month, \
     views_from_results
 from .kinds import PERIOD_KINDS
+from .kinds.grade import grade_counts
 from .model import PeriodRules, PeriodsDef, Ranking, check_with_policy, parse_period_rules, period_rules
 from .months import month_add, month_label, months_label, period_label, period_months
 from .ranking import Placing, head_count, in_bottom, last_places, share_text
@@ -23,4 +24,4 @@ __all__ = ["PeriodRules", "PeriodsDef", "Ranking", "WorkerMonth", "parse_period_
            "views_from_results", "evaluate", "merge_additions", "RULE_KINDS", "PERIOD_KINDS", "month_add",
            "month_label", "months_label", "period_label", "period_months", "rank_month", "in_bottom",
            "head_count", "share_text", "last_places", "Placing", "peer_key", "month_facts", "check_with_policy",
-           "Evaluator"]
+           "Evaluator", "grade_counts"]

@@ -13,7 +13,7 @@ import json
 import time
 from pathlib import Path
 
-from ..app.month import month_results
+from ..app.month import month_results, summary_lines
 from ..app.notices import Issue, make_notices, prepare_pack
 from ..app.uploads import Part, run_assembled
 from ..mapping import KIND_LABELS
@@ -94,8 +94,9 @@ def run_month(ctx: JobContext, params: dict) -> dict:
             "towns": sorted({p.town for p in parts}),
             "summary": None if s is None or not s.applied else {
                 "withheld_workers": s.withheld_workers, "withheld_total": str(s.withheld_total),
-                "criticised": s.criticised, "commended": s.commended},
-            "pay_changes": report.pay_changes, "consequence_changes": report.consequence_changes}
+                "criticised": s.criticised, "commended": s.commended, "lines": summary_lines(s)},
+            "pay_changes": report.pay_changes, "consequence_changes": report.consequence_changes,
+            "notes": report.notes}
 
 
 def _write_origins(folder: Path, origins, ups: list[dict]) -> None:
@@ -302,7 +303,7 @@ def correction(ctx: JobContext, params: dict) -> dict:
             who.setdefault(w["worker_id"], {"name": w.get("name", ""), "town": w.get("town") or ""})
     involved = {r["worker_id"] for r in report.score_changes + report.consequence_changes + report.pay_changes}
     result = {"month": a["month"], "score_changes": report.score_changes, "consequence_changes": report.consequence_changes,
-              "pay_changes": report.pay_changes, "later_months": report.later_months,
+              "pay_changes": report.pay_changes, "later_months": report.later_months, "notes": report.notes,
               "names": {w: who.get(w, {}).get("name", "") for w in involved},
               "towns": {w: who.get(w, {}).get("town", "") for w in involved}}
     with ctx.store.engine.begin() as c:

@@ -23,7 +23,7 @@ are the office's own (好/较好/一般, A–E), independent of the pay bands.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal, Optional
+from typing import Annotated, Any, ClassVar, Iterable, Literal, Mapping, Optional
 
 from pydantic import BeforeValidator
 
@@ -130,7 +130,7 @@ class _Grades(PeriodRule):
             left = list(members)
             spilled: dict[str, list[str]] = {}
             missed: dict[str, list[tuple[str, list[str]]]] = {}
-            for g in self.grades:
+            for rank, g in enumerate(self.grades, 1):
                 qualified = []
                 for wid in left:
                     failed = self._unmet(ev, g, months, wid, scores[wid])
@@ -151,7 +151,7 @@ class _Grades(PeriodRule):
                         reason += f"；未评为“{label}”：" + "、".join(why)
                     extra = {"period": period} if self.finding_kind == "grade" else {}
                     adds[wid]["period_findings"].append(finding(
-                        self, self.finding_kind, months, reason, grade=g.id, grade_label=g.label,
+                        self, self.finding_kind, months, reason, grade=g.id, grade_label=g.label, grade_rank=rank,
                         score=str(scores[wid]), **extra))
                 # those tied on the quota line with more of them than places left fell together
                 # (boundary_ties: fall): said as such, not as "below the line by the order"
@@ -307,3 +307,17 @@ def _spilled_text(spilled: list[tuple[str, tuple | None]]) -> str:
             out += (f"；符合“{label}”条件，但{tied}人并列在名额线上，多于剩余名额{left}人（名额{quota}人），"
                     f"按细则并列者均不评为“{label}”")
     return out
+
+
+def grade_counts(workers: Iterable[Mapping]) -> list[tuple[str, list[tuple[str, int]]]]:
+    """(rule label, [(grade label, head count), …] best grade first) of each grade rule in a month's
+    results, in the order the rules first appear (what a bulletin and a run's summary say)."""
+    rules: dict[str, tuple[str, dict[tuple[int, str], int]]] = {}
+    for w in workers:
+        for f in w.get("period_findings", ()):
+            if f.get("grade_label") is not None:
+                counts = rules.setdefault(f["rule_id"], (f["rule_label"], {}))[1]
+                key = (f.get("grade_rank", 1 << 30), f["grade_label"])   # months stored before the rank: as found
+                counts[key] = counts.get(key, 0) + 1
+    return [(label, [(g, k) for (_, g), k in sorted(counts.items(), key=lambda kv: kv[0][0])])
+            for label, counts in rules.values()]

@@ -346,6 +346,8 @@ async def _apply_rule(request: Request, vid: int, rule_id: str | None, v: Viewer
     earn = (item or {}).get("mode") == "earn"
     values = {k: str(x) for k, x in form.multi_items() if isinstance(x, str) and k not in ("csrf",)}
     deleting = form.get("op") == "delete"
+    if form.get("op") == "rows":          # 再加两行: the same form again, as typed, with more blank rows
+        return _rule_page(request, row, text, kind, rule_id, section, values, item=item)
     try:
         if deleting:
             new = delete_entry(text, path)

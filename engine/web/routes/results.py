@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from ...app.results import (NotVisible, RankingFilter, deductions_by_rule, month_fingerprint, places, ranking,
                             score_histogram, towns_side_by_side, trend, visible, worker_entry, worker_history)
 from ...mapping import Origins
-from ...periods import month_label
+from ...periods import grade_counts, month_label
 from ..charts import histogram, hbars, line, money_text
 from ..deps import Viewer, page, refuse, require, require_town, viewer, web_of
 from ..tasks import ORIGINS
@@ -51,7 +51,9 @@ def _row(w: dict) -> dict:
             "band": (w.get("band") or {}).get("label", ""), "band_id": (w.get("band") or {}).get("id", ""),
             "pay": w.get("pay"), "withheld": w.get("withheld"), "payable": w.get("payable", w.get("pay")),
             "deductions": sum(1 for f in w.get("findings", []) if f["kind"] == "deduction"),
-            "period": notable(w)}
+            "period": notable(w),
+            "grades": {f["rule_label"]: f["grade_label"] for f in w.get("period_findings", [])
+                       if f.get("grade_label") is not None}}
 
 
 def notable(w: dict) -> list[str]:
@@ -68,7 +70,8 @@ def ranking_data(request: Request, v: Viewer, month: str) -> dict:
     rows = ranking(res, v.towns, flt)
     seen = visible(res, v.towns)
     return {"month": month, "policy": res["policy"], "filter": params, "places": places(res, v.towns),
-            "workers": [_row(w) for w in rows], "all": seen, "shown": rows}
+            "workers": [_row(w) for w in rows], "all": seen, "shown": rows,
+            "grade_rules": [label for label, _ in grade_counts(seen)]}   # a column each (月度考核等次, 季度考核等次)
 
 
 @router.get("/results/{month}.json")
