@@ -10,6 +10,7 @@ softable rules to break.
 """
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import pickle
@@ -24,7 +25,7 @@ from ortools.sat.python import cp_model
 from ..errors import InfeasibleError, NotFoundInTime
 from .constraints import RosterModel
 from .greedy import duty_hint
-from .lns import improve
+from .lns import END_MARGIN, improve
 from .model import TEAM, RosterProblem
 from .personal import applies as personal_applies, decisions, personal_roster
 from .rules import CATALOG
@@ -41,7 +42,11 @@ QUICK_PER_VARIABLE = 2e-4     # seconds of the quick search per model variable (
 PHASE1_WORKERS = 4
 EXTEND_FROM_VARIABLES = 30_000  # a roster by shift this large keeps improving by steps instead of the full search
 PERSONAL_FIRST_DAYS = 90    # a roster by shift this long starts person by person (personal.py), not by the full search
+# Of a long roster's phase 1, the share for the personal rosters: the full model the rest needs takes
+# its time too (Instance23: 28-30 s for the people, 17 s to build the full model, 3 s to check).
+PERSONAL_FIRST_SHARE = 0.6
 PERSONAL_SHARE = 0.5    # most of a roster by shift's phase 2 for rounds of each person's best roster (personal.py)
+FIXED_SOLVE_LEAST = 2.0 # seconds a roster's check by the full model gets even at the deadline (else it is lost)
 
 
 @dataclass
@@ -195,30 +200,52 @@ class FirstRoster:
     hint: list = field(default_factory=list)
     model: Any = None
     solver: Any = None
+    people: Any = None      # the people's own models when it was built person by person (personal.py)
+    priced: bool = False    # `model` has the objective terms and `solver` priced the roster with them
 
 
 def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterModel], None] | None = None,
-                 deterministic: bool = False) -> FirstRoster:
+                 deterministic: bool = False, deadline: float | None = None) -> FirstRoster:
     """Phase 1 has no objective or fairness terms and two workers: it finds a valid roster (or
     proves there is none) several times faster than the full model.  Phase 2 adds the objective
-    to the same model instead of building it again."""
+    to the same model instead of building it again.  `deadline` (perf_counter seconds, the solve's
+    start plus its time limit) ends it when earlier than `time_limit` from now: every step below
+    gets the time left, so that building models and earlier steps are charged to the solve's limit."""
     start = time.perf_counter()
+    if deadline is not None and not deterministic:
+        time_limit = max(0.0, min(time_limit, deadline - start))
     personal = not deterministic and hook is None and personal_applies(prob)
     early = None
     if personal and prob.cal.days >= PERSONAL_FIRST_DAYS:
         # A long roster by person and shift: each person's own roster in turn first (the full model
         # found none for the benchmark's 182-day Instance20 and 21 in 60 s; this way 14 s and 26 s).
-        early = personal_roster(prob, start + time_limit / 2, prob.seed, rounds_at_most=1, feasible_only=True)
-    fm = RosterModel(prob).build(objective=False)
+        early = personal_roster(prob, start + PERSONAL_FIRST_SHARE * time_limit, prob.seed, rounds_at_most=1,
+                                feasible_only=True)
+    # A roster built person by person meeting every hard rule (not coupled) is checked by the full
+    # model with its objective, which prices it at once for phase 2 (FirstRoster.priced): pricing it
+    # again took Instance23's 624,000-variable model 2.2 s for the terms and 3.6 s for the solve.
+    priced = early is not None and not early.coupled
+    if personal and prob.cal.days >= PERSONAL_FIRST_DAYS and \
+            _build_estimate(prob) / 2 > start + time_limit - time.perf_counter():
+        # The full model cannot even be built in the time left (Instance24, 150 people x 364 days x
+        # 32 shifts: 71 s to build at load 5): say so now rather than past the time limit.  (Half the
+        # estimate: it came out at 1.6-2.1 times the full model's build on Instance22-24.)
+        return FirstRoster("UNKNOWN", time.perf_counter() - start)
+    fm = RosterModel(prob).build(objective=priced)
+    if priced:
+        fm.set_objective()
     if hook:
         hook(fm)
     else:
         for var, value in duty_hint(fm):
             fm.m.add_hint(var, value)
     if early is not None:
-        got = _from_personal(fm, early, start, prob.seed)
+        got = _from_personal(fm, early, start, prob.seed, start + time_limit)
         if got is not None:
+            got.people, got.priced = early.people, priced
             return got
+        if priced:
+            fm.m.clear_objective()      # (phase 1's searches below look for any roster)
     # The hint usually completes to a roster at once; a light presolve (one pass, no probing, no
     # symmetry) then saves two thirds of phase 1 (measured on demo-county: 8.3 → 2.8 CPU seconds).
     # Two search workers, not one: with the working-time and fairness rules one worker's fixed search
@@ -234,8 +261,9 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     # variable at least (patrol towns are below 3 s by this measure; a whole county as one model is
     # left as it was measured, benchmarks/README-roster.md).
     size = len(fm.m.proto.variables) if prob.kind == "shifts" else 0
-    quick = time_limit if deterministic else min(time_limit, max(QUICK_PHASE1, QUICK_SHARE * time_limit,
-                                                                 QUICK_PER_VARIABLE * size))
+    # (What building the model and the personal rosters took comes out of the time limit.)
+    quick = time_limit if deterministic else min(max(0.0, time_limit - (time.perf_counter() - start)),
+                                                 max(QUICK_PHASE1, QUICK_SHARE * time_limit, QUICK_PER_VARIABLE * size))
     s1 = parameters(quick, prob.seed, 2, deterministic, first_only=True)
     s1.parameters.max_presolve_iterations = 1
     s1.parameters.cp_model_probing_level = 0
@@ -246,8 +274,9 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
         # A roster by person and shift without a roster after the quick search: each person's own
         # roster in turn (personal.py), the way long rosters start.
         early = personal_roster(prob, start + time_limit - left / 2, prob.seed, rounds_at_most=1, feasible_only=True)
-        got = _from_personal(fm, early, start, prob.seed) if early is not None else None
+        got = _from_personal(fm, early, start, prob.seed, start + time_limit) if early is not None else None
         if got is not None:
+            got.people = early.people
             return got
         left = time_limit - (time.perf_counter() - start)
     if st == cp_model.UNKNOWN and not deterministic and left > 0.5:
@@ -263,10 +292,22 @@ def first_roster(prob: RosterProblem, time_limit: float, hook: Callable[[RosterM
     return res
 
 
-def _from_personal(fm: RosterModel, got, start: float, seed: int) -> FirstRoster | None:
+def _build_estimate(prob: RosterProblem) -> float:
+    """Seconds to build the full model of a roster by person and shift, from building one person's
+    part of it: the model's variables and constraints are almost all per person (Instance22-24:
+    0.1-0.5 s a person)."""
+    pid, person = next(iter(prob.people.items()))
+    one = dataclasses.replace(prob, people={pid: person}, leaves=[lv for lv in prob.leaves if lv.person == pid],
+                              requests=[], demand={})
+    t = time.perf_counter()
+    RosterModel(one).build(objective=False)
+    return (time.perf_counter() - t) * len(prob.people)
+
+
+def _from_personal(fm: RosterModel, got, start: float, seed: int, deadline: float) -> FirstRoster | None:
     """Phase 1's result from a roster built person by person (personal.py), checked by the full
     model; None when a hard rule binding people together is broken, the roster then hinted."""
-    fixed = None if got.coupled else _fixed_solve(fm, decisions(fm, got.duty), seed)
+    fixed = None if got.coupled else _fixed_solve(fm, decisions(fm, got.duty), seed, deadline)
     if fixed is not None:
         res = FirstRoster("FEASIBLE", time.perf_counter() - start, model=fm, solver=fixed)
         res.hint = _decisions(fm, fixed)
@@ -281,17 +322,23 @@ def _from_personal(fm: RosterModel, got, start: float, seed: int) -> FirstRoster
 def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool = False,
                hook: Callable[[RosterModel], None] | None = None, workers: int = SEARCH_WORKERS,
                deterministic: bool = False, first: FirstRoster | None = None, price_only: bool = False,
-               track: Callable[..., None] | None = None) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
+               track: Callable[..., None] | None = None,
+               deadline: float | None = None) -> tuple[PartResult, RosterModel, cp_model.CpSolver]:
     """Phase 2: the best roster within `time_limit`, starting from phase 1's roster as a complete hint.
 
     Unless deterministic, neighbourhood search (lns.py) improves phase 1's roster; with at least
     FULL_SEARCH_FROM seconds the full CP-SAT search then starts from its best roster for the last
-    FULL_SEARCH_SHARE of the time, for a bound.  A deterministic solve is the full search alone."""
+    FULL_SEARCH_SHARE of the time, for a bound.  A deterministic solve is the full search alone.
+    `deadline` (the solve's start plus its time limit) caps `time_limit` unless deterministic; pricing
+    phase 1's roster gets FIXED_SOLVE_LEAST seconds even past it (else the roster would be lost)."""
     start = time.perf_counter()
+    if deadline is not None and not deterministic:
+        time_limit = max(0.0, min(time_limit, deadline - start))
     hint = first.hint if first else []
     if hint:
         rm = first.model
-        rm.add_objective_terms()
+        if not first.priced:
+            rm.add_objective_terms()
     else:
         rm = RosterModel(prob, "relax" if relax else "solve").build()
         if hook:
@@ -300,25 +347,30 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
     track = track or (lambda *a, **k: None)
     # `incumbent`: a solve holding the best roster so far (phase 1's, priced by the full model).
     incumbent = None
+    until = None if deterministic else start + time_limit      # (the pricing solves' deadline)
     if hint and not price_only and not deterministic and hook is None and personal_applies(prob):
         # A roster by person and shift: phase 1's roster has no regard to the demand (Instance13: 780
         # person-shifts short); each person's best roster given the others' repairs most of it at a
         # fraction of the neighbourhood steps' cost (benchmarks/README-roster.md).
         track("improve", town)
         duty = {key[:2]: key[2] for (which, key), v in hint if which == "shift" and v}
-        got = personal_roster(prob, start + PERSONAL_SHARE * time_limit, prob.seed, duty)
+        got = personal_roster(prob, start + PERSONAL_SHARE * time_limit, prob.seed, duty, models=first.people)
         if got is not None:
-            incumbent = _complete_hint(rm, decisions(rm, got.duty), prob.seed)
+            incumbent = _complete_hint(rm, decisions(rm, got.duty), prob.seed, until)
+    if hint and incumbent is None and first.priced:
+        incumbent = first.solver
+        _set_hint(rm, list(incumbent.response_proto.solution))
     if hint and incumbent is None:
-        incumbent = _complete_hint(rm, hint, prob.seed)
+        incumbent = _complete_hint(rm, hint, prob.seed, until)
     if incumbent is not None:
         track("improve", town, incumbent.objective_value)
+    share = FULL_SEARCH_SHARE if time_limit >= FULL_SEARCH_FROM else 0.0
     lns = bool(incumbent and rm.soft and not price_only and not deterministic)
     proved = False
-    if lns:
+    # (Not even set up when no step would start: that copies the model, 7.7 s for Instance23's.)
+    if lns and time.perf_counter() < start + (1 - share) * time_limit - END_MARGIN:
         # The neighbourhood search improves a roster much faster than the full search (measured in
         # benchmarks/README-roster.md); the full search only follows with a long budget, for a bound.
-        share = FULL_SEARCH_SHARE if time_limit >= FULL_SEARCH_FROM else 0.0
         # A large roster by person and shift: while the steps still improve when the full search is
         # due, they keep its time (benchmarks/README-roster.md: CP-SAT's full search on Instance13's
         # 65,000 variables found nothing better in its 12 s; on Instance9's 5,400, a run without the
@@ -372,18 +424,19 @@ def solve_part(prob: RosterProblem, town: str, time_limit: float, *, relax: bool
     return res, rm, solver
 
 
-def _complete_hint(rm: RosterModel, hint: list, seed: int) -> cp_model.CpSolver | None:
+def _complete_hint(rm: RosterModel, hint: list, seed: int, deadline: float | None = None) -> cp_model.CpSolver | None:
     """Price phase 1's roster in the full model and hint every variable of it, auxiliaries included
     (a partial hint can be worse than none, docs/roster.md); returns the pricing solve."""
-    solver = _fixed_solve(rm, hint, seed)
+    solver = _fixed_solve(rm, hint, seed, deadline)
     if solver is not None:
         _set_hint(rm, list(solver.response_proto.solution))
     return solver
 
 
-def _fixed_solve(rm: RosterModel, hint: list, seed: int) -> cp_model.CpSolver | None:
-    """The model solved with every decision fixed to `hint` (None: some hard rule is broken); the
-    solve's values are those of the model's own variables (a clone keeps their indices)."""
+def _fixed_solve(rm: RosterModel, hint: list, seed: int, deadline: float | None = None) -> cp_model.CpSolver | None:
+    """The model solved with every decision fixed to `hint` (None: some hard rule is broken, or,
+    with a `deadline`, not settled by then: at least FIXED_SOLVE_LEAST seconds); the solve's values
+    are those of the model's own variables (a clone keeps their indices)."""
     clone = rm.m.clone()
     names = _decision_dicts(rm)
     variables = clone.proto.variables
@@ -392,7 +445,8 @@ def _fixed_solve(rm: RosterModel, hint: list, seed: int) -> cp_model.CpSolver | 
         dom = variables[names[which][key].index].domain
         dom[0] = dom[1] = value
     clone.clear_hints()
-    solver = parameters(30, seed, 1)
+    seconds = 30.0 if deadline is None else min(30.0, max(FIXED_SOLVE_LEAST, deadline - time.perf_counter()))
+    solver = parameters(seconds, seed, 1)
     solver.parameters.max_presolve_iterations = 1       # every decision is fixed: a light presolve does
     solver.parameters.cp_model_probing_level = 0
     solver.parameters.symmetry_level = 0
@@ -476,13 +530,14 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
     proved impossible.  `progress` is called with a Progress now and then, from solving threads (or
     the thread reading the lane processes' reports).
     """
+    began = time.perf_counter()       # every phase of every part ends by began + tl (the lanes' deadline)
     tl = time_limit if time_limit is not None else prob.time_limit
     parts = [[t] for t in prob.towns] if prob.decompose else [prob.towns]
     subs = [prob.restrict(towns) if prob.decompose else prob for towns in parts]
     names = ["、".join(towns) for towns in parts]
     track = _Tracker(progress, names, tl)
     roster = Roster(prob)
-    opts = dict(tl=tl, relax=relax, workers=workers, deterministic=deterministic, first_only=first_only)
+    opts = dict(tl=tl, relax=relax, workers=workers, deterministic=deterministic, first_only=first_only, start=began)
     if (PROCESSES and hook_for is None and min(jobs, len(parts)) > 1 and (os.cpu_count() or 1) > 1
             and not multiprocessing.current_process().daemon):      # (a daemonic process may not have children)
         out = _in_processes(subs, names, jobs, track, **opts)
@@ -528,14 +583,14 @@ def solve(prob: RosterProblem, *, time_limit: float | None = None, relax: bool =
 
 
 def _in_threads(subs, names, jobs: int, track, hooks, *, tl: float, relax: bool, workers: int,
-                deterministic: bool, first_only: bool) -> _Outcome:
-    """Every part in this process: phase 1 on `jobs` threads, then phase 2 on `jobs` lanes."""
-    start = time.perf_counter()
+                deterministic: bool, first_only: bool, start: float) -> _Outcome:
+    """Every part in this process: phase 1 on `jobs` threads, then phase 2 on `jobs` lanes, all by
+    the deadline `start` + `tl` (`start`: when the solve began)."""
     idx = range(len(subs))
 
     def first(i: int) -> FirstRoster:
         track("first", names[i])
-        return first_roster(subs[i], tl, hooks[i], deterministic)
+        return first_roster(subs[i], tl, hooks[i], deterministic, deadline=start + tl)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         # Phase 1 everywhere first, so that a valid roster of every town exists as early as possible.
@@ -564,7 +619,7 @@ PROCESSES = True        # lanes as processes when they can be (a switch for meas
 
 
 def _in_processes(subs, names, jobs: int, track, *, tl: float, relax: bool, workers: int, deterministic: bool,
-                  first_only: bool) -> _Outcome:
+                  first_only: bool, start: float) -> _Outcome:
     """Every lane a process of its own: it runs phase 1 of its parts, waits until every lane has
     done so (a valid roster of every town as early as possible, as on threads), then phase 2 of
     its parts, and sends back progress, phase 1's statuses and each part's result and solution as
@@ -575,7 +630,6 @@ def _in_processes(subs, names, jobs: int, track, *, tl: float, relax: bool, work
     a fork server (a fork copies only the calling thread, and another thread may hold a lock), whose
     children get their parts pickled (the demo county: 0.3 MB).  A lane that fails sends its
     exception, which is raised here; a lane that dies is an internal error."""
-    start = time.perf_counter()
     sizes = [_size(sub) for sub in subs]
     lanes = _lanes(list(range(len(subs))), sizes, jobs)
     if threading.active_count() == 1:
@@ -650,7 +704,7 @@ def _lane_main(number: int, lane, start: float, tl: float, relax: bool, workers:
         if not relax:
             for i, sub, name, _ in lane:
                 track("first", name)
-                firsts[i] = first_roster(sub, tl, None, deterministic)
+                firsts[i] = first_roster(sub, tl, None, deterministic, deadline=start + tl)
                 queue.put(("first", i, firsts[i].status))
         barrier.wait()
         ok = [(i, size) for i, _, _, size in lane if relax or firsts[i].status == "FEASIBLE"]
@@ -709,7 +763,8 @@ def _run_lane(lane, subs, names, firsts, hooks, deadline: float, tl: float, *, r
         # Under MIN_PHASE2 seconds a part cannot even reload the hint: keep and price phase 1's roster.
         price_only = budget < MIN_PHASE2 and not relax
         result = solve_part(subs[i], names[i], max(MIN_PHASE2, budget), relax=relax, hook=hooks[i], workers=workers,
-                            deterministic=deterministic, first=firsts[i], price_only=price_only, track=track)
+                            deterministic=deterministic, first=firsts[i], price_only=price_only, track=track,
+                            deadline=deadline)
         if track is not None:
             track("done", names[i], result[0].objective)
         out.append((i, result))
