@@ -341,3 +341,20 @@ def test_every_cell_of_a_row_is_judged_whatever_the_others_hold(tmp_path):
         "requests.csv:2 申请: 发现 '放假'，应为 休息 或 上班",
         "requests.csv:2 权重: 发现 '0'，应为 正整数",
     ]
+
+
+def test_the_neighbourhoods_of_a_period_of_one_or_two_days_stay_within_it():
+    """A duty roster of 1 or 2 days stopped with an internal error in the improving steps (a block of
+    at least 3 days asked of a 1-day period: ValueError from randrange)."""
+    import random
+
+    from engine.roster.lns import Neighbourhoods
+
+    for n in (1, 2, 3):
+        nb = object.__new__(Neighbourhoods)
+        nb.rng, nb.n, nb.units, nb.short, nb.span = random.Random(n), n, [f"P{i}" for i in range(12)], [0], None
+        nb.community, nb.patrollers, nb.visitors, nb.teams, nb._cycle = {}, nb.units, [], [], []
+        for k in (1, 4, 12):
+            for _ in range(200):
+                kind, units, days = nb.choose(k)
+                assert days and all(0 <= d < n for d in days) and units <= set(nb.units), (n, k, kind, days)

@@ -125,7 +125,7 @@ class Neighbourhoods:
             return "teams", set(self.teams), days
         if roll < 0.92:
             # Everybody on a few days, not necessarily adjacent: moves days off (weekends, holidays) between them.
-            length = max(2, min(self.n, round(k * self.n / max(1, len(self.units)))))
+            length = min(self.n, max(2, round(k * self.n / max(1, len(self.units)))))
             return "days", set(self.units), sorted(rng.sample(days, length))
         return "random", set(rng.sample(self.units, min(k, len(self.units)))), days
 
@@ -145,7 +145,7 @@ class Neighbourhoods:
                 first = max(0, min(n - length, d - length // 2))
                 return "short days", set(units), list(range(first, first + length))
             people = min(len(units), max(2, round(k * rng.choice((2, 3, 4)))))
-            length = max(3, min(n, round(k * n / people)))
+            length = min(n, max(3, round(k * n / people)))   # a period of 1 or 2 days has no 3
             first = max(0, min(n - length, d - length // 2))
             return "short", set(rng.sample(units, people)), list(range(first, first + length))
         roll = rng.random()
@@ -154,7 +154,7 @@ class Neighbourhoods:
         if roll < 0.8:
             # k × n cells as about twice the people over half the days, or more over fewer.
             people = min(len(units), max(2, round(k * rng.choice((1.5, 2, 3)))))
-            length = max(3, min(n, round(k * n / people)))
+            length = min(n, max(3, round(k * n / people)))   # a period of 1 or 2 days has no 3
             first = rng.randrange(0, n - length + 1)
             return "block", set(rng.sample(units, people)), list(range(first, first + length))
         length = self._span(k)
