@@ -52,14 +52,19 @@ def records_csv(rows: list[str]) -> str:
     return "工号,类型,日期,开始时间,结束时间,数量\n" + "\n".join(rows) + "\n"
 
 
+def month_files(folder: Path, rows: list[str]) -> list[Path]:
+    """The register of W01 and W02, a metrics sheet of their ids and a records sheet of `rows`."""
+    return [write(folder, n, t) for n, t in (("w.csv", WORKERS), ("m.csv", "工号\nW01\nW02\n"),
+                                             ("r.csv", records_csv(rows)))]
+
+
 def test_a_records_sheet_is_read_and_scored(tmp_path, xunchai):
     # W01 misses the morning of 10月9日 (0 of 60 minutes: 1 point); W02 has every half-day; both write
     # a diary a day.  A row of September (the week of 9月28日 belongs to October) counts, one of 10月31日's
     # neighbour month 12月 is ignored.
     rows = full_month("W01") + full_month("W02") + diaries("W01") + diaries("W02")
     rows = [r for r in rows if r != "W01,巡查,2026-10-09,08:00,09:10,"] + ["W01,巡查,2026-12-01,08:00,09:00,"]
-    paths = [write(tmp_path, n, t) for n, t in (("w.csv", WORKERS), ("m.csv", "工号\nW01\nW02\n"),
-                                                 ("r.csv", records_csv(rows)))]
+    paths = month_files(tmp_path, rows)
     res = score_month(xunchai, "2026-10", paths[0], paths[1], None, records=paths[2])
     got = {w["worker_id"]: (w["score"], [f["reason"] for f in w["findings"]]) for w in res["workers"]}
     assert got == {"W01": ("99", ["10月9日巡查上午0分钟（应不少于60分钟），每时段不足扣1分，扣1分"]), "W02": ("100", [])}
@@ -74,8 +79,7 @@ def test_every_problem_of_a_records_sheet_is_located(tmp_path, xunchai):
     rows = ["W01,巡查,2026-10-08,09:00,08:00,", "W01,巡查,2026-10-09,08:00,,", "W09,巡查,2026-10-09,08:00,09:00,",
             "W01,走访,2026-10-09,,,3", "W01,巡查,2026-10-3x,08:00,09:00,",
             "W01,巡查,,2026-10-12 08:00,2026-10-13 09:00,"]
-    paths = [write(tmp_path, n, t) for n, t in (("w.csv", WORKERS), ("m.csv", "工号\nW01\nW02\n"),
-                                                 ("r.csv", records_csv(rows)))]
+    paths = month_files(tmp_path, rows)
     with pytest.raises(DataError) as exc:
         score_month(xunchai, "2026-10", paths[0], paths[1], None, records=paths[2])
     got = [(p.line, p.field, p.found) for p in exc.value.problems]
@@ -84,15 +88,13 @@ def test_every_problem_of_a_records_sheet_is_located(tmp_path, xunchai):
     assert exc.value.problems[-1].expected == "与开始时间相隔不超过 24 小时"
 
 
-
 def test_a_count_rows_times_out_of_order_are_located_and_an_instant_is_not(tmp_path, xunchai):
     # 民情日志 counts rows (its times only place it in a slot): 09:00 to 08:00 is still a typo, and so is a
     # 25-hour span; a diary written at one instant (start = end) is fine
     rows = full_month("W01") + full_month("W02") + diaries("W01") + diaries("W02") + [
         "W01,民情日志,2026-10-08,09:00,08:00,", "W02,民情日志,,2026-10-12 08:00,2026-10-13 09:00,",
         "W02,民情日志,2026-10-14,10:00,10:00,"]
-    paths = [write(tmp_path, n, t) for n, t in (("w.csv", WORKERS), ("m.csv", "工号\nW01\nW02\n"),
-                                                 ("r.csv", records_csv(rows)))]
+    paths = month_files(tmp_path, rows)
     with pytest.raises(DataError) as exc:
         score_month(xunchai, "2026-10", paths[0], paths[1], None, records=paths[2])
     n = len(rows) + 1
@@ -106,8 +108,7 @@ def test_a_sheet_without_the_neighbouring_days_a_week_counts_is_said(tmp_path, x
     from engine.inputs import read_month
 
     def notes(rows):
-        paths = [write(tmp_path, n, t) for n, t in (("w.csv", WORKERS), ("m.csv", "工号\nW01\nW02\n"),
-                                                     ("r.csv", records_csv(rows)))]
+        paths = month_files(tmp_path, rows)
         return read_month(xunchai, "2026-10", paths[0], paths[1], None, paths[2], no_events=True).notes
 
     rows = full_month("W01") + full_month("W02") + diaries("W01") + diaries("W02")
@@ -129,8 +130,7 @@ def test_a_records_policy_without_a_records_sheet_stops(tmp_path, xunchai):
 
 def test_a_records_sheet_of_another_month_is_refused(tmp_path, xunchai):
     rows = [f"W01,巡查,2026-07-{d:02d},08:00,09:00," for d in range(1, 20)]
-    paths = [write(tmp_path, n, t) for n, t in (("w.csv", WORKERS), ("m.csv", "工号\nW01\nW02\n"),
-                                                 ("r.csv", records_csv(rows)))]
+    paths = month_files(tmp_path, rows)
     with pytest.raises(DataError) as exc:
         score_month(xunchai, "2026-10", paths[0], paths[1], None, records=paths[2])
     [p] = exc.value.problems
@@ -138,8 +138,7 @@ def test_a_records_sheet_of_another_month_is_refused(tmp_path, xunchai):
 
 
 def test_working_days_of_a_year_the_calendar_does_not_know_are_asked_for(tmp_path, xunchai):
-    paths = [write(tmp_path, n, t) for n, t in (("w.csv", WORKERS), ("m.csv", "工号\nW01\nW02\n"),
-                                                 ("r.csv", records_csv(["W01,巡查,2027-03-08,08:00,09:00,"])))]
+    paths = month_files(tmp_path, ["W01,巡查,2027-03-08,08:00,09:00,"])
     with pytest.raises(DataError) as exc:
         score_month(xunchai, "2027-03", paths[0], paths[1], None, records=paths[2])
     [p] = exc.value.problems
@@ -173,8 +172,7 @@ def test_stage_times_and_problem_keys_are_read_from_the_event_log(tmp_path):
 
 def test_wangge_score_takes_the_records_sheet(tmp_path):
     rows = full_month("W01") + full_month("W02") + diaries("W01") + diaries("W02")
-    paths = [write(tmp_path, n, t) for n, t in (("w.csv", WORKERS), ("m.csv", "工号\nW01\nW02\n"),
-                                                 ("r.csv", records_csv(rows)))]
+    paths = month_files(tmp_path, rows)
     res = CliRunner().invoke(main, ["score", "--policy", str(RULES / "xunchai.yaml"), "--month", "2026-10",
                                     "--workers", str(paths[0]), "--metrics", str(paths[1]),
                                     "--records", str(paths[2]), "--out", str(tmp_path / "out")])
